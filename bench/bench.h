@@ -1,0 +1,125 @@
+/*
+ * bench.h - internals of aebench, the rate-distortion and speed bench of
+ * aecodec (`make bench`, `make bench-speed`; see bench/README.md).
+ */
+#ifndef AEBENCH_H
+#define AEBENCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "aecodec.h"
+
+/* ---- one measurement: an image coded at one setting by one codec -------- */
+typedef struct {
+    char codec[16];    /* aecodec, jpeg, webp, jxl, avif                     */
+    char image[128];   /* file name without directory                        */
+    char setting[24];  /* "q=4", "d=1.5"...                                  */
+    double value;      /* the setting as a number (for ordering)             */
+    uint32_t width, height;
+    uint64_t bytes;    /* size of the whole coded file                       */
+    double bpp, psnr, msssim;
+    double enc_ms, dec_ms;
+    double enc_ms_1t, dec_ms_1t; /* aecodec only: 1 thread; < 0 when absent */
+} bench_row;
+
+typedef struct {
+    bench_row *v;
+    size_t n, cap;
+} bench_rows;
+
+int rows_push(bench_rows *rows, const bench_row *row);
+
+/* ---- codecs ------------------------------------------------------------- */
+typedef struct {
+    char setting[24];
+    double value;
+} bench_setting;
+
+/* An RGB image, 8 bit, tightly packed. */
+typedef struct {
+    uint32_t w, h;
+    const uint8_t *rgb;
+    const char *name;
+} bench_image;
+
+typedef struct {
+    uint64_t bytes;
+    double enc_ms, dec_ms;
+    uint8_t *decoded; /* malloc'ed RGB, w*h*3 */
+} bench_result;
+
+/* Our codec. threads: 0 = all.  Returns 0 on success, else writes err. */
+typedef struct {
+    aec_encoder *enc;
+    aec_decoder *dec;
+    const aec_model *model;
+    int tile_size;
+} ours_ctx;
+int ours_open(ours_ctx *ctx, const aec_model *model, int tile_size, char *err, size_t errlen);
+void ours_close(ours_ctx *ctx);
+int ours_run(ours_ctx *ctx, const bench_image *img, int quality, int threads, bench_result *res,
+             char *err, size_t errlen);
+
+/* libjpeg-turbo through its C API: 4:2:0, optimize_coding, islow DCT. */
+int jpeg_run(const bench_image *img, int quality, bench_result *res, char *err, size_t errlen);
+const char *jpeg_version(void);
+
+/* Peers through their command-line tools. */
+typedef enum { PEER_WEBP, PEER_JXL, PEER_AVIF, PEER_COUNT } peer_id;
+const char *peer_name(peer_id id);       /* "webp"...                   */
+const char *peer_tools(peer_id id);      /* "cwebp/dwebp"...            */
+int peer_available(peer_id id);          /* both tools found in PATH    */
+void peer_version(peer_id id, char *buf, size_t len);
+const char *peer_options(peer_id id);    /* fixed options, for the report */
+/* Default settings sweep; returns the count. */
+int peer_settings(peer_id id, bench_setting *out, int max);
+/* Codes img (given also as a PNG file input_png) in workdir. */
+int peer_run(peer_id id, const bench_image *img, const char *input_png, const char *workdir,
+             const bench_setting *s, bench_result *res, char *err, size_t errlen);
+
+/* ---- reports ------------------------------------------------------------ */
+typedef struct {
+    const char *corpus;      /* as given                                   */
+    int n_images;
+    double megapixels;       /* total over images                          */
+    const char *model_name;
+    int threads_all;         /* what "all threads" meant                   */
+    char cpu[128];
+    char versions[512];      /* one line per peer: "- jpeg: libjpeg-turbo ..." */
+    char skipped[512];       /* lines about skipped codecs                 */
+    int msssim;              /* MS-SSIM computed                           */
+} bench_meta;
+
+int write_rows_csv(const char *path, const bench_rows *rows);
+/* Summary Markdown (also returned in *text, malloc'ed, if text != NULL). */
+int write_summary(const char *path, const bench_rows *rows, const bench_meta *meta,
+                  char **text);
+/* RD plot: metric 0 = PSNR, 1 = MS-SSIM in dB (-10 log10(1 - MS-SSIM)). */
+int write_svg(const char *path, const bench_rows *rows, const bench_meta *meta, int metric);
+
+/* ---- misc --------------------------------------------------------------- */
+double now_ms(void);
+double median(double *v, size_t n); /* sorts v; NAN for n = 0 */
+void cpu_model(char *buf, size_t len);
+int mkdir_p(const char *path);
+
+/* speed.c */
+typedef struct {
+    const char *out_dir;
+    uint32_t small_w, small_h, large_w, large_h;
+    int runs_small, runs_large;
+    int quality;        /* 0 = the library's default                       */
+    const char *model_path;
+    int skip_large;
+    int tile_size;
+} speed_opts;
+int speed_main(const speed_opts *opt);
+
+/* fma.c: measured single-precision FMA peak in GFLOP/s (2 flops per FMA). */
+double fma_peak_gflops(int threads, const char **kind);
+
+/* synthetic photo-like test image (RGB), deterministic. */
+uint8_t *make_synthetic(uint32_t w, uint32_t h);
+
+#endif

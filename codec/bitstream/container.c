@@ -1,0 +1,535 @@
+/*
+ * container.c - header, stream table and checksums of bitstream v1.
+ * The format and the order of the checks are specified in spec/bitstream.md.
+ */
+#include "bitstream/container.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- small helpers ------------------------------------------------------ */
+
+static void aecb_seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (!err || errlen == 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+static uint16_t aecb_rd16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
+static uint32_t aecb_rd32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
+           ((uint32_t)p[3] << 24);
+}
+static uint64_t aecb_rd64(const uint8_t *p)
+{
+    return (uint64_t)aecb_rd32(p) | ((uint64_t)aecb_rd32(p + 4) << 32);
+}
+static void aecb_wr16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+}
+static void aecb_wr32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+static void aecb_wr64(uint8_t *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* ---- CRC-32 ------------------------------------------------------------- */
+
+/* Byte-wise table for the reflected polynomial 0xEDB88320:
+ * table[i] = i shifted right 8 times through the polynomial.  Constant, so
+ * the module has no mutable global state. */
+static const uint32_t aecb_crc_table[256] = {
+    0x00000000u, 0x77073096u, 0xEE0E612Cu, 0x990951BAu, 0x076DC419u, 0x706AF48Fu,
+    0xE963A535u, 0x9E6495A3u, 0x0EDB8832u, 0x79DCB8A4u, 0xE0D5E91Eu, 0x97D2D988u,
+    0x09B64C2Bu, 0x7EB17CBDu, 0xE7B82D07u, 0x90BF1D91u, 0x1DB71064u, 0x6AB020F2u,
+    0xF3B97148u, 0x84BE41DEu, 0x1ADAD47Du, 0x6DDDE4EBu, 0xF4D4B551u, 0x83D385C7u,
+    0x136C9856u, 0x646BA8C0u, 0xFD62F97Au, 0x8A65C9ECu, 0x14015C4Fu, 0x63066CD9u,
+    0xFA0F3D63u, 0x8D080DF5u, 0x3B6E20C8u, 0x4C69105Eu, 0xD56041E4u, 0xA2677172u,
+    0x3C03E4D1u, 0x4B04D447u, 0xD20D85FDu, 0xA50AB56Bu, 0x35B5A8FAu, 0x42B2986Cu,
+    0xDBBBC9D6u, 0xACBCF940u, 0x32D86CE3u, 0x45DF5C75u, 0xDCD60DCFu, 0xABD13D59u,
+    0x26D930ACu, 0x51DE003Au, 0xC8D75180u, 0xBFD06116u, 0x21B4F4B5u, 0x56B3C423u,
+    0xCFBA9599u, 0xB8BDA50Fu, 0x2802B89Eu, 0x5F058808u, 0xC60CD9B2u, 0xB10BE924u,
+    0x2F6F7C87u, 0x58684C11u, 0xC1611DABu, 0xB6662D3Du, 0x76DC4190u, 0x01DB7106u,
+    0x98D220BCu, 0xEFD5102Au, 0x71B18589u, 0x06B6B51Fu, 0x9FBFE4A5u, 0xE8B8D433u,
+    0x7807C9A2u, 0x0F00F934u, 0x9609A88Eu, 0xE10E9818u, 0x7F6A0DBBu, 0x086D3D2Du,
+    0x91646C97u, 0xE6635C01u, 0x6B6B51F4u, 0x1C6C6162u, 0x856530D8u, 0xF262004Eu,
+    0x6C0695EDu, 0x1B01A57Bu, 0x8208F4C1u, 0xF50FC457u, 0x65B0D9C6u, 0x12B7E950u,
+    0x8BBEB8EAu, 0xFCB9887Cu, 0x62DD1DDFu, 0x15DA2D49u, 0x8CD37CF3u, 0xFBD44C65u,
+    0x4DB26158u, 0x3AB551CEu, 0xA3BC0074u, 0xD4BB30E2u, 0x4ADFA541u, 0x3DD895D7u,
+    0xA4D1C46Du, 0xD3D6F4FBu, 0x4369E96Au, 0x346ED9FCu, 0xAD678846u, 0xDA60B8D0u,
+    0x44042D73u, 0x33031DE5u, 0xAA0A4C5Fu, 0xDD0D7CC9u, 0x5005713Cu, 0x270241AAu,
+    0xBE0B1010u, 0xC90C2086u, 0x5768B525u, 0x206F85B3u, 0xB966D409u, 0xCE61E49Fu,
+    0x5EDEF90Eu, 0x29D9C998u, 0xB0D09822u, 0xC7D7A8B4u, 0x59B33D17u, 0x2EB40D81u,
+    0xB7BD5C3Bu, 0xC0BA6CADu, 0xEDB88320u, 0x9ABFB3B6u, 0x03B6E20Cu, 0x74B1D29Au,
+    0xEAD54739u, 0x9DD277AFu, 0x04DB2615u, 0x73DC1683u, 0xE3630B12u, 0x94643B84u,
+    0x0D6D6A3Eu, 0x7A6A5AA8u, 0xE40ECF0Bu, 0x9309FF9Du, 0x0A00AE27u, 0x7D079EB1u,
+    0xF00F9344u, 0x8708A3D2u, 0x1E01F268u, 0x6906C2FEu, 0xF762575Du, 0x806567CBu,
+    0x196C3671u, 0x6E6B06E7u, 0xFED41B76u, 0x89D32BE0u, 0x10DA7A5Au, 0x67DD4ACCu,
+    0xF9B9DF6Fu, 0x8EBEEFF9u, 0x17B7BE43u, 0x60B08ED5u, 0xD6D6A3E8u, 0xA1D1937Eu,
+    0x38D8C2C4u, 0x4FDFF252u, 0xD1BB67F1u, 0xA6BC5767u, 0x3FB506DDu, 0x48B2364Bu,
+    0xD80D2BDAu, 0xAF0A1B4Cu, 0x36034AF6u, 0x41047A60u, 0xDF60EFC3u, 0xA867DF55u,
+    0x316E8EEFu, 0x4669BE79u, 0xCB61B38Cu, 0xBC66831Au, 0x256FD2A0u, 0x5268E236u,
+    0xCC0C7795u, 0xBB0B4703u, 0x220216B9u, 0x5505262Fu, 0xC5BA3BBEu, 0xB2BD0B28u,
+    0x2BB45A92u, 0x5CB36A04u, 0xC2D7FFA7u, 0xB5D0CF31u, 0x2CD99E8Bu, 0x5BDEAE1Du,
+    0x9B64C2B0u, 0xEC63F226u, 0x756AA39Cu, 0x026D930Au, 0x9C0906A9u, 0xEB0E363Fu,
+    0x72076785u, 0x05005713u, 0x95BF4A82u, 0xE2B87A14u, 0x7BB12BAEu, 0x0CB61B38u,
+    0x92D28E9Bu, 0xE5D5BE0Du, 0x7CDCEFB7u, 0x0BDBDF21u, 0x86D3D2D4u, 0xF1D4E242u,
+    0x68DDB3F8u, 0x1FDA836Eu, 0x81BE16CDu, 0xF6B9265Bu, 0x6FB077E1u, 0x18B74777u,
+    0x88085AE6u, 0xFF0F6A70u, 0x66063BCAu, 0x11010B5Cu, 0x8F659EFFu, 0xF862AE69u,
+    0x616BFFD3u, 0x166CCF45u, 0xA00AE278u, 0xD70DD2EEu, 0x4E048354u, 0x3903B3C2u,
+    0xA7672661u, 0xD06016F7u, 0x4969474Du, 0x3E6E77DBu, 0xAED16A4Au, 0xD9D65ADCu,
+    0x40DF0B66u, 0x37D83BF0u, 0xA9BCAE53u, 0xDEBB9EC5u, 0x47B2CF7Fu, 0x30B5FFE9u,
+    0xBDBDF21Cu, 0xCABAC28Au, 0x53B39330u, 0x24B4A3A6u, 0xBAD03605u, 0xCDD70693u,
+    0x54DE5729u, 0x23D967BFu, 0xB3667A2Eu, 0xC4614AB8u, 0x5D681B02u, 0x2A6F2B94u,
+    0xB40BBE37u, 0xC30C8EA1u, 0x5A05DF1Bu, 0x2D02EF8Du,
+};
+
+uint32_t aecb_crc32(uint32_t crc, const void *data, size_t n)
+{
+    const uint8_t *p = (const uint8_t *)data;
+    crc = ~crc;
+    if (p) {
+        while (n--)
+            crc = aecb_crc_table[(crc ^ *p++) & 0xFFu] ^ (crc >> 8);
+    }
+    return ~crc;
+}
+
+/* ---- geometry ----------------------------------------------------------- */
+
+size_t aecb_header_table_size(uint32_t n_streams)
+{
+    return (size_t)n_streams * AECB_ENTRY_BYTES;
+}
+
+uint64_t aecb_compress_bound(uint64_t n)
+{
+    return n + (n >> 8) + (n < (128u << 10) ? ((128u << 10) - n) >> 11 : 0);
+}
+
+uint32_t aecb_stream_index(const aecb_header *h, int stage, uint32_t tile)
+{
+    uint32_t base = (h->flags & AECB_FLAG_ALPHA) ? 1u : 0u;
+    return base + (uint32_t)stage * h->n_tiles + tile;
+}
+
+void aecb_tile_rect(const aecb_header *h, uint32_t tile, uint32_t *x0, uint32_t *y0,
+                    uint32_t *w, uint32_t *hgt)
+{
+    uint32_t tx = tile % h->tiles_x, ty = tile / h->tiles_x;
+    uint32_t T = h->tile_size;
+    uint32_t X = tx * T, Y = ty * T;
+    if (x0)
+        *x0 = X;
+    if (y0)
+        *y0 = Y;
+    if (w)
+        *w = (h->width - X < T) ? h->width - X : T;
+    if (hgt)
+        *hgt = (h->height - Y < T) ? h->height - Y : T;
+}
+
+void aecb_tile_latents(const aecb_header *h, uint32_t tile, uint32_t *lw, uint32_t *lh)
+{
+    uint32_t w, hh;
+    aecb_tile_rect(h, tile, NULL, NULL, &w, &hh);
+    uint32_t B = h->block_size;
+    if (lw)
+        *lw = (w + B - 1) / B;
+    if (lh)
+        *lh = (hh + B - 1) / B;
+}
+
+uint64_t aecb_stream_raw_size(const aecb_header *h, uint32_t i)
+{
+    if (h->flags & AECB_FLAG_ALPHA) {
+        if (i == 0)
+            return (uint64_t)h->width * h->height;
+        i--;
+    }
+    uint32_t lw, lh;
+    aecb_tile_latents(h, i % h->n_tiles, &lw, &lh);
+    return (uint64_t)lw * lh;
+}
+
+uint64_t aecb_stream_bound(const aecb_header *h, uint32_t i)
+{
+    uint64_t b = aecb_compress_bound(aecb_stream_raw_size(h, i));
+    return b > UINT32_MAX ? UINT32_MAX : b;
+}
+
+/* Range checks of the stored structural fields shared by init and parse.
+ * Returns 0 when fine, else writes a message and returns 1. */
+static int aecb_check_fields(const aecb_header *h, char *err, size_t errlen)
+{
+    if (h->layout < 1 || h->layout > 4) {
+        aecb_seterr(err, errlen, "invalid layout %u (must be 1..4)", h->layout);
+        return 1;
+    }
+    if (h->stages < 1 || h->stages > AECB_MAX_STAGES) {
+        aecb_seterr(err, errlen, "invalid stage count %u (must be 1..16)", h->stages);
+        return 1;
+    }
+    int has_alpha = (h->layout == AEC_GRAY_ALPHA || h->layout == AEC_RGBA);
+    if (!!(h->flags & AECB_FLAG_ALPHA) != has_alpha) {
+        aecb_seterr(err, errlen, "alpha flag %d inconsistent with layout %u",
+                    (h->flags & AECB_FLAG_ALPHA) ? 1 : 0, h->layout);
+        return 1;
+    }
+    if (h->tile_size < AECB_MIN_TILE || h->tile_size > AECB_MAX_TILE ||
+        h->tile_size % 64 != 0) {
+        aecb_seterr(err, errlen, "invalid tile size %u (must be a multiple of 64 in 64..1024)",
+                    h->tile_size);
+        return 1;
+    }
+    uint8_t B = h->block_size;
+    if (B == 0 || B > 64 || (B & (B - 1)) != 0) {
+        aecb_seterr(err, errlen, "invalid block size %u (must be a power of two in 1..64)", B);
+        return 1;
+    }
+    return 0;
+}
+
+/* Derived counts; fields must have passed the range checks. */
+static void aecb_derive(aecb_header *h)
+{
+    h->tiles_x = (h->width + h->tile_size - 1u) / h->tile_size;
+    h->tiles_y = (h->height + h->tile_size - 1u) / h->tile_size;
+    h->n_tiles = h->tiles_x * h->tiles_y;
+    h->n_streams = ((h->flags & AECB_FLAG_ALPHA) ? 1u : 0u) + (uint32_t)h->stages * h->n_tiles;
+    h->header_bytes = AECB_HEADER_BYTES;
+    h->table_bytes = (uint32_t)aecb_header_table_size(h->n_streams);
+}
+
+static aec_status aecb_alloc_arrays(aecb_header *h)
+{
+    size_t n = h->n_streams;
+    h->sizes = (uint32_t *)calloc(n, sizeof(uint32_t));
+    h->crcs = (uint32_t *)calloc(n, sizeof(uint32_t));
+    h->offsets = (uint64_t *)calloc(n, sizeof(uint64_t));
+    if (!h->sizes || !h->crcs || !h->offsets) {
+        aecb_header_free(h);
+        return AEC_ERR_OUT_OF_MEMORY;
+    }
+    return AEC_OK;
+}
+
+void aecb_header_free(aecb_header *h)
+{
+    if (!h)
+        return;
+    free(h->sizes);
+    free(h->crcs);
+    free(h->offsets);
+    h->sizes = h->crcs = NULL;
+    h->offsets = NULL;
+}
+
+/* ---- writer ------------------------------------------------------------- */
+
+aec_status aecb_header_init(aecb_header *h, char *err, size_t errlen)
+{
+    if (!h) {
+        aecb_seterr(err, errlen, "NULL header");
+        return AEC_ERR_INVALID_ARGUMENT;
+    }
+    h->sizes = h->crcs = NULL;
+    h->offsets = NULL;
+    if (h->width < 1 || h->width > AECB_MAX_DIMENSION || h->height < 1 ||
+        h->height > AECB_MAX_DIMENSION) {
+        aecb_seterr(err, errlen, "image size %ux%u outside the format's 1..65535", h->width,
+                    h->height);
+        return AEC_ERR_INVALID_ARGUMENT;
+    }
+    if (h->flags & ~AECB_FLAGS_KNOWN) {
+        aecb_seterr(err, errlen, "unknown flags 0x%02x", h->flags);
+        return AEC_ERR_INVALID_ARGUMENT;
+    }
+    if (aecb_check_fields(h, err, errlen))
+        return AEC_ERR_INVALID_ARGUMENT;
+    aecb_derive(h);
+    h->file_size = 0;
+    h->stages_available = h->stages;
+    if (aecb_alloc_arrays(h) != AEC_OK) {
+        aecb_seterr(err, errlen, "out of memory for a table of %u streams", h->n_streams);
+        return AEC_ERR_OUT_OF_MEMORY;
+    }
+    return AEC_OK;
+}
+
+static void aecb_put_header(const aecb_header *h, uint8_t *p)
+{
+    memset(p, 0, AECB_HEADER_BYTES);
+    p[0] = AECB_MAGIC0;
+    p[1] = AECB_MAGIC1;
+    p[2] = AECB_MAGIC2;
+    p[3] = AECB_MAGIC3;
+    p[4] = AECB_VERSION;
+    p[5] = h->layout;
+    p[6] = h->stages;
+    p[7] = h->flags;
+    aecb_wr32(p + 8, h->width);
+    aecb_wr32(p + 12, h->height);
+    aecb_wr16(p + 16, h->tile_size);
+    p[18] = h->block_size;
+    p[19] = 0;
+    aecb_wr32(p + 20, h->n_streams);
+    aecb_wr64(p + 24, h->model_id);
+    aecb_wr64(p + 32, h->file_size);
+    aecb_wr32(p + 40, 0);
+    /* p[44..47]: CRC, filled by the caller once the table is written */
+}
+
+aec_status aecb_write(aecb_header *h, const uint8_t *const *streams, uint8_t **out,
+                      size_t *out_size)
+{
+    if (!h || !out || !out_size || !h->sizes || !h->crcs || !h->offsets ||
+        (h->n_streams && !streams))
+        return AEC_ERR_INVALID_ARGUMENT;
+    *out = NULL;
+    *out_size = 0;
+    uint64_t pos = (uint64_t)AECB_HEADER_BYTES + h->table_bytes;
+    for (uint32_t i = 0; i < h->n_streams; i++) {
+        if (h->sizes[i] == 0 || h->sizes[i] > aecb_stream_bound(h, i) || !streams[i])
+            return AEC_ERR_INVALID_ARGUMENT;
+        h->offsets[i] = pos;
+        pos += h->sizes[i];
+    }
+    if (pos > SIZE_MAX)
+        return AEC_ERR_LIMIT;
+    h->file_size = pos;
+    uint8_t *buf = (uint8_t *)malloc((size_t)pos);
+    if (!buf)
+        return AEC_ERR_OUT_OF_MEMORY;
+    aecb_put_header(h, buf);
+    uint8_t *t = buf + AECB_HEADER_BYTES;
+    for (uint32_t i = 0; i < h->n_streams; i++) {
+        h->crcs[i] = aecb_crc32(0, streams[i], h->sizes[i]);
+        aecb_wr32(t + (size_t)i * AECB_ENTRY_BYTES, h->sizes[i]);
+        aecb_wr32(t + (size_t)i * AECB_ENTRY_BYTES + 4, h->crcs[i]);
+        memcpy(buf + h->offsets[i], streams[i], h->sizes[i]);
+    }
+    uint32_t crc = aecb_crc32(0, buf, 44);
+    crc = aecb_crc32(crc, t, h->table_bytes);
+    aecb_wr32(buf + 44, crc);
+    *out = buf;
+    *out_size = (size_t)pos;
+    return AEC_OK;
+}
+
+/* ---- reader ------------------------------------------------------------- */
+
+aec_status aecb_parse(const uint8_t *data, size_t size, const aec_limits *lim,
+                      aecb_header *h, char *err, size_t errlen)
+{
+    static const uint8_t magic[4] = {AECB_MAGIC0, AECB_MAGIC1, AECB_MAGIC2, AECB_MAGIC3};
+    if (!h || (!data && size)) {
+        aecb_seterr(err, errlen, "NULL argument");
+        return AEC_ERR_INVALID_ARGUMENT;
+    }
+    memset(h, 0, sizeof *h);
+    uint64_t max_dim = lim ? lim->max_dimension : AEC_MAX_DIMENSION;
+    uint64_t max_pix = lim ? lim->max_pixels : AEC_DEFAULT_MAX_PIXELS;
+
+    /* 1. magic */
+    size_t nm = size < 4 ? size : 4;
+    if (memcmp(data ? data : magic, magic, nm) != 0) {
+        aecb_seterr(err, errlen, "not an aecodec file (wrong magic)");
+        return AEC_ERR_NOT_AEC;
+    }
+    if (size < 5) {
+        aecb_seterr(err, errlen, "file truncated in the header (%zu of 48 bytes)", size);
+        return AEC_ERR_TRUNCATED;
+    }
+    /* 2. version */
+    if (data[4] != AECB_VERSION) {
+        aecb_seterr(err, errlen, "bitstream version %u not supported (this decoder reads 1)",
+                    data[4]);
+        return AEC_ERR_UNSUPPORTED;
+    }
+    /* 3. header length */
+    if (size < AECB_HEADER_BYTES) {
+        aecb_seterr(err, errlen, "file truncated in the header (%zu of 48 bytes)", size);
+        return AEC_ERR_TRUNCATED;
+    }
+    h->layout = data[5];
+    h->stages = data[6];
+    h->flags = data[7];
+    h->width = aecb_rd32(data + 8);
+    h->height = aecb_rd32(data + 12);
+    h->tile_size = aecb_rd16(data + 16);
+    h->block_size = data[18];
+    uint8_t reserved8 = data[19];
+    uint32_t stream_count = aecb_rd32(data + 20);
+    h->model_id = aecb_rd64(data + 24);
+    h->file_size = aecb_rd64(data + 32);
+    uint32_t reserved32 = aecb_rd32(data + 40);
+    uint32_t stored_crc = aecb_rd32(data + 44);
+
+    /* 4. flags */
+    if (h->flags & ~AECB_FLAGS_KNOWN) {
+        aecb_seterr(err, errlen, "unknown flags 0x%02x set (feature not supported)",
+                    h->flags & ~AECB_FLAGS_KNOWN);
+        return AEC_ERR_UNSUPPORTED;
+    }
+    /* 5. dimensions against the format and the caller's limits */
+    if (h->width == 0 || h->height == 0) {
+        aecb_seterr(err, errlen, "file declares %ux%u pixels (zero size, file corrupt)",
+                    h->width, h->height);
+        return AEC_ERR_CORRUPT;
+    }
+    if (max_dim > AECB_MAX_DIMENSION)
+        max_dim = AECB_MAX_DIMENSION;
+    if (h->width > max_dim || h->height > max_dim) {
+        aecb_seterr(err, errlen, "file declares %ux%u pixels, above the limit of %llu",
+                    h->width, h->height, (unsigned long long)max_dim);
+        return AEC_ERR_LIMIT;
+    }
+    uint64_t pixels = (uint64_t)h->width * h->height;
+    if (pixels > max_pix) {
+        aecb_seterr(err, errlen,
+                    "file declares %ux%u = %llu pixels, above the limit of %llu pixels",
+                    h->width, h->height, (unsigned long long)pixels,
+                    (unsigned long long)max_pix);
+        return AEC_ERR_LIMIT;
+    }
+    /* 6. other structural fields */
+    if (aecb_check_fields(h, err, errlen)) {
+        size_t l = err ? strlen(err) : 0;
+        if (err && l + 16 < errlen)
+            snprintf(err + l, errlen - l, " (file corrupt)");
+        return AEC_ERR_CORRUPT;
+    }
+    /* 7. stream count */
+    aecb_derive(h);
+    if (stream_count != h->n_streams) {
+        aecb_seterr(err, errlen, "header declares %u streams, its geometry needs %u (file corrupt)",
+                    stream_count, h->n_streams);
+        return AEC_ERR_CORRUPT;
+    }
+    /* 8. table present */
+    uint64_t head = (uint64_t)AECB_HEADER_BYTES + h->table_bytes;
+    if (size < head) {
+        aecb_seterr(err, errlen, "file truncated in the stream table (%zu of %llu bytes)", size,
+                    (unsigned long long)head);
+        return AEC_ERR_TRUNCATED;
+    }
+    /* 9. header checksum */
+    const uint8_t *t = data + AECB_HEADER_BYTES;
+    uint32_t crc = aecb_crc32(aecb_crc32(0, data, 44), t, h->table_bytes);
+    if (crc != stored_crc) {
+        aecb_seterr(err, errlen, "header checksum mismatch (file corrupt)");
+        return AEC_ERR_CORRUPT;
+    }
+    /* 10. reserved fields */
+    if (reserved8 != 0 || reserved32 != 0) {
+        aecb_seterr(err, errlen, "reserved header fields are not zero (feature not supported)");
+        return AEC_ERR_UNSUPPORTED;
+    }
+    /* 11. stream sizes and file size */
+    if (aecb_alloc_arrays(h) != AEC_OK) {
+        aecb_seterr(err, errlen, "out of memory for a table of %u streams", h->n_streams);
+        return AEC_ERR_OUT_OF_MEMORY;
+    }
+    uint64_t pos = head;
+    for (uint32_t i = 0; i < h->n_streams; i++) {
+        uint32_t sz = aecb_rd32(t + (size_t)i * AECB_ENTRY_BYTES);
+        uint64_t bound = aecb_stream_bound(h, i);
+        if (sz == 0 || sz > bound) {
+            aecb_seterr(err, errlen,
+                        "stream %u declares %u bytes, outside 1..%llu (file corrupt)", i, sz,
+                        (unsigned long long)bound);
+            aecb_header_free(h);
+            return AEC_ERR_CORRUPT;
+        }
+        h->sizes[i] = sz;
+        h->crcs[i] = aecb_rd32(t + (size_t)i * AECB_ENTRY_BYTES + 4);
+        h->offsets[i] = pos;
+        pos += sz; /* < 2^25 entries of < 2^32 bytes: no overflow */
+    }
+    if (pos != h->file_size) {
+        aecb_seterr(err, errlen,
+                    "header declares a file of %llu bytes, its table sums to %llu (file corrupt)",
+                    (unsigned long long)h->file_size, (unsigned long long)pos);
+        aecb_header_free(h);
+        return AEC_ERR_CORRUPT;
+    }
+    /* 12. trailing data */
+    if ((uint64_t)size > h->file_size) {
+        aecb_seterr(err, errlen, "%llu bytes of unexpected data after the end of the file",
+                    (unsigned long long)((uint64_t)size - h->file_size));
+        aecb_header_free(h);
+        return AEC_ERR_CORRUPT;
+    }
+    /* 13. available stages */
+    h->stages_available = h->stages;
+    if ((uint64_t)size < h->file_size) {
+        uint32_t i = 0;
+        if (h->flags & AECB_FLAG_ALPHA) {
+            if (h->offsets[0] + h->sizes[0] > size) {
+                aecb_seterr(err, errlen, "file truncated in the alpha plane (%zu of %llu bytes)",
+                            size, (unsigned long long)h->file_size);
+                aecb_header_free(h);
+                return AEC_ERR_TRUNCATED;
+            }
+            i = 1;
+        }
+        int s = 0;
+        for (; s < h->stages; s++) {
+            uint32_t last = i + (uint32_t)(s + 1) * h->n_tiles - 1;
+            if (h->offsets[last] + h->sizes[last] > size)
+                break;
+        }
+        if (s == 0) {
+            aecb_seterr(err, errlen, "file truncated in stage 1 (%zu of %llu bytes)", size,
+                        (unsigned long long)h->file_size);
+            aecb_header_free(h);
+            return AEC_ERR_TRUNCATED;
+        }
+        h->stages_available = s;
+    }
+    if (err && errlen)
+        err[0] = '\0';
+    return AEC_OK;
+}
+
+aec_status aecb_check_stream(const aecb_header *h, const uint8_t *data, size_t size,
+                             uint32_t i, char *err, size_t errlen)
+{
+    if (!h || !h->sizes || i >= h->n_streams || (!data && size)) {
+        aecb_seterr(err, errlen, "invalid stream index %u", i);
+        return AEC_ERR_INVALID_ARGUMENT;
+    }
+    uint64_t end = h->offsets[i] + h->sizes[i];
+    int alpha = (h->flags & AECB_FLAG_ALPHA) != 0;
+    char what[64];
+    if (alpha && i == 0)
+        snprintf(what, sizeof what, "alpha stream");
+    else
+        snprintf(what, sizeof what, "stream %u (stage %u, tile %u)", i,
+                 (i - (uint32_t)alpha) / h->n_tiles + 1, (i - (uint32_t)alpha) % h->n_tiles);
+    if (end > size) {
+        aecb_seterr(err, errlen, "%s ends at byte %llu, after the end of the data (%zu bytes)",
+                    what, (unsigned long long)end, size);
+        return AEC_ERR_TRUNCATED;
+    }
+    if (aecb_crc32(0, data + h->offsets[i], h->sizes[i]) != h->crcs[i]) {
+        aecb_seterr(err, errlen, "%s checksum mismatch (file corrupt)", what);
+        return AEC_ERR_CORRUPT;
+    }
+    return AEC_OK;
+}

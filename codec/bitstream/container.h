@@ -1,0 +1,115 @@
+/*
+ * container.h - the container of aecodec bitstream v1 (spec/bitstream.md):
+ * the 48-byte header, the stream table and the CRC-32 checksums.
+ *
+ * Internal to libcodec; everything is prefixed aecb_.
+ *
+ * File layout:  header (48 bytes) | table (8 bytes per stream) | streams
+ * Streams, in table order: [alpha frame if flags bit 0], then for stage
+ * 0..stages-1 (0-based here, "stage 1..S" in the spec) every tile in tile
+ * raster order.  Each stream is one magicless zstd frame (zstream.h).
+ */
+#ifndef AECB_CONTAINER_H
+#define AECB_CONTAINER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "aecodec.h"
+
+#define AECB_MAGIC0 0x8Bu
+#define AECB_MAGIC1 0x41u /* 'A' */
+#define AECB_MAGIC2 0x45u /* 'E' */
+#define AECB_MAGIC3 0x43u /* 'C' */
+#define AECB_VERSION 1u
+#define AECB_HEADER_BYTES 48u
+#define AECB_ENTRY_BYTES 8u
+#define AECB_MAX_STAGES 16u
+#define AECB_MIN_TILE 64u
+#define AECB_MAX_TILE 1024u
+#define AECB_MAX_DIMENSION 65535u
+
+#define AECB_FLAG_ALPHA 0x01u /* alpha plane stream present             */
+#define AECB_FLAG_DICT 0x02u  /* streams use the model's zstd dictionary */
+#define AECB_FLAGS_KNOWN (AECB_FLAG_ALPHA | AECB_FLAG_DICT)
+
+typedef struct {
+    /* --- stored fields (set by the caller before aecb_header_init, or by
+     *     aecb_parse) --- */
+    uint32_t width, height;
+    uint8_t layout, stages, flags, block_size;
+    uint16_t tile_size;
+    uint64_t model_id, file_size;
+    /* --- derived --- */
+    uint32_t tiles_x, tiles_y, n_tiles;
+    uint32_t n_streams;          /* (alpha?1:0) + stages*n_tiles           */
+    uint32_t *sizes, *crcs;      /* per stream, in table order              */
+    uint64_t *offsets;           /* per stream, from the start of the file  */
+    uint32_t table_bytes, header_bytes;
+    int stages_available;        /* filled by aecb_parse (= stages after
+                                    aecb_header_init)                       */
+} aecb_header;
+
+/* Bytes of a stream table with n_streams entries (8 per entry). */
+size_t aecb_header_table_size(uint32_t n_streams);
+
+/* Validate the stored fields width, height, layout, stages, flags,
+ * block_size and tile_size (INVALID_ARGUMENT with a message when one is out
+ * of range), fill the derived fields and allocate zeroed sizes/crcs/offsets
+ * (OUT_OF_MEMORY).  Pointer fields on entry are ignored and overwritten:
+ * call it on a struct whose arrays are not allocated.  model_id is kept,
+ * file_size is set to 0 until aecb_write.  err may be NULL. */
+aec_status aecb_header_init(aecb_header *h, char *err, size_t errlen);
+
+/* Assemble a file.  The caller sets h->sizes[i] (1..aecb_stream_bound(h,i)
+ * each) and passes n_streams pointers to the stream bytes in table order.
+ * Computes h->crcs, h->offsets and h->file_size, and returns in *out a
+ * malloc'ed buffer (release with free) of *out_size = h->file_size bytes.
+ * Errors: INVALID_ARGUMENT (NULL pointer, a size out of range),
+ * LIMIT (file larger than SIZE_MAX), OUT_OF_MEMORY. */
+aec_status aecb_write(aecb_header *h, const uint8_t *const *streams, uint8_t **out,
+                      size_t *out_size);
+
+/* Parse and validate the header and table of data[0..size) in the order
+ * given in spec/bitstream.md ("Decoding procedure"), against *lim (NULL =
+ * AEC_MAX_DIMENSION / AEC_DEFAULT_MAX_PIXELS).  Everything except the
+ * streams' own CRCs is checked.  On AEC_OK, *h is filled (free it with
+ * aecb_header_free) and h->stages_available is 1..stages: the number of
+ * leading stages whose streams (and the alpha stream) lie within the data.
+ * *h is overwritten on entry (it must not hold allocations).  On error *h
+ * holds no allocation and err holds one line. */
+aec_status aecb_parse(const uint8_t *data, size_t size, const aec_limits *lim,
+                      aecb_header *h, char *err, size_t errlen);
+
+/* Check that stream stream_index lies within data[0..size) (TRUNCATED) and
+ * that its CRC-32 matches the table (CORRUPT).  INVALID_ARGUMENT for an
+ * index out of range. */
+aec_status aecb_check_stream(const aecb_header *h, const uint8_t *data, size_t size,
+                             uint32_t stream_index, char *err, size_t errlen);
+
+/* Table index of (stage 0-based, tile in raster order); the alpha stream,
+ * when present, is index 0 (AECB_ALPHA_STREAM). */
+#define AECB_ALPHA_STREAM 0u
+uint32_t aecb_stream_index(const aecb_header *h, int stage, uint32_t tile);
+
+/* Geometry of tile t (raster order): pixel rectangle and latent grid. */
+void aecb_tile_rect(const aecb_header *h, uint32_t tile, uint32_t *x0, uint32_t *y0,
+                    uint32_t *w, uint32_t *hgt);
+void aecb_tile_latents(const aecb_header *h, uint32_t tile, uint32_t *lw, uint32_t *lh);
+
+/* Decompressed size of stream i: W*H for the alpha stream, the tile's
+ * latent count for an index stream. */
+uint64_t aecb_stream_raw_size(const aecb_header *h, uint32_t stream_index);
+/* Largest size a conforming stream i may have: compress_bound(raw size). */
+uint64_t aecb_stream_bound(const aecb_header *h, uint32_t stream_index);
+/* The spec's compress_bound(n) (equal to ZSTD_COMPRESSBOUND for n < 2^31). */
+uint64_t aecb_compress_bound(uint64_t n);
+
+void aecb_header_free(aecb_header *h);
+
+/* CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320, init and final xor
+ * 0xFFFFFFFF): same results and chaining as zlib's crc32(): start with
+ * crc = 0, feed the result back for the next piece. */
+uint32_t aecb_crc32(uint32_t crc, const void *data, size_t n);
+
+#endif

@@ -1,0 +1,288 @@
+/* model.c - model configuration, tensor layout and the model file format
+ * (spec/model.md). */
+#include "model/model.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bitstream/container.h" /* aecb_crc32 */
+#include "common/bytes.h"
+#include "common/hash.h"
+
+#define AEM_MAGIC "AEM1"
+#define AEM_VERSION 1u
+#define AEM_HEADER_BYTES 112u
+#define AEM_MAX_DICT (1u << 20)
+
+int aem_config_layout(const aem_config *c, aem_layout *lay, char *err, size_t errlen)
+{
+    const char *bad = NULL;
+    if (c->block != 8)
+        bad = "block size must be 8";
+    else if (c->channels != 3)
+        bad = "channels must be 3";
+    else if (c->latent < 1 || c->latent > 256)
+        bad = "latent dimension must be 1..256";
+    else if (c->enc_width < 1 || c->enc_width > 1024 || c->dec_width < 1 || c->dec_width > 1024)
+        bad = "convolution widths must be 1..1024";
+    else if (c->enc_convs < 1 || c->enc_convs > AEM_MAX_CONVS || c->dec_convs < 1 ||
+             c->dec_convs > AEM_MAX_CONVS)
+        bad = "convolution counts must be 1..8";
+    else if (c->stages < 1 || c->stages > AEM_MAX_STAGES)
+        bad = "stages must be 1..16";
+    else if (c->codes < 2 || c->codes > 256)
+        bad = "codes per stage must be 2..256";
+    if (bad) {
+        snprintf(err, errlen, "invalid model configuration: %s", bad);
+        return -1;
+    }
+    size_t X = (size_t)c->channels * c->block * c->block, D = c->latent;
+    size_t n = 0;
+    memset(lay, 0, sizeof *lay);
+#define TAKE(field, count) (lay->field = n, n += (count))
+    TAKE(enc_lin_w, D * X);
+    TAKE(enc_lin_b, D);
+    for (int i = 0; i < c->enc_convs; i++) {
+        size_t cin = i == 0 ? X : (size_t)c->enc_width;
+        TAKE(enc_conv_w[i], (size_t)c->enc_width * cin * 9);
+        TAKE(enc_conv_b[i], (size_t)c->enc_width);
+    }
+    TAKE(enc_out_w, D * c->enc_width);
+    TAKE(enc_out_b, D);
+    TAKE(dec_lin_w, X * D);
+    TAKE(dec_lin_b, X);
+    for (int i = 0; i < c->dec_convs; i++) {
+        size_t cin = i == 0 ? D : (size_t)c->dec_width;
+        TAKE(dec_conv_w[i], (size_t)c->dec_width * cin * 9);
+        TAKE(dec_conv_b[i], (size_t)c->dec_width);
+    }
+    TAKE(dec_out_w, X * c->dec_width);
+    TAKE(dec_out_b, X);
+    lay->trainable = n;
+    TAKE(codebooks, (size_t)c->stages * c->codes * D);
+#undef TAKE
+    lay->total = n;
+    return 0;
+}
+
+double aem_macs_per_pixel(const aem_config *c, int decoder, int stages)
+{
+    double X = c->channels * c->block * c->block, D = c->latent, per_latent = 0;
+    if (!decoder) {
+        per_latent += X * D + (double)c->enc_width * D;
+        for (int i = 0; i < c->enc_convs; i++)
+            per_latent += 9.0 * (i == 0 ? X : c->enc_width) * c->enc_width;
+        per_latent += (double)stages * c->codes * D; /* nearest-code search */
+    } else {
+        per_latent += X * D + (double)c->dec_width * X;
+        for (int i = 0; i < c->dec_convs; i++)
+            per_latent += 9.0 * (i == 0 ? D : c->dec_width) * c->dec_width;
+    }
+    return per_latent / (c->block * c->block);
+}
+
+void aem_model_refresh(aec_model *m)
+{
+    const aem_config *c = &m->cfg;
+    const float *cb = m->params + m->lay.codebooks;
+    for (int s = 0; s < c->stages; s++)
+        for (int k = 0; k < c->codes; k++) {
+            const float *v = cb + ((size_t)s * c->codes + k) * c->latent;
+            float n = 0;
+            for (int d = 0; d < c->latent; d++)
+                n += v[d] * v[d];
+            m->code_norms[s * c->codes + k] = n;
+        }
+}
+
+aec_status aem_model_new(const aem_config *cfg, const char *name, aec_model **out, char *err,
+                         size_t errlen)
+{
+    *out = NULL;
+    aec_model *m = calloc(1, sizeof *m);
+    if (!m)
+        return AEC_ERR_OUT_OF_MEMORY;
+    m->cfg = *cfg;
+    if (aem_config_layout(cfg, &m->lay, err, errlen)) {
+        free(m);
+        return AEC_ERR_BAD_MODEL;
+    }
+    m->params = calloc(m->lay.total, sizeof(float));
+    m->code_norms = calloc((size_t)cfg->stages * cfg->codes, sizeof(float));
+    if (!m->params || !m->code_norms) {
+        aec_model_free(m);
+        return AEC_ERR_OUT_OF_MEMORY;
+    }
+    snprintf(m->name, sizeof m->name, "%s", name ? name : "unnamed");
+    *out = m;
+    return AEC_OK;
+}
+
+static const int *config_fields(const aem_config *c, int i)
+{
+    const int *f[] = {&c->block,     &c->channels,  &c->latent, &c->enc_width, &c->enc_convs,
+                      &c->dec_width, &c->dec_convs, &c->stages, &c->codes};
+    return f[i];
+}
+#define AEM_CONFIG_FIELDS 9
+
+aec_status aem_model_serialize(aec_model *m, uint8_t **out, size_t *out_size)
+{
+    size_t size = AEM_HEADER_BYTES + m->lay.total * 4 + m->dict_size + 4;
+    uint8_t *b = calloc(1, size);
+    if (!b)
+        return AEC_ERR_OUT_OF_MEMORY;
+    memcpy(b, AEM_MAGIC, 4);
+    aec_wr32(b + 4, AEM_VERSION);
+    for (int i = 0; i < AEM_CONFIG_FIELDS; i++)
+        aec_wr32(b + 8 + 4 * i, (uint32_t)*config_fields(&m->cfg, i));
+    aec_wr32(b + 44, 0); /* activation: 0 = ReLU */
+    memcpy(b + 48, m->name, strnlen(m->name, AEM_NAME_BYTES));
+    aec_wr64(b + 96, m->lay.total);
+    aec_wr32(b + 104, (uint32_t)m->dict_size);
+    aec_wr32(b + 108, 0);
+    uint8_t *p = b + AEM_HEADER_BYTES;
+    for (size_t i = 0; i < m->lay.total; i++, p += 4)
+        aec_wrf32(p, m->params[i]);
+    if (m->dict_size)
+        memcpy(p, m->dict, m->dict_size);
+    p += m->dict_size;
+    aec_wr32(p, aecb_crc32(0, b, size - 4));
+    m->id = aec_fnv1a64(b, size);
+    *out = b;
+    *out_size = size;
+    return AEC_OK;
+}
+
+aec_status aem_model_parse(const uint8_t *data, size_t size, aec_model **out, char *err,
+                           size_t errlen)
+{
+    *out = NULL;
+    if (size < AEM_HEADER_BYTES + 4 || memcmp(data, AEM_MAGIC, 4) != 0) {
+        snprintf(err, errlen, "not an aecodec model file (bad magic or too short)");
+        return AEC_ERR_BAD_MODEL;
+    }
+    if (aec_rd32(data + 4) != AEM_VERSION) {
+        snprintf(err, errlen, "model file version %u is not supported (this library reads 1)",
+                 aec_rd32(data + 4));
+        return AEC_ERR_UNSUPPORTED;
+    }
+    if (aecb_crc32(0, data, size - 4) != aec_rd32(data + size - 4)) {
+        snprintf(err, errlen, "model file checksum mismatch (file corrupt or truncated)");
+        return AEC_ERR_BAD_MODEL;
+    }
+    aem_config cfg;
+    int *fields[] = {&cfg.block,     &cfg.channels,  &cfg.latent, &cfg.enc_width, &cfg.enc_convs,
+                     &cfg.dec_width, &cfg.dec_convs, &cfg.stages, &cfg.codes};
+    for (int i = 0; i < AEM_CONFIG_FIELDS; i++) {
+        uint32_t v = aec_rd32(data + 8 + 4 * i);
+        *fields[i] = v > 65536 ? -1 : (int)v;
+    }
+    if (aec_rd32(data + 44) != 0) {
+        snprintf(err, errlen, "model uses an unknown activation %u", aec_rd32(data + 44));
+        return AEC_ERR_UNSUPPORTED;
+    }
+    char name[AEM_NAME_BYTES + 1];
+    memcpy(name, data + 48, AEM_NAME_BYTES);
+    name[AEM_NAME_BYTES] = 0;
+    aec_model *m;
+    aec_status st = aem_model_new(&cfg, name, &m, err, errlen);
+    if (st != AEC_OK)
+        return st;
+    uint64_t n = aec_rd64(data + 96);
+    uint32_t dict_size = aec_rd32(data + 104);
+    if (n != m->lay.total || dict_size > AEM_MAX_DICT ||
+        size != AEM_HEADER_BYTES + n * 4 + dict_size + 4) {
+        snprintf(err, errlen, "model file size does not match its configuration");
+        aec_model_free(m);
+        return AEC_ERR_BAD_MODEL;
+    }
+    const uint8_t *p = data + AEM_HEADER_BYTES;
+    for (size_t i = 0; i < n; i++, p += 4) {
+        float v = aec_rdf32(p);
+        if (!(v == v) || v > 1e30f || v < -1e30f) { /* NaN or infinite weights */
+            snprintf(err, errlen, "model file holds a non-finite weight");
+            aec_model_free(m);
+            return AEC_ERR_BAD_MODEL;
+        }
+        m->params[i] = v;
+    }
+    if (dict_size) {
+        m->dict = malloc(dict_size);
+        if (!m->dict) {
+            aec_model_free(m);
+            return AEC_ERR_OUT_OF_MEMORY;
+        }
+        memcpy(m->dict, p, dict_size);
+        m->dict_size = dict_size;
+    }
+    m->id = aec_fnv1a64(data, size);
+    aem_model_refresh(m);
+    *out = m;
+    return AEC_OK;
+}
+
+/* ---- public model API ----------------------------------------------- */
+
+aec_status aec_model_load_memory(aec_model **out, const void *data, size_t size)
+{
+    char err[160];
+    if (!out || !data)
+        return AEC_ERR_INVALID_ARGUMENT;
+    return aem_model_parse(data, size, out, err, sizeof err);
+}
+
+aec_status aec_model_load_file(aec_model **out, const char *path)
+{
+    if (!out || !path)
+        return AEC_ERR_INVALID_ARGUMENT;
+    *out = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return AEC_ERR_IO;
+    uint8_t *buf = NULL;
+    size_t size = 0, cap = 0;
+    aec_status st = AEC_OK;
+    for (;;) {
+        if (size == cap) {
+            if (cap >= (256u << 20)) { /* no model is this large */
+                st = AEC_ERR_BAD_MODEL;
+                break;
+            }
+            cap = cap ? cap * 2 : (1u << 20);
+            uint8_t *nb = realloc(buf, cap);
+            if (!nb) {
+                st = AEC_ERR_OUT_OF_MEMORY;
+                break;
+            }
+            buf = nb;
+        }
+        size_t got = fread(buf + size, 1, cap - size, f);
+        size += got;
+        if (got == 0) {
+            if (ferror(f))
+                st = AEC_ERR_IO;
+            break;
+        }
+    }
+    fclose(f);
+    if (st == AEC_OK)
+        st = aec_model_load_memory(out, buf, size);
+    free(buf);
+    return st;
+}
+
+void aec_model_free(aec_model *m)
+{
+    if (!m || m->is_static)
+        return;
+    free(m->params);
+    free(m->dict);
+    free(m->code_norms);
+    free(m);
+}
+
+uint64_t aec_model_id(const aec_model *m) { return m ? m->id : 0; }
+int aec_model_stages(const aec_model *m) { return m ? m->cfg.stages : 0; }
+const char *aec_model_name(const aec_model *m) { return m ? m->name : ""; }

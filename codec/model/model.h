@@ -1,0 +1,79 @@
+/* model.h - the network model: configuration, parameters, file format.
+ *
+ * Architecture (spec/model.md).  P = block size (8), C = 3 colour channels.
+ *   encoder:  x = space_to_depth_P(image)                       [C*P*P]
+ *             z = lin(x) + out(relu(conv3x3 ... relu(conv3x3(x))))  [D]
+ *   quantiser: residual VQ, S stages of K codes of dimension D
+ *   decoder:  y = lin(q) + out(relu(conv3x3 ... relu(conv3x3(q))))  [C*P*P]
+ *             image = depth_to_space_P(y)
+ * The linear paths start as a PCA of image blocks (the trainer initialises
+ * them); the convolution branches learn what the linear transform misses. */
+#ifndef AEC_MODEL_MODEL_H
+#define AEC_MODEL_MODEL_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "aecodec.h"
+
+#define AEM_MAX_CONVS 8
+#define AEM_MAX_STAGES 16
+#define AEM_NAME_BYTES 48
+
+typedef struct {
+    int block;      /* P: pixels per latent side (8)             */
+    int channels;   /* C: colour channels (3)                    */
+    int latent;     /* D                                         */
+    int enc_width;  /* channels of the encoder's 3x3 convolutions */
+    int enc_convs;  /* how many 3x3 convolutions (>= 1)          */
+    int dec_width;
+    int dec_convs;
+    int stages;     /* S                                         */
+    int codes;      /* K (<= 256: one byte per index)            */
+} aem_config;
+
+/* Offsets (in floats) of each tensor inside the parameter array, in file
+ * order.  Weights are [cout][cin][k][k]. */
+typedef struct {
+    size_t enc_lin_w, enc_lin_b;
+    size_t enc_conv_w[AEM_MAX_CONVS], enc_conv_b[AEM_MAX_CONVS];
+    size_t enc_out_w, enc_out_b;
+    size_t dec_lin_w, dec_lin_b;
+    size_t dec_conv_w[AEM_MAX_CONVS], dec_conv_b[AEM_MAX_CONVS];
+    size_t dec_out_w, dec_out_b;
+    size_t codebooks; /* [S][K][D] */
+    size_t total;     /* all floats                                  */
+    size_t trainable; /* floats before the codebooks (trained by Adam) */
+} aem_layout;
+
+struct aec_model {
+    aem_config cfg;
+    aem_layout lay;
+    char name[AEM_NAME_BYTES + 1];
+    uint64_t id;
+    float *params;       /* lay.total floats */
+    uint8_t *dict;       /* optional zstd dictionary for index streams */
+    size_t dict_size;
+    float *code_norms;   /* |c|^2 of every code, [S][K], for the VQ search */
+    int is_static;       /* the built-in model: never freed */
+};
+
+/* Checks a configuration and computes its tensor layout. 0 on success. */
+int aem_config_layout(const aem_config *cfg, aem_layout *lay, char *err, size_t errlen);
+/* Allocates a model with zeroed parameters (used by the trainer). */
+aec_status aem_model_new(const aem_config *cfg, const char *name, aec_model **out, char *err,
+                         size_t errlen);
+/* Parses a model file. */
+aec_status aem_model_parse(const uint8_t *data, size_t size, aec_model **out, char *err,
+                           size_t errlen);
+/* Serialises to the model file format; *out is malloc'ed. Also sets model->id. */
+aec_status aem_model_serialize(aec_model *model, uint8_t **out, size_t *out_size);
+/* Recomputes derived data (code norms) after the parameters changed. */
+void aem_model_refresh(aec_model *model);
+/* Multiply-accumulates per pixel of the encoder (with the full VQ search
+ * when stages > 0) or of the decoder. */
+double aem_macs_per_pixel(const aem_config *cfg, int decoder, int stages);
+
+/* Receptive-field halo, in latents, of the encoder and decoder stacks. */
+static inline int aem_encoder_halo(const aem_config *c) { return c->enc_convs; }
+static inline int aem_decoder_halo(const aem_config *c) { return c->dec_convs; }
+#endif

@@ -1,0 +1,44 @@
+/* network.h - forward passes of the encoder and decoder networks.
+ *
+ * The same code serves the codec (batch 1, one tile plus its halo) and the
+ * trainer (a batch of crops), which also reads the stored activations in its
+ * backward pass.  All tensors use the [C][B][H][W] layout of nn/layers.h on
+ * the latent grid of Hs x Ws positions (one per P x P pixel block). */
+#ifndef AEC_MODEL_NETWORK_H
+#define AEC_MODEL_NETWORK_H
+#include "model/model.h"
+
+typedef struct {
+    int B, Hs, Ws;                  /* batch and latent grid            */
+    float *x;                       /* [C*P*P][N] blocks of the image   */
+    float *enc_h[AEM_MAX_CONVS];    /* [enc_width][N] after ReLU        */
+    float *z;                       /* [D][N] encoder output            */
+    float *q;                       /* [D][N] decoder input             */
+    float *dec_h[AEM_MAX_CONVS];    /* [dec_width][N] after ReLU        */
+    float *y;                       /* [C*P*P][N] decoder output blocks */
+    float *scratch;                 /* im2col space                     */
+    size_t scratch_floats;
+    float *arena;
+} aem_acts;
+
+/* Allocates activations for a batch of B grids of Hs x Ws latents; returns 0
+ * on success, -1 when out of memory. want_encoder/want_decoder pick which
+ * halves get buffers. */
+int aem_acts_alloc(aem_acts *a, const aem_config *c, int B, int Hs, int Ws, int want_encoder,
+                   int want_decoder);
+void aem_acts_free(aem_acts *a);
+/* Bytes aem_acts_alloc would take. */
+size_t aem_acts_bytes(const aem_config *c, int B, int Hs, int Ws, int want_encoder,
+                      int want_decoder);
+
+/* a->x -> a->enc_h -> a->z */
+void aem_encoder_forward(const aec_model *m, aem_acts *a);
+/* a->q -> a->dec_h -> a->y */
+void aem_decoder_forward(const aec_model *m, aem_acts *a);
+
+/* Pixel planes [3][B][H][W] (values 0..1) <-> block vectors [C*P*P][N]. */
+void aem_pixels_to_blocks(const aem_config *c, int B, int Hs, int Ws, const float *pix,
+                          float *x);
+void aem_blocks_to_pixels(const aem_config *c, int B, int Hs, int Ws, const float *y,
+                          float *pix);
+#endif

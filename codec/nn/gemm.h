@@ -1,0 +1,19 @@
+/* gemm.h - single-precision matrix products, the kernel under every layer.
+ * All matrices are row-major with explicit leading dimensions. */
+#ifndef AEC_NN_GEMM_H
+#define AEC_NN_GEMM_H
+#include <stddef.h>
+
+/* C[M,N] (+)= A[M,K] * B[K,N].  accumulate=0 overwrites C. */
+void nn_gemm_nn(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+                float *C, int ldc, int accumulate);
+/* C[M,N] (+)= A[M,K] * B[N,K]^T  (used for weight gradients). */
+void nn_gemm_nt(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+                float *C, int ldc, int accumulate);
+/* C[M,N] (+)= A[K,M]^T * B[K,N]  (used for input gradients). */
+void nn_gemm_tn(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+                float *C, int ldc, int accumulate);
+/* Plain triple loop, the reference the tests compare against. */
+void nn_gemm_reference(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+                       float *C, int ldc, int accumulate);
+#endif

@@ -1,0 +1,221 @@
+/* layers.c - convolution (im2col + GEMM), ReLU, space/depth reshuffles. */
+#include "nn/layers.h"
+
+#include <string.h>
+
+#include "nn/gemm.h"
+
+static int is_pointwise(const nn_conv_shape *s)
+{
+    return s->k == 1 && s->stride == 1 && s->pad == 0;
+}
+
+size_t nn_conv_scratch_floats(const nn_conv_shape *s, int B, int H, int W)
+{
+    if (is_pointwise(s))
+        return 0;
+    size_t Ho = (size_t)nn_conv_out_dim(H, s->k, s->stride, s->pad);
+    size_t Wo = (size_t)nn_conv_out_dim(W, s->k, s->stride, s->pad);
+    return (size_t)s->cin * s->k * s->k * B * Ho * Wo;
+}
+
+/* cols[(ci*k+ky)*k+kx][b][oy][ox] = in[ci][b][oy*stride+ky-pad][ox*stride+kx-pad]
+ * (zero outside the image). */
+static void im2col(const nn_conv_shape *s, int B, int H, int W, const float *in, float *cols)
+{
+    int k = s->k, Ho = nn_conv_out_dim(H, k, s->stride, s->pad),
+        Wo = nn_conv_out_dim(W, k, s->stride, s->pad);
+    size_t plane = (size_t)B * Ho * Wo;
+#pragma omp parallel for collapse(2) schedule(static) if (plane * s->cin > 65536)
+    for (int ci = 0; ci < s->cin; ci++)
+        for (int kk = 0; kk < k * k; kk++) {
+            int ky = kk / k, kx = kk % k;
+            float *dst = cols + ((size_t)ci * k * k + kk) * plane;
+            for (int b = 0; b < B; b++) {
+                const float *src = in + ((size_t)ci * B + b) * H * W;
+                for (int oy = 0; oy < Ho; oy++) {
+                    int iy = oy * s->stride + ky - s->pad;
+                    float *d = dst + ((size_t)b * Ho + oy) * Wo;
+                    if (iy < 0 || iy >= H) {
+                        memset(d, 0, (size_t)Wo * sizeof(float));
+                        continue;
+                    }
+                    const float *row = src + (size_t)iy * W;
+                    if (s->stride == 1) {
+                        /* Valid range of ox where 0 <= ox + kx - pad < W. */
+                        int off = kx - s->pad;
+                        int lo = off < 0 ? -off : 0;
+                        int hi = W - off < Wo ? W - off : Wo;
+                        if (hi < lo)
+                            hi = lo;
+                        for (int ox = 0; ox < lo; ox++)
+                            d[ox] = 0;
+                        if (hi > lo)
+                            memcpy(d + lo, row + lo + off, (size_t)(hi - lo) * sizeof(float));
+                        for (int ox = hi; ox < Wo; ox++)
+                            d[ox] = 0;
+                    } else {
+                        for (int ox = 0; ox < Wo; ox++) {
+                            int ix = ox * s->stride + kx - s->pad;
+                            d[ox] = (ix >= 0 && ix < W) ? row[ix] : 0.0f;
+                        }
+                    }
+                }
+            }
+        }
+}
+
+/* The adjoint of im2col: scatters column gradients back to the input. */
+static void col2im(const nn_conv_shape *s, int B, int H, int W, const float *cols, float *din)
+{
+    int k = s->k, Ho = nn_conv_out_dim(H, k, s->stride, s->pad),
+        Wo = nn_conv_out_dim(W, k, s->stride, s->pad);
+    size_t plane = (size_t)B * Ho * Wo;
+    memset(din, 0, (size_t)s->cin * B * H * W * sizeof(float));
+    /* Parallel over input channels: each thread owns whole input planes. */
+#pragma omp parallel for schedule(static) if (plane * s->cin > 65536)
+    for (int ci = 0; ci < s->cin; ci++)
+        for (int kk = 0; kk < k * k; kk++) {
+            int ky = kk / k, kx = kk % k;
+            const float *src = cols + ((size_t)ci * k * k + kk) * plane;
+            for (int b = 0; b < B; b++) {
+                float *dst = din + ((size_t)ci * B + b) * H * W;
+                for (int oy = 0; oy < Ho; oy++) {
+                    int iy = oy * s->stride + ky - s->pad;
+                    if (iy < 0 || iy >= H)
+                        continue;
+                    const float *c = src + ((size_t)b * Ho + oy) * Wo;
+                    float *row = dst + (size_t)iy * W;
+                    for (int ox = 0; ox < Wo; ox++) {
+                        int ix = ox * s->stride + kx - s->pad;
+                        if (ix >= 0 && ix < W)
+                            row[ix] += c[ox];
+                    }
+                }
+            }
+        }
+}
+
+void nn_conv_forward(const nn_conv_shape *s, int B, int H, int W, const float *in,
+                     const float *w, const float *b, float *out, float *scratch)
+{
+    int Ho = nn_conv_out_dim(H, s->k, s->stride, s->pad),
+        Wo = nn_conv_out_dim(W, s->k, s->stride, s->pad);
+    int N = B * Ho * Wo, K = s->cin * s->k * s->k;
+    const float *cols = in;
+    if (!is_pointwise(s)) {
+        im2col(s, B, H, W, in, scratch);
+        cols = scratch;
+    }
+    /* Start from the bias, then accumulate the product. */
+    for (int co = 0; co < s->cout; co++) {
+        float bias = b ? b[co] : 0.0f;
+        float *o = out + (size_t)co * N;
+        for (int i = 0; i < N; i++)
+            o[i] = bias;
+    }
+    nn_gemm_nn(s->cout, N, K, w, K, cols, N, out, N, 1);
+}
+
+void nn_conv_backward(const nn_conv_shape *s, int B, int H, int W, const float *in,
+                      const float *w, const float *dout, float *dw, float *db, float *din,
+                      float *scratch)
+{
+    int Ho = nn_conv_out_dim(H, s->k, s->stride, s->pad),
+        Wo = nn_conv_out_dim(W, s->k, s->stride, s->pad);
+    int N = B * Ho * Wo, K = s->cin * s->k * s->k;
+    if (db)
+        for (int co = 0; co < s->cout; co++) {
+            const float *d = dout + (size_t)co * N;
+            double sum = 0;
+            for (int i = 0; i < N; i++)
+                sum += d[i];
+            db[co] += (float)sum;
+        }
+    const float *cols = in;
+    if (!is_pointwise(s)) {
+        im2col(s, B, H, W, in, scratch);
+        cols = scratch;
+    }
+    if (dw) /* dW[cout][K] += dout[cout][N] * cols[K][N]^T */
+        nn_gemm_nt(s->cout, K, N, dout, N, cols, N, dw, K, 1);
+    if (!din)
+        return;
+    if (is_pointwise(s)) { /* din[cin][N] = W^T * dout */
+        nn_gemm_tn(s->cin, N, s->cout, w, K, dout, N, din, N, 0);
+    } else {
+        nn_gemm_tn(K, N, s->cout, w, K, dout, N, scratch, N, 0);
+        col2im(s, B, H, W, scratch, din);
+    }
+}
+
+void nn_conv_forward_reference(const nn_conv_shape *s, int B, int H, int W, const float *in,
+                               const float *w, const float *b, float *out)
+{
+    int k = s->k, Ho = nn_conv_out_dim(H, k, s->stride, s->pad),
+        Wo = nn_conv_out_dim(W, k, s->stride, s->pad);
+    for (int co = 0; co < s->cout; co++)
+        for (int bi = 0; bi < B; bi++)
+            for (int oy = 0; oy < Ho; oy++)
+                for (int ox = 0; ox < Wo; ox++) {
+                    double sum = b ? b[co] : 0.0;
+                    for (int ci = 0; ci < s->cin; ci++)
+                        for (int ky = 0; ky < k; ky++)
+                            for (int kx = 0; kx < k; kx++) {
+                                int iy = oy * s->stride + ky - s->pad;
+                                int ix = ox * s->stride + kx - s->pad;
+                                if (iy < 0 || iy >= H || ix < 0 || ix >= W)
+                                    continue;
+                                sum += (double)w[((size_t)(co * s->cin + ci) * k + ky) * k + kx] *
+                                       in[(((size_t)ci * B + bi) * H + iy) * W + ix];
+                            }
+                    out[(((size_t)co * B + bi) * Ho + oy) * Wo + ox] = (float)sum;
+                }
+}
+
+void nn_relu_forward(float *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        x[i] = x[i] > 0.0f ? x[i] : 0.0f;
+}
+
+void nn_relu_backward(const float *y, float *dy, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (y[i] <= 0.0f)
+            dy[i] = 0.0f;
+}
+
+void nn_space_to_depth(int C, int B, int H, int W, int P, const float *in, float *out)
+{
+    int Hs = H / P, Ws = W / P;
+    for (int c = 0; c < C; c++)
+        for (int dy = 0; dy < P; dy++)
+            for (int dx = 0; dx < P; dx++) {
+                int oc = (c * P + dy) * P + dx;
+                for (int b = 0; b < B; b++)
+                    for (int y = 0; y < Hs; y++) {
+                        const float *src = in + (((size_t)c * B + b) * H + y * P + dy) * W + dx;
+                        float *dst = out + (((size_t)oc * B + b) * Hs + y) * Ws;
+                        for (int x = 0; x < Ws; x++)
+                            dst[x] = src[x * P];
+                    }
+            }
+}
+
+void nn_depth_to_space(int C, int B, int H, int W, int P, const float *in, float *out)
+{
+    int Hs = H / P, Ws = W / P;
+    for (int c = 0; c < C; c++)
+        for (int dy = 0; dy < P; dy++)
+            for (int dx = 0; dx < P; dx++) {
+                int ic = (c * P + dy) * P + dx;
+                for (int b = 0; b < B; b++)
+                    for (int y = 0; y < Hs; y++) {
+                        const float *src = in + (((size_t)ic * B + b) * Hs + y) * Ws;
+                        float *dst = out + (((size_t)c * B + b) * H + y * P + dy) * W + dx;
+                        for (int x = 0; x < Ws; x++)
+                            dst[x * P] = src[x];
+                    }
+            }
+}

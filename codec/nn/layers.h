@@ -1,0 +1,45 @@
+/* layers.h - the network layers, forward and backward side by side.
+ *
+ * Activations use the layout [C][B][H][W]: channel outermost, then batch
+ * item, then rows.  With it a 1x1 convolution over a whole batch is a single
+ * matrix product, and a k x k convolution is one product after im2col.
+ * Backward functions accumulate (+=) into weight and bias gradients and
+ * overwrite input gradients. */
+#ifndef AEC_NN_LAYERS_H
+#define AEC_NN_LAYERS_H
+#include <stddef.h>
+
+typedef struct {
+    int cin, cout, k, stride, pad;
+} nn_conv_shape;
+
+static inline int nn_conv_out_dim(int in, int k, int stride, int pad)
+{
+    return (in + 2 * pad - k) / stride + 1;
+}
+/* Floats of scratch space nn_conv_forward/backward need (the im2col matrix);
+ * 0 for 1x1 stride-1 convolutions, which need none. */
+size_t nn_conv_scratch_floats(const nn_conv_shape *s, int B, int H, int W);
+
+/* out[cout][B][Ho][Wo] = conv(in[cin][B][H][W], w[cout][cin][k][k]) + b. */
+void nn_conv_forward(const nn_conv_shape *s, int B, int H, int W, const float *in,
+                     const float *w, const float *b, float *out, float *scratch);
+/* Given dout, accumulates dw and db, and writes din unless it is NULL.
+ * scratch must hold nn_conv_scratch_floats() floats. */
+void nn_conv_backward(const nn_conv_shape *s, int B, int H, int W, const float *in,
+                      const float *w, const float *dout, float *dw, float *db, float *din,
+                      float *scratch);
+/* Obviously-correct direct loops, for the tests. */
+void nn_conv_forward_reference(const nn_conv_shape *s, int B, int H, int W, const float *in,
+                               const float *w, const float *b, float *out);
+
+/* In-place ReLU; backward zeroes dy where the forward output y was <= 0. */
+void nn_relu_forward(float *x, size_t n);
+void nn_relu_backward(const float *y, float *dy, size_t n);
+
+/* Space-to-depth: img[C][B][H][W] -> out[C*P*P][B][H/P][W/P], channel index
+ * c*P*P + dy*P + dx.  H and W must be multiples of P.  Depth-to-space is its
+ * exact inverse (and so each one is the other's backward pass). */
+void nn_space_to_depth(int C, int B, int H, int W, int P, const float *in, float *out);
+void nn_depth_to_space(int C, int B, int H, int W, int P, const float *in, float *out);
+#endif

@@ -1,0 +1,92 @@
+/* rvq.c - residual VQ search and look-up.
+ *
+ * The search computes all distances of a chunk of latents at once as
+ * |c|^2 - 2 c.r (the |r|^2 term is the same for every code), one matrix
+ * product per stage, which is many times faster than a loop per latent. */
+#include "vq/rvq.h"
+
+#include <float.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nn/gemm.h"
+
+#define CHUNK 256
+
+int aem_rvq_encode(const aec_model *m, const float *z, size_t N, int stages, uint8_t *idx,
+                   float *q_out)
+{
+    const aem_config *c = &m->cfg;
+    int D = c->latent, K = c->codes;
+    const float *books = m->params + m->lay.codebooks;
+    float *res = malloc(sizeof(float) * ((size_t)D * CHUNK + (size_t)K * CHUNK));
+    if (!res)
+        return -1;
+    float *dots = res + (size_t)D * CHUNK;
+    for (size_t n0 = 0; n0 < N; n0 += CHUNK) {
+        int n = (int)(N - n0 < CHUNK ? N - n0 : CHUNK);
+        for (int d = 0; d < D; d++)
+            memcpy(res + (size_t)d * n, z + (size_t)d * N + n0, (size_t)n * sizeof(float));
+        for (int s = 0; s < stages; s++) {
+            const float *book = books + (size_t)s * K * D;
+            const float *norms = m->code_norms + (size_t)s * K;
+            nn_gemm_nn(K, n, D, book, D, res, n, dots, n, 0);
+            uint8_t *out = idx + (size_t)s * N + n0;
+            for (int j = 0; j < n; j++) {
+                float best = FLT_MAX;
+                int arg = 0;
+                for (int k = 0; k < K; k++) {
+                    float dist = norms[k] - 2.0f * dots[(size_t)k * n + j];
+                    if (dist < best)
+                        best = dist, arg = k;
+                }
+                out[j] = (uint8_t)arg;
+                const float *code = book + (size_t)arg * D;
+                for (int d = 0; d < D; d++)
+                    res[(size_t)d * n + j] -= code[d];
+            }
+        }
+        if (q_out) /* q = z - what is left over */
+            for (int d = 0; d < D; d++)
+                for (int j = 0; j < n; j++)
+                    q_out[(size_t)d * N + n0 + j] =
+                        z[(size_t)d * N + n0 + j] - res[(size_t)d * n + j];
+    }
+    free(res);
+    return 0;
+}
+
+void aem_rvq_decode(const aec_model *m, const uint8_t *idx, size_t N, int stages, float *q_out)
+{
+    const aem_config *c = &m->cfg;
+    int D = c->latent, K = c->codes;
+    const float *books = m->params + m->lay.codebooks;
+    memset(q_out, 0, (size_t)D * N * sizeof(float));
+    for (int s = 0; s < stages; s++) {
+        const float *book = books + (size_t)s * K * D;
+        const uint8_t *in = idx + (size_t)s * N;
+        for (int d = 0; d < D; d++) {
+            float *q = q_out + (size_t)d * N;
+            for (size_t j = 0; j < N; j++) {
+                int k = in[j] < K ? in[j] : K - 1; /* a valid stream never exceeds K-1 */
+                q[j] += book[(size_t)k * D + d];
+            }
+        }
+    }
+}
+
+int aem_rvq_nearest_reference(const float *codebook, int K, int D, const float *v, size_t stride)
+{
+    double best = DBL_MAX;
+    int arg = 0;
+    for (int k = 0; k < K; k++) {
+        double dist = 0;
+        for (int d = 0; d < D; d++) {
+            double e = (double)v[d * stride] - codebook[(size_t)k * D + d];
+            dist += e * e;
+        }
+        if (dist < best)
+            best = dist, arg = k;
+    }
+    return arg;
+}

@@ -1,0 +1,173 @@
+/*
+ * aecodec.h - public API of libcodec, the aecodec learned image codec.
+ *
+ * An image is turned by an encoder network into a grid of latent vectors,
+ * each vector is replaced by residual vector-quantiser indices (one byte per
+ * stage), the indices are packed into per-(tile, stage) zstd streams and a
+ * decoder network turns the looked-up latents back into pixels.  The format
+ * is described in spec/bitstream.md, the model file in spec/model.md.
+ *
+ * Usage in short:
+ *
+ *     aec_encoder *enc = NULL;
+ *     aec_status st = aec_encoder_create(&enc, NULL);      // default model
+ *     aec_encode_params p; aec_encode_params_default(&p); p.quality = 4;
+ *     uint8_t *file; size_t file_size;
+ *     st = aec_encode(enc, pixels, w, h, stride, AEC_RGB, &p, &file, &file_size);
+ *     ...
+ *     aec_free(file); aec_encoder_destroy(enc);
+ *
+ * Every function returns an aec_status; aec_status_string() turns it into a
+ * message and the context functions aec_*_last_error() give a one-line
+ * detail.  The library keeps no global mutable state and never exits the
+ * process.  Contexts are not thread-safe: use one per thread (each one runs
+ * its own OpenMP parallel region over tiles).
+ */
+#ifndef AECODEC_H
+#define AECODEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define AEC_VERSION_MAJOR 0
+#define AEC_VERSION_MINOR 1
+#define AEC_VERSION_PATCH 0
+#define AEC_VERSION_STRING "0.1.0"
+/* Version of the bitstream this library writes (spec/bitstream.md). */
+#define AEC_BITSTREAM_VERSION 1
+
+#if defined(_WIN32) || !defined(__GNUC__)
+#define AEC_API
+#else
+#define AEC_API __attribute__((visibility("default")))
+#endif
+
+typedef enum {
+    AEC_OK = 0,
+    AEC_ERR_INVALID_ARGUMENT = 1, /* a NULL pointer, bad size or option     */
+    AEC_ERR_OUT_OF_MEMORY = 2,
+    AEC_ERR_LIMIT = 3,            /* image or memory larger than the limits */
+    AEC_ERR_NOT_AEC = 4,          /* wrong magic: not an aecodec file       */
+    AEC_ERR_UNSUPPORTED = 5,      /* newer version or unknown feature       */
+    AEC_ERR_CORRUPT = 6,          /* checksum mismatch or inconsistent data */
+    AEC_ERR_TRUNCATED = 7,        /* the data ends before it should         */
+    AEC_ERR_MODEL_MISMATCH = 8,   /* file needs a model this context lacks  */
+    AEC_ERR_BAD_MODEL = 9,        /* model file unreadable or inconsistent  */
+    AEC_ERR_IO = 10
+} aec_status;
+
+/* Channel layouts of pixel buffers and of coded images. Samples are 8 bit,
+ * interleaved, rows top to bottom. */
+typedef enum {
+    AEC_GRAY = 1,       /* 1 byte per pixel                    */
+    AEC_GRAY_ALPHA = 2, /* 2 bytes: grey, alpha                */
+    AEC_RGB = 3,        /* 3 bytes: red, green, blue           */
+    AEC_RGBA = 4        /* 4 bytes: red, green, blue, alpha    */
+} aec_layout;
+
+/* Largest width or height the format can carry.  Callers may lower the
+ * working limit with aec_limits; the default limits are below. */
+#define AEC_MAX_DIMENSION 65535u
+#define AEC_DEFAULT_MAX_PIXELS (1ull << 28) /* 268 Mpixel */
+
+typedef struct {
+    uint64_t max_pixels;    /* width * height refused above this            */
+    uint32_t max_dimension; /* width or height refused above this           */
+} aec_limits;
+
+typedef struct {
+    int quality;   /* number of quantiser stages to code, 1..model stages  */
+    int threads;   /* 0 = all available (OpenMP default), else this many   */
+    int tile_size; /* tile side in pixels, multiple of 64 in 64..1024; 0 = default (256) */
+} aec_encode_params;
+
+/* Description of a coded image, read from its header. */
+typedef struct {
+    uint32_t width, height;
+    aec_layout layout;      /* layout of the original image                 */
+    int stages_coded;       /* quality level the file was written with      */
+    int stages_available;   /* stages whose streams are all present (a file
+                               truncated at a stage boundary has fewer)     */
+    uint32_t tile_size;
+    uint32_t tiles_x, tiles_y;
+    uint64_t model_id;      /* identifier (hash) of the model that coded it */
+    uint64_t stage_bytes[16]; /* bytes of all tiles' streams for each stage */
+    uint64_t alpha_bytes;   /* bytes of the lossless alpha plane, 0 if none */
+    uint64_t file_size;     /* bytes the header says the file has           */
+} aec_info;
+
+/* A loaded network model (encoder, quantiser codebooks, decoder).  The
+ * default one is compiled into the library. Models are immutable once loaded
+ * and may be shared by any number of contexts and threads. */
+typedef struct aec_model aec_model;
+typedef struct aec_encoder aec_encoder;
+typedef struct aec_decoder aec_decoder;
+
+/* ---- library ----------------------------------------------------------- */
+AEC_API const char *aec_version_string(void);
+AEC_API const char *aec_status_string(aec_status status);
+AEC_API void aec_free(void *p); /* frees buffers returned by the library */
+
+/* ---- models ------------------------------------------------------------ */
+/* The built-in default model (static; do not free). */
+AEC_API const aec_model *aec_model_default(void);
+/* Load a model file (spec/model.md) from memory or from a path. */
+AEC_API aec_status aec_model_load_memory(aec_model **out, const void *data, size_t size);
+AEC_API aec_status aec_model_load_file(aec_model **out, const char *path);
+AEC_API void aec_model_free(aec_model *model);
+AEC_API uint64_t aec_model_id(const aec_model *model);
+AEC_API int aec_model_stages(const aec_model *model);
+/* Short human description ("aecodec-default D=32 S=8 K=256 ..."). */
+AEC_API const char *aec_model_name(const aec_model *model);
+
+/* ---- limits ------------------------------------------------------------ */
+AEC_API void aec_limits_default(aec_limits *limits);
+
+/* ---- encoding ---------------------------------------------------------- */
+AEC_API void aec_encode_params_default(aec_encode_params *params);
+/* model NULL = default model. The model must outlive the encoder. */
+AEC_API aec_status aec_encoder_create(aec_encoder **out, const aec_model *model);
+AEC_API void aec_encoder_destroy(aec_encoder *enc);
+/* Encode width x height pixels of the given layout; stride is bytes between
+ * rows (0 = tightly packed).  On success *out is a buffer from the library
+ * (release with aec_free) of *out_size bytes. */
+AEC_API aec_status aec_encode(aec_encoder *enc, const uint8_t *pixels, uint32_t width,
+                              uint32_t height, size_t stride, aec_layout layout,
+                              const aec_encode_params *params, uint8_t **out,
+                              size_t *out_size);
+AEC_API const char *aec_encoder_last_error(const aec_encoder *enc);
+
+/* ---- decoding ---------------------------------------------------------- */
+/* Read the header only; checks the header checksum. No model needed. */
+AEC_API aec_status aec_read_info(const uint8_t *data, size_t size, aec_info *info);
+
+/* model NULL = default model; more models can be added with
+ * aec_decoder_add_model so that files from any of them decode. */
+AEC_API aec_status aec_decoder_create(aec_decoder **out, const aec_model *model);
+AEC_API aec_status aec_decoder_add_model(aec_decoder *dec, const aec_model *model);
+AEC_API void aec_decoder_destroy(aec_decoder *dec);
+AEC_API void aec_decoder_set_threads(aec_decoder *dec, int threads);
+AEC_API void aec_decoder_set_limits(aec_decoder *dec, const aec_limits *limits);
+
+typedef struct {
+    int stages;     /* 0 = all available stages, else at most this many    */
+    uint32_t x, y;  /* region to decode; w = h = 0 means the whole image    */
+    uint32_t w, h;
+} aec_decode_params;
+AEC_API void aec_decode_params_default(aec_decode_params *params);
+
+/* Decode into a library buffer of (*out_w) x (*out_h) pixels, layout
+ * *out_layout (the original image's layout), tightly packed. */
+AEC_API aec_status aec_decode(aec_decoder *dec, const uint8_t *data, size_t size,
+                              const aec_decode_params *params, uint8_t **out,
+                              uint32_t *out_w, uint32_t *out_h, aec_layout *out_layout);
+AEC_API const char *aec_decoder_last_error(const aec_decoder *dec);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* AECODEC_H */

@@ -1,0 +1,253 @@
+#!/bin/sh
+# cli_test.sh - end-to-end tests of aeenc, aedec and aeinfo.
+# Usage (from the repository root): sh tests/cli_test.sh BUILD
+# Prints "ok NAME" or "FAIL NAME" per case (counted by tests/run_tests.sh)
+# and exits non-zero when any case failed.  Sample images come from
+# BUILD/tests/test_imageio --make-sample; all files live in a private temp
+# directory that is removed at the end.
+BUILD=${1:-build}
+ENC=$BUILD/aeenc
+DEC=$BUILD/aedec
+INFO=$BUILD/aeinfo
+T=$BUILD/tests/test_imageio
+# Small images and one thread: the tests must stay light on a shared machine.
+TH="-t 1"
+
+failed=0
+pass() { echo "ok $1"; }
+fail() {
+    echo "FAIL $1${2:+: $2}"
+    failed=$((failed + 1))
+    # show what the tool said, indented so it is never counted as a result
+    if [ -s "$tmp/err" ]; then sed 's/^/  | /' "$tmp/err" | head -n 20; fi
+}
+
+for prog in "$ENC" "$DEC" "$INFO" "$T"; do
+    if [ ! -x "$prog" ]; then
+        echo "FAIL cli_test_setup: $prog not built"
+        exit 1
+    fi
+done
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/aec_cli.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT
+trap 'rm -rf "$tmp"; exit 1' INT TERM
+: >"$tmp/err"
+
+# lines FILE: number of lines in FILE
+lines() { wc -l <"$1" | tr -d ' '; }
+
+# temp_left DIR: true when a temp file of the atomic writer is left in DIR
+temp_left() { ls -a "$1" 2>/dev/null | grep -q '\.tmp'; }
+
+# run CMD...: runs CMD with stderr in $tmp/err, sets $rc
+run() {
+    "$@" 2>"$tmp/err"
+    rc=$?
+}
+
+# expect_fail NAME WANT_RC OUTFILE CMD...: CMD must fail with status WANT_RC
+# (any non-zero status if WANT_RC is empty), print exactly one line on stderr
+# and leave neither OUTFILE nor a temp file behind.
+expect_fail() {
+    name=$1 want=$2 out=$3
+    shift 3
+    [ "$out" != "-" ] && rm -f "$out"
+    "$@" >"$tmp/stdout" 2>"$tmp/err"
+    rc=$?
+    n=$(lines "$tmp/err")
+    if [ $rc -eq 0 ]; then
+        fail "$name" "exit status 0"
+    elif [ -n "$want" ] && [ $rc -ne "$want" ]; then
+        fail "$name" "exit status $rc, wanted $want"
+    elif [ "$n" != 1 ]; then
+        fail "$name" "$n lines on stderr, wanted 1"
+    elif [ "$out" != "-" ] && [ -e "$out" ]; then
+        fail "$name" "output file left behind"
+    elif temp_left "$tmp" || { [ "$out" != "-" ] && temp_left "$(dirname "$out")"; }; then
+        fail "$name" "temp file left behind"
+    else
+        pass "$name"
+    fi
+}
+
+# size_is NAME FILE "W H C": image FILE has this size and channel count
+size_is() {
+    got=$("$T" --info "$2" 2>"$tmp/err")
+    if [ "$got" = "$3" ]; then pass "$1"; else fail "$1" "got '$got', wanted '$3'"; fi
+}
+
+# ---- samples --------------------------------------------------------------
+"$T" --make-sample "$tmp/rgb.ppm" 67 45 3 &&
+    "$T" --make-sample "$tmp/grey.pgm" 33 21 1 &&
+    "$T" --make-sample "$tmp/rgba.png" 40 30 4 &&
+    "$T" --make-sample "$tmp/ga.png" 35 19 2 || {
+    echo "FAIL cli_test_samples"
+    exit 1
+}
+printf 'this is not an image or a codec file\n' >"$tmp/garbage.png"
+cp "$tmp/garbage.png" "$tmp/garbage.aec"
+
+# ---- round trips ----------------------------------------------------------
+run "$ENC" $TH "$tmp/rgb.ppm" "$tmp/rgb.aec"
+if [ $rc -eq 0 ] && [ -s "$tmp/rgb.aec" ]; then pass encode_rgb_odd_size; else fail encode_rgb_odd_size "exit status $rc"; fi
+
+run "$DEC" $TH "$tmp/rgb.aec" "$tmp/rgb_out.png"
+if [ $rc -eq 0 ]; then pass decode_rgb_odd_size; else fail decode_rgb_odd_size "exit status $rc"; fi
+size_is decode_rgb_size "$tmp/rgb_out.png" "67 45 3"
+psnr=$("$T" --psnr "$tmp/rgb.ppm" "$tmp/rgb_out.png" 2>/dev/null)
+echo "# rgb round trip: $(wc -c <"$tmp/rgb.aec" | tr -d ' ') bytes, PSNR ${psnr:-?} dB"
+# Lenient: catches garbage output or swapped channels, not model quality.
+if [ -n "$psnr" ] && awk "BEGIN { exit !($psnr >= 15) }"; then
+    pass decode_rgb_psnr_above_15db
+else
+    fail decode_rgb_psnr_above_15db "PSNR ${psnr:-?}"
+fi
+
+run "$DEC" $TH "$tmp/rgb.aec" "$tmp/rgb_out.ppm"
+size_is decode_rgb_to_ppm "$tmp/rgb_out.ppm" "67 45 3"
+
+run "$ENC" $TH "$tmp/grey.pgm" "$tmp/grey.aec" &&
+    run "$DEC" $TH "$tmp/grey.aec" "$tmp/grey_out.pgm"
+size_is grey_stays_grey_pgm "$tmp/grey_out.pgm" "33 21 1"
+run "$DEC" $TH "$tmp/grey.aec" "$tmp/grey_out.png"
+size_is grey_stays_grey_png "$tmp/grey_out.png" "33 21 1"
+
+run "$ENC" $TH "$tmp/rgba.png" "$tmp/rgba.aec" &&
+    run "$DEC" $TH "$tmp/rgba.aec" "$tmp/rgba_out.png"
+size_is rgba_roundtrip_size "$tmp/rgba_out.png" "40 30 4"
+if "$T" --alpha-equal "$tmp/rgba.png" "$tmp/rgba_out.png" 2>"$tmp/err"; then
+    pass rgba_alpha_exact
+else
+    fail rgba_alpha_exact
+fi
+
+run "$ENC" $TH "$tmp/ga.png" "$tmp/ga.aec" &&
+    run "$DEC" $TH "$tmp/ga.aec" "$tmp/ga_out.png"
+size_is grey_alpha_roundtrip_size "$tmp/ga_out.png" "35 19 2"
+if "$T" --alpha-equal "$tmp/ga.png" "$tmp/ga_out.png" 2>"$tmp/err"; then
+    pass grey_alpha_exact
+else
+    fail grey_alpha_exact
+fi
+
+# .ppm of an RGBA image: alpha dropped with a warning; .pgm of colour: error
+run "$DEC" $TH "$tmp/rgba.aec" "$tmp/rgba_out.ppm"
+if [ $rc -eq 0 ] && grep -q 'warning' "$tmp/err"; then pass ppm_drops_alpha_with_warning; else fail ppm_drops_alpha_with_warning "exit status $rc"; fi
+size_is ppm_drops_alpha_size "$tmp/rgba_out.ppm" "40 30 3"
+expect_fail pgm_of_colour_refused 1 "$tmp/rgb_out.pgm" "$DEC" $TH "$tmp/rgb.aec" "$tmp/rgb_out.pgm"
+
+# ---- pipes ----------------------------------------------------------------
+"$ENC" $TH - - <"$tmp/rgb.ppm" 2>"$tmp/err" | "$DEC" $TH - - >"$tmp/pipe.png" 2>>"$tmp/err"
+size_is stdin_stdout_pipes "$tmp/pipe.png" "67 45 3"
+"$ENC" $TH - "$tmp/pipe.aec" <"$tmp/rgb.ppm" 2>"$tmp/err"
+if cmp -s "$tmp/pipe.aec" "$tmp/rgb.aec"; then pass encode_stdin_same_as_file; else fail encode_stdin_same_as_file; fi
+run "$INFO" - <"$tmp/rgb.aec" >"$tmp/info_stdin.txt"
+if [ $rc -eq 0 ] && grep -q '67x45' "$tmp/info_stdin.txt"; then pass aeinfo_stdin; else fail aeinfo_stdin "exit status $rc"; fi
+
+# ---- options --------------------------------------------------------------
+run "$DEC" $TH --stages 1 "$tmp/rgb.aec" "$tmp/s1.png"
+if [ $rc -eq 0 ]; then pass decode_stages_1; else fail decode_stages_1 "exit status $rc"; fi
+size_is decode_stages_1_size "$tmp/s1.png" "67 45 3"
+
+run "$DEC" $TH --region 10,5,30,20 "$tmp/rgb.aec" "$tmp/region.png"
+size_is decode_region_size "$tmp/region.png" "30 20 3"
+run "$DEC" $TH --region=0,0,67,45 "$tmp/rgb.aec" "$tmp/region_full.png"
+size_is decode_region_whole_image "$tmp/region_full.png" "67 45 3"
+
+run "$ENC" $TH -q 1 "$tmp/rgb.ppm" "$tmp/q1.aec"
+q1=$(wc -c <"$tmp/q1.aec" 2>/dev/null | tr -d ' ')
+qd=$(wc -c <"$tmp/rgb.aec" | tr -d ' ')
+if [ $rc -eq 0 ] && [ "${q1:-0}" -gt 0 ] && [ "$q1" -le "$qd" ]; then
+    pass encode_quality_1_smaller
+else
+    fail encode_quality_1_smaller "q1 $q1 bytes, default $qd bytes"
+fi
+
+run "$ENC" $TH -v --tile 64 "$tmp/rgb.ppm" "$tmp/tile64.aec"
+if [ $rc -eq 0 ] && grep -q 'bpp' "$tmp/err" && [ "$(lines "$tmp/err")" = 1 ]; then pass encode_verbose_tile64; else fail encode_verbose_tile64 "exit status $rc"; fi
+
+run "$INFO" "$tmp/rgb.aec" >"$tmp/info.txt"
+if [ $rc -eq 0 ] && grep -q '67x45' "$tmp/info.txt" && grep -q 'RGB' "$tmp/info.txt"; then
+    pass aeinfo_prints_size
+else
+    fail aeinfo_prints_size "exit status $rc"
+fi
+if grep -q 'built-in' "$tmp/info.txt"; then pass aeinfo_builtin_model; else fail aeinfo_builtin_model; fi
+
+for prog in "$ENC" "$DEC" "$INFO"; do
+    name=$(basename "$prog")
+    run "$prog" --help >"$tmp/stdout"
+    if [ $rc -eq 0 ] && grep -q 'Usage' "$tmp/stdout"; then pass "${name}_help"; else fail "${name}_help" "exit status $rc"; fi
+    run "$prog" --version >"$tmp/stdout"
+    if [ $rc -eq 0 ] && grep -q 'aecodec' "$tmp/stdout" && grep -q 'model' "$tmp/stdout"; then
+        pass "${name}_version"
+    else
+        fail "${name}_version" "exit status $rc"
+    fi
+done
+
+# an existing output file is replaced
+printf 'old' >"$tmp/replace.aec"
+run "$ENC" $TH "$tmp/grey.pgm" "$tmp/replace.aec"
+if [ $rc -eq 0 ] && cmp -s "$tmp/replace.aec" "$tmp/grey.aec"; then pass encode_replaces_output; else fail encode_replaces_output "exit status $rc"; fi
+
+# ---- errors: one line on stderr, non-zero exit, no output ------------------
+expect_fail encode_missing_input 1 "$tmp/o.aec" "$ENC" $TH "$tmp/nonexistent.png" "$tmp/o.aec"
+expect_fail encode_garbage_input 1 "$tmp/o.aec" "$ENC" $TH "$tmp/garbage.png" "$tmp/o.aec"
+head -c 100 "$tmp/rgba.png" >"$tmp/trunc.png"
+expect_fail encode_truncated_png 1 "$tmp/o.aec" "$ENC" $TH "$tmp/trunc.png" "$tmp/o.aec"
+expect_fail encode_empty_stdin 1 - sh -c "\"$ENC\" $TH - - </dev/null"
+expect_fail encode_unknown_option 2 "$tmp/o.aec" "$ENC" --bogus "$tmp/rgb.ppm" "$tmp/o.aec"
+expect_fail encode_bad_quality 2 "$tmp/o.aec" "$ENC" -q 99 "$tmp/rgb.ppm" "$tmp/o.aec"
+expect_fail encode_bad_tile 2 "$tmp/o.aec" "$ENC" --tile 100 "$tmp/rgb.ppm" "$tmp/o.aec"
+expect_fail encode_missing_output_arg 2 "$tmp/o.aec" "$ENC" "$tmp/rgb.ppm"
+expect_fail encode_max_pixels 1 "$tmp/o.aec" "$ENC" $TH --max-pixels 100 "$tmp/rgb.ppm" "$tmp/o.aec"
+
+expect_fail decode_missing_input 1 "$tmp/o.png" "$DEC" $TH "$tmp/nonexistent.aec" "$tmp/o.png"
+expect_fail decode_garbage_input 1 "$tmp/o.png" "$DEC" $TH "$tmp/garbage.aec" "$tmp/o.png"
+head -c 16 "$tmp/rgb.aec" >"$tmp/trunc16.aec"
+expect_fail decode_truncated_header 1 "$tmp/o.png" "$DEC" $TH "$tmp/trunc16.aec" "$tmp/o.png"
+: >"$tmp/empty.aec"
+expect_fail decode_empty_file 1 "$tmp/o.png" "$DEC" $TH "$tmp/empty.aec" "$tmp/o.png"
+cp "$tmp/rgb.aec" "$tmp/magic.aec"
+printf 'X' | dd of="$tmp/magic.aec" bs=1 seek=0 conv=notrunc 2>/dev/null
+expect_fail decode_wrong_magic 1 "$tmp/o.png" "$DEC" $TH "$tmp/magic.aec" "$tmp/o.png"
+expect_fail decode_unknown_extension 2 "$tmp/o.bmp" "$DEC" $TH "$tmp/rgb.aec" "$tmp/o.bmp"
+expect_fail decode_bad_region 2 "$tmp/o.png" "$DEC" --region 1,2,3 "$tmp/rgb.aec" "$tmp/o.png"
+expect_fail decode_bad_stages 2 "$tmp/o.png" "$DEC" --stages 0 "$tmp/rgb.aec" "$tmp/o.png"
+expect_fail decode_max_pixels 1 "$tmp/o.png" "$DEC" $TH --max-pixels 100 "$tmp/rgb.aec" "$tmp/o.png"
+expect_fail aeinfo_garbage 1 - "$INFO" "$tmp/garbage.aec"
+expect_fail aeinfo_missing 1 - "$INFO" "$tmp/nonexistent.aec"
+expect_fail aeinfo_wrong_magic 1 - "$INFO" "$tmp/magic.aec"
+
+# A file cut in the middle of the coded data: it may decode the stages that
+# are complete, or fail - but cleanly: one line, no output on failure.
+size=$(wc -c <"$tmp/rgb.aec" | tr -d ' ')
+head -c $((size / 2)) "$tmp/rgb.aec" >"$tmp/half.aec"
+rm -f "$tmp/half.png"
+"$DEC" $TH "$tmp/half.aec" "$tmp/half.png" 2>"$tmp/err"
+rc=$?
+if [ $rc -eq 0 ] && [ -s "$tmp/half.png" ]; then
+    pass decode_half_file_clean
+elif [ $rc -ne 0 ] && [ "$(lines "$tmp/err")" = 1 ] && [ ! -e "$tmp/half.png" ] && ! temp_left "$tmp"; then
+    pass decode_half_file_clean
+else
+    fail decode_half_file_clean "exit status $rc"
+fi
+
+# Outputs into and onto directories
+mkdir "$tmp/outdir" "$tmp/outdir.png"
+expect_fail decode_onto_directory "" - "$DEC" $TH "$tmp/rgb.aec" "$tmp/outdir"
+expect_fail decode_onto_directory_png 1 - "$DEC" $TH "$tmp/rgb.aec" "$tmp/outdir.png"
+if [ -d "$tmp/outdir.png" ] && [ -z "$(ls -a "$tmp/outdir.png" | grep -v '^\.\.\?$')" ] && ! temp_left "$tmp"; then
+    pass decode_onto_directory_no_temp
+else
+    fail decode_onto_directory_no_temp
+fi
+expect_fail decode_failing_into_directory 1 "$tmp/outdir/x.png" "$DEC" $TH "$tmp/trunc16.aec" "$tmp/outdir/x.png"
+expect_fail decode_into_missing_directory 1 "$tmp/nodir/x.png" "$DEC" $TH "$tmp/rgb.aec" "$tmp/nodir/x.png"
+expect_fail encode_onto_directory 1 - "$ENC" $TH "$tmp/rgb.ppm" "$tmp/outdir"
+if [ -z "$(ls -a "$tmp/outdir" | grep -v '^\.\.\?$')" ]; then pass outdir_still_empty; else fail outdir_still_empty; fi
+
+[ $failed -eq 0 ]

@@ -1,0 +1,188 @@
+/* aeenc - encode a PNG, JPEG or PNM image into an aecodec (.aec) file. */
+#include "aecodec.h"
+#include "common/cli.h"
+#include "common/imageio.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *layout_name(int channels)
+{
+    static const char *names[5] = {"?", "grey", "grey+alpha", "RGB", "RGBA"};
+    return channels >= 1 && channels <= 4 ? names[channels] : names[0];
+}
+
+static void usage(void)
+{
+    const aec_model *m = aec_model_default();
+    int stages = m ? aec_model_stages(m) : 0;
+    printf("Usage: aeenc [options] IN OUT\n"
+           "Encode IN (PNG, JPEG, PGM/PPM/PAM; \"-\" = stdin) into the aecodec file OUT\n"
+           "(\"-\" = stdout).  OUT is written to a temporary file and renamed into place,\n"
+           "so nothing is left behind on error.\n"
+           "\n"
+           "Options:\n"
+           "  -q, --quality N     quantiser stages to code, 1..model stages\n"
+           "                      (default: half of them; the built-in model has %d)\n"
+           "  -t, --threads N     worker threads, 0 = all cores (default 0)\n"
+           "      --tile N        tile side in pixels, a multiple of 64 in 64..1024\n"
+           "                      (default 256)\n"
+           "      --model FILE    encode with this model file instead of the built-in one\n"
+           "      --max-pixels N  refuse input images with more pixels (default %llu)\n"
+           "  -v, --verbose       print size, bits per pixel and time to stderr\n"
+           "  -h, --help          show this help\n"
+           "      --version       show version and model\n"
+           "\n"
+           "Exit status: 0 ok, 1 error, 2 usage error.\n",
+           stages, (unsigned long long)AEC_DEFAULT_MAX_PIXELS);
+}
+
+static void version(void)
+{
+    const aec_model *m = aec_model_default();
+    printf("aeenc (aecodec) %s\n", aec_version_string());
+    if (m)
+        printf("default model: %s (id 0x%016" PRIx64 ", %d stages)\n", aec_model_name(m),
+               aec_model_id(m), aec_model_stages(m));
+    else
+        printf("default model: none\n");
+}
+
+static const char *detail(aec_status st, const char *last)
+{
+    return last && *last ? last : aec_status_string(st);
+}
+
+int main(int argc, char **argv)
+{
+    cli_init(argv[0]);
+    int quality = 0, threads = 0, tile = 0, verbose = 0, only_files = 0;
+    const char *model_path = NULL;
+    uint64_t max_pixels = AEC_DEFAULT_MAX_PIXELS;
+    const char *files[2];
+    int nfiles = 0;
+
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = NULL;
+        int r;
+        if (only_files || a[0] != '-' || a[1] == 0) {
+            if (nfiles == 2)
+                return cli_usage_error("too many arguments ('%s')", a);
+            files[nfiles++] = a;
+            continue;
+        }
+        if (strcmp(a, "--") == 0) {
+            only_files = 1;
+        } else if (cli_flag(a, "-h", "--help")) {
+            usage();
+            return CLI_EXIT_OK;
+        } else if (cli_flag(a, NULL, "--version")) {
+            version();
+            return CLI_EXIT_OK;
+        } else if (cli_flag(a, "-v", "--verbose")) {
+            verbose = 1;
+        } else if ((r = cli_option(argc, argv, &i, "-q", "--quality", &v)) != 0) {
+            if (r < 0 || cli_option_int("--quality", v, 1, 16, &quality) != 0)
+                return CLI_EXIT_USAGE;
+        } else if ((r = cli_option(argc, argv, &i, "-t", "--threads", &v)) != 0) {
+            if (r < 0 || cli_option_int("--threads", v, 0, 4096, &threads) != 0)
+                return CLI_EXIT_USAGE;
+        } else if ((r = cli_option(argc, argv, &i, NULL, "--tile", &v)) != 0) {
+            if (r < 0 || cli_option_int("--tile", v, 64, 1024, &tile) != 0)
+                return CLI_EXIT_USAGE;
+            if (tile % 64 != 0)
+                return cli_usage_error("--tile must be a multiple of 64 (got %d)", tile);
+        } else if ((r = cli_option(argc, argv, &i, NULL, "--model", &v)) != 0) {
+            if (r < 0)
+                return CLI_EXIT_USAGE;
+            model_path = v;
+        } else if ((r = cli_option(argc, argv, &i, NULL, "--max-pixels", &v)) != 0) {
+            if (r < 0 || cli_option_u64("--max-pixels", v, 1, UINT64_MAX / 16, &max_pixels) != 0)
+                return CLI_EXIT_USAGE;
+        } else {
+            return cli_usage_error("unknown option '%s'", a);
+        }
+    }
+    if (nfiles != 2)
+        return cli_usage_error("expected an input and an output file");
+    const char *in = files[0], *out = files[1];
+
+    int rc = CLI_EXIT_RUNTIME;
+    aec_model *loaded = NULL;
+    aec_encoder *enc = NULL;
+    aeio_image img = {0};
+    uint8_t *coded = NULL;
+    size_t coded_size = 0;
+    char err[1024];
+    aec_status st;
+
+    const aec_model *model = aec_model_default();
+    if (model_path) {
+        st = aec_model_load_file(&loaded, model_path);
+        if (st != AEC_OK) {
+            cli_error("%s: cannot load model: %s", model_path, aec_status_string(st));
+            goto done;
+        }
+        model = loaded;
+    }
+    if (!model) {
+        cli_error("no model available");
+        goto done;
+    }
+    int stages = aec_model_stages(model);
+    if (quality == 0)
+        quality = stages / 2 > 1 ? stages / 2 : 1;
+    if (quality > stages) {
+        cli_usage_error("quality %d is above the model's %d stages", quality, stages);
+        rc = CLI_EXIT_USAGE;
+        goto done;
+    }
+
+    if (aeio_read(in, &img, max_pixels, err, sizeof(err)) != 0) {
+        cli_error("%s", err);
+        goto done;
+    }
+    st = aec_encoder_create(&enc, model);
+    if (st != AEC_OK) {
+        cli_error("cannot create encoder: %s", aec_status_string(st));
+        goto done;
+    }
+    aec_encode_params params;
+    aec_encode_params_default(&params);
+    params.quality = quality;
+    params.threads = threads;
+    params.tile_size = tile;
+    double t0 = cli_seconds();
+    st = aec_encode(enc, img.pixels, img.width, img.height, 0, (aec_layout)img.channels, &params,
+                    &coded, &coded_size);
+    double seconds = cli_seconds() - t0;
+    if (st != AEC_OK) {
+        cli_error("%s: encoding failed: %s", strcmp(in, "-") == 0 ? "stdin" : in,
+                  detail(st, aec_encoder_last_error(enc)));
+        goto done;
+    }
+    if (aeio_write_file_atomic(out, coded, coded_size, err, sizeof(err)) != 0) {
+        cli_error("%s", err);
+        goto done;
+    }
+    if (verbose) {
+        double pixels = (double)img.width * img.height;
+        fprintf(stderr, "%s: %s: %ux%u %s%s, quality %d/%d: %zu bytes, %.4f bpp, %.3f s\n",
+                cli_prog(), strcmp(in, "-") == 0 ? "stdin" : in, (unsigned)img.width,
+                (unsigned)img.height, layout_name(img.channels),
+                img.source_bit_depth == 16 ? " (16-bit input reduced to 8 bit)" : "", quality,
+                stages, coded_size, 8.0 * (double)coded_size / pixels, seconds);
+    }
+    rc = CLI_EXIT_OK;
+done:
+    if (coded)
+        aec_free(coded);
+    if (enc)
+        aec_encoder_destroy(enc);
+    aeio_free(&img);
+    if (loaded)
+        aec_model_free(loaded);
+    return rc;
+}

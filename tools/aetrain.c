@@ -1,0 +1,216 @@
+/* aetrain - trains an aecodec model (spec/model.md) on a folder of photos.
+ *
+ *   aetrain --train DIR --valid DIR --out MODEL [--steps N] [--seed S]
+ *           [--resume CKPT] [--ckpt FILE] [--ckpt-every N] [--valid-every N] ...
+ *
+ * Same seed and thread count give the same model.  Checkpoints hold the
+ * whole state, so an interrupted run resumes where it stopped. */
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aecodec.h"
+#include "common/imageio.h"
+#include "model/model.h"
+#include "train/trainer.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: aetrain --train DIR --out MODEL [options]\n"
+            "  --train DIR        training photographs (PNG, JPEG, PNM)\n"
+            "  --valid DIR        validation photographs (PSNR per stage count)\n"
+            "  --out MODEL        model file to write (also at every checkpoint)\n"
+            "  --steps N          total optimisation steps (default 20000)\n"
+            "  --seed S           random seed (default 1)\n"
+            "  --batch N --crop N crops per step and their side (default 16, 128)\n"
+            "  --lr X             peak learning rate (default 5e-4, cosine to 1e-5)\n"
+            "  --latent D --stages S --codes K\n"
+            "  --enc-width C --enc-convs N --dec-width C --dec-convs N   network shape\n"
+            "  --name NAME        model name stored in the file\n"
+            "  --ckpt FILE        checkpoint path (default MODEL.ckpt)\n"
+            "  --ckpt-every N     steps between checkpoints (default 500)\n"
+            "  --resume CKPT      continue a run from its checkpoint\n"
+            "  --valid-every N    steps between validations (default 2000)\n"
+            "  --log-every N      steps between progress lines (default 50)\n"
+            "  -t N               threads (default: all)\n");
+}
+
+static int write_model(aec_model *m, const char *path)
+{
+    uint8_t *blob;
+    size_t size;
+    char err[256];
+    if (aem_model_serialize(m, &blob, &size) != AEC_OK)
+        return -1;
+    int rc = aeio_write_file_atomic(path, blob, size, err, sizeof err);
+    if (rc)
+        fprintf(stderr, "aetrain: %s\n", err);
+    free(blob);
+    return rc;
+}
+
+static void validate(aet_trainer *t, const aet_dataset *valid)
+{
+    int S = t->model->cfg.stages;
+    int stages[AEM_MAX_STAGES + 1];
+    double psnr[AEM_MAX_STAGES + 1];
+    int n = 0;
+    stages[n++] = 0;
+    for (int s = 1; s <= S; s++)
+        stages[n++] = s;
+    double t0 = omp_get_wtime();
+    if (aet_validate(t->model, valid, stages, n, psnr)) {
+        fprintf(stderr, "aetrain: out of memory in validation\n");
+        return;
+    }
+    printf("valid step %ld: unquantised %.2f dB | stages", t->step, psnr[0]);
+    for (int k = 1; k < n; k++)
+        printf(" %d:%.2f", stages[k], psnr[k]);
+    printf(" (%.1f s)\n", omp_get_wtime() - t0);
+    fflush(stdout);
+}
+
+int main(int argc, char **argv)
+{
+    const char *train_dir = NULL, *valid_dir = NULL, *out = NULL, *resume = NULL, *ckpt = NULL;
+    const char *name = "aecodec-model";
+    aet_options opt;
+    aet_options_default(&opt);
+    aem_config cfg = {.block = 8, .channels = 3, .latent = 32, .enc_width = 64, .enc_convs = 2,
+                      .dec_width = 96, .dec_convs = 3, .stages = 12, .codes = 256};
+    long ckpt_every = 500, valid_every = 2000, log_every = 50;
+    int threads = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            return 0;
+        }
+        if (!strcmp(a, "--version")) {
+            printf("aetrain (aecodec) %s\n", aec_version_string());
+            return 0;
+        }
+        if (!v) {
+            fprintf(stderr, "aetrain: %s needs a value (or is unknown); see --help\n", a);
+            return 2;
+        }
+        i++;
+        if (!strcmp(a, "--train")) train_dir = v;
+        else if (!strcmp(a, "--valid")) valid_dir = v;
+        else if (!strcmp(a, "--out")) out = v;
+        else if (!strcmp(a, "--resume")) resume = v;
+        else if (!strcmp(a, "--ckpt")) ckpt = v;
+        else if (!strcmp(a, "--name")) name = v;
+        else if (!strcmp(a, "--steps")) opt.steps = atol(v);
+        else if (!strcmp(a, "--seed")) opt.seed = strtoull(v, NULL, 10);
+        else if (!strcmp(a, "--batch")) opt.batch = atoi(v);
+        else if (!strcmp(a, "--crop")) opt.crop = atoi(v);
+        else if (!strcmp(a, "--lr")) opt.lr = (float)atof(v);
+        else if (!strcmp(a, "--warmup")) opt.warmup = atoi(v);
+        else if (!strcmp(a, "--latent")) cfg.latent = atoi(v);
+        else if (!strcmp(a, "--stages")) cfg.stages = atoi(v);
+        else if (!strcmp(a, "--codes")) cfg.codes = atoi(v);
+        else if (!strcmp(a, "--enc-width")) cfg.enc_width = atoi(v);
+        else if (!strcmp(a, "--enc-convs")) cfg.enc_convs = atoi(v);
+        else if (!strcmp(a, "--dec-width")) cfg.dec_width = atoi(v);
+        else if (!strcmp(a, "--dec-convs")) cfg.dec_convs = atoi(v);
+        else if (!strcmp(a, "--ckpt-every")) ckpt_every = atol(v);
+        else if (!strcmp(a, "--valid-every")) valid_every = atol(v);
+        else if (!strcmp(a, "--log-every")) log_every = atol(v);
+        else if (!strcmp(a, "-t")) threads = atoi(v);
+        else {
+            fprintf(stderr, "aetrain: unknown option %s; see --help\n", a);
+            return 2;
+        }
+    }
+    if (!train_dir || !out || opt.steps < 1 || opt.batch < 1 || ckpt_every < 1 ||
+        valid_every < 1 || log_every < 1) {
+        fprintf(stderr, "aetrain: --train and --out are required, counts must be positive; "
+                        "see --help\n");
+        return 2;
+    }
+    if (threads > 0)
+        omp_set_num_threads(threads);
+    char ckpt_default[4096];
+    if (!ckpt) {
+        snprintf(ckpt_default, sizeof ckpt_default, "%s.ckpt", out);
+        ckpt = ckpt_default;
+    }
+    char err[512];
+    aet_dataset train, valid = {0};
+    if (aet_dataset_load(&train, train_dir, opt.crop, err, sizeof err)) {
+        fprintf(stderr, "aetrain: %s\n", err);
+        return 1;
+    }
+    if (valid_dir && aet_dataset_load(&valid, valid_dir, 1, err, sizeof err)) {
+        fprintf(stderr, "aetrain: %s\n", err);
+        return 1;
+    }
+    aet_trainer t;
+    double t0 = omp_get_wtime();
+    if (resume) {
+        if (aet_trainer_resume(&t, resume, &opt, err, sizeof err)) {
+            fprintf(stderr, "aetrain: %s\n", err);
+            return 1;
+        }
+        printf("resumed %s at step %ld of %ld\n", resume, t.step, t.opt.steps);
+    } else {
+        if (aet_trainer_new(&t, &cfg, &opt, &train, name, err, sizeof err)) {
+            fprintf(stderr, "aetrain: %s\n", err);
+            return 1;
+        }
+        printf("initialised (PCA + k-means) in %.1f s\n", omp_get_wtime() - t0);
+    }
+    const aem_config *c = &t.model->cfg;
+    printf("model %s: D=%d S=%d K=%d enc %dx%d dec %dx%d | %.0f MACs/pixel encoder network, "
+           "%.0f with VQ search, %.0f decoder | %zu parameters\n",
+           t.model->name, c->latent, c->stages, c->codes, c->enc_convs, c->enc_width,
+           c->dec_convs, c->dec_width, aem_macs_per_pixel(c, 0, 0),
+           aem_macs_per_pixel(c, 0, c->stages), aem_macs_per_pixel(c, 1, 0), t.model->lay.total);
+    printf("train: %d images from %s, batch %d x %dx%d, %d threads, seed %llu\n", train.count,
+           train_dir, t.opt.batch, t.opt.crop, t.opt.crop, omp_get_max_threads(),
+           (unsigned long long)t.opt.seed);
+    fflush(stdout);
+    if (valid.count && t.step == 0)
+        validate(&t, &valid);
+    double window_start = omp_get_wtime(), mse_sum = 0;
+    long window_steps = 0;
+    while (t.step < t.opt.steps) {
+        aet_trainer_step(&t, &train);
+        mse_sum += t.mse;
+        window_steps++;
+        if (t.step % log_every == 0 || t.step == t.opt.steps) {
+            double now = omp_get_wtime(), dt = now - window_start;
+            double rate = window_steps * t.opt.batch / dt;
+            double eta = (t.opt.steps - t.step) * t.opt.batch / rate;
+            printf("step %ld/%ld loss %.5f psnr %.2f commit %.4f lr %.2e | %.1f crops/s | "
+                   "ETA %dh%02dm | ppl",
+                   t.step, t.opt.steps, t.loss, 10 * log10(1.0 / (mse_sum / window_steps)),
+                   t.commit, aet_learning_rate(&t.opt, t.step), rate, (int)(eta / 3600),
+                   (int)fmod(eta / 60, 60));
+            for (int s = 0; s < c->stages; s++)
+                printf(" %.0f", t.perplexity[s]);
+            printf("\n");
+            fflush(stdout);
+            window_start = now, mse_sum = 0, window_steps = 0;
+        }
+        if (t.step % ckpt_every == 0 || t.step == t.opt.steps) {
+            if (aet_trainer_save(&t, ckpt, err, sizeof err) || write_model(t.model, out)) {
+                fprintf(stderr, "aetrain: %s\n", err);
+                return 1;
+            }
+        }
+        if (valid.count && (t.step % valid_every == 0 || t.step == t.opt.steps))
+            validate(&t, &valid);
+    }
+    printf("done: %ld steps in %.1f min; model %s (id %016llx)\n", t.step,
+           (omp_get_wtime() - t0) / 60, out, (unsigned long long)t.model->id);
+    aet_trainer_free(&t);
+    aet_dataset_free(&train);
+    aet_dataset_free(&valid);
+    return 0;
+}

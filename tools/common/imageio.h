@@ -1,0 +1,92 @@
+/*
+ * imageio.h - image and file I/O for the aecodec command-line tools, the
+ * bench and the trainer (not part of libcodec).
+ *
+ * Reading detects the format from the first bytes, never from the name:
+ *   PNG  (libpng: 1/2/4/8/16 bit grey, grey+alpha, RGB, RGBA, palette;
+ *         tRNS becomes an alpha channel; interlaced files are fine)
+ *   JPEG (libjpeg: grey and colour; CMYK/YCCK is refused)
+ *   PNM  binary P5 (PGM), P6 (PPM) and P7 (PAM, depth 1..4), maxval 1..65535
+ * Samples deeper than 8 bit are reduced to 8 bit with rounding.
+ *
+ * Writing picks the format from the extension of the path (case-insensitive):
+ * .png, .ppm (RGB only), .pgm (grey only), .pnm (PGM or PPM as fits), .pam
+ * (any); "-" writes PNG to stdout.  Files are written to a temporary file
+ * next to the destination and renamed into place, so a failed write never
+ * leaves partial output behind.
+ *
+ * Every function returns 0 on success; on failure it returns non-zero and
+ * writes a one-line message without a trailing newline into err (which may be
+ * NULL).  Messages from functions that take a path start with "PATH: "
+ * ("stdin"/"stdout" for "-"); aeio_read_memory's messages have no prefix.
+ * Nothing here exits the process or keeps global state.
+ */
+#ifndef AEIO_IMAGEIO_H
+#define AEIO_IMAGEIO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+    uint32_t width, height;
+    int channels;         /* 1 grey, 2 grey+alpha, 3 RGB, 4 RGBA           */
+    uint8_t *pixels;      /* tightly packed 8-bit interleaved              */
+    int source_bit_depth; /* 8 or 16: sample depth of the file it came from */
+} aeio_image;
+
+/* Pixel limit used when a caller passes max_pixels = 0. */
+#define AEIO_DEFAULT_MAX_PIXELS (1ull << 28)
+
+/* Read an image file ("-" = stdin).  Images with more than max_pixels pixels
+ * (0 = AEIO_DEFAULT_MAX_PIXELS) are refused before any pixel memory is
+ * allocated.  On failure *img is zeroed. */
+int aeio_read(const char *path, aeio_image *img, uint64_t max_pixels, char *err, size_t errlen);
+int aeio_read_memory(const uint8_t *data, size_t size, aeio_image *img, uint64_t max_pixels,
+                     char *err, size_t errlen);
+
+/* Write an image; the format comes from the extension (see above). */
+int aeio_write(const char *path, const aeio_image *img, char *err, size_t errlen);
+
+typedef enum {
+    AEIO_FORMAT_AUTO = 0, /* from the extension; PNG for "-"               */
+    AEIO_FORMAT_PNG,
+    AEIO_FORMAT_PPM,      /* P6, RGB images only                           */
+    AEIO_FORMAT_PGM,      /* P5, grey images only                          */
+    AEIO_FORMAT_PNM,      /* P5 or P6 from the channel count (1 or 3)      */
+    AEIO_FORMAT_PAM,      /* P7, any channel count                         */
+    AEIO_FORMAT_UNKNOWN = -1
+} aeio_format;
+
+typedef struct {
+    aeio_format format; /* AEIO_FORMAT_AUTO: from the path                  */
+    int png_level;      /* zlib level 0..9 for PNG; -1 = default (6)        */
+} aeio_write_options;
+
+void aeio_write_options_default(aeio_write_options *opt);
+int aeio_write_ex(const char *path, const aeio_image *img, const aeio_write_options *opt,
+                  char *err, size_t errlen);
+/* Format a path's extension selects: PNG for "-", AEIO_FORMAT_UNKNOWN when
+ * the extension is not one of the known ones. */
+aeio_format aeio_format_from_path(const char *path);
+/* Channel counts a format can hold: 1 PGM, 3 PPM, 1 or 3 PNM, any for PNG/PAM. */
+int aeio_format_accepts(aeio_format format, int channels);
+
+/* Whole-file helpers.  aeio_read_file returns a malloc'ed buffer (free()
+ * it; never NULL on success, even for an empty file) and refuses files
+ * larger than max_size bytes (0 = no limit). */
+int aeio_read_file(const char *path, uint8_t **data, size_t *size, size_t max_size, char *err,
+                   size_t errlen);
+/* "-" = stdout.  Otherwise temp file in the same directory + rename().
+ * A path that names an existing device or FIFO (/dev/null) is written
+ * directly. */
+int aeio_write_file_atomic(const char *path, const void *data, size_t size, char *err,
+                           size_t errlen);
+
+/* Convert between channel counts into a new image (dst is overwritten and
+ * must be freed with aeio_free).  Grey -> RGB replicates, colour -> grey
+ * uses BT.601 luma, dropping alpha discards it, adding alpha makes it 255. */
+int aeio_convert(const aeio_image *src, int channels, aeio_image *dst, char *err, size_t errlen);
+
+void aeio_free(aeio_image *img);
+
+#endif /* AEIO_IMAGEIO_H */

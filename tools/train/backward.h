@@ -1,0 +1,23 @@
+/* backward.h - backward passes of the encoder and decoder (model/network.c
+ * holds the forward passes; the activations it stored are read here). */
+#ifndef AET_BACKWARD_H
+#define AET_BACKWARD_H
+#include "model/network.h"
+
+typedef struct {
+    float *dh[2];   /* ping-pong gradients of the hidden activations */
+    float *tmp;     /* a gradient with respect to the decoder input   */
+    float *arena;
+} aet_grad_ws;
+
+int aet_grad_ws_alloc(aet_grad_ws *w, const aem_config *c, int B, int Hs, int Ws);
+void aet_grad_ws_free(aet_grad_ws *w);
+
+/* dy [X][N] -> accumulates parameter gradients into grads (same layout as
+ * model->params) and writes dq [D][N]. */
+void aet_decoder_backward(const aec_model *m, aem_acts *a, const float *dy, float *grads,
+                          float *dq, aet_grad_ws *w);
+/* dz [D][N] -> accumulates encoder parameter gradients into grads. */
+void aet_encoder_backward(const aec_model *m, aem_acts *a, const float *dz, float *grads,
+                          aet_grad_ws *w);
+#endif

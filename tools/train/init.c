@@ -1,0 +1,274 @@
+/* init.c - PCA and k-means initialisation. */
+#include "train/init.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/network.h"
+#include "nn/gemm.h"
+#include "train/rng.h"
+
+void aet_symmetric_eigen(int n, double *A, double *values, double *vecs)
+{
+    /* V starts as the identity and accumulates the rotations: A = V^T L V. */
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < n; j++)
+            vecs[i * n + j] = i == j;
+    for (int sweep = 0; sweep < 60; sweep++) {
+        double off = 0;
+        for (int i = 0; i < n; i++)
+            for (int j = i + 1; j < n; j++)
+                off += A[i * n + j] * A[i * n + j];
+        if (off < 1e-22)
+            break;
+        for (int p = 0; p < n; p++)
+            for (int q = p + 1; q < n; q++) {
+                double apq = A[p * n + q];
+                if (fabs(apq) < 1e-300)
+                    continue;
+                double theta = (A[q * n + q] - A[p * n + p]) / (2 * apq);
+                double t = (theta >= 0 ? 1 : -1) / (fabs(theta) + sqrt(theta * theta + 1));
+                double c = 1 / sqrt(t * t + 1), s = t * c;
+                for (int k = 0; k < n; k++) { /* columns p, q */
+                    double akp = A[k * n + p], akq = A[k * n + q];
+                    A[k * n + p] = c * akp - s * akq;
+                    A[k * n + q] = s * akp + c * akq;
+                }
+                for (int k = 0; k < n; k++) { /* rows p, q */
+                    double apk = A[p * n + k], aqk = A[q * n + k];
+                    A[p * n + k] = c * apk - s * aqk;
+                    A[q * n + k] = s * apk + c * aqk;
+                }
+                for (int k = 0; k < n; k++) {
+                    double vp = vecs[p * n + k], vq = vecs[q * n + k];
+                    vecs[p * n + k] = c * vp - s * vq;
+                    vecs[q * n + k] = s * vp + c * vq;
+                }
+            }
+    }
+    for (int i = 0; i < n; i++)
+        values[i] = A[i * n + i];
+    /* Selection sort by descending eigenvalue, moving the vector rows along. */
+    double *tmp = malloc(sizeof(double) * n);
+    for (int i = 0; i < n && tmp; i++) {
+        int best = i;
+        for (int j = i + 1; j < n; j++)
+            if (values[j] > values[best])
+                best = j;
+        if (best != i) {
+            double v = values[i];
+            values[i] = values[best], values[best] = v;
+            memcpy(tmp, vecs + (size_t)i * n, sizeof(double) * n);
+            memcpy(vecs + (size_t)i * n, vecs + (size_t)best * n, sizeof(double) * n);
+            memcpy(vecs + (size_t)best * n, tmp, sizeof(double) * n);
+        }
+    }
+    free(tmp);
+}
+
+/* Gaussian from two uniforms (Box-Muller). */
+static float gaussian(uint64_t *rng)
+{
+    float u = aet_rng_float(rng) + 1e-7f, v = aet_rng_float(rng);
+    return sqrtf(-2.0f * logf(u)) * cosf(6.2831853f * v);
+}
+
+static void fill_he(float *w, size_t count, int fan_in, float scale, uint64_t *rng)
+{
+    float sd = scale * sqrtf(2.0f / fan_in);
+    for (size_t i = 0; i < count; i++)
+        w[i] = sd * gaussian(rng);
+}
+
+void aet_init_random(aec_model *m, uint64_t *rng, float last_scale)
+{
+    const aem_config *c = &m->cfg;
+    const aem_layout *L = &m->lay;
+    int X = c->channels * c->block * c->block;
+    memset(m->params, 0, L->total * sizeof(float));
+    for (int i = 0; i < c->enc_convs; i++) {
+        int cin = i == 0 ? X : c->enc_width;
+        fill_he(m->params + L->enc_conv_w[i], (size_t)c->enc_width * cin * 9, cin * 9, 1.0f, rng);
+    }
+    fill_he(m->params + L->enc_out_w, (size_t)c->latent * c->enc_width, c->enc_width, last_scale,
+            rng);
+    for (int i = 0; i < c->dec_convs; i++) {
+        int cin = i == 0 ? c->latent : c->dec_width;
+        fill_he(m->params + L->dec_conv_w[i], (size_t)c->dec_width * cin * 9, cin * 9, 1.0f, rng);
+    }
+    fill_he(m->params + L->dec_out_w, (size_t)X * c->dec_width, c->dec_width, last_scale, rng);
+}
+
+int aet_init_pca(aec_model *m, const aet_dataset *ds, uint64_t *rng, int samples)
+{
+    const aem_config *c = &m->cfg;
+    int P = c->block, X = c->channels * P * P, D = c->latent;
+    float *blocks = malloc(sizeof(float) * (size_t)X * samples);
+    float *cov = malloc(sizeof(float) * (size_t)X * X);
+    double *A = malloc(sizeof(double) * X * X), *vals = malloc(sizeof(double) * X),
+           *vecs = malloc(sizeof(double) * X * X), *mean = calloc(X, sizeof(double));
+    int rc = -1;
+    if (!blocks || !cov || !A || !vals || !vecs || !mean)
+        goto done;
+    /* blocks[x][n]: one random block per column, in the s2d channel order. */
+    for (int n = 0; n < samples; n++) {
+        const aeio_image *img = &ds->images[aet_rng_below(rng, (uint32_t)ds->count)];
+        int x0 = (int)aet_rng_below(rng, img->width - P + 1);
+        int y0 = (int)aet_rng_below(rng, img->height - P + 1);
+        for (int ch = 0; ch < c->channels; ch++)
+            for (int dy = 0; dy < P; dy++)
+                for (int dx = 0; dx < P; dx++) {
+                    float v = img->pixels[((size_t)(y0 + dy) * img->width + x0 + dx) * 3 + ch] /
+                              255.0f;
+                    blocks[(size_t)((ch * P + dy) * P + dx) * samples + n] = v;
+                }
+    }
+    for (int x = 0; x < X; x++) {
+        double s = 0;
+        for (int n = 0; n < samples; n++)
+            s += blocks[(size_t)x * samples + n];
+        mean[x] = s / samples;
+        for (int n = 0; n < samples; n++)
+            blocks[(size_t)x * samples + n] -= (float)mean[x];
+    }
+    nn_gemm_nt(X, X, samples, blocks, samples, blocks, samples, cov, X, 0);
+    for (int i = 0; i < X * X; i++)
+        A[i] = cov[i] / samples;
+    aet_symmetric_eigen(X, A, vals, vecs);
+    const aem_layout *L = &m->lay;
+    float *ew = m->params + L->enc_lin_w, *eb = m->params + L->enc_lin_b;
+    float *dw = m->params + L->dec_lin_w, *db = m->params + L->dec_lin_b;
+    for (int d = 0; d < D; d++) {
+        double bias = 0;
+        for (int x = 0; x < X; x++) {
+            float v = d < X ? (float)vecs[(size_t)d * X + x] : 0.0f;
+            ew[(size_t)d * X + x] = v;
+            dw[(size_t)x * D + d] = v;
+            bias -= v * mean[x];
+        }
+        eb[d] = (float)bias;
+    }
+    for (int x = 0; x < X; x++)
+        db[x] = (float)mean[x];
+    rc = 0;
+done:
+    free(blocks), free(cov), free(A), free(vals), free(vecs), free(mean);
+    return rc;
+}
+
+int aet_kmeans(const float *points, int n, int D, int K, int iterations, uint64_t *rng,
+               float *centres)
+{
+    int *assign = malloc(sizeof(int) * n);
+    double *sums = malloc(sizeof(double) * (size_t)K * D);
+    int *counts = malloc(sizeof(int) * K);
+    float *norms = malloc(sizeof(float) * K);
+    float *pts_t = malloc(sizeof(float) * (size_t)D * n); /* [D][n] for the product */
+    float *dots = malloc(sizeof(float) * (size_t)K * 1024);
+    int rc = -1;
+    if (!assign || !sums || !counts || !norms || !pts_t || !dots)
+        goto done;
+    for (int i = 0; i < n; i++)
+        for (int d = 0; d < D; d++)
+            pts_t[(size_t)d * n + i] = points[(size_t)i * D + d];
+    for (int k = 0; k < K; k++)
+        memcpy(centres + (size_t)k * D, points + (size_t)aet_rng_below(rng, (uint32_t)n) * D,
+               sizeof(float) * D);
+    for (int it = 0; it <= iterations; it++) {
+        for (int k = 0; k < K; k++) {
+            float s = 0;
+            for (int d = 0; d < D; d++)
+                s += centres[(size_t)k * D + d] * centres[(size_t)k * D + d];
+            norms[k] = s;
+        }
+        for (int i0 = 0; i0 < n; i0 += 1024) {
+            int m = n - i0 < 1024 ? n - i0 : 1024;
+            nn_gemm_nn(K, m, D, centres, D, pts_t + i0, n, dots, m, 0);
+            for (int j = 0; j < m; j++) {
+                float best = FLT_MAX;
+                int arg = 0;
+                for (int k = 0; k < K; k++) {
+                    float dist = norms[k] - 2 * dots[(size_t)k * m + j];
+                    if (dist < best)
+                        best = dist, arg = k;
+                }
+                assign[i0 + j] = arg;
+            }
+        }
+        if (it == iterations)
+            break;
+        memset(sums, 0, sizeof(double) * K * D);
+        memset(counts, 0, sizeof(int) * K);
+        for (int i = 0; i < n; i++) {
+            counts[assign[i]]++;
+            for (int d = 0; d < D; d++)
+                sums[(size_t)assign[i] * D + d] += points[(size_t)i * D + d];
+        }
+        for (int k = 0; k < K; k++) {
+            if (counts[k] == 0) { /* empty cluster: restart on a random point */
+                memcpy(centres + (size_t)k * D,
+                       points + (size_t)aet_rng_below(rng, (uint32_t)n) * D, sizeof(float) * D);
+                continue;
+            }
+            for (int d = 0; d < D; d++)
+                centres[(size_t)k * D + d] = (float)(sums[(size_t)k * D + d] / counts[k]);
+        }
+    }
+    rc = 0;
+done:
+    free(assign), free(sums), free(counts), free(norms), free(pts_t), free(dots);
+    return rc;
+}
+
+int aet_init_codebooks(aec_model *m, const aet_dataset *ds, uint64_t *rng, int samples,
+                       int iterations)
+{
+    const aem_config *c = &m->cfg;
+    int D = c->latent, crop = 64, grid = crop / c->block, per_crop = grid * grid;
+    int B = (samples + per_crop - 1) / per_crop;
+    int n = B * per_crop;
+    float *pix = malloc(sizeof(float) * 3 * (size_t)B * crop * crop);
+    float *pts = malloc(sizeof(float) * (size_t)n * D);
+    aem_acts a;
+    int rc = -1;
+    if (!pix || !pts || aem_acts_alloc(&a, c, B, grid, grid, 1, 0)) {
+        free(pix), free(pts);
+        return -1;
+    }
+    aet_dataset_crops(ds, rng, B, crop, pix);
+    aem_pixels_to_blocks(c, B, grid, grid, pix, a.x);
+    aem_encoder_forward(m, &a);
+    for (int i = 0; i < n; i++) /* [D][n] -> points [n][D] */
+        for (int d = 0; d < D; d++)
+            pts[(size_t)i * D + d] = a.z[(size_t)d * n + i];
+    float *books = m->params + m->lay.codebooks;
+    for (int s = 0; s < c->stages; s++) {
+        float *book = books + (size_t)s * c->codes * D;
+        if (aet_kmeans(pts, n, D, c->codes, iterations, rng, book))
+            goto done;
+        /* The next stage learns what this one left: subtract nearest codes. */
+        for (int i = 0; i < n; i++) {
+            float *p = pts + (size_t)i * D, best = FLT_MAX;
+            int arg = 0;
+            for (int k = 0; k < c->codes; k++) {
+                float dist = 0;
+                for (int d = 0; d < D; d++) {
+                    float e = p[d] - book[(size_t)k * D + d];
+                    dist += e * e;
+                }
+                if (dist < best)
+                    best = dist, arg = k;
+            }
+            for (int d = 0; d < D; d++)
+                p[d] -= book[(size_t)arg * D + d];
+        }
+    }
+    aem_model_refresh(m);
+    rc = 0;
+done:
+    aem_acts_free(&a);
+    free(pix), free(pts);
+    return rc;
+}

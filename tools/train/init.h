@@ -1,0 +1,27 @@
+/* init.h - data-driven initialisation of a new model: the linear paths start
+ * as a PCA of image blocks (so training starts where a linear transform
+ * codec is), and the codebooks start as k-means of the encoder's outputs. */
+#ifndef AET_INIT_H
+#define AET_INIT_H
+#include <stdint.h>
+
+#include "model/model.h"
+#include "train/dataset.h"
+
+/* Eigen-decomposition of a symmetric n x n matrix A (destroyed) by cyclic
+ * Jacobi rotations: eigenvalues in descending order, eigenvectors as rows of
+ * vecs.  Exposed for the tests. */
+void aet_symmetric_eigen(int n, double *A, double *values, double *vecs);
+
+/* Small random weights for the convolution branches (scale of the last
+ * layer of each branch: near zero, so the model starts as the PCA). */
+void aet_init_random(aec_model *m, uint64_t *rng, float last_layer_scale);
+/* PCA of `samples` random blocks: sets the linear encoder/decoder paths. */
+int aet_init_pca(aec_model *m, const aet_dataset *ds, uint64_t *rng, int samples);
+/* k-means of the encoder's outputs on random crops, stage after stage. */
+int aet_init_codebooks(aec_model *m, const aet_dataset *ds, uint64_t *rng, int samples,
+                       int iterations);
+/* One k-means run: points [n][D] -> centres [K][D]; returns 0 or -1 (memory). */
+int aet_kmeans(const float *points, int n, int D, int K, int iterations, uint64_t *rng,
+               float *centres);
+#endif

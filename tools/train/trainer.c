@@ -1,0 +1,416 @@
+/* trainer.c - the training step, optimiser, codebook upkeep, checkpoints. */
+#include "train/trainer.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "train/init.h"
+#include "train/rng.h"
+#include "vq/rvq.h"
+
+#define ADAM_B1 0.9f
+#define ADAM_B2 0.999f
+#define ADAM_EPS 1e-8f
+#define CKPT_MAGIC "AETRAIN1"
+
+void aet_options_default(aet_options *o)
+{
+    o->batch = 16;
+    o->crop = 128;
+    o->steps = 20000;
+    o->warmup = 300;
+    o->lr = 5e-4f;
+    o->lr_min = 1e-5f;
+    o->beta = 0.25f;
+    o->ema_decay = 0.99f;
+    o->clip = 1.0f;
+    o->seed = 1;
+}
+
+float aet_learning_rate(const aet_options *o, long step)
+{
+    if (step < o->warmup)
+        return o->lr * (float)(step + 1) / (float)o->warmup;
+    double span = (double)(o->steps - o->warmup);
+    double p = span > 0 ? (double)(step - o->warmup) / span : 1.0;
+    if (p > 1)
+        p = 1;
+    return (float)(o->lr_min + 0.5 * (o->lr - o->lr_min) * (1 + cos(3.14159265358979323846 * p)));
+}
+
+static int alloc_buffers(aet_trainer *t, char *err, size_t errlen)
+{
+    const aem_config *c = &t->model->cfg;
+    int g = t->opt.crop / c->block, B = t->opt.batch;
+    size_t N = (size_t)B * g * g, X = (size_t)c->channels * c->block * c->block;
+    size_t P = t->model->lay.trainable, S = c->stages, K = c->codes, D = c->latent;
+    t->grads = calloc(P, sizeof(float));
+    t->adam_m = calloc(P, sizeof(float));
+    t->adam_v = calloc(P, sizeof(float));
+    t->ema_count = calloc(S * K, sizeof(float));
+    t->ema_sum = calloc(S * K * D, sizeof(float));
+    t->pix = malloc(sizeof(float) * 3 * B * t->opt.crop * t->opt.crop);
+    t->dy = malloc(sizeof(float) * X * N);
+    t->dq = malloc(sizeof(float) * D * N);
+    t->dz = malloc(sizeof(float) * D * N);
+    t->res = malloc(sizeof(float) * D * N);
+    t->idx = malloc(S * N);
+    t->sample_stages = malloc(sizeof(int) * B);
+    t->batch_counts = malloc(sizeof(int) * S * K);
+    if (!t->grads || !t->adam_m || !t->adam_v || !t->ema_count || !t->ema_sum || !t->pix ||
+        !t->dy || !t->dq || !t->dz || !t->res || !t->idx || !t->sample_stages ||
+        !t->batch_counts || aem_acts_alloc(&t->acts, c, B, g, g, 1, 1) ||
+        aet_grad_ws_alloc(&t->ws, c, B, g, g)) {
+        snprintf(err, errlen, "out of memory for the training buffers");
+        return -1;
+    }
+    return 0;
+}
+
+/* EMA state starts from the initial codebooks as if each code had been
+ * used at the average rate. */
+static void ema_reset(aet_trainer *t)
+{
+    const aem_config *c = &t->model->cfg;
+    float avg = (float)t->opt.batch * (t->opt.crop / c->block) * (t->opt.crop / c->block) /
+                c->codes;
+    const float *books = t->model->params + t->model->lay.codebooks;
+    for (int i = 0; i < c->stages * c->codes; i++) {
+        t->ema_count[i] = avg;
+        for (int d = 0; d < c->latent; d++)
+            t->ema_sum[(size_t)i * c->latent + d] = avg * books[(size_t)i * c->latent + d];
+    }
+}
+
+int aet_trainer_new(aet_trainer *t, const aem_config *cfg, const aet_options *opt,
+                    const aet_dataset *train, const char *name, char *err, size_t errlen)
+{
+    memset(t, 0, sizeof *t);
+    t->opt = *opt;
+    t->rng = opt->seed * 0x2545f4914f6cdd1dull + 12345;
+    if (opt->crop % cfg->block || opt->crop < 2 * cfg->block) {
+        snprintf(err, errlen, "crop size must be a multiple of %d, at least %d", cfg->block,
+                 2 * cfg->block);
+        return -1;
+    }
+    if (aem_model_new(cfg, name, &t->model, err, errlen) != AEC_OK)
+        return -1;
+    if (alloc_buffers(t, err, errlen))
+        return -1;
+    aet_init_random(t->model, &t->rng, 0.0f);
+    if (aet_init_pca(t->model, train, &t->rng, 100000) ||
+        aet_init_codebooks(t->model, train, &t->rng, 32768, 12)) {
+        snprintf(err, errlen, "out of memory during initialisation");
+        return -1;
+    }
+    ema_reset(t);
+    return 0;
+}
+
+void aet_trainer_free(aet_trainer *t)
+{
+    aec_model_free(t->model);
+    free(t->grads), free(t->adam_m), free(t->adam_v), free(t->ema_count), free(t->ema_sum);
+    free(t->pix), free(t->dy), free(t->dq), free(t->dz), free(t->res), free(t->idx);
+    free(t->sample_stages), free(t->batch_counts);
+    aem_acts_free(&t->acts);
+    aet_grad_ws_free(&t->ws);
+    memset(t, 0, sizeof *t);
+}
+
+/* Codebook upkeep: EMA of the residuals assigned to each code, and restart
+ * of codes whose use has faded (on a random residual of this batch). */
+static void update_codebooks(aet_trainer *t, size_t N)
+{
+    aec_model *m = t->model;
+    const aem_config *c = &m->cfg;
+    int D = c->latent, K = c->codes;
+    float gamma = t->opt.ema_decay;
+    float dead_below = 0.02f * (float)N / K; /* 2% of the average use */
+    float *books = m->params + m->lay.codebooks;
+    memcpy(t->res, t->acts.z, sizeof(float) * D * N); /* residual, [D][N] */
+    double *sums = malloc(sizeof(double) * (size_t)K * D);
+    if (!sums)
+        return;
+    for (int s = 0; s < c->stages; s++) {
+        float *book = books + (size_t)s * K * D;
+        int *counts = t->batch_counts + (size_t)s * K;
+        const uint8_t *idx = t->idx + (size_t)s * N;
+        memset(counts, 0, sizeof(int) * K);
+        memset(sums, 0, sizeof(double) * K * D);
+        for (size_t i = 0; i < N; i++) {
+            counts[idx[i]]++;
+            for (int d = 0; d < D; d++)
+                sums[(size_t)idx[i] * D + d] += t->res[(size_t)d * N + i];
+        }
+        /* Residual for the next stage, computed with this step's codes. */
+        for (size_t i = 0; i < N; i++)
+            for (int d = 0; d < D; d++)
+                t->res[(size_t)d * N + i] -= book[(size_t)idx[i] * D + d];
+        double entropy = 0;
+        for (int k = 0; k < K; k++) {
+            float *cnt = &t->ema_count[(size_t)s * K + k];
+            float *sum = &t->ema_sum[((size_t)s * K + k) * D];
+            *cnt = gamma * *cnt + (1 - gamma) * counts[k];
+            for (int d = 0; d < D; d++)
+                sum[d] = gamma * sum[d] + (1 - gamma) * (float)sums[(size_t)k * D + d];
+            if (counts[k]) {
+                double p = (double)counts[k] / N;
+                entropy -= p * log(p);
+            }
+        }
+        t->perplexity[s] = exp(entropy);
+        for (int k = 0; k < K; k++) {
+            float cnt = t->ema_count[(size_t)s * K + k];
+            float *sum = &t->ema_sum[((size_t)s * K + k) * D];
+            if (cnt < dead_below) { /* dead code: move it onto a live residual */
+                size_t i = aet_rng_below(&t->rng, (uint32_t)N);
+                /* res holds what is left after this stage; adding the chosen
+                 * code back gives the residual this stage saw. */
+                for (int d = 0; d < D; d++) {
+                    float v = t->res[(size_t)d * N + i] + book[(size_t)idx[i] * D + d];
+                    book[(size_t)k * D + d] = v;
+                    sum[d] = v;
+                }
+                t->ema_count[(size_t)s * K + k] = 1.0f;
+            } else {
+                for (int d = 0; d < D; d++)
+                    book[(size_t)k * D + d] = sum[d] / cnt;
+            }
+        }
+    }
+    free(sums);
+    aem_model_refresh(m);
+}
+
+static void adam_update(aet_trainer *t, float lr)
+{
+    size_t P = t->model->lay.trainable;
+    double norm2 = 0;
+    for (size_t i = 0; i < P; i++)
+        norm2 += (double)t->grads[i] * t->grads[i];
+    float scale = 1.0f;
+    if (t->opt.clip > 0 && sqrt(norm2) > t->opt.clip)
+        scale = (float)(t->opt.clip / sqrt(norm2));
+    long n = t->step + 1;
+    float c1 = 1.0f - powf(ADAM_B1, (float)n), c2 = 1.0f - powf(ADAM_B2, (float)n);
+    float *w = t->model->params;
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < P; i++) {
+        float g = t->grads[i] * scale;
+        t->adam_m[i] = ADAM_B1 * t->adam_m[i] + (1 - ADAM_B1) * g;
+        t->adam_v[i] = ADAM_B2 * t->adam_v[i] + (1 - ADAM_B2) * g * g;
+        w[i] -= lr * (t->adam_m[i] / c1) / (sqrtf(t->adam_v[i] / c2) + ADAM_EPS);
+    }
+}
+
+double aet_trainer_step(aet_trainer *t, const aet_dataset *train)
+{
+    aec_model *m = t->model;
+    const aem_config *c = &m->cfg;
+    aem_acts *a = &t->acts;
+    int B = t->opt.batch, g = t->opt.crop / c->block, D = c->latent;
+    int X = c->channels * c->block * c->block;
+    size_t per = (size_t)g * g, N = (size_t)B * per;
+
+    aet_dataset_crops(train, &t->rng, B, t->opt.crop, t->pix);
+    aem_pixels_to_blocks(c, B, g, g, t->pix, a->x);
+    aem_encoder_forward(m, a);
+
+    /* Quantise with every stage (the EMA needs them all), then give each
+     * crop the sum of its own random prefix of stages. */
+    aem_rvq_encode(m, a->z, N, c->stages, t->idx, NULL);
+    for (int b = 0; b < B; b++)
+        t->sample_stages[b] = 1 + (int)aet_rng_below(&t->rng, (uint32_t)c->stages);
+    const float *books = m->params + m->lay.codebooks;
+    memset(a->q, 0, sizeof(float) * D * N);
+    for (int b = 0; b < B; b++)
+        for (int s = 0; s < t->sample_stages[b]; s++)
+            for (size_t j = 0; j < per; j++) {
+                size_t i = (size_t)b * per + j;
+                const float *code = books + ((size_t)s * c->codes + t->idx[(size_t)s * N + i]) * D;
+                for (int d = 0; d < D; d++)
+                    a->q[(size_t)d * N + i] += code[d];
+            }
+    aem_decoder_forward(m, a);
+
+    /* Loss in the block domain equals the loss on pixels (a permutation). */
+    double se = 0;
+    float inv = 1.0f / (float)((size_t)X * N);
+    for (size_t i = 0; i < (size_t)X * N; i++) {
+        float e = a->y[i] - a->x[i];
+        se += (double)e * e;
+        t->dy[i] = 2.0f * e * inv;
+    }
+    double ce = 0;
+    float cinv = t->opt.beta * 2.0f / (float)((size_t)D * N);
+    for (size_t i = 0; i < (size_t)D * N; i++) {
+        float e = a->z[i] - a->q[i];
+        ce += (double)e * e;
+        t->dz[i] = cinv * e; /* commitment pulls z towards its codes */
+    }
+    t->mse = se / ((double)X * N);
+    t->commit = ce / ((double)D * N);
+    t->loss = t->mse + t->opt.beta * t->commit;
+
+    memset(t->grads, 0, sizeof(float) * m->lay.trainable);
+    aet_decoder_backward(m, a, t->dy, t->grads, t->dq, &t->ws);
+    /* Straight-through: the decoder's input gradient passes to z as is. */
+    for (size_t i = 0; i < (size_t)D * N; i++)
+        t->dz[i] += t->dq[i];
+    aet_encoder_backward(m, a, t->dz, t->grads, &t->ws);
+    adam_update(t, aet_learning_rate(&t->opt, t->step));
+    update_codebooks(t, N);
+    t->step++;
+    return t->loss;
+}
+
+/* ---- validation ------------------------------------------------------ */
+
+int aet_validate(const aec_model *m, const aet_dataset *valid, const int *stages, int n,
+                 double *psnr)
+{
+    const aem_config *c = &m->cfg;
+    int P = c->block, D = c->latent;
+    for (int k = 0; k < n; k++)
+        psnr[k] = 0;
+    for (int im = 0; im < valid->count; im++) {
+        const aeio_image *img = &valid->images[im];
+        int Hs = (int)(img->height + P - 1) / P, Ws = (int)(img->width + P - 1) / P;
+        int H = Hs * P, W = Ws * P;
+        size_t N = (size_t)Hs * Ws;
+        aem_acts a;
+        float *pix = malloc(sizeof(float) * 3 * H * W);
+        float *z = malloc(sizeof(float) * D * N);
+        uint8_t *idx = malloc((size_t)c->stages * N);
+        if (!pix || !z || !idx || aem_acts_alloc(&a, c, 1, Hs, Ws, 1, 1)) {
+            free(pix), free(z), free(idx);
+            return -1;
+        }
+        for (int ch = 0; ch < 3; ch++) /* edge-replicating pad to whole blocks */
+            for (int y = 0; y < H; y++)
+                for (int x = 0; x < W; x++) {
+                    int sy = y < (int)img->height ? y : (int)img->height - 1;
+                    int sx = x < (int)img->width ? x : (int)img->width - 1;
+                    pix[((size_t)ch * H + y) * W + x] =
+                        img->pixels[((size_t)sy * img->width + sx) * 3 + ch] / 255.0f;
+                }
+        aem_pixels_to_blocks(c, 1, Hs, Ws, pix, a.x);
+        aem_encoder_forward(m, &a);
+        memcpy(z, a.z, sizeof(float) * D * N);
+        aem_rvq_encode(m, z, N, c->stages, idx, NULL);
+        for (int k = 0; k < n; k++) {
+            if (stages[k] == 0)
+                memcpy(a.q, z, sizeof(float) * D * N);
+            else
+                aem_rvq_decode(m, idx, N, stages[k], a.q);
+            aem_decoder_forward(m, &a);
+            aem_blocks_to_pixels(c, 1, Hs, Ws, a.y, pix);
+            double se = 0;
+            for (int ch = 0; ch < 3; ch++)
+                for (uint32_t y = 0; y < img->height; y++)
+                    for (uint32_t x = 0; x < img->width; x++) {
+                        float v = pix[((size_t)ch * H + y) * W + x];
+                        v = v < 0 ? 0 : v > 1 ? 1 : v;
+                        /* Round as the codec does when it writes 8-bit pixels. */
+                        double e = floorf(v * 255.0f + 0.5f) -
+                                   img->pixels[((size_t)y * img->width + x) * 3 + ch];
+                        se += e * e;
+                    }
+            double mse = se / (3.0 * img->width * img->height);
+            psnr[k] += 10 * log10(255.0 * 255.0 / (mse > 1e-10 ? mse : 1e-10));
+        }
+        aem_acts_free(&a);
+        free(pix), free(z), free(idx);
+    }
+    for (int k = 0; k < n; k++)
+        psnr[k] /= valid->count;
+    return 0;
+}
+
+/* ---- checkpoints ------------------------------------------------------ */
+/* Layout: magic, step, rng, options, model file, Adam m and v, EMA counts
+ * and sums. Host byte order: a checkpoint resumes a run on the machine (or
+ * the kind of machine) that wrote it; the model file inside is portable. */
+
+static int write_all(FILE *f, const void *p, size_t n) { return fwrite(p, 1, n, f) == n ? 0 : -1; }
+static int read_all(FILE *f, void *p, size_t n) { return fread(p, 1, n, f) == n ? 0 : -1; }
+
+int aet_trainer_save(aet_trainer *t, const char *path, char *err, size_t errlen)
+{
+    uint8_t *blob;
+    size_t blob_size;
+    if (aem_model_serialize(t->model, &blob, &blob_size) != AEC_OK) {
+        snprintf(err, errlen, "out of memory writing a checkpoint");
+        return -1;
+    }
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "wb");
+    int rc = -1;
+    if (f) {
+        const aem_config *c = &t->model->cfg;
+        size_t P = t->model->lay.trainable, SK = (size_t)c->stages * c->codes;
+        uint64_t bs = blob_size;
+        rc = write_all(f, CKPT_MAGIC, 8) | write_all(f, &t->step, sizeof t->step) |
+             write_all(f, &t->rng, sizeof t->rng) | write_all(f, &t->opt, sizeof t->opt) |
+             write_all(f, &bs, sizeof bs) | write_all(f, blob, blob_size) |
+             write_all(f, t->adam_m, P * 4) | write_all(f, t->adam_v, P * 4) |
+             write_all(f, t->ema_count, SK * 4) |
+             write_all(f, t->ema_sum, SK * c->latent * 4);
+        if (fclose(f))
+            rc = -1;
+        if (rc == 0 && rename(tmp, path))
+            rc = -1;
+        if (rc)
+            remove(tmp);
+    }
+    free(blob);
+    if (rc)
+        snprintf(err, errlen, "%s: cannot write checkpoint", path);
+    return rc;
+}
+
+int aet_trainer_resume(aet_trainer *t, const char *path, const aet_options *opt, char *err,
+                       size_t errlen)
+{
+    memset(t, 0, sizeof *t);
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "%s: cannot open checkpoint", path);
+        return -1;
+    }
+    char magic[8];
+    uint64_t bs = 0;
+    aet_options saved;
+    uint8_t *blob = NULL;
+    int rc = -1;
+    if (read_all(f, magic, 8) || memcmp(magic, CKPT_MAGIC, 8) ||
+        read_all(f, &t->step, sizeof t->step) || read_all(f, &t->rng, sizeof t->rng) ||
+        read_all(f, &saved, sizeof saved) || read_all(f, &bs, sizeof bs) || bs > (1u << 30) ||
+        !(blob = malloc(bs)) || read_all(f, blob, bs)) {
+        snprintf(err, errlen, "%s: not a checkpoint of this trainer, or truncated", path);
+        goto done;
+    }
+    if (aem_model_parse(blob, bs, &t->model, err, errlen) != AEC_OK)
+        goto done;
+    /* The run keeps its own shape; only the length and schedule may change. */
+    t->opt = saved;
+    t->opt.steps = opt->steps;
+    if (alloc_buffers(t, err, errlen))
+        goto done;
+    const aem_config *c = &t->model->cfg;
+    size_t P = t->model->lay.trainable, SK = (size_t)c->stages * c->codes;
+    if (read_all(f, t->adam_m, P * 4) || read_all(f, t->adam_v, P * 4) ||
+        read_all(f, t->ema_count, SK * 4) || read_all(f, t->ema_sum, SK * c->latent * 4)) {
+        snprintf(err, errlen, "%s: checkpoint truncated", path);
+        goto done;
+    }
+    rc = 0;
+done:
+    free(blob);
+    fclose(f);
+    return rc;
+}

@@ -1,0 +1,68 @@
+/* trainer.h - end-to-end training of the VQ auto-encoder.
+ *
+ * One step: random crops -> encoder -> residual VQ with quantiser dropout
+ * (each crop decodes from a random number of stages, so every prefix of
+ * stages learns to decode) -> decoder -> loss = MSE(image) + beta *
+ * commitment -> backward with the straight-through estimator -> Adam on the
+ * network weights; the codebooks follow the encoder by exponential moving
+ * averages, and codes nobody uses are restarted on live residuals. */
+#ifndef AET_TRAINER_H
+#define AET_TRAINER_H
+#include <stdint.h>
+
+#include "model/network.h"
+#include "train/backward.h"
+#include "train/dataset.h"
+
+typedef struct {
+    int batch, crop;        /* crops per step and their side in pixels   */
+    long steps;             /* total steps of the run                    */
+    int warmup;             /* steps of linear learning-rate warm-up      */
+    float lr, lr_min;       /* peak and final learning rate (cosine)      */
+    float beta;             /* commitment weight                         */
+    float ema_decay;        /* codebook EMA decay                        */
+    float clip;             /* global gradient-norm clip (0 = none)      */
+    uint64_t seed;
+} aet_options;
+
+void aet_options_default(aet_options *o);
+
+typedef struct {
+    aet_options opt;
+    aec_model *model;
+    float *grads, *adam_m, *adam_v; /* model->lay.trainable floats each */
+    float *ema_count;               /* [S][K] */
+    float *ema_sum;                 /* [S][K][D] */
+    long step;
+    uint64_t rng;
+    /* work buffers */
+    aem_acts acts;
+    aet_grad_ws ws;
+    float *pix, *dy, *dq, *dz, *res;
+    uint8_t *idx;      /* [S][N] */
+    int *sample_stages;
+    int *batch_counts; /* [S][K] uses in the last step */
+    /* last step's figures */
+    double loss, mse, commit;
+    double perplexity[AEM_MAX_STAGES];
+} aet_trainer;
+
+/* Fresh model: random conv branches, PCA linear paths, k-means codebooks. */
+int aet_trainer_new(aet_trainer *t, const aem_config *cfg, const aet_options *opt,
+                    const aet_dataset *train, const char *name, char *err, size_t errlen);
+/* Resume everything (model, optimiser, EMA, step, random state) from a
+ * checkpoint written by aet_trainer_save. opt->steps may extend the run. */
+int aet_trainer_resume(aet_trainer *t, const char *path, const aet_options *opt, char *err,
+                       size_t errlen);
+int aet_trainer_save(aet_trainer *t, const char *path, char *err, size_t errlen);
+void aet_trainer_free(aet_trainer *t);
+
+float aet_learning_rate(const aet_options *o, long step);
+/* One optimisation step; returns the loss. */
+double aet_trainer_step(aet_trainer *t, const aet_dataset *train);
+
+/* PSNR on whole images (padded to whole blocks, cropped back), averaged over
+ * images, for each stage count in stages[] (0 = unquantised latent). */
+int aet_validate(const aec_model *m, const aet_dataset *valid, const int *stages, int n,
+                 double *psnr);
+#endif
