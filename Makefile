@@ -4,7 +4,7 @@ CC      ?= cc
 OPT     ?= -O3
 CFLAGS  ?= $(OPT) -g
 CFLAGS  += -std=c11 -Wall -Wextra -Wno-psabi -ffp-contract=fast -fopenmp -fPIC -D_POSIX_C_SOURCE=200809L -Iinclude -Icodec
-LDLIBS  += -lzstd -lm
+LDLIBS  += -lzstd -lm -lpthread
 TOOL_LDLIBS = -lpng -ljpeg -lzstd -lm
 LDFLAGS += -fopenmp
 BUILD   ?= build

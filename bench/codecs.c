@@ -354,8 +354,13 @@ static void last_log_line(const char *log, char *buf, size_t len)
     char line[512];
     while (fgets(line, sizeof line, f)) {
         line[strcspn(line, "\r\n")] = 0;
-        if (line[0])
-            snprintf(buf, len, "%s", line);
+        size_t n = strlen(line);
+        if (n > 0 && len > 0) {
+            if (n >= len)
+                n = len - 1;
+            memcpy(buf, line, n);
+            buf[n] = 0;
+        }
     }
     fclose(f);
 }

@@ -1,0 +1,33 @@
+# bench/bench.mk - `make bench` and `make bench-speed` (included by the main
+# Makefile, which defines CC, CFLAGS, LDFLAGS, BUILD, COMMON_OBJ, TOOL_LDLIBS).
+#
+#   make bench [CORPUS=dir] [OUT=dir] [BENCH_ARGS="--codecs aecodec,jpeg ..."]
+#   make bench-speed [OUT=dir] [SPEED_ARGS="--no-large --runs-small 3 ..."]
+#
+# The default corpus, corpus/photos, is made by corpus/fetch-debian-photos.sh
+# (run automatically when the directory has no PNG yet; needs apt-get).
+
+CORPUS     ?= corpus/photos
+OUT        ?= bench/results
+BENCH_ARGS ?=
+SPEED_ARGS ?=
+
+BENCH_SRC := $(sort $(wildcard bench/*.c))
+BENCH_OBJ := $(BENCH_SRC:%.c=$(BUILD)/%.o)
+
+$(BENCH_OBJ): bench/bench.h
+
+$(BUILD)/aebench: $(BENCH_OBJ) $(COMMON_OBJ) $(BUILD)/libcodec.a
+	$(CC) $(CFLAGS) -Itools $(LDFLAGS) -o $@ $^ $(TOOL_LDLIBS)
+
+bench: $(BUILD)/aebench
+	@if [ "$(CORPUS)" = "corpus/photos" ] && ! ls corpus/photos/*.png >/dev/null 2>&1; then \
+	    echo "corpus/photos is empty: running corpus/fetch-debian-photos.sh"; \
+	    sh corpus/fetch-debian-photos.sh || exit 1; \
+	fi
+	$(BUILD)/aebench --out $(OUT) $(BENCH_ARGS) $(CORPUS)
+
+bench-speed: $(BUILD)/aebench
+	$(BUILD)/aebench --speed --out $(OUT) $(SPEED_ARGS)
+
+.PHONY: bench bench-speed

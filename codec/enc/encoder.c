@@ -1,0 +1,252 @@
+/* encoder.c - aec_encode: image -> tiles -> encoder network -> residual VQ
+ * indices -> per-(tile, stage) zstd streams -> bitstream v1.
+ *
+ * Tiles are independent jobs run in parallel with OpenMP.  A tile's encoder
+ * input is the tile plus a halo as wide as the encoder's receptive field
+ * (aem_encoder_halo latents), cut from the image padded to whole 8x8 blocks
+ * by edge replication, so a tile's latents equal those of the untiled
+ * image: tiling never shows. */
+#include <stdlib.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "bitstream/container.h"
+#include "bitstream/zstream.h"
+#include "common/context.h"
+#include "model/network.h"
+#include "vq/rvq.h"
+
+struct aec_encoder {
+    const aec_model *model;
+    aec_limits limits;
+    char err[AEC_ERR_BYTES];
+};
+
+void aec_encode_params_default(aec_encode_params *p)
+{
+    p->quality = 0;
+    p->threads = 0;
+    p->tile_size = 0;
+}
+
+void aec_limits_default(aec_limits *l)
+{
+    l->max_pixels = AEC_DEFAULT_MAX_PIXELS;
+    l->max_dimension = AEC_MAX_DIMENSION;
+}
+
+aec_status aec_encoder_create(aec_encoder **out, const aec_model *model)
+{
+    if (!out)
+        return AEC_ERR_INVALID_ARGUMENT;
+    *out = NULL;
+    if (!model)
+        model = aec_model_default();
+    if (!model)
+        return AEC_ERR_BAD_MODEL;
+    aec_encoder *e = calloc(1, sizeof *e);
+    if (!e)
+        return AEC_ERR_OUT_OF_MEMORY;
+    e->model = model;
+    aec_limits_default(&e->limits);
+    *out = e;
+    return AEC_OK;
+}
+
+void aec_encoder_destroy(aec_encoder *e) { free(e); }
+
+const char *aec_encoder_last_error(const aec_encoder *e) { return e ? e->err : ""; }
+
+typedef struct {
+    const uint8_t *pixels;
+    uint32_t width, height;
+    size_t stride;
+    int channels; /* bytes per pixel of the input */
+    int gray;
+} source_image;
+
+/* Fills planes [3][H][W] (values 0..1) with the image area starting at
+ * pixel (px0, py0), replicating the last row/column past the image edge.
+ * Grey images feed the same value to all three channels. */
+static void load_planes(const source_image *src, int px0, int py0, int W, int H, float *planes)
+{
+    size_t plane = (size_t)W * H;
+    for (int y = 0; y < H; y++) {
+        int sy = py0 + y;
+        sy = sy < (int)src->height ? sy : (int)src->height - 1;
+        const uint8_t *row = src->pixels + (size_t)sy * src->stride;
+        for (int x = 0; x < W; x++) {
+            int sx = px0 + x;
+            sx = sx < (int)src->width ? sx : (int)src->width - 1;
+            const uint8_t *p = row + (size_t)sx * src->channels;
+            for (int c = 0; c < 3; c++)
+                planes[c * plane + (size_t)y * W + x] =
+                    (src->gray ? p[0] : p[c]) * (1.0f / 255.0f);
+        }
+    }
+}
+
+typedef struct {
+    uint8_t *streams[AEM_MAX_STAGES];
+    size_t sizes[AEM_MAX_STAGES];
+    aec_status status;
+    char err[AEC_ERR_BYTES];
+} tile_result;
+
+static aec_status encode_tile(const aec_model *m, const aecb_header *h, uint32_t tile,
+                              const source_image *src, int stages, ZSTD_CCtx *zc,
+                              tile_result *r)
+{
+    const aem_config *c = &m->cfg;
+    int P = c->block, halo = aem_encoder_halo(c);
+    uint32_t x0, y0, tw, th, lw, lh;
+    aecb_tile_rect(h, tile, &x0, &y0, &tw, &th);
+    aecb_tile_latents(h, tile, &lw, &lh);
+    int grid_w = (int)((h->width + P - 1) / P), grid_h = (int)((h->height + P - 1) / P);
+    int lx0 = (int)x0 / P, ly0 = (int)y0 / P;
+    /* Halo region on the latent grid, clipped to the image's grid. */
+    int hx0 = lx0 - halo > 0 ? lx0 - halo : 0, hy0 = ly0 - halo > 0 ? ly0 - halo : 0;
+    int hx1 = lx0 + (int)lw + halo < grid_w ? lx0 + (int)lw + halo : grid_w;
+    int hy1 = ly0 + (int)lh + halo < grid_h ? ly0 + (int)lh + halo : grid_h;
+    int Hs = hy1 - hy0, Ws = hx1 - hx0;
+    size_t N = (size_t)Hs * Ws, n = (size_t)lw * lh;
+    aem_acts a;
+    float *planes = malloc(sizeof(float) * 3 * N * P * P);
+    float *z = malloc(sizeof(float) * c->latent * n);
+    uint8_t *idx = malloc((size_t)stages * n);
+    aec_status st = AEC_ERR_OUT_OF_MEMORY;
+    if (!planes || !z || !idx || aem_acts_alloc(&a, c, 1, Hs, Ws, 1, 0)) {
+        free(planes), free(z), free(idx);
+        snprintf(r->err, sizeof r->err, "out of memory encoding tile %u", tile);
+        return st;
+    }
+    load_planes(src, hx0 * P, hy0 * P, Ws * P, Hs * P, planes);
+    aem_pixels_to_blocks(c, 1, Hs, Ws, planes, a.x);
+    aem_encoder_forward(m, &a);
+    /* Keep the tile's own latents, dropping the halo. */
+    for (int d = 0; d < c->latent; d++)
+        for (uint32_t y = 0; y < lh; y++)
+            memcpy(z + (size_t)d * n + (size_t)y * lw,
+                   a.z + (size_t)d * N + (size_t)(ly0 - hy0 + (int)y) * Ws + (lx0 - hx0),
+                   sizeof(float) * lw);
+    if (aem_rvq_encode(m, z, n, stages, idx, NULL))
+        goto done;
+    st = AEC_OK;
+    for (int s = 0; s < stages && st == AEC_OK; s++)
+        st = aecb_zstd_compress(zc, idx + (size_t)s * n, n, AEC_ZSTD_LEVEL, NULL, &r->streams[s],
+                                &r->sizes[s], r->err, sizeof r->err);
+done:
+    aem_acts_free(&a);
+    free(planes), free(z), free(idx);
+    return st;
+}
+
+aec_status aec_encode(aec_encoder *e, const uint8_t *pixels, uint32_t width, uint32_t height,
+                      size_t stride, aec_layout layout, const aec_encode_params *params,
+                      uint8_t **out, size_t *out_size)
+{
+    if (!e)
+        return AEC_ERR_INVALID_ARGUMENT;
+    if (!pixels || !out || !out_size)
+        return aec_fail(e->err, AEC_ERR_INVALID_ARGUMENT, "NULL pixels or output pointer");
+    *out = NULL;
+    *out_size = 0;
+    if (!aec_layout_valid(layout))
+        return aec_fail(e->err, AEC_ERR_INVALID_ARGUMENT, "unknown pixel layout %d", (int)layout);
+    if (width == 0 || height == 0)
+        return aec_fail(e->err, AEC_ERR_INVALID_ARGUMENT, "image has no pixels (%ux%u)", width,
+                        height);
+    if (width > e->limits.max_dimension || height > e->limits.max_dimension ||
+        (uint64_t)width * height > e->limits.max_pixels)
+        return aec_fail(e->err, AEC_ERR_LIMIT, "image %ux%u is above the limits", width, height);
+    const aec_model *m = e->model;
+    aec_encode_params p;
+    aec_encode_params_default(&p);
+    if (params)
+        p = *params;
+    int stages = p.quality ? p.quality : (m->cfg.stages + 1) / 2;
+    if (stages < 1 || stages > m->cfg.stages)
+        return aec_fail(e->err, AEC_ERR_INVALID_ARGUMENT,
+                        "quality %d is outside 1..%d for model %s", p.quality, m->cfg.stages,
+                        m->name);
+    int tile = p.tile_size ? p.tile_size : AEC_DEFAULT_TILE;
+    if (tile < 64 || tile > 1024 || tile % 64)
+        return aec_fail(e->err, AEC_ERR_INVALID_ARGUMENT,
+                        "tile size %d is not a multiple of 64 in 64..1024", tile);
+    int channels = aec_layout_channels(layout);
+    if (stride == 0)
+        stride = (size_t)width * channels;
+    if (stride < (size_t)width * channels)
+        return aec_fail(e->err, AEC_ERR_INVALID_ARGUMENT, "row stride %zu is shorter than a row",
+                        stride);
+
+    aecb_header h;
+    memset(&h, 0, sizeof h);
+    h.width = width, h.height = height, h.layout = (uint8_t)layout, h.stages = (uint8_t)stages;
+    h.flags = aec_layout_has_alpha(layout) ? AECB_FLAG_ALPHA : 0;
+    h.block_size = (uint8_t)m->cfg.block, h.tile_size = (uint16_t)tile, h.model_id = m->id;
+    aec_status st = aecb_header_init(&h, e->err, AEC_ERR_BYTES);
+    if (st != AEC_OK)
+        return st;
+    source_image src = {pixels, width, height, stride, channels, aec_layout_is_gray(layout)};
+    tile_result *res = calloc(h.n_tiles, sizeof *res);
+    const uint8_t **streams = calloc(h.n_streams, sizeof *streams);
+    uint8_t *alpha = NULL, *alpha_raw = NULL;
+    size_t alpha_size = 0;
+    if (!res || !streams) {
+        st = aec_fail(e->err, AEC_ERR_OUT_OF_MEMORY, "out of memory");
+        goto done;
+    }
+    if (h.flags & AECB_FLAG_ALPHA) { /* lossless alpha plane, left-predicted */
+        alpha_raw = malloc((size_t)width * height);
+        if (!alpha_raw) {
+            st = aec_fail(e->err, AEC_ERR_OUT_OF_MEMORY, "out of memory");
+            goto done;
+        }
+        aecb_alpha_filter(alpha_raw, pixels + channels - 1, width, height, (size_t)channels,
+                          stride);
+        st = aecb_zstd_compress(NULL, alpha_raw, (size_t)width * height, AEC_ZSTD_LEVEL, NULL,
+                                &alpha, &alpha_size, e->err, AEC_ERR_BYTES);
+        if (st != AEC_OK)
+            goto done;
+        streams[AECB_ALPHA_STREAM] = alpha;
+        h.sizes[AECB_ALPHA_STREAM] = (uint32_t)alpha_size;
+    }
+#pragma omp parallel num_threads(p.threads > 0 ? p.threads : omp_get_max_threads())
+    {
+        ZSTD_CCtx *zc = ZSTD_createCCtx();
+#pragma omp for schedule(dynamic, 1)
+        for (uint32_t t = 0; t < h.n_tiles; t++)
+            res[t].status = zc ? encode_tile(m, &h, t, &src, stages, zc, &res[t])
+                               : AEC_ERR_OUT_OF_MEMORY;
+        ZSTD_freeCCtx(zc);
+    }
+    for (uint32_t t = 0; t < h.n_tiles; t++)
+        if (res[t].status != AEC_OK) {
+            st = aec_fail(e->err, res[t].status, "%s",
+                          res[t].err[0] ? res[t].err : "out of memory");
+            goto done;
+        }
+    for (int s = 0; s < stages; s++)
+        for (uint32_t t = 0; t < h.n_tiles; t++) {
+            uint32_t i = aecb_stream_index(&h, s, t);
+            streams[i] = res[t].streams[s];
+            h.sizes[i] = (uint32_t)res[t].sizes[s];
+        }
+    st = aecb_write(&h, streams, out, out_size);
+    if (st != AEC_OK)
+        aec_fail(e->err, st, "cannot assemble the file: %s", aec_status_string(st));
+done:
+    if (res)
+        for (uint32_t t = 0; t < h.n_tiles; t++)
+            for (int s = 0; s < stages; s++)
+                free(res[t].streams[s]);
+    free(res);
+    free(streams);
+    free(alpha);
+    free(alpha_raw);
+    aecb_header_free(&h);
+    return st;
+}

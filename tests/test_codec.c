@@ -1,0 +1,388 @@
+/* test_codec.c - libcodec end to end through the public API: round trips
+ * of odd sizes and every layout, quality levels, stage prefixes, truncated
+ * files, regions, tile seams, threads and model identifiers. */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aecodec.h"
+#include "model/model.h"
+#include "testlib.h"
+
+/* A smooth, photo-like synthetic image with edges and some texture. */
+static uint8_t *make_image(uint32_t w, uint32_t h, int channels, unsigned seed)
+{
+    uint8_t *p = malloc((size_t)w * h * channels);
+    uint32_t r = seed * 2654435761u + 1;
+    for (uint32_t y = 0; y < h; y++)
+        for (uint32_t x = 0; x < w; x++) {
+            r = r * 1664525u + 1013904223u;
+            double noise = ((r >> 24) & 15) - 7.5;
+            double base = 128 + 60 * sin(x * 0.05 + seed) * cos(y * 0.04) + noise;
+            int disc = ((x / 23 + y / 17) & 1) ? 30 : -30;
+            for (int c = 0; c < channels; c++) {
+                double v = base + disc * (c == 1 ? -1 : 1) + c * 10;
+                if (c == 3 || (channels == 2 && c == 1))
+                    v = (x * 7 + y * 3) & 255; /* alpha: any pattern, must survive */
+                p[((size_t)y * w + x) * channels + c] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+            }
+        }
+    return p;
+}
+
+static double psnr_channels(const uint8_t *a, const uint8_t *b, size_t pixels, int channels,
+                            int colour_channels)
+{
+    double se = 0;
+    for (size_t i = 0; i < pixels; i++)
+        for (int c = 0; c < colour_channels; c++) {
+            double e = (double)a[i * channels + c] - b[i * channels + c];
+            se += e * e;
+        }
+    double mse = se / ((double)pixels * colour_channels);
+    return mse == 0 ? 99.0 : 10 * log10(255.0 * 255.0 / mse);
+}
+
+typedef struct {
+    uint8_t *data;
+    size_t size;
+} blob;
+
+static blob encode(const uint8_t *pix, uint32_t w, uint32_t h, aec_layout layout, int q, int tile,
+                   aec_status *st_out)
+{
+    aec_encoder *enc = NULL;
+    blob b = {0, 0};
+    aec_status st = aec_encoder_create(&enc, NULL);
+    if (st == AEC_OK) {
+        aec_encode_params p;
+        aec_encode_params_default(&p);
+        p.quality = q;
+        p.tile_size = tile;
+        st = aec_encode(enc, pix, w, h, 0, layout, &p, &b.data, &b.size);
+        if (st != AEC_OK)
+            printf("  encode: %s\n", aec_encoder_last_error(enc));
+    }
+    aec_encoder_destroy(enc);
+    if (st_out)
+        *st_out = st;
+    return b;
+}
+
+static uint8_t *decode(const blob *b, int stages, uint32_t x, uint32_t y, uint32_t w, uint32_t h,
+                       int threads, uint32_t *ow, uint32_t *oh, aec_layout *ol, aec_status *st_out)
+{
+    aec_decoder *dec = NULL;
+    uint8_t *out = NULL;
+    aec_status st = aec_decoder_create(&dec, NULL);
+    if (st == AEC_OK) {
+        aec_decoder_set_threads(dec, threads);
+        aec_decode_params p;
+        aec_decode_params_default(&p);
+        p.stages = stages, p.x = x, p.y = y, p.w = w, p.h = h;
+        st = aec_decode(dec, b->data, b->size, &p, &out, ow, oh, ol);
+    }
+    aec_decoder_destroy(dec);
+    if (st_out)
+        *st_out = st;
+    return out;
+}
+
+static void test_default_model(void)
+{
+    const aec_model *m = aec_model_default();
+    CHECK(m != NULL);
+    if (!m)
+        return;
+    CHECK(aec_model_stages(m) >= 1);
+    CHECK(aec_model_id(m) != 0);
+    CHECK(strlen(aec_model_name(m)) > 0);
+    CHECK(m == aec_model_default()); /* parsed once, shared */
+}
+
+static void test_round_trip_sizes(void)
+{
+    const uint32_t sizes[][2] = {{1, 1}, {7, 5}, {8, 8}, {65, 33}, {130, 71}, {300, 17}};
+    for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
+        uint32_t w = sizes[i][0], h = sizes[i][1];
+        uint8_t *pix = make_image(w, h, 3, (unsigned)i);
+        aec_status st;
+        blob b = encode(pix, w, h, AEC_RGB, aec_model_stages(aec_model_default()), 64, &st);
+        CHECKF(st == AEC_OK, "encode %ux%u: %s", w, h, aec_status_string(st));
+        uint32_t ow = 0, oh = 0;
+        aec_layout ol = 0;
+        uint8_t *out = decode(&b, 0, 0, 0, 0, 0, 0, &ow, &oh, &ol, &st);
+        CHECKF(st == AEC_OK && ow == w && oh == h && ol == AEC_RGB, "decode %ux%u: %s", w, h,
+               aec_status_string(st));
+        if (out && w * h >= 64 * 16) {
+            double q = psnr_channels(pix, out, (size_t)w * h, 3, 3);
+            printf("  %ux%u all stages: %.2f dB, %zu bytes\n", w, h, q, b.size);
+            CHECKF(q > 22.0, "%ux%u PSNR %.2f", w, h, q);
+        }
+        free(out);
+        free(b.data);
+        free(pix);
+    }
+}
+
+static void test_layouts(void)
+{
+    const aec_layout layouts[] = {AEC_GRAY, AEC_GRAY_ALPHA, AEC_RGB, AEC_RGBA};
+    uint32_t w = 97, h = 61;
+    for (int i = 0; i < 4; i++) {
+        int ch = (int)layouts[i];
+        uint8_t *pix = make_image(w, h, ch, 3);
+        aec_status st;
+        blob b = encode(pix, w, h, layouts[i], 0, 0, &st);
+        CHECKF(st == AEC_OK, "layout %d: %s", ch, aec_status_string(st));
+        uint32_t ow, oh;
+        aec_layout ol = 0;
+        uint8_t *out = decode(&b, 0, 0, 0, 0, 0, 0, &ow, &oh, &ol, &st);
+        CHECKF(st == AEC_OK && ol == layouts[i] && ow == w && oh == h, "layout %d decode", ch);
+        if (out) {
+            int alpha_ok = 1;
+            if (ch == 2 || ch == 4)
+                for (size_t k = 0; k < (size_t)w * h; k++)
+                    if (out[k * ch + ch - 1] != pix[k * ch + ch - 1])
+                        alpha_ok = 0;
+            CHECKF(alpha_ok, "alpha of layout %d not lossless", ch);
+            double q = psnr_channels(pix, out, (size_t)w * h, ch, ch >= 3 ? 3 : 1);
+            printf("  layout %d: %.2f dB\n", ch, q);
+            CHECKF(q > 18.0, "layout %d PSNR %.2f", ch, q);
+        }
+        free(out), free(b.data), free(pix);
+    }
+}
+
+/* Each quality level adds a stage: bytes and PSNR rise with it, and a file
+ * coded with S stages decoded with n equals a file coded with n. */
+static void test_quality_and_prefixes(void)
+{
+    uint32_t w = 160, h = 120;
+    int S = aec_model_stages(aec_model_default());
+    uint8_t *pix = make_image(w, h, 3, 7);
+    aec_status st;
+    blob full = encode(pix, w, h, AEC_RGB, S, 0, &st);
+    CHECK(st == AEC_OK);
+    double prev_psnr = 0;
+    size_t prev_size = 0;
+    for (int q = 1; q <= S; q++) {
+        blob b = encode(pix, w, h, AEC_RGB, q, 0, &st);
+        uint32_t ow, oh;
+        uint8_t *a = decode(&b, 0, 0, 0, 0, 0, 0, &ow, &oh, NULL, &st);
+        uint8_t *c = decode(&full, q, 0, 0, 0, 0, 0, &ow, &oh, NULL, &st);
+        CHECKF(a && c && memcmp(a, c, (size_t)w * h * 3) == 0,
+               "stage prefix %d of the full file differs from a file coded with %d", q, q);
+        double p = a ? psnr_channels(pix, a, (size_t)w * h, 3, 3) : 0;
+        printf("  q=%d: %zu bytes %.3f bpp %.2f dB\n", q, b.size, 8.0 * b.size / (w * h), p);
+        CHECKF(b.size > prev_size, "q=%d not larger than q=%d", q, q - 1);
+        CHECKF(p > prev_psnr - 0.05, "q=%d PSNR %.2f below q=%d %.2f", q, p, q - 1, prev_psnr);
+        prev_psnr = p > prev_psnr ? p : prev_psnr, prev_size = b.size;
+        free(a), free(c), free(b.data);
+    }
+    free(full.data), free(pix);
+}
+
+/* A file cut right after the streams of stage n decodes with n stages. */
+static void test_truncated_at_stage(void)
+{
+    uint32_t w = 150, h = 90;
+    int S = aec_model_stages(aec_model_default());
+    uint8_t *pix = make_image(w, h, 3, 11);
+    aec_status st;
+    blob full = encode(pix, w, h, AEC_RGB, S, 64, &st);
+    aec_info info;
+    CHECK(aec_read_info(full.data, full.size, &info) == AEC_OK);
+    CHECK(info.stages_coded == S && info.stages_available == S);
+    CHECK(info.width == w && info.height == h && info.file_size == full.size);
+    size_t end = full.size;
+    for (int s = S; s >= 1; s--)
+        end -= info.stage_bytes[s - 1];
+    for (int n = 1; n <= S; n++) {
+        end += info.stage_bytes[n - 1];
+        blob cut = {full.data, end};
+        aec_info ci;
+        CHECK(aec_read_info(cut.data, cut.size, &ci) == AEC_OK && ci.stages_available == n);
+        uint32_t ow, oh;
+        uint8_t *a = decode(&cut, 0, 0, 0, 0, 0, 0, &ow, &oh, NULL, &st);
+        uint8_t *b = decode(&full, n, 0, 0, 0, 0, 0, &ow, &oh, NULL, &st);
+        CHECKF(a && b && memcmp(a, b, (size_t)w * h * 3) == 0, "cut after stage %d", n);
+        free(a), free(b);
+    }
+    free(full.data), free(pix);
+}
+
+static void test_region_equals_crop(void)
+{
+    uint32_t w = 300, h = 200;
+    uint8_t *pix = make_image(w, h, 4, 5);
+    aec_status st;
+    blob b = encode(pix, w, h, AEC_RGBA, 0, 64, &st);
+    uint32_t ow, oh;
+    uint8_t *full = decode(&b, 0, 0, 0, 0, 0, 0, &ow, &oh, NULL, &st);
+    const uint32_t regions[][4] = {{0, 0, 1, 1}, {63, 63, 2, 2}, {10, 20, 200, 100},
+                                   {299, 199, 1, 1}, {128, 0, 172, 200}};
+    for (int r = 0; r < 5 && full; r++) {
+        uint32_t x = regions[r][0], y = regions[r][1], rw = regions[r][2], rh = regions[r][3];
+        uint8_t *part = decode(&b, 0, x, y, rw, rh, 0, &ow, &oh, NULL, &st);
+        int same = part && ow == rw && oh == rh;
+        for (uint32_t yy = 0; same && yy < rh; yy++)
+            same = memcmp(part + (size_t)yy * rw * 4, full + ((size_t)(y + yy) * w + x) * 4,
+                          (size_t)rw * 4) == 0;
+        CHECKF(same, "region %u,%u %ux%u differs from the crop", x, y, rw, rh);
+        free(part);
+    }
+    uint8_t *bad = decode(&b, 0, 250, 0, 100, 10, 0, &ow, &oh, NULL, &st);
+    CHECK(bad == NULL && st == AEC_ERR_INVALID_ARGUMENT);
+    free(full), free(b.data), free(pix);
+}
+
+/* Tiling must not show: small tiles give (nearly) the same pixels as one
+ * big tile, and the error near tile borders is no worse than inside. */
+static void test_tile_seams(void)
+{
+    uint32_t w = 256, h = 192;
+    uint8_t *pix = make_image(w, h, 3, 9);
+    aec_status st;
+    int S = aec_model_stages(aec_model_default());
+    blob small = encode(pix, w, h, AEC_RGB, S, 64, &st);
+    blob big = encode(pix, w, h, AEC_RGB, S, 256, &st);
+    uint32_t ow, oh;
+    uint8_t *a = decode(&small, 0, 0, 0, 0, 0, 0, &ow, &oh, NULL, &st);
+    uint8_t *b = decode(&big, 0, 0, 0, 0, 0, 0, &ow, &oh, NULL, &st);
+    CHECK(a && b);
+    if (a && b) {
+        int maxdiff = 0;
+        double border_se = 0, inner_se = 0;
+        size_t border_n = 0, inner_n = 0;
+        for (uint32_t y = 0; y < h; y++)
+            for (uint32_t x = 0; x < w; x++) {
+                int near = (x % 64 < 2 || x % 64 > 61 || y % 64 < 2 || y % 64 > 61);
+                for (int c = 0; c < 3; c++) {
+                    size_t i = ((size_t)y * w + x) * 3 + c;
+                    int d = abs((int)a[i] - (int)b[i]);
+                    maxdiff = d > maxdiff ? d : maxdiff;
+                    double e = (double)a[i] - pix[i];
+                    if (near)
+                        border_se += e * e, border_n++;
+                    else
+                        inner_se += e * e, inner_n++;
+                }
+            }
+        double border = border_se / border_n, inner = inner_se / inner_n;
+        printf("  tiles 64 vs 256: max pixel difference %d; MSE near tile borders %.2f, "
+               "inside %.2f\n",
+               maxdiff, border, inner);
+        CHECKF(maxdiff <= 1, "tiled output differs by %d levels", maxdiff);
+        CHECKF(border < inner * 1.5 + 1.0, "tile borders worse: %.2f vs %.2f", border, inner);
+    }
+    free(a), free(b), free(small.data), free(big.data), free(pix);
+}
+
+static void test_threads_identical(void)
+{
+    uint32_t w = 300, h = 300;
+    uint8_t *pix = make_image(w, h, 3, 13);
+    aec_status st;
+    blob b = encode(pix, w, h, AEC_RGB, 0, 64, &st);
+    uint32_t ow, oh;
+    uint8_t *one = decode(&b, 0, 0, 0, 0, 0, 1, &ow, &oh, NULL, &st);
+    uint8_t *two = decode(&b, 0, 0, 0, 0, 0, 2, &ow, &oh, NULL, &st);
+    CHECK(one && two && memcmp(one, two, (size_t)w * h * 3) == 0);
+    free(one), free(two), free(b.data), free(pix);
+}
+
+static void test_model_identity(void)
+{
+    /* A second model: the default one with one weight changed. */
+    const aec_model *def = aec_model_default();
+    aec_model *copy = (aec_model *)def;
+    uint8_t *bytes;
+    size_t n;
+    aec_model tmp = *copy;
+    CHECK(aem_model_serialize(&tmp, &bytes, &n) == AEC_OK);
+    aec_model *other = NULL;
+    bytes[200] ^= 1; /* a weight */
+    /* fix the CRC so the file is valid */
+    extern uint32_t aecb_crc32(uint32_t, const void *, size_t);
+    uint32_t crc = aecb_crc32(0, bytes, n - 4);
+    bytes[n - 4] = crc & 255, bytes[n - 3] = (crc >> 8) & 255, bytes[n - 2] = (crc >> 16) & 255,
+    bytes[n - 1] = crc >> 24;
+    CHECK(aec_model_load_memory(&other, bytes, n) == AEC_OK);
+    free(bytes);
+    if (!other)
+        return;
+    CHECK(aec_model_id(other) != aec_model_id(def));
+    uint8_t *pix = make_image(40, 40, 3, 1);
+    aec_encoder *enc;
+    CHECK(aec_encoder_create(&enc, other) == AEC_OK);
+    uint8_t *file;
+    size_t size;
+    CHECK(aec_encode(enc, pix, 40, 40, 0, AEC_RGB, NULL, &file, &size) == AEC_OK);
+    aec_decoder *dec;
+    CHECK(aec_decoder_create(&dec, NULL) == AEC_OK);
+    uint8_t *out = NULL;
+    uint32_t ow, oh;
+    aec_status st = aec_decode(dec, file, size, NULL, &out, &ow, &oh, NULL);
+    CHECKF(st == AEC_ERR_MODEL_MISMATCH, "got %s", aec_status_string(st));
+    char want[32];
+    snprintf(want, sizeof want, "%016llx", (unsigned long long)aec_model_id(other));
+    CHECKF(strstr(aec_decoder_last_error(dec), want) != NULL, "message lacks the id: %s",
+           aec_decoder_last_error(dec));
+    CHECK(aec_decoder_add_model(dec, other) == AEC_OK);
+    st = aec_decode(dec, file, size, NULL, &out, &ow, &oh, NULL);
+    CHECK(st == AEC_OK && ow == 40 && oh == 40);
+    free(out), free(file), free(pix);
+    aec_decoder_destroy(dec);
+    aec_encoder_destroy(enc);
+    aec_model_free(other);
+}
+
+static void test_bad_arguments(void)
+{
+    aec_encoder *enc;
+    CHECK(aec_encoder_create(&enc, NULL) == AEC_OK);
+    uint8_t pix[12] = {0};
+    uint8_t *out;
+    size_t size;
+    CHECK(aec_encode(enc, pix, 0, 1, 0, AEC_RGB, NULL, &out, &size) == AEC_ERR_INVALID_ARGUMENT);
+    CHECK(aec_encode(enc, NULL, 1, 1, 0, AEC_RGB, NULL, &out, &size) == AEC_ERR_INVALID_ARGUMENT);
+    CHECK(aec_encode(enc, pix, 2, 2, 0, (aec_layout)9, NULL, &out, &size) ==
+          AEC_ERR_INVALID_ARGUMENT);
+    aec_encode_params p;
+    aec_encode_params_default(&p);
+    p.quality = 99;
+    CHECK(aec_encode(enc, pix, 2, 2, 0, AEC_RGB, &p, &out, &size) == AEC_ERR_INVALID_ARGUMENT);
+    CHECK(strlen(aec_encoder_last_error(enc)) > 0);
+    p.quality = 1, p.tile_size = 100;
+    CHECK(aec_encode(enc, pix, 2, 2, 0, AEC_RGB, &p, &out, &size) == AEC_ERR_INVALID_ARGUMENT);
+    CHECK(aec_encode(enc, pix, 70000, 1, 0, AEC_RGB, NULL, &out, &size) == AEC_ERR_LIMIT);
+    aec_encoder_destroy(enc);
+    aec_decoder *dec;
+    CHECK(aec_decoder_create(&dec, NULL) == AEC_OK);
+    uint32_t w, h;
+    const uint8_t junk[64] = "this is not an aecodec file at all, just text....";
+    CHECK(aec_decode(dec, junk, sizeof junk, NULL, &out, &w, &h, NULL) == AEC_ERR_NOT_AEC);
+    CHECK(aec_decode(dec, junk, 3, NULL, &out, &w, &h, NULL) != AEC_OK);
+    CHECK(aec_decode(dec, junk, 0, NULL, &out, &w, &h, NULL) != AEC_OK);
+    aec_decoder_destroy(dec);
+    CHECK(strcmp(aec_version_string(), AEC_VERSION_STRING) == 0);
+    CHECK(strlen(aec_status_string(AEC_ERR_CORRUPT)) > 0);
+}
+
+int main(void)
+{
+    RUN_TEST(test_default_model);
+    RUN_TEST(test_round_trip_sizes);
+    RUN_TEST(test_layouts);
+    RUN_TEST(test_quality_and_prefixes);
+    RUN_TEST(test_truncated_at_stage);
+    RUN_TEST(test_region_equals_crop);
+    RUN_TEST(test_tile_seams);
+    RUN_TEST(test_threads_identical);
+    RUN_TEST(test_model_identity);
+    RUN_TEST(test_bad_arguments);
+    TEST_EXIT();
+}

@@ -1,0 +1,1112 @@
+/* test_nn.c - the neural-network engine: every forward pass against a plain,
+ * obviously-correct loop; every backward pass against central finite
+ * differences (maximum relative error printed and bounded); the residual VQ
+ * against a brute-force search; the Jacobi eigen-solver; the model file. */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "aecodec.h"
+#include "bitstream/container.h" /* aecb_crc32, to forge consistent files */
+#include "common/bytes.h"
+#include "model/model.h"
+#include "model/network.h"
+#include "nn/gemm.h"
+#include "nn/layers.h"
+#include "testlib.h"
+#include "train/backward.h"
+#include "train/init.h"
+#include "train/rng.h"
+#include "vq/rvq.h"
+
+/* ---- helpers ----------------------------------------------------------- */
+
+static uint64_t g_rng = 0x1234abcdULL;
+
+static float urand(void) { return 2.0f * aet_rng_float(&g_rng) - 1.0f; } /* [-1, 1) */
+
+static void fill(float *p, size_t n, float scale)
+{
+    for (size_t i = 0; i < n; i++)
+        p[i] = scale * urand();
+}
+
+static float *falloc(size_t n)
+{
+    float *p = malloc((n ? n : 1) * sizeof(float));
+    if (!p) {
+        fprintf(stderr, "out of memory\n");
+        exit(2);
+    }
+    return p;
+}
+
+/* Accumulates the worst relative error between an analytic gradient and a
+ * numerical one.  The denominator has a floor (a fraction of the largest
+ * gradient in the tensor) so that entries that are nearly zero do not turn
+ * rounding noise into huge relative errors. */
+typedef struct {
+    double max_rel;
+    double floor;
+    int worst;
+    double worst_a, worst_n;
+} relerr;
+
+static void relerr_init(relerr *r, const float *analytic, size_t n)
+{
+    double m = 0;
+    for (size_t i = 0; i < n; i++)
+        m = fmax(m, fabs(analytic[i]));
+    r->max_rel = 0;
+    r->floor = fmax(0.02 * m, 1e-6);
+    r->worst = -1;
+    r->worst_a = r->worst_n = 0;
+}
+
+static void relerr_add(relerr *r, int i, double a, double n)
+{
+    double den = fmax(fmax(fabs(a), fabs(n)), r->floor);
+    double e = fabs(a - n) / den;
+    if (e > r->max_rel || r->worst < 0) {
+        r->max_rel = fmax(r->max_rel, e);
+        r->worst = i, r->worst_a = a, r->worst_n = n;
+    }
+}
+
+/* ---- GEMM -------------------------------------------------------------- */
+
+/* Checks C against Cref with a tolerance scaled by sum_k |a_ik b_kj| (given
+ * as Cabs) and that the padding columns between N and ldc are untouched. */
+static void check_gemm_result(const char *what, int M, int N, int K, int acc, const float *C,
+                              const float *Cref, const float *Cabs, int ldc, const float *C0)
+{
+    double worst = 0;
+    int bad = 0;
+    for (int i = 0; i < M; i++) {
+        for (int j = 0; j < N; j++) {
+            size_t o = (size_t)i * ldc + j;
+            double tol = 2e-6 * (Cabs[o] + fabs(C0[o])) + 1e-30;
+            double e = fabs((double)C[o] - Cref[o]);
+            if (e / tol > worst)
+                worst = e / tol;
+            if (!(e <= tol))
+                bad++;
+        }
+        for (int j = N; j < ldc; j++)
+            if (memcmp(&C[(size_t)i * ldc + j], &C0[(size_t)i * ldc + j], sizeof(float)))
+                bad++;
+    }
+    CHECKF(bad == 0, "%s M=%d N=%d K=%d acc=%d: %d bad elements (worst err/tol %.3g)", what, M,
+           N, K, acc, bad, worst);
+}
+
+static void test_gemm(void)
+{
+    static const int sizes[][3] = {
+        {1, 1, 1},    {1, 7, 13},   {7, 1, 17},    {13, 17, 1},   {7, 13, 17},  {17, 33, 65},
+        {33, 65, 13}, {65, 17, 33}, {300, 7, 13},  {7, 300, 65},  {13, 17, 300}, {65, 33, 300},
+        {6, 16, 256}, {12, 32, 257}, {300, 65, 33}, {33, 300, 300}, {1, 300, 7},  {300, 1, 300},
+    };
+    int nsizes = (int)(sizeof sizes / sizeof *sizes);
+    for (int t = 0; t < nsizes; t++) {
+        int M = sizes[t][0], N = sizes[t][1], K = sizes[t][2];
+        for (int acc = 0; acc <= 1; acc++) {
+            /* nn: A[M][K] (lda K+3), B[K][N] (ldb N+5), C[M][N] (ldc N+2). */
+            int lda = K + 3, ldb = N + 5, ldc = N + 2;
+            float *A = falloc((size_t)M * lda), *B = falloc((size_t)K * ldb);
+            float *C = falloc((size_t)M * ldc), *C0 = falloc((size_t)M * ldc);
+            float *Cref = falloc((size_t)M * ldc), *Cabs = falloc((size_t)M * ldc);
+            float *Aabs = falloc((size_t)M * lda), *Babs = falloc((size_t)K * ldb);
+            fill(A, (size_t)M * lda, 1.0f);
+            fill(B, (size_t)K * ldb, 1.0f);
+            fill(C0, (size_t)M * ldc, 1.0f);
+            for (size_t i = 0; i < (size_t)M * lda; i++)
+                Aabs[i] = fabsf(A[i]);
+            for (size_t i = 0; i < (size_t)K * ldb; i++)
+                Babs[i] = fabsf(B[i]);
+            nn_gemm_reference(M, N, K, Aabs, lda, Babs, ldb, Cabs, ldc, 0);
+            memcpy(Cref, C0, (size_t)M * ldc * sizeof(float));
+            nn_gemm_reference(M, N, K, A, lda, B, ldb, Cref, ldc, acc);
+            memcpy(C, C0, (size_t)M * ldc * sizeof(float));
+            nn_gemm_nn(M, N, K, A, lda, B, ldb, C, ldc, acc);
+            check_gemm_result("nn", M, N, K, acc, C, Cref, Cabs, ldc, C0);
+
+            /* nt: B given as Bt[N][K] (ldbt K+5): C = A * Bt^T. */
+            int ldbt = K + 5;
+            float *Bt = falloc((size_t)N * ldbt);
+            fill(Bt, (size_t)N * ldbt, 1.0f);
+            for (int k = 0; k < K; k++) /* B = transpose of Bt, naively */
+                for (int j = 0; j < N; j++)
+                    B[(size_t)k * ldb + j] = Bt[(size_t)j * ldbt + k],
+                                        Babs[(size_t)k * ldb + j] = fabsf(Bt[(size_t)j * ldbt + k]);
+            nn_gemm_reference(M, N, K, Aabs, lda, Babs, ldb, Cabs, ldc, 0);
+            memcpy(Cref, C0, (size_t)M * ldc * sizeof(float));
+            nn_gemm_reference(M, N, K, A, lda, B, ldb, Cref, ldc, acc);
+            memcpy(C, C0, (size_t)M * ldc * sizeof(float));
+            nn_gemm_nt(M, N, K, A, lda, Bt, ldbt, C, ldc, acc);
+            check_gemm_result("nt", M, N, K, acc, C, Cref, Cabs, ldc, C0);
+
+            /* tn: A given as At[K][M] (ldat M+3): C = At^T * B. */
+            int ldat = M + 3;
+            float *At = falloc((size_t)K * ldat);
+            fill(At, (size_t)K * ldat, 1.0f);
+            fill(B, (size_t)K * ldb, 1.0f);
+            for (int i = 0; i < M; i++)
+                for (int k = 0; k < K; k++)
+                    A[(size_t)i * lda + k] = At[(size_t)k * ldat + i],
+                                        Aabs[(size_t)i * lda + k] = fabsf(At[(size_t)k * ldat + i]);
+            for (size_t i = 0; i < (size_t)K * ldb; i++)
+                Babs[i] = fabsf(B[i]);
+            nn_gemm_reference(M, N, K, Aabs, lda, Babs, ldb, Cabs, ldc, 0);
+            memcpy(Cref, C0, (size_t)M * ldc * sizeof(float));
+            nn_gemm_reference(M, N, K, A, lda, B, ldb, Cref, ldc, acc);
+            memcpy(C, C0, (size_t)M * ldc * sizeof(float));
+            nn_gemm_tn(M, N, K, At, ldat, B, ldb, C, ldc, acc);
+            check_gemm_result("tn", M, N, K, acc, C, Cref, Cabs, ldc, C0);
+
+            free(A), free(B), free(C), free(C0), free(Cref), free(Cabs), free(Aabs), free(Babs);
+            free(Bt), free(At);
+        }
+    }
+    /* Degenerate sizes: K = 0 with accumulate=0 clears C, with 1 keeps it. */
+    float C[6] = {1, 2, 3, 4, 5, 6}, A[1] = {0}, Bm[1] = {0};
+    nn_gemm_nn(2, 3, 0, A, 1, Bm, 3, C, 3, 1);
+    CHECK(C[0] == 1 && C[5] == 6);
+    nn_gemm_nn(2, 3, 0, A, 1, Bm, 3, C, 3, 0);
+    CHECK(C[0] == 0 && C[5] == 0);
+}
+
+/* The same product must give the same bits with 1 and 3 threads (each output
+ * element is summed in the same order, whatever the split). */
+static void test_gemm_thread_independence(void)
+{
+#ifdef _OPENMP
+    int M = 70, N = 200, K = 300; /* M*N*K = 4.2e6 > the 2e6 parallel threshold */
+    float *A = falloc((size_t)M * K), *B = falloc((size_t)K * N);
+    float *C1 = falloc((size_t)M * N), *C3 = falloc((size_t)M * N);
+    fill(A, (size_t)M * K, 1), fill(B, (size_t)K * N, 1);
+    int saved = omp_get_max_threads();
+    omp_set_num_threads(1);
+    nn_gemm_nn(M, N, K, A, K, B, N, C1, N, 0);
+    omp_set_num_threads(3);
+    nn_gemm_nn(M, N, K, A, K, B, N, C3, N, 0);
+    CHECK(memcmp(C1, C3, (size_t)M * N * sizeof(float)) == 0);
+    /* A convolution big enough for the parallel im2col/col2im paths. */
+    nn_conv_shape s = {17, 5, 3, 1, 1};
+    int Bn = 2, H = 45, W = 47; /* plane * cin = 2*45*47*17 > 65536 */
+    size_t nin = (size_t)s.cin * Bn * H * W, nout = (size_t)s.cout * Bn * H * W;
+    size_t nsc = nn_conv_scratch_floats(&s, Bn, H, W);
+    float *in = falloc(nin), *w = falloc((size_t)s.cout * s.cin * 9), *sc = falloc(nsc);
+    float *dout = falloc(nout), *o1 = falloc(nout), *o3 = falloc(nout);
+    float *d1 = falloc(nin), *d3 = falloc(nin);
+    float *dw1 = calloc((size_t)s.cout * s.cin * 9, sizeof(float)),
+          *dw3 = calloc((size_t)s.cout * s.cin * 9, sizeof(float));
+    fill(in, nin, 1), fill(w, (size_t)s.cout * s.cin * 9, 0.1f), fill(dout, nout, 1);
+    omp_set_num_threads(1);
+    nn_conv_forward(&s, Bn, H, W, in, w, NULL, o1, sc);
+    nn_conv_backward(&s, Bn, H, W, in, w, dout, dw1, NULL, d1, sc);
+    omp_set_num_threads(3);
+    nn_conv_forward(&s, Bn, H, W, in, w, NULL, o3, sc);
+    nn_conv_backward(&s, Bn, H, W, in, w, dout, dw3, NULL, d3, sc);
+    CHECK(memcmp(o1, o3, nout * sizeof(float)) == 0);
+    CHECK(memcmp(d1, d3, nin * sizeof(float)) == 0);
+    CHECK(memcmp(dw1, dw3, (size_t)s.cout * s.cin * 9 * sizeof(float)) == 0);
+    omp_set_num_threads(saved);
+    free(A), free(B), free(C1), free(C3), free(in), free(w), free(sc), free(dout), free(o1),
+        free(o3), free(d1), free(d3), free(dw1), free(dw3);
+#endif
+}
+
+/* ---- convolution ------------------------------------------------------- */
+
+typedef struct {
+    const char *name;
+    int k, stride, pad;
+} conv_case;
+
+static const conv_case conv_cases[] = {
+    {"conv1x1 s1", 1, 1, 0}, {"conv3x3 s1", 3, 1, 1}, {"conv3x3 s2", 3, 2, 1},
+    {"conv5x5 s2", 5, 2, 2}, {"conv1x1 s2", 1, 2, 0}, {"conv3x3 s1 p0", 3, 1, 0},
+};
+#define N_CONV_CASES ((int)(sizeof conv_cases / sizeof *conv_cases))
+
+static void test_conv_forward(void)
+{
+    const int B = 2, H = 7, W = 9, cin = 3, cout = 5;
+    for (int c = 0; c < N_CONV_CASES; c++) {
+        nn_conv_shape s = {cin, cout, conv_cases[c].k, conv_cases[c].stride, conv_cases[c].pad};
+        int Ho = nn_conv_out_dim(H, s.k, s.stride, s.pad), Wo = nn_conv_out_dim(W, s.k, s.stride, s.pad);
+        size_t nin = (size_t)cin * B * H * W, nout = (size_t)cout * B * Ho * Wo;
+        size_t nw = (size_t)cout * cin * s.k * s.k, nsc = nn_conv_scratch_floats(&s, B, H, W);
+        if (s.k == 1 && s.stride == 1 && s.pad == 0)
+            CHECK(nsc == 0);
+        float *in = falloc(nin), *w = falloc(nw), *b = falloc(cout);
+        float *out = falloc(nout + 1), *ref = falloc(nout);
+        float *sc = nsc ? falloc(nsc) : NULL; /* exact size: ASan catches overruns */
+        fill(in, nin, 1), fill(w, nw, 1), fill(b, cout, 1);
+        for (int with_bias = 0; with_bias <= 1; with_bias++) {
+            const float *bp = with_bias ? b : NULL;
+            for (size_t i = 0; i <= nout; i++)
+                out[i] = 12345.0f; /* garbage, and a sentinel past the end */
+            nn_conv_forward(&s, B, H, W, in, w, bp, out, sc);
+            nn_conv_forward_reference(&s, B, H, W, in, w, bp, ref);
+            double worst = 0;
+            for (size_t i = 0; i < nout; i++)
+                worst = fmax(worst, fabs((double)out[i] - ref[i]));
+            CHECKF(worst < 1e-5, "%s bias=%d: max |fast - reference| = %.3g", conv_cases[c].name,
+                   with_bias, worst);
+            CHECK(out[nout] == 12345.0f);
+        }
+        /* An independent spot check of the reference itself (one output). */
+        {
+            int co = 2, bi = 1, oy = Ho - 1, ox = Wo / 2;
+            double sum = b[co];
+            for (int ci = 0; ci < cin; ci++)
+                for (int ky = 0; ky < s.k; ky++)
+                    for (int kx = 0; kx < s.k; kx++) {
+                        int iy = oy * s.stride - s.pad + ky, ix = ox * s.stride - s.pad + kx;
+                        if (iy >= 0 && iy < H && ix >= 0 && ix < W)
+                            sum += (double)w[((co * cin + ci) * s.k + ky) * s.k + kx] *
+                                   in[((size_t)(ci * B + bi) * H + iy) * W + ix];
+                    }
+            CHECK(fabs(sum - ref[((size_t)(co * B + bi) * Ho + oy) * Wo + ox]) < 1e-5);
+        }
+        free(in), free(w), free(b), free(out), free(ref), free(sc);
+    }
+}
+
+/* L = sum(out * R) in double: dL/dout = R. */
+static double conv_loss(const nn_conv_shape *s, int B, int H, int W, const float *in,
+                        const float *w, const float *b, float *out, float *sc, const float *R,
+                        size_t nout)
+{
+    nn_conv_forward(s, B, H, W, in, w, b, out, sc);
+    double L = 0;
+    for (size_t i = 0; i < nout; i++)
+        L += (double)out[i] * R[i];
+    return L;
+}
+
+/* Central differences of L over every entry of x (the convolution is linear
+ * in each of w, b and in, so the only error is rounding). */
+static double conv_fd_check(const char *what, const nn_conv_shape *s, int B, int H, int W,
+                            float *in, float *w, float *b, float *x, size_t nx,
+                            const float *analytic, float *out, float *sc, const float *R,
+                            size_t nout)
+{
+    const float eps = 1e-2f;
+    relerr r;
+    relerr_init(&r, analytic, nx);
+    for (size_t i = 0; i < nx; i++) {
+        float v = x[i];
+        x[i] = v + eps;
+        double Lp = conv_loss(s, B, H, W, in, w, b, out, sc, R, nout);
+        x[i] = v - eps;
+        double Lm = conv_loss(s, B, H, W, in, w, b, out, sc, R, nout);
+        x[i] = v;
+        double num = (Lp - Lm) / (2.0 * (double)eps);
+        relerr_add(&r, (int)i, analytic[i], num);
+    }
+    printf("  %-17s rel err %.2e (%zu entries)\n", what, r.max_rel, nx);
+    return r.max_rel;
+}
+
+static void test_conv_backward(void)
+{
+    const int B = 2, H = 7, W = 9, cin = 3, cout = 4;
+    for (int c = 0; c < N_CONV_CASES; c++) {
+        nn_conv_shape s = {cin, cout, conv_cases[c].k, conv_cases[c].stride, conv_cases[c].pad};
+        int Ho = nn_conv_out_dim(H, s.k, s.stride, s.pad), Wo = nn_conv_out_dim(W, s.k, s.stride, s.pad);
+        size_t nin = (size_t)cin * B * H * W, nout = (size_t)cout * B * Ho * Wo;
+        size_t nw = (size_t)cout * cin * s.k * s.k, nsc = nn_conv_scratch_floats(&s, B, H, W);
+        float *in = falloc(nin), *w = falloc(nw), *b = falloc(cout), *R = falloc(nout);
+        float *out = falloc(nout), *sc = nsc ? falloc(nsc) : NULL;
+        float *dw = falloc(nw), *db = falloc(cout), *din = falloc(nin);
+        float *dw0 = falloc(nw), *db0 = falloc(cout), *dw2 = falloc(nw), *db2 = falloc(cout);
+        fill(in, nin, 1), fill(w, nw, 1), fill(b, cout, 1), fill(R, nout, 1);
+        /* Backward accumulates into dw and db: start them from known values. */
+        fill(dw0, nw, 1), fill(db0, cout, 1);
+        memcpy(dw, dw0, nw * sizeof(float));
+        memcpy(db, db0, cout * sizeof(float));
+        for (size_t i = 0; i < nin; i++)
+            din[i] = NAN; /* must be overwritten */
+        nn_conv_backward(&s, B, H, W, in, w, R, dw, db, din, sc);
+        for (size_t i = 0; i < nw; i++)
+            dw[i] -= dw0[i];
+        for (int i = 0; i < cout; i++)
+            db[i] -= db0[i];
+        int finite = 1;
+        for (size_t i = 0; i < nin; i++)
+            finite &= isfinite(din[i]) != 0;
+        CHECKF(finite, "%s: din not fully written", conv_cases[c].name);
+
+        /* Without din (the first layer of the encoder): same dw and db. */
+        memset(dw2, 0, nw * sizeof(float));
+        memset(db2, 0, cout * sizeof(float));
+        nn_conv_backward(&s, B, H, W, in, w, R, dw2, db2, NULL, sc);
+        double dd = 0;
+        for (size_t i = 0; i < nw; i++)
+            dd = fmax(dd, fabs((double)dw2[i] - dw[i]));
+        CHECKF(dd < 1e-4, "%s: dw with din=NULL differs by %.3g", conv_cases[c].name, dd);
+
+        char name[64];
+        double e;
+        snprintf(name, sizeof name, "%s dW", conv_cases[c].name);
+        e = conv_fd_check(name, &s, B, H, W, in, w, b, w, nw, dw, out, sc, R, nout);
+        CHECKF(e < 1e-3, "%s: %.3g", name, e);
+        snprintf(name, sizeof name, "%s db", conv_cases[c].name);
+        e = conv_fd_check(name, &s, B, H, W, in, w, b, b, cout, db, out, sc, R, nout);
+        CHECKF(e < 1e-3, "%s: %.3g", name, e);
+        snprintf(name, sizeof name, "%s dX", conv_cases[c].name);
+        e = conv_fd_check(name, &s, B, H, W, in, w, b, in, nin, din, out, sc, R, nout);
+        CHECKF(e < 1e-3, "%s: %.3g", name, e);
+        free(in), free(w), free(b), free(R), free(out), free(sc), free(dw), free(db), free(din);
+        free(dw0), free(db0), free(dw2), free(db2);
+    }
+}
+
+/* ---- ReLU and space/depth --------------------------------------------- */
+
+static void test_relu(void)
+{
+    float x[8] = {-2.0f, -0.0f, 0.0f, 1e-30f, 3.5f, -1e-30f, 7.0f, -7.0f};
+    float y[8];
+    memcpy(y, x, sizeof x);
+    nn_relu_forward(y, 8);
+    for (int i = 0; i < 8; i++)
+        CHECKF(y[i] == (x[i] > 0 ? x[i] : 0.0f) && !signbit(y[i]), "relu(%g) = %g", x[i], y[i]);
+    float dy[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+    nn_relu_backward(y, dy, 8);
+    for (int i = 0; i < 8; i++)
+        CHECKF(dy[i] == (x[i] > 0 ? (float)(i + 1) : 0.0f), "relu' at %g: %g", x[i], dy[i]);
+}
+
+static void test_space_depth(void)
+{
+    static const int cases[][5] = {/* C, B, H, W, P */
+                                   {3, 2, 16, 24, 8},
+                                   {2, 3, 6, 4, 2},
+                                   {1, 1, 5, 10, 5},
+                                   {3, 2, 3, 6, 1}};
+    for (int t = 0; t < 4; t++) {
+        int C = cases[t][0], B = cases[t][1], H = cases[t][2], W = cases[t][3], P = cases[t][4];
+        int Hs = H / P, Ws = W / P;
+        size_t n = (size_t)C * B * H * W;
+        float *img = falloc(n), *dep = falloc(n), *back = falloc(n);
+        fill(img, n, 1);
+        nn_space_to_depth(C, B, H, W, P, img, dep);
+        int bad = 0;
+        for (int c = 0; c < C; c++)
+            for (int b = 0; b < B; b++)
+                for (int y = 0; y < H; y++)
+                    for (int x = 0; x < W; x++) {
+                        int oc = c * P * P + (y % P) * P + x % P;
+                        float want = img[(((size_t)c * B + b) * H + y) * W + x];
+                        float got = dep[(((size_t)oc * B + b) * Hs + y / P) * Ws + x / P];
+                        bad += want != got;
+                    }
+        CHECKF(bad == 0, "s2d C=%d B=%d %dx%d P=%d: %d misplaced", C, B, H, W, P, bad);
+        nn_depth_to_space(C, B, H, W, P, dep, back);
+        CHECK(memcmp(img, back, n * sizeof(float)) == 0);
+        /* And the other way round: s2d(d2s(v)) = v. */
+        fill(dep, n, 1);
+        nn_depth_to_space(C, B, H, W, P, dep, img);
+        nn_space_to_depth(C, B, H, W, P, img, back);
+        CHECK(memcmp(dep, back, n * sizeof(float)) == 0);
+        free(img), free(dep), free(back);
+    }
+    /* The model's wrappers use the same convention. */
+    aem_config cfg = {8, 3, 4, 5, 2, 6, 2, 3, 8};
+    int B = 2, Hs = 2, Ws = 3, H = 16, W = 24;
+    size_t n = (size_t)3 * B * H * W;
+    float *pix = falloc(n), *blk = falloc(n), *back = falloc(n);
+    fill(pix, n, 1);
+    aem_pixels_to_blocks(&cfg, B, Hs, Ws, pix, blk);
+    aem_blocks_to_pixels(&cfg, B, Hs, Ws, blk, back);
+    CHECK(memcmp(pix, back, n * sizeof(float)) == 0);
+    /* pixel (c=2, b=1, y=13, x=22) -> channel 2*64 + 5*8 + 6, latent (1, 2) */
+    CHECK(blk[((size_t)(2 * 64 + 5 * 8 + 6) * B + 1) * Hs * Ws + 1 * Ws + 2] ==
+          pix[(((size_t)2 * B + 1) * H + 13) * W + 22]);
+    free(pix), free(blk), free(back);
+}
+
+/* ---- whole networks ----------------------------------------------------- */
+
+static const aem_config tiny_cfg = {
+    .block = 8, .channels = 3, .latent = 4, .enc_width = 5, .enc_convs = 2,
+    .dec_width = 6, .dec_convs = 2, .stages = 3, .codes = 8,
+};
+
+/* Uniform weights of standard deviation 1/sqrt(fan_in) (activations stay
+ * O(1)); biases in [-0.1, 0.1]. */
+static void fill_tensor(aec_model *m, size_t off, size_t count, int fan_in)
+{
+    fill(m->params + off, count, sqrtf(3.0f / (float)fan_in));
+}
+
+static aec_model *tiny_model(void)
+{
+    aec_model *m = NULL;
+    char err[200];
+    aec_status st = aem_model_new(&tiny_cfg, "tiny test model", &m, err, sizeof err);
+    if (st != AEC_OK) {
+        printf("  aem_model_new: %s\n", err);
+        return NULL;
+    }
+    const aem_config *c = &m->cfg;
+    const aem_layout *L = &m->lay;
+    int X = c->channels * c->block * c->block, D = c->latent;
+    fill(m->params, L->total, 0.1f); /* biases (and everything else first) */
+    fill_tensor(m, L->enc_lin_w, (size_t)D * X, X);
+    for (int i = 0; i < c->enc_convs; i++) {
+        int cin = i == 0 ? X : c->enc_width;
+        fill_tensor(m, L->enc_conv_w[i], (size_t)c->enc_width * cin * 9, cin * 9);
+    }
+    fill_tensor(m, L->enc_out_w, (size_t)D * c->enc_width, c->enc_width);
+    fill_tensor(m, L->dec_lin_w, (size_t)X * D, D);
+    for (int i = 0; i < c->dec_convs; i++) {
+        int cin = i == 0 ? D : c->dec_width;
+        fill_tensor(m, L->dec_conv_w[i], (size_t)c->dec_width * cin * 9, cin * 9);
+    }
+    fill_tensor(m, L->dec_out_w, (size_t)X * c->dec_width, c->dec_width);
+    fill(m->params + L->codebooks, L->total - L->codebooks, 1.0f);
+    aem_model_refresh(m);
+    return m;
+}
+
+/* ReLU pattern of the hidden layers (which units are > 0). */
+static void relu_pattern(float *const *h, int n, size_t per, uint8_t *mask)
+{
+    for (int l = 0; l < n; l++)
+        for (size_t i = 0; i < per; i++)
+            mask[l * per + i] = h[l][i] > 0.0f;
+}
+
+typedef struct {
+    aec_model *m;
+    aem_acts *a;
+    const float *R;
+    size_t nR;
+    int decoder;
+    uint8_t *mask0, *mask1;
+    size_t nmask;
+} net_ctx;
+
+static double net_loss(net_ctx *c, uint8_t *mask)
+{
+    const aem_config *cfg = &c->m->cfg;
+    size_t N = (size_t)c->a->B * c->a->Hs * c->a->Ws;
+    const float *out;
+    if (c->decoder) {
+        aem_decoder_forward(c->m, c->a);
+        out = c->a->y;
+        relu_pattern(c->a->dec_h, cfg->dec_convs, N * cfg->dec_width, mask);
+    } else {
+        aem_encoder_forward(c->m, c->a);
+        out = c->a->z;
+        relu_pattern(c->a->enc_h, cfg->enc_convs, N * cfg->enc_width, mask);
+    }
+    double L = 0;
+    for (size_t i = 0; i < c->nR; i++)
+        L += (double)out[i] * c->R[i];
+    return L;
+}
+
+/* Checks up to `limit` entries of x (evenly spread) against central
+ * differences.  Within one ReLU pattern the networks are linear in any
+ * single parameter or input, so the difference is exact up to rounding;
+ * entries whose +-eps moves cross a ReLU kink are skipped and counted. */
+static double net_fd_check(net_ctx *c, const char *what, float *x, size_t nx,
+                           const float *analytic, int limit, int *skipped, int *checked)
+{
+    const float eps = 1e-2f;
+    relerr r;
+    relerr_init(&r, analytic, nx);
+    size_t step = nx > (size_t)limit ? (nx + limit - 1) / limit : 1;
+    uint8_t *base = malloc(c->nmask);
+    net_loss(c, base);
+    *skipped = *checked = 0;
+    for (size_t i = 0; i < nx; i += step) {
+        float v = x[i];
+        x[i] = v + eps;
+        double Lp = net_loss(c, c->mask0);
+        x[i] = v - eps;
+        double Lm = net_loss(c, c->mask1);
+        x[i] = v;
+        if (memcmp(base, c->mask0, c->nmask) || memcmp(base, c->mask1, c->nmask)) {
+            (*skipped)++;
+            continue;
+        }
+        (*checked)++;
+        relerr_add(&r, (int)i, analytic[i], (Lp - Lm) / (2.0 * (double)eps));
+    }
+    net_loss(c, base); /* leave the activations as they were */
+    free(base);
+    printf("  %-14s rel err %.2e (%d checked, %d skipped at kinks, of %zu)\n", what, r.max_rel,
+           *checked, *skipped, nx);
+    return r.max_rel;
+}
+
+static void check_net_tensor(net_ctx *c, const char *what, float *x, size_t nx,
+                             const float *analytic)
+{
+    int skipped, checked;
+    double e = net_fd_check(c, what, x, nx, analytic, 160, &skipped, &checked);
+    CHECKF(e < 1e-2, "%s: max relative error %.3g", what, e);
+    CHECKF(checked >= 1 && skipped <= checked, "%s: %d checked, %d skipped", what, checked,
+           skipped);
+}
+
+static void test_decoder_backward(void)
+{
+    aec_model *m = tiny_model();
+    CHECK(m != NULL);
+    if (!m)
+        return;
+    const aem_config *cfg = &m->cfg;
+    const aem_layout *L = &m->lay;
+    int B = 2, Hs = 3, Ws = 4, X = 192, D = cfg->latent;
+    size_t N = (size_t)B * Hs * Ws;
+    aem_acts a;
+    aet_grad_ws ws;
+    CHECK(aem_acts_alloc(&a, cfg, B, Hs, Ws, 1, 1) == 0);
+    CHECK(aet_grad_ws_alloc(&ws, cfg, B, Hs, Ws) == 0);
+    fill(a.q, (size_t)D * N, 1.0f);
+    float *R = falloc((size_t)X * N), *grads = calloc(L->trainable, sizeof(float));
+    float *dq = falloc((size_t)D * N), *grads2 = calloc(L->trainable, sizeof(float));
+    float *dq2 = falloc((size_t)D * N);
+    fill(R, (size_t)X * N, 1.0f);
+    size_t nmask = N * cfg->dec_width * cfg->dec_convs;
+    net_ctx c = {m, &a, R, (size_t)X * N, 1, malloc(nmask), malloc(nmask), nmask};
+    uint8_t *mk = malloc(nmask);
+    net_loss(&c, mk);
+    int active = 0;
+    for (size_t i = 0; i < nmask; i++)
+        active += mk[i];
+    printf("  decoder: %d of %zu hidden units active\n", active, nmask);
+    CHECK(active > (int)nmask / 5 && active < (int)nmask * 4 / 5);
+    for (size_t i = 0; i < (size_t)D * N; i++)
+        dq[i] = NAN; /* must be overwritten */
+    aet_decoder_backward(m, &a, R, grads, dq, &ws);
+    /* The encoder's gradients are not touched. */
+    int touched = 0;
+    for (size_t i = 0; i < L->dec_lin_w; i++)
+        touched += grads[i] != 0.0f;
+    CHECK(touched == 0);
+    /* Accumulation: a second call adds the same gradient again. */
+    memcpy(grads2, grads, L->trainable * sizeof(float));
+    aet_decoder_backward(m, &a, R, grads2, dq2, &ws);
+    double acc_err = 0, dq_diff = 0;
+    for (size_t i = L->dec_lin_w; i < L->trainable; i++)
+        acc_err = fmax(acc_err, fabs((double)grads2[i] - 2.0 * grads[i]));
+    for (size_t i = 0; i < (size_t)D * N; i++)
+        dq_diff = fmax(dq_diff, fabs((double)dq2[i] - dq[i]));
+    CHECKF(acc_err < 1e-4, "second backward does not accumulate: %.3g", acc_err);
+    CHECKF(dq_diff == 0, "dq differs between two calls: %.3g", dq_diff);
+
+    float *P = m->params;
+    check_net_tensor(&c, "dec_lin_w", P + L->dec_lin_w, (size_t)X * D, grads + L->dec_lin_w);
+    check_net_tensor(&c, "dec_lin_b", P + L->dec_lin_b, X, grads + L->dec_lin_b);
+    for (int i = 0; i < cfg->dec_convs; i++) {
+        char nm[32];
+        int cin = i == 0 ? D : cfg->dec_width;
+        snprintf(nm, sizeof nm, "dec_conv_w[%d]", i);
+        check_net_tensor(&c, nm, P + L->dec_conv_w[i], (size_t)cfg->dec_width * cin * 9,
+                         grads + L->dec_conv_w[i]);
+        snprintf(nm, sizeof nm, "dec_conv_b[%d]", i);
+        check_net_tensor(&c, nm, P + L->dec_conv_b[i], cfg->dec_width, grads + L->dec_conv_b[i]);
+    }
+    check_net_tensor(&c, "dec_out_w", P + L->dec_out_w, (size_t)X * cfg->dec_width,
+                     grads + L->dec_out_w);
+    check_net_tensor(&c, "dec_out_b", P + L->dec_out_b, X, grads + L->dec_out_b);
+    check_net_tensor(&c, "dq", a.q, (size_t)D * N, dq);
+    free(c.mask0), free(c.mask1), free(mk);
+    free(R), free(grads), free(grads2), free(dq), free(dq2);
+    aet_grad_ws_free(&ws);
+    aem_acts_free(&a);
+    aec_model_free(m);
+}
+
+static void test_encoder_backward(void)
+{
+    aec_model *m = tiny_model();
+    CHECK(m != NULL);
+    if (!m)
+        return;
+    const aem_config *cfg = &m->cfg;
+    const aem_layout *L = &m->lay;
+    int B = 2, Hs = 3, Ws = 4, X = 192, D = cfg->latent;
+    size_t N = (size_t)B * Hs * Ws;
+    aem_acts a;
+    aet_grad_ws ws;
+    CHECK(aem_acts_alloc(&a, cfg, B, Hs, Ws, 1, 1) == 0);
+    CHECK(aet_grad_ws_alloc(&ws, cfg, B, Hs, Ws) == 0);
+    fill(a.x, (size_t)X * N, 1.0f);
+    float *R = falloc((size_t)D * N), *grads = calloc(L->trainable, sizeof(float));
+    fill(R, (size_t)D * N, 1.0f);
+    size_t nmask = N * cfg->enc_width * cfg->enc_convs;
+    net_ctx c = {m, &a, R, (size_t)D * N, 0, malloc(nmask), malloc(nmask), nmask};
+    uint8_t *mk = malloc(nmask);
+    net_loss(&c, mk);
+    int active = 0;
+    for (size_t i = 0; i < nmask; i++)
+        active += mk[i];
+    printf("  encoder: %d of %zu hidden units active\n", active, nmask);
+    CHECK(active > (int)nmask / 5 && active < (int)nmask * 4 / 5);
+    aet_encoder_backward(m, &a, R, grads, &ws);
+    int touched = 0;
+    for (size_t i = L->dec_lin_w; i < L->trainable; i++)
+        touched += grads[i] != 0.0f;
+    CHECK(touched == 0);
+
+    float *P = m->params;
+    check_net_tensor(&c, "enc_lin_w", P + L->enc_lin_w, (size_t)D * X, grads + L->enc_lin_w);
+    check_net_tensor(&c, "enc_lin_b", P + L->enc_lin_b, D, grads + L->enc_lin_b);
+    for (int i = 0; i < cfg->enc_convs; i++) {
+        char nm[32];
+        int cin = i == 0 ? X : cfg->enc_width;
+        snprintf(nm, sizeof nm, "enc_conv_w[%d]", i);
+        check_net_tensor(&c, nm, P + L->enc_conv_w[i], (size_t)cfg->enc_width * cin * 9,
+                         grads + L->enc_conv_w[i]);
+        snprintf(nm, sizeof nm, "enc_conv_b[%d]", i);
+        check_net_tensor(&c, nm, P + L->enc_conv_b[i], cfg->enc_width, grads + L->enc_conv_b[i]);
+    }
+    check_net_tensor(&c, "enc_out_w", P + L->enc_out_w, (size_t)D * cfg->enc_width,
+                     grads + L->enc_out_w);
+    check_net_tensor(&c, "enc_out_b", P + L->enc_out_b, D, grads + L->enc_out_b);
+    free(c.mask0), free(c.mask1), free(mk), free(R), free(grads);
+    aet_grad_ws_free(&ws);
+    aem_acts_free(&a);
+    aec_model_free(m);
+}
+
+/* The forward passes against direct loops over the architecture of
+ * model.h (reference convolutions, explicit ReLU, explicit sums). */
+static void test_network_forward(void)
+{
+    aec_model *m = tiny_model();
+    CHECK(m != NULL);
+    if (!m)
+        return;
+    const aem_config *cfg = &m->cfg;
+    const aem_layout *L = &m->lay;
+    const float *P = m->params;
+    int B = 2, Hs = 3, Ws = 4, X = 192, D = cfg->latent;
+    size_t N = (size_t)B * Hs * Ws;
+    aem_acts a;
+    CHECK(aem_acts_alloc(&a, cfg, B, Hs, Ws, 1, 1) == 0);
+    fill(a.x, (size_t)X * N, 1.0f);
+    fill(a.q, (size_t)D * N, 1.0f);
+    aem_encoder_forward(m, &a);
+    aem_decoder_forward(m, &a);
+    int wmax = cfg->enc_width > cfg->dec_width ? cfg->enc_width : cfg->dec_width;
+    float *h0 = falloc((size_t)wmax * N), *h1 = falloc((size_t)wmax * N);
+    float *ref = falloc((size_t)X * N);
+    /* encoder */
+    const float *h = a.x;
+    for (int i = 0; i < cfg->enc_convs; i++) {
+        nn_conv_shape s = {i == 0 ? X : cfg->enc_width, cfg->enc_width, 3, 1, 1};
+        float *o = i % 2 ? h1 : h0;
+        nn_conv_forward_reference(&s, B, Hs, Ws, h, P + L->enc_conv_w[i], P + L->enc_conv_b[i], o);
+        for (size_t j = 0; j < N * cfg->enc_width; j++)
+            o[j] = o[j] > 0 ? o[j] : 0;
+        h = o;
+    }
+    double worst = 0;
+    for (int d = 0; d < D; d++)
+        for (size_t n = 0; n < N; n++) {
+            double z = P[L->enc_lin_b + d] + P[L->enc_out_b + d];
+            for (int x = 0; x < X; x++)
+                z += (double)P[L->enc_lin_w + (size_t)d * X + x] * a.x[(size_t)x * N + n];
+            for (int k = 0; k < cfg->enc_width; k++)
+                z += (double)P[L->enc_out_w + (size_t)d * cfg->enc_width + k] * h[(size_t)k * N + n];
+            worst = fmax(worst, fabs(z - a.z[(size_t)d * N + n]));
+        }
+    CHECKF(worst < 1e-4, "encoder forward: max |z - reference| = %.3g", worst);
+    /* decoder */
+    h = a.q;
+    for (int i = 0; i < cfg->dec_convs; i++) {
+        nn_conv_shape s = {i == 0 ? D : cfg->dec_width, cfg->dec_width, 3, 1, 1};
+        float *o = i % 2 ? h1 : h0;
+        nn_conv_forward_reference(&s, B, Hs, Ws, h, P + L->dec_conv_w[i], P + L->dec_conv_b[i], o);
+        for (size_t j = 0; j < N * cfg->dec_width; j++)
+            o[j] = o[j] > 0 ? o[j] : 0;
+        h = o;
+    }
+    worst = 0;
+    for (int x = 0; x < X; x++)
+        for (size_t n = 0; n < N; n++) {
+            double y = P[L->dec_lin_b + x] + P[L->dec_out_b + x];
+            for (int d = 0; d < D; d++)
+                y += (double)P[L->dec_lin_w + (size_t)x * D + d] * a.q[(size_t)d * N + n];
+            for (int k = 0; k < cfg->dec_width; k++)
+                y += (double)P[L->dec_out_w + (size_t)x * cfg->dec_width + k] * h[(size_t)k * N + n];
+            worst = fmax(worst, fabs(y - a.y[(size_t)x * N + n]));
+        }
+    CHECKF(worst < 1e-4, "decoder forward: max |y - reference| = %.3g", worst);
+    free(h0), free(h1), free(ref);
+    aem_acts_free(&a);
+    aec_model_free(m);
+}
+
+/* ---- residual VQ ------------------------------------------------------ */
+
+static void test_rvq(void)
+{
+    aem_config cfg = {.block = 8, .channels = 3, .latent = 32, .enc_width = 1, .enc_convs = 1,
+                      .dec_width = 1, .dec_convs = 1, .stages = 4, .codes = 256};
+    aec_model *m = NULL;
+    char err[200];
+    CHECK(aem_model_new(&cfg, "rvq", &m, err, sizeof err) == AEC_OK);
+    if (!m)
+        return;
+    const int D = 32, K = 256, S = 4;
+    const size_t N = 1000; /* three whole chunks of 256 and a partial one */
+    float *books = m->params + m->lay.codebooks;
+    for (int s = 0; s < S; s++) /* each stage finer than the last */
+        fill(books + (size_t)s * K * D, (size_t)K * D, 1.0f / (float)(1 << s));
+    aem_model_refresh(m);
+    float *z = falloc((size_t)D * N), *q = falloc((size_t)D * N), *q2 = falloc((size_t)D * N);
+    float *qd = falloc((size_t)D * N), *res = falloc((size_t)D * N);
+    uint8_t *idx = malloc((size_t)S * N), *idx2 = malloc((size_t)S * N);
+    fill(z, (size_t)D * N, 1.0f);
+    CHECK(aem_rvq_encode(m, z, N, S, idx, q) == 0);
+
+    /* Stage by stage against the brute-force search on the residual. */
+    memcpy(res, z, (size_t)D * N * sizeof(float));
+    int exact = 0, ties = 0, wrong = 0;
+    double worst_gap = 0;
+    for (int s = 0; s < S; s++) {
+        const float *book = books + (size_t)s * K * D;
+        for (size_t j = 0; j < N; j++) {
+            int ref = aem_rvq_nearest_reference(book, K, D, res + j, N);
+            int got = idx[(size_t)s * N + j];
+            if (got == ref) {
+                exact++;
+            } else {
+                /* Accept only a near-tie: distances equal to float precision. */
+                double dg = 0, dr = 0, rn = 0;
+                for (int d = 0; d < D; d++) {
+                    double v = res[(size_t)d * N + j];
+                    dg += (v - book[(size_t)got * D + d]) * (v - book[(size_t)got * D + d]);
+                    dr += (v - book[(size_t)ref * D + d]) * (v - book[(size_t)ref * D + d]);
+                    rn += v * v;
+                }
+                double gap = (dg - dr) / (rn + dr + 1e-30);
+                worst_gap = fmax(worst_gap, gap);
+                if (gap < 1e-5)
+                    ties++;
+                else
+                    wrong++;
+            }
+            for (int d = 0; d < D; d++)
+                res[(size_t)d * N + j] -= book[(size_t)got * D + d];
+        }
+    }
+    printf("  rvq: %d of %zu choices equal the brute force, %d near-ties, %d wrong "
+           "(worst relative distance gap %.2e)\n",
+           exact, (size_t)S * N, ties, wrong, worst_gap);
+    CHECK(wrong == 0);
+    CHECK(ties <= 4);
+
+    /* q_out = the sum of the chosen codes = what aem_rvq_decode gives. */
+    aem_rvq_decode(m, idx, N, S, qd);
+    double qdiff = 0;
+    for (size_t i = 0; i < (size_t)D * N; i++)
+        qdiff = fmax(qdiff, fabs((double)qd[i] - q[i]));
+    printf("  rvq: max |decode(idx) - q_out| = %.2e\n", qdiff);
+    CHECKF(qdiff < 1e-5, "%.3g", qdiff);
+    /* The quantisation error shrinks with every stage. */
+    double prev = 1e300;
+    for (int s = 0; s <= S; s++) {
+        aem_rvq_decode(m, idx, N, s, qd);
+        double e = 0;
+        for (size_t i = 0; i < (size_t)D * N; i++)
+            e += ((double)z[i] - qd[i]) * ((double)z[i] - qd[i]);
+        printf("  rvq: %d stages, mean squared error %.4f\n", s, e / ((double)D * N));
+        CHECK(e < prev);
+        prev = e;
+    }
+
+    /* Determinism, and a prefix of stages gives the same first indices. */
+    CHECK(aem_rvq_encode(m, z, N, S, idx2, q2) == 0);
+    CHECK(memcmp(idx, idx2, (size_t)S * N) == 0);
+    CHECK(memcmp(q, q2, (size_t)D * N * sizeof(float)) == 0);
+    memset(idx2, 0xee, (size_t)S * N);
+    CHECK(aem_rvq_encode(m, z, N, 2, idx2, NULL) == 0);
+    CHECK(memcmp(idx, idx2, 2 * N) == 0);
+    CHECK(idx2[2 * N] == 0xee); /* stages beyond the request are not written */
+    /* A vector equal to a code picks that code; exact duplicates go to the
+     * lowest index. */
+    memcpy(books + 7 * D, books + 3 * D, D * sizeof(float));
+    aem_model_refresh(m);
+    for (int d = 0; d < D; d++)
+        z[(size_t)d * N] = books[3 * D + d], z[(size_t)d * N + 1] = books[200 * D + d];
+    CHECK(aem_rvq_encode(m, z, N, 1, idx2, NULL) == 0);
+    CHECK(idx2[0] == 3);
+    CHECK(idx2[1] == 200);
+    free(z), free(q), free(q2), free(qd), free(res), free(idx), free(idx2);
+    aec_model_free(m);
+}
+
+/* ---- eigen-decomposition ----------------------------------------------- */
+
+static void check_eigen(const char *what, int n, const double *A0)
+{
+    double *A = malloc(sizeof(double) * n * n), *vals = malloc(sizeof(double) * n),
+           *vecs = malloc(sizeof(double) * n * n);
+    memcpy(A, A0, sizeof(double) * n * n);
+    aet_symmetric_eigen(n, A, vals, vecs);
+    double scale = 0, resid = 0, ortho = 0, trace = 0, sum = 0;
+    int order = 1;
+    for (int i = 0; i < n * n; i++)
+        scale = fmax(scale, fabs(A0[i]));
+    for (int k = 0; k < n; k++) {
+        const double *v = vecs + (size_t)k * n;
+        for (int i = 0; i < n; i++) {
+            double Av = 0;
+            for (int j = 0; j < n; j++)
+                Av += A0[i * n + j] * v[j];
+            resid = fmax(resid, fabs(Av - vals[k] * v[i]));
+        }
+        for (int l = 0; l < n; l++) {
+            double dot = 0;
+            for (int i = 0; i < n; i++)
+                dot += v[i] * vecs[(size_t)l * n + i];
+            ortho = fmax(ortho, fabs(dot - (k == l)));
+        }
+        if (k && vals[k] > vals[k - 1])
+            order = 0;
+        trace += A0[k * n + k], sum += vals[k];
+    }
+    printf("  eigen %s: max |Av - lv| %.1e, max |V V^T - I| %.1e\n", what, resid, ortho);
+    CHECKF(resid < 1e-9 * (scale + 1), "%s: residual %.3g", what, resid);
+    CHECKF(ortho < 1e-10, "%s: orthonormality %.3g", what, ortho);
+    CHECKF(order, "%s: eigenvalues not in descending order", what);
+    CHECKF(fabs(trace - sum) < 1e-9 * (scale + 1) * n, "%s: trace %.17g vs sum %.17g", what,
+           trace, sum);
+    free(A), free(vals), free(vecs);
+}
+
+static void test_eigen(void)
+{
+    /* Known: tridiag(-1, 2, -1) has eigenvalues 2 + sqrt 2, 2, 2 - sqrt 2. */
+    double A3[9] = {2, -1, 0, -1, 2, -1, 0, -1, 2}, A[9], vals[3], vecs[9];
+    memcpy(A, A3, sizeof A);
+    aet_symmetric_eigen(3, A, vals, vecs);
+    CHECK(fabs(vals[0] - (2 + sqrt(2.0))) < 1e-12);
+    CHECK(fabs(vals[1] - 2) < 1e-12);
+    CHECK(fabs(vals[2] - (2 - sqrt(2.0))) < 1e-12);
+    /* eigenvector of 2 is (1, 0, -1)/sqrt 2, up to sign */
+    CHECK(fabs(fabs(vecs[3]) - sqrt(0.5)) < 1e-12 && fabs(vecs[4]) < 1e-12 &&
+          fabs(vecs[3] + vecs[5]) < 1e-12);
+    check_eigen("3x3", 3, A3);
+    /* Diagonal, unsorted: values sorted, vectors a permutation. */
+    double Dg[9] = {1, 0, 0, 0, 3, 0, 0, 0, 2};
+    memcpy(A, Dg, sizeof A);
+    aet_symmetric_eigen(3, A, vals, vecs);
+    CHECK(vals[0] == 3 && vals[1] == 2 && vals[2] == 1);
+    CHECK(fabs(vecs[1]) == 1 && fabs(vecs[5]) == 1 && fabs(vecs[6]) == 1);
+    /* Random symmetric 20x20, and a PSD covariance-like one with repeated
+     * eigenvalues (identity + rank 2). */
+    int n = 20;
+    double *S = malloc(sizeof(double) * n * n), *C = malloc(sizeof(double) * n * n);
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j <= i; j++)
+            S[i * n + j] = S[j * n + i] = urand();
+    check_eigen("random 20x20", n, S);
+    double u[20], v[20];
+    for (int i = 0; i < n; i++)
+        u[i] = urand(), v[i] = urand();
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < n; j++)
+            C[i * n + j] = (i == j) + 3 * u[i] * u[j] + v[i] * v[j];
+    check_eigen("I + rank 2", n, C);
+    free(S), free(C);
+}
+
+/* ---- model file ------------------------------------------------------- */
+
+static void fix_crc(uint8_t *b, size_t size) { aec_wr32(b + size - 4, aecb_crc32(0, b, size - 4)); }
+
+static void test_model_file(void)
+{
+    aec_model *m = tiny_model();
+    CHECK(m != NULL);
+    if (!m)
+        return;
+    /* A 48-byte name (the longest the file holds) and a small dictionary. */
+    snprintf(m->name, sizeof m->name, "%s", "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKL");
+    CHECK(strlen(m->name) == AEM_NAME_BYTES);
+    m->dict_size = 100;
+    m->dict = malloc(m->dict_size);
+    for (size_t i = 0; i < m->dict_size; i++)
+        m->dict[i] = (uint8_t)(i * 7 + 1);
+    uint8_t *buf = NULL;
+    size_t size = 0;
+    CHECK(aem_model_serialize(m, &buf, &size) == AEC_OK);
+    if (!buf) {
+        aec_model_free(m);
+        return;
+    }
+    CHECK(size == 112 + m->lay.total * 4 + m->dict_size + 4);
+    CHECK(memcmp(buf, "AEM1", 4) == 0);
+    char err[200];
+    aec_model *p = NULL;
+    aec_status st = aem_model_parse(buf, size, &p, err, sizeof err);
+    CHECKF(st == AEC_OK, "parse: %d %s", st, err);
+    if (p) {
+        CHECK(memcmp(&p->cfg, &m->cfg, sizeof m->cfg) == 0);
+        CHECK(p->lay.total == m->lay.total);
+        CHECK(memcmp(p->params, m->params, m->lay.total * sizeof(float)) == 0);
+        CHECK(p->id == m->id && p->id != 0);
+        CHECK(strcmp(p->name, m->name) == 0);
+        CHECK(p->dict_size == m->dict_size && memcmp(p->dict, m->dict, m->dict_size) == 0);
+        CHECK(memcmp(p->code_norms, m->code_norms,
+                     sizeof(float) * m->cfg.stages * m->cfg.codes) == 0);
+        /* Serialising the parsed model gives the same bytes. */
+        uint8_t *buf2 = NULL;
+        size_t size2 = 0;
+        CHECK(aem_model_serialize(p, &buf2, &size2) == AEC_OK);
+        CHECK(size2 == size && buf2 && memcmp(buf, buf2, size) == 0);
+        free(buf2);
+        aec_model_free(p);
+    }
+
+    /* Every flipped byte is refused: BAD_MODEL, except in the version field
+     * (checked before the checksum), which says UNSUPPORTED. */
+    uint8_t *c = malloc(size);
+    int accepted = 0, wrong_status = 0, tried = 0;
+    for (size_t i = 0; i < size; i += (i < 128 || i + 8 > size) ? 1 : 97) {
+        memcpy(c, buf, size);
+        c[i] ^= (uint8_t)(1u << (i % 8));
+        p = NULL;
+        st = aem_model_parse(c, size, &p, err, sizeof err);
+        tried++;
+        if (st == AEC_OK) {
+            accepted++;
+            aec_model_free(p);
+        } else if (st != ((i >= 4 && i < 8) ? AEC_ERR_UNSUPPORTED : AEC_ERR_BAD_MODEL)) {
+            wrong_status++;
+            printf("  byte %zu flipped: status %d (%s)\n", i, st, err);
+        }
+    }
+    CHECKF(accepted == 0, "%d of %d corrupted files accepted", accepted, tried);
+    CHECK(wrong_status == 0);
+    /* Truncated files. */
+    size_t cuts[] = {0, 3, 4, 50, 112, 115, 116, 117, size / 2, size - 5, size - 4, size - 1};
+    for (size_t i = 0; i < sizeof cuts / sizeof *cuts; i++) {
+        memcpy(c, buf, size);
+        p = NULL;
+        st = aem_model_parse(c, cuts[i], &p, err, sizeof err);
+        CHECKF(st == AEC_ERR_BAD_MODEL && p == NULL, "truncated to %zu: status %d", cuts[i], st);
+        aec_model_free(p);
+    }
+    /* Truncated but with a valid checksum over what is left. */
+    memcpy(c, buf, size);
+    fix_crc(c, size - 40);
+    st = aem_model_parse(c, size - 40, &p, err, sizeof err);
+    CHECKF(st == AEC_ERR_BAD_MODEL && p == NULL, "consistent truncation: status %d", st);
+    /* Bad magic, even with a valid checksum. */
+    memcpy(c, buf, size);
+    c[0] = 'X';
+    fix_crc(c, size);
+    CHECK(aem_model_parse(c, size, &p, err, sizeof err) == AEC_ERR_BAD_MODEL && p == NULL);
+    /* Forged but consistent checksums: a configuration that does not match
+     * the size, an invalid configuration, a NaN weight, an unknown
+     * activation, a newer version. */
+    memcpy(c, buf, size);
+    aec_wr32(c + 8 + 4 * 2, 5); /* latent 4 -> 5 */
+    fix_crc(c, size);
+    CHECK(aem_model_parse(c, size, &p, err, sizeof err) == AEC_ERR_BAD_MODEL && p == NULL);
+    memcpy(c, buf, size);
+    aec_wr32(c + 8 + 4 * 8, 1000); /* 1000 codes */
+    fix_crc(c, size);
+    CHECK(aem_model_parse(c, size, &p, err, sizeof err) == AEC_ERR_BAD_MODEL && p == NULL);
+    memcpy(c, buf, size);
+    aec_wr32(c + 8, 0xffffffffu); /* block */
+    fix_crc(c, size);
+    CHECK(aem_model_parse(c, size, &p, err, sizeof err) == AEC_ERR_BAD_MODEL && p == NULL);
+    memcpy(c, buf, size);
+    aec_wr32(c + 112 + 4 * 10, 0x7fc00000u); /* NaN */
+    fix_crc(c, size);
+    CHECK(aem_model_parse(c, size, &p, err, sizeof err) == AEC_ERR_BAD_MODEL && p == NULL);
+    memcpy(c, buf, size);
+    aec_wr32(c + 112 + 4 * 11, 0x7f800000u); /* +inf */
+    fix_crc(c, size);
+    CHECK(aem_model_parse(c, size, &p, err, sizeof err) == AEC_ERR_BAD_MODEL && p == NULL);
+    memcpy(c, buf, size);
+    aec_wr32(c + 104, 1u << 30); /* dictionary size */
+    fix_crc(c, size);
+    CHECK(aem_model_parse(c, size, &p, err, sizeof err) == AEC_ERR_BAD_MODEL && p == NULL);
+    memcpy(c, buf, size);
+    aec_wr64(c + 96, (uint64_t)1 << 62); /* parameter count */
+    fix_crc(c, size);
+    CHECK(aem_model_parse(c, size, &p, err, sizeof err) == AEC_ERR_BAD_MODEL && p == NULL);
+    memcpy(c, buf, size);
+    aec_wr32(c + 44, 1);
+    fix_crc(c, size);
+    CHECK(aem_model_parse(c, size, &p, err, sizeof err) == AEC_ERR_UNSUPPORTED && p == NULL);
+    memcpy(c, buf, size);
+    aec_wr32(c + 4, 2);
+    fix_crc(c, size);
+    CHECK(aem_model_parse(c, size, &p, err, sizeof err) == AEC_ERR_UNSUPPORTED && p == NULL);
+
+    /* The public wrappers. */
+    aec_model *q = NULL;
+    CHECK(aec_model_load_memory(&q, buf, size) == AEC_OK);
+    if (q) {
+        CHECK(aec_model_id(q) == m->id);
+        CHECK(aec_model_stages(q) == tiny_cfg.stages);
+        CHECK(strcmp(aec_model_name(q), m->name) == 0);
+        CHECK(memcmp(q->params, m->params, m->lay.total * sizeof(float)) == 0);
+        aec_model_free(q);
+    }
+    memcpy(c, buf, size);
+    c[size / 2] ^= 0x10;
+    q = NULL;
+    CHECK(aec_model_load_memory(&q, c, size) == AEC_ERR_BAD_MODEL && q == NULL);
+    CHECK(aec_model_load_memory(&q, NULL, size) == AEC_ERR_INVALID_ARGUMENT);
+    CHECK(aec_model_load_memory(NULL, buf, size) == AEC_ERR_INVALID_ARGUMENT);
+    CHECK(aec_model_id(NULL) == 0 && aec_model_stages(NULL) == 0);
+    /* ... and from a file. */
+    char path[] = "/tmp/aec_test_model_XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    if (fd >= 0) {
+        CHECK(write(fd, buf, size) == (ssize_t)size);
+        close(fd);
+        q = NULL;
+        CHECK(aec_model_load_file(&q, path) == AEC_OK);
+        CHECK(q && aec_model_id(q) == m->id);
+        aec_model_free(q);
+        unlink(path);
+        CHECK(aec_model_load_file(&q, path) == AEC_ERR_IO);
+    }
+    free(c);
+    free(buf);
+    aec_model_free(m);
+}
+
+int main(void)
+{
+    RUN_TEST(test_gemm);
+    RUN_TEST(test_gemm_thread_independence);
+    RUN_TEST(test_conv_forward);
+    RUN_TEST(test_conv_backward);
+    RUN_TEST(test_relu);
+    RUN_TEST(test_space_depth);
+    RUN_TEST(test_network_forward);
+    RUN_TEST(test_decoder_backward);
+    RUN_TEST(test_encoder_backward);
+    RUN_TEST(test_rvq);
+    RUN_TEST(test_eigen);
+    RUN_TEST(test_model_file);
+    TEST_EXIT();
+}
