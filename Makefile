@@ -15,7 +15,7 @@ COMMON_SRC := $(sort $(wildcard tools/common/*.c))
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
 TRAIN_SRC := $(sort $(wildcard tools/train/*.c))
 TRAIN_OBJ := $(TRAIN_SRC:%.c=$(BUILD)/%.o)
-TOOLS    := aeenc aedec aeinfo aetrain
+TOOLS    := aeenc aedec aeinfo aetrain aecompare
 TOOL_BIN := $(TOOLS:%=$(BUILD)/%)
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
@@ -54,9 +54,23 @@ test: all $(TEST_BIN)
 	@sh tests/run_tests.sh $(BUILD)
 
 # Whole suite under AddressSanitizer + UndefinedBehaviorSanitizer (+ LeakSanitizer).
+ASAN_MAKE = $(MAKE) BUILD=build-asan OPT="-O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
+	        LDFLAGS="-fopenmp -fsanitize=address,undefined"
 test-asan:
-	$(MAKE) BUILD=build-asan OPT="-O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
-	        LDFLAGS="-fopenmp -fsanitize=address,undefined" test
+	$(ASAN_MAKE) all build-asan/tests-built
+	@sh tests/run_tests.sh build-asan
+
+$(BUILD)/tests-built: $(TEST_BIN)
+	@touch $@
+
+# What CI runs: the suite built normally and under the sanitizers, one count.
+check: all $(TEST_BIN)
+	$(ASAN_MAKE) all build-asan/tests-built
+	@sh tests/run_tests.sh $(BUILD) build-asan
+
+# Encode and decode a sample photograph with the built-in model.
+demo: all
+	@sh tools/demo.sh $(IMAGE)
 
 clean:
 	rm -rf build build-asan build-fuzz
@@ -64,5 +78,5 @@ clean:
 -include bench/bench.mk
 -include tests/fuzz/fuzz.mk
 
-.PHONY: all test test-asan clean
+.PHONY: all test test-asan check demo clean
 .SECONDARY:

@@ -411,6 +411,15 @@ static const char *codec_colour(const char *codec, int i)
     return other[i % 4];
 }
 
+static int codec_shape(const char *codec, int i)
+{
+    static const char *const known[] = {"aecodec", "jpeg", "webp", "jxl", "avif"};
+    for (int k = 0; k < 5; k++)
+        if (!strcmp(codec, known[k]))
+            return k;
+    return i;
+}
+
 static void svg_marker(FILE *f, int shape, double x, double y, const char *col)
 {
     switch (shape % 5) {
@@ -435,6 +444,41 @@ static void svg_marker(FILE *f, int shape, double x, double y, const char *col)
                 x, y, col);
         break;
     }
+}
+
+/* Liang-Barsky: clips the segment to the rectangle; 0 if nothing is left. */
+static int clip_segment(double *x0, double *y0, double *x1, double *y1, double xmin,
+                        double ymin, double xmax, double ymax)
+{
+    double t0 = 0, t1 = 1, dx = *x1 - *x0, dy = *y1 - *y0;
+    const double p[4] = {-dx, dx, -dy, dy};
+    const double qv[4] = {*x0 - xmin, xmax - *x0, *y0 - ymin, ymax - *y0};
+    for (int i = 0; i < 4; i++) {
+        if (p[i] == 0) {
+            if (qv[i] < 0)
+                return 0;
+            continue;
+        }
+        double r = qv[i] / p[i];
+        if (p[i] < 0) {
+            if (r > t1)
+                return 0;
+            if (r > t0)
+                t0 = r;
+        } else {
+            if (r < t0)
+                return 0;
+            if (r < t1)
+                t1 = r;
+        }
+    }
+    double ax = *x0 + t0 * dx, ay = *y0 + t0 * dy;
+    double bx = *x0 + t1 * dx, by = *y0 + t1 * dy;
+    *x0 = ax;
+    *y0 = ay;
+    *x1 = bx;
+    *y1 = by;
+    return 1;
 }
 
 int write_svg(const char *path, const bench_rows *rows, const bench_meta *meta, int metric)
@@ -502,9 +546,6 @@ int write_svg(const char *path, const bench_rows *rows, const bench_meta *meta, 
             "font-size=\"13\">\n",
             W, H, W, H);
     fprintf(f, "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n");
-    fprintf(f, "<defs><clipPath id=\"plot\"><rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
-               "height=\"%.1f\"/></clipPath></defs>\n",
-            L, T, pw, ph);
     fprintf(f,
             "<text x=\"%.1f\" y=\"28\" text-anchor=\"middle\" font-size=\"16\" "
             "font-weight=\"bold\">%s vs bpp: %d images (mean per setting)</text>\n",
@@ -536,7 +577,7 @@ int write_svg(const char *path, const bench_rows *rows, const bench_meta *meta, 
             "%.1f)\">%s</text>\n",
             T + ph / 2, T + ph / 2, qname);
     /* curves, sorted by rate */
-    fprintf(f, "<g clip-path=\"url(#plot)\">\n");
+    fprintf(f, "<g>\n");
     for (int c = 0; c < nc; c++) {
         const curve *k = &cv[c];
         int idx[MAX_POINTS], n = 0;
@@ -551,21 +592,39 @@ int write_svg(const char *path, const bench_rows *rows, const bench_meta *meta, 
             }
         const char *col = codec_colour(k->codec, c);
         int width = strcmp(k->codec, "aecodec") == 0 ? 3 : 2;
-        fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"%d\" points=\"", col,
-                width);
-        for (int i = 0; i < n; i++)
-            fprintf(f, "%s%.1f,%.1f", i ? " " : "", X(k->bpp[idx[i]]), Y(q[c][idx[i]]));
+        /* the line, clipped to the plot by hand (some SVG renderers ignore
+         * clip-path) */
+        fprintf(f, "<path fill=\"none\" stroke=\"%s\" stroke-width=\"%d\" "
+                   "stroke-linejoin=\"round\" d=\"",
+                col, width);
+        int pen_down = 0;
+        for (int i = 0; i + 1 < n; i++) {
+            double x0 = X(k->bpp[idx[i]]), y0 = Y(q[c][idx[i]]);
+            double x1 = X(k->bpp[idx[i + 1]]), y1 = Y(q[c][idx[i + 1]]);
+            if (clip_segment(&x0, &y0, &x1, &y1, L, T, L + pw, T + ph)) {
+                if (!pen_down)
+                    fprintf(f, "M%.1f %.1f", x0, y0);
+                fprintf(f, "L%.1f %.1f", x1, y1);
+                /* continue the same subpath only if the end was not clipped */
+                pen_down = x1 == X(k->bpp[idx[i + 1]]) && y1 == Y(q[c][idx[i + 1]]);
+            } else {
+                pen_down = 0;
+            }
+        }
         fprintf(f, "\"/>\n");
         for (int i = 0; i < n; i++) {
+            double px = X(k->bpp[idx[i]]), py = Y(q[c][idx[i]]);
+            if (px < L - 0.5 || px > L + pw + 0.5 || py < T - 0.5 || py > T + ph + 0.5)
+                continue;
             fprintf(f, "<g><title>%s %s: %.4f bpp, %.3f</title>\n", k->codec,
                     k->setting[idx[i]], k->bpp[idx[i]], q[c][idx[i]]);
-            svg_marker(f, c, X(k->bpp[idx[i]]), Y(q[c][idx[i]]), col);
+            svg_marker(f, codec_shape(k->codec, c), px, py, col);
             fprintf(f, "</g>\n");
         }
     }
     fprintf(f, "</g>\n");
     /* legend, bottom right (RD curves leave that corner empty) */
-    double lw = 150, lh = 12 + 20.0 * nc;
+    double lw = 200, lh = 12 + 20.0 * nc;
     double lx = L + pw - lw - 10, ly = T + ph - lh - 10;
     fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"white\" "
                "stroke=\"#888\"/>\n",
@@ -577,7 +636,7 @@ int write_svg(const char *path, const bench_rows *rows, const bench_meta *meta, 
                 "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
                 "stroke-width=\"2\"/>\n",
                 lx + 10, yy, lx + 40, yy, col);
-        svg_marker(f, c, lx + 25, yy, col);
+        svg_marker(f, codec_shape(cv[c].codec, c), lx + 25, yy, col);
         fprintf(f, "<text x=\"%.1f\" y=\"%.1f\">%s</text>\n", lx + 50, yy + 4,
                 strcmp(cv[c].codec, "jpeg") == 0 ? "jpeg (libjpeg-turbo)" : cv[c].codec);
     }

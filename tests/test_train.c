@@ -1,0 +1,385 @@
+/* test_train.c - the trainer: k-means, the learning-rate schedule, a short
+ * training run on generated images (the loss falls, more stages decode
+ * better), reproducibility from a seed, and resuming from a checkpoint.
+ * Every image is generated here; nothing is read from outside the test's
+ * own temporary folder. */
+#include <dirent.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/imageio.h"
+#include "model/model.h"
+#include "testlib.h"
+#include "train/dataset.h"
+#include "train/init.h"
+#include "train/rng.h"
+#include "train/trainer.h"
+
+static char g_dir[64]; /* the temporary folder, "" when there is none */
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static double gauss(uint64_t *rng)
+{
+    double u = (aet_rng_next(rng) >> 11) * (1.0 / 9007199254740992.0) + 1e-12;
+    double v = (aet_rng_next(rng) >> 11) * (1.0 / 9007199254740992.0);
+    return sqrt(-2.0 * log(u)) * cos(6.283185307179586 * v);
+}
+
+/* ---- k-means ----------------------------------------------------------- */
+
+static void test_kmeans(void)
+{
+    const int D = 3, K = 3, per = 400, n = K * per;
+    const float truth[3][3] = {{0, 0, 0}, {6, 1, -2}, {-3, 7, 4}};
+    float *pts = malloc(sizeof(float) * n * D), centres[3 * 3];
+    uint64_t rng = 99;
+    for (int i = 0; i < n; i++)
+        for (int d = 0; d < D; d++)
+            pts[i * D + d] = truth[i % K][d] + 0.5f * (float)gauss(&rng);
+    /* Several seeds: plain random initialisation can start two centres in
+     * one cluster; the run must still end on the true centres. */
+    int found = 0;
+    double worst = 0;
+    for (uint64_t seed = 1; seed <= 8; seed++) {
+        uint64_t r = seed;
+        CHECK(aet_kmeans(pts, n, D, K, 20, &r, centres) == 0);
+        double far = 0; /* largest distance of a true centre to its nearest */
+        for (int t = 0; t < K; t++) {
+            double best = 1e30;
+            for (int k = 0; k < K; k++) {
+                double e = 0;
+                for (int d = 0; d < D; d++)
+                    e += (centres[k * D + d] - truth[t][d]) * (centres[k * D + d] - truth[t][d]);
+                best = fmin(best, sqrt(e));
+            }
+            far = fmax(far, best);
+        }
+        worst = fmax(worst, far);
+        found += far < 0.15;
+    }
+    printf("  kmeans: %d of 8 seeds found all 3 centres (worst distance %.3f)\n", found, worst);
+    CHECKF(found == 8, "%d of 8 seeds", found);
+    /* More centres than distinct points: no NaN, every centre a point. */
+    float few[4 * 2] = {0, 0, 1, 1, 0, 0, 1, 1}, c8[8 * 2];
+    uint64_t r = 5;
+    CHECK(aet_kmeans(few, 4, 2, 8, 5, &r, c8) == 0);
+    int okc = 1;
+    for (int k = 0; k < 8; k++)
+        okc &= (c8[2 * k] == 0 && c8[2 * k + 1] == 0) || (c8[2 * k] == 1 && c8[2 * k + 1] == 1);
+    CHECK(okc);
+    free(pts);
+}
+
+/* ---- learning rate ----------------------------------------------------- */
+
+static void test_learning_rate(void)
+{
+    aet_options o;
+    aet_options_default(&o);
+    o.lr = 1e-3f, o.lr_min = 1e-5f, o.warmup = 10, o.steps = 100;
+    float step = aet_learning_rate(&o, 1) - aet_learning_rate(&o, 0);
+    CHECK(aet_learning_rate(&o, 0) > 0);
+    CHECK(fabsf(aet_learning_rate(&o, 0) - o.lr / o.warmup) < 1e-9f);
+    for (long s = 1; s < o.warmup; s++) /* linear rise */
+        CHECKF(fabsf(aet_learning_rate(&o, s) - aet_learning_rate(&o, s - 1) - step) < 1e-8f,
+               "step %ld", s);
+    CHECK(fabsf(aet_learning_rate(&o, o.warmup - 1) - o.lr) < 1e-8f);
+    CHECK(fabsf(aet_learning_rate(&o, o.warmup) - o.lr) < 1e-8f);
+    for (long s = o.warmup + 1; s < o.steps; s++) /* then never rises */
+        CHECKF(aet_learning_rate(&o, s) <= aet_learning_rate(&o, s - 1), "step %ld", s);
+    float last = aet_learning_rate(&o, o.steps - 1);
+    printf("  lr: step 0 %.3g, step %d %.3g, last step %.4g (lr_min %.3g)\n",
+           aet_learning_rate(&o, 0), o.warmup - 1, aet_learning_rate(&o, o.warmup - 1), last,
+           o.lr_min);
+    CHECK(last >= o.lr_min && last - o.lr_min < 0.01f * (o.lr - o.lr_min));
+    CHECK(fabsf(aet_learning_rate(&o, o.steps + 50) - o.lr_min) < 1e-9f);
+    /* Half-way through the cosine: the mean of lr and lr_min. */
+    o.warmup = 0;
+    CHECK(fabsf(aet_learning_rate(&o, 0) - o.lr) < 1e-8f);
+    CHECK(fabsf(aet_learning_rate(&o, 50) - 0.5f * (o.lr + o.lr_min)) < 1e-7f);
+}
+
+/* ---- generated training images ----------------------------------------- */
+
+/* Smooth gradients, a few discs and rectangles with soft edges, mild noise. */
+static int write_images(const char *dir, int count, int side)
+{
+    uint64_t rng = 2024;
+    for (int n = 0; n < count; n++) {
+        aeio_image img = {(uint32_t)side, (uint32_t)side, 3, NULL, 8};
+        img.pixels = malloc((size_t)side * side * 3);
+        if (!img.pixels)
+            return -1;
+        float base[3], gx[3], gy[3];
+        for (int c = 0; c < 3; c++) {
+            base[c] = 0.2f + 0.6f * aet_rng_float(&rng);
+            gx[c] = 0.5f * (aet_rng_float(&rng) - 0.5f);
+            gy[c] = 0.5f * (aet_rng_float(&rng) - 0.5f);
+        }
+        struct { float x, y, r, col[3]; int disc; } shape[5];
+        for (int s = 0; s < 5; s++) {
+            shape[s].x = side * aet_rng_float(&rng), shape[s].y = side * aet_rng_float(&rng);
+            shape[s].r = side * (0.08f + 0.2f * aet_rng_float(&rng));
+            for (int c = 0; c < 3; c++)
+                shape[s].col[c] = aet_rng_float(&rng);
+            shape[s].disc = s % 2;
+        }
+        for (int y = 0; y < side; y++)
+            for (int x = 0; x < side; x++) {
+                float v[3];
+                for (int c = 0; c < 3; c++)
+                    v[c] = base[c] + gx[c] * (x - side / 2) / side + gy[c] * (y - side / 2) / side +
+                           0.05f * sinf(0.15f * x + 0.1f * y + c);
+                for (int s = 0; s < 5; s++) {
+                    float dx = x - shape[s].x, dy = y - shape[s].y, d;
+                    if (shape[s].disc)
+                        d = sqrtf(dx * dx + dy * dy) - shape[s].r;
+                    else
+                        d = fmaxf(fabsf(dx), fabsf(dy)) - shape[s].r;
+                    float a = 0.5f - d / 2.0f; /* about 2 pixels of soft edge */
+                    a = a < 0 ? 0 : a > 1 ? 1 : a;
+                    for (int c = 0; c < 3; c++)
+                        v[c] = v[c] * (1 - a) + shape[s].col[c] * a;
+                }
+                for (int c = 0; c < 3; c++) {
+                    float u = v[c] + 0.01f * (float)gauss(&rng);
+                    u = u < 0 ? 0 : u > 1 ? 1 : u;
+                    img.pixels[((size_t)y * side + x) * 3 + c] = (uint8_t)(u * 255.0f + 0.5f);
+                }
+            }
+        char path[128], err[256];
+        snprintf(path, sizeof path, "%s/img%02d.png", dir, n);
+        int rc = aeio_write(path, &img, err, sizeof err);
+        free(img.pixels);
+        if (rc) {
+            printf("  %s\n", err);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void remove_dir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        char path[512];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        unlink(path);
+    }
+    closedir(d);
+    rmdir(dir);
+}
+
+static const aem_config small_cfg = {
+    .block = 8, .channels = 3, .latent = 8, .enc_width = 8, .enc_convs = 1,
+    .dec_width = 8, .dec_convs = 1, .stages = 3, .codes = 16,
+};
+
+static void small_options(aet_options *o, long steps, uint64_t seed)
+{
+    aet_options_default(o);
+    o->batch = 4, o->crop = 32, o->steps = steps, o->lr = 2e-3f, o->warmup = 5, o->seed = seed;
+}
+
+static aet_dataset g_ds;
+static int g_have_ds;
+
+/* ---- a short training run ---------------------------------------------- */
+
+static void test_training_smoke(void)
+{
+    CHECK(g_have_ds);
+    if (!g_have_ds)
+        return;
+    CHECK(g_ds.count == 4);
+    for (int i = 0; i < g_ds.count; i++)
+        CHECK(g_ds.images[i].width == 96 && g_ds.images[i].height == 96 &&
+              g_ds.images[i].channels == 3);
+    aet_options o;
+    small_options(&o, 60, 7);
+    aet_trainer t;
+    char err[256];
+    double t0 = now();
+    int rc = aet_trainer_new(&t, &small_cfg, &o, &g_ds, "smoke", err, sizeof err);
+    CHECKF(rc == 0, "%s", err);
+    if (rc)
+        return;
+    double t1 = now();
+    int stages[4] = {0, 1, 2, 3};
+    double psnr0[4], psnr[4];
+    CHECK(aet_validate(t.model, &g_ds, stages, 4, psnr0) == 0);
+    double first = 0, last = 0;
+    int finite = 1;
+    for (int s = 0; s < 60; s++) {
+        double loss = aet_trainer_step(&t, &g_ds);
+        finite &= isfinite(loss) && isfinite(t.mse) && isfinite(t.commit);
+        if (s < 10)
+            first += t.mse / 10;
+        if (s >= 50)
+            last += t.mse / 10;
+    }
+    double t2 = now();
+    CHECK(finite);
+    CHECK(t.step == 60);
+    printf("  init %.2f s, 60 steps %.2f s; mean MSE of steps 1-10 %.5f, of steps 51-60 %.5f "
+           "(last loss %.5f, commitment %.5f, perplexity %.1f %.1f %.1f)\n",
+           t1 - t0, t2 - t1, first, last, t.loss, t.commit, t.perplexity[0], t.perplexity[1],
+           t.perplexity[2]);
+    CHECKF(last < 0.8 * first, "MSE %.5f -> %.5f", first, last);
+    int params_finite = 1;
+    for (size_t i = 0; i < t.model->lay.total; i++)
+        params_finite &= isfinite(t.model->params[i]) != 0;
+    CHECK(params_finite);
+
+    CHECK(aet_validate(t.model, &g_ds, stages, 4, psnr) == 0);
+    printf("  PSNR before training: unquantised %.2f, 1/2/3 stages %.2f %.2f %.2f dB\n",
+           psnr0[0], psnr0[1], psnr0[2], psnr0[3]);
+    printf("  PSNR after 60 steps:  unquantised %.2f, 1/2/3 stages %.2f %.2f %.2f dB\n", psnr[0],
+           psnr[1], psnr[2], psnr[3]);
+    for (int k = 0; k < 4; k++)
+        CHECK(isfinite(psnr[k]) && psnr[k] > 10 && psnr[k] < 100);
+    CHECK(psnr[2] >= psnr[1] - 0.05);
+    CHECK(psnr[3] >= psnr[2] - 0.05);
+    CHECK(psnr[3] > psnr[1]);
+    CHECK(psnr[0] >= psnr[3] - 0.5);
+    aet_trainer_free(&t);
+}
+
+/* ---- reproducibility and checkpoints ----------------------------------- */
+
+static int run_steps(aet_trainer *t, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (!isfinite(aet_trainer_step(t, &g_ds)))
+            return -1;
+    return 0;
+}
+
+static int same_params(const aet_trainer *a, const aet_trainer *b)
+{
+    return a->model->lay.total == b->model->lay.total &&
+           memcmp(a->model->params, b->model->params, a->model->lay.total * sizeof(float)) == 0;
+}
+
+static int same_state(const aet_trainer *a, const aet_trainer *b)
+{
+    size_t P = a->model->lay.trainable, SK = (size_t)a->model->cfg.stages * a->model->cfg.codes;
+    return same_params(a, b) && a->step == b->step && a->rng == b->rng &&
+           !memcmp(a->adam_m, b->adam_m, P * 4) && !memcmp(a->adam_v, b->adam_v, P * 4) &&
+           !memcmp(a->ema_count, b->ema_count, SK * 4) &&
+           !memcmp(a->ema_sum, b->ema_sum, SK * a->model->cfg.latent * 4);
+}
+
+/* Seed 1 for 10 steps, twice, and seed 2; and seed 1 again with a
+ * checkpoint after 5 steps, resumed in another trainer. */
+static void test_reproducible_and_resume(void)
+{
+    CHECK(g_have_ds);
+    if (!g_have_ds)
+        return;
+    aet_options o1, o2;
+    small_options(&o1, 10, 1);
+    small_options(&o2, 10, 2);
+    aet_trainer a, b, c, r;
+    char err[256], ckpt[128];
+    snprintf(ckpt, sizeof ckpt, "%s/run.ckpt", g_dir);
+    int ok = aet_trainer_new(&a, &small_cfg, &o1, &g_ds, "a", err, sizeof err) == 0;
+    CHECKF(ok, "%s", err);
+    ok = ok && aet_trainer_new(&b, &small_cfg, &o1, &g_ds, "a", err, sizeof err) == 0;
+    CHECKF(ok, "%s", err);
+    ok = ok && aet_trainer_new(&c, &small_cfg, &o2, &g_ds, "a", err, sizeof err) == 0;
+    CHECKF(ok, "%s", err);
+    if (!ok)
+        return;
+    /* Same seed: the same initial model, a different seed a different one. */
+    CHECK(same_params(&a, &b));
+    CHECK(!same_params(&a, &c));
+
+    CHECK(run_steps(&a, 5) == 0);
+    int saved = aet_trainer_save(&a, ckpt, err, sizeof err);
+    CHECKF(saved == 0, "%s", err);
+    CHECK(run_steps(&a, 5) == 0);
+    CHECK(run_steps(&b, 10) == 0);
+    CHECK(run_steps(&c, 10) == 0);
+    CHECK(same_state(&a, &b));
+    CHECK(!same_params(&a, &c));
+    /* The run actually moved. */
+    CHECK(a.step == 10);
+
+    if (saved == 0) {
+        aet_options longer = o1;
+        longer.steps = 10;
+        int rc = aet_trainer_resume(&r, ckpt, &longer, err, sizeof err);
+        CHECKF(rc == 0, "%s", err);
+        if (rc == 0) {
+            CHECK(r.step == 5);
+            CHECK(run_steps(&r, 5) == 0);
+            CHECK(r.step == 10);
+            CHECKF(same_params(&a, &r), "resumed run differs from the straight run");
+            CHECK(same_state(&a, &r));
+        }
+        aet_trainer_free(&r);
+        /* A truncated checkpoint is refused. */
+        FILE *f = fopen(ckpt, "r+b");
+        if (f) {
+            fseek(f, 0, SEEK_END);
+            long size = ftell(f);
+            fclose(f);
+            CHECK(truncate(ckpt, size - 10) == 0);
+            rc = aet_trainer_resume(&r, ckpt, &longer, err, sizeof err);
+            CHECK(rc != 0);
+            aet_trainer_free(&r);
+        }
+        rc = aet_trainer_resume(&r, "/nonexistent/ckpt", &longer, err, sizeof err);
+        CHECK(rc != 0);
+        aet_trainer_free(&r);
+        unlink(ckpt);
+    }
+    aet_trainer_free(&a);
+    aet_trainer_free(&b);
+    aet_trainer_free(&c);
+}
+
+int main(void)
+{
+    RUN_TEST(test_kmeans);
+    RUN_TEST(test_learning_rate);
+
+    snprintf(g_dir, sizeof g_dir, "/tmp/aec_test_train_XXXXXX");
+    char err[256];
+    if (!mkdtemp(g_dir)) {
+        printf("  cannot create a temporary folder\n");
+        g_dir[0] = 0;
+    } else if (write_images(g_dir, 4, 96) == 0 &&
+               aet_dataset_load(&g_ds, g_dir, 32, err, sizeof err) == 0) {
+        g_have_ds = 1;
+        if (g_ds.count != 4)
+            printf("  dataset holds %d images, expected 4\n", g_ds.count);
+    } else {
+        printf("  dataset: %s\n", err);
+    }
+    RUN_TEST(test_training_smoke);
+    RUN_TEST(test_reproducible_and_resume);
+    if (g_have_ds)
+        aet_dataset_free(&g_ds);
+    if (g_dir[0])
+        remove_dir(g_dir);
+    TEST_EXIT();
+}
