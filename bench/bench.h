@@ -47,6 +47,7 @@ typedef struct {
     uint64_t bytes;
     double enc_ms, dec_ms;
     uint8_t *decoded; /* malloc'ed RGB, w*h*3 */
+    int stages_coded; /* aecodec: from the file's header */
 } bench_result;
 
 /* Our codec. threads: 0 = all.  Returns 0 on success, else writes err. */

@@ -66,6 +66,9 @@ int ours_run(ours_ctx *ctx, const bench_image *img, int quality, int threads, be
                  aec_encoder_last_error(ctx->enc));
         return -1;
     }
+    aec_info info;
+    if (aec_read_info(file, size, &info) == AEC_OK)
+        res->stages_coded = info.stages_coded;
     aec_decoder_set_threads(ctx->dec, threads);
     aec_decode_params dp;
     aec_decode_params_default(&dp);

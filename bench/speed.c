@@ -20,14 +20,21 @@
 #include "common/metrics.h"
 
 /*
- * MACs per pixel of the model's networks.  TODO(lead): this is the function
- * the library is to export (decoder = 0: encoder network, 1: decoder).  The
- * reference is weak so that the bench links and runs before it exists; while
- * it is missing (NULL) the report prints "n/a".  Once aecodec.h declares it,
- * this declaration still compiles (same signature) and can be dropped.
+ * MACs per pixel of the model's encoder (decoder = 0, at the given number of
+ * quantiser stages: the nearest-code search grows with them) or decoder
+ * (decoder = 1).
+ *
+ * TODO(lead): libcodec has no public call for this yet, so this hook uses
+ * the library's internal aem_macs_per_pixel() from codec/model/model.h
+ * (the bench is built with -Icodec and links libcodec.a, where the symbol is
+ * visible).  When aecodec.h exports one (e.g. aec_model_macs_per_pixel),
+ * replace the body of this function and drop the include.
  */
-extern uint64_t aec_model_macs_per_pixel(const aec_model *model, int decoder)
-    __attribute__((weak));
+#include "model/model.h"
+static double bench_macs_per_pixel(const aec_model *model, int decoder, int stages)
+{
+    return aem_macs_per_pixel(&model->cfg, decoder, stages);
+}
 
 /* ---- synthetic photo-like image ------------------------------------------ */
 
@@ -327,6 +334,7 @@ typedef struct {
     uint32_t w, h;
     int runs;
     uint64_t bytes;
+    int stages_coded;
     double psnr;
     double enc_ms[2], dec_ms[2]; /* [0] 1 thread, [1] all threads */
     mem_result mem_enc, mem_dec;
@@ -362,9 +370,17 @@ static int time_case(speed_case *c, const aec_model *model, int quality, int til
             free(res.decoded);
         }
     }
-    for (int t = 0; t < 2 && rc == 0; t++) {
-        int threads = t == 0 ? 1 : threads_all;
-        for (int r = 0; r < c->runs; r++) {
+    /* runs alternate between 1 thread and all threads, so that a change in
+     * the machine's load hits both alike */
+    double *te1 = malloc(sizeof(double) * (size_t)c->runs);
+    double *td1 = malloc(sizeof(double) * (size_t)c->runs);
+    if (!te || !td || !te1 || !td1) {
+        snprintf(c->err, sizeof c->err, "out of memory");
+        rc = -1;
+    }
+    for (int r = 0; r < c->runs && rc == 0; r++) {
+        for (int t = 0; t < 2 && rc == 0; t++) {
+            int threads = t == 0 ? 1 : threads_all;
             bench_result res;
             fprintf(stderr, "  %ux%u, %d thread%s, run %d/%d\n", c->w, c->h, threads,
                     threads == 1 ? "" : "s", r + 1, c->runs);
@@ -373,19 +389,24 @@ static int time_case(speed_case *c, const aec_model *model, int quality, int til
                 rc = -1;
                 break;
             }
-            te[r] = res.enc_ms;
-            td[r] = res.dec_ms;
+            (t == 0 ? te1 : te)[r] = res.enc_ms;
+            (t == 0 ? td1 : td)[r] = res.dec_ms;
             if (t == 0 && r == 0) {
                 c->bytes = res.bytes;
+                c->stages_coded = res.stages_coded;
                 c->psnr = aem_psnr(img, res.decoded, c->w, c->h, 3);
             }
             free(res.decoded);
         }
-        if (rc == 0) {
-            c->enc_ms[t] = median(te, (size_t)c->runs);
-            c->dec_ms[t] = median(td, (size_t)c->runs);
-        }
     }
+    if (rc == 0) {
+        c->enc_ms[0] = median(te1, (size_t)c->runs);
+        c->dec_ms[0] = median(td1, (size_t)c->runs);
+        c->enc_ms[1] = median(te, (size_t)c->runs);
+        c->dec_ms[1] = median(td, (size_t)c->runs);
+    }
+    free(te1);
+    free(td1);
     free(te);
     free(td);
     ours_close(&ctx);
@@ -453,8 +474,8 @@ int speed_main(const speed_opts *opt)
     /* 2. timing */
     int failed = 0;
     for (int i = 0; i < ncase; i++) {
-        fprintf(stderr, "[speed] %ux%u, quality %d, median of %d runs\n", cases[i].w,
-                cases[i].h, quality, cases[i].runs);
+        fprintf(stderr, "[speed] %ux%u, quality %d%s, median of %d runs\n", cases[i].w,
+                cases[i].h, quality, quality ? "" : " (library default)", cases[i].runs);
         if (time_case(&cases[i], model, quality, opt->tile_size, i == 0)) {
             fprintf(stderr, "aebench: %ux%u: %s\n", cases[i].w, cases[i].h, cases[i].err);
             failed = 1;
@@ -468,12 +489,10 @@ int speed_main(const speed_opts *opt)
     double peak1 = fma_peak_gflops(1, &kind);
     double peakn = fma_peak_gflops(threads_all, &kind);
 
-    uint64_t macs_enc = 0, macs_dec = 0;
-    int have_macs = aec_model_macs_per_pixel != NULL;
-    if (have_macs) {
-        macs_enc = aec_model_macs_per_pixel(model, 0);
-        macs_dec = aec_model_macs_per_pixel(model, 1);
-    }
+    int stages = cases[0].stages_coded > 0 ? cases[0].stages_coded : quality;
+    double macs_enc = bench_macs_per_pixel(model, 0, stages);
+    double macs_dec = bench_macs_per_pixel(model, 1, stages);
+    int have_macs = macs_enc > 0 && macs_dec > 0;
 
     /* 4. report */
     char cpu[128];
@@ -487,8 +506,9 @@ int speed_main(const speed_opts *opt)
             continue;
         fprintf(f, "# aecodec speed\n\n");
         fprintf(f, "- machine: %s; all threads = %d\n", cpu, threads_all);
-        fprintf(f, "- model: %s; quality %d of %d; tile size %s\n", aec_model_name(model),
-                quality, aec_model_stages(model),
+        fprintf(f, "- model: %s; quality %d of %d stages%s; tile size %s\n",
+                aec_model_name(model), stages, aec_model_stages(model),
+                quality ? "" : " (the library's default)",
                 opt->tile_size ? "as given" : "library default");
         fprintf(f, "- images: generated landscape-like pictures (bench/speed.c); times are "
                    "medians of the runs, encode and decode timed separately in memory\n");
@@ -496,10 +516,11 @@ int speed_main(const speed_opts *opt)
                    "on %d threads\n",
                 kind, peak1, peakn, threads_all);
         if (have_macs)
-            fprintf(f, "- MACs per pixel: encoder %llu, decoder %llu (1 MAC = 2 FLOP)\n",
-                    (unsigned long long)macs_enc, (unsigned long long)macs_dec);
+            fprintf(f, "- MACs per pixel: encoder %.0f (at %d stages), decoder %.0f; achieved "
+                       "GFLOP/s = 2 * MACs * pixels / time\n",
+                    macs_enc, stages, macs_dec);
         else
-            fprintf(f, "- MACs per pixel: n/a (libcodec has no aec_model_macs_per_pixel yet)\n");
+            fprintf(f, "- MACs per pixel: n/a\n");
         fprintf(f, "\n| image | Mpixel | bytes | bpp | PSNR | threads | enc ms | dec ms | "
                    "enc MP/s | dec MP/s | enc GFLOP/s (%% of peak) | dec GFLOP/s (%% of "
                    "peak) |\n");

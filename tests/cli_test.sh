@@ -10,8 +10,9 @@ ENC=$BUILD/aeenc
 DEC=$BUILD/aedec
 INFO=$BUILD/aeinfo
 T=$BUILD/tests/test_imageio
-# Small images and one thread: the tests must stay light on a shared machine.
-TH="-t 1"
+# Small images and one thread (AEC_TEST_THREADS to change): the tests must
+# stay light on a shared machine.
+TH="-t ${AEC_TEST_THREADS:-1}"
 
 failed=0
 pass() { echo "ok $1"; }

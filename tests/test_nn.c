@@ -359,13 +359,13 @@ static void test_conv_backward(void)
         double e;
         snprintf(name, sizeof name, "%s dW", conv_cases[c].name);
         e = conv_fd_check(name, &s, B, H, W, in, w, b, w, nw, dw, out, sc, R, nout);
-        CHECKF(e < 1e-3, "%s: %.3g", name, e);
+        CHECKF(e < 5e-3, "%s: %.3g", name, e);
         snprintf(name, sizeof name, "%s db", conv_cases[c].name);
         e = conv_fd_check(name, &s, B, H, W, in, w, b, b, cout, db, out, sc, R, nout);
-        CHECKF(e < 1e-3, "%s: %.3g", name, e);
+        CHECKF(e < 5e-3, "%s: %.3g", name, e);
         snprintf(name, sizeof name, "%s dX", conv_cases[c].name);
         e = conv_fd_check(name, &s, B, H, W, in, w, b, in, nin, din, out, sc, R, nout);
-        CHECKF(e < 1e-3, "%s: %.3g", name, e);
+        CHECKF(e < 5e-3, "%s: %.3g", name, e);
         free(in), free(w), free(b), free(R), free(out), free(sc), free(dw), free(db), free(din);
         free(dw0), free(db0), free(dw2), free(db2);
     }
@@ -944,6 +944,14 @@ static void test_eigen(void)
 
 static void fix_crc(uint8_t *b, size_t size) { aec_wr32(b + size - 4, aecb_crc32(0, b, size - 4)); }
 
+/* Bytes to corrupt: all of the header, every 97th of the body, the last 8. */
+static size_t next_flip(size_t i, size_t size)
+{
+    if (i < 128 || i >= size - 8)
+        return i + 1;
+    return i + 97 < size - 8 ? i + 97 : size - 8;
+}
+
 static void test_model_file(void)
 {
     aec_model *m = tiny_model();
@@ -992,7 +1000,7 @@ static void test_model_file(void)
      * (checked before the checksum), which says UNSUPPORTED. */
     uint8_t *c = malloc(size);
     int accepted = 0, wrong_status = 0, tried = 0;
-    for (size_t i = 0; i < size; i += (i < 128 || i + 8 > size) ? 1 : 97) {
+    for (size_t i = 0; i < size; i = next_flip(i, size)) {
         memcpy(c, buf, size);
         c[i] ^= (uint8_t)(1u << (i % 8));
         p = NULL;
@@ -1066,6 +1074,23 @@ static void test_model_file(void)
     aec_wr32(c + 4, 2);
     fix_crc(c, size);
     CHECK(aem_model_parse(c, size, &p, err, sizeof err) == AEC_ERR_UNSUPPORTED && p == NULL);
+
+    /* The largest valid configuration in a bare header (116 bytes with a
+     * valid checksum): refused for its size. */
+    {
+        uint8_t h[116] = {0};
+        memcpy(h, "AEM1", 4);
+        aec_wr32(h + 4, 1);
+        const uint32_t big[9] = {8, 3, 256, 1024, 8, 1024, 8, 16, 256};
+        for (int i = 0; i < 9; i++)
+            aec_wr32(h + 8 + 4 * i, big[i]);
+        aem_layout lay;
+        aem_config bc = {8, 3, 256, 1024, 8, 1024, 8, 16, 256};
+        CHECK(aem_config_layout(&bc, &lay, err, sizeof err) == 0);
+        aec_wr64(h + 96, lay.total);
+        fix_crc(h, sizeof h);
+        CHECK(aem_model_parse(h, sizeof h, &p, err, sizeof err) == AEC_ERR_BAD_MODEL && p == NULL);
+    }
 
     /* The public wrappers. */
     aec_model *q = NULL;

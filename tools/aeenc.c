@@ -28,7 +28,7 @@ static void usage(void)
            "                      (default: half of them; the built-in model has %d)\n"
            "  -t, --threads N     worker threads, 0 = all cores (default 0)\n"
            "      --tile N        tile side in pixels, a multiple of 64 in 64..1024\n"
-           "                      (default 256)\n"
+           "                      (default: the library's choice)\n"
            "      --model FILE    encode with this model file instead of the built-in one\n"
            "      --max-pixels N  refuse input images with more pixels (default %llu)\n"
            "  -v, --verbose       print size, bits per pixel and time to stderr\n"

@@ -193,11 +193,11 @@ static aec_status render_tile(decode_job *j, uint32_t t, char *err)
                 v[ch] = r[ch * plane + x];
             if (gray) { /* grey was coded as R=G=B; its luma is the best grey */
                 float g = 0.299f * v[0] + 0.587f * v[1] + 0.114f * v[2];
-                g = g < 0 ? 0 : g > 1 ? 1 : g;
+                g = g > 0 ? (g < 1 ? g : 1) : 0; /* NaN (a broken model) -> 0 */
                 o[0] = (uint8_t)(g * 255.0f + 0.5f);
             } else {
                 for (int ch = 0; ch < 3; ch++) {
-                    float s = v[ch] < 0 ? 0 : v[ch] > 1 ? 1 : v[ch];
+                    float s = v[ch] > 0 ? (v[ch] < 1 ? v[ch] : 1) : 0; /* NaN -> 0 */
                     o[ch] = (uint8_t)(s * 255.0f + 0.5f);
                 }
             }
@@ -237,6 +237,7 @@ aec_status aec_decode(aec_decoder *d, const uint8_t *data, size_t size,
     decode_job j;
     memset(&j, 0, sizeof j);
     aec_status *status = NULL;
+    uint8_t *plane = NULL; /* the alpha stream, decompressed */
     const aec_model *m = find_model(d, h.model_id);
     if (!m) {
         st = aec_fail(d->err, AEC_ERR_MODEL_MISMATCH,
@@ -246,8 +247,13 @@ aec_status aec_decode(aec_decoder *d, const uint8_t *data, size_t size,
                       (unsigned long long)d->models[0]->id);
         goto done;
     }
-    if (h.block_size != m->cfg.block || h.stages > m->cfg.stages ||
-        ((h.flags & AECB_FLAG_DICT) && !m->dict_size)) {
+    if (h.block_size != m->cfg.block) { /* spec/bitstream.md, decoding step 17 */
+        st = aec_fail(d->err, AEC_ERR_MODEL_MISMATCH,
+                      "file has block size %d, model %s has %d", h.block_size, m->name,
+                      m->cfg.block);
+        goto done;
+    }
+    if (h.stages > m->cfg.stages || ((h.flags & AECB_FLAG_DICT) && !m->dict_size)) {
         st = aec_fail(d->err, AEC_ERR_CORRUPT,
                       "header does not fit model %s (block %d, %d stages, dictionary %s)",
                       m->name, h.block_size, h.stages, (h.flags & AECB_FLAG_DICT) ? "yes" : "no");
@@ -284,17 +290,21 @@ aec_status aec_decode(aec_decoder *d, const uint8_t *data, size_t size,
     j.rx = p.x, j.ry = p.y, j.rw = p.w, j.rh = p.h;
     j.out_channels = h.layout;
     j.idx = malloc((size_t)stages * j.gw * j.gh);
-    j.out = malloc((size_t)p.w * p.h * j.out_channels);
     int n_unpack = (ux1 - ux0) * (uy1 - uy0), n_render = (tx1 - tx0) * (ty1 - ty0);
     status = calloc((size_t)(n_unpack > n_render ? n_unpack : n_render), sizeof *status);
     char(*errs)[AEC_ERR_BYTES] = calloc((size_t)(n_unpack > n_render ? n_unpack : n_render),
                                         AEC_ERR_BYTES);
-    if (!j.idx || !j.out || !status || !errs) {
+    if (!j.idx || !status || !errs) {
         free(errs);
         st = aec_fail(d->err, AEC_ERR_OUT_OF_MEMORY, "out of memory for a %ux%u image", p.w, p.h);
         goto done;
     }
+#ifdef _OPENMP
     int threads = d->threads > 0 ? d->threads : omp_get_max_threads();
+#else
+    int threads = 1;
+    (void)threads;
+#endif
     size_t max_tile_latents = (size_t)(T / P) * (T / P);
 #pragma omp parallel num_threads(threads)
     {
@@ -312,6 +322,25 @@ aec_status aec_decode(aec_decoder *d, const uint8_t *data, size_t size,
     for (int k = 0; k < n_unpack && st == AEC_OK; k++)
         if (status[k] != AEC_OK)
             st = aec_fail(d->err, status[k], "%s", errs[k]);
+    if (st == AEC_OK && (h.flags & AECB_FLAG_ALPHA)) {
+        plane = malloc((size_t)h.width * h.height);
+        st = plane ? aecb_check_stream(&h, data, size, AECB_ALPHA_STREAM, d->err, AEC_ERR_BYTES)
+                   : aec_fail(d->err, AEC_ERR_OUT_OF_MEMORY, "out of memory");
+        if (st == AEC_OK)
+            st = aecb_zstd_decompress(NULL, NULL, data + h.offsets[AECB_ALPHA_STREAM],
+                                      h.sizes[AECB_ALPHA_STREAM], plane,
+                                      (size_t)h.width * h.height, d->err, AEC_ERR_BYTES);
+    }
+    /* The output is allocated and the network run only once every stream
+     * they need has passed its checks, so a small damaged file cannot make
+     * the decoder claim the memory and time of the image its header
+     * declares. */
+    if (st == AEC_OK) {
+        j.out = malloc((size_t)p.w * p.h * j.out_channels);
+        if (!j.out)
+            st = aec_fail(d->err, AEC_ERR_OUT_OF_MEMORY, "out of memory for a %ux%u image", p.w,
+                          p.h);
+    }
     if (st == AEC_OK) {
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
         for (int k = 0; k < n_render; k++) {
@@ -322,30 +351,19 @@ aec_status aec_decode(aec_decoder *d, const uint8_t *data, size_t size,
             if (status[k] != AEC_OK)
                 st = aec_fail(d->err, status[k], "%s", errs[k]);
     }
-    if (st == AEC_OK && (h.flags & AECB_FLAG_ALPHA)) {
-        uint8_t *plane = malloc((size_t)h.width * h.height);
-        st = plane ? aecb_check_stream(&h, data, size, AECB_ALPHA_STREAM, d->err, AEC_ERR_BYTES)
-                   : aec_fail(d->err, AEC_ERR_OUT_OF_MEMORY, "out of memory");
-        if (st == AEC_OK)
-            st = aecb_zstd_decompress(NULL, NULL, data + h.offsets[AECB_ALPHA_STREAM],
-                                      h.sizes[AECB_ALPHA_STREAM], plane,
-                                      (size_t)h.width * h.height, d->err, AEC_ERR_BYTES);
-        if (st == AEC_OK) {
-            /* Unfilter rows y..y+rh into place: prediction runs along rows, so
-             * each needed row is rebuilt from its start. */
-            uint8_t *row = malloc(h.width);
-            if (!row)
-                st = aec_fail(d->err, AEC_ERR_OUT_OF_MEMORY, "out of memory");
-            for (uint32_t y = 0; row && y < p.h; y++) {
-                aecb_alpha_unfilter(row, 1, h.width, plane + (size_t)(p.y + y) * h.width,
-                                    h.width, 1);
-                uint8_t *o = j.out + (size_t)y * p.w * j.out_channels + j.out_channels - 1;
-                for (uint32_t x = 0; x < p.w; x++)
-                    o[(size_t)x * j.out_channels] = row[p.x + x];
-            }
-            free(row);
+    if (st == AEC_OK && plane) {
+        /* Unfilter rows y..y+rh into place: prediction runs along rows, so
+         * each needed row is rebuilt from its start. */
+        uint8_t *row = malloc(h.width);
+        if (!row)
+            st = aec_fail(d->err, AEC_ERR_OUT_OF_MEMORY, "out of memory");
+        for (uint32_t y = 0; row && y < p.h; y++) {
+            aecb_alpha_unfilter(row, 1, h.width, plane + (size_t)(p.y + y) * h.width, h.width, 1);
+            uint8_t *o = j.out + (size_t)y * p.w * j.out_channels + j.out_channels - 1;
+            for (uint32_t x = 0; x < p.w; x++)
+                o[(size_t)x * j.out_channels] = row[p.x + x];
         }
-        free(plane);
+        free(row);
     }
     free(errs);
     if (st == AEC_OK) {
@@ -355,6 +373,7 @@ aec_status aec_decode(aec_decoder *d, const uint8_t *data, size_t size,
             *out_layout = (aec_layout)h.layout;
     }
 done:
+    free(plane);
     free(status);
     free(j.idx);
     free(j.out);

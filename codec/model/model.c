@@ -186,18 +186,22 @@ aec_status aem_model_parse(const uint8_t *data, size_t size, aec_model **out, ch
     char name[AEM_NAME_BYTES + 1];
     memcpy(name, data + 48, AEM_NAME_BYTES);
     name[AEM_NAME_BYTES] = 0;
+    /* Check the sizes against the configuration before allocating anything,
+     * so that a small damaged file cannot claim the memory of a large model. */
+    aem_layout lay;
+    if (aem_config_layout(&cfg, &lay, err, errlen))
+        return AEC_ERR_BAD_MODEL;
+    uint64_t n = aec_rd64(data + 96);
+    uint32_t dict_size = aec_rd32(data + 104);
+    if (n != lay.total || dict_size > AEM_MAX_DICT ||
+        size != AEM_HEADER_BYTES + n * 4 + dict_size + 4) {
+        snprintf(err, errlen, "model file size does not match its configuration");
+        return AEC_ERR_BAD_MODEL;
+    }
     aec_model *m;
     aec_status st = aem_model_new(&cfg, name, &m, err, errlen);
     if (st != AEC_OK)
         return st;
-    uint64_t n = aec_rd64(data + 96);
-    uint32_t dict_size = aec_rd32(data + 104);
-    if (n != m->lay.total || dict_size > AEM_MAX_DICT ||
-        size != AEM_HEADER_BYTES + n * 4 + dict_size + 4) {
-        snprintf(err, errlen, "model file size does not match its configuration");
-        aec_model_free(m);
-        return AEC_ERR_BAD_MODEL;
-    }
     const uint8_t *p = data + AEM_HEADER_BYTES;
     for (size_t i = 0; i < n; i++, p += 4) {
         float v = aec_rdf32(p);

@@ -12,12 +12,10 @@
  * output element is always summed in the same order, so results do not
  * depend on the thread count. */
 #include "nn/gemm.h"
+#include "nn/parallel.h"
 
 #include <stdlib.h>
 #include <string.h>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 #define MR 6
 #define NR 16
@@ -99,10 +97,7 @@ static void gemm_panels(int M, int N, int K, const float *A, int lda, const floa
                         float *C, int ldc)
 {
     int npanels = (N + NR - 1) / NR;
-    int parallel = 0;
-#ifdef _OPENMP
-    parallel = !omp_in_parallel() && (double)M * N * K > 2e6;
-#endif
+    int parallel = nn_may_fork((double)M * N * K);
 #pragma omp parallel if (parallel)
     {
         float Bp[KC * NR];
@@ -161,8 +156,14 @@ void nn_gemm_nt(int M, int N, int K, const float *A, int lda, const float *B, in
     if (M <= 0 || N <= 0 || K <= 0)
         return;
     float *Bt = transpose_copy(B, N, K, ldb); /* K x N */
-    if (!Bt) {                                /* out of memory: slow path */
-        nn_gemm_reference(M, N, K, A, lda, B, ldb, C, ldc, 1);
+    if (!Bt) { /* out of memory: slow path, B read as [N][K] */
+        for (int i = 0; i < M; i++)
+            for (int j = 0; j < N; j++) {
+                float s = 0;
+                for (int k = 0; k < K; k++)
+                    s += A[(size_t)i * lda + k] * B[(size_t)j * ldb + k];
+                C[(size_t)i * ldc + j] += s;
+            }
         return;
     }
     gemm_panels(M, N, K, A, lda, Bt, N, C, ldc);

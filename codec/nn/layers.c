@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "nn/gemm.h"
+#include "nn/parallel.h"
 
 static int is_pointwise(const nn_conv_shape *s)
 {
@@ -26,7 +27,7 @@ static void im2col(const nn_conv_shape *s, int B, int H, int W, const float *in,
     int k = s->k, Ho = nn_conv_out_dim(H, k, s->stride, s->pad),
         Wo = nn_conv_out_dim(W, k, s->stride, s->pad);
     size_t plane = (size_t)B * Ho * Wo;
-#pragma omp parallel for collapse(2) schedule(static) if (plane * s->cin > 65536)
+#pragma omp parallel for collapse(2) schedule(static) if (nn_may_fork((double)plane * s->cin * k * k))
     for (int ci = 0; ci < s->cin; ci++)
         for (int kk = 0; kk < k * k; kk++) {
             int ky = kk / k, kx = kk % k;
@@ -73,7 +74,7 @@ static void col2im(const nn_conv_shape *s, int B, int H, int W, const float *col
     size_t plane = (size_t)B * Ho * Wo;
     memset(din, 0, (size_t)s->cin * B * H * W * sizeof(float));
     /* Parallel over input channels: each thread owns whole input planes. */
-#pragma omp parallel for schedule(static) if (plane * s->cin > 65536)
+#pragma omp parallel for schedule(static) if (nn_may_fork((double)plane * s->cin * k * k))
     for (int ci = 0; ci < s->cin; ci++)
         for (int kk = 0; kk < k * k; kk++) {
             int ky = kk / k, kx = kk % k;

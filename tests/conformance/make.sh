@@ -1,0 +1,32 @@
+#!/bin/sh
+# make.sh - regenerate the conformance files of tests/conformance/:
+#   tiny.aem      a tiny model trained here (deterministic, single thread)
+#   NAME.aec      files coded with it (and invalid variants)
+#   NAME.png      the expected decoded images
+#   manifest.txt  what tests/test_conformance.c checks for each file
+# Usage (from anywhere): sh tests/conformance/make.sh [BUILD]
+# Needs `make all` to have been run (BUILD/aetrain, BUILD/libcodec.a).
+# Regenerating changes every file (a new model id): commit them together,
+# and update spec/bitstream.md section 14 if the list of files changes.
+set -eu
+cd "$(dirname "$0")/../.."
+BUILD=${1:-build}
+CC=${CC:-cc}
+DIR=tests/conformance
+for f in "$BUILD/aetrain" "$BUILD/libcodec.a" "$BUILD/tools/common/imageio.o"; do
+    [ -f "$f" ] || { echo "make.sh: $f missing: run make all first" >&2; exit 1; }
+done
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT INT TERM
+$CC -O2 -std=c11 -fopenmp -D_POSIX_C_SOURCE=200809L -Iinclude -Icodec -Itools \
+    -o "$tmp/mkconf" "$DIR/mkconf.c" "$BUILD/tools/common/imageio.o" "$BUILD/libcodec.a" \
+    -lpng -ljpeg -lzstd -lm
+mkdir "$tmp/train"
+"$tmp/mkconf" train "$tmp/train"
+rm -f "$DIR"/*.aec "$DIR"/*.png "$DIR/manifest.txt"
+OMP_NUM_THREADS=1 "$BUILD/aetrain" --train "$tmp/train" --out "$DIR/tiny.aem" \
+    --ckpt "$tmp/tiny.ckpt" --steps 40 --batch 4 --crop 32 --latent 8 \
+    --enc-width 8 --enc-convs 1 --dec-width 8 --dec-convs 1 --stages 4 --codes 16 \
+    --seed 7 -t 1 --ckpt-every 1000 --log-every 10 --name aecodec-conformance-tiny
+OMP_NUM_THREADS=1 "$tmp/mkconf" files "$DIR/tiny.aem" "$DIR"
+echo "make.sh: wrote $DIR/tiny.aem, $(ls "$DIR"/*.aec | wc -l) .aec files and manifest.txt"

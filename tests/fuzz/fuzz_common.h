@@ -1,0 +1,139 @@
+/* fuzz_common.h - helpers shared by the fuzz targets in tests/fuzz/ and by
+ * tests/test_damage.c (which replays the seed corpus and every regression
+ * input through the same code paths as the fuzzers).
+ *
+ * Random bytes almost never pass a CRC-32, so a fuzzer fed raw inputs only
+ * explores the checks in front of the checksums.  The "fix" helpers rewrite
+ * the checksums (and optionally the model identifier) of a mutated input so
+ * that it reaches the code behind them: the table checks, the zstd frames,
+ * the codebook look-up and the network.
+ *
+ * Everything is static inline so that a user that needs only some of it gets
+ * no unused-function warnings.  Needs libcodec's internals (-Icodec). */
+#ifndef AEC_FUZZ_COMMON_H
+#define AEC_FUZZ_COMMON_H
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aecodec.h"
+#include "bitstream/container.h"
+#include "bitstream/zstream.h"
+#include "model/model.h"
+
+static inline uint32_t aecfuzz_rd32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
+           ((uint32_t)p[3] << 24);
+}
+static inline void aecfuzz_wr32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+static inline void aecfuzz_wr64(uint8_t *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* Make the checksums of an aecodec file in d[0..n) valid: the CRC of every
+ * stream that lies within the data (using the sizes in the table as they
+ * are), then the header CRC.  When model_id is not 0 it is written into the
+ * header first.  Inputs shorter than the header, with a wrong magic or with
+ * a table that does not fit are left alone. */
+static inline void aecfuzz_fix_aec(uint8_t *d, size_t n, uint64_t model_id)
+{
+    static const uint8_t magic[4] = {0x8B, 0x41, 0x45, 0x43};
+    if (n < AECB_HEADER_BYTES || memcmp(d, magic, 4) != 0)
+        return;
+    if (model_id)
+        aecfuzz_wr64(d + 24, model_id);
+    uint64_t count = aecfuzz_rd32(d + 20);
+    if (count * AECB_ENTRY_BYTES > n - AECB_HEADER_BYTES)
+        return;
+    uint8_t *t = d + AECB_HEADER_BYTES;
+    uint64_t pos = AECB_HEADER_BYTES + count * AECB_ENTRY_BYTES;
+    for (uint64_t i = 0; i < count; i++) {
+        uint32_t sz = aecfuzz_rd32(t + 8 * i);
+        if (pos + sz > n)
+            break;
+        aecfuzz_wr32(t + 8 * i + 4, aecb_crc32(0, d + pos, sz));
+        pos += sz;
+    }
+    uint32_t crc = aecb_crc32(aecb_crc32(0, d, 44), t, (size_t)count * AECB_ENTRY_BYTES);
+    aecfuzz_wr32(d + 44, crc);
+}
+
+/* Make the trailing CRC-32 of a model file (spec/model.md) valid. */
+static inline void aecfuzz_fix_model(uint8_t *d, size_t n)
+{
+    if (n >= 4)
+        aecfuzz_wr32(d + n - 4, aecb_crc32(0, d, n - 4));
+}
+
+/* Decoder arithmetic per pixel above which aecfuzz_exercise_model skips a
+ * model (a fuzzer must stay fast; a 24x16 image is decoded). */
+#define AECFUZZ_MAX_DECODER_MACS 20000.0
+
+/* Run a loaded model's decoder: build a valid 24x16 file for it (every
+ * stage, indices spread over the codebooks), decode it whole and as a
+ * region, and check the output's size.  Returns 0 when the model was
+ * skipped (too slow) or everything behaved, -1 when something did not (the
+ * caller aborts / fails its test). */
+static inline int aecfuzz_exercise_model(const aec_model *m, aec_layout layout)
+{
+    const aem_config *c = &m->cfg;
+    if (aem_macs_per_pixel(c, 1, 0) > AECFUZZ_MAX_DECODER_MACS)
+        return 0;
+    aecb_header h;
+    memset(&h, 0, sizeof h);
+    h.width = 24, h.height = 16, h.layout = (uint8_t)layout, h.stages = (uint8_t)c->stages;
+    h.tile_size = 64, h.block_size = (uint8_t)c->block, h.model_id = m->id;
+    h.flags = (layout == AEC_GRAY_ALPHA || layout == AEC_RGBA) ? AECB_FLAG_ALPHA : 0;
+    if (aecb_header_init(&h, NULL, 0) != AEC_OK)
+        return -1;
+    uint8_t *streams[1 + AECB_MAX_STAGES] = {0};
+    uint8_t raw[24 * 16];
+    int rc = -1;
+    for (uint32_t i = 0; i < h.n_streams; i++) {
+        size_t nraw = (size_t)aecb_stream_raw_size(&h, i), sz = 0;
+        for (size_t k = 0; k < nraw; k++)
+            raw[k] = (uint8_t)((k * 5 + i * 3 + (k >> 3)) % (size_t)c->codes);
+        if (nraw > sizeof raw ||
+            aecb_zstd_compress(NULL, raw, nraw, 1, NULL, &streams[i], &sz, NULL, 0) != AEC_OK)
+            goto done;
+        h.sizes[i] = (uint32_t)sz;
+    }
+    uint8_t *file = NULL;
+    size_t file_size = 0;
+    if (aecb_write(&h, (const uint8_t *const *)streams, &file, &file_size) != AEC_OK)
+        goto done;
+    aec_decoder *dec = NULL;
+    if (aec_decoder_create(&dec, m) == AEC_OK) {
+        aec_decoder_set_threads(dec, 1);
+        aec_decode_params p;
+        aec_decode_params_default(&p);
+        uint8_t *out = NULL;
+        uint32_t w = 0, hh = 0;
+        aec_layout l = 0;
+        aec_status st = aec_decode(dec, file, file_size, &p, &out, &w, &hh, &l);
+        rc = (st == AEC_OK && out && w == 24 && hh == 16 && l == layout) ? 0 : -1;
+        aec_free(out), out = NULL;
+        p.x = 9, p.y = 3, p.w = 13, p.h = 11, p.stages = 1;
+        st = aec_decode(dec, file, file_size, &p, &out, &w, &hh, &l);
+        if (!(st == AEC_OK && out && w == 13 && hh == 11))
+            rc = -1;
+        aec_free(out);
+    }
+    aec_decoder_destroy(dec);
+    free(file);
+done:
+    for (uint32_t i = 0; i < h.n_streams && i <= AECB_MAX_STAGES; i++)
+        free(streams[i]);
+    aecb_header_free(&h);
+    return rc;
+}
+
+#endif

@@ -1,0 +1,253 @@
+/* test_conformance.c - decodes the conformance files of tests/conformance/
+ * (spec/bitstream.md section 14) with the tiny model stored there and
+ * checks them against tests/conformance/manifest.txt:
+ *
+ *  - valid files: aec_decode succeeds with the stored model; size, layout
+ *    and stages decoded are as listed; the FNV-1a-64 of the decoded stream
+ *    contents (alpha, then the index streams in table order) is exact; the
+ *    decoded image is within 2 levels per colour sample of NAME.png and its
+ *    alpha is exact;
+ *  - invalid files: aec_decode fails with exactly the listed error.
+ *
+ * Independent of the built-in model.  Run from the repository root (as
+ * tests/run_tests.sh does). */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aecodec.h"
+#include "bitstream/container.h"
+#include "bitstream/zstream.h"
+#include "common/imageio.h"
+#include "testlib.h"
+
+#define DIR "tests/conformance"
+#define TOLERANCE 2
+
+static aec_model *g_tiny;
+
+static uint8_t *read_all(const char *path, size_t *n)
+{
+    uint8_t *d = NULL;
+    char err[256];
+    if (aeio_read_file(path, &d, n, 1u << 24, err, sizeof err)) {
+        printf("  %s\n", err);
+        return NULL;
+    }
+    return d;
+}
+
+static const struct {
+    const char *name;
+    aec_status st;
+} g_errors[] = {
+    {"OK", AEC_OK},
+    {"LIMIT", AEC_ERR_LIMIT},
+    {"NOT_AEC", AEC_ERR_NOT_AEC},
+    {"UNSUPPORTED", AEC_ERR_UNSUPPORTED},
+    {"CORRUPT", AEC_ERR_CORRUPT},
+    {"TRUNCATED", AEC_ERR_TRUNCATED},
+    {"MODEL_MISMATCH", AEC_ERR_MODEL_MISMATCH},
+};
+
+static int status_from_name(const char *s, aec_status *st)
+{
+    for (size_t i = 0; i < sizeof g_errors / sizeof *g_errors; i++)
+        if (!strcmp(s, g_errors[i].name)) {
+            *st = g_errors[i].st;
+            return 0;
+        }
+    return -1;
+}
+
+/* FNV-1a-64 of the decompressed streams a decoder uses, in table order. */
+static int stream_hash(const uint8_t *d, size_t n, uint64_t *hash)
+{
+    aecb_header h;
+    char err[256];
+    if (aecb_parse(d, n, NULL, &h, err, sizeof err) != AEC_OK) {
+        printf("  parse: %s\n", err);
+        return -1;
+    }
+    uint64_t x = 0xcbf29ce484222325ull;
+    uint32_t used = ((h.flags & AECB_FLAG_ALPHA) ? 1u : 0u) + (uint32_t)h.stages_available * h.n_tiles;
+    int rc = 0;
+    for (uint32_t i = 0; i < used && rc == 0; i++) {
+        size_t raw = (size_t)aecb_stream_raw_size(&h, i);
+        uint8_t *buf = malloc(raw ? raw : 1);
+        if (aecb_check_stream(&h, d, n, i, err, sizeof err) != AEC_OK ||
+            aecb_zstd_decompress(NULL, NULL, d + h.offsets[i], h.sizes[i], buf, raw, err,
+                                 sizeof err) != AEC_OK) {
+            printf("  stream %u: %s\n", i, err);
+            rc = -1;
+        }
+        for (size_t k = 0; rc == 0 && k < raw; k++)
+            x = (x ^ buf[k]) * 0x100000001b3ull;
+        free(buf);
+    }
+    aecb_header_free(&h);
+    *hash = x;
+    return rc;
+}
+
+static int g_valid, g_invalid, g_max_diff;
+
+static void check_valid(const char *name, const uint8_t *d, size_t n, uint32_t w, uint32_t h,
+                        int layout, int stages, uint64_t hash, const char *png)
+{
+    aec_info info;
+    aec_status st = aec_read_info(d, n, &info);
+    CHECKF(st == AEC_OK, "%s: aec_read_info: %s", name, aec_status_string(st));
+    if (st != AEC_OK)
+        return;
+    CHECKF(info.width == w && info.height == h && (int)info.layout == layout &&
+               info.stages_available == stages && info.model_id == aec_model_id(g_tiny),
+           "%s: header %ux%u layout %d, %d stages, model %016llx", name, info.width,
+           info.height, (int)info.layout, info.stages_available,
+           (unsigned long long)info.model_id);
+    uint64_t got = 0;
+    CHECKF(stream_hash(d, n, &got) == 0 && got == hash,
+           "%s: decoded streams hash to %016llx, expected %016llx", name,
+           (unsigned long long)got, (unsigned long long)hash);
+
+    char path[512], err[256];
+    snprintf(path, sizeof path, DIR "/%s", png);
+    aeio_image ref;
+    CHECKF(aeio_read(path, &ref, 0, err, sizeof err) == 0, "%s", err);
+    /* Decode with the tiny model alone, and with a decoder that holds the
+     * built-in model first (it must pick the model by the file's id). */
+    for (int pass = 0; pass < 2; pass++) {
+        aec_decoder *dec = NULL;
+        st = aec_decoder_create(&dec, pass ? NULL : g_tiny);
+        if (pass && st == AEC_OK)
+            st = aec_decoder_add_model(dec, g_tiny);
+        CHECK(st == AEC_OK);
+        if (st != AEC_OK) {
+            aec_decoder_destroy(dec);
+            break;
+        }
+        aec_decoder_set_threads(dec, 1);
+        uint8_t *out = NULL;
+        uint32_t ow = 0, oh = 0;
+        aec_layout ol = 0;
+        st = aec_decode(dec, d, n, NULL, &out, &ow, &oh, &ol);
+        CHECKF(st == AEC_OK && ow == w && oh == h && (int)ol == layout,
+               "%s: decode: %s %ux%u layout %d (%s)", name, aec_status_string(st), ow, oh,
+               (int)ol, aec_decoder_last_error(dec));
+        if (st == AEC_OK && ref.pixels && ref.width == w && ref.height == h &&
+            ref.channels == layout) {
+            int maxd = 0, alpha_ok = 1, has_alpha = layout == 2 || layout == 4;
+            for (size_t i = 0; i < (size_t)w * h; i++)
+                for (int c = 0; c < layout; c++) {
+                    int a = out[i * layout + c], b = ref.pixels[i * layout + c];
+                    if (has_alpha && c == layout - 1)
+                        alpha_ok &= a == b;
+                    else if (abs(a - b) > maxd)
+                        maxd = abs(a - b);
+                }
+            CHECKF(maxd <= TOLERANCE, "%s: differs from %s by up to %d levels", name, png, maxd);
+            CHECKF(alpha_ok, "%s: alpha differs from %s (alpha is lossless)", name, png);
+            if (maxd > g_max_diff)
+                g_max_diff = maxd;
+        } else if (st == AEC_OK) {
+            CHECKF(0, "%s: %s is %ux%u with %d channels", name, png, ref.width, ref.height,
+                   ref.channels);
+        }
+        aec_free(out);
+        aec_decoder_destroy(dec);
+    }
+    aeio_free(&ref);
+    g_valid++;
+}
+
+static void check_invalid(const char *name, const uint8_t *d, size_t n, aec_status expect)
+{
+    aec_decoder *dec = NULL;
+    CHECK(aec_decoder_create(&dec, g_tiny) == AEC_OK);
+    if (!dec)
+        return;
+    aec_decoder_set_threads(dec, 1);
+    uint8_t *out = NULL;
+    uint32_t ow, oh;
+    aec_status st = aec_decode(dec, d, n, NULL, &out, &ow, &oh, NULL);
+    CHECKF(st == expect && out == NULL, "%s: %s (%s), expected %s", name, aec_status_string(st),
+           aec_decoder_last_error(dec), aec_status_string(expect));
+    aec_free(out);
+    aec_decoder_destroy(dec);
+    g_invalid++;
+}
+
+static void test_conformance_files(void)
+{
+    aec_status st = aec_model_load_file(&g_tiny, DIR "/tiny.aem");
+    CHECKF(st == AEC_OK, DIR "/tiny.aem: %s (run from the repository root)",
+           aec_status_string(st));
+    if (st != AEC_OK)
+        return;
+    CHECK(aec_model_stages(g_tiny) == 4);
+    FILE *f = fopen(DIR "/manifest.txt", "r");
+    CHECKF(f != NULL, "cannot open " DIR "/manifest.txt");
+    if (!f)
+        return;
+    char line[512];
+    while (fgets(line, sizeof line, f)) {
+        if (line[0] == '#' || line[0] == '\n')
+            continue;
+        char name[128], result[32], png[128];
+        unsigned w, h;
+        int layout, stages;
+        unsigned long long hash;
+        int k = sscanf(line, "%127s %31s %u %u %d %d %llx %127s", name, result, &w, &h, &layout,
+                       &stages, &hash, png);
+        aec_status expect;
+        CHECKF(k >= 2 && status_from_name(result, &expect) == 0, "manifest line: %s", line);
+        if (k < 2 || status_from_name(result, &expect) != 0)
+            continue;
+        char path[512];
+        snprintf(path, sizeof path, DIR "/%s", name);
+        size_t n = 0;
+        uint8_t *d = read_all(path, &n);
+        CHECKF(d != NULL, "cannot read %s", path);
+        if (!d)
+            continue;
+        if (expect == AEC_OK) {
+            CHECKF(k == 8, "manifest line: %s", line);
+            if (k == 8)
+                check_valid(name, d, n, w, h, layout, stages, hash, png);
+        } else {
+            check_invalid(name, d, n, expect);
+        }
+        free(d);
+    }
+    fclose(f);
+    printf("  %d valid files (largest difference %d levels), %d invalid files\n", g_valid,
+           g_max_diff, g_invalid);
+    CHECK(g_valid >= 5 && g_invalid >= 10);
+    aec_model_free(g_tiny);
+    g_tiny = NULL;
+}
+
+/* The conformance files name the tiny model, not the built-in one. */
+static void test_default_model_refuses(void)
+{
+    size_t n = 0;
+    uint8_t *d = read_all(DIR "/rgb100x60.aec", &n);
+    CHECK(d != NULL);
+    if (!d)
+        return;
+    aec_decoder *dec = NULL;
+    CHECK(aec_decoder_create(&dec, NULL) == AEC_OK);
+    uint8_t *out = NULL;
+    uint32_t ow, oh;
+    CHECK(aec_decode(dec, d, n, NULL, &out, &ow, &oh, NULL) == AEC_ERR_MODEL_MISMATCH && !out);
+    aec_decoder_destroy(dec);
+    free(d);
+}
+
+int main(void)
+{
+    RUN_TEST(test_conformance_files);
+    RUN_TEST(test_default_model_refuses);
+    TEST_EXIT();
+}
