@@ -293,9 +293,22 @@ void peer_version(peer_id id, char *buf, size_t len)
     FILE *p = popen(cmd[id], "r");
     if (!p)
         return;
-    if (fgets(buf, (int)len, p)) {
-        buf[strcspn(buf, "\r\n")] = 0;
-    }
+    char line[256] = "";
+    if (fgets(line, sizeof line, p))
+        line[strcspn(line, "\r\n")] = 0;
+    /* "1.2.4" (cwebp), "cjxl v0.7.0 [AVX2,...]", "Version: 0.11.1 (dav1d ...)" */
+    const char *v = line;
+    if (strncmp(v, "Version: ", 9) == 0)
+        v += 9;
+    if (strncmp(v, peer_enc[id], strlen(peer_enc[id])) == 0)
+        v += strlen(peer_enc[id]);
+    while (*v == ' ' || *v == 'v')
+        v++;
+    int vl = (int)strcspn(v, " ");
+    if (id == PEER_AVIF && v[vl] == ' ') /* the AV1 libraries it was built with */
+        snprintf(buf, len, "%s %.*s%s", peer_enc[id], vl, v, v + vl);
+    else
+        snprintf(buf, len, "%s %.*s", peer_enc[id], vl, v);
     char tmp[256];
     while (fgets(tmp, sizeof tmp, p)) {
     }

@@ -82,7 +82,7 @@ typedef struct {
 typedef struct {
     int quality;   /* number of quantiser stages to code, 1..model stages  */
     int threads;   /* 0 = all available (OpenMP default), else this many   */
-    int tile_size; /* tile side in pixels, multiple of 64 in 64..1024; 0 = default (256) */
+    int tile_size; /* tile side in pixels, multiple of 64 in 64..1024; 0 = default (512) */
 } aec_encode_params;
 
 /* Description of a coded image, read from its header. */

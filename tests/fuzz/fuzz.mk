@@ -1,0 +1,51 @@
+# tests/fuzz/fuzz.mk - libFuzzer targets (included by the top Makefile).
+#
+#   make fuzz-build                  build build-fuzz/fuzz_{header,decode,model}
+#   make fuzz [FUZZ_SECONDS=60]      build, then run each target for
+#                                    FUZZ_SECONDS seconds, one after another
+#   make fuzz-corpus                 regenerate tests/fuzz/corpus/ (seeds)
+#
+# The library sources are compiled again with clang and
+# -fsanitize=fuzzer-no-link,address,undefined (the embedded default model
+# comes from $(BUILD)/gen/default_model.c, which the top Makefile makes).
+# Each run starts from the seeds in tests/fuzz/corpus/NAME (read only) and
+# keeps what it finds in build-fuzz/corpus/NAME; crashing inputs are written
+# to build-fuzz/artifacts/.  Add each one, once fixed, to
+# tests/fuzz/regressions/ (test_damage replays them; name model inputs
+# model-*).  Single-threaded and niced: the machine may be busy.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_FLAGS   ?= -timeout=30 -rss_limit_mb=2048
+FUZZ_OUT     := build-fuzz
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_CFLAGS  := -g -O1 -std=c11 -Wno-psabi -fopenmp -D_POSIX_C_SOURCE=200809L -Iinclude -Icodec -Itests $(FUZZ_SAN)
+FUZZ_NAMES   := header decode model
+FUZZ_BINS    := $(FUZZ_NAMES:%=$(FUZZ_OUT)/fuzz_%)
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_OUT)/obj/%.o) $(FUZZ_OUT)/obj/default_model_data.o
+
+$(FUZZ_OUT)/obj/%.o: %.c $(wildcard include/*.h codec/*/*.h codec/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+$(FUZZ_OUT)/obj/default_model_data.o: $(BUILD)/gen/default_model.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -O1 -c -o $@ $<
+$(FUZZ_OUT)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h $(FUZZ_LIB_OBJ)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_OBJ) -lzstd -lm -lpthread
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	@mkdir -p $(FUZZ_OUT)/artifacts
+	@for t in $(FUZZ_NAMES); do \
+	    mkdir -p $(FUZZ_OUT)/corpus/$$t; \
+	    echo "== fuzz_$$t for $(FUZZ_SECONDS) s"; \
+	    OMP_NUM_THREADS=1 nice -n 10 $(FUZZ_OUT)/fuzz_$$t $(FUZZ_FLAGS) \
+	        -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	        -artifact_prefix=$(FUZZ_OUT)/artifacts/$$t- \
+	        $(FUZZ_OUT)/corpus/$$t tests/fuzz/corpus/$$t || exit 1; \
+	done
+
+fuzz-corpus: all
+	sh tests/fuzz/make_corpus.sh $(BUILD)
+
+.PHONY: fuzz fuzz-build fuzz-corpus

@@ -1,0 +1,97 @@
+/* fuzz_header.c - libFuzzer target: aec_read_info and aecb_parse (the
+ * header and stream table of spec/bitstream.md) on the raw input and on the
+ * input with its checksums made valid (fuzz_common.h), under the default
+ * limits and under small ones.  Whatever parses must satisfy the
+ * invariants the decoder relies on; a violation aborts. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuzz/fuzz_common.h"
+
+#define REQUIRE(c)                                                                      \
+    do {                                                                                \
+        if (!(c))                                                                       \
+            abort();                                                                    \
+    } while (0)
+
+static void check_parsed(const aecb_header *h, const uint8_t *d, size_t n)
+{
+    uint32_t A = (h->flags & AECB_FLAG_ALPHA) ? 1u : 0u;
+    REQUIRE(h->width >= 1 && h->height >= 1 && h->width <= 65535 && h->height <= 65535);
+    REQUIRE(h->stages >= 1 && h->stages <= 16);
+    REQUIRE(h->stages_available >= 1 && h->stages_available <= h->stages);
+    REQUIRE(h->n_tiles == h->tiles_x * h->tiles_y);
+    REQUIRE(h->n_streams == A + (uint32_t)h->stages * h->n_tiles);
+    REQUIRE((uint64_t)h->header_bytes + h->table_bytes <= n);
+    REQUIRE(h->file_size >= n);
+    uint64_t pos = (uint64_t)h->header_bytes + h->table_bytes;
+    for (uint32_t i = 0; i < h->n_streams; i++) {
+        REQUIRE(h->offsets[i] == pos);
+        REQUIRE(h->sizes[i] >= 1 && h->sizes[i] <= aecb_stream_bound(h, i));
+        pos += h->sizes[i];
+        aec_status st = aecb_check_stream(h, d, n, i, NULL, 0);
+        REQUIRE(st == AEC_OK || st == AEC_ERR_CORRUPT || st == AEC_ERR_TRUNCATED);
+        if (st == AEC_ERR_TRUNCATED)
+            REQUIRE(h->offsets[i] + h->sizes[i] > n);
+    }
+    REQUIRE(pos == h->file_size);
+    /* The streams of the available stages (and the alpha stream) lie within
+     * the data. */
+    uint32_t used = A + (uint32_t)h->stages_available * h->n_tiles;
+    REQUIRE(h->offsets[used - 1] + h->sizes[used - 1] <= n);
+    /* Tiles cover the image exactly. */
+    uint64_t area = 0;
+    for (uint32_t t = 0; t < h->n_tiles; t++) {
+        uint32_t x0, y0, w, hh, lw, lh;
+        aecb_tile_rect(h, t, &x0, &y0, &w, &hh);
+        aecb_tile_latents(h, t, &lw, &lh);
+        REQUIRE(w >= 1 && hh >= 1 && x0 + w <= h->width && y0 + hh <= h->height);
+        REQUIRE(lw == (w + h->block_size - 1) / h->block_size);
+        REQUIRE(lh == (hh + h->block_size - 1) / h->block_size);
+        for (int s = 0; s < h->stages; s++)
+            REQUIRE(aecb_stream_index(h, s, t) < h->n_streams);
+        area += (uint64_t)w * hh;
+    }
+    REQUIRE(area == (uint64_t)h->width * h->height);
+}
+
+static void one(const uint8_t *d, size_t n)
+{
+    static const aec_limits small = {4096, 256};
+    aec_info info;
+    aec_status ist = aec_read_info(d, n, &info);
+    for (int lim = 0; lim < 2; lim++) {
+        aecb_header h;
+        char err[256];
+        aec_status st = aecb_parse(d, n, lim ? &small : NULL, &h, err, sizeof err);
+        REQUIRE(h.sizes == NULL || st == AEC_OK);
+        if (!lim) /* aec_read_info is aecb_parse under the default limits */
+            REQUIRE(st == ist);
+        if (st == AEC_OK) {
+            check_parsed(&h, d, n);
+            if (lim)
+                REQUIRE((uint64_t)h.width * h.height <= small.max_pixels);
+            else
+                REQUIRE(info.stages_available == h.stages_available &&
+                        info.width == h.width && info.height == h.height &&
+                        info.file_size == h.file_size);
+            aecb_header_free(&h);
+        }
+    }
+    if (ist == AEC_OK) {
+        REQUIRE(info.stages_available >= 1 && info.stages_available <= info.stages_coded);
+        REQUIRE(info.file_size >= n);
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    one(data, size);
+    uint8_t *b = malloc(size ? size : 1);
+    memcpy(b, data, size);
+    aecfuzz_fix_aec(b, size, 0);
+    one(b, size);
+    free(b);
+    return 0;
+}

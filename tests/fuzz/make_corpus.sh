@@ -1,0 +1,21 @@
+#!/bin/sh
+# make_corpus.sh - regenerate the fuzz seed corpus tests/fuzz/corpus/:
+# generated models and files (mkseeds.c) plus the valid conformance files.
+# Usage: sh tests/fuzz/make_corpus.sh [BUILD]   (after `make all`)
+set -eu
+cd "$(dirname "$0")/../.."
+BUILD=${1:-build}
+CC=${CC:-cc}
+C=tests/fuzz/corpus
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT INT TERM
+$CC -O1 -std=c11 -fopenmp -D_POSIX_C_SOURCE=200809L -Iinclude -Icodec -Itests \
+    -o "$tmp/mkseeds" tests/fuzz/mkseeds.c "$BUILD/libcodec.a" -lzstd -lm -lpthread
+rm -rf "$C"
+mkdir -p "$C/header" "$C/decode" "$C/model"
+"$tmp/mkseeds" "$C"
+for f in grey33x17 rgb100x60 rgba70x70 rgb80x48-cut2 greyalpha45x23; do
+    cp "tests/conformance/$f.aec" "$C/decode/conf-$f.aec"
+    cp "tests/conformance/$f.aec" "$C/header/conf-$f.aec"
+done
+echo "make_corpus.sh: $(ls "$C"/*/* | wc -l) seed files in $C"

@@ -1,0 +1,108 @@
+/* mkseeds.c - writes the generated part of the fuzz seed corpus (run by
+ * tests/fuzz/make_corpus.sh):
+ *   DIR/model/min.aem       smallest model shape: D=1, widths 1, S=2, K=2
+ *   DIR/model/dict.aem      D=2, 2 convolutions, S=3, K=4, with a dictionary
+ *   DIR/{header,decode}/*.aec  small files of several layouts and tilings for
+ *                           min.aem (fuzz_decode rewrites the model id)
+ * Deterministic; links with libcodec's internals. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuzz/fuzz_common.h"
+
+static int save(const char *dir, const char *sub, const char *name, const uint8_t *d, size_t n)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s/%s", dir, sub, name);
+    FILE *f = fopen(path, "wb");
+    if (!f || fwrite(d, 1, n, f) != n || fclose(f)) {
+        perror(path);
+        return -1;
+    }
+    return 0;
+}
+
+static aec_model *model(const aem_config *c, const char *name, size_t dict, uint8_t **file,
+                        size_t *size)
+{
+    aec_model *m = NULL;
+    if (aem_model_new(c, name, &m, NULL, 0) != AEC_OK)
+        exit(1);
+    for (size_t i = 0; i < m->lay.total; i++)
+        m->params[i] = (float)((int)((i * 7919) % 201) - 100) * 0.005f;
+    if (dict) {
+        m->dict = malloc(dict);
+        for (size_t i = 0; i < dict; i++)
+            m->dict[i] = (uint8_t)(i % 3);
+        m->dict_size = dict;
+    }
+    aem_model_refresh(m);
+    if (aem_model_serialize(m, file, size) != AEC_OK)
+        exit(1);
+    return m;
+}
+
+static int aec_file(const char *dir, const char *name, const aec_model *m, uint32_t w, uint32_t h,
+                    aec_layout layout, int stages, int tile)
+{
+    aecb_header hd;
+    memset(&hd, 0, sizeof hd);
+    hd.width = w, hd.height = h, hd.layout = (uint8_t)layout, hd.stages = (uint8_t)stages;
+    hd.tile_size = (uint16_t)tile, hd.block_size = 8, hd.model_id = m->id;
+    hd.flags = (layout == AEC_GRAY_ALPHA || layout == AEC_RGBA) ? AECB_FLAG_ALPHA : 0;
+    if (aecb_header_init(&hd, NULL, 0) != AEC_OK)
+        return -1;
+    uint8_t **streams = calloc(hd.n_streams, sizeof *streams);
+    for (uint32_t i = 0; i < hd.n_streams; i++) {
+        size_t raw = (size_t)aecb_stream_raw_size(&hd, i), sz = 0;
+        uint8_t *b = malloc(raw);
+        for (size_t k = 0; k < raw; k++)
+            b[k] = (hd.flags && i == 0) ? (uint8_t)(k % w ? (k * 3) % 5 : 200)
+                                        : (uint8_t)((k + i) % (size_t)m->cfg.codes);
+        if (aecb_zstd_compress(NULL, b, raw, 19, NULL, &streams[i], &sz, NULL, 0) != AEC_OK)
+            return -1;
+        hd.sizes[i] = (uint32_t)sz;
+        free(b);
+    }
+    uint8_t *file = NULL;
+    size_t n = 0;
+    int rc = aecb_write(&hd, (const uint8_t *const *)streams, &file, &n) == AEC_OK ? 0 : -1;
+    if (rc == 0)
+        rc = save(dir, "decode", name, file, n) | save(dir, "header", name, file, n);
+    for (uint32_t i = 0; i < hd.n_streams; i++)
+        free(streams[i]);
+    free(streams);
+    free(file);
+    aecb_header_free(&hd);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 2) {
+        fprintf(stderr, "usage: mkseeds CORPUS_DIR\n");
+        return 2;
+    }
+    const char *dir = argv[1];
+    uint8_t *f = NULL;
+    size_t n = 0;
+    aem_config small = {8, 3, 1, 1, 1, 1, 1, 2, 2};
+    aec_model *m = model(&small, "fuzz-seed-min", 0, &f, &n);
+    if (save(dir, "model", "min.aem", f, n))
+        return 1;
+    free(f);
+    aem_config withdict = {8, 3, 2, 2, 2, 2, 2, 3, 4};
+    aec_model *m2 = model(&withdict, "fuzz-seed-dict", 32, &f, &n);
+    if (save(dir, "model", "dict.aem", f, n))
+        return 1;
+    free(f);
+    aec_model_free(m2);
+    if (aec_file(dir, "gen-grey1x1.aec", m, 1, 1, AEC_GRAY, 1, 64) ||
+        aec_file(dir, "gen-rgba9x9.aec", m, 9, 9, AEC_RGBA, 2, 64) ||
+        aec_file(dir, "gen-rgb130x70-t64.aec", m, 130, 70, AEC_RGB, 2, 64) ||
+        aec_file(dir, "gen-ga20x10.aec", m, 20, 10, AEC_GRAY_ALPHA, 2, 128))
+        return 1;
+    aec_model_free(m);
+    return 0;
+}
