@@ -121,9 +121,12 @@ int write_rows_csv(const char *path, const bench_rows *rows)
         } else {
             snprintf(name, sizeof name, "%s", r->image);
         }
-        fprintf(f, "%s,%s,%s,%u,%u,%llu,%.6f,%.4f,%.6f,%.3f,%.3f\n", r->codec, name, r->setting,
-                r->width, r->height, (unsigned long long)r->bytes, r->bpp, r->psnr, r->msssim,
-                r->enc_ms, r->dec_ms);
+        char ms[32] = ""; /* empty when not computed */
+        if (!isnan(r->msssim))
+            snprintf(ms, sizeof ms, "%.6f", r->msssim);
+        fprintf(f, "%s,%s,%s,%u,%u,%llu,%.6f,%.4f,%s,%.3f,%.3f\n", r->codec, name, r->setting,
+                r->width, r->height, (unsigned long long)r->bytes, r->bpp, r->psnr, ms, r->enc_ms,
+                r->dec_ms);
     }
     return fclose(f) == 0 ? 0 : -1;
 }

@@ -1,17 +1,11 @@
 #!/bin/sh
-# demo.sh - encodes and decodes one photograph with the built-in model at a
+# demo.sh - encodes and decodes one photograph (default: corpus/sample/) with the built-in model at a
 # few quality levels and prints size, bpp and PSNR.   usage: demo.sh [IMAGE]
 set -e
 BUILD=${BUILD:-build}
 IMG=$1
-if [ -z "$IMG" ]; then
-    IMG=$(ls corpus/photos/*.png 2>/dev/null | head -n 1)
-    if [ -z "$IMG" ]; then
-        echo "demo: fetching sample photographs (corpus/fetch-debian-photos.sh)"
-        sh corpus/fetch-debian-photos.sh >/dev/null
-        IMG=$(ls corpus/photos/*.png | head -n 1)
-    fi
-fi
+# The sample is a photograph from Debian's mate-backgrounds (corpus/sample/).
+[ -n "$IMG" ] || IMG=corpus/sample/ladybird-768x480.png
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 "$BUILD"/aeinfo --version | head -n 1
