@@ -50,22 +50,22 @@ $(BUILD)/tests/%: tests/%.c tests/testlib.h $(TRAIN_OBJ) $(COMMON_OBJ) $(BUILD)/
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itools -Itests $(LDFLAGS) -o $@ $< $(TRAIN_OBJ) $(COMMON_OBJ) $(BUILD)/libcodec.a $(TOOL_LDLIBS)
 
-test: all $(TEST_BIN)
+test: all $(TEST_BIN) $(BUILD)/aebench
 	@sh tests/run_tests.sh $(BUILD)
 
 # Whole suite under AddressSanitizer + UndefinedBehaviorSanitizer (+ LeakSanitizer).
 ASAN_MAKE = $(MAKE) BUILD=build-asan OPT="-O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
 	        LDFLAGS="-fopenmp -fsanitize=address,undefined"
 test-asan:
-	$(ASAN_MAKE) all build-asan/tests-built
+	$(ASAN_MAKE) all build-asan/tests-built build-asan/aebench
 	@sh tests/run_tests.sh build-asan
 
 $(BUILD)/tests-built: $(TEST_BIN)
 	@touch $@
 
 # What CI runs: the suite built normally and under the sanitizers, one count.
-check: all $(TEST_BIN)
-	$(ASAN_MAKE) all build-asan/tests-built
+check: all $(TEST_BIN) $(BUILD)/aebench
+	$(ASAN_MAKE) all build-asan/tests-built build-asan/aebench
 	@sh tests/run_tests.sh $(BUILD) build-asan
 
 # Encode and decode a sample photograph with the built-in model.

@@ -286,8 +286,11 @@ static void record(bench_rows *rows, const char *codec, const bench_image *img,
     r.enc_ms = res->enc_ms;
     r.dec_ms = res->dec_ms;
     r.enc_ms_1t = r.dec_ms_1t = -1;
-    fprintf(stderr, "[%d/%d] %s %s %s: %.4f bpp, %.2f dB, MS-SSIM %.4f, enc %.1f ms, dec %.1f ms\n",
-            idx, total, img->name, codec, setting, r.bpp, r.psnr, r.msssim, r.enc_ms, r.dec_ms);
+    char ms[40] = "";
+    if (do_msssim)
+        snprintf(ms, sizeof ms, ", MS-SSIM %.4f", r.msssim);
+    fprintf(stderr, "[%d/%d] %s %s %s: %.4f bpp, %.2f dB%s, enc %.1f ms, dec %.1f ms\n", idx,
+            total, img->name, codec, setting, r.bpp, r.psnr, ms, r.enc_ms, r.dec_ms);
     rows_push(rows, &r);
 }
 

@@ -255,8 +255,8 @@ const char *peer_options(peer_id id)
     static const char *const o[PEER_COUNT] = {
         "cwebp -m 6 -mt -q Q; dwebp -mt -ppm",
         "cjxl -e 7 -d D (default threads); djxl to PNG",
-        "avifenc -s 6 -j all --min Q --max Q (YUV 4:4:4, the default for PNG input); "
-        "avifdec -j all to PNG"};
+        "avifenc -s 6 -j all --min Q --max Q: libaom, YUV 4:4:4 (its defaults for PNG "
+        "input); avifdec -j all to PNG"};
     return o[id];
 }
 

@@ -19,21 +19,10 @@
 
 #include "common/metrics.h"
 
-/*
- * MACs per pixel of the model's encoder (decoder = 0, at the given number of
- * quantiser stages: the nearest-code search grows with them) or decoder
- * (decoder = 1).
- *
- * TODO(lead): libcodec has no public call for this yet, so this hook uses
- * the library's internal aem_macs_per_pixel() from codec/model/model.h
- * (the bench is built with -Icodec and links libcodec.a, where the symbol is
- * visible).  When aecodec.h exports one (e.g. aec_model_macs_per_pixel),
- * replace the body of this function and drop the include.
- */
-#include "model/model.h"
+/* Multiply-accumulates per pixel of each network, from the library. */
 static double bench_macs_per_pixel(const aec_model *model, int decoder, int stages)
 {
-    return aem_macs_per_pixel(&model->cfg, decoder, stages);
+    return aec_model_macs_per_pixel(model, decoder, stages);
 }
 
 /* ---- synthetic photo-like image ------------------------------------------ */

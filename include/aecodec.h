@@ -121,8 +121,12 @@ AEC_API aec_status aec_model_load_file(aec_model **out, const char *path);
 AEC_API void aec_model_free(aec_model *model);
 AEC_API uint64_t aec_model_id(const aec_model *model);
 AEC_API int aec_model_stages(const aec_model *model);
-/* Short human description ("aecodec-default D=32 S=8 K=256 ..."). */
+/* The name stored in the model file ("aecodec-default-v1"). */
 AEC_API const char *aec_model_name(const aec_model *model);
+/* Multiply-accumulates per pixel of the decoder network (decoder = 1), or of
+ * the encoder network plus the quantiser search over `stages` stages
+ * (decoder = 0), for speed accounting. */
+AEC_API double aec_model_macs_per_pixel(const aec_model *model, int decoder, int stages);
 
 /* ---- limits ------------------------------------------------------------ */
 AEC_API void aec_limits_default(aec_limits *limits);

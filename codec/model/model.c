@@ -290,3 +290,7 @@ void aec_model_free(aec_model *m)
 uint64_t aec_model_id(const aec_model *m) { return m ? m->id : 0; }
 int aec_model_stages(const aec_model *m) { return m ? m->cfg.stages : 0; }
 const char *aec_model_name(const aec_model *m) { return m ? m->name : ""; }
+double aec_model_macs_per_pixel(const aec_model *m, int decoder, int stages)
+{
+    return m ? aem_macs_per_pixel(&m->cfg, decoder, decoder ? 0 : stages) : 0.0;
+}

@@ -17,7 +17,7 @@ FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_FLAGS   ?= -timeout=30 -rss_limit_mb=2048
 FUZZ_OUT     := build-fuzz
-FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_SAN     := -fsanitize=address,undefined,float-cast-overflow -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 FUZZ_CFLAGS  := -g -O1 -std=c11 -Wno-psabi -fopenmp -D_POSIX_C_SOURCE=200809L -Iinclude -Icodec -Itests $(FUZZ_SAN)
 FUZZ_NAMES   := header decode model
 FUZZ_BINS    := $(FUZZ_NAMES:%=$(FUZZ_OUT)/fuzz_%)
