@@ -1128,12 +1128,70 @@ static void test_model_file(void)
     aec_model_free(m);
 }
 
+/* A single image is convolved a band of output rows at a time (bounded
+ * scratch); the bands must give what one whole pass over a batch gives. */
+static double max_rel_diff(const float *a, const float *b, size_t n)
+{
+    double m = 0, scale = 1e-6;
+    for (size_t i = 0; i < n; i++)
+        scale = fabs(b[i]) > scale ? fabs(b[i]) : scale;
+    for (size_t i = 0; i < n; i++) {
+        double d = fabs((double)a[i] - b[i]) / scale;
+        m = d > m ? d : m;
+    }
+    return m;
+}
+
+static void test_conv_banded(void)
+{
+    nn_conv_shape s = {192, 16, 3, 1, 1};
+    int H = 21, W = 70, K = 192 * 9;
+    size_t nin = (size_t)192 * H * W, nout = (size_t)16 * H * W, nw = (size_t)16 * K;
+    size_t band = nn_conv_scratch_floats(&s, 1, H, W);
+    CHECKF(band < (size_t)K * H * W, "scratch for one image is not banded (%zu floats)", band);
+    float *in = falloc(2 * nin), *w = falloc(nw), *b = falloc(16), *out = falloc(2 * nout),
+          *ref = falloc(nout), *dout = falloc(2 * nout);
+    float *dw1 = falloc(nw), *dw2 = falloc(nw), *db1 = falloc(16), *db2 = falloc(16);
+    float *din1 = falloc(nin), *din2 = falloc(2 * nin);
+    float *scratch1 = falloc(band), *scratch2 = falloc(nn_conv_scratch_floats(&s, 2, H, W));
+    fill(in, nin, 1.0f), fill(w, nw, 0.1f), fill(b, 16, 0.1f), fill(dout, nout, 1.0f);
+    nn_conv_forward(&s, 1, H, W, in, w, b, out, scratch1);
+    nn_conv_forward_reference(&s, 1, H, W, in, w, b, ref);
+    double ef = max_rel_diff(out, ref, nout);
+    printf("  banded conv3x3 192->16 on %dx%d: forward rel err %.1e\n", H, W, ef);
+    CHECKF(ef < 1e-5, "banded forward rel err %.3e", ef);
+    memset(dw1, 0, nw * 4), memset(db1, 0, 64), memset(dw2, 0, nw * 4), memset(db2, 0, 64);
+    nn_conv_backward(&s, 1, H, W, in, w, dout, dw1, db1, din1, scratch1);
+    /* The same image as item 0 of a batch whose item 1 has zero input and
+     * zero gradient: one band, the same sums. [C][B][H][W] layout. */
+    float *in2 = falloc(2 * nin), *dout2 = falloc(2 * nout);
+    memset(in2, 0, 2 * nin * 4), memset(dout2, 0, 2 * nout * 4);
+    for (int c = 0; c < 192; c++)
+        memcpy(in2 + (size_t)c * 2 * H * W, in + (size_t)c * H * W, sizeof(float) * H * W);
+    for (int c = 0; c < 16; c++)
+        memcpy(dout2 + (size_t)c * 2 * H * W, dout + (size_t)c * H * W, sizeof(float) * H * W);
+    nn_conv_backward(&s, 2, H, W, in2, w, dout2, dw2, db2, din2, scratch2);
+    double ew = max_rel_diff(dw1, dw2, nw), eb = max_rel_diff(db1, db2, 16);
+    double ei = 0;
+    for (int c = 0; c < 192; c++) {
+        double e = max_rel_diff(din1 + (size_t)c * H * W, din2 + (size_t)c * 2 * H * W,
+                                (size_t)H * W);
+        ei = e > ei ? e : ei;
+    }
+    printf("  banded backward vs one pass: dW %.1e db %.1e dX %.1e\n", ew, eb, ei);
+    CHECKF(ew < 1e-4 && eb < 1e-5 && ei < 1e-5, "banded backward differs");
+    free(in), free(w), free(b), free(out), free(ref), free(dout), free(dw1), free(dw2);
+    free(db1), free(db2), free(din1), free(din2), free(scratch1), free(scratch2), free(in2);
+    free(dout2);
+}
+
 int main(void)
 {
     RUN_TEST(test_gemm);
     RUN_TEST(test_gemm_thread_independence);
     RUN_TEST(test_conv_forward);
     RUN_TEST(test_conv_backward);
+    RUN_TEST(test_conv_banded);
     RUN_TEST(test_relu);
     RUN_TEST(test_space_depth);
     RUN_TEST(test_network_forward);

@@ -11,22 +11,38 @@ static int is_pointwise(const nn_conv_shape *s)
     return s->k == 1 && s->stride == 1 && s->pad == 0;
 }
 
+/* With a single image the im2col matrix is built a band of output rows at a
+ * time, so the scratch space (and the working set) stays near this many
+ * floats whatever the image size; a batch is done in one piece. */
+#define NN_BAND_FLOATS (1u << 20)
+
+static int band_rows(const nn_conv_shape *s, int B, int Ho, int Wo)
+{
+    if (B > 1)
+        return Ho;
+    size_t per_row = (size_t)s->cin * s->k * s->k * Wo;
+    size_t rows = per_row ? NN_BAND_FLOATS / per_row : (size_t)Ho;
+    if (rows < 1)
+        rows = 1;
+    return rows < (size_t)Ho ? (int)rows : Ho;
+}
+
 size_t nn_conv_scratch_floats(const nn_conv_shape *s, int B, int H, int W)
 {
     if (is_pointwise(s))
         return 0;
-    size_t Ho = (size_t)nn_conv_out_dim(H, s->k, s->stride, s->pad);
-    size_t Wo = (size_t)nn_conv_out_dim(W, s->k, s->stride, s->pad);
-    return (size_t)s->cin * s->k * s->k * B * Ho * Wo;
+    int Ho = nn_conv_out_dim(H, s->k, s->stride, s->pad);
+    int Wo = nn_conv_out_dim(W, s->k, s->stride, s->pad);
+    return (size_t)s->cin * s->k * s->k * B * band_rows(s, B, Ho, Wo) * Wo;
 }
 
-/* cols[(ci*k+ky)*k+kx][b][oy][ox] = in[ci][b][oy*stride+ky-pad][ox*stride+kx-pad]
- * (zero outside the image). */
-static void im2col(const nn_conv_shape *s, int B, int H, int W, const float *in, float *cols)
+/* cols[(ci*k+ky)*k+kx][b][oy-oy0][ox] = in[ci][b][oy*stride+ky-pad][ox*stride+kx-pad]
+ * for output rows oy0 <= oy < oy1 (zero outside the image). */
+static void im2col(const nn_conv_shape *s, int B, int H, int W, const float *in, int oy0,
+                   int oy1, float *cols)
 {
-    int k = s->k, Ho = nn_conv_out_dim(H, k, s->stride, s->pad),
-        Wo = nn_conv_out_dim(W, k, s->stride, s->pad);
-    size_t plane = (size_t)B * Ho * Wo;
+    int k = s->k, Wo = nn_conv_out_dim(W, k, s->stride, s->pad), Hb = oy1 - oy0;
+    size_t plane = (size_t)B * Hb * Wo;
 #pragma omp parallel for collapse(2) schedule(static) if (nn_may_fork((double)plane * s->cin * k * k))
     for (int ci = 0; ci < s->cin; ci++)
         for (int kk = 0; kk < k * k; kk++) {
@@ -34,9 +50,9 @@ static void im2col(const nn_conv_shape *s, int B, int H, int W, const float *in,
             float *dst = cols + ((size_t)ci * k * k + kk) * plane;
             for (int b = 0; b < B; b++) {
                 const float *src = in + ((size_t)ci * B + b) * H * W;
-                for (int oy = 0; oy < Ho; oy++) {
+                for (int oy = oy0; oy < oy1; oy++) {
                     int iy = oy * s->stride + ky - s->pad;
-                    float *d = dst + ((size_t)b * Ho + oy) * Wo;
+                    float *d = dst + ((size_t)b * Hb + oy - oy0) * Wo;
                     if (iy < 0 || iy >= H) {
                         memset(d, 0, (size_t)Wo * sizeof(float));
                         continue;
@@ -66,13 +82,13 @@ static void im2col(const nn_conv_shape *s, int B, int H, int W, const float *in,
         }
 }
 
-/* The adjoint of im2col: scatters column gradients back to the input. */
-static void col2im(const nn_conv_shape *s, int B, int H, int W, const float *cols, float *din)
+/* The adjoint of im2col: adds the column gradients of output rows
+ * oy0..oy1-1 back onto the input gradient. */
+static void col2im(const nn_conv_shape *s, int B, int H, int W, const float *cols, int oy0,
+                   int oy1, float *din)
 {
-    int k = s->k, Ho = nn_conv_out_dim(H, k, s->stride, s->pad),
-        Wo = nn_conv_out_dim(W, k, s->stride, s->pad);
-    size_t plane = (size_t)B * Ho * Wo;
-    memset(din, 0, (size_t)s->cin * B * H * W * sizeof(float));
+    int k = s->k, Wo = nn_conv_out_dim(W, k, s->stride, s->pad), Hb = oy1 - oy0;
+    size_t plane = (size_t)B * Hb * Wo;
     /* Parallel over input channels: each thread owns whole input planes. */
 #pragma omp parallel for schedule(static) if (nn_may_fork((double)plane * s->cin * k * k))
     for (int ci = 0; ci < s->cin; ci++)
@@ -81,11 +97,11 @@ static void col2im(const nn_conv_shape *s, int B, int H, int W, const float *col
             const float *src = cols + ((size_t)ci * k * k + kk) * plane;
             for (int b = 0; b < B; b++) {
                 float *dst = din + ((size_t)ci * B + b) * H * W;
-                for (int oy = 0; oy < Ho; oy++) {
+                for (int oy = oy0; oy < oy1; oy++) {
                     int iy = oy * s->stride + ky - s->pad;
                     if (iy < 0 || iy >= H)
                         continue;
-                    const float *c = src + ((size_t)b * Ho + oy) * Wo;
+                    const float *c = src + ((size_t)b * Hb + oy - oy0) * Wo;
                     float *row = dst + (size_t)iy * W;
                     for (int ox = 0; ox < Wo; ox++) {
                         int ix = ox * s->stride + kx - s->pad;
@@ -103,11 +119,6 @@ void nn_conv_forward(const nn_conv_shape *s, int B, int H, int W, const float *i
     int Ho = nn_conv_out_dim(H, s->k, s->stride, s->pad),
         Wo = nn_conv_out_dim(W, s->k, s->stride, s->pad);
     int N = B * Ho * Wo, K = s->cin * s->k * s->k;
-    const float *cols = in;
-    if (!is_pointwise(s)) {
-        im2col(s, B, H, W, in, scratch);
-        cols = scratch;
-    }
     /* Start from the bias, then accumulate the product. */
     for (int co = 0; co < s->cout; co++) {
         float bias = b ? b[co] : 0.0f;
@@ -115,7 +126,16 @@ void nn_conv_forward(const nn_conv_shape *s, int B, int H, int W, const float *i
         for (int i = 0; i < N; i++)
             o[i] = bias;
     }
-    nn_gemm_nn(s->cout, N, K, w, K, cols, N, out, N, 1);
+    if (is_pointwise(s)) {
+        nn_gemm_nn(s->cout, N, K, w, K, in, N, out, N, 1);
+        return;
+    }
+    int rows = band_rows(s, B, Ho, Wo);
+    for (int oy0 = 0; oy0 < Ho; oy0 += rows) { /* one band when B > 1 */
+        int oy1 = oy0 + rows < Ho ? oy0 + rows : Ho, n = B * (oy1 - oy0) * Wo;
+        im2col(s, B, H, W, in, oy0, oy1, scratch);
+        nn_gemm_nn(s->cout, n, K, w, K, scratch, n, out + (size_t)oy0 * Wo, N, 1);
+    }
 }
 
 void nn_conv_backward(const nn_conv_shape *s, int B, int H, int W, const float *in,
@@ -133,20 +153,27 @@ void nn_conv_backward(const nn_conv_shape *s, int B, int H, int W, const float *
                 sum += d[i];
             db[co] += (float)sum;
         }
-    const float *cols = in;
-    if (!is_pointwise(s)) {
-        im2col(s, B, H, W, in, scratch);
-        cols = scratch;
-    }
-    if (dw) /* dW[cout][K] += dout[cout][N] * cols[K][N]^T */
-        nn_gemm_nt(s->cout, K, N, dout, N, cols, N, dw, K, 1);
-    if (!din)
+    if (is_pointwise(s)) {
+        if (dw) /* dW[cout][cin] += dout[cout][N] * in[cin][N]^T */
+            nn_gemm_nt(s->cout, K, N, dout, N, in, N, dw, K, 1);
+        if (din) /* din[cin][N] = W^T * dout */
+            nn_gemm_tn(s->cin, N, s->cout, w, K, dout, N, din, N, 0);
         return;
-    if (is_pointwise(s)) { /* din[cin][N] = W^T * dout */
-        nn_gemm_tn(s->cin, N, s->cout, w, K, dout, N, din, N, 0);
-    } else {
-        nn_gemm_tn(K, N, s->cout, w, K, dout, N, scratch, N, 0);
-        col2im(s, B, H, W, scratch, din);
+    }
+    if (din)
+        memset(din, 0, (size_t)s->cin * B * H * W * sizeof(float));
+    int rows = band_rows(s, B, Ho, Wo);
+    for (int oy0 = 0; oy0 < Ho; oy0 += rows) { /* one band when B > 1 */
+        int oy1 = oy0 + rows < Ho ? oy0 + rows : Ho, n = B * (oy1 - oy0) * Wo;
+        const float *d = dout + (size_t)oy0 * Wo;
+        if (dw) {
+            im2col(s, B, H, W, in, oy0, oy1, scratch);
+            nn_gemm_nt(s->cout, K, n, d, N, scratch, n, dw, K, 1);
+        }
+        if (din) {
+            nn_gemm_tn(K, n, s->cout, w, K, d, N, scratch, n, 0);
+            col2im(s, B, H, W, scratch, oy0, oy1, din);
+        }
     }
 }
 
