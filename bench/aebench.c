@@ -215,7 +215,9 @@ static void usage(FILE *f)
             "\n"
             "Both:\n"
             "  --model FILE         model file instead of the built-in default\n"
-            "  --tile N             tile size (default: the library's)\n");
+            "  --tile N             tile size (default: the library's)\n"
+            "  --lambda X           aecodec RD trade-off of the index choice (RD bench;\n"
+            "                       default: the library's, 0 = nearest codes)\n");
 }
 
 static int parse_list(const char *s, double *out, int max)
@@ -300,6 +302,7 @@ static int rd_main(int argc, char **argv)
     const char *model_path = NULL;
     double levels[64], jpeg_q[128];
     int n_levels = 0, n_jpeg = 0, max_images = 0, single_thread = 1, do_msssim = 1, tile = 0;
+    double lambda = -1;
     int want[C_COUNT] = {1, 1, 1, 1, 1};
     strlist paths = {0};
 
@@ -341,6 +344,8 @@ static int rd_main(int argc, char **argv)
             max_images = atoi(v);
         } else if ((v = opt_value(argc, argv, &i, "--tile"))) {
             tile = atoi(v);
+        } else if ((v = opt_value(argc, argv, &i, "--lambda"))) {
+            lambda = atof(v);
         } else if (!strcmp(argv[i], "--no-single-thread")) {
             single_thread = 0;
         } else if (!strcmp(argv[i], "--no-msssim")) {
@@ -449,6 +454,8 @@ static int rd_main(int argc, char **argv)
         fprintf(stderr, "aebench: %s\n", err);
         return 1;
     }
+    if (want[C_OURS])
+        ours.lambda = (float)lambda;
 
     bench_rows rows = {0};
     int failures = 0, total = (int)paths.n;

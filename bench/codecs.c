@@ -27,6 +27,7 @@ int ours_open(ours_ctx *ctx, const aec_model *model, int tile_size, char *err, s
     memset(ctx, 0, sizeof *ctx);
     ctx->model = model;
     ctx->tile_size = tile_size;
+    ctx->lambda = -1;
     aec_status st = aec_encoder_create(&ctx->enc, model);
     if (st == AEC_OK)
         st = aec_decoder_create(&ctx->dec, model);
@@ -56,6 +57,8 @@ int ours_run(ours_ctx *ctx, const bench_image *img, int quality, int threads, be
     p.threads = threads;
     if (ctx->tile_size)
         p.tile_size = ctx->tile_size;
+    if (ctx->lambda >= 0)
+        p.lambda = ctx->lambda;
     uint8_t *file = NULL;
     size_t size = 0;
     double t0 = now_ms();

@@ -83,7 +83,13 @@ typedef struct {
     int quality;   /* number of quantiser stages to code, 1..model stages  */
     int threads;   /* 0 = all available (OpenMP default), else this many   */
     int tile_size; /* tile side in pixels, multiple of 64 in 64..1024; 0 = default (512) */
+    float lambda;  /* rate-distortion trade-off of the index choice, 0..1: each
+                      index minimises distortion + lambda * estimated bits;
+                      0 = plain nearest code; AEC_LAMBDA_AUTO (the default)
+                      = the library's choice for the quality level (larger at
+                      low levels, 0 at the top two) */
 } aec_encode_params;
+#define AEC_LAMBDA_AUTO (-1.0f)
 
 /* Description of a coded image, read from its header. */
 typedef struct {

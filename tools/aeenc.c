@@ -29,6 +29,9 @@ static void usage(void)
            "  -t, --threads N     worker threads, 0 = all cores (default 0)\n"
            "      --tile N        tile side in pixels, a multiple of 64 in 64..1024\n"
            "                      (default: the library's choice)\n"
+           "      --lambda X      rate-distortion trade-off of the index choice, 0..1:\n"
+           "                      larger spends fewer bits for a little more error;\n"
+           "                      0 = nearest codes (default: chosen per level)\n"
            "      --model FILE    encode with this model file instead of the built-in one\n"
            "      --max-pixels N  refuse input images with more pixels (default %llu)\n"
            "  -v, --verbose       print size, bits per pixel and time to stderr\n"
@@ -59,6 +62,7 @@ int main(int argc, char **argv)
 {
     cli_init(argv[0]);
     int quality = 0, threads = 0, tile = 0, verbose = 0, only_files = 0;
+    double lambda = -1; /* < 0: the library default */
     const char *model_path = NULL;
     uint64_t max_pixels = AEC_DEFAULT_MAX_PIXELS;
     const char *files[2];
@@ -94,6 +98,13 @@ int main(int argc, char **argv)
                 return CLI_EXIT_USAGE;
             if (tile % 64 != 0)
                 return cli_usage_error("--tile must be a multiple of 64 (got %d)", tile);
+        } else if ((r = cli_option(argc, argv, &i, NULL, "--lambda", &v)) != 0) {
+            char *end = NULL;
+            if (r < 0)
+                return CLI_EXIT_USAGE;
+            lambda = strtod(v, &end);
+            if (end == v || *end || !(lambda >= 0 && lambda <= 1))
+                return cli_usage_error("--lambda must be a number in 0..1 (got '%s')", v);
         } else if ((r = cli_option(argc, argv, &i, NULL, "--model", &v)) != 0) {
             if (r < 0)
                 return CLI_EXIT_USAGE;
@@ -154,6 +165,8 @@ int main(int argc, char **argv)
     params.quality = quality;
     params.threads = threads;
     params.tile_size = tile;
+    if (lambda >= 0)
+        params.lambda = (float)lambda;
     double t0 = cli_seconds();
     st = aec_encode(enc, img.pixels, img.width, img.height, 0, (aec_layout)img.channels, &params,
                     &coded, &coded_size);

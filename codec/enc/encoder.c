@@ -29,6 +29,24 @@ void aec_encode_params_default(aec_encode_params *p)
     p->quality = 0;
     p->threads = 0;
     p->tile_size = 0;
+    p->lambda = AEC_LAMBDA_AUTO;
+}
+
+/* The RD trade-off each quality level uses by default.  Measured on
+ * photographs (bench/, notes in bench/NOTES.md): with a fixed number of
+ * stages, a larger lambda moves the index choice to frequent codes and saves
+ * more bits than the error it adds, so the middle levels use a large lambda;
+ * the top levels lower it so the rates still reach 1 bpp and beyond. */
+static float level_lambda(int level, int stages_in_model)
+{
+    int from_top = stages_in_model - level;
+    if (from_top <= 1)
+        return 0.0f;
+    if (from_top == 2)
+        return 0.002f;
+    if (from_top == 3)
+        return 0.004f;
+    return 0.007f;
 }
 
 void aec_limits_default(aec_limits *l)
@@ -96,7 +114,7 @@ typedef struct {
 } tile_result;
 
 static aec_status encode_tile(const aec_model *m, const aecb_header *h, uint32_t tile,
-                              const source_image *src, int stages, ZSTD_CCtx *zc,
+                              const source_image *src, int stages, float lambda, ZSTD_CCtx *zc,
                               tile_result *r)
 {
     const aem_config *c = &m->cfg;
@@ -131,7 +149,7 @@ static aec_status encode_tile(const aec_model *m, const aecb_header *h, uint32_t
             memcpy(z + (size_t)d * n + (size_t)y * lw,
                    a.z + (size_t)d * N + (size_t)(ly0 - hy0 + (int)y) * Ws + (lx0 - hx0),
                    sizeof(float) * lw);
-    if (aem_rvq_encode(m, z, n, stages, idx, NULL))
+    if (aem_rvq_encode_ecvq(m, z, n, stages, lambda, idx))
         goto done;
     st = AEC_OK;
     for (int s = 0; s < stages && st == AEC_OK; s++)
@@ -171,6 +189,11 @@ aec_status aec_encode(aec_encoder *e, const uint8_t *pixels, uint32_t width, uin
         return aec_fail(e->err, AEC_ERR_INVALID_ARGUMENT,
                         "quality %d is outside 1..%d for model %s", p.quality, m->cfg.stages,
                         m->name);
+    if (p.lambda == AEC_LAMBDA_AUTO)
+        p.lambda = level_lambda(stages, m->cfg.stages);
+    if (!(p.lambda >= 0 && p.lambda <= 1))
+        return aec_fail(e->err, AEC_ERR_INVALID_ARGUMENT, "lambda %g is outside 0..1",
+                        (double)p.lambda);
     int tile = p.tile_size ? p.tile_size : AEC_DEFAULT_TILE;
     if (tile < 64 || tile > 1024 || tile % 64)
         return aec_fail(e->err, AEC_ERR_INVALID_ARGUMENT,
@@ -219,7 +242,7 @@ aec_status aec_encode(aec_encoder *e, const uint8_t *pixels, uint32_t width, uin
         ZSTD_CCtx *zc = ZSTD_createCCtx();
 #pragma omp for schedule(dynamic, 1)
         for (uint32_t t = 0; t < h.n_tiles; t++)
-            res[t].status = zc ? encode_tile(m, &h, t, &src, stages, zc, &res[t])
+            res[t].status = zc ? encode_tile(m, &h, t, &src, stages, p.lambda, zc, &res[t])
                                : AEC_ERR_OUT_OF_MEMORY;
         ZSTD_freeCCtx(zc);
     }

@@ -6,6 +6,7 @@
 #include "vq/rvq.h"
 
 #include <float.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +16,12 @@
 
 int aem_rvq_encode(const aec_model *m, const float *z, size_t N, int stages, uint8_t *idx,
                    float *q_out)
+{
+    return aem_rvq_encode_rd(m, z, N, stages, NULL, 0.0f, idx, q_out);
+}
+
+int aem_rvq_encode_rd(const aec_model *m, const float *z, size_t N, int stages,
+                      const float *bits, float lambda, uint8_t *idx, float *q_out)
 {
     const aem_config *c = &m->cfg;
     int D = c->latent, K = c->codes;
@@ -30,16 +37,24 @@ int aem_rvq_encode(const aec_model *m, const float *z, size_t N, int stages, uin
         for (int s = 0; s < stages; s++) {
             const float *book = books + (size_t)s * K * D;
             const float *norms = m->code_norms + (size_t)s * K;
+            const float *cost = bits ? bits + (size_t)s * K : NULL;
             nn_gemm_nn(K, n, D, book, D, res, n, dots, n, 0);
             uint8_t *out = idx + (size_t)s * N + n0;
             for (int j = 0; j < n; j++) {
                 float best = FLT_MAX;
                 int arg = 0;
-                for (int k = 0; k < K; k++) {
-                    float dist = norms[k] - 2.0f * dots[(size_t)k * n + j];
-                    if (dist < best)
-                        best = dist, arg = k;
-                }
+                if (cost) /* distortion + lambda * bits: entropy-constrained choice */
+                    for (int k = 0; k < K; k++) {
+                        float dist = norms[k] - 2.0f * dots[(size_t)k * n + j] + lambda * cost[k];
+                        if (dist < best)
+                            best = dist, arg = k;
+                    }
+                else
+                    for (int k = 0; k < K; k++) {
+                        float dist = norms[k] - 2.0f * dots[(size_t)k * n + j];
+                        if (dist < best)
+                            best = dist, arg = k;
+                    }
                 out[j] = (uint8_t)arg;
                 const float *code = book + (size_t)arg * D;
                 for (int d = 0; d < D; d++)
@@ -89,4 +104,36 @@ int aem_rvq_nearest_reference(const float *codebook, int K, int D, const float *
             best = dist, arg = k;
     }
     return arg;
+}
+
+/* Entropy-constrained choice.  A code's length is estimated from how often
+ * this set of latents uses it (zstd codes each stream with a Huffman table
+ * of its own histogram, so these are close to the real lengths): first the
+ * nearest codes, then twice the constrained choice with the lengths of the
+ * previous pass.  Stage s's lengths depend on stages <= s only, so a prefix
+ * of stages is coded exactly as a file with fewer stages would be. */
+int aem_rvq_encode_ecvq(const aec_model *m, const float *z, size_t N, int stages, float lambda,
+                        uint8_t *idx)
+{
+    if (aem_rvq_encode(m, z, N, stages, idx, NULL))
+        return -1;
+    if (lambda <= 0)
+        return 0;
+    int K = m->cfg.codes;
+    float *bits = malloc(sizeof(float) * (size_t)stages * K);
+    size_t *hist = malloc(sizeof(size_t) * K);
+    int rc = bits && hist ? 0 : -1;
+    for (int pass = 0; rc == 0 && pass < 2; pass++) {
+        for (int s = 0; s < stages; s++) {
+            memset(hist, 0, sizeof(size_t) * K);
+            for (size_t i = 0; i < N; i++)
+                hist[idx[(size_t)s * N + i]]++;
+            for (int k = 0; k < K; k++) /* +0.5: unused codes stay affordable */
+                bits[(size_t)s * K + k] = -log2f((hist[k] + 0.5f) / ((float)N + 0.5f * K));
+        }
+        rc = aem_rvq_encode_rd(m, z, N, stages, bits, lambda, idx, NULL);
+    }
+    free(bits);
+    free(hist);
+    return rc;
 }

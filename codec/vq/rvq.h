@@ -16,6 +16,15 @@
  * the lowest index, so the result is deterministic. */
 int aem_rvq_encode(const aec_model *m, const float *z, size_t N, int stages, uint8_t *idx,
                    float *q_out);
+/* The same with an entropy-constrained choice: stage s picks the code k
+ * minimising |r_s - c_{s,k}|^2 + lambda * bits[s*K + k] (bits: an estimate
+ * of each code's length).  bits NULL = plain nearest code. */
+int aem_rvq_encode_rd(const aec_model *m, const float *z, size_t N, int stages,
+                      const float *bits, float lambda, uint8_t *idx, float *q_out);
+/* Entropy-constrained encoding with code lengths estimated from these
+ * latents' own code use (see rvq.c); lambda 0 = aem_rvq_encode. */
+int aem_rvq_encode_ecvq(const aec_model *m, const float *z, size_t N, int stages, float lambda,
+                        uint8_t *idx);
 /* Sums the codes of the first `stages` stages into q_out [D][N]. */
 void aem_rvq_decode(const aec_model *m, const uint8_t *idx, size_t N, int stages,
                     float *q_out);
