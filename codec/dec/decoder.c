@@ -104,6 +104,7 @@ typedef struct {
     /* indices of the needed latent rectangle [gx0,gx1) x [gy0,gy1) */
     int gx0, gy0, gw, gh;
     uint8_t *idx; /* [stage][gh][gw] */
+    const ZSTD_DDict *dict; /* the model's dictionary when the file uses it */
     /* output region */
     uint32_t rx, ry, rw, rh;
     int out_channels;
@@ -126,7 +127,7 @@ static aec_status unpack_tile(decode_job *j, uint32_t t, ZSTD_DCtx *dz, uint8_t 
         uint32_t i = aecb_stream_index(h, s, t);
         aec_status st = aecb_check_stream(h, j->data, j->size, i, err, AEC_ERR_BYTES);
         if (st == AEC_OK)
-            st = aecb_zstd_decompress(dz, NULL, j->data + h->offsets[i], h->sizes[i], buf, n, err,
+            st = aecb_zstd_decompress(dz, j->dict, j->data + h->offsets[i], h->sizes[i], buf, n, err,
                                       AEC_ERR_BYTES);
         if (st != AEC_OK)
             return st;
@@ -287,6 +288,15 @@ aec_status aec_decode(aec_decoder *d, const uint8_t *data, size_t size,
     int ux0 = j.gx0 * P / T, ux1 = ((gx1 * P) - 1) / T + 1;
     int uy0 = j.gy0 * P / T, uy1 = ((gy1 * P) - 1) / T + 1;
     j.m = m, j.h = &h, j.data = data, j.size = size, j.stages = stages;
+    ZSTD_DDict *ddict = NULL;
+    if (h.flags & AECB_FLAG_DICT) { /* checked above: the model has one */
+        ddict = ZSTD_createDDict(m->dict, m->dict_size);
+        if (!ddict) {
+            st = aec_fail(d->err, AEC_ERR_OUT_OF_MEMORY, "cannot load the model's dictionary");
+            goto done;
+        }
+        j.dict = ddict;
+    }
     j.rx = p.x, j.ry = p.y, j.rw = p.w, j.rh = p.h;
     j.out_channels = h.layout;
     j.idx = malloc((size_t)stages * j.gw * j.gh);
@@ -373,6 +383,7 @@ aec_status aec_decode(aec_decoder *d, const uint8_t *data, size_t size,
             *out_layout = (aec_layout)h.layout;
     }
 done:
+    ZSTD_freeDDict((ZSTD_DDict *)j.dict);
     free(plane);
     free(status);
     free(j.idx);

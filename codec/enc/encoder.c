@@ -237,7 +237,12 @@ aec_status aec_encode(aec_encoder *e, const uint8_t *pixels, uint32_t width, uin
         streams[AECB_ALPHA_STREAM] = alpha;
         h.sizes[AECB_ALPHA_STREAM] = (uint32_t)alpha_size;
     }
-#pragma omp parallel num_threads(p.threads > 0 ? p.threads : omp_get_max_threads())
+#ifdef _OPENMP
+    int threads = p.threads > 0 ? p.threads : omp_get_max_threads();
+#else
+    int threads = 1;
+#endif
+#pragma omp parallel num_threads(threads)
     {
         ZSTD_CCtx *zc = ZSTD_createCCtx();
 #pragma omp for schedule(dynamic, 1)
