@@ -94,6 +94,9 @@ typedef struct {
 } bench_meta;
 
 int write_rows_csv(const char *path, const bench_rows *rows);
+/* GFLOP/s of the encoder (decoder = 0) or decoder network alone on one
+ * grid x grid latent grid with one thread, median of runs (bench/kernels.c). */
+double bench_network_gflops(const aec_model *m, int decoder, int grid, int runs);
 /* Summary Markdown (also returned in *text, malloc'ed, if text != NULL). */
 int write_summary(const char *path, const bench_rows *rows, const bench_meta *meta,
                   char **text);

@@ -478,6 +478,11 @@ int speed_main(const speed_opts *opt)
     double peak1 = fma_peak_gflops(1, &kind);
     double peakn = fma_peak_gflops(threads_all, &kind);
 
+    /* 3b. the networks alone: one 512-pixel tile with its halo, 1 thread */
+    fprintf(stderr, "[kernels] encoder and decoder networks on a 70x70 latent grid\n");
+    double net_enc = bench_network_gflops(model, 0, 70, 5);
+    double net_dec = bench_network_gflops(model, 1, 70, 5);
+
     int stages = cases[0].stages_coded > 0 ? cases[0].stages_coded : quality;
     double macs_enc = bench_macs_per_pixel(model, 0, stages);
     double macs_dec = bench_macs_per_pixel(model, 1, stages);
@@ -563,6 +568,12 @@ int speed_main(const speed_opts *opt)
             }
             fprintf(f, "| %ux%u | %s | %s | %s | %s |\n", c->w, c->h, su_e, su_d, me, md);
         }
+        fprintf(f, "\nNetworks alone (1 thread, one 70x70-latent grid = a 512-pixel tile with "
+                   "its halo; convolutions, 1x1 layers and ReLU, no quantiser or entropy "
+                   "coding): encoder %.0f MACs/pixel, %.1f GFLOP/s = %.0f%% of the 1-thread "
+                   "peak; decoder %.0f MACs/pixel, %.1f GFLOP/s = %.0f%%.\n",
+                aec_model_macs_per_pixel(model, 0, 0), net_enc, 100 * net_enc / peak1,
+                aec_model_macs_per_pixel(model, 1, 0), net_dec, 100 * net_dec / peak1);
         fprintf(f, "\nPeak RSS: getrusage ru_maxrss of a child process that only encodes "
                    "(or only decodes) the image with all threads; \"above input\" subtracts "
                    "the RSS just before the call (the process, the model and the input "

@@ -1,0 +1,54 @@
+/* kernels.c - throughput of the networks alone (convolutions and their
+ * 1x1 layers, no quantiser, entropy coding or image conversion), on one
+ * tile-sized latent grid with one thread: the figure to hold against the
+ * machine's FMA peak. Uses the library's internal network API. */
+#include <stdlib.h>
+#include <string.h>
+#include <omp.h>
+
+#include "bench.h"
+#include "model/network.h"
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+double bench_network_gflops(const aec_model *m, int decoder, int grid, int runs)
+{
+    const aem_config *c = &m->cfg;
+    aem_acts a;
+    if (aem_acts_alloc(&a, c, 1, grid, grid, !decoder, decoder))
+        return -1;
+    size_t N = (size_t)grid * grid;
+    float *in = decoder ? a.q : a.x;
+    size_t n_in = N * (decoder ? (size_t)c->latent : (size_t)c->channels * c->block * c->block);
+    uint32_t r = 12345;
+    for (size_t i = 0; i < n_in; i++) { /* any values: the work does not depend on them */
+        r = r * 1664525u + 1013904223u;
+        in[i] = (float)(r >> 8) / 16777216.0f - 0.5f;
+    }
+    double times[16];
+    if (runs > 16)
+        runs = 16;
+    for (int k = 0; k <= runs; k++) {
+        double t0 = omp_get_wtime();
+        /* A team of one: the kernels see a nesting level > 0 and stay serial,
+         * exactly as in the codec's tile loop. */
+#pragma omp parallel num_threads(1)
+        {
+            if (decoder)
+                aem_decoder_forward(m, &a);
+            else
+                aem_encoder_forward(m, &a);
+        }
+        if (k > 0) /* the first run warms caches and pages */
+            times[k - 1] = omp_get_wtime() - t0;
+    }
+    qsort(times, (size_t)runs, sizeof *times, cmp_double);
+    double t = times[runs / 2];
+    double macs = aem_macs_per_pixel(c, decoder, 0) * N * c->block * c->block;
+    aem_acts_free(&a);
+    return 2.0 * macs / t / 1e9;
+}
