@@ -152,7 +152,7 @@ static aec_status render_tile(decode_job *j, uint32_t t, char *err)
     const aecb_header *h = j->h;
     const aec_model *m = j->m;
     const aem_config *c = &m->cfg;
-    int P = c->block, halo = aem_decoder_halo(c), D = c->latent;
+    int P = c->block, halo = aem_decoder_halo(c);
     uint32_t x0, y0, tw, th, lw, lh;
     aecb_tile_rect(h, t, &x0, &y0, &tw, &th);
     aecb_tile_latents(h, t, &lw, &lh);
@@ -175,7 +175,6 @@ static aec_status render_tile(decode_job *j, uint32_t t, char *err)
                    j->idx + ((size_t)s * j->gh + (hy0 + y - j->gy0)) * j->gw + (hx0 - j->gx0),
                    (size_t)Ws);
     aem_rvq_decode(m, idx, N, j->stages, a.q);
-    (void)D;
     aem_decoder_forward(m, &a);
     aem_blocks_to_pixels(c, 1, Hs, Ws, a.y, pix);
     /* Intersection of this tile with the region, in image coordinates. */
@@ -204,7 +203,6 @@ static aec_status render_tile(decode_job *j, uint32_t t, char *err)
             }
         }
     }
-    (void)H;
     aem_acts_free(&a);
     free(idx), free(pix);
     return AEC_OK;
