@@ -33,20 +33,16 @@ void aec_encode_params_default(aec_encode_params *p)
 }
 
 /* The RD trade-off each quality level uses by default.  Measured on
- * photographs (bench/, notes in bench/NOTES.md): with a fixed number of
- * stages, a larger lambda moves the index choice to frequent codes and saves
- * more bits than the error it adds, so the middle levels use a large lambda;
- * the top levels lower it so the rates still reach 1 bpp and beyond. */
+ * photographs (bench/NOTES.md): with a fixed number of stages, a larger
+ * lambda moves the index choice to frequent codes and saves more bits than
+ * the error it adds, so the middle levels use a large lambda; towards the
+ * top it falls by 0.001 a level so the rates still reach 1 bpp and beyond.
+ * Every level then lies on the best (stages, lambda) front of the default
+ * model. */
 static float level_lambda(int level, int stages_in_model)
 {
     int from_top = stages_in_model - level;
-    if (from_top <= 1)
-        return 0.0f;
-    if (from_top == 2)
-        return 0.002f;
-    if (from_top == 3)
-        return 0.004f;
-    return 0.007f;
+    return from_top <= 5 ? 0.001f * (float)from_top : 0.007f;
 }
 
 void aec_limits_default(aec_limits *l)
