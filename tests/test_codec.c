@@ -159,7 +159,7 @@ static void test_layouts(void)
     }
 }
 
-static void check_levels(float lambda, int same_lambda)
+static void check_levels(float lambda, int same_lambda, int monotone)
 {
     uint32_t w = 160, h = 120;
     int S = aec_model_stages(aec_model_default());
@@ -181,10 +181,15 @@ static void check_levels(float lambda, int same_lambda)
         else
             CHECKF(a && c, "q=%d: no output", q);
         double p = a ? psnr_channels(pix, a, (size_t)w * h, 3, 3) : 0;
-        printf("  lambda %s q=%d: %zu bytes %.3f bpp %.2f dB\n", same_lambda ? "fixed" : "auto",
+        printf("  lambda %s q=%d: %zu bytes %.3f bpp %.2f dB\n", same_lambda ? (lambda > 0 ? "0.004" : "0") : "auto",
                q, b.size, 8.0 * b.size / (w * h), p);
         CHECKF(b.size > prev_size, "q=%d not larger than q=%d", q, q - 1);
-        CHECKF(p > prev_psnr - 0.05, "q=%d PSNR %.2f below q=%d %.2f", q, p, q - 1, prev_psnr);
+        /* With a fixed lambda > 0 a stage may pick a cheap code that adds a
+         * little error (there is no "skip" code), so only the real levels
+         * and lambda 0 must rise. */
+        if (monotone)
+            CHECKF(p > prev_psnr - 0.05, "q=%d PSNR %.2f below q=%d %.2f", q, p, q - 1,
+                   prev_psnr);
         prev_psnr = p > prev_psnr ? p : prev_psnr, prev_size = b.size;
         free(a), free(c), free(b.data);
     }
@@ -194,11 +199,12 @@ static void check_levels(float lambda, int same_lambda)
 
 /* Each quality level adds a stage: bytes and PSNR rise with it.  With one
  * lambda, a file coded with S stages decoded with n equals a file coded
- * with n (the levels' default lambdas differ, so this uses a fixed one). */
+ * with n (the levels' default lambdas differ, so this uses fixed ones). */
 static void test_quality_and_prefixes(void)
 {
-    check_levels(AEC_LAMBDA_AUTO, 0);
-    check_levels(0.004f, 1);
+    check_levels(AEC_LAMBDA_AUTO, 0, 1);
+    check_levels(0.0f, 1, 1);
+    check_levels(0.004f, 1, 0);
 }
 
 /* A file cut right after the streams of stage n decodes with n stages. */
