@@ -11,7 +11,7 @@
 
 /* ---- small helpers ------------------------------------------------------ */
 
-static void aecb_seterr(char *err, size_t errlen, const char *fmt, ...)
+void aecb_seterr(char *err, size_t errlen, const char *fmt, ...)
 {
     if (!err || errlen == 0)
         return;
@@ -532,4 +532,20 @@ aec_status aecb_check_stream(const aecb_header *h, const uint8_t *data, size_t s
         return AEC_ERR_CORRUPT;
     }
     return AEC_OK;
+}
+
+static int clamp_int(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }
+
+void aecb_tile_window_of(const aecb_header *h, uint32_t tile, int halo, aecb_tile_window *w)
+{
+    uint32_t x0, y0, tw, th, lw, lh;
+    int B = h->block_size;
+    aecb_tile_rect(h, tile, &x0, &y0, &tw, &th);
+    aecb_tile_latents(h, tile, &lw, &lh);
+    int grid_w = (int)((h->width + B - 1) / B), grid_h = (int)((h->height + B - 1) / B);
+    w->lx0 = (int)x0 / B, w->ly0 = (int)y0 / B, w->lw = (int)lw, w->lh = (int)lh;
+    w->hx0 = clamp_int(w->lx0 - halo, 0, grid_w);
+    w->hy0 = clamp_int(w->ly0 - halo, 0, grid_h);
+    w->hx1 = clamp_int(w->lx0 + w->lw + halo, 0, grid_w);
+    w->hy1 = clamp_int(w->ly0 + w->lh + halo, 0, grid_h);
 }

@@ -97,6 +97,16 @@ void aecb_tile_rect(const aecb_header *h, uint32_t tile, uint32_t *x0, uint32_t 
                     uint32_t *w, uint32_t *hgt);
 void aecb_tile_latents(const aecb_header *h, uint32_t tile, uint32_t *lw, uint32_t *lh);
 
+/* Tile t's window on the latent grid: its own latents start at (lx0, ly0)
+ * and span lw x lh; widened by `halo` latents on each side and clipped to
+ * the image's grid, they become [hx0, hx1) x [hy0, hy1), the input a network
+ * with that receptive field needs for the tile. */
+typedef struct {
+    int lx0, ly0, lw, lh;
+    int hx0, hy0, hx1, hy1;
+} aecb_tile_window;
+void aecb_tile_window_of(const aecb_header *h, uint32_t tile, int halo, aecb_tile_window *w);
+
 /* Decompressed size of stream i: W*H for the alpha stream, the tile's
  * latent count for an index stream. */
 uint64_t aecb_stream_raw_size(const aecb_header *h, uint32_t stream_index);
@@ -106,6 +116,10 @@ uint64_t aecb_stream_bound(const aecb_header *h, uint32_t stream_index);
 uint64_t aecb_compress_bound(uint64_t n);
 
 void aecb_header_free(aecb_header *h);
+
+/* Formats a one-line message into err (nothing when err is NULL). */
+void aecb_seterr(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320, init and final xor
  * 0xFFFFFFFF): same results and chaining as zlib's crc32(): start with

@@ -13,21 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void aecb_zerr(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 #define AECB_ZCHECK(call)                                                            \
     do {                                                                              \
         size_t zr_ = (call);                                                          \
         if (ZSTD_isError(zr_)) {                                                      \
-            aecb_zerr(err, errlen, "zstd: %s", ZSTD_getErrorName(zr_));               \
+            aecb_seterr(err, errlen, "zstd: %s", ZSTD_getErrorName(zr_));               \
             st = AEC_ERR_INVALID_ARGUMENT;                                            \
             goto done;                                                                \
         }                                                                             \
@@ -39,7 +29,7 @@ aec_status aecb_zstd_compress_into(ZSTD_CCtx *cctx, void *dst, size_t cap, const
 {
     aec_status st = AEC_OK;
     if (!dst || !written || (!src && n)) {
-        aecb_zerr(err, errlen, "NULL argument");
+        aecb_seterr(err, errlen, "NULL argument");
         return AEC_ERR_INVALID_ARGUMENT;
     }
     *written = 0;
@@ -47,7 +37,7 @@ aec_status aecb_zstd_compress_into(ZSTD_CCtx *cctx, void *dst, size_t cap, const
     if (!cctx) {
         cctx = own = ZSTD_createCCtx();
         if (!cctx) {
-            aecb_zerr(err, errlen, "out of memory for a zstd context");
+            aecb_seterr(err, errlen, "out of memory for a zstd context");
             return AEC_ERR_OUT_OF_MEMORY;
         }
     }
@@ -61,7 +51,7 @@ aec_status aecb_zstd_compress_into(ZSTD_CCtx *cctx, void *dst, size_t cap, const
     {
         size_t r = ZSTD_compress2(cctx, dst, cap, src ? src : "", n);
         if (ZSTD_isError(r)) {
-            aecb_zerr(err, errlen, "zstd compression failed: %s", ZSTD_getErrorName(r));
+            aecb_seterr(err, errlen, "zstd compression failed: %s", ZSTD_getErrorName(r));
             st = ZSTD_getErrorCode(r) == ZSTD_error_memory_allocation
                      ? AEC_ERR_OUT_OF_MEMORY
                      : AEC_ERR_INVALID_ARGUMENT;
@@ -81,19 +71,19 @@ aec_status aecb_zstd_compress(ZSTD_CCtx *cctx, const void *src, size_t n, int le
                               char *err, size_t errlen)
 {
     if (!out || !out_size) {
-        aecb_zerr(err, errlen, "NULL argument");
+        aecb_seterr(err, errlen, "NULL argument");
         return AEC_ERR_INVALID_ARGUMENT;
     }
     *out = NULL;
     *out_size = 0;
     size_t cap = ZSTD_compressBound(n);
     if (cap == 0 || ZSTD_isError(cap)) {
-        aecb_zerr(err, errlen, "input of %zu bytes too large for zstd", n);
+        aecb_seterr(err, errlen, "input of %zu bytes too large for zstd", n);
         return AEC_ERR_LIMIT;
     }
     uint8_t *buf = (uint8_t *)malloc(cap);
     if (!buf) {
-        aecb_zerr(err, errlen, "out of memory (%zu bytes)", cap);
+        aecb_seterr(err, errlen, "out of memory (%zu bytes)", cap);
         return AEC_ERR_OUT_OF_MEMORY;
     }
     size_t w = 0;
@@ -114,32 +104,32 @@ aec_status aecb_zstd_decompress(ZSTD_DCtx *dctx, const ZSTD_DDict *ddict, const 
 {
     aec_status st = AEC_OK;
     if ((!src && n) || (!dst && expected)) {
-        aecb_zerr(err, errlen, "NULL argument");
+        aecb_seterr(err, errlen, "NULL argument");
         return AEC_ERR_INVALID_ARGUMENT;
     }
     /* The frame header first: content size, dictionary ID. */
     ZSTD_frameHeader zfh;
     size_t hr = ZSTD_getFrameHeader_advanced(&zfh, src ? src : "", n, ZSTD_f_zstd1_magicless);
     if (ZSTD_isError(hr)) {
-        aecb_zerr(err, errlen, "invalid zstd frame header: %s (file corrupt)",
+        aecb_seterr(err, errlen, "invalid zstd frame header: %s (file corrupt)",
                   ZSTD_getErrorName(hr));
         return AEC_ERR_CORRUPT;
     }
     if (hr != 0) {
-        aecb_zerr(err, errlen, "zstd frame of %zu bytes shorter than its header (file corrupt)", n);
+        aecb_seterr(err, errlen, "zstd frame of %zu bytes shorter than its header (file corrupt)", n);
         return AEC_ERR_CORRUPT;
     }
     if (zfh.frameType != ZSTD_frame || zfh.frameContentSize == ZSTD_CONTENTSIZE_UNKNOWN) {
-        aecb_zerr(err, errlen, "zstd frame without a content size (file corrupt)");
+        aecb_seterr(err, errlen, "zstd frame without a content size (file corrupt)");
         return AEC_ERR_CORRUPT;
     }
     if (zfh.frameContentSize != (unsigned long long)expected) {
-        aecb_zerr(err, errlen, "zstd frame declares %llu bytes, %zu expected (file corrupt)",
+        aecb_seterr(err, errlen, "zstd frame declares %llu bytes, %zu expected (file corrupt)",
                   zfh.frameContentSize, expected);
         return AEC_ERR_CORRUPT;
     }
     if (zfh.dictID != 0) {
-        aecb_zerr(err, errlen, "zstd frame declares a dictionary ID (file corrupt)");
+        aecb_seterr(err, errlen, "zstd frame declares a dictionary ID (file corrupt)");
         return AEC_ERR_CORRUPT;
     }
 
@@ -147,7 +137,7 @@ aec_status aecb_zstd_decompress(ZSTD_DCtx *dctx, const ZSTD_DDict *ddict, const 
     if (!dctx) {
         dctx = own = ZSTD_createDCtx();
         if (!dctx) {
-            aecb_zerr(err, errlen, "out of memory for a zstd context");
+            aecb_seterr(err, errlen, "out of memory for a zstd context");
             return AEC_ERR_OUT_OF_MEMORY;
         }
     }
@@ -166,7 +156,7 @@ aec_status aecb_zstd_decompress(ZSTD_DCtx *dctx, const ZSTD_DDict *ddict, const 
             size_t pin = in.pos, pout = out.pos;
             size_t r = ZSTD_decompressStream(dctx, &out, &in);
             if (ZSTD_isError(r)) {
-                aecb_zerr(err, errlen, "zstd frame does not decode: %s (file corrupt)",
+                aecb_seterr(err, errlen, "zstd frame does not decode: %s (file corrupt)",
                           ZSTD_getErrorName(r));
                 st = ZSTD_getErrorCode(r) == ZSTD_error_memory_allocation ? AEC_ERR_OUT_OF_MEMORY
                                                                           : AEC_ERR_CORRUPT;
@@ -175,19 +165,19 @@ aec_status aecb_zstd_decompress(ZSTD_DCtx *dctx, const ZSTD_DDict *ddict, const 
             if (r == 0)
                 break;
             if (in.pos == pin && out.pos == pout) {
-                aecb_zerr(err, errlen, "zstd frame ends early (file corrupt)");
+                aecb_seterr(err, errlen, "zstd frame ends early (file corrupt)");
                 st = AEC_ERR_CORRUPT;
                 goto done;
             }
         }
         if (in.pos != n) {
-            aecb_zerr(err, errlen, "%zu bytes after the end of the zstd frame (file corrupt)",
+            aecb_seterr(err, errlen, "%zu bytes after the end of the zstd frame (file corrupt)",
                       n - in.pos);
             st = AEC_ERR_CORRUPT;
             goto done;
         }
         if (out.pos != expected) {
-            aecb_zerr(err, errlen, "zstd frame decodes to %zu bytes, %zu expected (file corrupt)",
+            aecb_seterr(err, errlen, "zstd frame decodes to %zu bytes, %zu expected (file corrupt)",
                       out.pos, expected);
             st = AEC_ERR_CORRUPT;
             goto done;

@@ -115,16 +115,11 @@ static aec_status encode_tile(const aec_model *m, const aecb_header *h, uint32_t
 {
     const aem_config *c = &m->cfg;
     int P = c->block, halo = aem_encoder_halo(c);
-    uint32_t x0, y0, tw, th, lw, lh;
-    aecb_tile_rect(h, tile, &x0, &y0, &tw, &th);
-    aecb_tile_latents(h, tile, &lw, &lh);
-    int grid_w = (int)((h->width + P - 1) / P), grid_h = (int)((h->height + P - 1) / P);
-    int lx0 = (int)x0 / P, ly0 = (int)y0 / P;
-    /* Halo region on the latent grid, clipped to the image's grid. */
-    int hx0 = lx0 - halo > 0 ? lx0 - halo : 0, hy0 = ly0 - halo > 0 ? ly0 - halo : 0;
-    int hx1 = lx0 + (int)lw + halo < grid_w ? lx0 + (int)lw + halo : grid_w;
-    int hy1 = ly0 + (int)lh + halo < grid_h ? ly0 + (int)lh + halo : grid_h;
-    int Hs = hy1 - hy0, Ws = hx1 - hx0;
+    aecb_tile_window win;
+    aecb_tile_window_of(h, tile, halo, &win);
+    int lx0 = win.lx0, ly0 = win.ly0, hx0 = win.hx0, hy0 = win.hy0;
+    uint32_t lw = (uint32_t)win.lw, lh = (uint32_t)win.lh;
+    int Hs = win.hy1 - hy0, Ws = win.hx1 - hx0;
     size_t N = (size_t)Hs * Ws, n = (size_t)lw * lh;
     aem_acts a;
     float *planes = malloc(sizeof(float) * 3 * N * P * P);

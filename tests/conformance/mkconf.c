@@ -19,6 +19,7 @@
 #include "common/hash.h"
 #include "common/imageio.h"
 #include "model/model.h"
+#include "stream_hash.h"
 
 static char err[512];
 
@@ -82,33 +83,9 @@ static int train_images(const char *dir)
     return 0;
 }
 
-/* FNV-1a-64 of the decompressed contents of every stream a decoder uses
- * (the alpha stream if any, then the index streams of stages
- * 1..stages_available), in table order. */
 static int index_hash(const uint8_t *d, size_t n, uint64_t *hash, int *stages)
 {
-    aecb_header h;
-    if (aecb_parse(d, n, NULL, &h, err, sizeof err) != AEC_OK)
-        return -1;
-    uint64_t x = 0xcbf29ce484222325ull;
-    uint32_t A = (h.flags & AECB_FLAG_ALPHA) ? 1u : 0u;
-    uint32_t used = A + (uint32_t)h.stages_available * h.n_tiles;
-    int rc = 0;
-    for (uint32_t i = 0; i < used && rc == 0; i++) {
-        size_t raw = (size_t)aecb_stream_raw_size(&h, i);
-        uint8_t *buf = malloc(raw);
-        if (aecb_check_stream(&h, d, n, i, err, sizeof err) != AEC_OK ||
-            aecb_zstd_decompress(NULL, NULL, d + h.offsets[i], h.sizes[i], buf, raw, err,
-                                 sizeof err) != AEC_OK)
-            rc = -1;
-        for (size_t k = 0; rc == 0 && k < raw; k++)
-            x = (x ^ buf[k]) * 0x100000001b3ull;
-        free(buf);
-    }
-    *hash = x;
-    *stages = h.stages_available;
-    aecb_header_free(&h);
-    return rc;
+    return conformance_stream_hash(d, n, hash, stages, err, sizeof err);
 }
 
 static int write_file(const char *dir, const char *name, const uint8_t *d, size_t n)
