@@ -22,23 +22,29 @@ TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
 all: $(BUILD)/libcodec.a $(BUILD)/libcodec.so $(TOOL_BIN)
 
-# The default model is compiled into the library from models/default.aem.
+# The built-in models are compiled into the library from models/default.aem
+# (the VQ model of the low and middle levels) and models/high.aem (the
+# lattice model of the high levels).
 $(BUILD)/bin2c: tools/bin2c.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -std=c11 -Wall -Wextra -o $@ $<
 $(BUILD)/gen/default_model.c: models/default.aem $(BUILD)/bin2c
 	@mkdir -p $(dir $@)
 	$(BUILD)/bin2c aec_default_model_data models/default.aem > $@
-$(BUILD)/gen/default_model.o: $(BUILD)/gen/default_model.c
+$(BUILD)/gen/high_model.c: models/high.aem $(BUILD)/bin2c
+	@mkdir -p $(dir $@)
+	$(BUILD)/bin2c aec_high_model_data models/high.aem > $@
+$(BUILD)/gen/%_model.o: $(BUILD)/gen/%_model.c
 	$(CC) -c -O1 -fPIC -o $@ $<
+GEN_OBJ := $(BUILD)/gen/default_model.o $(BUILD)/gen/high_model.o
 
 $(BUILD)/%.o: %.c $(wildcard include/*.h codec/*/*.h codec/*.h tools/common/*.h tools/train/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itools -c -o $@ $<
 
-$(BUILD)/libcodec.a: $(LIB_OBJ) $(BUILD)/gen/default_model.o
+$(BUILD)/libcodec.a: $(LIB_OBJ) $(GEN_OBJ)
 	rm -f $@ && ar rcs $@ $^
-$(BUILD)/libcodec.so: $(LIB_OBJ) $(BUILD)/gen/default_model.o
+$(BUILD)/libcodec.so: $(LIB_OBJ) $(GEN_OBJ)
 	$(CC) -shared $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/aetrain: tools/aetrain.c $(TRAIN_OBJ) $(COMMON_OBJ) $(BUILD)/libcodec.a

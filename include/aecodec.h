@@ -34,9 +34,9 @@ extern "C" {
 #endif
 
 #define AEC_VERSION_MAJOR 0
-#define AEC_VERSION_MINOR 1
+#define AEC_VERSION_MINOR 2
 #define AEC_VERSION_PATCH 0
-#define AEC_VERSION_STRING "0.1.0"
+#define AEC_VERSION_STRING "0.2.0"
 /* Version of the bitstream this library writes (spec/bitstream.md). */
 #define AEC_BITSTREAM_VERSION 1
 
@@ -80,7 +80,11 @@ typedef struct {
 } aec_limits;
 
 typedef struct {
-    int quality;   /* number of quantiser stages to code, 1..model stages  */
+    int quality;   /* quality level, 1..aec_encoder_levels(enc); 0 = the
+                      middle level.  With the built-in models, levels 1..6
+                      code 1..6 VQ stages of the default model and the higher
+                      ones refine the high-rate model's latent on a lattice;
+                      with a model of the caller's, level = VQ stages        */
     int threads;   /* 0 = all available (OpenMP default), else this many   */
     int tile_size; /* tile side in pixels, multiple of 64 in 64..1024; 0 = default (512) */
     float lambda;  /* rate-distortion trade-off of the index choice, 0..1: each
@@ -88,8 +92,12 @@ typedef struct {
                       0 = plain nearest code; AEC_LAMBDA_AUTO (the default)
                       = the library's choice for the quality level (larger at
                       low levels, 0 at the top two) */
+    float lattice_step; /* step of the lattice refinement of the latent left
+                      after the VQ stages (0 = none, smaller = finer, more
+                      bits); AEC_LATTICE_AUTO (the default) = the level's */
 } aec_encode_params;
 #define AEC_LAMBDA_AUTO (-1.0f)
+#define AEC_LATTICE_AUTO (-1.0f)
 
 /* Description of a coded image, read from its header. */
 typedef struct {
@@ -103,6 +111,9 @@ typedef struct {
     uint64_t model_id;      /* identifier (hash) of the model that coded it */
     uint64_t stage_bytes[16]; /* bytes of all tiles' streams for each stage */
     uint64_t alpha_bytes;   /* bytes of the lossless alpha plane, 0 if none */
+    float lattice_step;     /* step of the lattice refinement, 0 if none    */
+    int lattice_available;  /* 1 when the refinement's streams are present  */
+    uint64_t lattice_bytes; /* bytes of all tiles' refinement streams       */
     uint64_t file_size;     /* bytes the header says the file has           */
 } aec_info;
 
@@ -139,8 +150,12 @@ AEC_API void aec_limits_default(aec_limits *limits);
 
 /* ---- encoding ---------------------------------------------------------- */
 AEC_API void aec_encode_params_default(aec_encode_params *params);
-/* model NULL = default model. The model must outlive the encoder. */
+/* model NULL = the built-in models (the default one and the high-rate
+ * one, chosen per level).  A model of the caller's must outlive the
+ * encoder. */
 AEC_API aec_status aec_encoder_create(aec_encoder **out, const aec_model *model);
+/* Number of quality levels the encoder offers. */
+AEC_API int aec_encoder_levels(const aec_encoder *enc);
 AEC_API void aec_encoder_destroy(aec_encoder *enc);
 /* Encode width x height pixels of the given layout; stride is bytes between
  * rows (0 = tightly packed).  On success *out is a buffer from the library
@@ -155,7 +170,7 @@ AEC_API const char *aec_encoder_last_error(const aec_encoder *enc);
 /* Read the header only; checks the header checksum. No model needed. */
 AEC_API aec_status aec_read_info(const uint8_t *data, size_t size, aec_info *info);
 
-/* model NULL = default model; more models can be added with
+/* model NULL = the built-in models; more models can be added with
  * aec_decoder_add_model so that files from any of them decode. */
 AEC_API aec_status aec_decoder_create(aec_decoder **out, const aec_model *model);
 AEC_API aec_status aec_decoder_add_model(aec_decoder *dec, const aec_model *model);
@@ -164,7 +179,9 @@ AEC_API void aec_decoder_set_threads(aec_decoder *dec, int threads);
 AEC_API void aec_decoder_set_limits(aec_decoder *dec, const aec_limits *limits);
 
 typedef struct {
-    int stages;     /* 0 = all available stages, else at most this many    */
+    int stages;     /* 0 = all available stages, else at most this many; the
+                       lattice refinement applies only on top of all the
+                       coded stages                                         */
     uint32_t x, y;  /* region to decode; w = h = 0 means the whole image    */
     uint32_t w, h;
 } aec_decode_params;

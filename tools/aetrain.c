@@ -27,6 +27,8 @@ static void usage(FILE *f)
             "  --seed S           random seed (default 1)\n"
             "  --batch N --crop N crops per step and their side (default 16, 128)\n"
             "  --lr X             peak learning rate (default 5e-4, cosine to 1e-5)\n"
+            "  --fine P           train this fraction of crops on the lattice refinement\n"
+            "  --fine-steps A B   its steps, log-uniform in [A, B] (default 0.04 0.5)\n"
             "  --latent D --stages S --codes K\n"
             "  --enc-width C --enc-convs N --dec-width C --dec-convs N   network shape\n"
             "  --name NAME        model name stored in the file\n"
@@ -70,6 +72,16 @@ static void validate(aet_trainer *t, const aet_dataset *valid)
     for (int k = 1; k < n; k++)
         printf(" %d:%.2f", stages[k], psnr[k]);
     printf(" (%.1f s)\n", omp_get_wtime() - t0);
+    if (t->opt.fine_prob > 0) {
+        static const float steps[] = {0.3f, 0.15f, 0.08f, 0.05f};
+        double fp[4], fb[4];
+        if (aet_validate_fine(t->model, valid, steps, 4, fp, fb) == 0) {
+            printf("valid step %ld: lattice (step: bpp entropy / PSNR)", t->step);
+            for (int k = 0; k < 4; k++)
+                printf(" %.2f: %.3f/%.2f", steps[k], fb[k], fp[k]);
+            printf("\n");
+        }
+    }
     fflush(stdout);
 }
 
@@ -111,6 +123,11 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--crop")) opt.crop = atoi(v);
         else if (!strcmp(a, "--lr")) opt.lr = (float)atof(v);
         else if (!strcmp(a, "--warmup")) opt.warmup = atoi(v);
+        else if (!strcmp(a, "--fine")) opt.fine_prob = (float)atof(v);
+        else if (!strcmp(a, "--fine-steps") && i + 1 < argc) {
+            opt.fine_min = (float)atof(v);
+            opt.fine_max = (float)atof(argv[++i]);
+        }
         else if (!strcmp(a, "--latent")) cfg.latent = atoi(v);
         else if (!strcmp(a, "--stages")) cfg.stages = atoi(v);
         else if (!strcmp(a, "--codes")) cfg.codes = atoi(v);
@@ -194,6 +211,8 @@ int main(int argc, char **argv)
                    (int)fmod(eta / 60, 60));
             for (int s = 0; s < c->stages; s++)
                 printf(" %.0f", t.perplexity[s]);
+            if (t.opt.fine_prob > 0)
+                printf(" | lattice rate %.2f bpp", t.fine_bpp);
             printf("\n");
             fflush(stdout);
             window_start = now, mse_sum = 0, window_steps = 0;

@@ -127,6 +127,11 @@ uint32_t aecb_stream_index(const aecb_header *h, int stage, uint32_t tile)
     return base + (uint32_t)stage * h->n_tiles + tile;
 }
 
+uint32_t aecb_lattice_stream_index(const aecb_header *h, uint32_t tile)
+{
+    return aecb_stream_index(h, h->stages, tile);
+}
+
 void aecb_tile_rect(const aecb_header *h, uint32_t tile, uint32_t *x0, uint32_t *y0,
                     uint32_t *w, uint32_t *hgt)
 {
@@ -163,6 +168,8 @@ uint64_t aecb_stream_raw_size(const aecb_header *h, uint32_t i)
     }
     uint32_t lw, lh;
     aecb_tile_latents(h, i % h->n_tiles, &lw, &lh);
+    if (i / h->n_tiles >= h->stages) /* a lattice stream */
+        return 2ull * h->lattice_dim * lw * lh;
     return (uint64_t)lw * lh;
 }
 
@@ -180,8 +187,15 @@ static int aecb_check_fields(const aecb_header *h, char *err, size_t errlen)
         aecb_seterr(err, errlen, "invalid layout %u (must be 1..4)", h->layout);
         return 1;
     }
-    if (h->stages < 1 || h->stages > AECB_MAX_STAGES) {
-        aecb_seterr(err, errlen, "invalid stage count %u (must be 1..16)", h->stages);
+    int lattice = (h->flags & AECB_FLAG_LATTICE) != 0;
+    if (h->stages < (lattice ? 0 : 1) || h->stages > AECB_MAX_STAGES) {
+        aecb_seterr(err, errlen, "invalid stage count %u (must be %d..16)", h->stages,
+                    lattice ? 0 : 1);
+        return 1;
+    }
+    if (lattice && (h->lattice_dim == 0 || h->lattice_step_q == 0)) {
+        aecb_seterr(err, errlen, "lattice refinement with %u channels and step %u/2^20",
+                    h->lattice_dim, h->lattice_step_q);
         return 1;
     }
     int has_alpha = (h->layout == AEC_GRAY_ALPHA || h->layout == AEC_RGBA);
@@ -210,7 +224,8 @@ static void aecb_derive(aecb_header *h)
     h->tiles_x = (h->width + h->tile_size - 1u) / h->tile_size;
     h->tiles_y = (h->height + h->tile_size - 1u) / h->tile_size;
     h->n_tiles = h->tiles_x * h->tiles_y;
-    h->n_streams = ((h->flags & AECB_FLAG_ALPHA) ? 1u : 0u) + (uint32_t)h->stages * h->n_tiles;
+    h->n_streams = ((h->flags & AECB_FLAG_ALPHA) ? 1u : 0u) + (uint32_t)h->stages * h->n_tiles +
+                   ((h->flags & AECB_FLAG_LATTICE) ? h->n_tiles : 0u);
     h->header_bytes = AECB_HEADER_BYTES;
     h->table_bytes = (uint32_t)aecb_header_table_size(h->n_streams);
 }
@@ -259,11 +274,14 @@ aec_status aecb_header_init(aecb_header *h, char *err, size_t errlen)
         aecb_seterr(err, errlen, "unknown flags 0x%02x", h->flags);
         return AEC_ERR_INVALID_ARGUMENT;
     }
+    if (!(h->flags & AECB_FLAG_LATTICE))
+        h->lattice_dim = 0, h->lattice_step_q = 0;
     if (aecb_check_fields(h, err, errlen))
         return AEC_ERR_INVALID_ARGUMENT;
     aecb_derive(h);
     h->file_size = 0;
     h->stages_available = h->stages;
+    h->lattice_available = (h->flags & AECB_FLAG_LATTICE) != 0;
     if (aecb_alloc_arrays(h) != AEC_OK) {
         aecb_seterr(err, errlen, "out of memory for a table of %u streams", h->n_streams);
         return AEC_ERR_OUT_OF_MEMORY;
@@ -286,11 +304,11 @@ static void aecb_put_header(const aecb_header *h, uint8_t *p)
     aecb_wr32(p + 12, h->height);
     aecb_wr16(p + 16, h->tile_size);
     p[18] = h->block_size;
-    p[19] = 0;
+    p[19] = h->lattice_dim;
     aecb_wr32(p + 20, h->n_streams);
     aecb_wr64(p + 24, h->model_id);
     aecb_wr64(p + 32, h->file_size);
-    aecb_wr32(p + 40, 0);
+    aecb_wr32(p + 40, h->lattice_step_q);
     /* p[44..47]: CRC, filled by the caller once the table is written */
 }
 
@@ -407,7 +425,10 @@ aec_status aecb_parse(const uint8_t *data, size_t size, const aec_limits *lim,
                     (unsigned long long)max_pix);
         return AEC_ERR_LIMIT;
     }
-    /* 6. other structural fields */
+    /* 6. other structural fields (the lattice fields only when flagged:
+     *    otherwise they are reserved, checked in step 10) */
+    if (h->flags & AECB_FLAG_LATTICE)
+        h->lattice_dim = reserved8, h->lattice_step_q = reserved32;
     if (aecb_check_fields(h, err, errlen)) {
         size_t l = err ? strlen(err) : 0;
         if (err && l + 16 < errlen)
@@ -436,7 +457,7 @@ aec_status aecb_parse(const uint8_t *data, size_t size, const aec_limits *lim,
         return AEC_ERR_CORRUPT;
     }
     /* 10. reserved fields */
-    if (reserved8 != 0 || reserved32 != 0) {
+    if (!(h->flags & AECB_FLAG_LATTICE) && (reserved8 != 0 || reserved32 != 0)) {
         aecb_seterr(err, errlen, "reserved header fields are not zero (feature not supported)");
         return AEC_ERR_UNSUPPORTED;
     }
@@ -475,8 +496,9 @@ aec_status aecb_parse(const uint8_t *data, size_t size, const aec_limits *lim,
         aecb_header_free(h);
         return AEC_ERR_CORRUPT;
     }
-    /* 13. available stages */
+    /* 13. available stages and lattice layer */
     h->stages_available = h->stages;
+    h->lattice_available = (h->flags & AECB_FLAG_LATTICE) != 0;
     if ((uint64_t)size < h->file_size) {
         uint32_t i = 0;
         if (h->flags & AECB_FLAG_ALPHA) {
@@ -494,8 +516,12 @@ aec_status aecb_parse(const uint8_t *data, size_t size, const aec_limits *lim,
             if (h->offsets[last] + h->sizes[last] > size)
                 break;
         }
+        /* The file is shorter than declared, so the last stream (the last
+         * lattice stream when present) is missing. */
+        h->lattice_available = 0;
         if (s == 0) {
-            aecb_seterr(err, errlen, "file truncated in stage 1 (%zu of %llu bytes)", size,
+            aecb_seterr(err, errlen, "file truncated in %s (%zu of %llu bytes)",
+                        h->stages ? "stage 1" : "the lattice refinement", size,
                         (unsigned long long)h->file_size);
             aecb_header_free(h);
             return AEC_ERR_TRUNCATED;
@@ -519,6 +545,9 @@ aec_status aecb_check_stream(const aecb_header *h, const uint8_t *data, size_t s
     char what[64];
     if (alpha && i == 0)
         snprintf(what, sizeof what, "alpha stream");
+    else if ((i - (uint32_t)alpha) / h->n_tiles >= h->stages)
+        snprintf(what, sizeof what, "stream %u (lattice, tile %u)", i,
+                 (i - (uint32_t)alpha) % h->n_tiles);
     else
         snprintf(what, sizeof what, "stream %u (stage %u, tile %u)", i,
                  (i - (uint32_t)alpha) / h->n_tiles + 1, (i - (uint32_t)alpha) % h->n_tiles);

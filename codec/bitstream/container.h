@@ -7,7 +7,8 @@
  * File layout:  header (48 bytes) | table (8 bytes per stream) | streams
  * Streams, in table order: [alpha frame if flags bit 0], then for stage
  * 0..stages-1 (0-based here, "stage 1..S" in the spec) every tile in tile
- * raster order.  Each stream is one magicless zstd frame (zstream.h).
+ * raster order, then [if flags bit 2] every tile's lattice refinement.
+ * Each stream is one magicless zstd frame (zstream.h).
  */
 #ifndef AECB_CONTAINER_H
 #define AECB_CONTAINER_H
@@ -31,7 +32,10 @@
 
 #define AECB_FLAG_ALPHA 0x01u /* alpha plane stream present             */
 #define AECB_FLAG_DICT 0x02u  /* streams use the model's zstd dictionary */
-#define AECB_FLAGS_KNOWN (AECB_FLAG_ALPHA | AECB_FLAG_DICT)
+#define AECB_FLAG_LATTICE 0x04u /* lattice refinement streams present      */
+#define AECB_FLAGS_KNOWN (AECB_FLAG_ALPHA | AECB_FLAG_DICT | AECB_FLAG_LATTICE)
+/* The lattice step is stored in units of 2^-20. */
+#define AECB_LATTICE_STEP_ONE (1u << 20)
 
 typedef struct {
     /* --- stored fields (set by the caller before aecb_header_init, or by
@@ -40,14 +44,19 @@ typedef struct {
     uint8_t layout, stages, flags, block_size;
     uint16_t tile_size;
     uint64_t model_id, file_size;
+    uint8_t lattice_dim;         /* flags bit 2: latent channels refined    */
+    uint32_t lattice_step_q;     /* flags bit 2: step in 2^-20 units, > 0   */
     /* --- derived --- */
     uint32_t tiles_x, tiles_y, n_tiles;
-    uint32_t n_streams;          /* (alpha?1:0) + stages*n_tiles           */
+    uint32_t n_streams;          /* (alpha?1:0) + stages*n_tiles
+                                    + (lattice?n_tiles:0)                   */
     uint32_t *sizes, *crcs;      /* per stream, in table order              */
     uint64_t *offsets;           /* per stream, from the start of the file  */
     uint32_t table_bytes, header_bytes;
     int stages_available;        /* filled by aecb_parse (= stages after
                                     aecb_header_init)                       */
+    int lattice_available;       /* 1 when every lattice stream lies within
+                                    the data (flags bit 2 set), else 0      */
 } aecb_header;
 
 /* Bytes of a stream table with n_streams entries (8 per entry). */
@@ -91,6 +100,8 @@ aec_status aecb_check_stream(const aecb_header *h, const uint8_t *data, size_t s
  * when present, is index 0 (AECB_ALPHA_STREAM). */
 #define AECB_ALPHA_STREAM 0u
 uint32_t aecb_stream_index(const aecb_header *h, int stage, uint32_t tile);
+/* Table index of tile's lattice refinement stream (flags bit 2). */
+uint32_t aecb_lattice_stream_index(const aecb_header *h, uint32_t tile);
 
 /* Geometry of tile t (raster order): pixel rectangle and latent grid. */
 void aecb_tile_rect(const aecb_header *h, uint32_t tile, uint32_t *x0, uint32_t *y0,
@@ -108,7 +119,8 @@ typedef struct {
 void aecb_tile_window_of(const aecb_header *h, uint32_t tile, int halo, aecb_tile_window *w);
 
 /* Decompressed size of stream i: W*H for the alpha stream, the tile's
- * latent count for an index stream. */
+ * latent count for an index stream, 2 * lattice_dim * latents for a lattice
+ * stream (16-bit symbols as a low-byte plane then a high-byte plane). */
 uint64_t aecb_stream_raw_size(const aecb_header *h, uint32_t stream_index);
 /* Largest size a conforming stream i may have: compress_bound(raw size). */
 uint64_t aecb_stream_bound(const aecb_header *h, uint32_t stream_index);

@@ -7,7 +7,7 @@
 #
 # The library sources are compiled again with clang and
 # -fsanitize=fuzzer-no-link,address,undefined (the embedded default model
-# comes from $(BUILD)/gen/default_model.c, which the top Makefile makes).
+# models come from $(BUILD)/gen/*_model.c, which the top Makefile makes).
 # Each run starts from the seeds in tests/fuzz/corpus/NAME (read only) and
 # keeps what it finds in build-fuzz/corpus/NAME; crashing inputs are written
 # to build-fuzz/artifacts/.  Add each one, once fixed, to
@@ -21,12 +21,13 @@ FUZZ_SAN     := -fsanitize=address,undefined,float-cast-overflow -fno-sanitize-r
 FUZZ_CFLAGS  := -g -O1 -std=c11 -Wno-psabi -fopenmp -D_POSIX_C_SOURCE=200809L -Iinclude -Icodec -Itests $(FUZZ_SAN)
 FUZZ_NAMES   := header decode model
 FUZZ_BINS    := $(FUZZ_NAMES:%=$(FUZZ_OUT)/fuzz_%)
-FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_OUT)/obj/%.o) $(FUZZ_OUT)/obj/default_model_data.o
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_OUT)/obj/%.o) $(FUZZ_OUT)/obj/default_model_data.o \
+                $(FUZZ_OUT)/obj/high_model_data.o
 
 $(FUZZ_OUT)/obj/%.o: %.c $(wildcard include/*.h codec/*/*.h codec/*.h)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
-$(FUZZ_OUT)/obj/default_model_data.o: $(BUILD)/gen/default_model.c
+$(FUZZ_OUT)/obj/%_model_data.o: $(BUILD)/gen/%_model.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) -O1 -c -o $@ $<
 $(FUZZ_OUT)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h $(FUZZ_LIB_OBJ)

@@ -2,18 +2,23 @@
 #include "train/trainer.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "train/init.h"
 #include "train/rng.h"
+#include "vq/lattice.h"
 #include "vq/rvq.h"
 
 #define ADAM_B1 0.9f
 #define ADAM_B2 0.999f
 #define ADAM_EPS 1e-8f
-#define CKPT_MAGIC "AETRAIN1"
+#define CKPT_MAGIC "AETRAIN2"
+/* Checkpoints of version 1 stored the options without the lattice fields. */
+#define CKPT_MAGIC_V1 "AETRAIN1"
+#define CKPT_OPTIONS_V1 offsetof(aet_options, fine_prob)
 
 void aet_options_default(aet_options *o)
 {
@@ -27,6 +32,9 @@ void aet_options_default(aet_options *o)
     o->ema_decay = 0.99f;
     o->clip = 1.0f;
     o->seed = 1;
+    o->fine_prob = 0;
+    o->fine_min = 0.04f;
+    o->fine_max = 0.5f;
 }
 
 float aet_learning_rate(const aet_options *o, long step)
@@ -58,9 +66,10 @@ static int alloc_buffers(aet_trainer *t, char *err, size_t errlen)
     t->res = malloc(sizeof(float) * D * N);
     t->idx = malloc(S * N);
     t->sample_stages = malloc(sizeof(int) * B);
+    t->sample_step = calloc(B, sizeof(float));
     t->batch_counts = malloc(sizeof(int) * S * K);
     if (!t->grads || !t->adam_m || !t->adam_v || !t->ema_count || !t->ema_sum || !t->pix ||
-        !t->dy || !t->dq || !t->dz || !t->res || !t->idx || !t->sample_stages ||
+        !t->dy || !t->dq || !t->dz || !t->res || !t->idx || !t->sample_stages || !t->sample_step ||
         !t->batch_counts || aem_acts_alloc(&t->acts, c, B, g, g, 1, 1) ||
         aet_grad_ws_alloc(&t->ws, c, B, g, g)) {
         snprintf(err, errlen, "out of memory for the training buffers");
@@ -114,7 +123,7 @@ void aet_trainer_free(aet_trainer *t)
     aec_model_free(t->model);
     free(t->grads), free(t->adam_m), free(t->adam_v), free(t->ema_count), free(t->ema_sum);
     free(t->pix), free(t->dy), free(t->dq), free(t->dz), free(t->res), free(t->idx);
-    free(t->sample_stages), free(t->batch_counts);
+    free(t->sample_stages), free(t->sample_step), free(t->batch_counts);
     aem_acts_free(&t->acts);
     aet_grad_ws_free(&t->ws);
     memset(t, 0, sizeof *t);
@@ -222,11 +231,26 @@ double aet_trainer_step(aet_trainer *t, const aet_dataset *train)
     /* Quantise with every stage (the EMA needs them all), then give each
      * crop the sum of its own random prefix of stages. */
     aem_rvq_encode(m, a->z, N, c->stages, t->idx, NULL);
-    for (int b = 0; b < B; b++)
+    for (int b = 0; b < B; b++) {
         t->sample_stages[b] = 1 + (int)aet_rng_below(&t->rng, (uint32_t)c->stages);
+        t->sample_step[b] = 0;
+        /* Drawn only when enabled, so runs without it keep their sequence. */
+        if (t->opt.fine_prob > 0 && aet_rng_float(&t->rng) < t->opt.fine_prob)
+            t->sample_step[b] = t->opt.fine_min *
+                powf(t->opt.fine_max / t->opt.fine_min, aet_rng_float(&t->rng));
+    }
     const float *books = m->params + m->lay.codebooks;
     memset(a->q, 0, sizeof(float) * D * N);
-    for (int b = 0; b < B; b++)
+    for (int b = 0; b < B; b++) {
+        float step = t->sample_step[b];
+        if (step > 0) { /* lattice crop: the latent rounded as the encoder does */
+            for (int d = 0; d < D; d++)
+                for (size_t j = 0; j < per; j++) {
+                    size_t i = (size_t)d * N + (size_t)b * per + j;
+                    a->q[i] = step * (float)aem_lattice_symbol(a->z[i], 1.0f / step);
+                }
+            continue;
+        }
         for (int s = 0; s < t->sample_stages[b]; s++)
             for (size_t j = 0; j < per; j++) {
                 size_t i = (size_t)b * per + j;
@@ -234,6 +258,7 @@ double aet_trainer_step(aet_trainer *t, const aet_dataset *train)
                 for (int d = 0; d < D; d++)
                     a->q[(size_t)d * N + i] += code[d];
             }
+    }
     aem_decoder_forward(m, a);
 
     /* Loss in the block domain equals the loss on pixels (a permutation). */
@@ -244,13 +269,33 @@ double aet_trainer_step(aet_trainer *t, const aet_dataset *train)
         se += (double)e * e;
         t->dy[i] = 2.0f * e * inv;
     }
-    double ce = 0;
+    /* VQ crops: the commitment pulls z towards its codes.  Lattice crops: a
+     * rate term, log2(1 + |z|/step) bits per value, weighted by the slope
+     * of a uniform quantiser's distortion-rate curve (step^2 ln2 / 6 per
+     * bit), so the encoder cannot buy precision by inflating the latent. */
+    double ce = 0, rate_bits = 0;
+    size_t fine_pixels = 0;
     float cinv = t->opt.beta * 2.0f / (float)((size_t)D * N);
-    for (size_t i = 0; i < (size_t)D * N; i++) {
-        float e = a->z[i] - a->q[i];
-        ce += (double)e * e;
-        t->dz[i] = cinv * e; /* commitment pulls z towards its codes */
+    for (int b = 0; b < B; b++) {
+        float step = t->sample_step[b];
+        if (step > 0)
+            fine_pixels += per * c->block * c->block;
+        for (int d = 0; d < D; d++)
+            for (size_t j = 0; j < per; j++) {
+                size_t i = (size_t)d * N + (size_t)b * per + j;
+                if (step > 0) {
+                    float az = fabsf(a->z[i]);
+                    rate_bits += log2(1.0 + az / step);
+                    float g = step * step / 6.0f / (step + az) * inv;
+                    t->dz[i] = a->z[i] < 0 ? -g : g;
+                } else {
+                    float e = a->z[i] - a->q[i];
+                    ce += (double)e * e;
+                    t->dz[i] = cinv * e;
+                }
+            }
     }
+    t->fine_bpp = fine_pixels ? rate_bits / (double)fine_pixels : 0;
     t->mse = se / ((double)X * N);
     t->commit = ce / ((double)D * N);
     t->loss = t->mse + t->opt.beta * t->commit;
@@ -269,34 +314,67 @@ double aet_trainer_step(aet_trainer *t, const aet_dataset *train)
 
 /* ---- validation ------------------------------------------------------ */
 
+/* One validation image padded to whole blocks by edge replication, as
+ * planar floats in [0,1]. */
+static float *padded_planes(const aeio_image *img, int P, int *Hs, int *Ws)
+{
+    *Hs = (int)(img->height + P - 1) / P, *Ws = (int)(img->width + P - 1) / P;
+    int H = *Hs * P, W = *Ws * P;
+    float *pix = malloc(sizeof(float) * 3 * H * W);
+    if (!pix)
+        return NULL;
+    for (int ch = 0; ch < 3; ch++)
+        for (int y = 0; y < H; y++)
+            for (int x = 0; x < W; x++) {
+                int sy = y < (int)img->height ? y : (int)img->height - 1;
+                int sx = x < (int)img->width ? x : (int)img->width - 1;
+                pix[((size_t)ch * H + y) * W + x] =
+                    img->pixels[((size_t)sy * img->width + sx) * 3 + ch] / 255.0f;
+            }
+    return pix;
+}
+
+/* Decodes a.q into pix and returns the PSNR against the image. */
+static double decode_psnr(const aec_model *m, aem_acts *a, const aeio_image *img, float *pix)
+{
+    const aem_config *c = &m->cfg;
+    int H = a->Hs * c->block, W = a->Ws * c->block;
+    aem_decoder_forward(m, a);
+    aem_blocks_to_pixels(c, 1, a->Hs, a->Ws, a->y, pix);
+    double se = 0;
+    for (int ch = 0; ch < 3; ch++)
+        for (uint32_t y = 0; y < img->height; y++)
+            for (uint32_t x = 0; x < img->width; x++) {
+                float v = pix[((size_t)ch * H + y) * W + x];
+                v = v < 0 ? 0 : v > 1 ? 1 : v;
+                /* Round as the codec does when it writes 8-bit pixels. */
+                double e = floorf(v * 255.0f + 0.5f) -
+                           img->pixels[((size_t)y * img->width + x) * 3 + ch];
+                se += e * e;
+            }
+    double mse = se / (3.0 * img->width * img->height);
+    return 10 * log10(255.0 * 255.0 / (mse > 1e-10 ? mse : 1e-10));
+}
+
 int aet_validate(const aec_model *m, const aet_dataset *valid, const int *stages, int n,
                  double *psnr)
 {
     const aem_config *c = &m->cfg;
-    int P = c->block, D = c->latent;
+    int D = c->latent;
     for (int k = 0; k < n; k++)
         psnr[k] = 0;
     for (int im = 0; im < valid->count; im++) {
         const aeio_image *img = &valid->images[im];
-        int Hs = (int)(img->height + P - 1) / P, Ws = (int)(img->width + P - 1) / P;
-        int H = Hs * P, W = Ws * P;
-        size_t N = (size_t)Hs * Ws;
+        int Hs, Ws;
         aem_acts a;
-        float *pix = malloc(sizeof(float) * 3 * H * W);
+        float *pix = padded_planes(img, c->block, &Hs, &Ws);
+        size_t N = (size_t)Hs * Ws;
         float *z = malloc(sizeof(float) * D * N);
         uint8_t *idx = malloc((size_t)c->stages * N);
         if (!pix || !z || !idx || aem_acts_alloc(&a, c, 1, Hs, Ws, 1, 1)) {
             free(pix), free(z), free(idx);
             return -1;
         }
-        for (int ch = 0; ch < 3; ch++) /* edge-replicating pad to whole blocks */
-            for (int y = 0; y < H; y++)
-                for (int x = 0; x < W; x++) {
-                    int sy = y < (int)img->height ? y : (int)img->height - 1;
-                    int sx = x < (int)img->width ? x : (int)img->width - 1;
-                    pix[((size_t)ch * H + y) * W + x] =
-                        img->pixels[((size_t)sy * img->width + sx) * 3 + ch] / 255.0f;
-                }
         aem_pixels_to_blocks(c, 1, Hs, Ws, pix, a.x);
         aem_encoder_forward(m, &a);
         memcpy(z, a.z, sizeof(float) * D * N);
@@ -306,27 +384,74 @@ int aet_validate(const aec_model *m, const aet_dataset *valid, const int *stages
                 memcpy(a.q, z, sizeof(float) * D * N);
             else
                 aem_rvq_decode(m, idx, N, stages[k], a.q);
-            aem_decoder_forward(m, &a);
-            aem_blocks_to_pixels(c, 1, Hs, Ws, a.y, pix);
-            double se = 0;
-            for (int ch = 0; ch < 3; ch++)
-                for (uint32_t y = 0; y < img->height; y++)
-                    for (uint32_t x = 0; x < img->width; x++) {
-                        float v = pix[((size_t)ch * H + y) * W + x];
-                        v = v < 0 ? 0 : v > 1 ? 1 : v;
-                        /* Round as the codec does when it writes 8-bit pixels. */
-                        double e = floorf(v * 255.0f + 0.5f) -
-                                   img->pixels[((size_t)y * img->width + x) * 3 + ch];
-                        se += e * e;
-                    }
-            double mse = se / (3.0 * img->width * img->height);
-            psnr[k] += 10 * log10(255.0 * 255.0 / (mse > 1e-10 ? mse : 1e-10));
+            psnr[k] += decode_psnr(m, &a, img, pix);
         }
         aem_acts_free(&a);
         free(pix), free(z), free(idx);
     }
     for (int k = 0; k < n; k++)
         psnr[k] /= valid->count;
+    return 0;
+}
+
+/* Order-0 entropy, in bits, of n symbols (histogram over [-range, range],
+ * larger magnitudes counted in the end bins). */
+static double symbol_entropy_bits(const int32_t *sym, size_t n, uint32_t *hist, int range)
+{
+    memset(hist, 0, sizeof(uint32_t) * (2 * range + 1));
+    for (size_t i = 0; i < n; i++) {
+        int v = sym[i] < -range ? -range : sym[i] > range ? range : sym[i];
+        hist[v + range]++;
+    }
+    double bits = 0;
+    for (int k = 0; k <= 2 * range; k++)
+        if (hist[k])
+            bits -= hist[k] * log2((double)hist[k] / n);
+    return bits;
+}
+
+int aet_validate_fine(const aec_model *m, const aet_dataset *valid, const float *steps, int n,
+                      double *psnr, double *bpp)
+{
+    const aem_config *c = &m->cfg;
+    int D = c->latent;
+    enum { RANGE = 1024 };
+    uint32_t *hist = malloc(sizeof(uint32_t) * (2 * RANGE + 1));
+    if (!hist)
+        return -1;
+    for (int k = 0; k < n; k++)
+        psnr[k] = bpp[k] = 0;
+    for (int im = 0; im < valid->count; im++) {
+        const aeio_image *img = &valid->images[im];
+        int Hs, Ws;
+        aem_acts a;
+        float *pix = padded_planes(img, c->block, &Hs, &Ws);
+        size_t N = (size_t)Hs * Ws;
+        int32_t *sym = malloc(sizeof(int32_t) * N);
+        if (!pix || !sym || aem_acts_alloc(&a, c, 1, Hs, Ws, 1, 1)) {
+            free(pix), free(sym), free(hist);
+            return -1;
+        }
+        aem_pixels_to_blocks(c, 1, Hs, Ws, pix, a.x);
+        aem_encoder_forward(m, &a);
+        for (int k = 0; k < n; k++) {
+            double bits = 0;
+            for (int d = 0; d < D; d++) {
+                for (size_t i = 0; i < N; i++) {
+                    sym[i] = aem_lattice_symbol(a.z[(size_t)d * N + i], 1.0f / steps[k]);
+                    a.q[(size_t)d * N + i] = steps[k] * (float)sym[i];
+                }
+                bits += symbol_entropy_bits(sym, N, hist, RANGE);
+            }
+            bpp[k] += bits / ((double)img->width * img->height);
+            psnr[k] += decode_psnr(m, &a, img, pix);
+        }
+        aem_acts_free(&a);
+        free(pix), free(sym);
+    }
+    free(hist);
+    for (int k = 0; k < n; k++)
+        psnr[k] /= valid->count, bpp[k] /= valid->count;
     return 0;
 }
 
@@ -385,11 +510,16 @@ int aet_trainer_resume(aet_trainer *t, const char *path, const aet_options *opt,
     char magic[8];
     uint64_t bs = 0;
     aet_options saved;
+    memset(&saved, 0, sizeof saved);
     uint8_t *blob = NULL;
     int rc = -1;
-    if (read_all(f, magic, 8) || memcmp(magic, CKPT_MAGIC, 8) ||
+    aet_options_default(&saved);
+    int v1 = 0;
+    if (read_all(f, magic, 8) ||
+        (memcmp(magic, CKPT_MAGIC, 8) && !(v1 = !memcmp(magic, CKPT_MAGIC_V1, 8))) ||
         read_all(f, &t->step, sizeof t->step) || read_all(f, &t->rng, sizeof t->rng) ||
-        read_all(f, &saved, sizeof saved) || read_all(f, &bs, sizeof bs) || bs > (1u << 30) ||
+        read_all(f, &saved, v1 ? CKPT_OPTIONS_V1 : sizeof saved) ||
+        read_all(f, &bs, sizeof bs) || bs > (1u << 30) ||
         !(blob = malloc(bs)) || read_all(f, blob, bs)) {
         snprintf(err, errlen, "%s: not a checkpoint of this trainer, or truncated", path);
         goto done;

@@ -23,6 +23,10 @@ typedef struct {
     float ema_decay;        /* codebook EMA decay                        */
     float clip;             /* global gradient-norm clip (0 = none)      */
     uint64_t seed;
+    /* Lattice refinement (vq/lattice.h): this fraction of the crops decodes
+     * from the latent rounded on a lattice of a random step, log-uniform in
+     * [fine_min, fine_max], instead of from a prefix of VQ stages. */
+    float fine_prob, fine_min, fine_max;
 } aet_options;
 
 void aet_options_default(aet_options *o);
@@ -41,9 +45,11 @@ typedef struct {
     float *pix, *dy, *dq, *dz, *res;
     uint8_t *idx;      /* [S][N] */
     int *sample_stages;
+    float *sample_step; /* lattice step of each crop, 0 = VQ stages */
     int *batch_counts; /* [S][K] uses in the last step */
     /* last step's figures */
     double loss, mse, commit;
+    double fine_bpp; /* rate proxy of the lattice crops, bits per pixel */
     double perplexity[AEM_MAX_STAGES];
 } aet_trainer;
 
@@ -60,6 +66,11 @@ void aet_trainer_free(aet_trainer *t);
 float aet_learning_rate(const aet_options *o, long step);
 /* One optimisation step; returns the loss. */
 double aet_trainer_step(aet_trainer *t, const aet_dataset *train);
+
+/* PSNR and order-0 entropy (bits per pixel, per channel of the latent) of
+ * the lattice refinement with no VQ stage, for each step in steps[]. */
+int aet_validate_fine(const aec_model *m, const aet_dataset *valid, const float *steps, int n,
+                      double *psnr, double *bpp);
 
 /* PSNR on whole images (padded to whole blocks, cropped back), averaged over
  * images, for each stage count in stages[] (0 = unquantised latent). */

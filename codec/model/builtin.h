@@ -1,0 +1,18 @@
+/* builtin.h - the models compiled into libcodec.
+ *
+ * The default encoder codes its quality levels with a family of two
+ * models (codec/enc/levels.c): the VQ model for the low and middle levels,
+ * where a few bytes of codebook indices per 8x8 block buy the most, and the
+ * high-rate model, whose wider latent is coded by the lattice refinement
+ * (vq/lattice.h), for the levels where codebooks of 256 entries stop paying
+ * (bench/NOTES.md).  A default decoder knows both. */
+#ifndef AEC_MODEL_BUILTIN_H
+#define AEC_MODEL_BUILTIN_H
+#include "model/model.h"
+
+enum { AEM_BUILTIN_DEFAULT = 0, AEM_BUILTIN_HIGH = 1, AEM_BUILTIN_MODELS = 2 };
+
+/* Built-in model `which` (static; never freed), or NULL when it does not
+ * parse (a broken build). */
+const aec_model *aem_builtin_model(int which);
+#endif
