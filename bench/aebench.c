@@ -198,7 +198,7 @@ static void usage(FILE *f)
             "  -o, --out DIR        output directory (default bench/results)\n"
             "  --codecs LIST        comma-separated: aecodec,jpeg,webp,jxl,avif (default: all;\n"
             "                       webp/jxl/avif only where their tools are installed)\n"
-            "  --levels LIST        aecodec quality levels (default 1..stages of the model)\n"
+            "  --levels LIST        aecodec quality levels (default: all of them)\n"
             "  --jpeg-q LIST        JPEG qualities (default 2,3,4,5,10,...,95,97)\n"
             "  --max-images N       use the first N images only\n"
             "  --no-single-thread   skip the 1-thread timing pass of aecodec\n"
@@ -214,7 +214,7 @@ static void usage(FILE *f)
             "  --quality Q          quality level (default: the library's default)\n"
             "\n"
             "Both:\n"
-            "  --model FILE         model file instead of the built-in default\n"
+            "  --model FILE         model file instead of the built-in models\n"
             "  --tile N             tile size (default: the library's)\n"
             "  --lambda X           aecodec RD trade-off of the index choice (RD bench;\n"
             "                       default: the library's, 0 = nearest codes)\n");
@@ -364,7 +364,7 @@ static int rd_main(int argc, char **argv)
     if (max_images > 0 && paths.n > (size_t)max_images)
         paths.n = (size_t)max_images; /* the rest leak until exit */
 
-    const aec_model *model = aec_model_default();
+    const aec_model *model = NULL; /* the built-in models */
     aec_model *loaded = NULL;
     if (model_path) {
         aec_status st = aec_model_load_file(&loaded, model_path);
@@ -375,7 +375,9 @@ static int rd_main(int argc, char **argv)
         model = loaded;
     }
     if (n_levels == 0) {
-        int s = aec_model_stages(model);
+        aec_encoder *probe = NULL;
+        int s = aec_encoder_create(&probe, model) == AEC_OK ? aec_encoder_levels(probe) : 0;
+        aec_encoder_destroy(probe);
         for (int q = 1; q <= s && q <= 64; q++)
             levels[n_levels++] = q;
     }
@@ -401,7 +403,16 @@ static int rd_main(int argc, char **argv)
         snprintf(corpus + l, sizeof corpus - l, "%s%s", l ? " " : "", argv[i]);
     }
     meta.corpus = corpus;
-    meta.model_name = aec_model_name(model);
+    static char model_names[256];
+    if (model)
+        snprintf(model_names, sizeof model_names, "%s", aec_model_name(model));
+    else
+        for (int i = 0; aec_model_builtin(i); i++) {
+            size_t l = strlen(model_names);
+            snprintf(model_names + l, sizeof model_names - l, "%s%s", i ? " + " : "",
+                     aec_model_name(aec_model_builtin(i)));
+        }
+    meta.model_name = model_names;
     meta.threads_all = omp_get_max_threads();
     meta.msssim = do_msssim;
     cpu_model(meta.cpu, sizeof meta.cpu);

@@ -132,6 +132,9 @@ AEC_API void aec_free(void *p); /* frees buffers returned by the library */
 /* ---- models ------------------------------------------------------------ */
 /* The built-in default model (static; do not free). */
 AEC_API const aec_model *aec_model_default(void);
+/* Built-in model i (static): 0 = the default model, 1 = the high-rate model
+ * of the upper quality levels; NULL past the last one. */
+AEC_API const aec_model *aec_model_builtin(int i);
 /* Load a model file (spec/model.md) from memory or from a path. */
 AEC_API aec_status aec_model_load_memory(aec_model **out, const void *data, size_t size);
 AEC_API aec_status aec_model_load_file(aec_model **out, const char *path);

@@ -58,9 +58,10 @@ static void tb_fix_crc(uint8_t *buf, uint32_t table_bytes)
 /* Build a file whose streams are random bytes of random sizes (1..maxsz,
  * within each stream's bound).  Returns the buffer; *hout keeps the header
  * (free with aecb_header_free). */
-static uint8_t *tb_make_file(uint32_t w, uint32_t hgt, uint8_t layout, uint8_t stages,
-                             uint16_t tile, uint8_t extra_flags, uint32_t maxsz,
-                             aecb_header *hout, size_t *size)
+static uint8_t *tb_make_file_ex(uint32_t w, uint32_t hgt, uint8_t layout, uint8_t stages,
+                                uint16_t tile, uint8_t extra_flags, uint8_t lattice_dim,
+                                uint32_t lattice_step_q, uint32_t maxsz, aecb_header *hout,
+                                size_t *size)
 {
     aecb_header h;
     memset(&h, 0, sizeof h);
@@ -71,6 +72,8 @@ static uint8_t *tb_make_file(uint32_t w, uint32_t hgt, uint8_t layout, uint8_t s
     h.tile_size = tile;
     h.block_size = 8;
     h.flags = (uint8_t)(((layout == 2 || layout == 4) ? AECB_FLAG_ALPHA : 0) | extra_flags);
+    h.lattice_dim = lattice_dim;
+    h.lattice_step_q = lattice_step_q;
     h.model_id = 0x0123456789ABCDEFull ^ w ^ ((uint64_t)hgt << 40);
     char err[200];
     aec_status st = aecb_header_init(&h, err, sizeof err);
@@ -95,6 +98,12 @@ static uint8_t *tb_make_file(uint32_t w, uint32_t hgt, uint8_t layout, uint8_t s
     free(streams);
     *hout = h;
     return out;
+}
+static uint8_t *tb_make_file(uint32_t w, uint32_t hgt, uint8_t layout, uint8_t stages,
+                             uint16_t tile, uint8_t extra_flags, uint32_t maxsz,
+                             aecb_header *hout, size_t *size)
+{
+    return tb_make_file_ex(w, hgt, layout, stages, tile, extra_flags, 0, 0, maxsz, hout, size);
 }
 
 /* ---- tests -------------------------------------------------------------- */
@@ -554,7 +563,8 @@ static void test_field_errors(void)
         {16, 16, 1, 17, 0, 64, 8, 17, AEC_ERR_CORRUPT},
         {16, 16, 1, 1, 1, 64, 8, 2, AEC_ERR_CORRUPT},   /* alpha flag with grey  */
         {16, 16, 2, 1, 0, 64, 8, 1, AEC_ERR_CORRUPT},   /* grey+alpha, no flag   */
-        {16, 16, 1, 1, 4, 64, 8, 1, AEC_ERR_UNSUPPORTED},
+        {16, 16, 1, 1, 4, 64, 8, 2, AEC_ERR_CORRUPT},   /* lattice, zero fields  */
+        {16, 16, 1, 1, 8, 64, 8, 1, AEC_ERR_UNSUPPORTED},
         {16, 16, 1, 1, 0x80, 64, 8, 1, AEC_ERR_UNSUPPORTED},
         {16, 16, 1, 1, 0, 96, 8, 1, AEC_ERR_CORRUPT},
         {16, 16, 1, 1, 0, 2048, 8, 1, AEC_ERR_CORRUPT},
@@ -935,6 +945,185 @@ static void test_spec_example(void)
     aecb_header_free(&p);
 }
 
+/* ---- lattice refinement layer (flags bit 2) ------------------------------ */
+
+#define TB_DIM 12                  /* lattice_dim of the test files  */
+#define TB_STEP (3u << 17)         /* 0.375 in units of 2^-20        */
+
+/* Header fields of a lattice file survive write and parse; its streams come
+ * after every stage's, one per tile, with raw size 2 * D * latents. */
+static void test_lattice_header(void)
+{
+    static const uint8_t stagesv[] = {0, 1, 3};
+    for (size_t s = 0; s < sizeof stagesv; s++)
+        for (uint8_t layout = 1; layout <= 4; layout += 3) {
+            aecb_header h;
+            size_t size = 0;
+            uint8_t S = stagesv[s];
+            uint8_t *f = tb_make_file_ex(130, 70, layout, S, 64, AECB_FLAG_LATTICE, TB_DIM,
+                                         TB_STEP, 30, &h, &size);
+            if (!f)
+                continue;
+            uint32_t A = layout == 4, NT = 6;
+            CHECK(h.n_tiles == NT && h.n_streams == A + S * NT + NT);
+            CHECK(f[7] == (A ? 5 : 4) && f[19] == TB_DIM && tb_get32(f + 40) == TB_STEP);
+            CHECK(tb_get32(f + 20) == h.n_streams);
+            aecb_header p;
+            char err[200] = "";
+            aec_status st = aecb_parse(f, size, NULL, &p, err, sizeof err);
+            CHECKF(st == AEC_OK, "stages %u layout %u: %s", S, layout, err);
+            if (st == AEC_OK) {
+                CHECK(p.flags == h.flags && p.lattice_dim == TB_DIM && p.lattice_step_q == TB_STEP);
+                CHECK(p.stages == S && p.stages_available == S && p.lattice_available == 1);
+                CHECK(p.n_streams == h.n_streams && p.file_size == size);
+                for (uint32_t t = 0; t < NT; t++) {
+                    uint32_t i = aecb_lattice_stream_index(&p, t), lw, lh;
+                    aecb_tile_latents(&p, t, &lw, &lh);
+                    CHECK(i == A + S * NT + t);
+                    CHECK(aecb_stream_raw_size(&p, i) == 2ull * TB_DIM * lw * lh);
+                    CHECK(aecb_stream_bound(&p, i) == aecb_compress_bound(2ull * TB_DIM * lw * lh));
+                    CHECK(aecb_check_stream(&p, f, size, i, err, sizeof err) == AEC_OK);
+                }
+                /* index streams keep their raw size; the last tile, 2x6 pixels, is
+                 * one latent */
+                if (S)
+                    CHECK(aecb_stream_raw_size(&p, aecb_stream_index(&p, S - 1, 5)) == 1);
+                CHECK(aecb_stream_raw_size(&p, aecb_lattice_stream_index(&p, 5)) == 2 * TB_DIM);
+                aecb_header_free(&p);
+            }
+            aecb_header_free(&h);
+            free(f);
+        }
+}
+
+/* stages 0 needs the lattice flag; the lattice fields must be zero without
+ * it (reserved: UNSUPPORTED) and non-zero with it (CORRUPT). */
+static void test_lattice_fields(void)
+{
+    aecb_header p, h;
+    char err[200];
+    size_t n;
+    /* stages 0: CORRUPT without the flag, accepted with it */
+    uint8_t *b = tb_craft(16, 16, 1, 0, 0, 64, 8, 0, 10, &n);
+    CHECK(aecb_parse(b, n, NULL, &p, err, sizeof err) == AEC_ERR_CORRUPT);
+    free(b);
+    b = tb_craft(16, 16, 1, 0, AECB_FLAG_LATTICE, 64, 8, 1, 10, &n);
+    b[19] = 3, tb_put32(b + 40, 1), tb_fix_crc(b, 8);
+    CHECK(aecb_parse(b, n, NULL, &p, err, sizeof err) == AEC_OK);
+    if (p.sizes)
+        CHECK(p.stages == 0 && p.stages_available == 0 && p.lattice_available == 1 &&
+              p.lattice_dim == 3 && p.lattice_step_q == 1);
+    aecb_header_free(&p);
+    /* flag with a zero dimension, a zero step or both: CORRUPT */
+    b[19] = 0, tb_fix_crc(b, 8);
+    CHECK(aecb_parse(b, n, NULL, &p, err, sizeof err) == AEC_ERR_CORRUPT && !p.sizes);
+    CHECK(strstr(err, "lattice") != NULL);
+    b[19] = 3, tb_put32(b + 40, 0), tb_fix_crc(b, 8);
+    CHECK(aecb_parse(b, n, NULL, &p, err, sizeof err) == AEC_ERR_CORRUPT && !p.sizes);
+    b[19] = 0, tb_fix_crc(b, 8);
+    CHECK(aecb_parse(b, n, NULL, &p, err, sizeof err) == AEC_ERR_CORRUPT && !p.sizes);
+    free(b);
+    /* lattice fields without the flag: reserved, UNSUPPORTED (valid CRC) */
+    b = tb_craft(16, 16, 1, 1, 0, 64, 8, 1, 10, &n);
+    b[19] = TB_DIM, tb_put32(b + 40, TB_STEP), tb_fix_crc(b, 8);
+    CHECK(aecb_parse(b, n, NULL, &p, err, sizeof err) == AEC_ERR_UNSUPPORTED && !p.sizes);
+    free(b);
+    /* the writer: stages 0 only with the flag; the flag needs both fields;
+     * without the flag the fields are written as zero */
+    struct {
+        uint8_t stages, flags, dim;
+        uint32_t step;
+        aec_status want;
+    } w[] = {
+        {0, 0, 0, 0, AEC_ERR_INVALID_ARGUMENT},
+        {0, AECB_FLAG_LATTICE, 4, 9, AEC_OK},
+        {2, AECB_FLAG_LATTICE, 0, 9, AEC_ERR_INVALID_ARGUMENT},
+        {2, AECB_FLAG_LATTICE, 4, 0, AEC_ERR_INVALID_ARGUMENT},
+        {2, 0, 4, 9, AEC_OK},
+    };
+    for (size_t i = 0; i < sizeof w / sizeof *w; i++) {
+        memset(&h, 0, sizeof h);
+        h.width = h.height = 16, h.layout = 1, h.tile_size = 64, h.block_size = 8;
+        h.stages = w[i].stages, h.flags = w[i].flags;
+        h.lattice_dim = w[i].dim, h.lattice_step_q = w[i].step;
+        CHECKF(aecb_header_init(&h, err, sizeof err) == w[i].want, "writer case %zu", i);
+        if (h.sizes) {
+            CHECK(h.n_streams == w[i].stages + (w[i].flags ? 1u : 0u));
+            CHECK(w[i].flags ? h.lattice_dim == 4 : h.lattice_dim == 0 && h.lattice_step_q == 0);
+        }
+        aecb_header_free(&h);
+    }
+    /* clearing the flag of a valid lattice file: the table no longer fits
+     * the geometry (CORRUPT); another flag bit: UNSUPPORTED */
+    size_t size;
+    uint8_t *f = tb_make_file_ex(70, 40, 3, 1, 64, AECB_FLAG_LATTICE, TB_DIM, TB_STEP, 20, &h,
+                                 &size);
+    if (f) {
+        f[7] &= (uint8_t)~AECB_FLAG_LATTICE;
+        tb_fix_crc(f, h.table_bytes);
+        CHECK(aecb_parse(f, size, NULL, &p, err, sizeof err) == AEC_ERR_CORRUPT);
+        f[7] |= AECB_FLAG_LATTICE | 0x08;
+        tb_fix_crc(f, h.table_bytes);
+        CHECK(aecb_parse(f, size, NULL, &p, err, sizeof err) == AEC_ERR_UNSUPPORTED);
+        aecb_header_free(&h);
+        free(f);
+    }
+}
+
+/* A file cut inside its lattice streams keeps every stage (lattice_available
+ * 0); with no stage before them it is TRUNCATED. */
+static void test_lattice_truncation(void)
+{
+    for (uint8_t S = 0; S <= 2; S += 2) {
+        aecb_header h;
+        size_t size;
+        uint8_t *f = tb_make_file_ex(150, 90, 4, S, 64, AECB_FLAG_LATTICE, TB_DIM, TB_STEP, 25,
+                                     &h, &size);
+        if (!f)
+            continue;
+        uint64_t lat0 = h.offsets[aecb_lattice_stream_index(&h, 0)];
+        int bad = 0;
+        for (size_t len = (size_t)lat0 - 1; len <= size; len++) {
+            uint8_t *copy = malloc(len);
+            memcpy(copy, f, len);
+            aecb_header p;
+            char err[200] = "";
+            aec_status st = aecb_parse(copy, len, NULL, &p, err, sizeof err);
+            if (len == lat0 - 1 && S > 0) /* inside the last stage */
+                bad += !(st == AEC_OK && p.stages_available == S - 1 && !p.lattice_available);
+            else if (len < size && S == 0) /* cut in the alpha plane, then the lattice */
+                bad += !(st == AEC_ERR_TRUNCATED && (len < lat0 || strstr(err, "lattice")));
+            else if (len < size)
+                bad += !(st == AEC_OK && p.stages_available == S && !p.lattice_available);
+            else
+                bad += !(st == AEC_OK && p.stages_available == S && p.lattice_available);
+            if (st == AEC_OK && len < size) /* the last lattice stream is cut */
+                bad += aecb_check_stream(&p, copy, len, h.n_streams - 1, NULL, 0) !=
+                       AEC_ERR_TRUNCATED;
+            if (st == AEC_OK)
+                aecb_header_free(&p);
+            free(copy);
+            if (bad) {
+                printf("  stages %u, cut at %zu of %zu: %s\n", S, len, size, err);
+                break;
+            }
+        }
+        CHECKF(bad == 0, "stages %u", S);
+        /* a changed byte in a lattice stream: its CRC fails, nothing else's */
+        f[h.offsets[h.n_streams - 1]] ^= 0x20;
+        aecb_header p;
+        CHECK(aecb_parse(f, size, NULL, &p, NULL, 0) == AEC_OK);
+        if (p.sizes) {
+            for (uint32_t i = 0; i < p.n_streams; i++)
+                CHECK(aecb_check_stream(&p, f, size, i, NULL, 0) ==
+                      (i == p.n_streams - 1 ? AEC_ERR_CORRUPT : AEC_OK));
+            aecb_header_free(&p);
+        }
+        aecb_header_free(&h);
+        free(f);
+    }
+}
+
 int main(void)
 {
     RUN_TEST(test_crc32_vectors);
@@ -952,5 +1141,8 @@ int main(void)
     RUN_TEST(test_alpha_filter);
     RUN_TEST(test_full_file);
     RUN_TEST(test_spec_example);
+    RUN_TEST(test_lattice_header);
+    RUN_TEST(test_lattice_fields);
+    RUN_TEST(test_lattice_truncation);
     TEST_EXIT();
 }

@@ -51,19 +51,24 @@ typedef struct {
 } blob;
 
 static float g_lambda = AEC_LAMBDA_AUTO; /* the encoder's RD trade-off in these tests */
+static float g_lattice = AEC_LATTICE_AUTO; /* its lattice step */
+/* The encoder's model: NULL = the built-in levels; the VQ tests set the
+ * default model so that a quality level is a number of stages. */
+static const aec_model *g_model = NULL;
 
 static blob encode(const uint8_t *pix, uint32_t w, uint32_t h, aec_layout layout, int q, int tile,
                    aec_status *st_out)
 {
     aec_encoder *enc = NULL;
     blob b = {0, 0};
-    aec_status st = aec_encoder_create(&enc, NULL);
+    aec_status st = aec_encoder_create(&enc, g_model);
     if (st == AEC_OK) {
         aec_encode_params p;
         aec_encode_params_default(&p);
         p.quality = q;
         p.tile_size = tile;
         p.lambda = g_lambda;
+        p.lattice_step = g_lattice;
         st = aec_encode(enc, pix, w, h, 0, layout, &p, &b.data, &b.size);
         if (st != AEC_OK)
             printf("  encode: %s\n", aec_encoder_last_error(enc));
@@ -112,7 +117,7 @@ static void test_round_trip_sizes(void)
         uint32_t w = sizes[i][0], h = sizes[i][1];
         uint8_t *pix = make_image(w, h, 3, (unsigned)i);
         aec_status st;
-        blob b = encode(pix, w, h, AEC_RGB, aec_model_stages(aec_model_default()), 64, &st);
+        blob b = encode(pix, w, h, AEC_RGB, 12, 64, &st); /* the top built-in level */
         CHECKF(st == AEC_OK, "encode %ux%u: %s", w, h, aec_status_string(st));
         uint32_t ow = 0, oh = 0;
         aec_layout ol = 0;
@@ -166,6 +171,7 @@ static void check_levels(float lambda, int same_lambda, int monotone)
     uint8_t *pix = make_image(w, h, 3, 7);
     aec_status st;
     g_lambda = lambda;
+    g_model = aec_model_default();
     blob full = encode(pix, w, h, AEC_RGB, S, 0, &st);
     CHECK(st == AEC_OK);
     double prev_psnr = 0;
@@ -195,6 +201,7 @@ static void check_levels(float lambda, int same_lambda, int monotone)
     }
     free(full.data), free(pix);
     g_lambda = AEC_LAMBDA_AUTO;
+    g_model = NULL;
 }
 
 /* Each quality level adds a stage: bytes and PSNR rise with it.  With one
@@ -214,7 +221,9 @@ static void test_truncated_at_stage(void)
     int S = aec_model_stages(aec_model_default());
     uint8_t *pix = make_image(w, h, 3, 11);
     aec_status st;
+    g_model = aec_model_default();
     blob full = encode(pix, w, h, AEC_RGB, S, 64, &st);
+    g_model = NULL;
     aec_info info;
     CHECK(aec_read_info(full.data, full.size, &info) == AEC_OK);
     CHECK(info.stages_coded == S && info.stages_available == S);
@@ -268,9 +277,11 @@ static void check_seams(float lambda, int exact)
     aec_status st;
     int S = aec_model_stages(aec_model_default());
     g_lambda = lambda;
+    g_model = aec_model_default();
     blob small = encode(pix, w, h, AEC_RGB, S, 64, &st);
     blob big = encode(pix, w, h, AEC_RGB, S, 256, &st);
     g_lambda = AEC_LAMBDA_AUTO;
+    g_model = NULL;
     uint32_t ow, oh;
     uint8_t *a = decode(&small, 0, 0, 0, 0, 0, 0, &ow, &oh, NULL, &st);
     uint8_t *b = decode(&big, 0, 0, 0, 0, 0, 0, &ow, &oh, NULL, &st);
@@ -327,6 +338,129 @@ static void test_threads_identical(void)
     uint8_t *two = decode(&b, 0, 0, 0, 0, 0, 2, &ow, &oh, NULL, &st);
     CHECK(one && two && memcmp(one, two, (size_t)w * h * 3) == 0);
     free(one), free(two), free(b.data), free(pix);
+}
+
+
+/* The built-in levels: 1..6 are VQ stages of the default model, the rest
+ * lattice steps of the high-rate model.  Within each family member, bytes
+ * and PSNR rise with the level. */
+static void test_builtin_levels(void)
+{
+    aec_encoder *enc = NULL;
+    CHECK(aec_encoder_create(&enc, NULL) == AEC_OK);
+    int L = aec_encoder_levels(enc);
+    aec_encoder_destroy(enc);
+    CHECKF(L == 12, "%d built-in levels", L);
+    const aec_model *high = aec_model_builtin(1);
+    CHECK(high != NULL && aec_model_builtin(2) == NULL);
+    if (!high)
+        return;
+    uint32_t w = 192, h = 128;
+    uint8_t *pix = make_image(w, h, 3, 17);
+    aec_status st;
+    double prev_psnr = 0;
+    size_t prev_size = 0;
+    int prev_lattice = 0;
+    for (int q = 1; q <= L; q++) {
+        blob b = encode(pix, w, h, AEC_RGB, q, 0, &st);
+        aec_info info;
+        CHECK(st == AEC_OK && aec_read_info(b.data, b.size, &info) == AEC_OK);
+        int lattice = info.lattice_step > 0;
+        uint64_t want = lattice ? aec_model_id(high) : aec_model_id(aec_model_default());
+        CHECKF(info.model_id == want, "level %d coded with model %016llx", q,
+               (unsigned long long)info.model_id);
+        CHECKF(lattice == (q > 6), "level %d: lattice step %g", q, (double)info.lattice_step);
+        CHECKF(lattice || info.stages_coded == q, "level %d: %d stages", q, info.stages_coded);
+        uint32_t ow, oh;
+        uint8_t *a = decode(&b, 0, 0, 0, 0, 0, 0, &ow, &oh, NULL, &st);
+        double p = a ? psnr_channels(pix, a, (size_t)w * h, 3, 3) : 0;
+        printf("  level %d: %zu bytes %.3f bpp %.2f dB%s\n", q, b.size, 8.0 * b.size / (w * h), p,
+               lattice ? " (lattice)" : "");
+        if (lattice == prev_lattice && q > 1) {
+            CHECKF(b.size > prev_size, "level %d not larger than level %d", q, q - 1);
+            CHECKF(p > prev_psnr - 0.05, "level %d PSNR %.2f below level %d %.2f", q, p, q - 1,
+                   prev_psnr);
+        }
+        prev_psnr = p, prev_size = b.size, prev_lattice = lattice;
+        free(a), free(b.data);
+    }
+    free(pix);
+}
+
+/* A lattice layer on top of VQ stages: it raises the quality, decoding
+ * fewer stages than coded (or a file cut before the layer) ignores it and
+ * gives what the stages alone give, and tiling does not show. */
+static void test_lattice_layer(void)
+{
+    uint32_t w = 200, h = 136;
+    uint8_t *pix = make_image(w, h, 3, 19);
+    aec_status st;
+    g_model = aec_model_default();
+    g_lambda = 0.0f;
+    g_lattice = 0.0f;
+    blob vq = encode(pix, w, h, AEC_RGB, 3, 64, &st);
+    g_lattice = 0.1f;
+    blob both = encode(pix, w, h, AEC_RGB, 3, 64, &st);
+    blob both256 = encode(pix, w, h, AEC_RGB, 3, 256, &st);
+    g_model = NULL, g_lambda = AEC_LAMBDA_AUTO, g_lattice = AEC_LATTICE_AUTO;
+    CHECK(vq.data && both.data && both256.data);
+    if (!vq.data || !both.data || !both256.data)
+        return;
+    aec_info info;
+    CHECK(aec_read_info(both.data, both.size, &info) == AEC_OK);
+    CHECKF(info.stages_coded == 3 && info.lattice_available && info.lattice_bytes > 0 &&
+               fabs(info.lattice_step - 0.1) < 1e-5,
+           "info: %d stages, lattice %d, %llu bytes, step %g", info.stages_coded,
+           info.lattice_available, (unsigned long long)info.lattice_bytes,
+           (double)info.lattice_step);
+    uint32_t ow, oh;
+    uint8_t *a = decode(&vq, 0, 0, 0, 0, 0, 0, &ow, &oh, NULL, &st);
+    uint8_t *b = decode(&both, 0, 0, 0, 0, 0, 0, &ow, &oh, NULL, &st);
+    uint8_t *b256 = decode(&both256, 0, 0, 0, 0, 0, 0, &ow, &oh, NULL, &st);
+    uint8_t *b2 = decode(&both, 2, 0, 0, 0, 0, 0, &ow, &oh, NULL, &st);
+    uint8_t *a2 = decode(&vq, 2, 0, 0, 0, 0, 0, &ow, &oh, NULL, &st);
+    blob cut = {both.data, both.size - 1}; /* the last lattice stream is incomplete */
+    uint8_t *c = decode(&cut, 0, 0, 0, 0, 0, 0, &ow, &oh, NULL, &st);
+    CHECK(a && b && b256 && b2 && a2 && c);
+    if (a && b && b256 && b2 && a2 && c) {
+        size_t n = (size_t)w * h * 3;
+        double pa = psnr_channels(pix, a, (size_t)w * h, 3, 3);
+        double pb = psnr_channels(pix, b, (size_t)w * h, 3, 3);
+        printf("  3 stages: %zu bytes %.2f dB; with lattice step 0.1: %zu bytes %.2f dB\n",
+               vq.size, pa, both.size, pb);
+        CHECKF(pb > pa + 0.5 && both.size > vq.size, "lattice gained %.2f dB", pb - pa);
+        CHECK(memcmp(b2, a2, n) == 0); /* 2 of 3 stages: no lattice */
+        CHECK(memcmp(c, a, n) == 0);   /* layer cut off: the stages alone */
+        int maxdiff = 0;
+        for (size_t i = 0; i < n; i++) {
+            int d = abs((int)b[i] - (int)b256[i]);
+            maxdiff = d > maxdiff ? d : maxdiff;
+        }
+        CHECKF(maxdiff <= 1, "tiles 64 vs 256 differ by %d levels", maxdiff);
+    }
+    free(a), free(b), free(b256), free(b2), free(a2), free(c);
+    free(vq.data), free(both.data), free(both256.data), free(pix);
+}
+
+/* Region decoding and thread counts on a lattice-only file. */
+static void test_lattice_region_threads(void)
+{
+    uint32_t w = 300, h = 170;
+    uint8_t *pix = make_image(w, h, 3, 23);
+    aec_status st;
+    blob b = encode(pix, w, h, AEC_RGB, 10, 64, &st);
+    uint32_t ow, oh;
+    uint8_t *one = decode(&b, 0, 0, 0, 0, 0, 1, &ow, &oh, NULL, &st);
+    uint8_t *two = decode(&b, 0, 0, 0, 0, 0, 2, &ow, &oh, NULL, &st);
+    CHECK(one && two && memcmp(one, two, (size_t)w * h * 3) == 0);
+    const uint32_t r[4] = {70, 50, 140, 90};
+    uint8_t *part = decode(&b, 0, r[0], r[1], r[2], r[3], 0, &ow, &oh, NULL, &st);
+    int same = part && one && ow == r[2] && oh == r[3];
+    for (uint32_t y = 0; same && y < r[3]; y++)
+        same = memcmp(part + (size_t)y * r[2] * 3, one + ((size_t)(r[1] + y) * w + r[0]) * 3,
+                      (size_t)r[2] * 3) == 0;
+    CHECK(same);
+    free(one), free(two), free(part), free(b.data), free(pix);
 }
 
 static void test_model_identity(void)
@@ -393,6 +527,11 @@ static void test_bad_arguments(void)
     CHECK(strlen(aec_encoder_last_error(enc)) > 0);
     p.quality = 1, p.tile_size = 100;
     CHECK(aec_encode(enc, pix, 2, 2, 0, AEC_RGB, &p, &out, &size) == AEC_ERR_INVALID_ARGUMENT);
+    p.tile_size = 0, p.lattice_step = -3.0f; /* negative, not AUTO */
+    CHECK(aec_encode(enc, pix, 2, 2, 0, AEC_RGB, &p, &out, &size) == AEC_ERR_INVALID_ARGUMENT);
+    p.quality = 9, p.lattice_step = 0; /* a lattice-only level without lattice */
+    CHECK(aec_encode(enc, pix, 2, 2, 0, AEC_RGB, &p, &out, &size) == AEC_ERR_INVALID_ARGUMENT);
+    CHECK(strstr(aec_encoder_last_error(enc), "lattice") != NULL);
     CHECK(aec_encode(enc, pix, 70000, 1, 0, AEC_RGB, NULL, &out, &size) == AEC_ERR_LIMIT);
     aec_encoder_destroy(enc);
     aec_decoder *dec;
@@ -417,6 +556,9 @@ int main(void)
     RUN_TEST(test_region_equals_crop);
     RUN_TEST(test_tile_seams);
     RUN_TEST(test_threads_identical);
+    RUN_TEST(test_builtin_levels);
+    RUN_TEST(test_lattice_layer);
+    RUN_TEST(test_lattice_region_threads);
     RUN_TEST(test_model_identity);
     RUN_TEST(test_bad_arguments);
     TEST_EXIT();

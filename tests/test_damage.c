@@ -6,7 +6,8 @@
  * read or write out of bounds, leak, or allocate the memory of an image
  * its limits refuse (run it under `make test-asan` for the first three).
  *
- *  - every truncation length of small files (fewer stages, or TRUNCATED);
+ *  - every truncation length of small files (fewer stages, no lattice
+ *    layer, or TRUNCATED);
  *  - every single-bit change of the header and table, one per stream byte;
  *  - seeded random damage: bytes changed, inserted, deleted, anywhere or in
  *    the streams, with and without the checksums made valid again (so that
@@ -15,7 +16,8 @@
  *  - the fuzz seed corpus and every regression input in tests/fuzz/.
  *
  * Files are coded at test time with the built-in model, so nothing here
- * depends on which model that is. */
+ * depends on which model that is; two of them get a lattice refinement
+ * layer written here (flags bit 2), one on top of VQ stages, one alone. */
 #include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -27,6 +29,7 @@
 #include "bitstream/container.h"
 #include "fuzz/fuzz_common.h"
 #include "testlib.h"
+#include "vq/lattice.h"
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -69,8 +72,14 @@ typedef struct {
     aec_layout layout;
     int stages;
     aecb_header hd;  /* parsed header of the intact file */
-    uint8_t **ref;   /* ref[s-1]: decoded image with s stages */
+    uint8_t **ref;   /* ref[s-1]: decoded image with s stages (with the
+                        lattice layer when s = stages)                    */
+    const uint8_t *ref_cut; /* lattice files: every stage, no layer (the
+                        VQ file's decode), what a file cut in the layer
+                        gives; NULL otherwise                             */
 } sample;
+
+static int decode_refs(sample *s);
 
 static int encode_sample(sample *s, const char *name, uint32_t w, uint32_t h, aec_layout layout,
                          int quality, int tile, unsigned seed)
@@ -97,24 +106,98 @@ static int encode_sample(sample *s, const char *name, uint32_t w, uint32_t h, ae
     CHECKF(st == AEC_OK, "parse %s: %s", name, aec_status_string(st));
     if (st != AEC_OK)
         return -1;
-    s->ref = calloc((size_t)s->stages, sizeof *s->ref);
-    for (int k = 1; k <= s->stages; k++) {
+    return decode_refs(s);
+}
+
+/* Decodes s->data with 1..s->stages stages into s->ref. */
+static int decode_refs(sample *s)
+{
+    s->ref = calloc((size_t)(s->stages ? s->stages : 1), sizeof *s->ref);
+    for (int k = s->stages ? 1 : 0; k <= s->stages; k++) {
         aec_decode_params p;
         aec_decode_params_default(&p);
         p.stages = k;
         uint32_t ow = 0, oh = 0;
-        st = aec_decode(g_dec, s->data, s->size, &p, &s->ref[k - 1], &ow, &oh, NULL);
-        CHECKF(st == AEC_OK && ow == w && oh == h, "decode %s with %d stages: %s", name, k,
-               aec_status_string(st));
+        uint8_t **dst = &s->ref[k ? k - 1 : 0];
+        aec_status st = aec_decode(g_dec, s->data, s->size, &p, dst, &ow, &oh, NULL);
+        CHECKF(st == AEC_OK && ow == s->w && oh == s->h, "decode %s with %d stages: %s", s->name,
+               k, aec_status_string(st));
         if (st != AEC_OK)
             return -1;
     }
     return 0;
 }
 
+/* A lattice symbol pattern: mostly small, some beyond one byte, both signs
+ * (within +-AEM_LATTICE_MAX_SYMBOL). */
+static int32_t lattice_symbol(size_t i)
+{
+    uint32_t r = (uint32_t)i * 2654435761u;
+    int32_t v = (int32_t)((r >> 13) % 7) - 3;
+    return (i % 37 == 5) ? v * 150 : v;
+}
+
+/* Makes *dst from src (a VQ file of the built-in default model): its first
+ * keep stages plus a lattice layer of step 1/64 over the model's latent. */
+static int make_lattice_sample(sample *dst, const sample *src, const char *name, int keep)
+{
+    const aec_model *m = aec_model_default();
+    memset(dst, 0, sizeof *dst);
+    dst->name = name, dst->w = src->w, dst->h = src->h, dst->layout = src->layout;
+    dst->stages = keep;
+    aecb_header h;
+    memset(&h, 0, sizeof h);
+    h.width = src->w, h.height = src->h, h.layout = (uint8_t)src->layout, h.stages = (uint8_t)keep;
+    h.tile_size = src->hd.tile_size, h.block_size = src->hd.block_size;
+    h.model_id = src->hd.model_id, h.flags = (uint8_t)(src->hd.flags | AECB_FLAG_LATTICE);
+    h.lattice_dim = (uint8_t)m->cfg.latent, h.lattice_step_q = AECB_LATTICE_STEP_ONE / 64;
+    if (aecb_header_init(&h, NULL, 0) != AEC_OK)
+        return -1;
+    const uint8_t **streams = calloc(h.n_streams, sizeof *streams);
+    uint8_t **owned = calloc(h.n_tiles, sizeof *owned);
+    uint32_t kept = h.n_streams - h.n_tiles; /* alpha and the kept stages: same order */
+    for (uint32_t i = 0; i < kept; i++)
+        streams[i] = src->data + src->hd.offsets[i], h.sizes[i] = src->hd.sizes[i];
+    int rc = 0;
+    for (uint32_t t = 0; t < h.n_tiles && rc == 0; t++) {
+        uint32_t i = aecb_lattice_stream_index(&h, t), lw, lh;
+        aecb_tile_latents(&h, t, &lw, &lh);
+        size_t raw = (size_t)aecb_stream_raw_size(&h, i), half = raw / 2, sz = 0;
+        uint8_t *planes = malloc(raw);
+        int32_t *sym = malloc(sizeof *sym * half);
+        for (size_t k = 0; k < half; k++)
+            sym[k] = lattice_symbol(k + t * 1000);
+        aem_lattice_pack(sym, (size_t)m->cfg.latent, lw, lh, planes);
+        rc = aecb_zstd_compress(NULL, planes, raw, 3, NULL, &owned[t], &sz, NULL, 0) == AEC_OK
+                 ? 0 : -1;
+        streams[i] = owned[t], h.sizes[i] = (uint32_t)sz;
+        free(planes), free(sym);
+    }
+    if (rc == 0 && aecb_write(&h, streams, &dst->data, &dst->size) != AEC_OK)
+        rc = -1;
+    for (uint32_t t = 0; t < h.n_tiles; t++)
+        free(owned[t]);
+    free(owned), free(streams);
+    aecb_header_free(&h);
+    if (rc == 0)
+        rc = aecb_parse(dst->data, dst->size, NULL, &dst->hd, NULL, 0) == AEC_OK ? 0 : -1;
+    CHECKF(rc == 0, "making %s", name);
+    if (rc != 0 || decode_refs(dst))
+        return -1;
+    size_t n = (size_t)dst->w * dst->h * dst->layout;
+    if (keep > 0) { /* the layer changes the image; below it, the VQ file's stages */
+        dst->ref_cut = src->ref[keep - 1];
+        CHECKF(memcmp(dst->ref[keep - 1], dst->ref_cut, n) != 0, "%s: the layer changes nothing",
+               name);
+        for (int k = 1; k < keep; k++)
+            CHECKF(memcmp(dst->ref[k - 1], src->ref[k - 1], n) == 0, "%s with %d stages", name, k);
+    }
+    return 0;
+}
+
 static void free_sample(sample *s)
 {
-    for (int k = 0; s->ref && k < s->stages; k++)
+    for (int k = 0; s->ref && k < (s->stages ? s->stages : 1); k++)
         aec_free(s->ref[k]);
     free(s->ref);
     aecb_header_free(&s->hd);
@@ -153,8 +236,8 @@ static aec_status check_input_with(aec_decoder *dec, const uint8_t *d, size_t n,
         CHECKF(out && w == info.width && h == info.height && l == info.layout,
                "%s #%ld: decoded %ux%u layout %d, header says %ux%u layout %d", what, index, w,
                h, (int)l, info.width, info.height, (int)info.layout);
-        CHECKF(info.stages_available >= 1 && info.stages_available <= info.stages_coded &&
-                   info.file_size >= n,
+        CHECKF((info.stages_available >= 1 || (info.stages_coded == 0 && info.lattice_available)) &&
+                   info.stages_available <= info.stages_coded && info.file_size >= n,
                "%s #%ld: info stages %d/%d, file size %llu of %zu", what, index,
                info.stages_available, info.stages_coded, (unsigned long long)info.file_size, n);
     } else {
@@ -190,30 +273,36 @@ static uint64_t stage_end(const aecb_header *h, int s)
 
 /* ---- tests -------------------------------------------------------------- */
 
-#define N_SAMPLES 3
+#define N_SAMPLES 5
 static sample g_samples[N_SAMPLES];
 static int g_have_samples;
 
 static void test_make_samples(void)
 {
-    /* 70x50 RGBA in 2x1 tiles of 64, RGB in 2x1 tiles, one-tile grey+alpha */
-    g_have_samples = encode_sample(&g_samples[0], "rgba70x50", 70, 50, AEC_RGBA, 3, 64, 1) == 0 &&
-                     encode_sample(&g_samples[1], "rgb90x40", 90, 40, AEC_RGB, 2, 64, 2) == 0 &&
-                     encode_sample(&g_samples[2], "ga40x30", 40, 30, AEC_GRAY_ALPHA, 2, 64, 3) == 0;
+    /* 70x50 RGBA in 2x1 tiles of 64, RGB in 2x1 tiles, one-tile grey+alpha;
+     * the RGB file's 2 stages with a lattice layer; the RGBA file's alpha
+     * with a lattice layer alone (stages 0) */
+    sample *g = g_samples;
+    g_have_samples = encode_sample(&g[0], "rgba70x50", 70, 50, AEC_RGBA, 3, 64, 1) == 0 &&
+                     encode_sample(&g[1], "rgb90x40", 90, 40, AEC_RGB, 2, 64, 2) == 0 &&
+                     encode_sample(&g[2], "ga40x30", 40, 30, AEC_GRAY_ALPHA, 2, 64, 3) == 0 &&
+                     make_lattice_sample(&g[3], &g[1], "rgb90x40+lattice", 2) == 0 &&
+                     make_lattice_sample(&g[4], &g[0], "rgba70x50-lattice0", 0) == 0;
     for (int i = 0; i < N_SAMPLES; i++)
         printf("  %s: %zu bytes, %d stages, %u streams\n", g_samples[i].name, g_samples[i].size,
                g_samples[i].stages, g_samples[i].hd.n_streams);
     CHECK(g_have_samples);
 }
 
-/* (a) Every prefix: TRUNCATED before the end of stage 1, otherwise the
- * stages that are complete, pixel for pixel. */
+/* (a) Every prefix: TRUNCATED before the end of stage 1 (or of anything,
+ * for a file of a lattice layer alone), otherwise the stages that are
+ * complete, pixel for pixel, without the lattice layer unless it is whole. */
 static void test_every_truncation(void)
 {
     for (int i = 0; i < N_SAMPLES && g_have_samples; i++) {
         sample *s = &g_samples[i];
         int bad = 0;
-        for (size_t len = 0; len < s->size && bad < 5; len++) {
+        for (size_t len = 0; len <= s->size && bad < 5; len++) {
             /* an exact-size copy so that ASan sees any read past the end */
             uint8_t *buf = malloc(len ? len : 1);
             memcpy(buf, s->data, len);
@@ -223,7 +312,12 @@ static void test_every_truncation(void)
             int expect = 0;
             while (expect < s->stages && stage_end(&s->hd, expect + 1) <= len)
                 expect++;
-            if (expect == 0) {
+            if (len == s->size) {
+                CHECKF(st == AEC_OK && img &&
+                           memcmp(img, s->ref[s->stages ? s->stages - 1 : 0],
+                                  (size_t)s->w * s->h * s->layout) == 0,
+                       "%s whole: %s", s->name, aec_status_string(st));
+            } else if (expect == 0) {
                 CHECKF(st == AEC_ERR_TRUNCATED, "%s cut at %zu: %s, expected TRUNCATED", s->name,
                        len, aec_status_string(st));
             } else {
@@ -232,7 +326,10 @@ static void test_every_truncation(void)
                            info.stages_available == expect,
                        "%s cut at %zu: %s, expected %d stages", s->name, len,
                        aec_status_string(st), expect);
-                CHECKF(img && memcmp(img, s->ref[expect - 1], (size_t)s->w * s->h * s->layout) == 0,
+                /* every stage but part of the lattice layer: the stages alone */
+                const uint8_t *want = expect == s->stages && s->ref_cut ? s->ref_cut
+                                                                        : s->ref[expect - 1];
+                CHECKF(img && memcmp(img, want, (size_t)s->w * s->h * s->layout) == 0,
                        "%s cut at %zu differs from the %d-stage decode", s->name, len, expect);
             }
             if (tl_failures_in_test != before)
@@ -263,7 +360,7 @@ static void test_every_bit_flip(void)
             size_t byte = bit / 8;
             if (byte < 4)
                 CHECKF(st == AEC_ERR_NOT_AEC, "%s bit %zu: %s", s->name, bit, aec_status_string(st));
-            else if (byte == 4 || (byte == 7 && bit % 8 >= 2))
+            else if (byte == 4 || (byte == 7 && bit % 8 >= 3)) /* unknown flags */
                 CHECKF(st == AEC_ERR_UNSUPPORTED, "%s bit %zu: %s", s->name, bit,
                        aec_status_string(st));
             else if (byte < head)
@@ -368,14 +465,16 @@ static void test_random_damage(void)
 
 /* Builds a file of w x h with streams of one zero byte each (valid sizes
  * and checksums, not valid zstd frames). */
-static uint8_t *bogus_file(uint32_t w, uint32_t h, aec_layout layout, int stages, int tile,
-                           uint64_t model_id, size_t *n)
+static uint8_t *bogus_file_ex(uint32_t w, uint32_t h, aec_layout layout, int stages, int tile,
+                              uint64_t model_id, uint8_t lattice_dim, size_t *n)
 {
     aecb_header hd;
     memset(&hd, 0, sizeof hd);
     hd.width = w, hd.height = h, hd.layout = (uint8_t)layout, hd.stages = (uint8_t)stages;
     hd.tile_size = (uint16_t)tile, hd.block_size = 8, hd.model_id = model_id;
     hd.flags = (layout == AEC_GRAY_ALPHA || layout == AEC_RGBA) ? AECB_FLAG_ALPHA : 0;
+    if (lattice_dim)
+        hd.flags |= AECB_FLAG_LATTICE, hd.lattice_dim = lattice_dim, hd.lattice_step_q = 1;
     uint8_t *file = NULL;
     *n = 0;
     if (aecb_header_init(&hd, NULL, 0) != AEC_OK)
@@ -389,6 +488,11 @@ static uint8_t *bogus_file(uint32_t w, uint32_t h, aec_layout layout, int stages
     free(streams);
     aecb_header_free(&hd);
     return file;
+}
+static uint8_t *bogus_file(uint32_t w, uint32_t h, aec_layout layout, int stages, int tile,
+                           uint64_t model_id, size_t *n)
+{
+    return bogus_file_ex(w, h, layout, stages, tile, model_id, 0, n);
 }
 
 static aec_status decode_with_limits(const uint8_t *d, size_t n, uint64_t max_pixels,
@@ -406,6 +510,47 @@ static aec_status decode_with_limits(const uint8_t *d, size_t n, uint64_t max_pi
     st = check_input_with(dec, d, n, "limits", 0, NULL);
     aec_decoder_destroy(dec);
     return st;
+}
+
+/* Lattice layers of the largest images and streams: refused from the
+ * header, or by their streams before the output is allocated; a lattice
+ * stream at its bound makes the layer unavailable, not the file. */
+static void test_lattice_bombs(uint64_t id)
+{
+    int D = aec_model_default()->cfg.latent;
+    size_t n = 0;
+    uint8_t *big = bogus_file_ex(65535, 65535, AEC_RGB, 0, 1024, id, 255, &n);
+    CHECK(big && check_input(big, n, "65535^2 lattice", 0) == AEC_ERR_LIMIT);
+    CHECK(big && decode_with_limits(big, n, UINT64_MAX, 65535) == AEC_ERR_CORRUPT);
+    aec_free(big);
+    /* 16384^2, 2 MiB of raw lattice symbols per tile: garbage frames */
+    big = bogus_file_ex(16384, 16384, AEC_RGB, 0, 1024, id, (uint8_t)D, &n);
+    CHECK(big && check_input(big, n, "16384^2 lattice", 0) == AEC_ERR_CORRUPT);
+    aec_free(big);
+    big = bogus_file_ex(16384, 16384, AEC_RGBA, 2, 1024, id, (uint8_t)(D + 1), &n);
+    CHECK(big && check_input(big, n, "16384^2 lattice of the wrong width", 0) == AEC_ERR_CORRUPT);
+    aec_free(big);
+    for (int k = 3; k <= 4 && g_have_samples; k++) {
+        const sample *s = &g_samples[k];
+        uint8_t *b = malloc(s->size);
+        uint32_t i = s->hd.n_streams - 1; /* the last lattice stream */
+        uint64_t bound = aecb_stream_bound(&s->hd, i);
+        memcpy(b, s->data, s->size);
+        aecfuzz_wr32(b + 48 + 8 * i, (uint32_t)bound);
+        aecfuzz_wr64(b + 32, s->hd.file_size - s->hd.sizes[i] + bound);
+        aecfuzz_fix_aec(b, s->size, 0);
+        uint8_t *img = NULL;
+        aec_status st = check_input_with(NULL, b, s->size, "lattice stream at its bound", k, &img);
+        if (s->ref_cut)
+            CHECKF(st == AEC_OK && img &&
+                       memcmp(img, s->ref_cut, (size_t)s->w * s->h * s->layout) == 0,
+                   "%s: lattice stream at its bound: %s", s->name, aec_status_string(st));
+        else
+            CHECKF(st == AEC_ERR_TRUNCATED, "%s: lattice stream at its bound: %s", s->name,
+                   aec_status_string(st));
+        aec_free(img);
+        free(b);
+    }
 }
 
 /* (d) Decompression bombs and absurd tables. */
@@ -515,6 +660,7 @@ static void test_bombs(void)
     CHECK(check_input(b, s->size, "model id", 0) == AEC_ERR_MODEL_MISMATCH);
     /* more stages than the model has */
     free(b);
+    test_lattice_bombs(id);
     int S = aec_model_stages(aec_model_default());
     if (S < 16) {
         big = bogus_file(16, 16, AEC_RGB, S + 1, 64, id, &n);
@@ -598,7 +744,7 @@ static void test_model_damage(void)
 }
 
 /* Feeds one file of the fuzz corpus or regressions: as it is and with its
- * checksums made valid for the built-in model, as the fuzzers do. */
+ * checksums made valid for a built-in model, as the fuzzers do. */
 static void replay_file(const char *path, int is_model)
 {
     FILE *f = fopen(path, "rb");
@@ -636,7 +782,7 @@ static void replay_file(const char *path, int is_model)
         aecb_parse(b, n, NULL, &h, NULL, 0);
         aecb_header_free(&h);
         check_input(b, n, path, 0);
-        aecfuzz_fix_aec(b, n, aec_model_id(aec_model_default()));
+        aecfuzz_fix_aec(b, n, aecfuzz_builtin_id(b, n));
         check_input(b, n, path, 1);
     }
     free(b);

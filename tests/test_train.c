@@ -5,6 +5,7 @@
  * own temporary folder. */
 #include <dirent.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -404,6 +405,100 @@ static void test_reproducible_and_resume(void)
     aet_trainer_free(&c);
 }
 
+
+/* ---- lattice refinement training --------------------------------------- */
+
+static double mean_abs_latent(aet_trainer *t)
+{
+    const aem_config *c = &t->model->cfg;
+    size_t n = (size_t)c->latent * t->acts.B * t->acts.Hs * t->acts.Ws;
+    double s = 0;
+    for (size_t i = 0; i < n; i++)
+        s += fabs(t->acts.z[i]);
+    return s / n;
+}
+
+/* Every crop on the lattice: the knocked-off decoder recovers, the rate
+ * term keeps the latent from inflating, and the validation's rate and
+ * PSNR both fall as the step grows. */
+static void test_lattice_training(void)
+{
+    CHECK(g_have_ds);
+    if (!g_have_ds)
+        return;
+    aet_options o;
+    small_options(&o, 60, 3);
+    o.fine_prob = 1.0f, o.fine_min = 0.05f, o.fine_max = 0.2f;
+    aet_trainer t;
+    char err[256];
+    int rc = aet_trainer_new(&t, &small_cfg, &o, &g_ds, "lattice", err, sizeof err);
+    CHECKF(rc == 0, "%s", err);
+    if (rc)
+        return;
+    for (size_t i = 0; i < (size_t)192 * small_cfg.latent; i++)
+        t.model->params[t.model->lay.dec_lin_w + i] *= 0.7f;
+    double first = 0, last = 0, z_first = 0, z_last = 0, rate = 0;
+    for (int s = 0; s < 60; s++) {
+        aet_trainer_step(&t, &g_ds);
+        if (s < 10)
+            first += t.mse / 10, z_first += mean_abs_latent(&t) / 10;
+        if (s >= 50)
+            last += t.mse / 10, z_last += mean_abs_latent(&t) / 10, rate += t.fine_bpp / 10;
+    }
+    printf("  lattice crops: mean MSE %.5f -> %.5f, mean |z| %.3f -> %.3f, rate proxy %.2f "
+           "bpp, commitment %.5f\n",
+           first, last, z_first, z_last, rate, t.commit);
+    CHECKF(last < 0.85 * first, "MSE %.5f -> %.5f", first, last);
+    CHECKF(z_last < 1.5 * z_first, "latent inflated: mean |z| %.3f -> %.3f", z_first, z_last);
+    CHECK(rate > 0 && isfinite(rate));
+    CHECK(t.commit == 0); /* no VQ crop in this run */
+    const float steps[3] = {0.2f, 0.1f, 0.05f};
+    double psnr[3], bpp[3];
+    CHECK(aet_validate_fine(t.model, &g_ds, steps, 3, psnr, bpp) == 0);
+    printf("  lattice validation: step 0.2 %.3f bpp %.2f dB, 0.1 %.3f bpp %.2f dB, 0.05 %.3f "
+           "bpp %.2f dB\n",
+           bpp[0], psnr[0], bpp[1], psnr[1], bpp[2], psnr[2]);
+    CHECK(bpp[0] < bpp[1] && bpp[1] < bpp[2]);
+    CHECK(psnr[0] < psnr[1] && psnr[1] < psnr[2]);
+
+    /* A checkpoint of the first format (before the lattice options) still
+     * resumes, with the lattice off. */
+    char ckpt[160], old[160];
+    snprintf(ckpt, sizeof ckpt, "%s/lat.ckpt", g_dir);
+    snprintf(old, sizeof old, "%s/v1.ckpt", g_dir);
+    CHECK(aet_trainer_save(&t, ckpt, err, sizeof err) == 0);
+    FILE *f = fopen(ckpt, "rb"), *g = fopen(old, "wb");
+    size_t head = 8 + sizeof(long) + sizeof(uint64_t), opt_v1 = offsetof(aet_options, fine_prob);
+    uint8_t buf[4096];
+    size_t n = f ? fread(buf, 1, head + sizeof(aet_options), f) : 0;
+    CHECK(n == head + sizeof(aet_options) && g);
+    if (n == head + sizeof(aet_options) && g) {
+        memcpy(buf, "AETRAIN1", 8);
+        fwrite(buf, 1, head + opt_v1, g);
+        while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+            fwrite(buf, 1, n, g);
+    }
+    if (f)
+        fclose(f);
+    if (g)
+        fclose(g);
+    aet_trainer r;
+    aet_options longer = o;
+    longer.steps = 70;
+    rc = aet_trainer_resume(&r, old, &longer, err, sizeof err);
+    CHECKF(rc == 0, "%s", err);
+    if (rc == 0) {
+        CHECK(r.step == 60 && r.opt.fine_prob == 0 && r.opt.steps == 70);
+        CHECK(memcmp(r.model->params, t.model->params, t.model->lay.total * sizeof(float)) == 0);
+    }
+    aet_trainer_free(&r);
+    rc = aet_trainer_resume(&r, ckpt, &longer, err, sizeof err);
+    CHECKF(rc == 0 && r.opt.fine_prob == 1.0f && r.opt.fine_max == 0.2f, "%s", err);
+    aet_trainer_free(&r);
+    unlink(ckpt), unlink(old);
+    aet_trainer_free(&t);
+}
+
 int main(void)
 {
     RUN_TEST(test_kmeans);
@@ -424,6 +519,7 @@ int main(void)
     }
     RUN_TEST(test_training_smoke);
     RUN_TEST(test_reproducible_and_resume);
+    RUN_TEST(test_lattice_training);
     if (g_have_ds)
         aet_dataset_free(&g_ds);
     if (g_dir[0])

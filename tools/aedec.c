@@ -177,9 +177,9 @@ int main(int argc, char **argv)
         }
     }
 
-    st = aec_decoder_create(&dec, loaded); /* NULL = built-in model */
-    if (st == AEC_OK && loaded && aec_model_default())
-        (void)aec_decoder_add_model(dec, aec_model_default()); /* fails only if known */
+    st = aec_decoder_create(&dec, loaded); /* NULL = the built-in models */
+    for (int i = 0; st == AEC_OK && loaded && aec_model_builtin(i); i++)
+        (void)aec_decoder_add_model(dec, aec_model_builtin(i)); /* fails only if full */
     if (st != AEC_OK) {
         cli_error("cannot create decoder: %s", aec_status_string(st));
         goto done;

@@ -14,32 +14,43 @@ static const char *layout_name(int channels)
     return channels >= 1 && channels <= 4 ? names[channels] : names[0];
 }
 
+/* Quality levels of the built-in models. */
+static int builtin_levels(void)
+{
+    aec_encoder *e = NULL;
+    int n = aec_encoder_create(&e, NULL) == AEC_OK ? aec_encoder_levels(e) : 0;
+    aec_encoder_destroy(e);
+    return n;
+}
+
 static void usage(void)
 {
-    const aec_model *m = aec_model_default();
-    int stages = m ? aec_model_stages(m) : 0;
     printf("Usage: aeenc [options] IN OUT\n"
            "Encode IN (PNG, JPEG, PGM/PPM/PAM; \"-\" = stdin) into the aecodec file OUT\n"
            "(\"-\" = stdout).  OUT is written to a temporary file and renamed into place,\n"
            "so nothing is left behind on error.\n"
            "\n"
            "Options:\n"
-           "  -q, --quality N     quantiser stages to code, 1..model stages\n"
-           "                      (default: half of them; the built-in model has %d)\n"
+           "  -q, --quality N     quality level, 1..%d with the built-in models (default:\n"
+           "                      the middle one, %d); with --model, VQ stages to code\n"
            "  -t, --threads N     worker threads, 0 = all cores (default 0)\n"
            "      --tile N        tile side in pixels, a multiple of 64 in 64..1024\n"
            "                      (default: the library's choice)\n"
            "      --lambda X      rate-distortion trade-off of the index choice, 0..1:\n"
            "                      larger spends fewer bits for a little more error;\n"
            "                      0 = nearest codes (default: chosen per level)\n"
-           "      --model FILE    encode with this model file instead of the built-in one\n"
+           "      --lattice X     step of the lattice refinement after the VQ stages,\n"
+           "                      smaller = finer and larger (default: chosen per level;\n"
+           "                      0 = none)\n"
+           "      --model FILE    encode with this model file instead of the built-in ones\n"
            "      --max-pixels N  refuse input images with more pixels (default %llu)\n"
            "  -v, --verbose       print size, bits per pixel and time to stderr\n"
            "  -h, --help          show this help\n"
            "      --version       show version and model\n"
            "\n"
            "Exit status: 0 ok, 1 error, 2 usage error.\n",
-           stages, (unsigned long long)AEC_DEFAULT_MAX_PIXELS);
+           builtin_levels(), (builtin_levels() + 1) / 2,
+           (unsigned long long)AEC_DEFAULT_MAX_PIXELS);
 }
 
 static void version(void)
@@ -47,8 +58,9 @@ static void version(void)
     const aec_model *m = aec_model_default();
     printf("aeenc (aecodec) %s\n", aec_version_string());
     if (m)
-        printf("default model: %s (id 0x%016" PRIx64 ", %d stages)\n", aec_model_name(m),
-               aec_model_id(m), aec_model_stages(m));
+        printf("default model: %s (id 0x%016" PRIx64 ", %d stages); %d quality levels with "
+               "the built-in models\n",
+               aec_model_name(m), aec_model_id(m), aec_model_stages(m), builtin_levels());
     else
         printf("default model: none\n");
 }
@@ -62,7 +74,8 @@ int main(int argc, char **argv)
 {
     cli_init(argv[0]);
     int quality = 0, threads = 0, tile = 0, verbose = 0, only_files = 0;
-    double lambda = -1; /* < 0: the library default */
+    double lambda = -1;  /* < 0: the library default */
+    double lattice = -1; /* < 0: the library default */
     const char *model_path = NULL;
     uint64_t max_pixels = AEC_DEFAULT_MAX_PIXELS;
     const char *files[2];
@@ -105,6 +118,14 @@ int main(int argc, char **argv)
             lambda = strtod(v, &end);
             if (end == v || *end || !(lambda >= 0 && lambda <= 1))
                 return cli_usage_error("--lambda must be a number in 0..1 (got '%s')", v);
+        } else if ((r = cli_option(argc, argv, &i, NULL, "--lattice", &v)) != 0) {
+            char *end = NULL;
+            if (r < 0)
+                return CLI_EXIT_USAGE;
+            lattice = strtod(v, &end);
+            if (end == v || *end || !(lattice == 0 || (lattice >= 1.0 / 65536 && lattice <= 64)))
+                return cli_usage_error("--lattice must be 0 or a step in 1/65536..64 (got '%s')",
+                                       v);
         } else if ((r = cli_option(argc, argv, &i, NULL, "--model", &v)) != 0) {
             if (r < 0)
                 return CLI_EXIT_USAGE;
@@ -129,7 +150,7 @@ int main(int argc, char **argv)
     char err[1024];
     aec_status st;
 
-    const aec_model *model = aec_model_default();
+    const aec_model *model = NULL; /* the built-in models */
     if (model_path) {
         st = aec_model_load_file(&loaded, model_path);
         if (st != AEC_OK) {
@@ -138,26 +159,22 @@ int main(int argc, char **argv)
         }
         model = loaded;
     }
-    if (!model) {
-        cli_error("no model available");
-        goto done;
-    }
-    int stages = aec_model_stages(model);
-    if (quality == 0)
-        quality = stages / 2 > 1 ? stages / 2 : 1;
-    if (quality > stages) {
-        cli_usage_error("quality %d is above the model's %d stages", quality, stages);
-        rc = CLI_EXIT_USAGE;
-        goto done;
-    }
-
-    if (aeio_read(in, &img, max_pixels, err, sizeof(err)) != 0) {
-        cli_error("%s", err);
-        goto done;
-    }
     st = aec_encoder_create(&enc, model);
     if (st != AEC_OK) {
         cli_error("cannot create encoder: %s", aec_status_string(st));
+        goto done;
+    }
+    int levels = aec_encoder_levels(enc);
+    if (quality == 0)
+        quality = (levels + 1) / 2;
+    if (quality > levels) {
+        cli_usage_error("quality %d is above the %d levels %s", quality, levels,
+                        model ? "(VQ stages) of this model" : "of the built-in models");
+        rc = CLI_EXIT_USAGE;
+        goto done;
+    }
+    if (aeio_read(in, &img, max_pixels, err, sizeof(err)) != 0) {
+        cli_error("%s", err);
         goto done;
     }
     aec_encode_params params;
@@ -167,6 +184,8 @@ int main(int argc, char **argv)
     params.tile_size = tile;
     if (lambda >= 0)
         params.lambda = (float)lambda;
+    if (lattice >= 0)
+        params.lattice_step = (float)lattice;
     double t0 = cli_seconds();
     st = aec_encode(enc, img.pixels, img.width, img.height, 0, (aec_layout)img.channels, &params,
                     &coded, &coded_size);
@@ -186,7 +205,7 @@ int main(int argc, char **argv)
                 cli_prog(), strcmp(in, "-") == 0 ? "stdin" : in, (unsigned)img.width,
                 (unsigned)img.height, layout_name(img.channels),
                 img.source_bit_depth == 16 ? " (16-bit input reduced to 8 bit)" : "", quality,
-                stages, coded_size, 8.0 * (double)coded_size / pixels, seconds);
+                levels, coded_size, 8.0 * (double)coded_size / pixels, seconds);
     }
     rc = CLI_EXIT_OK;
 done:

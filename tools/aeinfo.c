@@ -103,11 +103,12 @@ int main(int argc, char **argv)
         goto done;
     }
 
-    const aec_model *builtin = aec_model_default();
     const aec_model *known = NULL;
-    if (builtin && aec_model_id(builtin) == info.model_id)
-        known = builtin;
-    else if (loaded && aec_model_id(loaded) == info.model_id)
+    int is_builtin = 0;
+    for (int i = 0; aec_model_builtin(i); i++)
+        if (aec_model_id(aec_model_builtin(i)) == info.model_id)
+            known = aec_model_builtin(i), is_builtin = 1;
+    if (!known && loaded && aec_model_id(loaded) == info.model_id)
         known = loaded;
 
     double pixels = (double)info.width * info.height;
@@ -127,12 +128,12 @@ int main(int argc, char **argv)
            info.tile_size, info.tile_size, info.tiles_x, info.tiles_y,
            (uint64_t)info.tiles_x * info.tiles_y);
     printf("model:        0x%016" PRIx64, info.model_id);
-    if (known == builtin && known)
+    if (is_builtin)
         printf(" (built-in: %s)\n", aec_model_name(known));
     else if (known)
         printf(" (not built-in; %s, from %s)\n", aec_model_name(known), model_path);
     else
-        printf(" (not the built-in model)\n");
+        printf(" (not a built-in model)\n");
 
     int nstages = info.stages_coded < 0 ? 0 : info.stages_coded > 16 ? 16 : info.stages_coded;
     uint64_t stage_total = 0;
@@ -143,9 +144,14 @@ int main(int argc, char **argv)
                8.0 * (double)info.stage_bytes[s] / pixels, 8.0 * (double)stage_total / pixels,
                s < info.stages_available ? "" : "  (missing)");
     }
+    if (info.lattice_step > 0)
+        printf("lattice:      step %.6f, %" PRIu64 " bytes, %.4f bpp%s\n",
+               (double)info.lattice_step, info.lattice_bytes,
+               8.0 * (double)info.lattice_bytes / pixels,
+               info.lattice_available ? "" : "  (missing)");
     printf("alpha bytes:  %" PRIu64 "%s\n", info.alpha_bytes,
            info.layout == AEC_GRAY_ALPHA || info.layout == AEC_RGBA ? "" : " (no alpha)");
-    uint64_t payload = stage_total + info.alpha_bytes;
+    uint64_t payload = stage_total + info.alpha_bytes + info.lattice_bytes;
     if (info.file_size >= payload)
         printf("other bytes:  %" PRIu64 " (header, index)\n", info.file_size - payload);
     printf("total:        %" PRIu64 " bytes, %.4f bpp\n", info.file_size,

@@ -1,5 +1,5 @@
 #!/bin/sh
-# demo.sh - encodes and decodes one photograph (default: corpus/sample/) with the built-in model at a
+# demo.sh - encodes and decodes one photograph (default: corpus/sample/) with the built-in models at a
 # few quality levels and prints size, bpp and PSNR.   usage: demo.sh [IMAGE]
 set -e
 BUILD=${BUILD:-build}
@@ -10,7 +10,7 @@ OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 "$BUILD"/aeinfo --version | head -n 1
 echo "image: $IMG"
-for q in 1 2 4 6 9 12; do
+for q in 1 3 6 8 10 12; do
     "$BUILD"/aeenc -q $q "$IMG" "$OUT/x.aec" 2>/dev/null || break
     "$BUILD"/aedec "$OUT/x.aec" "$OUT/x.png"
     size=$(wc -c <"$OUT/x.aec")

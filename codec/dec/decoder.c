@@ -1,11 +1,23 @@
-/* decoder.c - aec_decode: bitstream v1 -> indices -> codebook look-up ->
- * decoder network -> pixels.
+/* decoder.c - aec_decode: bitstream v1 -> indices (and lattice symbols) ->
+ * latents -> decoder network -> pixels.
  *
- * The indices of every tile the output needs (the requested region plus the
- * decoder's halo) are entropy-decoded first, one byte per latent and stage.
- * Then each output tile is decoded in parallel from the latents of itself
- * and its neighbours within aem_decoder_halo latents, which is exactly the
- * decoder's receptive field, so the tiled output equals the untiled one. */
+ * Working memory is bounded by the tile, not the image (apart from the
+ * output and the alpha plane).  Two passes over the tiles, each in parallel
+ * with buffers owned by the thread:
+ *
+ *  1. verify: every stream the output needs passes its checks (CRC, zstd
+ *     frame, index range) and is decoded into a scratch buffer, then
+ *     dropped.  Only then are the output and the networks' buffers
+ *     allocated, so a small damaged file cannot claim the memory and time
+ *     of the image its header declares.
+ *  2. render: each output tile entropy-decodes the streams of the tiles its
+ *     window touches (the tile widened by aem_decoder_halo latents, exactly
+ *     the decoder's receptive field: itself and at most its 8 neighbours
+ *     when tiles are wider than the halo), builds the window's latents
+ *     (codes plus lattice refinement), runs the decoder network and writes
+ *     its pixels.  So the tiled output equals the untiled one; the price is
+ *     that a stream is decompressed once by each window it meets. */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #ifdef _OPENMP
@@ -15,7 +27,9 @@
 #include "bitstream/container.h"
 #include "bitstream/zstream.h"
 #include "common/context.h"
+#include "model/builtin.h"
 #include "model/network.h"
+#include "vq/lattice.h"
 #include "vq/rvq.h"
 
 #define MAX_MODELS 8
@@ -35,14 +49,22 @@ aec_status aec_decoder_create(aec_decoder **out, const aec_model *model)
     if (!out)
         return AEC_ERR_INVALID_ARGUMENT;
     *out = NULL;
-    if (!model)
-        model = aec_model_default();
-    if (!model)
+    const aec_model *list[MAX_MODELS];
+    int n = 0;
+    if (model) {
+        list[n++] = model;
+    } else { /* every built-in model, so files of any built-in level decode */
+        for (int i = 0; i < AEM_BUILTIN_MODELS && n < MAX_MODELS; i++)
+            if (aem_builtin_model(i))
+                list[n++] = aem_builtin_model(i);
+    }
+    if (n == 0)
         return AEC_ERR_BAD_MODEL;
     aec_decoder *d = calloc(1, sizeof *d);
     if (!d)
         return AEC_ERR_OUT_OF_MEMORY;
-    d->models[d->n_models++] = model;
+    memcpy(d->models, list, sizeof *list * (size_t)n);
+    d->n_models = n;
     aec_limits_default(&d->limits);
     *out = d;
     return AEC_OK;
@@ -71,6 +93,11 @@ void aec_decoder_set_limits(aec_decoder *d, const aec_limits *l)
 }
 const char *aec_decoder_last_error(const aec_decoder *d) { return d ? d->err : ""; }
 
+static float lattice_step(const aecb_header *h)
+{
+    return (float)((double)h->lattice_step_q / AECB_LATTICE_STEP_ONE);
+}
+
 aec_status aec_read_info(const uint8_t *data, size_t size, aec_info *info)
 {
     if (!data || !info)
@@ -90,105 +117,228 @@ aec_status aec_read_info(const uint8_t *data, size_t size, aec_info *info)
     for (int s = 0; s < h.stages && s < 16; s++)
         for (uint32_t t = 0; t < h.n_tiles; t++)
             info->stage_bytes[s] += h.sizes[aecb_stream_index(&h, s, t)];
+    if (h.flags & AECB_FLAG_LATTICE) {
+        info->lattice_step = lattice_step(&h);
+        info->lattice_available = h.lattice_available;
+        for (uint32_t t = 0; t < h.n_tiles; t++)
+            info->lattice_bytes += h.sizes[aecb_lattice_stream_index(&h, t)];
+    }
     aecb_header_free(&h);
     return AEC_OK;
 }
 
-/* Everything one decode call shares between its tiles. */
+/* ---- one decode call ---------------------------------------------------- */
+
+/* Everything one decode call shares between its tiles (read-only while the
+ * tiles run, apart from the disjoint parts of `out` they write). */
 typedef struct {
     const aec_model *m;
     const aecb_header *h;
     const uint8_t *data;
     size_t size;
-    int stages;
-    /* indices of the needed latent rectangle [gx0,gx1) x [gy0,gy1) */
-    int gx0, gy0, gw, gh;
-    uint8_t *idx; /* [stage][gh][gw] */
     const ZSTD_DDict *dict; /* the model's dictionary when the file uses it */
+    int stages;             /* VQ stages decoded                             */
+    int lattice;            /* 1 when the lattice refinement is added        */
+    float step;             /* its step                                      */
+    int halo;               /* aem_decoder_halo                              */
     /* output region */
     uint32_t rx, ry, rw, rh;
     int out_channels;
     uint8_t *out;
 } decode_job;
 
-static int clampi(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }
+/* A thread's buffers, reused from tile to tile. */
+typedef struct {
+    ZSTD_DCtx *dz;
+    uint8_t *raw;  /* one decompressed stream (the largest this file has)   */
+    uint8_t *idx;  /* a window's indices [stage][Hs][Ws] (the largest window) */
+    int32_t *sym;  /* one tile's lattice symbols [D][lh][lw]                 */
+    aem_acts a;    /* decoder activations for a window of a_hs x a_ws        */
+    int a_hs, a_ws;
+    char err[AEC_ERR_BYTES];
+    /* the first (lowest numbered) tile that failed in this thread */
+    int bad;
+    aec_status bad_st;
+    char bad_err[AEC_ERR_BYTES];
+} worker;
 
-/* Entropy-decodes tile t's streams into the shared index rectangle. */
-static aec_status unpack_tile(decode_job *j, uint32_t t, ZSTD_DCtx *dz, uint8_t *buf, char *err)
+/* A rectangle of tiles [x0, x1) x [y0, y1), numbered in raster order. */
+typedef struct {
+    int x0, y0, x1, y1;
+} tile_rect;
+
+static int rect_count(const tile_rect *r) { return (r->x1 - r->x0) * (r->y1 - r->y0); }
+
+static uint32_t rect_tile(const aecb_header *h, const tile_rect *r, int k)
+{
+    int w = r->x1 - r->x0;
+    return (uint32_t)((r->y0 + k / w) * (int)h->tiles_x + r->x0 + k % w);
+}
+
+/* The tiles whose latents meet [hx0, hx1) x [hy0, hy1) (a non-empty part of
+ * the latent grid); a tile is T/B latents wide since B divides T. */
+static tile_rect tiles_meeting(const aecb_header *h, int hx0, int hy0, int hx1, int hy1)
+{
+    int TL = h->tile_size / h->block_size;
+    tile_rect r = {hx0 / TL, hy0 / TL, (hx1 - 1) / TL + 1, (hy1 - 1) / TL + 1};
+    return r;
+}
+
+/* Where tile t's latents and the window [hx0, hx1) x [hy0, hy1) overlap. */
+typedef struct {
+    int lx0, ly0, lw, lh; /* the tile's latents on the grid                  */
+    int x0, y0, x1, y1;   /* the overlap on the grid (may be empty)          */
+} tile_overlap;
+
+static tile_overlap overlap_of(const aecb_header *h, uint32_t t, const aecb_tile_window *win)
+{
+    aecb_tile_window tw;
+    aecb_tile_window_of(h, t, 0, &tw);
+    tile_overlap o = {tw.lx0, tw.ly0, tw.lw, tw.lh, 0, 0, 0, 0};
+    o.x0 = tw.lx0 > win->hx0 ? tw.lx0 : win->hx0;
+    o.y0 = tw.ly0 > win->hy0 ? tw.ly0 : win->hy0;
+    o.x1 = tw.lx0 + tw.lw < win->hx1 ? tw.lx0 + tw.lw : win->hx1;
+    o.y1 = tw.ly0 + tw.lh < win->hy1 ? tw.ly0 + tw.lh : win->hy1;
+    return o;
+}
+
+/* Decompresses stream i into w->raw (exactly n bytes).  verify: check its
+ * CRC first (pass 2 reads only streams pass 1 has verified). */
+static aec_status load_stream(const decode_job *j, worker *w, uint32_t i, size_t n,
+                              const ZSTD_DDict *dict, int verify)
 {
     const aecb_header *h = j->h;
-    int P = h->block_size, K = j->m->cfg.codes;
-    uint32_t x0, y0, tw, th, lw, lh;
-    aecb_tile_rect(h, t, &x0, &y0, &tw, &th);
-    aecb_tile_latents(h, t, &lw, &lh);
-    int lx0 = (int)x0 / P - j->gx0, ly0 = (int)y0 / P - j->gy0;
-    size_t n = (size_t)lw * lh;
-    for (int s = 0; s < j->stages; s++) {
-        uint32_t i = aecb_stream_index(h, s, t);
-        aec_status st = aecb_check_stream(h, j->data, j->size, i, err, AEC_ERR_BYTES);
-        if (st == AEC_OK)
-            st = aecb_zstd_decompress(dz, j->dict, j->data + h->offsets[i], h->sizes[i], buf, n, err,
-                                      AEC_ERR_BYTES);
+    if (verify) {
+        aec_status st = aecb_check_stream(h, j->data, j->size, i, w->err, AEC_ERR_BYTES);
         if (st != AEC_OK)
             return st;
-        for (size_t k = 0; k < n; k++)
-            if (buf[k] >= K)
-                return aec_fail(err, AEC_ERR_CORRUPT,
-                                "index %d in tile %u stage %d is outside the codebook (%d codes)",
-                                buf[k], t, s + 1, K);
-        /* Keep the part of the tile inside the needed rectangle. */
-        int cx0 = lx0 > 0 ? lx0 : 0, cx1 = lx0 + (int)lw < j->gw ? lx0 + (int)lw : j->gw;
-        int cy0 = ly0 > 0 ? ly0 : 0, cy1 = ly0 + (int)lh < j->gh ? ly0 + (int)lh : j->gh;
-        for (int y = cy0; y < cy1 && cx1 > cx0; y++)
-            memcpy(j->idx + ((size_t)s * j->gh + y) * j->gw + cx0,
-                   buf + (size_t)(y - ly0) * lw + (cx0 - lx0), (size_t)(cx1 - cx0));
+    }
+    return aecb_zstd_decompress(w->dz, dict, j->data + h->offsets[i], h->sizes[i], w->raw, n,
+                                w->err, AEC_ERR_BYTES);
+}
+
+/* Tile t's indices of stage s (0-based) into w->raw, lw*lh bytes, each
+ * checked against the codebook size. */
+static aec_status load_indices(const decode_job *j, worker *w, int s, uint32_t t, int verify)
+{
+    uint32_t lw, lh;
+    aecb_tile_latents(j->h, t, &lw, &lh);
+    size_t n = (size_t)lw * lh;
+    aec_status st = load_stream(j, w, aecb_stream_index(j->h, s, t), n, j->dict, verify);
+    if (st != AEC_OK)
+        return st;
+    int K = j->m->cfg.codes;
+    for (size_t k = 0; k < n; k++)
+        if (w->raw[k] >= K)
+            return aec_fail(w->err, AEC_ERR_CORRUPT,
+                            "index %d in tile %u stage %d is outside the codebook (%d codes)",
+                            w->raw[k], t, s + 1, K);
+    return AEC_OK;
+}
+
+/* Tile t's lattice stream into w->raw: 2*D*lw*lh bytes, a plane of low
+ * bytes then one of high bytes (aem_lattice_unpack turns them into
+ * symbols).  The lattice streams never use the model's dictionary. */
+static aec_status load_lattice(const decode_job *j, worker *w, uint32_t t, int verify)
+{
+    uint32_t lw, lh;
+    aecb_tile_latents(j->h, t, &lw, &lh);
+    size_t n = 2 * (size_t)j->m->cfg.latent * lw * lh;
+    return load_stream(j, w, aecb_lattice_stream_index(j->h, t), n, NULL, verify);
+}
+
+/* Pass 1 for tile t: every stream of it that the output uses. */
+static aec_status verify_tile(const decode_job *j, worker *w, uint32_t t)
+{
+    for (int s = 0; s < j->stages; s++) {
+        aec_status st = load_indices(j, w, s, t, 1);
+        if (st != AEC_OK)
+            return st;
+    }
+    return j->lattice ? load_lattice(j, w, t, 1) : AEC_OK;
+}
+
+/* w->a sized for a window of Hs x Ws latents (reallocated only when the
+ * shape changes: edge tiles have smaller windows). */
+static int worker_acts(worker *w, const aem_config *c, int Hs, int Ws)
+{
+    if (w->a.arena && w->a_hs == Hs && w->a_ws == Ws)
+        return 0;
+    aem_acts_free(&w->a);
+    w->a_hs = w->a_ws = 0;
+    if (aem_acts_alloc(&w->a, c, 1, Hs, Ws, 0, 1))
+        return -1;
+    w->a_hs = Hs, w->a_ws = Ws;
+    return 0;
+}
+
+/* The window's latents into w->a.q [D][Hs][Ws]: the codes of the decoded
+ * stages, plus step * s from the lattice symbols. */
+static aec_status window_latents(const decode_job *j, worker *w, const aecb_tile_window *win)
+{
+    const aecb_header *h = j->h;
+    int Hs = win->hy1 - win->hy0, Ws = win->hx1 - win->hx0, D = j->m->cfg.latent;
+    size_t N = (size_t)Hs * Ws;
+    tile_rect near = tiles_meeting(h, win->hx0, win->hy0, win->hx1, win->hy1);
+    for (int k = 0; k < rect_count(&near); k++) {
+        uint32_t t = rect_tile(h, &near, k);
+        tile_overlap o = overlap_of(h, t, win);
+        for (int s = 0; s < j->stages; s++) {
+            aec_status st = load_indices(j, w, s, t, 0);
+            if (st != AEC_OK)
+                return st;
+            for (int y = o.y0; y < o.y1; y++)
+                memcpy(w->idx + ((size_t)s * Hs + (y - win->hy0)) * Ws + (o.x0 - win->hx0),
+                       w->raw + (size_t)(y - o.ly0) * o.lw + (o.x0 - o.lx0), (size_t)(o.x1 - o.x0));
+        }
+    }
+    aem_rvq_decode(j->m, w->idx, N, j->stages, w->a.q);
+    for (int k = 0; j->lattice && k < rect_count(&near); k++) {
+        uint32_t t = rect_tile(h, &near, k);
+        tile_overlap o = overlap_of(h, t, win);
+        aec_status st = load_lattice(j, w, t, 0);
+        if (st != AEC_OK)
+            return st;
+        /* the whole tile: its predicted channels need every earlier symbol */
+        aem_lattice_unpack(w->raw, (size_t)D, (size_t)o.lw, (size_t)o.lh, w->sym);
+        size_t n = (size_t)o.lw * o.lh;
+        for (int d = 0; d < D; d++)
+            for (int y = o.y0; y < o.y1; y++) {
+                const int32_t *v =
+                    w->sym + (size_t)d * n + (size_t)(y - o.ly0) * o.lw + (size_t)(o.x0 - o.lx0);
+                float *q = w->a.q + (size_t)d * N + (size_t)(y - win->hy0) * Ws + (o.x0 - win->hx0);
+                for (int x = 0; x < o.x1 - o.x0; x++)
+                    q[x] += j->step * (float)v[x];
+            }
     }
     return AEC_OK;
 }
 
-/* Decodes output tile t and writes its part of the region. */
-static aec_status render_tile(decode_job *j, uint32_t t, char *err)
+/* Writes the part of output tile t inside the region from the decoder's
+ * output blocks y [C*P*P][Hs][Ws] of its window: pixel (X, Y) of the window
+ * is sample (Y mod P, X mod P) of block (X / P, Y / P), in the plane
+ * ((c*P + Y mod P)*P + X mod P) (depth-to-space, read in place). */
+static void write_pixels(const decode_job *j, uint32_t t, const aecb_tile_window *win,
+                         const float *y)
 {
     const aecb_header *h = j->h;
-    const aec_model *m = j->m;
-    const aem_config *c = &m->cfg;
-    int P = c->block, halo = aem_decoder_halo(c);
+    int P = j->m->cfg.block, Ws = win->hx1 - win->hx0;
+    size_t N = (size_t)(win->hy1 - win->hy0) * Ws, chan = (size_t)P * P * N;
     uint32_t x0, y0, tw, th;
     aecb_tile_rect(h, t, &x0, &y0, &tw, &th);
-    aecb_tile_window win;
-    aecb_tile_window_of(h, t, halo, &win);
-    int hx0 = win.hx0, hy0 = win.hy0;
-    int Hs = win.hy1 - hy0, Ws = win.hx1 - hx0;
-    size_t N = (size_t)Hs * Ws;
-    aem_acts a;
-    uint8_t *idx = malloc((size_t)j->stages * N);
-    float *pix = malloc(sizeof(float) * 3 * N * P * P);
-    if (!idx || !pix || aem_acts_alloc(&a, c, 1, Hs, Ws, 0, 1)) {
-        free(idx), free(pix);
-        return aec_fail(err, AEC_ERR_OUT_OF_MEMORY, "out of memory decoding tile %u", t);
-    }
-    for (int s = 0; s < j->stages; s++)
-        for (int y = 0; y < Hs; y++)
-            memcpy(idx + ((size_t)s * Hs + y) * Ws,
-                   j->idx + ((size_t)s * j->gh + (hy0 + y - j->gy0)) * j->gw + (hx0 - j->gx0),
-                   (size_t)Ws);
-    aem_rvq_decode(m, idx, N, j->stages, a.q);
-    aem_decoder_forward(m, &a);
-    aem_blocks_to_pixels(c, 1, Hs, Ws, a.y, pix);
     /* Intersection of this tile with the region, in image coordinates. */
     uint32_t ix0 = x0 > j->rx ? x0 : j->rx, iy0 = y0 > j->ry ? y0 : j->ry;
     uint32_t ix1 = x0 + tw < j->rx + j->rw ? x0 + tw : j->rx + j->rw;
     uint32_t iy1 = y0 + th < j->ry + j->rh ? y0 + th : j->ry + j->rh;
-    int W = Ws * P, H = Hs * P;
-    size_t plane = (size_t)W * H;
     int gray = aec_layout_is_gray(h->layout);
-    for (uint32_t y = iy0; y < iy1; y++) {
-        const float *r = pix + (size_t)(y - (uint32_t)hy0 * P) * W - (size_t)hx0 * P;
-        uint8_t *o = j->out + ((size_t)(y - j->ry) * j->rw + (ix0 - j->rx)) * j->out_channels;
-        for (uint32_t x = ix0; x < ix1; x++, o += j->out_channels) {
-            float v[3];
-            for (int ch = 0; ch < 3; ch++)
-                v[ch] = r[ch * plane + x];
+    for (uint32_t py = iy0; py < iy1; py++) {
+        int Y = (int)py - win->hy0 * P;
+        const float *row = y + (size_t)(Y % P) * P * N + (size_t)(Y / P) * Ws;
+        uint8_t *o = j->out + ((size_t)(py - j->ry) * j->rw + (ix0 - j->rx)) * j->out_channels;
+        for (uint32_t px = ix0; px < ix1; px++, o += j->out_channels) {
+            int X = (int)px - win->hx0 * P;
+            const float *b = row + (size_t)(X % P) * N + X / P;
+            float v[3] = {b[0], b[chan], b[2 * chan]};
             if (gray) { /* grey was coded as R=G=B; its luma is the best grey */
                 float g = 0.299f * v[0] + 0.587f * v[1] + 0.114f * v[2];
                 g = g > 0 ? (g < 1 ? g : 1) : 0; /* NaN (a broken model) -> 0 */
@@ -201,9 +351,157 @@ static aec_status render_tile(decode_job *j, uint32_t t, char *err)
             }
         }
     }
-    aem_acts_free(&a);
-    free(idx), free(pix);
+}
+
+/* Pass 2 for output tile t: decode its window and write its pixels. */
+static aec_status render_tile(const decode_job *j, worker *w, uint32_t t)
+{
+    aecb_tile_window win;
+    aecb_tile_window_of(j->h, t, j->halo, &win);
+    int Hs = win.hy1 - win.hy0, Ws = win.hx1 - win.hx0;
+    if (worker_acts(w, &j->m->cfg, Hs, Ws))
+        return aec_fail(w->err, AEC_ERR_OUT_OF_MEMORY, "out of memory decoding tile %u", t);
+    aec_status st = window_latents(j, w, &win);
+    if (st != AEC_OK)
+        return st;
+    aem_decoder_forward(j->m, &w->a);
+    write_pixels(j, t, &win, w->a.y);
     return AEC_OK;
+}
+
+static int thread_num(void)
+{
+#ifdef _OPENMP
+    return omp_get_thread_num();
+#else
+    return 0;
+#endif
+}
+
+typedef aec_status (*tile_fn)(const decode_job *j, worker *w, uint32_t tile);
+
+/* Runs fn on every tile of r in parallel, one worker per thread, in the
+ * order order[0..] of their numbers in r (NULL: raster order).  On failure
+ * returns the error of the first failing tile in that order (the same
+ * whatever the thread count; tiles after it are skipped) with its message
+ * in err. */
+static aec_status run_tiles(const decode_job *j, worker *ws, int threads, const tile_rect *r,
+                            const int *order, tile_fn fn, char *err)
+{
+    int n = rect_count(r), first_bad = INT_MAX;
+    for (int i = 0; i < threads; i++)
+        ws[i].bad = INT_MAX;
+#pragma omp parallel num_threads(threads)
+    {
+        worker *w = &ws[thread_num()];
+#pragma omp for schedule(dynamic, 1)
+        for (int k = 0; k < n; k++) {
+            int stop;
+#pragma omp atomic read
+            stop = first_bad;
+            if (k > stop)
+                continue;
+            aec_status st = fn(j, w, rect_tile(j->h, r, order ? order[k] : k));
+            if (st != AEC_OK && k < w->bad) {
+                w->bad = k, w->bad_st = st;
+                memcpy(w->bad_err, w->err, AEC_ERR_BYTES);
+#pragma omp critical(aec_decoder_first_bad)
+                if (k < first_bad) {
+#pragma omp atomic write
+                    first_bad = k;
+                }
+            }
+        }
+    }
+    const worker *worst = NULL;
+    for (int i = 0; i < threads; i++)
+        if (ws[i].bad != INT_MAX && (!worst || ws[i].bad < worst->bad))
+            worst = &ws[i];
+    return worst ? aec_fail(err, worst->bad_st, "%s", worst->bad_err) : AEC_OK;
+}
+
+/* Render order: largest window activations first (then raster order).  A
+ * thread reallocates its activations when the window shape changes; with
+ * sizes that only shrink, each new block fits where the last one was, and
+ * the allocator does not pile up freed blocks of the edge tiles' odd sizes
+ * (which raised the peak by a third in bench/speed.c's memory check). */
+typedef struct {
+    size_t bytes;
+    int k;
+} render_slot;
+
+static int by_bytes_desc(const void *a, const void *b)
+{
+    const render_slot *x = a, *y = b;
+    if (x->bytes != y->bytes)
+        return x->bytes < y->bytes ? 1 : -1;
+    return x->k - y->k;
+}
+
+static int *render_order(const decode_job *j, const tile_rect *r)
+{
+    int n = rect_count(r);
+    render_slot *slot = malloc(sizeof *slot * (size_t)n);
+    int *order = malloc(sizeof *order * (size_t)n);
+    if (!slot || !order) {
+        free(slot), free(order);
+        return NULL;
+    }
+    for (int k = 0; k < n; k++) {
+        aecb_tile_window win;
+        aecb_tile_window_of(j->h, rect_tile(j->h, r, k), j->halo, &win);
+        slot[k].bytes = aem_acts_bytes(&j->m->cfg, 1, win.hy1 - win.hy0, win.hx1 - win.hx0, 0, 1);
+        slot[k].k = k;
+    }
+    qsort(slot, (size_t)n, sizeof *slot, by_bytes_desc);
+    for (int k = 0; k < n; k++)
+        order[k] = slot[k].k;
+    free(slot);
+    return order;
+}
+
+static void workers_free(worker *ws, int n)
+{
+    for (int i = 0; ws && i < n; i++) {
+        ZSTD_freeDCtx(ws[i].dz);
+        free(ws[i].raw);
+        free(ws[i].idx);
+        free(ws[i].sym);
+        aem_acts_free(&ws[i].a);
+    }
+    free(ws);
+}
+
+/* One worker per thread with the buffers whose size the tile fixes: a
+ * decompression context, the largest stream's raw bytes, the largest
+ * window's indices and a tile's lattice symbols.  The activations come
+ * later (worker_acts). */
+static worker *workers_new(const decode_job *j, int threads)
+{
+    const aecb_header *h = j->h;
+    uint32_t lw, lh; /* tile 0 is a largest tile */
+    aecb_tile_latents(h, 0, &lw, &lh);
+    size_t raw = (size_t)lw * lh * (j->lattice ? 2 * (size_t)j->m->cfg.latent : 1);
+    size_t sym = j->lattice ? (size_t)lw * lh * j->m->cfg.latent : 1;
+    /* the largest window: a full tile and a halo on each side, clipped */
+    int TL = h->tile_size / h->block_size;
+    int grid_w = (int)((h->width + h->block_size - 1) / h->block_size);
+    int grid_h = (int)((h->height + h->block_size - 1) / h->block_size);
+    int wmax = TL + 2 * j->halo < grid_w ? TL + 2 * j->halo : grid_w;
+    int hmax = TL + 2 * j->halo < grid_h ? TL + 2 * j->halo : grid_h;
+    size_t idx = (size_t)(j->stages > 0 ? j->stages : 1) * wmax * hmax;
+    worker *ws = calloc((size_t)threads, sizeof *ws);
+    for (int i = 0; ws && i < threads; i++) {
+        ws[i].dz = ZSTD_createDCtx();
+        ws[i].raw = malloc(raw);
+        ws[i].idx = malloc(idx);
+        ws[i].sym = malloc(sizeof(int32_t) * sym);
+        if (!ws[i].dz || !ws[i].raw || !ws[i].idx || !ws[i].sym) {
+            workers_free(ws, threads);
+            return NULL;
+        }
+    }
+    return ws;
 }
 
 static const aec_model *find_model(const aec_decoder *d, uint64_t id)
@@ -212,6 +510,78 @@ static const aec_model *find_model(const aec_decoder *d, uint64_t id)
         if (d->models[i]->id == id)
             return d->models[i];
     return NULL;
+}
+
+/* Steps 16..18 of spec/bitstream.md section 9, and the caller's parameters.
+ * On success *mp is the file's model. */
+static aec_status check_model(aec_decoder *d, const aecb_header *h, const aec_decode_params *p,
+                              const aec_model **mp)
+{
+    const aec_model *m = find_model(d, h->model_id);
+    if (!m) {
+        char have[160] = "";
+        for (int i = 0; i < d->n_models; i++) {
+            size_t l = strlen(have);
+            snprintf(have + l, sizeof have - l, "%s%s %016llx", i ? ", " : "", d->models[i]->name,
+                     (unsigned long long)d->models[i]->id);
+        }
+        return aec_fail(d->err, AEC_ERR_MODEL_MISMATCH,
+                        "file was coded with model %016llx, which this decoder lacks (it has %s); "
+                        "load that model with --model",
+                        (unsigned long long)h->model_id, have);
+    }
+    if (h->block_size != m->cfg.block) /* step 17 */
+        return aec_fail(d->err, AEC_ERR_MODEL_MISMATCH, "file has block size %d, model %s has %d",
+                        h->block_size, m->name, m->cfg.block);
+    if (h->stages > m->cfg.stages || ((h->flags & AECB_FLAG_DICT) && !m->dict_size))
+        return aec_fail(d->err, AEC_ERR_CORRUPT,
+                        "header does not fit model %s (block %d, %d stages, dictionary %s)",
+                        m->name, h->block_size, h->stages,
+                        (h->flags & AECB_FLAG_DICT) ? "yes" : "no");
+    if ((h->flags & AECB_FLAG_LATTICE) && h->lattice_dim != m->cfg.latent)
+        return aec_fail(d->err, AEC_ERR_CORRUPT,
+                        "lattice refinement of %u latent channels, model %s has %d (file corrupt)",
+                        h->lattice_dim, m->name, m->cfg.latent);
+    if (p->stages < 0)
+        return aec_fail(d->err, AEC_ERR_INVALID_ARGUMENT, "stages must be 0 (all) or positive");
+    *mp = m;
+    return AEC_OK;
+}
+
+/* Decompresses and checks the alpha stream into *plane (W*H bytes). */
+static aec_status load_alpha(aec_decoder *d, const decode_job *j, uint8_t **plane)
+{
+    const aecb_header *h = j->h;
+    size_t n = (size_t)h->width * h->height;
+    *plane = malloc(n);
+    if (!*plane)
+        return aec_fail(d->err, AEC_ERR_OUT_OF_MEMORY, "out of memory");
+    aec_status st =
+        aecb_check_stream(h, j->data, j->size, AECB_ALPHA_STREAM, d->err, AEC_ERR_BYTES);
+    if (st != AEC_OK)
+        return st;
+    /* The alpha stream uses the dictionary too when the file does. */
+    return aecb_zstd_decompress(NULL, j->dict, j->data + h->offsets[AECB_ALPHA_STREAM],
+                                h->sizes[AECB_ALPHA_STREAM], *plane, n, d->err, AEC_ERR_BYTES);
+}
+
+/* Unfilters the region's rows of the alpha plane into the output's last
+ * channel: prediction runs along rows, so each row is rebuilt from its
+ * start. */
+static aec_status write_alpha(aec_decoder *d, const decode_job *j, const uint8_t *plane)
+{
+    const aecb_header *h = j->h;
+    uint8_t *row = malloc(h->width);
+    if (!row)
+        return aec_fail(d->err, AEC_ERR_OUT_OF_MEMORY, "out of memory");
+    for (uint32_t y = 0; y < j->rh; y++) {
+        aecb_alpha_unfilter(row, 1, h->width, plane + (size_t)(j->ry + y) * h->width, h->width, 1);
+        uint8_t *o = j->out + (size_t)y * j->rw * j->out_channels + j->out_channels - 1;
+        for (uint32_t x = 0; x < j->rw; x++)
+            o[(size_t)x * j->out_channels] = row[j->rx + x];
+    }
+    free(row);
+    return AEC_OK;
 }
 
 aec_status aec_decode(aec_decoder *d, const uint8_t *data, size_t size,
@@ -233,33 +603,18 @@ aec_status aec_decode(aec_decoder *d, const uint8_t *data, size_t size,
         return st;
     decode_job j;
     memset(&j, 0, sizeof j);
-    aec_status *status = NULL;
+    worker *ws = NULL;
+    int *order = NULL;     /* render order of the output tiles */
     uint8_t *plane = NULL; /* the alpha stream, decompressed */
-    const aec_model *m = find_model(d, h.model_id);
-    if (!m) {
-        st = aec_fail(d->err, AEC_ERR_MODEL_MISMATCH,
-                      "file was coded with model %016llx, which this decoder lacks (it has %s, "
-                      "%016llx); load that model with --model",
-                      (unsigned long long)h.model_id, d->models[0]->name,
-                      (unsigned long long)d->models[0]->id);
+#ifdef _OPENMP
+    int threads = d->threads > 0 ? d->threads : omp_get_max_threads();
+#else
+    int threads = 1;
+#endif
+    const aec_model *m = NULL;
+    st = check_model(d, &h, &p, &m);
+    if (st != AEC_OK)
         goto done;
-    }
-    if (h.block_size != m->cfg.block) { /* spec/bitstream.md, decoding step 17 */
-        st = aec_fail(d->err, AEC_ERR_MODEL_MISMATCH,
-                      "file has block size %d, model %s has %d", h.block_size, m->name,
-                      m->cfg.block);
-        goto done;
-    }
-    if (h.stages > m->cfg.stages || ((h.flags & AECB_FLAG_DICT) && !m->dict_size)) {
-        st = aec_fail(d->err, AEC_ERR_CORRUPT,
-                      "header does not fit model %s (block %d, %d stages, dictionary %s)",
-                      m->name, h.block_size, h.stages, (h.flags & AECB_FLAG_DICT) ? "yes" : "no");
-        goto done;
-    }
-    if (p.stages < 0) {
-        st = aec_fail(d->err, AEC_ERR_INVALID_ARGUMENT, "stages must be 0 (all) or positive");
-        goto done;
-    }
     int stages = h.stages_available;
     if (p.stages > 0 && p.stages < stages)
         stages = p.stages;
@@ -272,18 +627,13 @@ aec_status aec_decode(aec_decoder *d, const uint8_t *data, size_t size,
                       h.width, h.height);
         goto done;
     }
-    int P = m->cfg.block, halo = aem_decoder_halo(&m->cfg), T = h.tile_size;
-    int grid_w = (int)((h.width + P - 1) / P), grid_h = (int)((h.height + P - 1) / P);
-    /* Output tiles touching the region, and the latents they read. */
-    int tx0 = (int)p.x / T, tx1 = (int)(p.x + p.w - 1) / T + 1;
-    int ty0 = (int)p.y / T, ty1 = (int)(p.y + p.h - 1) / T + 1;
-    j.gx0 = clampi(tx0 * T / P - halo, 0, grid_w), j.gy0 = clampi(ty0 * T / P - halo, 0, grid_h);
-    int gx1 = clampi(tx1 * T / P + halo, 0, grid_w), gy1 = clampi(ty1 * T / P + halo, 0, grid_h);
-    j.gw = gx1 - j.gx0, j.gh = gy1 - j.gy0;
-    /* Tiles whose latents overlap that rectangle must be entropy-decoded. */
-    int ux0 = j.gx0 * P / T, ux1 = ((gx1 * P) - 1) / T + 1;
-    int uy0 = j.gy0 * P / T, uy1 = ((gy1 * P) - 1) / T + 1;
     j.m = m, j.h = &h, j.data = data, j.size = size, j.stages = stages;
+    /* The refinement applies on top of every coded stage only. */
+    j.lattice = (h.flags & AECB_FLAG_LATTICE) && h.lattice_available && stages == h.stages;
+    j.step = lattice_step(&h);
+    j.halo = aem_decoder_halo(&m->cfg);
+    j.rx = p.x, j.ry = p.y, j.rw = p.w, j.rh = p.h;
+    j.out_channels = h.layout;
     ZSTD_DDict *ddict = NULL;
     if (h.flags & AECB_FLAG_DICT) { /* checked above: the model has one */
         ddict = ZSTD_createDDict(m->dict, m->dict_size);
@@ -293,85 +643,33 @@ aec_status aec_decode(aec_decoder *d, const uint8_t *data, size_t size,
         }
         j.dict = ddict;
     }
-    j.rx = p.x, j.ry = p.y, j.rw = p.w, j.rh = p.h;
-    j.out_channels = h.layout;
-    j.idx = malloc((size_t)stages * j.gw * j.gh);
-    int n_unpack = (ux1 - ux0) * (uy1 - uy0), n_render = (tx1 - tx0) * (ty1 - ty0);
-    status = calloc((size_t)(n_unpack > n_render ? n_unpack : n_render), sizeof *status);
-    char(*errs)[AEC_ERR_BYTES] = calloc((size_t)(n_unpack > n_render ? n_unpack : n_render),
-                                        AEC_ERR_BYTES);
-    if (!j.idx || !status || !errs) {
-        free(errs);
-        st = aec_fail(d->err, AEC_ERR_OUT_OF_MEMORY, "out of memory for a %ux%u image", p.w, p.h);
+    /* Output tiles meeting the region, and the tiles their windows meet. */
+    int T = h.tile_size;
+    tile_rect render = {(int)(p.x / T), (int)(p.y / T), (int)((p.x + p.w - 1) / T) + 1,
+                        (int)((p.y + p.h - 1) / T) + 1};
+    aecb_tile_window first, last;
+    aecb_tile_window_of(&h, rect_tile(&h, &render, 0), j.halo, &first);
+    aecb_tile_window_of(&h, rect_tile(&h, &render, rect_count(&render) - 1), j.halo, &last);
+    tile_rect needed = tiles_meeting(&h, first.hx0, first.hy0, last.hx1, last.hy1);
+    ws = workers_new(&j, threads);
+    if (!ws) {
+        st = aec_fail(d->err, AEC_ERR_OUT_OF_MEMORY, "out of memory for the decoder's buffers");
         goto done;
     }
-#ifdef _OPENMP
-    int threads = d->threads > 0 ? d->threads : omp_get_max_threads();
-#else
-    int threads = 1;
-    (void)threads;
-#endif
-    size_t max_tile_latents = (size_t)(T / P) * (T / P);
-#pragma omp parallel num_threads(threads)
-    {
-        ZSTD_DCtx *dz = ZSTD_createDCtx();
-        uint8_t *buf = malloc(max_tile_latents);
-#pragma omp for schedule(dynamic, 1)
-        for (int k = 0; k < n_unpack; k++) {
-            uint32_t t = (uint32_t)((uy0 + k / (ux1 - ux0)) * (int)h.tiles_x + ux0 + k % (ux1 - ux0));
-            status[k] = (dz && buf) ? unpack_tile(&j, t, dz, buf, errs[k])
-                                    : aec_fail(errs[k], AEC_ERR_OUT_OF_MEMORY, "out of memory");
-        }
-        free(buf);
-        ZSTD_freeDCtx(dz);
-    }
-    for (int k = 0; k < n_unpack && st == AEC_OK; k++)
-        if (status[k] != AEC_OK)
-            st = aec_fail(d->err, status[k], "%s", errs[k]);
-    if (st == AEC_OK && (h.flags & AECB_FLAG_ALPHA)) {
-        plane = malloc((size_t)h.width * h.height);
-        st = plane ? aecb_check_stream(&h, data, size, AECB_ALPHA_STREAM, d->err, AEC_ERR_BYTES)
-                   : aec_fail(d->err, AEC_ERR_OUT_OF_MEMORY, "out of memory");
-        if (st == AEC_OK)
-            st = aecb_zstd_decompress(NULL, NULL, data + h.offsets[AECB_ALPHA_STREAM],
-                                      h.sizes[AECB_ALPHA_STREAM], plane,
-                                      (size_t)h.width * h.height, d->err, AEC_ERR_BYTES);
-    }
-    /* The output is allocated and the network run only once every stream
-     * they need has passed its checks, so a small damaged file cannot make
-     * the decoder claim the memory and time of the image its header
-     * declares. */
+    st = run_tiles(&j, ws, threads, &needed, NULL, verify_tile, d->err);
+    if (st == AEC_OK && (h.flags & AECB_FLAG_ALPHA))
+        st = load_alpha(d, &j, &plane);
     if (st == AEC_OK) {
         j.out = malloc((size_t)p.w * p.h * j.out_channels);
-        if (!j.out)
+        order = render_order(&j, &render);
+        if (!j.out || !order)
             st = aec_fail(d->err, AEC_ERR_OUT_OF_MEMORY, "out of memory for a %ux%u image", p.w,
                           p.h);
     }
-    if (st == AEC_OK) {
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
-        for (int k = 0; k < n_render; k++) {
-            uint32_t t = (uint32_t)((ty0 + k / (tx1 - tx0)) * (int)h.tiles_x + tx0 + k % (tx1 - tx0));
-            status[k] = render_tile(&j, t, errs[k]);
-        }
-        for (int k = 0; k < n_render && st == AEC_OK; k++)
-            if (status[k] != AEC_OK)
-                st = aec_fail(d->err, status[k], "%s", errs[k]);
-    }
-    if (st == AEC_OK && plane) {
-        /* Unfilter rows y..y+rh into place: prediction runs along rows, so
-         * each needed row is rebuilt from its start. */
-        uint8_t *row = malloc(h.width);
-        if (!row)
-            st = aec_fail(d->err, AEC_ERR_OUT_OF_MEMORY, "out of memory");
-        for (uint32_t y = 0; row && y < p.h; y++) {
-            aecb_alpha_unfilter(row, 1, h.width, plane + (size_t)(p.y + y) * h.width, h.width, 1);
-            uint8_t *o = j.out + (size_t)y * p.w * j.out_channels + j.out_channels - 1;
-            for (uint32_t x = 0; x < p.w; x++)
-                o[(size_t)x * j.out_channels] = row[p.x + x];
-        }
-        free(row);
-    }
-    free(errs);
+    if (st == AEC_OK)
+        st = run_tiles(&j, ws, threads, &render, order, render_tile, d->err);
+    if (st == AEC_OK && plane)
+        st = write_alpha(d, &j, plane);
     if (st == AEC_OK) {
         *out = j.out, j.out = NULL;
         *out_w = p.w, *out_h = p.h;
@@ -379,10 +677,10 @@ aec_status aec_decode(aec_decoder *d, const uint8_t *data, size_t size,
             *out_layout = (aec_layout)h.layout;
     }
 done:
+    workers_free(ws, threads);
+    free(order);
     ZSTD_freeDDict((ZSTD_DDict *)j.dict);
     free(plane);
-    free(status);
-    free(j.idx);
     free(j.out);
     aecb_header_free(&h);
     return st;

@@ -1,5 +1,6 @@
 /* encoder.c - aec_encode: image -> tiles -> encoder network -> residual VQ
- * indices -> per-(tile, stage) zstd streams -> bitstream v1.
+ * indices (and the lattice refinement of what they leave) -> per-(tile,
+ * stage) zstd streams -> bitstream v1.
  *
  * Tiles are independent jobs run in parallel with OpenMP.  A tile's encoder
  * input is the tile plus a halo as wide as the encoder's receptive field
@@ -15,11 +16,18 @@
 #include "bitstream/container.h"
 #include "bitstream/zstream.h"
 #include "common/context.h"
+#include "enc/levels.h"
 #include "model/network.h"
+#include "vq/lattice.h"
 #include "vq/rvq.h"
 
+/* zstd level of the lattice streams: level 19 makes them 10 % smaller than
+ * level 9 for about twice the time of the (lattice) high levels
+ * (bench/NOTES.md). */
+#define AEC_LATTICE_ZSTD_LEVEL 19
+
 struct aec_encoder {
-    const aec_model *model;
+    const aec_model *model; /* a model of the caller's, or NULL: built-in levels */
     aec_limits limits;
     char err[AEC_ERR_BYTES];
 };
@@ -30,6 +38,7 @@ void aec_encode_params_default(aec_encode_params *p)
     p->threads = 0;
     p->tile_size = 0;
     p->lambda = AEC_LAMBDA_AUTO;
+    p->lattice_step = AEC_LATTICE_AUTO;
 }
 
 /* The RD trade-off each quality level uses by default.  Measured on
@@ -56,10 +65,10 @@ aec_status aec_encoder_create(aec_encoder **out, const aec_model *model)
     if (!out)
         return AEC_ERR_INVALID_ARGUMENT;
     *out = NULL;
-    if (!model)
-        model = aec_model_default();
-    if (!model)
-        return AEC_ERR_BAD_MODEL;
+    if (!model) /* every built-in model must be there */
+        for (int i = 0; i < AEM_BUILTIN_MODELS; i++)
+            if (!aem_builtin_model(i))
+                return AEC_ERR_BAD_MODEL;
     aec_encoder *e = calloc(1, sizeof *e);
     if (!e)
         return AEC_ERR_OUT_OF_MEMORY;
@@ -70,6 +79,13 @@ aec_status aec_encoder_create(aec_encoder **out, const aec_model *model)
 }
 
 void aec_encoder_destroy(aec_encoder *e) { free(e); }
+
+int aec_encoder_levels(const aec_encoder *e)
+{
+    if (!e)
+        return 0;
+    return e->model ? e->model->cfg.stages : aec_builtin_levels();
+}
 
 const char *aec_encoder_last_error(const aec_encoder *e) { return e ? e->err : ""; }
 
@@ -103,15 +119,44 @@ static void load_planes(const source_image *src, int px0, int py0, int W, int H,
 }
 
 typedef struct {
-    uint8_t *streams[AEM_MAX_STAGES];
-    size_t sizes[AEM_MAX_STAGES];
+    uint8_t *streams[AEM_MAX_STAGES + 1]; /* stages, then the lattice stream */
+    size_t sizes[AEM_MAX_STAGES + 1];
     aec_status status;
     char err[AEC_ERR_BYTES];
 } tile_result;
 
+/* Lattice refinement of a tile's latents z [D][n] (n = lw * lh): what the
+ * VQ stages left, rounded to the lattice step * Z^D, laid out by
+ * aem_lattice_pack (spec/bitstream.md) and packed into one zstd frame. */
+static aec_status encode_lattice(const aec_model *m, const float *z, const uint8_t *idx,
+                                 size_t n, size_t lw, int stages, float step, ZSTD_CCtx *zc,
+                                 uint8_t **out, size_t *out_size, char *err)
+{
+    size_t D = (size_t)m->cfg.latent;
+    float *q = malloc(sizeof(float) * D * n);
+    int32_t *sym = malloc(sizeof(int32_t) * D * n);
+    uint8_t *planes = malloc(2 * D * n);
+    if (!q || !sym || !planes) {
+        free(q), free(sym), free(planes);
+        return aec_fail(err, AEC_ERR_OUT_OF_MEMORY, "out of memory for the lattice layer");
+    }
+    if (stages > 0)
+        aem_rvq_decode(m, idx, n, stages, q);
+    else
+        memset(q, 0, sizeof(float) * D * n);
+    float inv = 1.0f / step;
+    for (size_t i = 0; i < D * n; i++)
+        sym[i] = aem_lattice_symbol(z[i] - q[i], inv);
+    aem_lattice_pack(sym, D, lw, n / lw, planes);
+    aec_status st = aecb_zstd_compress(zc, planes, 2 * D * n, AEC_LATTICE_ZSTD_LEVEL, NULL,
+                                       out, out_size, err, AEC_ERR_BYTES);
+    free(q), free(sym), free(planes);
+    return st;
+}
+
 static aec_status encode_tile(const aec_model *m, const aecb_header *h, uint32_t tile,
-                              const source_image *src, int stages, float lambda, ZSTD_CCtx *zc,
-                              tile_result *r)
+                              const source_image *src, int stages, float lambda, float step,
+                              ZSTD_CCtx *zc, tile_result *r)
 {
     const aem_config *c = &m->cfg;
     int P = c->block, halo = aem_encoder_halo(c);
@@ -124,7 +169,7 @@ static aec_status encode_tile(const aec_model *m, const aecb_header *h, uint32_t
     aem_acts a;
     float *planes = malloc(sizeof(float) * 3 * N * P * P);
     float *z = malloc(sizeof(float) * c->latent * n);
-    uint8_t *idx = malloc((size_t)stages * n);
+    uint8_t *idx = malloc((size_t)(stages > 0 ? stages : 1) * n);
     aec_status st = AEC_ERR_OUT_OF_MEMORY;
     if (!planes || !z || !idx || aem_acts_alloc(&a, c, 1, Hs, Ws, 1, 0)) {
         free(planes), free(z), free(idx);
@@ -140,16 +185,58 @@ static aec_status encode_tile(const aec_model *m, const aecb_header *h, uint32_t
             memcpy(z + (size_t)d * n + (size_t)y * lw,
                    a.z + (size_t)d * N + (size_t)(ly0 - hy0 + (int)y) * Ws + (lx0 - hx0),
                    sizeof(float) * lw);
-    if (aem_rvq_encode_ecvq(m, z, n, stages, lambda, idx))
+    if (stages > 0 && aem_rvq_encode_ecvq(m, z, n, stages, lambda, idx))
         goto done;
     st = AEC_OK;
     for (int s = 0; s < stages && st == AEC_OK; s++)
         st = aecb_zstd_compress(zc, idx + (size_t)s * n, n, AEC_ZSTD_LEVEL, NULL, &r->streams[s],
                                 &r->sizes[s], r->err, sizeof r->err);
+    if (st == AEC_OK && step > 0)
+        st = encode_lattice(m, z, idx, n, lw, stages, step, zc, &r->streams[stages],
+                            &r->sizes[stages], r->err);
 done:
     aem_acts_free(&a);
     free(planes), free(z), free(idx);
     return st;
+}
+
+/* What the quality level (and the caller's overrides) code: the model, the
+ * VQ stages, lambda in p->lambda and the lattice step (0 = none). */
+static aec_status resolve_level(aec_encoder *e, aec_encode_params *p, const aec_model **m,
+                                int *stages, float *step)
+{
+    int levels = aec_encoder_levels(e);
+    int level = p->quality ? p->quality : (levels + 1) / 2;
+    if (level < 1 || level > levels)
+        return aec_fail(e->err, AEC_ERR_INVALID_ARGUMENT, "quality %d is outside 1..%d",
+                        p->quality, levels);
+    if (e->model) { /* the caller's model: a level is a number of VQ stages */
+        *m = e->model, *stages = level, *step = 0;
+        if (p->lambda == AEC_LAMBDA_AUTO)
+            p->lambda = level_lambda(level, e->model->cfg.stages);
+    } else {
+        const aec_level *l = aec_builtin_level(level);
+        *m = aem_builtin_model(l->model), *stages = l->stages, *step = l->lattice_step;
+        if (p->lambda == AEC_LAMBDA_AUTO)
+            p->lambda = l->lambda;
+    }
+    if (p->lattice_step != AEC_LATTICE_AUTO)
+        *step = p->lattice_step;
+    if (!(p->lambda >= 0 && p->lambda <= 1))
+        return aec_fail(e->err, AEC_ERR_INVALID_ARGUMENT, "lambda %g is outside 0..1",
+                        (double)p->lambda);
+    /* Steps from 2^-20 up: below that the 16-bit symbols saturate anyway. */
+    if (!(*step == 0 || (*step >= 1.0f / 65536 && *step <= 64)))
+        return aec_fail(e->err, AEC_ERR_INVALID_ARGUMENT,
+                        "lattice step %g is outside 1/65536..64 (0 = none)", (double)*step);
+    if (*step > 0 && (*m)->cfg.latent > 255)
+        return aec_fail(e->err, AEC_ERR_INVALID_ARGUMENT,
+                        "the lattice layer codes at most 255 latent channels, not %d",
+                        (*m)->cfg.latent);
+    if (*stages == 0 && *step == 0)
+        return aec_fail(e->err, AEC_ERR_INVALID_ARGUMENT,
+                        "quality %d codes no VQ stage, so it needs a lattice step", level);
+    return AEC_OK;
 }
 
 aec_status aec_encode(aec_encoder *e, const uint8_t *pixels, uint32_t width, uint32_t height,
@@ -170,21 +257,16 @@ aec_status aec_encode(aec_encoder *e, const uint8_t *pixels, uint32_t width, uin
     if (width > e->limits.max_dimension || height > e->limits.max_dimension ||
         (uint64_t)width * height > e->limits.max_pixels)
         return aec_fail(e->err, AEC_ERR_LIMIT, "image %ux%u is above the limits", width, height);
-    const aec_model *m = e->model;
     aec_encode_params p;
     aec_encode_params_default(&p);
     if (params)
         p = *params;
-    int stages = p.quality ? p.quality : (m->cfg.stages + 1) / 2;
-    if (stages < 1 || stages > m->cfg.stages)
-        return aec_fail(e->err, AEC_ERR_INVALID_ARGUMENT,
-                        "quality %d is outside 1..%d for model %s", p.quality, m->cfg.stages,
-                        m->name);
-    if (p.lambda == AEC_LAMBDA_AUTO)
-        p.lambda = level_lambda(stages, m->cfg.stages);
-    if (!(p.lambda >= 0 && p.lambda <= 1))
-        return aec_fail(e->err, AEC_ERR_INVALID_ARGUMENT, "lambda %g is outside 0..1",
-                        (double)p.lambda);
+    const aec_model *m;
+    int stages;
+    float step;
+    aec_status st = resolve_level(e, &p, &m, &stages, &step);
+    if (st != AEC_OK)
+        return st;
     int tile = p.tile_size ? p.tile_size : AEC_DEFAULT_TILE;
     if (tile < 64 || tile > 1024 || tile % 64)
         return aec_fail(e->err, AEC_ERR_INVALID_ARGUMENT,
@@ -201,7 +283,16 @@ aec_status aec_encode(aec_encoder *e, const uint8_t *pixels, uint32_t width, uin
     h.width = width, h.height = height, h.layout = (uint8_t)layout, h.stages = (uint8_t)stages;
     h.flags = aec_layout_has_alpha(layout) ? AECB_FLAG_ALPHA : 0;
     h.block_size = (uint8_t)m->cfg.block, h.tile_size = (uint16_t)tile, h.model_id = m->id;
-    aec_status st = aecb_header_init(&h, e->err, AEC_ERR_BYTES);
+    uint32_t step_q = 0;
+    if (step > 0) {
+        /* The decoder sees the stored step: quantise with exactly that. */
+        step_q = (uint32_t)(step * (float)AECB_LATTICE_STEP_ONE + 0.5f);
+        step = (float)step_q / (float)AECB_LATTICE_STEP_ONE;
+        h.flags |= AECB_FLAG_LATTICE;
+        h.lattice_dim = (uint8_t)m->cfg.latent;
+        h.lattice_step_q = step_q;
+    }
+    st = aecb_header_init(&h, e->err, AEC_ERR_BYTES);
     if (st != AEC_OK)
         return st;
     source_image src = {pixels, width, height, stride, channels, aec_layout_is_gray(layout)};
@@ -238,7 +329,7 @@ aec_status aec_encode(aec_encoder *e, const uint8_t *pixels, uint32_t width, uin
         ZSTD_CCtx *zc = ZSTD_createCCtx();
 #pragma omp for schedule(dynamic, 1)
         for (uint32_t t = 0; t < h.n_tiles; t++)
-            res[t].status = zc ? encode_tile(m, &h, t, &src, stages, p.lambda, zc, &res[t])
+            res[t].status = zc ? encode_tile(m, &h, t, &src, stages, p.lambda, step, zc, &res[t])
                                : AEC_ERR_OUT_OF_MEMORY;
         ZSTD_freeCCtx(zc);
     }
@@ -254,13 +345,19 @@ aec_status aec_encode(aec_encoder *e, const uint8_t *pixels, uint32_t width, uin
             streams[i] = res[t].streams[s];
             h.sizes[i] = (uint32_t)res[t].sizes[s];
         }
+    if (h.flags & AECB_FLAG_LATTICE)
+        for (uint32_t t = 0; t < h.n_tiles; t++) {
+            uint32_t i = aecb_lattice_stream_index(&h, t);
+            streams[i] = res[t].streams[stages];
+            h.sizes[i] = (uint32_t)res[t].sizes[stages];
+        }
     st = aecb_write(&h, streams, out, out_size);
     if (st != AEC_OK)
         aec_fail(e->err, st, "cannot assemble the file: %s", aec_status_string(st));
 done:
     if (res)
         for (uint32_t t = 0; t < h.n_tiles; t++)
-            for (int s = 0; s < stages; s++)
+            for (int s = 0; s <= stages; s++)
                 free(res[t].streams[s]);
     free(res);
     free(streams);

@@ -42,3 +42,5 @@ const aec_model *aem_builtin_model(int which)
 }
 
 const aec_model *aec_model_default(void) { return aem_builtin_model(AEM_BUILTIN_DEFAULT); }
+
+const aec_model *aec_model_builtin(int i) { return aem_builtin_model(i); }

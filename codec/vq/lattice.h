@@ -10,14 +10,22 @@
 #ifndef AEC_VQ_LATTICE_H
 #define AEC_VQ_LATTICE_H
 #include <math.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Rounding offset below one half: values just above a half step go to the
  * smaller magnitude, which saves more bits than it costs in error (the
  * residual's distribution is peaked at zero). */
 #define AEM_LATTICE_ROUNDING 0.35f
-/* Symbols are stored as 16-bit integers. */
-#define AEM_LATTICE_MAX_SYMBOL 32767
+/* Symbol magnitudes stop here, so that a predicted channel's residual
+ * (at most twice this) still fits the 16-bit zigzag code. */
+#define AEM_LATTICE_MAX_SYMBOL 16383
+
+/* The first channels of the latent (the largest, smoothest components of
+ * the transform: mean colour and its first gradient) are coded as the
+ * residual of a prediction from their already-coded neighbours, which
+ * makes the files about 10 % smaller (bench/NOTES.md). */
+#define AEM_LATTICE_PREDICTED 2
 
 /* The lattice symbol of residual value r for a step of 1/inv_step. */
 static inline int32_t aem_lattice_symbol(float r, float inv_step)
@@ -28,4 +36,14 @@ static inline int32_t aem_lattice_symbol(float r, float inv_step)
         v = 0;
     return r < 0 ? -v : v;
 }
+
+/* Symbols [D][lh][lw] of one tile -> the stream's bytes: the first
+ * AEM_LATTICE_PREDICTED channels replaced by their residual from the
+ * median predictor, every value zigzag-mapped to 16 bits (v >= 0: 2v,
+ * else -2v-1), low bytes [D][lh][lw] then high bytes.  Symbols must lie
+ * within +-AEM_LATTICE_MAX_SYMBOL.  planes holds 2*D*lw*lh bytes. */
+void aem_lattice_pack(const int32_t *sym, size_t D, size_t lw, size_t lh, uint8_t *planes);
+/* The inverse; any input bytes give symbols within
+ * +-AEM_LATTICE_MAX_SYMBOL. */
+void aem_lattice_unpack(const uint8_t *planes, size_t D, size_t lw, size_t lh, int32_t *sym);
 #endif

@@ -1,10 +1,16 @@
 /* mkconf.c - generator of the conformance files in tests/conformance/
  * (run by tests/conformance/make.sh; not part of the test suite).
  *
- *   mkconf train DIR        write the 4 generated 96x96 training images
- *   mkconf files MODEL DIR  encode the conformance images with MODEL, write
- *                           NAME.aec, the expected decodes NAME.png, the
- *                           invalid files and DIR/manifest.txt
+ *   mkconf train DIR          write the 4 generated 96x96 training images
+ *   mkconf files MODEL DIR    encode the conformance images with MODEL, write
+ *                             NAME.aec, the expected decodes NAME.png, the
+ *                             invalid files and DIR/manifest.txt
+ *   mkconf lattice MODEL DIR  write only the files added with the lattice
+ *                             layer (bitstream v1, flags bit 2), deriving
+ *                             bad-unknown-flag.aec from DIR/grey33x17.aec,
+ *                             and append their lines to DIR/manifest.txt:
+ *                             how they were added without changing the
+ *                             committed files
  *
  * Images are made with integer arithmetic only, so they are the same on
  * every platform.  Links with libcodec's internals and the tools' imageio. */
@@ -19,7 +25,10 @@
 #include "common/hash.h"
 #include "common/imageio.h"
 #include "model/model.h"
+#include "model/network.h"
 #include "stream_hash.h"
+#include "vq/lattice.h"
+#include "vq/rvq.h"
 
 static char err[512];
 
@@ -125,6 +134,305 @@ static const conf_case cases[] = {
     {"greyalpha45x23", 45, 23, 2, 3, 64, 0, 1, "grey+alpha, 3 of 4 stages"},
 };
 
+/* ---- the lattice layer (flags bit 2) --------------------------------------
+ * mkconf writes these files itself, as the reference writer of the layer:
+ * indices by the nearest code (aem_rvq_encode), then what they leave of the
+ * latent rounded on step * Z^D (vq/lattice.h), the first channels replaced
+ * by their residual from the median predictor, as 16-bit zigzag codes in a
+ * low-byte plane and a high-byte plane per tile (spec/bitstream.md 6.6).
+ * The packing below is written from the spec, and must give the library's
+ * aem_lattice_pack bytes: if they ever differ, the spec or the library is
+ * wrong. */
+
+/* The median predictor of spec/bitstream.md 6.6 for symbol (x, y) of a
+ * plane lw wide, from its left, upper and upper-left neighbours. */
+static int32_t spec_prediction(const int32_t *s, size_t lw, size_t x, size_t y)
+{
+    if (x == 0 && y == 0)
+        return 0;
+    int32_t a = y ? s[(y - 1) * lw + x] : s[y * lw + x - 1]; /* above, else left */
+    int32_t l = x ? s[y * lw + x - 1] : a;                    /* left, else above */
+    int32_t c = (x && y) ? s[(y - 1) * lw + x - 1] : a;
+    int32_t hi = l > a ? l : a, lo = l < a ? l : a;
+    return c >= hi ? lo : c <= lo ? hi : l + a - c;
+}
+
+static void spec_pack(const int32_t *sym, int D, size_t lw, size_t lh, uint8_t *planes)
+{
+    size_t n = lw * lh;
+    for (int d = 0; d < D; d++)
+        for (size_t y = 0; y < lh; y++)
+            for (size_t x = 0; x < lw; x++) {
+                size_t k = (size_t)d * n + y * lw + x;
+                int32_t r = sym[k] - (d < AEM_LATTICE_PREDICTED
+                                          ? spec_prediction(sym + (size_t)d * n, lw, x, y) : 0);
+                uint32_t c = r >= 0 ? 2u * (uint32_t)r : 2u * (uint32_t)(-r) - 1u;
+                planes[k] = (uint8_t)c, planes[(size_t)D * n + k] = (uint8_t)(c >> 8);
+            }
+}
+
+typedef struct {
+    const char *name;
+    uint32_t w, h;
+    int ch, stages, tile;
+    uint32_t step_q; /* lattice step in units of 2^-20 */
+    unsigned kind;
+    const char *what;
+} lattice_case;
+
+static const lattice_case lattice_cases[] = {
+    {"rgb100x60-lattice", 100, 60, 3, 2, 64, 1u << 15, 1,
+     "RGB, 2x1 tiles, 2 of 4 stages + lattice (step 1/32)"},
+    {"rgba70x70-lattice0", 70, 70, 4, 0, 64, 1u << 14, 2,
+     "RGBA, 2x2 tiles, no stage, lattice only (step 1/64)"},
+};
+
+/* The encoder's latents z [D][LH][LW] of the whole image, computed in one
+ * piece (the encoder is exact across tiles: its tiles carry a halo as wide
+ * as its receptive field), on the image padded by edge replication. */
+static float *image_latents(const aec_model *m, const aeio_image *im)
+{
+    const aem_config *c = &m->cfg;
+    int P = c->block, LW = (int)(im->width + P - 1) / P, LH = (int)(im->height + P - 1) / P;
+    size_t W = (size_t)LW * P, H = (size_t)LH * P, N = (size_t)LW * LH;
+    float *planes = malloc(sizeof(float) * 3 * W * H);
+    float *z = malloc(sizeof(float) * c->latent * N);
+    aem_acts a;
+    if (!planes || !z || aem_acts_alloc(&a, c, 1, LH, LW, 1, 0))
+        exit(1);
+    for (size_t y = 0; y < H; y++)
+        for (size_t x = 0; x < W; x++) {
+            size_t sy = y < im->height ? y : im->height - 1, sx = x < im->width ? x : im->width - 1;
+            const uint8_t *p = im->pixels + (sy * im->width + sx) * im->channels;
+            for (int k = 0; k < 3; k++)
+                planes[k * W * H + y * W + x] = p[k] * (1.0f / 255.0f);
+        }
+    aem_pixels_to_blocks(c, 1, LH, LW, planes, a.x);
+    aem_encoder_forward(m, &a);
+    memcpy(z, a.z, sizeof(float) * c->latent * N);
+    aem_acts_free(&a);
+    free(planes);
+    return z;
+}
+
+/* Codes tile t: the stage-s index streams into raw idx [S][n] and the
+ * lattice planes [2][D][n]; q_img [D][LH][LW] receives the tile's decoded
+ * latent (codes + step * v), for the untiled reference decode. */
+static void code_tile(const aec_model *m, const aecb_header *h, uint32_t t, const float *z_img,
+                      float step, uint8_t *idx, uint8_t *planes, float *q_img)
+{
+    int D = m->cfg.latent, LW = (int)(h->width + h->block_size - 1) / h->block_size;
+    int LH = (int)(h->height + h->block_size - 1) / h->block_size;
+    aecb_tile_window win;
+    aecb_tile_window_of(h, t, 0, &win);
+    size_t n = (size_t)win.lw * win.lh, N = (size_t)LW * LH;
+    float *z = malloc(sizeof(float) * D * n), *q = calloc((size_t)D * n, sizeof(float));
+    for (int d = 0; d < D; d++)
+        for (int y = 0; y < win.lh; y++)
+            memcpy(z + (size_t)d * n + (size_t)y * win.lw,
+                   z_img + (size_t)d * N + (size_t)(win.ly0 + y) * LW + win.lx0,
+                   sizeof(float) * win.lw);
+    if (h->stages > 0 && aem_rvq_encode(m, z, n, h->stages, idx, q))
+        exit(1);
+    int32_t *sym = malloc(sizeof(int32_t) * D * n);
+    uint8_t *lib = malloc(2 * (size_t)D * n);
+    for (size_t i = 0; i < (size_t)D * n; i++) {
+        sym[i] = aem_lattice_symbol(z[i] - q[i], 1.0f / step);
+        q[i] += step * (float)sym[i];
+    }
+    spec_pack(sym, D, (size_t)win.lw, (size_t)win.lh, planes);
+    aem_lattice_pack(sym, (size_t)D, (size_t)win.lw, (size_t)win.lh, lib);
+    if (memcmp(planes, lib, 2 * (size_t)D * n) != 0) {
+        fprintf(stderr, "tile %u: spec_pack and aem_lattice_pack disagree\n", t);
+        exit(1);
+    }
+    free(sym), free(lib);
+    for (int d = 0; d < D; d++)
+        for (int y = 0; y < win.lh; y++)
+            memcpy(q_img + (size_t)d * N + (size_t)(win.ly0 + y) * LW + win.lx0,
+                   q + (size_t)d * n + (size_t)y * win.lw, sizeof(float) * win.lw);
+    free(z), free(q);
+}
+
+/* Codes a lattice case into a file (*out, malloc'ed).  q_img gets the
+ * decoded latents of the whole image [D][LH][LW]. */
+static int lattice_file(const aec_model *m, const lattice_case *k, const aeio_image *im,
+                        uint8_t **out, size_t *size, float *q_img)
+{
+    aecb_header h;
+    memset(&h, 0, sizeof h);
+    h.width = k->w, h.height = k->h, h.layout = (uint8_t)k->ch, h.stages = (uint8_t)k->stages;
+    h.tile_size = (uint16_t)k->tile, h.block_size = (uint8_t)m->cfg.block, h.model_id = m->id;
+    h.flags = (uint8_t)(AECB_FLAG_LATTICE | (k->ch == 2 || k->ch == 4 ? AECB_FLAG_ALPHA : 0));
+    h.lattice_dim = (uint8_t)m->cfg.latent, h.lattice_step_q = k->step_q;
+    if (aecb_header_init(&h, err, sizeof err) != AEC_OK)
+        return -1;
+    float step = (float)((double)k->step_q / AECB_LATTICE_STEP_ONE);
+    float *z = image_latents(m, im);
+    uint8_t **streams = calloc(h.n_streams, sizeof *streams);
+    size_t sz = 0;
+    if (h.flags & AECB_FLAG_ALPHA) {
+        uint8_t *f = malloc((size_t)k->w * k->h);
+        aecb_alpha_filter(f, im->pixels + k->ch - 1, k->w, k->h, (size_t)k->ch,
+                          (size_t)k->w * k->ch);
+        aecb_zstd_compress(NULL, f, (size_t)k->w * k->h, 19, NULL, &streams[0], &sz, NULL, 0);
+        h.sizes[0] = (uint32_t)sz;
+        free(f);
+    }
+    for (uint32_t t = 0; t < h.n_tiles; t++) {
+        uint32_t lw, lh;
+        aecb_tile_latents(&h, t, &lw, &lh);
+        size_t n = (size_t)lw * lh;
+        uint8_t *idx = malloc((size_t)(k->stages ? k->stages : 1) * n);
+        uint8_t *planes = malloc(2 * (size_t)m->cfg.latent * n);
+        code_tile(m, &h, t, z, step, idx, planes, q_img);
+        for (int s = 0; s < k->stages; s++) {
+            uint32_t i = aecb_stream_index(&h, s, t);
+            aecb_zstd_compress(NULL, idx + (size_t)s * n, n, 19, NULL, &streams[i], &sz, NULL, 0);
+            h.sizes[i] = (uint32_t)sz;
+        }
+        uint32_t i = aecb_lattice_stream_index(&h, t);
+        aecb_zstd_compress(NULL, planes, 2 * (size_t)m->cfg.latent * n, 19, NULL, &streams[i],
+                           &sz, NULL, 0);
+        h.sizes[i] = (uint32_t)sz;
+        free(idx), free(planes);
+    }
+    int rc = aecb_write(&h, (const uint8_t *const *)streams, out, size) == AEC_OK ? 0 : -1;
+    for (uint32_t i = 0; i < h.n_streams; i++)
+        free(streams[i]);
+    free(streams), free(z);
+    aecb_header_free(&h);
+    return rc;
+}
+
+/* Largest difference between the library's (tiled) decode and the decoder
+ * network run on the whole latent grid q_img in one piece; also checks the
+ * alpha channel against the original exactly. */
+static int untiled_difference(const aec_model *m, const aeio_image *im, const float *q_img,
+                              const uint8_t *dec)
+{
+    const aem_config *c = &m->cfg;
+    int P = c->block, LW = (int)(im->width + P - 1) / P, LH = (int)(im->height + P - 1) / P;
+    size_t N = (size_t)LW * LH, W = (size_t)LW * P, H = (size_t)LH * P;
+    aem_acts a;
+    float *pix = malloc(sizeof(float) * 3 * W * H);
+    if (!pix || aem_acts_alloc(&a, c, 1, LH, LW, 0, 1))
+        exit(1);
+    memcpy(a.q, q_img, sizeof(float) * c->latent * N);
+    aem_decoder_forward(m, &a);
+    aem_blocks_to_pixels(c, 1, LH, LW, a.y, pix);
+    int maxd = 0, C = im->channels;
+    for (size_t y = 0; y < im->height; y++)
+        for (size_t x = 0; x < im->width; x++)
+            for (int k = 0; k < C; k++) {
+                size_t i = (y * im->width + x) * C + k;
+                if (C == 4 && k == 3) {
+                    maxd = dec[i] != im->pixels[i] ? 255 : maxd;
+                    continue;
+                }
+                float v = pix[k * W * H + y * W + x];
+                v = v > 0 ? (v < 1 ? v : 1) : 0;
+                int ref = (int)(v * 255.0f + 0.5f), d = abs(ref - dec[i]);
+                maxd = d > maxd ? d : maxd;
+            }
+    aem_acts_free(&a);
+    free(pix);
+    return maxd;
+}
+
+/* Writes the lattice conformance files, their expected images and the
+ * invalid files derived from them and from grey33x17.aec (`grey`), and
+ * their manifest lines to man. */
+static int lattice_files(const aec_model *m, aec_decoder *dec, const char *dir, FILE *man,
+                         const uint8_t *grey, size_t grey_size)
+{
+    uint8_t *keep[2] = {NULL, NULL};
+    size_t keep_size[2] = {0, 0};
+    for (size_t c = 0; c < sizeof lattice_cases / sizeof *lattice_cases; c++) {
+        const lattice_case *k = &lattice_cases[c];
+        aeio_image im = pattern(k->w, k->h, k->ch, k->kind);
+        size_t N = (size_t)((k->w + 7) / 8) * ((k->h + 7) / 8);
+        float *q = calloc((size_t)m->cfg.latent * N, sizeof(float));
+        uint8_t *file = NULL;
+        size_t size = 0;
+        if (lattice_file(m, k, &im, &file, &size, q)) {
+            fprintf(stderr, "%s: cannot code\n", k->name);
+            return 1;
+        }
+        /* the whole file, then (for the first) the file cut in its last
+         * lattice stream: the stages alone */
+        for (int cut = 0; cut < (c == 0 ? 2 : 1); cut++) {
+            size_t n = cut ? size - 1 : size;
+            uint64_t hash;
+            int stages;
+            uint8_t *out = NULL;
+            uint32_t ow, oh;
+            aec_layout ol;
+            if (index_hash(file, n, &hash, &stages) ||
+                aec_decode(dec, file, n, NULL, &out, &ow, &oh, &ol) != AEC_OK) {
+                fprintf(stderr, "%s: %s %s\n", k->name, err, aec_decoder_last_error(dec));
+                return 1;
+            }
+            if (!cut) { /* the tiled decode must be the untiled one */
+                int d = untiled_difference(m, &im, q, out);
+                printf("%-26s tiled vs untiled decode: max difference %d\n", k->name, d);
+                if (d > 1)
+                    return 1;
+            }
+            char name[256];
+            snprintf(name, sizeof name, "%s%s", k->name, cut ? "-cut" : "");
+            aeio_image dimg = {ow, oh, (int)ol, out, 8};
+            char path[1024];
+            snprintf(path, sizeof path, "%s/%s.png", dir, name);
+            if (aeio_write(path, &dimg, err, sizeof err)) {
+                fprintf(stderr, "%s\n", err);
+                return 1;
+            }
+            aec_free(out);
+            fprintf(man, "%s.aec OK %u %u %d %d %016llx %s.png\n", name, ow, oh, (int)ol, stages,
+                    (unsigned long long)hash, name);
+            char fname[300];
+            snprintf(fname, sizeof fname, "%s.aec", name);
+            if (write_file(dir, fname, file, n))
+                return 1;
+            printf("%-26s %5zu bytes  %s%s\n", fname, n, k->what,
+                   cut ? ", cut in the lattice layer" : "");
+        }
+        keep[c] = file, keep_size[c] = size;
+        aeio_free(&im);
+        free(q);
+    }
+    /* Invalid files of the lattice era. */
+    uint8_t *b = malloc(keep_size[0] > grey_size ? keep_size[0] : grey_size);
+    struct {
+        const char *name, *expect;
+    } bad[] = {
+        {"bad-unknown-flag.aec", "UNSUPPORTED"}, {"bad-lattice-step.aec", "CORRUPT"},
+        {"bad-lattice-dim.aec", "CORRUPT"},      {"bad-lattice-crc.aec", "CORRUPT"},
+        {"cut-in-lattice0.aec", "TRUNCATED"},
+    };
+    aecb_header h;
+    aecb_parse(keep[0], keep_size[0], NULL, &h, NULL, 0);
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        size_t n = keep_size[0];
+        memcpy(b, keep[0], n);
+        switch (i) {
+        case 0: n = grey_size, memcpy(b, grey, n), b[7] |= 0x08, fix_crc(b, n); break;
+        case 1: memset(b + 40, 0, 4), fix_crc(b, n); break;
+        case 2: b[19] = (uint8_t)(m->cfg.latent + 1), fix_crc(b, n); break;
+        case 3: b[h.offsets[aecb_lattice_stream_index(&h, 1)] + 1] ^= 0x04; break;
+        case 4: n = keep_size[1] - 1, memcpy(b, keep[1], n); break;
+        }
+        if (write_file(dir, bad[i].name, b, n))
+            return 1;
+        fprintf(man, "%s %s\n", bad[i].name, bad[i].expect);
+    }
+    aecb_header_free(&h);
+    free(b);
+    free(keep[0]), free(keep[1]);
+    return 0;
+}
+
 static int make_files(const char *model_path, const char *dir)
 {
     aec_model *m = NULL;
@@ -211,7 +519,7 @@ static int make_files(const char *model_path, const char *dir)
         const char *name, *expect;
     } bad[] = {
         {"bad-magic.aec", "NOT_AEC"},       {"bad-version.aec", "UNSUPPORTED"},
-        {"bad-flags.aec", "UNSUPPORTED"},   {"bad-reserved.aec", "UNSUPPORTED"},
+        {"bad-flags.aec", "CORRUPT"},       {"bad-reserved.aec", "UNSUPPORTED"},
         {"bad-header-crc.aec", "CORRUPT"},  {"bad-stream-crc.aec", "CORRUPT"},
         {"bad-index.aec", "CORRUPT"},       {"trailing-byte.aec", "CORRUPT"},
         {"cut-in-stage1.aec", "TRUNCATED"}, {"unknown-model.aec", "MODEL_MISMATCH"},
@@ -225,7 +533,7 @@ static int make_files(const char *model_path, const char *dir)
         switch (i) {
         case 0: b[1] = 'a'; break;
         case 1: b[4] = 2; break;
-        case 2: b[7] |= 0x04, fix_crc(b, n); break;
+        case 2: b[7] |= 0x04, fix_crc(b, n); break; /* lattice flag, fields zero */
         case 3: b[19] = 1, fix_crc(b, n); break;
         case 4: b[44] ^= 1; break;
         case 5: b[h.offsets[0] + 2] ^= 0x10; break; /* stage 1, tile 0 */
@@ -263,6 +571,8 @@ static int make_files(const char *model_path, const char *dir)
     }
     aecb_header_free(&h);
     free(b);
+    if (lattice_files(m, dec, dir, man, first, first_size))
+        return 1;
     aec_free(first);
     fclose(man);
     aec_encoder_destroy(enc);
@@ -271,12 +581,41 @@ static int make_files(const char *model_path, const char *dir)
     return 0;
 }
 
+/* `mkconf lattice`: the lattice-era files only, next to the committed ones. */
+static int add_lattice_files(const char *model_path, const char *dir)
+{
+    aec_model *m = NULL;
+    aec_decoder *dec = NULL;
+    uint8_t *grey = NULL;
+    size_t grey_size = 0;
+    char path[1024];
+    snprintf(path, sizeof path, "%s/grey33x17.aec", dir);
+    if (aec_model_load_file(&m, model_path) != AEC_OK || aec_decoder_create(&dec, m) != AEC_OK ||
+        aeio_read_file(path, &grey, &grey_size, 1u << 20, err, sizeof err)) {
+        fprintf(stderr, "%s or %s: cannot load\n", model_path, path);
+        return 1;
+    }
+    aec_decoder_set_threads(dec, 1);
+    snprintf(path, sizeof path, "%s/manifest.txt", dir);
+    FILE *man = fopen(path, "a");
+    int rc = !man || lattice_files(m, dec, dir, man, grey, grey_size);
+    if (man && fclose(man))
+        rc = 1;
+    free(grey);
+    aec_decoder_destroy(dec);
+    aec_model_free(m);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 3 && !strcmp(argv[1], "train"))
         return train_images(argv[2]);
     if (argc == 4 && !strcmp(argv[1], "files"))
         return make_files(argv[2], argv[3]);
-    fprintf(stderr, "usage: mkconf train DIR | mkconf files MODEL DIR\n");
+    if (argc == 4 && !strcmp(argv[1], "lattice"))
+        return add_lattice_files(argv[2], argv[3]);
+    fprintf(stderr,
+            "usage: mkconf train DIR | mkconf files MODEL DIR | mkconf lattice MODEL DIR\n");
     return 2;
 }

@@ -1,8 +1,9 @@
 /* stream_hash.h - the conformance files' exact check, shared by the
  * generator (mkconf.c) and the test (tests/test_conformance.c): FNV-1a-64
  * of the decompressed contents of every stream a decoder uses (the alpha
- * stream if any, then the index streams of stages 1..stages_available), in
- * table order.  Returns 0, or -1 with a message in err. */
+ * stream if any, the index streams of stages 1..stages_available, then the
+ * lattice streams when the file has a complete lattice layer on top of all
+ * its stages), in table order.  Returns 0, or -1 with a message in err. */
 #ifndef AEC_CONFORMANCE_STREAM_HASH_H
 #define AEC_CONFORMANCE_STREAM_HASH_H
 #include <stdint.h>
@@ -19,6 +20,8 @@ static int conformance_stream_hash(const uint8_t *d, size_t n, uint64_t *hash, i
         return -1;
     uint64_t x = 0xcbf29ce484222325ull;
     uint32_t used = ((h.flags & AECB_FLAG_ALPHA) ? 1u : 0u) + (uint32_t)h.stages_available * h.n_tiles;
+    if (h.lattice_available && h.stages_available == h.stages)
+        used += h.n_tiles; /* they follow the last stage's streams */
     int rc = 0;
     for (uint32_t i = 0; i < used && rc == 0; i++) {
         size_t raw = (size_t)aecb_stream_raw_size(&h, i);

@@ -20,6 +20,7 @@
 #include "aecodec.h"
 #include "bitstream/container.h"
 #include "bitstream/zstream.h"
+#include "model/builtin.h"
 #include "model/model.h"
 
 static inline uint32_t aecfuzz_rd32(const uint8_t *p)
@@ -64,6 +65,21 @@ static inline void aecfuzz_fix_aec(uint8_t *d, size_t n, uint64_t model_id)
     }
     uint32_t crc = aecb_crc32(aecb_crc32(0, d, 44), t, (size_t)count * AECB_ENTRY_BYTES);
     aecfuzz_wr32(d + 44, crc);
+}
+
+/* The built-in model a fuzzed file is pointed at: the one whose latent
+ * width equals the file's lattice_dim when it has a lattice layer (flags
+ * bit 2, header byte 19), so that lattice files reach the refinement and
+ * the network; otherwise the default model. */
+static inline uint64_t aecfuzz_builtin_id(const uint8_t *d, size_t n)
+{
+    if (n >= AECB_HEADER_BYTES && (d[7] & AECB_FLAG_LATTICE))
+        for (int i = 0; i < AEM_BUILTIN_MODELS; i++) {
+            const aec_model *m = aem_builtin_model(i);
+            if (m && m->cfg.latent == d[19])
+                return m->id;
+        }
+    return aec_model_id(aec_model_default());
 }
 
 /* Make the trailing CRC-32 of a model file (spec/model.md) valid. */

@@ -1,6 +1,7 @@
 /* fuzz_decode.c - libFuzzer target: aec_decode with the built-in model on
  * the raw input, then on the input with its checksums made valid and its
- * model identifier set to the built-in model's (fuzz_common.h), so that the
+ * model identifier set to a built-in model's (the one whose latent width
+ * is the file's lattice_dim, else the default; fuzz_common.h), so that the
  * zstd frames, the index checks, the codebook look-up and the network are
  * reached; a file that decodes is decoded again as a region with fewer
  * stages.  Images are limited to 2^18 pixels to keep each run fast.  An
@@ -74,7 +75,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     decode(data, size, NULL, 0, 0);
     uint8_t *b = malloc(size ? size : 1);
     memcpy(b, data, size);
-    aecfuzz_fix_aec(b, size, aec_model_id(aec_model_default()));
+    aecfuzz_fix_aec(b, size, aecfuzz_builtin_id(b, size));
     if (decode(b, size, NULL, 0, 0) == AEC_OK) {
         aec_info info;
         aec_read_info(b, size, &info);

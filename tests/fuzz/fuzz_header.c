@@ -18,11 +18,18 @@
 static void check_parsed(const aecb_header *h, const uint8_t *d, size_t n)
 {
     uint32_t A = (h->flags & AECB_FLAG_ALPHA) ? 1u : 0u;
+    uint32_t L = (h->flags & AECB_FLAG_LATTICE) ? 1u : 0u;
     REQUIRE(h->width >= 1 && h->height >= 1 && h->width <= 65535 && h->height <= 65535);
-    REQUIRE(h->stages >= 1 && h->stages <= 16);
-    REQUIRE(h->stages_available >= 1 && h->stages_available <= h->stages);
+    REQUIRE(h->stages >= (L ? 0 : 1) && h->stages <= 16);
+    /* stages 0 (the lattice layer alone) parses only when complete */
+    REQUIRE(h->stages_available >= (h->stages ? 1 : 0) && h->stages_available <= h->stages);
+    REQUIRE(L ? h->lattice_dim >= 1 && h->lattice_step_q >= 1
+              : h->lattice_dim == 0 && h->lattice_step_q == 0 && !h->lattice_available);
+    /* the layer is available only in a complete file */
+    REQUIRE(!h->lattice_available || (h->file_size == n && h->stages_available == h->stages));
+    REQUIRE(!L || h->file_size != n || h->lattice_available);
     REQUIRE(h->n_tiles == h->tiles_x * h->tiles_y);
-    REQUIRE(h->n_streams == A + (uint32_t)h->stages * h->n_tiles);
+    REQUIRE(h->n_streams == A + (uint32_t)h->stages * h->n_tiles + L * h->n_tiles);
     REQUIRE((uint64_t)h->header_bytes + h->table_bytes <= n);
     REQUIRE(h->file_size >= n);
     uint64_t pos = (uint64_t)h->header_bytes + h->table_bytes;
@@ -36,10 +43,12 @@ static void check_parsed(const aecb_header *h, const uint8_t *d, size_t n)
             REQUIRE(h->offsets[i] + h->sizes[i] > n);
     }
     REQUIRE(pos == h->file_size);
-    /* The streams of the available stages (and the alpha stream) lie within
-     * the data. */
+    /* The streams of the available stages (and the alpha stream, and the
+     * lattice streams when available) lie within the data. */
     uint32_t used = A + (uint32_t)h->stages_available * h->n_tiles;
-    REQUIRE(h->offsets[used - 1] + h->sizes[used - 1] <= n);
+    if (h->lattice_available)
+        used += h->n_tiles;
+    REQUIRE(used > 0 && h->offsets[used - 1] + h->sizes[used - 1] <= n);
     /* Tiles cover the image exactly. */
     uint64_t area = 0;
     for (uint32_t t = 0; t < h->n_tiles; t++) {
@@ -51,6 +60,11 @@ static void check_parsed(const aecb_header *h, const uint8_t *d, size_t n)
         REQUIRE(lh == (hh + h->block_size - 1) / h->block_size);
         for (int s = 0; s < h->stages; s++)
             REQUIRE(aecb_stream_index(h, s, t) < h->n_streams);
+        if (L) {
+            uint32_t i = aecb_lattice_stream_index(h, t);
+            REQUIRE(i == A + (uint32_t)h->stages * h->n_tiles + t && i < h->n_streams);
+            REQUIRE(aecb_stream_raw_size(h, i) == 2ull * h->lattice_dim * lw * lh);
+        }
         area += (uint64_t)w * hh;
     }
     REQUIRE(area == (uint64_t)h->width * h->height);
@@ -75,12 +89,14 @@ static void one(const uint8_t *d, size_t n)
             else
                 REQUIRE(info.stages_available == h.stages_available &&
                         info.width == h.width && info.height == h.height &&
-                        info.file_size == h.file_size);
+                        info.file_size == h.file_size &&
+                        info.lattice_available == h.lattice_available);
             aecb_header_free(&h);
         }
     }
     if (ist == AEC_OK) {
-        REQUIRE(info.stages_available >= 1 && info.stages_available <= info.stages_coded);
+        REQUIRE((info.stages_available >= 1 || (info.stages_coded == 0 && info.lattice_available)) &&
+                info.stages_available <= info.stages_coded);
         REQUIRE(info.file_size >= n);
     }
 }

@@ -2,8 +2,11 @@
  * tests/fuzz/make_corpus.sh):
  *   DIR/model/min.aem       smallest model shape: D=1, widths 1, S=2, K=2
  *   DIR/model/dict.aem      D=2, 2 convolutions, S=3, K=4, with a dictionary
- *   DIR/{header,decode}/*.aec  small files of several layouts and tilings for
- *                           min.aem (fuzz_decode rewrites the model id)
+ *   DIR/{header,decode}/NAME.aec  small files of several layouts and tilings for
+ *                           min.aem (fuzz_decode rewrites the model id), two
+ *                           with a lattice layer whose width (32, 64) is a
+ *                           built-in model's latent, so that fuzz_decode
+ *                           points them at that model and reaches the layer
  * Deterministic; links with libcodec's internals. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,23 +46,31 @@ static aec_model *model(const aem_config *c, const char *name, size_t dict, uint
     return m;
 }
 
-static int aec_file(const char *dir, const char *name, const aec_model *m, uint32_t w, uint32_t h,
-                    aec_layout layout, int stages, int tile)
+/* lattice_dim 0: no lattice layer; else its symbols are small, some above
+ * one byte (zigzag codes in a low and a high byte plane). */
+static int aec_file_ex(const char *dir, const char *name, const aec_model *m, uint32_t w,
+                       uint32_t h, aec_layout layout, int stages, int tile, uint8_t lattice_dim)
 {
     aecb_header hd;
     memset(&hd, 0, sizeof hd);
     hd.width = w, hd.height = h, hd.layout = (uint8_t)layout, hd.stages = (uint8_t)stages;
     hd.tile_size = (uint16_t)tile, hd.block_size = 8, hd.model_id = m->id;
     hd.flags = (layout == AEC_GRAY_ALPHA || layout == AEC_RGBA) ? AECB_FLAG_ALPHA : 0;
+    if (lattice_dim)
+        hd.flags |= AECB_FLAG_LATTICE, hd.lattice_dim = lattice_dim,
+            hd.lattice_step_q = AECB_LATTICE_STEP_ONE / 32;
     if (aecb_header_init(&hd, NULL, 0) != AEC_OK)
         return -1;
+    int alpha = (hd.flags & AECB_FLAG_ALPHA) != 0;
     uint8_t **streams = calloc(hd.n_streams, sizeof *streams);
     for (uint32_t i = 0; i < hd.n_streams; i++) {
         size_t raw = (size_t)aecb_stream_raw_size(&hd, i), sz = 0;
+        int lattice = lattice_dim && i >= (uint32_t)alpha + (uint32_t)stages * hd.n_tiles;
         uint8_t *b = malloc(raw);
         for (size_t k = 0; k < raw; k++)
-            b[k] = (hd.flags && i == 0) ? (uint8_t)(k % w ? (k * 3) % 5 : 200)
-                                        : (uint8_t)((k + i) % (size_t)m->cfg.codes);
+            b[k] = (alpha && i == 0) ? (uint8_t)(k % w ? (k * 3) % 5 : 200)
+                   : lattice ? (k < raw / 2 ? (uint8_t)((k * 7) % 13) : (uint8_t)(k % 9 == 0))
+                             : (uint8_t)((k + i) % (size_t)m->cfg.codes);
         if (aecb_zstd_compress(NULL, b, raw, 19, NULL, &streams[i], &sz, NULL, 0) != AEC_OK)
             return -1;
         hd.sizes[i] = (uint32_t)sz;
@@ -76,6 +87,12 @@ static int aec_file(const char *dir, const char *name, const aec_model *m, uint3
     free(file);
     aecb_header_free(&hd);
     return rc;
+}
+
+static int aec_file(const char *dir, const char *name, const aec_model *m, uint32_t w, uint32_t h,
+                    aec_layout layout, int stages, int tile)
+{
+    return aec_file_ex(dir, name, m, w, h, layout, stages, tile, 0);
 }
 
 int main(int argc, char **argv)
@@ -101,7 +118,9 @@ int main(int argc, char **argv)
     if (aec_file(dir, "gen-grey1x1.aec", m, 1, 1, AEC_GRAY, 1, 64) ||
         aec_file(dir, "gen-rgba9x9.aec", m, 9, 9, AEC_RGBA, 2, 64) ||
         aec_file(dir, "gen-rgb130x70-t64.aec", m, 130, 70, AEC_RGB, 2, 64) ||
-        aec_file(dir, "gen-ga20x10.aec", m, 20, 10, AEC_GRAY_ALPHA, 2, 128))
+        aec_file(dir, "gen-ga20x10.aec", m, 20, 10, AEC_GRAY_ALPHA, 2, 128) ||
+        aec_file_ex(dir, "gen-lattice-rgb72x24-d32.aec", m, 72, 24, AEC_RGB, 1, 64, 32) ||
+        aec_file_ex(dir, "gen-lattice0-ga24x16-d64.aec", m, 24, 16, AEC_GRAY_ALPHA, 0, 64, 64))
         return 1;
     aec_model_free(m);
     return 0;

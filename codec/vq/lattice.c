@@ -1,0 +1,62 @@
+/* lattice.c - the byte layout of the lattice refinement's symbols
+ * (spec/bitstream.md, "Lattice refinement streams"). */
+#include "vq/lattice.h"
+
+/* LOCO-I's median edge detector: the median of left, above and
+ * left + above - upper-left, with the missing neighbours of the first row
+ * and column replaced so the predictor needs nothing outside the tile. */
+static int32_t med_prediction(const int32_t *plane, size_t lw, size_t x, size_t y)
+{
+    if (x == 0 && y == 0)
+        return 0;
+    const int32_t *p = plane + y * lw + x;
+    int32_t left = x ? p[-1] : p[-(ptrdiff_t)lw];
+    int32_t above = y ? p[-(ptrdiff_t)lw] : left;
+    int32_t corner = (x && y) ? p[-(ptrdiff_t)lw - 1] : above;
+    int32_t hi = left > above ? left : above, lo = left < above ? left : above;
+    if (corner >= hi)
+        return lo;
+    if (corner <= lo)
+        return hi;
+    return left + above - corner;
+}
+
+void aem_lattice_pack(const int32_t *sym, size_t D, size_t lw, size_t lh, uint8_t *planes)
+{
+    size_t n = lw * lh;
+    for (size_t d = 0; d < D; d++) {
+        const int32_t *plane = sym + d * n;
+        for (size_t y = 0; y < lh; y++)
+            for (size_t x = 0; x < lw; x++) {
+                size_t j = y * lw + x;
+                int32_t v = plane[j];
+                if (d < AEM_LATTICE_PREDICTED)
+                    v -= med_prediction(plane, lw, x, y);
+                uint32_t u = v >= 0 ? (uint32_t)(2 * v) : (uint32_t)(-2 * v - 1);
+                planes[d * n + j] = (uint8_t)u;
+                planes[D * n + d * n + j] = (uint8_t)(u >> 8);
+            }
+    }
+}
+
+void aem_lattice_unpack(const uint8_t *planes, size_t D, size_t lw, size_t lh, int32_t *sym)
+{
+    size_t n = lw * lh;
+    for (size_t d = 0; d < D; d++) {
+        int32_t *plane = sym + d * n;
+        for (size_t y = 0; y < lh; y++)
+            for (size_t x = 0; x < lw; x++) {
+                size_t j = y * lw + x;
+                uint32_t u = planes[d * n + j] | (uint32_t)planes[D * n + d * n + j] << 8;
+                int32_t v = (u & 1) ? -(int32_t)(u >> 1) - 1 : (int32_t)(u >> 1);
+                if (d < AEM_LATTICE_PREDICTED)
+                    v += med_prediction(plane, lw, x, y);
+                /* Encoders stay within the range; clamping what a hostile
+                 * file holds keeps every later sum and prediction small. */
+                v = v > AEM_LATTICE_MAX_SYMBOL    ? AEM_LATTICE_MAX_SYMBOL
+                    : v < -AEM_LATTICE_MAX_SYMBOL ? -AEM_LATTICE_MAX_SYMBOL
+                                                  : v;
+                plane[j] = v;
+            }
+    }
+}
