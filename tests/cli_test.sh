@@ -193,6 +193,62 @@ printf 'old' >"$tmp/replace.aec"
 run "$ENC" $TH "$tmp/grey.pgm" "$tmp/replace.aec"
 if [ $rc -eq 0 ] && cmp -s "$tmp/replace.aec" "$tmp/grey.aec"; then pass encode_replaces_output; else fail encode_replaces_output "exit status $rc"; fi
 
+# ---- decoding in bands -------------------------------------------------------
+# aedec decodes bands of whole tile rows and writes each as it comes; the
+# files must be byte for byte what one whole-image aec_decode call and
+# aeio_write give (test_imageio --decode-whole).  300x200 in 64-pixel tiles
+# is 4 bands, the last one partial.
+"$T" --make-sample "$tmp/band.ppm" 300 200 3 &&
+    "$T" --make-sample "$tmp/bandg.pgm" 300 200 1 &&
+    "$T" --make-sample "$tmp/banda.png" 300 200 4 || fail band_samples
+for src in band.ppm bandg.pgm banda.png; do
+    "$ENC" $TH --tile 64 "$tmp/$src" "$tmp/${src%.*}.aec" 2>"$tmp/err" || fail "band_encode_$src"
+done
+# same_as_whole NAME AEC OUT [REGION] [DECODER OPTIONS...]
+same_as_whole() {
+    name=$1 aec=$2 out=$3 region=$4
+    shift 4
+    rm -f "$tmp/$out" "$tmp/ref_$out"
+    "$T" --decode-whole "$tmp/$aec" "$tmp/ref_$out" $region 2>"$tmp/err" &&
+        "$DEC" "$@" ${region:+--region "$region"} "$tmp/$aec" "$tmp/$out" 2>>"$tmp/err"
+    rc=$?
+    if [ $rc -eq 0 ] && cmp -s "$tmp/$out" "$tmp/ref_$out"; then pass "$name"; else fail "$name" "exit status $rc or bytes differ"; fi
+}
+same_as_whole bands_rgb_png band.aec b.png "" $TH
+same_as_whole bands_rgb_ppm band.aec b.ppm "" $TH
+same_as_whole bands_rgb_pam band.aec b.pam "" $TH
+same_as_whole bands_grey_pgm bandg.aec bg.pgm "" $TH
+same_as_whole bands_grey_png bandg.aec bg.png "" $TH
+same_as_whole bands_rgba_png banda.aec ba.png "" $TH
+same_as_whole bands_rgba_pam banda.aec ba.pam "" $TH
+same_as_whole bands_region band.aec br.png 37,50,201,131 $TH
+same_as_whole bands_region_in_one_tile_row band.aec br1.png 5,130,290,40 $TH
+# 6 threads on a region 5 tiles wide: bands of two tile rows
+same_as_whole bands_of_two_tile_rows band.aec b6.png "" -t 6
+"$DEC" $TH "$tmp/band.aec" - >"$tmp/bs.png" 2>"$tmp/err"
+if cmp -s "$tmp/bs.png" "$tmp/b.png"; then pass bands_to_stdout; else fail bands_to_stdout; fi
+
+# A damaged last tile: the decoder fails in the last bands, after the first
+# ones were written.  The output must not exist (nor a temp file), and an
+# existing output must stay as it was.  (Its stdout, which cannot be taken
+# back, shows that earlier bands were written before the failure.)
+size=$(wc -c <"$tmp/band.aec" | tr -d ' ')
+cp "$tmp/band.aec" "$tmp/badtail.aec"
+# the last byte belongs to the last stream: the last tile's
+printf '\001' | dd of="$tmp/badtail.aec" bs=1 seek=$((size - 1)) conv=notrunc 2>/dev/null
+expect_fail bands_fail_mid_stream_no_output 1 "$tmp/bt.png" "$DEC" $TH "$tmp/badtail.aec" "$tmp/bt.png"
+expect_fail bands_fail_mid_stream_no_output_ppm 1 "$tmp/bt.ppm" "$DEC" $TH "$tmp/badtail.aec" "$tmp/bt.ppm"
+printf 'old' >"$tmp/keep.png"
+run "$DEC" $TH "$tmp/badtail.aec" "$tmp/keep.png"
+if [ $rc -eq 1 ] && [ "$(cat "$tmp/keep.png")" = old ] && ! temp_left "$tmp"; then
+    pass bands_fail_mid_stream_keeps_old_file
+else
+    fail bands_fail_mid_stream_keeps_old_file "exit status $rc"
+fi
+"$DEC" $TH "$tmp/badtail.aec" - >"$tmp/partial.png" 2>"$tmp/err"
+rc=$?
+if [ $rc -eq 1 ] && [ -s "$tmp/partial.png" ]; then pass bands_fail_after_first_bands; else fail bands_fail_after_first_bands "exit status $rc"; fi
+
 # ---- errors: one line on stderr, non-zero exit, no output ------------------
 expect_fail encode_missing_input 1 "$tmp/o.aec" "$ENC" $TH "$tmp/nonexistent.png" "$tmp/o.aec"
 expect_fail encode_garbage_input 1 "$tmp/o.aec" "$ENC" $TH "$tmp/garbage.png" "$tmp/o.aec"

@@ -341,7 +341,7 @@ static void test_threads_identical(void)
 }
 
 
-/* The built-in levels: 1..6 are VQ stages of the default model, the rest
+/* The built-in levels: 1..5 are VQ stages of the default model, the rest
  * lattice steps of the high-rate model.  Within each family member, bytes
  * and PSNR rise with the level. */
 static void test_builtin_levels(void)
@@ -350,7 +350,7 @@ static void test_builtin_levels(void)
     CHECK(aec_encoder_create(&enc, NULL) == AEC_OK);
     int L = aec_encoder_levels(enc);
     aec_encoder_destroy(enc);
-    CHECKF(L == 12, "%d built-in levels", L);
+    CHECKF(L == 14, "%d built-in levels", L);
     const aec_model *high = aec_model_builtin(1);
     CHECK(high != NULL && aec_model_builtin(2) == NULL);
     if (!high)
@@ -369,7 +369,7 @@ static void test_builtin_levels(void)
         uint64_t want = lattice ? aec_model_id(high) : aec_model_id(aec_model_default());
         CHECKF(info.model_id == want, "level %d coded with model %016llx", q,
                (unsigned long long)info.model_id);
-        CHECKF(lattice == (q > 6), "level %d: lattice step %g", q, (double)info.lattice_step);
+        CHECKF(lattice == (q > 5), "level %d: lattice step %g", q, (double)info.lattice_step);
         CHECKF(lattice || info.stages_coded == q, "level %d: %d stages", q, info.stages_coded);
         uint32_t ow, oh;
         uint8_t *a = decode(&b, 0, 0, 0, 0, 0, 0, &ow, &oh, NULL, &st);

@@ -7,10 +7,15 @@
  *   test_imageio --info FILE                       print "W H CHANNELS"
  *   test_imageio --alpha-equal A B                 exit 0 if sizes and alpha match
  *   test_imageio --psnr A B                        print PSNR of the colour channels
+ *   test_imageio --decode-whole IN OUT [X,Y,W,H]   decode IN (or a region of it) with one
+ *                                                  aec_decode call and write it with
+ *                                                  aeio_write: what aedec wrote before it
+ *                                                  decoded in bands
  */
 #ifndef _POSIX_C_SOURCE
 #define _POSIX_C_SOURCE 200809L
 #endif
+#include "aecodec.h"
 #include "common/imageio.h"
 #include "testlib.h"
 
@@ -712,6 +717,164 @@ static void test_convert(void)
     aeio_free(&rgba);
 }
 
+/* ---- streaming writer ---------------------------------------------------- */
+
+static int same_file(const char *a, const char *b)
+{
+    uint8_t *x = NULL, *y = NULL;
+    size_t nx = 0, ny = 0;
+    int same = aeio_read_file(a, &x, &nx, 0, NULL, 0) == 0 &&
+               aeio_read_file(b, &y, &ny, 0, NULL, 0) == 0 && nx == ny && memcmp(x, y, nx) == 0;
+    free(x);
+    free(y);
+    return same;
+}
+
+/* Writes img through the streaming writer in uneven chunks of rows. */
+static int write_in_chunks(const char *path, const aeio_image *img,
+                           const aeio_write_options *opt, char *err, size_t errlen)
+{
+    static const uint32_t chunks[] = {1, 5, 2, 7};
+    aeio_writer *wr;
+    if (aeio_writer_open(&wr, path, img->width, img->height, img->channels, opt, err, errlen))
+        return -1;
+    size_t stride = (size_t)img->width * img->channels;
+    for (uint32_t y = 0, k = 0; y < img->height; k++) {
+        uint32_t n = chunks[k % 4] < img->height - y ? chunks[k % 4] : img->height - y;
+        if (aeio_writer_write_rows(wr, img->pixels + y * stride, n, err, errlen) != 0) {
+            aeio_writer_abort(wr);
+            return -1;
+        }
+        y += n;
+    }
+    return aeio_writer_finish(wr, err, errlen);
+}
+
+static void test_writer_matches_write(void)
+{
+    char err[512];
+    static const struct {
+        const char *ext;
+        int channels;
+    } cases[] = {{"png", 1}, {"png", 2}, {"png", 3}, {"png", 4}, {"ppm", 3}, {"pgm", 1},
+                 {"pnm", 1}, {"pnm", 3}, {"pam", 1}, {"pam", 2}, {"pam", 3}, {"pam", 4}};
+    int n = (int)(sizeof(cases) / sizeof(cases[0]));
+    for (int i = 0; i < n; i++) {
+        aeio_image img = make_image(29, 23, cases[i].channels);
+        char whole[32], rows[32];
+        snprintf(whole, sizeof(whole), "w%d.%s", i, cases[i].ext);
+        snprintf(rows, sizeof(rows), "r%d.%s", i, cases[i].ext);
+        CHECKF(aeio_write(tmp_path(whole), &img, err, sizeof(err)) == 0, "%s", err);
+        CHECKF(write_in_chunks(tmp_path(rows), &img, NULL, err, sizeof(err)) == 0, "%s", err);
+        CHECKF(same_file(tmp_path(whole), tmp_path(rows)), "%s, %d channels", cases[i].ext,
+               cases[i].channels);
+        aeio_free(&img);
+    }
+    /* options: a zlib level, and a format that overrides the extension */
+    aeio_image img = make_image(40, 9, 3);
+    aeio_write_options opt;
+    aeio_write_options_default(&opt);
+    opt.png_level = 9;
+    CHECK(aeio_write_ex(tmp_path("l9a.png"), &img, &opt, err, sizeof(err)) == 0);
+    CHECK(write_in_chunks(tmp_path("l9b.png"), &img, &opt, err, sizeof(err)) == 0);
+    CHECK(same_file(tmp_path("l9a.png"), tmp_path("l9b.png")));
+    opt.format = AEIO_FORMAT_PAM;
+    CHECK(aeio_write_ex(tmp_path("pa.out"), &img, &opt, err, sizeof(err)) == 0);
+    CHECK(write_in_chunks(tmp_path("pb.out"), &img, &opt, err, sizeof(err)) == 0);
+    CHECK(same_file(tmp_path("pa.out"), tmp_path("pb.out")));
+    /* the PPM is exactly its header and the samples */
+    CHECK(write_in_chunks(tmp_path("exact.ppm"), &img, NULL, err, sizeof(err)) == 0);
+    uint8_t *data = NULL;
+    size_t size = 0;
+    const char *hdr = "P6\n40 9\n255\n";
+    size_t hn = strlen(hdr), pn = (size_t)40 * 9 * 3;
+    CHECK(aeio_read_file(tmp_path("exact.ppm"), &data, &size, 0, err, sizeof(err)) == 0);
+    CHECK(size == hn + pn && memcmp(data, hdr, hn) == 0 && memcmp(data + hn, img.pixels, pn) == 0);
+    free(data);
+    aeio_free(&img);
+    CHECK(count_entries(g_dir) == 2 * n + 5); /* no temp files left */
+    clean_dir(g_dir, 0);
+}
+
+static void test_writer_failures(void)
+{
+    char err[512], err2[512];
+    aeio_writer *wr = NULL;
+    aeio_image img = make_image(16, 10, 4);
+    /* refused at open, with aeio_write's messages, and nothing created */
+    CHECK(aeio_writer_open(&wr, tmp_path("x.ppm"), 16, 10, 4, NULL, err, sizeof(err)) != 0);
+    CHECK(wr == NULL);
+    CHECK(aeio_write(tmp_path("x.ppm"), &img, err2, sizeof(err2)) != 0);
+    CHECKF(strcmp(err, err2) == 0, "'%s' vs '%s'", err, err2);
+    CHECK(aeio_writer_open(&wr, tmp_path("x.bmp"), 16, 10, 4, NULL, err, sizeof(err)) != 0);
+    CHECKF(strstr(err, "unknown output format") != NULL, "%s", err);
+    CHECK(aeio_writer_open(&wr, tmp_path("x.png"), 0, 10, 4, NULL, err, sizeof(err)) != 0);
+    CHECK(aeio_writer_open(&wr, tmp_path("x.png"), 16, 10, 5, NULL, err, sizeof(err)) != 0);
+    CHECK(aeio_writer_open(&wr, tmp_path("nodir/x.png"), 16, 10, 4, NULL, err, sizeof(err)) != 0);
+    CHECKF(strstr(err, "nodir/x.png: ") != NULL, "%s", err);
+    CHECK(count_entries(g_dir) == 0);
+
+    /* nothing appears before finish; abort removes the temp file */
+    CHECK(aeio_writer_open(&wr, tmp_path("a.png"), 16, 10, 4, NULL, err, sizeof(err)) == 0);
+    CHECK(aeio_writer_write_rows(wr, img.pixels, 4, err, sizeof(err)) == 0);
+    CHECK(access(tmp_path("a.png"), F_OK) != 0);
+    aeio_writer_abort(wr);
+    CHECK(count_entries(g_dir) == 0);
+    aeio_writer_abort(NULL);
+
+    /* finish before the last row: an error, and no file */
+    CHECK(aeio_writer_open(&wr, tmp_path("b.pam"), 16, 10, 4, NULL, err, sizeof(err)) == 0);
+    CHECK(aeio_writer_write_rows(wr, img.pixels, 3, err, sizeof(err)) == 0);
+    CHECK(aeio_writer_finish(wr, err, sizeof(err)) != 0);
+    CHECKF(strstr(err, "b.pam: only 3 of 10 rows written") != NULL, "%s", err);
+    CHECK(count_entries(g_dir) == 0);
+
+    /* more rows than the image has: refused, then only abort is left */
+    CHECK(aeio_writer_open(&wr, tmp_path("c.png"), 16, 10, 4, NULL, err, sizeof(err)) == 0);
+    CHECK(aeio_writer_write_rows(wr, img.pixels, 8, err, sizeof(err)) == 0);
+    CHECK(aeio_writer_write_rows(wr, img.pixels, 3, err, sizeof(err)) != 0);
+    CHECK(aeio_writer_write_rows(wr, img.pixels, 2, err, sizeof(err)) != 0);
+    aeio_writer_abort(wr);
+    CHECK(count_entries(g_dir) == 0);
+
+    /* an aborted write leaves an existing file as it was */
+    CHECK(write_bytes(tmp_path("d.png"), "old", 3) == 0);
+    CHECK(aeio_writer_open(&wr, tmp_path("d.png"), 16, 10, 4, NULL, err, sizeof(err)) == 0);
+    CHECK(aeio_writer_write_rows(wr, img.pixels, 10, err, sizeof(err)) == 0);
+    aeio_writer_abort(wr);
+    uint8_t *data = NULL;
+    size_t size = 0;
+    CHECK(aeio_read_file(tmp_path("d.png"), &data, &size, 0, err, sizeof(err)) == 0);
+    CHECK(size == 3 && data && memcmp(data, "old", 3) == 0);
+    free(data);
+    CHECK(count_entries(g_dir) == 1);
+
+    /* a device is written directly */
+    aeio_write_options opt;
+    aeio_write_options_default(&opt);
+    opt.format = AEIO_FORMAT_PNG;
+    CHECKF(aeio_writer_open(&wr, "/dev/null", 16, 10, 4, &opt, err, sizeof(err)) == 0, "%s", err);
+    CHECK(aeio_writer_write_rows(wr, img.pixels, 10, err, sizeof(err)) == 0);
+    CHECKF(aeio_writer_finish(wr, err, sizeof(err)) == 0, "%s", err);
+
+    /* a full device: the error comes from write_rows or from finish */
+    aeio_image big = make_image(300, 200, 4);
+    for (int f = 0; f < 2 && access("/dev/full", W_OK) == 0; f++) {
+        opt.format = f ? AEIO_FORMAT_PAM : AEIO_FORMAT_PNG;
+        CHECK(aeio_writer_open(&wr, "/dev/full", 300, 200, 4, &opt, err, sizeof(err)) == 0);
+        int rc = aeio_writer_write_rows(wr, big.pixels, 200, err, sizeof(err));
+        if (rc == 0)
+            rc = aeio_writer_finish(wr, err, sizeof(err));
+        else
+            aeio_writer_abort(wr);
+        CHECK(rc != 0);
+        CHECKF(strstr(err, "/dev/full: ") && strstr(err, "error"), "%s", err);
+    }
+    aeio_free(&big);
+    aeio_free(&img);
+    clean_dir(g_dir, 0);
+}
+
 static void test_format_from_path(void)
 {
     CHECK(aeio_format_from_path("-") == AEIO_FORMAT_PNG);
@@ -726,10 +889,52 @@ static void test_format_from_path(void)
 
 /* ---- helper modes for tests/cli_test.sh --------------------------------- */
 
+static int decode_whole(const char *in, const char *out, const char *region)
+{
+    char err[512];
+    aec_decode_params p;
+    aec_decode_params_default(&p);
+    unsigned x, y, w, h;
+    if (region) {
+        if (sscanf(region, "%u,%u,%u,%u", &x, &y, &w, &h) != 4)
+            return 2;
+        p.x = x, p.y = y, p.w = w, p.h = h;
+    }
+    uint8_t *data = NULL, *pixels = NULL;
+    size_t size = 0;
+    if (aeio_read_file(in, &data, &size, 0, err, sizeof(err)) != 0) {
+        fprintf(stderr, "%s\n", err);
+        return 1;
+    }
+    aec_decoder *dec = NULL;
+    uint32_t ow = 0, oh = 0;
+    aec_layout layout = AEC_RGB;
+    aec_status st = aec_decoder_create(&dec, NULL);
+    if (st == AEC_OK) {
+        aec_decoder_set_threads(dec, 1);
+        st = aec_decode(dec, data, size, &p, &pixels, &ow, &oh, &layout);
+    }
+    int rc = 1;
+    if (st != AEC_OK) {
+        fprintf(stderr, "%s: %s\n", in, dec ? aec_decoder_last_error(dec) : aec_status_string(st));
+    } else {
+        aeio_image img = {ow, oh, (int)layout, pixels, 8};
+        rc = aeio_write(out, &img, err, sizeof(err)) != 0;
+        if (rc)
+            fprintf(stderr, "%s\n", err);
+    }
+    aec_free(pixels);
+    aec_decoder_destroy(dec);
+    free(data);
+    return rc;
+}
+
 static int tool_mode(int argc, char **argv)
 {
     char err[512];
     aeio_image a, b;
+    if (strcmp(argv[1], "--decode-whole") == 0 && (argc == 4 || argc == 5))
+        return decode_whole(argv[2], argv[3], argc == 5 ? argv[4] : NULL);
     if (strcmp(argv[1], "--make-sample") == 0 && argc == 6) {
         int w = atoi(argv[3]), h = atoi(argv[4]), c = atoi(argv[5]);
         if (w < 1 || h < 1 || c < 1 || c > 4)
@@ -784,7 +989,7 @@ static int tool_mode(int argc, char **argv)
         return rc;
     }
     fprintf(stderr, "usage: test_imageio [--make-sample OUT W H CHANNELS | --info FILE | "
-                    "--alpha-equal A B | --psnr A B]\n");
+                    "--alpha-equal A B | --psnr A B | --decode-whole IN OUT [X,Y,W,H]]\n");
     return 2;
 }
 
@@ -811,6 +1016,8 @@ int main(int argc, char **argv)
     RUN_TEST(test_read_file);
     RUN_TEST(test_convert);
     RUN_TEST(test_format_from_path);
+    RUN_TEST(test_writer_matches_write);
+    RUN_TEST(test_writer_failures);
     clean_dir(g_dir, 1);
     TEST_EXIT();
 }

@@ -1,4 +1,8 @@
-/* aedec - decode an aecodec (.aec) file into a PNG, PPM, PGM or PAM image. */
+/* aedec - decode an aecodec (.aec) file into a PNG, PPM, PGM or PAM image.
+ *
+ * The image is decoded in horizontal bands of whole tile rows and each band
+ * is written as soon as it is decoded, so memory holds one band of pixels,
+ * never the whole output (which can be hundreds of megabytes). */
 #include "aecodec.h"
 #include "common/cli.h"
 #include "common/imageio.h"
@@ -7,6 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 static void usage(void)
 {
@@ -14,7 +21,9 @@ static void usage(void)
            "Decode the aecodec file IN (\"-\" = stdin) into the image OUT.  The format of\n"
            "OUT comes from its extension: .png (any image), .ppm, .pgm, .pnm, .pam;\n"
            "\"-\" writes PNG to stdout.  OUT is written to a temporary file and renamed\n"
-           "into place, so nothing is left behind on error.\n"
+           "into place, so nothing is left behind on error.  The image is decoded and\n"
+           "written in bands of tile rows, so memory holds one band, not the image (on\n"
+           "stdout, the bands written before an error stay written).\n"
            "\n"
            "Grey images stay grey.  Writing .ppm drops an alpha channel (with a warning)\n"
            "and turns grey into RGB; writing .pgm drops alpha (with a warning) and\n"
@@ -72,6 +81,154 @@ static int output_channels(aeio_format format, int channels, int *drops_alpha)
     default:
         return 0;
     }
+}
+
+/* One run's decode and output: the region is decoded band by band and
+ * each band goes to the writer, which is opened by the first band. */
+typedef struct {
+    aec_decoder *dec;
+    const uint8_t *data;
+    size_t size;
+    const char *in_name, *out;
+    aeio_format format;
+    aec_decode_params params; /* stages, and the region (w = h = 0: the whole image) */
+    uint32_t band_rows;       /* band height, a multiple of the tile size; 0: one band */
+    aeio_writer *writer;
+    uint32_t width, height;   /* of the output, known from the first band */
+    int drops_alpha;
+    double seconds;           /* spent decoding */
+} decode_run;
+
+static int region_inside(const aec_info *info, const aec_decode_params *p)
+{
+    return p->w > 0 && p->h > 0 && p->x < info->width && p->y < info->height &&
+           p->w <= info->width - p->x && p->h <= info->height - p->y;
+}
+
+/* Whole tile rows, so that no tile's network runs twice.  One tile row,
+ * unless the region is fewer tiles wide than there are threads: then enough
+ * rows to keep every thread busy (the decoder works on a band's tiles in
+ * parallel). */
+static uint32_t band_rows_for(const aec_info *info, const aec_decode_params *p, int threads)
+{
+    uint32_t tile = info->tile_size;
+    uint32_t across = (p->x + p->w - 1) / tile - p->x / tile + 1;
+#ifdef _OPENMP
+    if (threads == 0)
+        threads = omp_get_max_threads();
+#endif
+    uint32_t rows = threads > (int)across ? ((uint32_t)threads + across - 1) / across : 1;
+    return rows * tile;
+}
+
+/* Sets the region and the band height.  Without a header (info NULL) or
+ * with a region outside the image, one band with the caller's parameters:
+ * the decoder then reports the error as it always has. */
+static void plan_bands(decode_run *r, const aec_info *info, int threads)
+{
+    r->band_rows = 0;
+    if (!info)
+        return;
+    if (r->params.w == 0 && r->params.h == 0) {
+        r->params.x = r->params.y = 0;
+        r->params.w = info->width;
+        r->params.h = info->height;
+    }
+    if (region_inside(info, &r->params))
+        r->band_rows = band_rows_for(info, &r->params, threads);
+}
+
+/* The band starting at row y: up to the next multiple of band_rows. */
+static aec_decode_params band_at(const decode_run *r, uint32_t y)
+{
+    aec_decode_params band = r->params;
+    if (r->band_rows == 0)
+        return band;
+    uint64_t next = ((uint64_t)y / r->band_rows + 1) * r->band_rows;
+    uint64_t end = (uint64_t)r->params.y + r->params.h;
+    band.y = y;
+    band.h = (uint32_t)((next < end ? next : end) - y);
+    return band;
+}
+
+static int decode_band(decode_run *r, const aec_decode_params *band, uint8_t **pixels,
+                       uint32_t *w, uint32_t *h, aec_layout *layout)
+{
+    double t0 = cli_seconds();
+    aec_status st = aec_decode(r->dec, r->data, r->size, band, pixels, w, h, layout);
+    r->seconds += cli_seconds() - t0;
+    if (st != AEC_OK) {
+        cli_error("%s: %s", r->in_name, detail(st, aec_decoder_last_error(r->dec)));
+        return -1;
+    }
+    return 0;
+}
+
+/* Writes a decoded band, converted to the channels the format holds; the
+ * first band opens the output. */
+static int write_band(decode_run *r, const uint8_t *pixels, uint32_t w, uint32_t h,
+                      aec_layout layout)
+{
+    char err[1024];
+    aeio_image img = {w, h, (int)layout, (uint8_t *)pixels, 8}, converted = {0};
+    const aeio_image *to_write = &img;
+    int want = output_channels(r->format, img.channels, &r->drops_alpha);
+    if (want == 0) {
+        cli_error("%s: cannot write a colour image as PGM (use .png or .ppm)", r->out);
+        return -1;
+    }
+    if (want != img.channels) {
+        if (aeio_convert(&img, want, &converted, err, sizeof(err)) != 0) {
+            cli_error("%s: %s", r->out, err);
+            return -1;
+        }
+        to_write = &converted;
+    }
+    int rc = 0;
+    if (!r->writer) {
+        aeio_write_options wopt;
+        aeio_write_options_default(&wopt);
+        wopt.format = r->format;
+        r->width = w;
+        r->height = r->band_rows ? r->params.h : h;
+        rc = aeio_writer_open(&r->writer, r->out, r->width, r->height, want, &wopt, err,
+                              sizeof(err));
+    }
+    if (rc == 0)
+        rc = aeio_writer_write_rows(r->writer, to_write->pixels, h, err, sizeof(err));
+    if (rc != 0)
+        cli_error("%s", err);
+    aeio_free(&converted);
+    return rc;
+}
+
+/* Decodes and writes every band, then puts the output in place.  On error
+ * the caller aborts r->writer, which removes the temporary file. */
+static int decode_and_write(decode_run *r)
+{
+    uint32_t y = r->params.y;
+    do {
+        aec_decode_params band = band_at(r, y);
+        uint8_t *pixels = NULL;
+        uint32_t w = 0, h = 0;
+        aec_layout layout = AEC_RGB;
+        if (decode_band(r, &band, &pixels, &w, &h, &layout) != 0)
+            return -1;
+        int rc = write_band(r, pixels, w, h, layout);
+        aec_free(pixels);
+        if (rc != 0)
+            return -1;
+        y += h;
+    } while (r->band_rows && y - r->params.y < r->params.h);
+
+    char err[1024];
+    aeio_writer *writer = r->writer;
+    r->writer = NULL; /* finish releases it, whatever happens */
+    if (aeio_writer_finish(writer, err, sizeof(err)) != 0) {
+        cli_error("%s", err);
+        return -1;
+    }
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -139,9 +296,8 @@ int main(int argc, char **argv)
     int rc = CLI_EXIT_RUNTIME;
     aec_model *loaded = NULL;
     aec_decoder *dec = NULL;
-    uint8_t *data = NULL, *pixels = NULL;
+    uint8_t *data = NULL;
     size_t size = 0;
-    aeio_image converted = {0};
     char err[1024];
     aec_status st;
 
@@ -164,7 +320,8 @@ int main(int argc, char **argv)
      * that does not parse is reported by aec_decode below, in more detail. */
     aec_info info;
     int drops_alpha = 0;
-    if (aec_read_info(data, size, &info) == AEC_OK) {
+    int have_info = aec_read_info(data, size, &info) == AEC_OK;
+    if (have_info) {
         if (output_channels(format, (int)info.layout, &drops_alpha) == 0) {
             cli_error("%s: cannot write a colour image as PGM (use .png or .ppm)", out);
             goto done;
@@ -190,57 +347,29 @@ int main(int argc, char **argv)
     limits.max_pixels = max_pixels;
     aec_decoder_set_limits(dec, &limits);
 
-    aec_decode_params params;
-    aec_decode_params_default(&params);
-    params.stages = stages;
+    decode_run run = {.dec = dec, .data = data, .size = size, .in_name = in_name, .out = out,
+                      .format = format};
+    aec_decode_params_default(&run.params);
+    run.params.stages = stages;
     if (have_region) {
-        params.x = rx;
-        params.y = ry;
-        params.w = rw;
-        params.h = rh;
+        run.params.x = rx;
+        run.params.y = ry;
+        run.params.w = rw;
+        run.params.h = rh;
     }
-    uint32_t w = 0, h = 0;
-    aec_layout layout = AEC_RGB;
-    double t0 = cli_seconds();
-    st = aec_decode(dec, data, size, &params, &pixels, &w, &h, &layout);
-    double seconds = cli_seconds() - t0;
-    if (st != AEC_OK) {
-        cli_error("%s: %s", in_name, detail(st, aec_decoder_last_error(dec)));
+    plan_bands(&run, have_info ? &info : NULL, threads);
+    if (decode_and_write(&run) != 0) {
+        aeio_writer_abort(run.writer);
         goto done;
     }
-
-    aeio_image img = {w, h, (int)layout, pixels, 8};
-    const aeio_image *to_write = &img;
-    int want = output_channels(format, img.channels, &drops_alpha);
-    if (want == 0) {
-        cli_error("%s: cannot write a colour image as PGM (use .png or .ppm)", out);
-        goto done;
-    }
-    if (want != img.channels) {
-        if (aeio_convert(&img, want, &converted, err, sizeof(err)) != 0) {
-            cli_error("%s: %s", out, err);
-            goto done;
-        }
-        to_write = &converted;
-    }
-    aeio_write_options wopt;
-    aeio_write_options_default(&wopt);
-    wopt.format = format;
-    if (aeio_write_ex(out, to_write, &wopt, err, sizeof(err)) != 0) {
-        cli_error("%s", err);
-        goto done;
-    }
-    if (drops_alpha)
+    if (run.drops_alpha)
         cli_warning("%s: alpha channel dropped (the format has none; use .png or .pam to keep it)",
                     out);
     if (verbose)
-        fprintf(stderr, "%s: %s: decoded %ux%u in %.3f s\n", cli_prog(), in_name, (unsigned)w,
-                (unsigned)h, seconds);
+        fprintf(stderr, "%s: %s: decoded %ux%u in %.3f s\n", cli_prog(), in_name,
+                (unsigned)run.width, (unsigned)run.height, run.seconds);
     rc = CLI_EXIT_OK;
 done:
-    aeio_free(&converted);
-    if (pixels)
-        aec_free(pixels);
     free(data);
     if (dec)
         aec_decoder_destroy(dec);

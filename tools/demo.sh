@@ -10,7 +10,7 @@ OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 "$BUILD"/aeinfo --version | head -n 1
 echo "image: $IMG"
-for q in 1 3 6 8 10 12; do
+for q in 1 3 5 7 10 13; do
     "$BUILD"/aeenc -q $q "$IMG" "$OUT/x.aec" 2>/dev/null || break
     "$BUILD"/aedec "$OUT/x.aec" "$OUT/x.png"
     size=$(wc -c <"$OUT/x.aec")

@@ -17,13 +17,15 @@ static const aec_level levels[] = {
     {AEM_BUILTIN_DEFAULT, 3, 0.007f, 0},
     {AEM_BUILTIN_DEFAULT, 4, 0.007f, 0},
     {AEM_BUILTIN_DEFAULT, 5, 0.007f, 0},
-    {AEM_BUILTIN_DEFAULT, 6, 0.007f, 0},
+    {AEM_BUILTIN_HIGH, 0, 0, 0.40f},
     {AEM_BUILTIN_HIGH, 0, 0, 0.30f},
     {AEM_BUILTIN_HIGH, 0, 0, 0.22f},
     {AEM_BUILTIN_HIGH, 0, 0, 0.16f},
     {AEM_BUILTIN_HIGH, 0, 0, 0.12f},
     {AEM_BUILTIN_HIGH, 0, 0, 0.09f},
     {AEM_BUILTIN_HIGH, 0, 0, 0.065f},
+    {AEM_BUILTIN_HIGH, 0, 0, 0.045f},
+    {AEM_BUILTIN_HIGH, 0, 0, 0.03f},
 };
 
 int aec_builtin_levels(void) { return (int)(sizeof levels / sizeof levels[0]); }

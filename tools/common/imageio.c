@@ -73,21 +73,31 @@ static int check_dims(uint64_t w, uint64_t h, uint64_t max_pixels, char *msg, si
     return 0;
 }
 
-static int check_image(const aeio_image *img, char *msg, size_t msglen)
+/* The size and channel count of an image to write or convert. */
+static int check_shape(uint32_t width, uint32_t height, int channels, char *msg, size_t msglen)
 {
-    if (!img || !img->pixels || img->channels < 1 || img->channels > 4) {
+    if (channels < 1 || channels > 4) {
         msgf(msg, msglen, "invalid image (no pixels or bad channel count)");
         return -1;
     }
-    if (img->width == 0 || img->height == 0) {
+    if (width == 0 || height == 0) {
         msgf(msg, msglen, "image has zero width or height");
         return -1;
     }
-    if ((uint64_t)img->width * img->height > SIZE_MAX / 8) {
+    if ((uint64_t)width * height > SIZE_MAX / 8) {
         msgf(msg, msglen, "image too large");
         return -1;
     }
     return 0;
+}
+
+static int check_image(const aeio_image *img, char *msg, size_t msglen)
+{
+    if (!img || !img->pixels) {
+        msgf(msg, msglen, "invalid image (no pixels or bad channel count)");
+        return -1;
+    }
+    return check_shape(img->width, img->height, img->channels, msg, msglen);
 }
 
 void aeio_free(aeio_image *img)
@@ -821,14 +831,14 @@ int aeio_write_file_atomic(const char *path, const void *data, size_t size, char
     return 0;
 }
 
-/* ---- image writing ------------------------------------------------------- */
+/* ---- image writing: PNG -------------------------------------------------- */
 
+/* libpng reports errors by longjmp, so each step that calls it (header,
+ * rows, end) is a small function with its own setjmp. */
 struct png_wjob {
     png_structp png;
     png_infop info;
     FILE *f;
-    const aeio_image *img;
-    int level;
     char msg[MSG_LEN];
 };
 
@@ -851,67 +861,97 @@ static void png_wjob_write(png_structp png, png_bytep data, size_t n)
 
 static void png_wjob_flush(png_structp png) { (void)png; }
 
-static int png_wjob_run(struct png_wjob *job)
+static int png_wjob_header(struct png_wjob *job, uint32_t width, uint32_t height, int channels,
+                           int level)
 {
     static const int color_types[5] = {0, PNG_COLOR_TYPE_GRAY, PNG_COLOR_TYPE_GRAY_ALPHA,
                                        PNG_COLOR_TYPE_RGB, PNG_COLOR_TYPE_RGB_ALPHA};
-    const aeio_image *img = job->img;
     if (setjmp(png_jmpbuf(job->png)))
         return -1;
     png_set_write_fn(job->png, job, png_wjob_write, png_wjob_flush);
-    png_set_compression_level(job->png, job->level);
-    png_set_IHDR(job->png, job->info, img->width, img->height, 8, color_types[img->channels],
-                 PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    png_set_compression_level(job->png, level);
+    png_set_IHDR(job->png, job->info, width, height, 8, color_types[channels], PNG_INTERLACE_NONE,
+                 PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
     png_write_info(job->png, job->info);
-    size_t stride = (size_t)img->width * img->channels;
-    for (uint32_t y = 0; y < img->height; y++)
-        png_write_row(job->png, img->pixels + (size_t)y * stride);
+    return 0;
+}
+
+static int png_wjob_rows(struct png_wjob *job, const uint8_t *rows, uint32_t count, size_t stride)
+{
+    if (setjmp(png_jmpbuf(job->png)))
+        return -1;
+    for (uint32_t y = 0; y < count; y++)
+        png_write_row(job->png, rows + (size_t)y * stride);
+    return 0;
+}
+
+static int png_wjob_end(struct png_wjob *job)
+{
+    if (setjmp(png_jmpbuf(job->png)))
+        return -1;
     png_write_end(job->png, NULL);
     return 0;
 }
 
-static int write_png(FILE *f, const aeio_image *img, int level, char *msg, size_t msglen)
+static void png_wjob_message(const struct png_wjob *job, char *msg, size_t msglen)
 {
-    struct png_wjob job;
-    memset(&job, 0, sizeof(job));
-    job.f = f;
-    job.img = img;
-    job.level = level;
-    job.png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &job, png_wjob_error,
-                                      png_quiet_warning);
-    if (job.png)
-        job.info = png_create_info_struct(job.png);
-    if (!job.png || !job.info) {
-        png_destroy_write_struct(&job.png, &job.info);
-        msgf(msg, msglen, "out of memory");
-        return -1;
-    }
-    int rc = png_wjob_run(&job);
-    png_destroy_write_struct(&job.png, &job.info);
-    if (rc != 0)
-        msgf(msg, msglen, "%s", job.msg[0] ? job.msg : "PNG error");
-    return rc;
+    msgf(msg, msglen, "%s", job->msg[0] ? job->msg : "PNG error");
 }
 
-static int write_pnm(FILE *f, const aeio_image *img, aeio_format format, char *msg,
-                     size_t msglen)
+static void png_wjob_free(struct png_wjob *job)
+{
+    if (!job)
+        return;
+    png_destroy_write_struct(&job->png, &job->info);
+    free(job);
+}
+
+/* A libpng writer on f that has written the PNG header; NULL on failure. */
+static struct png_wjob *png_wjob_new(FILE *f, uint32_t width, uint32_t height, int channels,
+                                     int level, char *msg, size_t msglen)
+{
+    struct png_wjob *job = calloc(1, sizeof(*job));
+    if (job) {
+        job->f = f;
+        job->png = png_create_write_struct(PNG_LIBPNG_VER_STRING, job, png_wjob_error,
+                                           png_quiet_warning);
+        if (job->png)
+            job->info = png_create_info_struct(job->png);
+    }
+    if (!job || !job->png || !job->info) {
+        png_wjob_free(job);
+        msgf(msg, msglen, "out of memory");
+        return NULL;
+    }
+    if (png_wjob_header(job, width, height, channels, level) != 0) {
+        png_wjob_message(job, msg, msglen);
+        png_wjob_free(job);
+        return NULL;
+    }
+    return job;
+}
+
+/* ---- image writing: PNM -------------------------------------------------- */
+
+static int pnm_header(FILE *f, uint32_t width, uint32_t height, int channels, aeio_format format,
+                      char *msg, size_t msglen)
 {
     static const char *tupltypes[5] = {"", "GRAYSCALE", "GRAYSCALE_ALPHA", "RGB", "RGB_ALPHA"};
     int rc;
     if (format == AEIO_FORMAT_PAM)
         rc = fprintf(f, "P7\nWIDTH %u\nHEIGHT %u\nDEPTH %d\nMAXVAL 255\nTUPLTYPE %s\nENDHDR\n",
-                     (unsigned)img->width, (unsigned)img->height, img->channels,
-                     tupltypes[img->channels]);
+                     (unsigned)width, (unsigned)height, channels, tupltypes[channels]);
     else
-        rc = fprintf(f, "P%c\n%u %u\n255\n", img->channels == 1 ? '5' : '6',
-                     (unsigned)img->width, (unsigned)img->height);
-    size_t n = (size_t)img->width * img->height * img->channels;
-    if (rc < 0 || fwrite(img->pixels, 1, n, f) != n) {
+        rc = fprintf(f, "P%c\n%u %u\n255\n", channels == 1 ? '5' : '6', (unsigned)width,
+                     (unsigned)height);
+    if (rc < 0) {
         msgf(msg, msglen, "write error: %s", strerror(errno));
         return -1;
     }
     return 0;
 }
+
+/* ---- formats ------------------------------------------------------------- */
 
 aeio_format aeio_format_from_path(const char *path)
 {
@@ -959,13 +999,154 @@ void aeio_write_options_default(aeio_write_options *opt)
     opt->png_level = -1;
 }
 
-int aeio_write_ex(const char *path, const aeio_image *img, const aeio_write_options *opt,
-                  char *err, size_t errlen)
+/* The format a write of `channels` to path uses, or AEIO_FORMAT_UNKNOWN
+ * with the reason in msg. */
+static aeio_format write_format(const char *path, const aeio_write_options *opt, int channels,
+                                char *msg, size_t msglen)
 {
+    aeio_format format =
+        opt->format == AEIO_FORMAT_AUTO ? aeio_format_from_path(path) : opt->format;
+    if (format == AEIO_FORMAT_UNKNOWN || format == AEIO_FORMAT_AUTO) {
+        msgf(msg, msglen, "unknown output format (use .png, .ppm, .pgm, .pnm or .pam)");
+        return AEIO_FORMAT_UNKNOWN;
+    }
+    if (!aeio_format_accepts(format, channels)) {
+        static const char *kinds[5] = {"", "grey", "grey+alpha", "RGB", "RGBA"};
+        msgf(msg, msglen, "cannot write a %s image in this format (%s)", kinds[channels],
+             format == AEIO_FORMAT_PPM   ? "PPM holds RGB only"
+             : format == AEIO_FORMAT_PGM ? "PGM holds grey only"
+                                         : "PNM holds grey or RGB only");
+        return AEIO_FORMAT_UNKNOWN;
+    }
+    return format;
+}
+
+/* ---- streaming writer ---------------------------------------------------- */
+
+struct aeio_writer {
+    struct out_file out;
+    aeio_format format;
+    uint32_t width, height, rows_written;
+    int channels;
+    int failed;            /* a write failed: only abort is left */
+    struct png_wjob *png;  /* PNG only */
+};
+
+/* Creates the output file and writes the format's header. */
+static int writer_start(aeio_writer *w, const aeio_write_options *opt, char *msg, size_t msglen)
+{
+    if (out_open(&w->out, w->out.path, msg, msglen) != 0)
+        return -1;
+    if (w->format != AEIO_FORMAT_PNG)
+        return pnm_header(w->out.f, w->width, w->height, w->channels, w->format, msg, msglen);
+    int level = opt->png_level < 0 ? 6 : opt->png_level > 9 ? 9 : opt->png_level;
+    w->png = png_wjob_new(w->out.f, w->width, w->height, w->channels, level, msg, msglen);
+    return w->png ? 0 : -1;
+}
+
+int aeio_writer_open(aeio_writer **wr, const char *path, uint32_t width, uint32_t height,
+                     int channels, const aeio_write_options *opt, char *err, size_t errlen)
+{
+    if (!wr || !path) {
+        msgf(err, errlen, "invalid argument");
+        return -1;
+    }
+    *wr = NULL;
     aeio_write_options defaults;
     aeio_write_options_default(&defaults);
     if (!opt)
         opt = &defaults;
+    char msg[MSG_LEN];
+    aeio_format format = AEIO_FORMAT_UNKNOWN;
+    aeio_writer *w = NULL;
+    if (check_shape(width, height, channels, msg, sizeof(msg)) == 0)
+        format = write_format(path, opt, channels, msg, sizeof(msg));
+    if (format != AEIO_FORMAT_UNKNOWN && !(w = calloc(1, sizeof(*w))))
+        msgf(msg, sizeof(msg), "out of memory");
+    if (w) {
+        w->out.path = path;
+        w->format = format;
+        w->width = width;
+        w->height = height;
+        w->channels = channels;
+        if (writer_start(w, opt, msg, sizeof(msg)) == 0) {
+            *wr = w;
+            return 0;
+        }
+        aeio_writer_abort(w);
+    }
+    msgf(err, errlen, "%s: %s", out_name(path), msg);
+    return -1;
+}
+
+int aeio_writer_write_rows(aeio_writer *w, const uint8_t *rows, uint32_t count, char *err,
+                           size_t errlen)
+{
+    if (!w || (!rows && count)) {
+        msgf(err, errlen, "invalid argument");
+        return -1;
+    }
+    char msg[MSG_LEN];
+    size_t stride = (size_t)w->width * w->channels;
+    if (w->failed) {
+        msgf(msg, sizeof(msg), "an earlier write failed");
+    } else if (count > w->height - w->rows_written) {
+        msgf(msg, sizeof(msg), "more than the image's %u rows written", (unsigned)w->height);
+    } else if (w->png) {
+        if (png_wjob_rows(w->png, rows, count, stride) == 0) {
+            w->rows_written += count;
+            return 0;
+        }
+        png_wjob_message(w->png, msg, sizeof(msg));
+    } else {
+        if (fwrite(rows, 1, stride * count, w->out.f) == stride * count) {
+            w->rows_written += count;
+            return 0;
+        }
+        msgf(msg, sizeof(msg), "write error: %s", strerror(errno));
+    }
+    w->failed = 1;
+    msgf(err, errlen, "%s: %s", out_name(w->out.path), msg);
+    return -1;
+}
+
+int aeio_writer_finish(aeio_writer *w, char *err, size_t errlen)
+{
+    if (!w) {
+        msgf(err, errlen, "invalid argument");
+        return -1;
+    }
+    char msg[MSG_LEN];
+    int rc = -1;
+    if (w->failed)
+        msgf(msg, sizeof(msg), "an earlier write failed");
+    else if (w->rows_written != w->height)
+        msgf(msg, sizeof(msg), "only %u of %u rows written", (unsigned)w->rows_written,
+             (unsigned)w->height);
+    else if (w->png && png_wjob_end(w->png) != 0)
+        png_wjob_message(w->png, msg, sizeof(msg));
+    else
+        rc = out_commit(&w->out, msg, sizeof(msg)); /* removes the temp file on failure */
+    if (rc != 0)
+        msgf(err, errlen, "%s: %s", out_name(w->out.path), msg);
+    aeio_writer_abort(w); /* after a commit only frees */
+    return rc;
+}
+
+void aeio_writer_abort(aeio_writer *w)
+{
+    if (!w)
+        return;
+    png_wjob_free(w->png);
+    out_abort(&w->out);
+    free(w);
+}
+
+/* ---- whole-image writing ------------------------------------------------- */
+
+int aeio_write_ex(const char *path, const aeio_image *img, const aeio_write_options *opt,
+                  char *err, size_t errlen)
+{
     if (!path) {
         msgf(err, errlen, "invalid argument");
         return -1;
@@ -975,41 +1156,14 @@ int aeio_write_ex(const char *path, const aeio_image *img, const aeio_write_opti
         msgf(err, errlen, "%s: %s", out_name(path), msg);
         return -1;
     }
-    aeio_format format =
-        opt->format == AEIO_FORMAT_AUTO ? aeio_format_from_path(path) : opt->format;
-    if (format == AEIO_FORMAT_UNKNOWN || format == AEIO_FORMAT_AUTO) {
-        msgf(err, errlen, "%s: unknown output format (use .png, .ppm, .pgm, .pnm or .pam)",
-             out_name(path));
+    aeio_writer *w;
+    if (aeio_writer_open(&w, path, img->width, img->height, img->channels, opt, err, errlen) != 0)
+        return -1;
+    if (aeio_writer_write_rows(w, img->pixels, img->height, err, errlen) != 0) {
+        aeio_writer_abort(w);
         return -1;
     }
-    if (!aeio_format_accepts(format, img->channels)) {
-        static const char *kinds[5] = {"", "grey", "grey+alpha", "RGB", "RGBA"};
-        msgf(err, errlen, "%s: cannot write a %s image in this format (%s)", out_name(path),
-             kinds[img->channels],
-             format == AEIO_FORMAT_PPM   ? "PPM holds RGB only"
-             : format == AEIO_FORMAT_PGM ? "PGM holds grey only"
-                                         : "PNM holds grey or RGB only");
-        return -1;
-    }
-    int level = opt->png_level < 0 ? 6 : opt->png_level > 9 ? 9 : opt->png_level;
-
-    struct out_file o;
-    if (out_open(&o, path, msg, sizeof(msg)) != 0) {
-        msgf(err, errlen, "%s: %s", out_name(path), msg);
-        return -1;
-    }
-    int rc = format == AEIO_FORMAT_PNG ? write_png(o.f, img, level, msg, sizeof(msg))
-                                       : write_pnm(o.f, img, format, msg, sizeof(msg));
-    if (rc != 0) {
-        out_abort(&o);
-        msgf(err, errlen, "%s: %s", out_name(path), msg);
-        return -1;
-    }
-    if (out_commit(&o, msg, sizeof(msg)) != 0) {
-        msgf(err, errlen, "%s: %s", out_name(path), msg);
-        return -1;
-    }
-    return 0;
+    return aeio_writer_finish(w, err, errlen);
 }
 
 int aeio_write(const char *path, const aeio_image *img, char *err, size_t errlen)

@@ -71,6 +71,32 @@ aeio_format aeio_format_from_path(const char *path);
 /* Channel counts a format can hold: 1 PGM, 3 PPM, 1 or 3 PNM, any for PNG/PAM. */
 int aeio_format_accepts(aeio_format format, int channels);
 
+/* Streaming writer: the same files as aeio_write_ex (byte for byte), written
+ * a few rows at a time so that the caller never holds the whole image.
+ *
+ *   aeio_writer *wr;
+ *   aeio_writer_open(&wr, path, width, height, channels, opt, err, errlen);
+ *   aeio_writer_write_rows(wr, rows, count, err, errlen);   // repeatedly
+ *   aeio_writer_finish(wr, err, errlen);   // or aeio_writer_abort(wr)
+ *
+ * open checks the format and channel count as aeio_write_ex does and creates
+ * the temporary file (nothing exists under path until finish succeeds); path
+ * must stay valid until finish or abort.  write_rows takes `count` tightly
+ * packed rows of width * channels bytes, in order.  finish requires all
+ * `height` rows and renames the file into place; it releases the writer
+ * whether it succeeds or not (removing the temporary file on failure).
+ * After a failed write_rows, call abort: it removes the temporary file and
+ * releases the writer (NULL is fine).  Writing to "-" (stdout) cannot be
+ * taken back: rows written before an error stay written. */
+typedef struct aeio_writer aeio_writer;
+
+int aeio_writer_open(aeio_writer **wr, const char *path, uint32_t width, uint32_t height,
+                     int channels, const aeio_write_options *opt, char *err, size_t errlen);
+int aeio_writer_write_rows(aeio_writer *wr, const uint8_t *rows, uint32_t count, char *err,
+                           size_t errlen);
+int aeio_writer_finish(aeio_writer *wr, char *err, size_t errlen);
+void aeio_writer_abort(aeio_writer *wr);
+
 /* Whole-file helpers.  aeio_read_file returns a malloc'ed buffer (free()
  * it; never NULL on success, even for an empty file) and refuses files
  * larger than max_size bytes (0 = no limit). */
