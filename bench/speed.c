@@ -409,6 +409,32 @@ static void fmt_mib(char *buf, size_t len, long kib)
     snprintf(buf, len, "%.1f", kib / 1024.0);
 }
 
+/* The built-in model that codes `quality` (0 = the default level): encode
+ * a small picture and look its model identifier up. */
+static const aec_model *builtin_model_of_level(int quality)
+{
+    const aec_model *found = aec_model_default();
+    aec_encoder *enc = NULL;
+    uint8_t pix[64 * 64 * 3];
+    for (size_t i = 0; i < sizeof pix; i++)
+        pix[i] = (uint8_t)(i * 7 + i / 192);
+    aec_encode_params p;
+    aec_encode_params_default(&p);
+    p.quality = quality;
+    uint8_t *file = NULL;
+    size_t size = 0;
+    aec_info info;
+    if (aec_encoder_create(&enc, NULL) == AEC_OK &&
+        aec_encode(enc, pix, 64, 64, 0, AEC_RGB, &p, &file, &size) == AEC_OK &&
+        aec_read_info(file, size, &info) == AEC_OK)
+        for (int i = 0; aec_model_builtin(i); i++)
+            if (aec_model_id(aec_model_builtin(i)) == info.model_id)
+                found = aec_model_builtin(i);
+    aec_free(file);
+    aec_encoder_destroy(enc);
+    return found;
+}
+
 int speed_main(const speed_opts *opt)
 {
     const aec_model *model = aec_model_default();
@@ -422,7 +448,7 @@ int speed_main(const speed_opts *opt)
         model = loaded;
     }
     /* Coding runs use the built-in levels unless a model was given; the
-     * kernel figures use the model of the middle levels (the default). */
+     * MACs and kernel figures use the model that codes the level measured. */
     const aec_model *codec_model = loaded;
     aec_encode_params defaults;
     aec_encode_params_default(&defaults);
@@ -481,12 +507,17 @@ int speed_main(const speed_opts *opt)
     double peak1 = fma_peak_gflops(1, &kind);
     double peakn = fma_peak_gflops(threads_all, &kind);
 
+    /* Only now (after the forked memory runs: libgomp does not survive a
+     * fork) may this process encode to find the level's model. */
+    if (!loaded)
+        model = builtin_model_of_level(quality);
+
     /* 3b. the networks alone: one 512-pixel tile with its halo, 1 thread */
     fprintf(stderr, "[kernels] encoder and decoder networks on a 70x70 latent grid\n");
     double net_enc = bench_network_gflops(model, 0, 70, 5);
     double net_dec = bench_network_gflops(model, 1, 70, 5);
 
-    int stages = cases[0].stages_coded > 0 ? cases[0].stages_coded : quality;
+    int stages = cases[0].stages_coded > 0 || !loaded ? cases[0].stages_coded : quality;
     double macs_enc = bench_macs_per_pixel(model, 0, stages);
     double macs_dec = bench_macs_per_pixel(model, 1, stages);
     int have_macs = macs_enc > 0 && macs_dec > 0;
@@ -503,10 +534,17 @@ int speed_main(const speed_opts *opt)
             continue;
         fprintf(f, "# aecodec speed\n\n");
         fprintf(f, "- machine: %s; all threads = %d\n", cpu, threads_all);
-        fprintf(f, "- model: %s; quality %d of %d stages%s; tile size %s\n",
-                aec_model_name(model), stages, aec_model_stages(model),
-                quality ? "" : " (the library's default)",
-                opt->tile_size ? "as given" : "library default");
+        if (loaded)
+            fprintf(f, "- model: %s; quality %d of %d stages%s; tile size %s\n",
+                    aec_model_name(model), stages, aec_model_stages(model),
+                    quality ? "" : " (the library's default)",
+                    opt->tile_size ? "as given" : "library default");
+        else
+            fprintf(f, "- built-in levels: quality %d%s, coded by %s (%d VQ stages%s); tile "
+                       "size %s\n",
+                    quality, quality ? "" : " (the library's default)", aec_model_name(model),
+                    stages, stages ? "" : ", lattice refinement",
+                    opt->tile_size ? "as given" : "library default");
         fprintf(f, "- images: generated landscape-like pictures (bench/speed.c); times are "
                    "medians of the runs, encode and decode timed separately in memory\n");
         fprintf(f, "- FMA peak (measured, fp32, %s): %.1f GFLOP/s on 1 thread, %.1f GFLOP/s "
