@@ -92,8 +92,19 @@ aec_status aecb_zstd_compress(ZSTD_CCtx *cctx, const void *src, size_t n, int le
         free(buf);
         return st;
     }
-    uint8_t *shrunk = (uint8_t *)realloc(buf, w ? w : 1);
-    *out = shrunk ? shrunk : buf;
+    /* A fresh exact-size copy rather than realloc shrinking the bound-sized
+     * buffer in place: a shrunk block stays where the large one was, and
+     * one such small live block per tile pins the freed space around it,
+     * so the heap grew with the image (bench/NOTES.md). */
+    uint8_t *exact = (uint8_t *)malloc(w ? w : 1);
+    if (!exact) {
+        free(buf);
+        aecb_seterr(err, errlen, "out of memory (%zu bytes)", w);
+        return AEC_ERR_OUT_OF_MEMORY;
+    }
+    memcpy(exact, buf, w);
+    free(buf);
+    *out = exact;
     *out_size = w;
     return AEC_OK;
 }
