@@ -327,17 +327,27 @@ static void test_tile_seams(void)
     check_seams(0.004f, 0);
 }
 
+/* Decodes b whole with 1 and with 2 threads; both must give the same
+ * pixels.  Returns the 1-thread decode (free it). */
+static uint8_t *decode_same_with_threads(const blob *b, uint32_t w, uint32_t h)
+{
+    aec_status st;
+    uint32_t ow, oh;
+    uint8_t *one = decode(b, 0, 0, 0, 0, 0, 1, &ow, &oh, NULL, &st);
+    uint8_t *two = decode(b, 0, 0, 0, 0, 0, 2, &ow, &oh, NULL, &st);
+    CHECK(one && two && memcmp(one, two, (size_t)w * h * 3) == 0);
+    free(two);
+    return one;
+}
+
 static void test_threads_identical(void)
 {
     uint32_t w = 300, h = 300;
     uint8_t *pix = make_image(w, h, 3, 13);
     aec_status st;
     blob b = encode(pix, w, h, AEC_RGB, 0, 64, &st);
-    uint32_t ow, oh;
-    uint8_t *one = decode(&b, 0, 0, 0, 0, 0, 1, &ow, &oh, NULL, &st);
-    uint8_t *two = decode(&b, 0, 0, 0, 0, 0, 2, &ow, &oh, NULL, &st);
-    CHECK(one && two && memcmp(one, two, (size_t)w * h * 3) == 0);
-    free(one), free(two), free(b.data), free(pix);
+    free(decode_same_with_threads(&b, w, h));
+    free(b.data), free(pix);
 }
 
 
@@ -450,9 +460,7 @@ static void test_lattice_region_threads(void)
     aec_status st;
     blob b = encode(pix, w, h, AEC_RGB, 10, 64, &st);
     uint32_t ow, oh;
-    uint8_t *one = decode(&b, 0, 0, 0, 0, 0, 1, &ow, &oh, NULL, &st);
-    uint8_t *two = decode(&b, 0, 0, 0, 0, 0, 2, &ow, &oh, NULL, &st);
-    CHECK(one && two && memcmp(one, two, (size_t)w * h * 3) == 0);
+    uint8_t *one = decode_same_with_threads(&b, w, h);
     const uint32_t r[4] = {70, 50, 140, 90};
     uint8_t *part = decode(&b, 0, r[0], r[1], r[2], r[3], 0, &ow, &oh, NULL, &st);
     int same = part && one && ow == r[2] && oh == r[3];
@@ -460,7 +468,7 @@ static void test_lattice_region_threads(void)
         same = memcmp(part + (size_t)y * r[2] * 3, one + ((size_t)(r[1] + y) * w + r[0]) * 3,
                       (size_t)r[2] * 3) == 0;
     CHECK(same);
-    free(one), free(two), free(part), free(b.data), free(pix);
+    free(one), free(part), free(b.data), free(pix);
 }
 
 static void test_model_identity(void)

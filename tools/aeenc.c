@@ -25,6 +25,7 @@ static int builtin_levels(void)
 
 static void usage(void)
 {
+    int levels = builtin_levels();
     printf("Usage: aeenc [options] IN OUT\n"
            "Encode IN (PNG, JPEG, PGM/PPM/PAM; \"-\" = stdin) into the aecodec file OUT\n"
            "(\"-\" = stdout).  OUT is written to a temporary file and renamed into place,\n"
@@ -49,7 +50,7 @@ static void usage(void)
            "      --version       show version and model\n"
            "\n"
            "Exit status: 0 ok, 1 error, 2 usage error.\n",
-           builtin_levels(), (builtin_levels() + 1) / 2,
+           levels, (levels + 1) / 2,
            (unsigned long long)AEC_DEFAULT_MAX_PIXELS);
 }
 
@@ -112,18 +113,15 @@ int main(int argc, char **argv)
             if (tile % 64 != 0)
                 return cli_usage_error("--tile must be a multiple of 64 (got %d)", tile);
         } else if ((r = cli_option(argc, argv, &i, NULL, "--lambda", &v)) != 0) {
-            char *end = NULL;
             if (r < 0)
                 return CLI_EXIT_USAGE;
-            lambda = strtod(v, &end);
-            if (end == v || *end || !(lambda >= 0 && lambda <= 1))
+            if (cli_parse_double(v, &lambda) != 0 || !(lambda >= 0 && lambda <= 1))
                 return cli_usage_error("--lambda must be a number in 0..1 (got '%s')", v);
         } else if ((r = cli_option(argc, argv, &i, NULL, "--lattice", &v)) != 0) {
-            char *end = NULL;
             if (r < 0)
                 return CLI_EXIT_USAGE;
-            lattice = strtod(v, &end);
-            if (end == v || *end || !(lattice == 0 || (lattice >= 1.0 / 65536 && lattice <= 64)))
+            if (cli_parse_double(v, &lattice) != 0 ||
+                !(lattice == 0 || (lattice >= 1.0 / 65536 && lattice <= 64)))
                 return cli_usage_error("--lattice must be 0 or a step in 1/65536..64 (got '%s')",
                                        v);
         } else if ((r = cli_option(argc, argv, &i, NULL, "--model", &v)) != 0) {

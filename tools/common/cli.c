@@ -104,6 +104,16 @@ int cli_parse_int(const char *s, int min, int max, int *out)
     return 0;
 }
 
+int cli_parse_double(const char *s, double *out)
+{
+    char *end = NULL;
+    double v = strtod(s, &end);
+    if (end == s || *end)
+        return -1;
+    *out = v;
+    return 0;
+}
+
 /* Parses one number of a comma list, advancing *s past it and one comma
  * when more follow. */
 static int parse_list_u32(const char **s, int last, uint32_t *out)

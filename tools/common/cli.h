@@ -39,6 +39,9 @@ int cli_usage_error(const char *fmt, ...) CLI_PRINTF(1, 2);
 int cli_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out);
 int cli_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 int cli_parse_int(const char *s, int min, int max, int *out);
+/* A whole-string decimal number (strtod syntax, nothing after it); the
+ * caller checks its range.  0 = ok. */
+int cli_parse_double(const char *s, double *out);
 /* "X,Y,W,H" of non-negative 32-bit numbers, W and H at least 1. */
 int cli_parse_region(const char *s, uint32_t *x, uint32_t *y, uint32_t *w, uint32_t *h);
 
