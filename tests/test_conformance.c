@@ -10,7 +10,10 @@
  *  - invalid files: aec_decode fails with exactly the listed error;
  *  - the lattice files: what aec_read_info reports of the layer, and that it
  *    applies only on top of every coded stage, in any region and with any
- *    thread count.
+ *    thread count;
+ *  - the split-layout files (flags bit 3): rgb100x60-split.aec holds the
+ *    symbols of rgb100x60-lattice.aec in the other layout and must decode to
+ *    its very pixels; rgba70x70-split0.aec reaches the escape section.
  *
  * Independent of the built-in model.  Run from the repository root (as
  * tests/run_tests.sh does). */
@@ -208,7 +211,7 @@ static void test_conformance_files(void)
     fclose(f);
     printf("  %d valid files (largest difference %d levels), %d invalid files\n", g_valid,
            g_max_diff, g_invalid);
-    CHECK(g_valid >= 8 && g_invalid >= 17);
+    CHECK(g_valid >= 10 && g_invalid >= 21);
     aec_model_free(g_tiny);
     g_tiny = NULL;
 }
@@ -287,6 +290,95 @@ done:
     g_tiny = NULL;
 }
 
+/* Sizes of the NS sections of split stream st[0..n) from its directory
+ * (spec/bitstream.md 6.7); 0 when it is readable. */
+static int split_directory(const uint8_t *st, size_t n, size_t NS, uint64_t *sizes)
+{
+    size_t pos = 0;
+    for (size_t k = 0; k < NS; k++) {
+        sizes[k] = 0;
+        for (int shift = 0;; shift += 7) {
+            if (pos >= n || shift > 28)
+                return -1;
+            sizes[k] |= (uint64_t)(st[pos] & 0x7f) << shift;
+            if (!(st[pos++] & 0x80))
+                break;
+        }
+    }
+    return 0;
+}
+
+/* The split layout (flags bit 3).  rgb100x60-split.aec is
+ * rgb100x60-lattice.aec with its lattice streams re-coded: the same
+ * header but for bit 3, the same other streams, the same stream hash,
+ * the same pixels whole, as a region, with 2 threads, and cut before its
+ * end (the stages alone).  rgba70x70-split0.aec uses every section, R16
+ * (escapes) included. */
+static void test_split_files(void)
+{
+    if (aec_model_load_file(&g_tiny, DIR "/tiny.aem") != AEC_OK)
+        return;
+    size_t n = 0, np = 0, n0 = 0;
+    uint8_t *d = read_all(DIR "/rgb100x60-split.aec", &n);
+    uint8_t *p = read_all(DIR "/rgb100x60-lattice.aec", &np);
+    uint8_t *z = read_all(DIR "/rgba70x70-split0.aec", &n0);
+    aecb_header h, ph, zh;
+    CHECK(d && p && z);
+    if (!d || !p || !z || aecb_parse(d, n, NULL, &h, NULL, 0) != AEC_OK) {
+        CHECK(0);
+        goto done;
+    }
+    CHECK(aecb_parse(p, np, NULL, &ph, NULL, 0) == AEC_OK);
+    CHECK(d[7] == (AECB_FLAG_LATTICE | AECB_FLAG_SPLIT) && p[7] == AECB_FLAG_LATTICE);
+    CHECK(memcmp(d + 8, p + 8, 20 - 8) == 0 && memcmp(d + 24, p + 24, 8) == 0); /* geometry, model */
+    uint32_t first = aecb_lattice_stream_index(&h, 0);
+    for (uint32_t i = 0; i < h.n_streams && i < ph.n_streams; i++)
+        if (i < first)
+            CHECK(h.sizes[i] == ph.sizes[i] &&
+                  memcmp(d + h.offsets[i], p + ph.offsets[i], h.sizes[i]) == 0);
+    uint64_t hs = 0, hp = 1;
+    CHECK(stream_hash(d, n, &hs) == 0 && stream_hash(p, np, &hp) == 0 && hs == hp);
+    aec_info info;
+    CHECK(aec_read_info(d, n, &info) == AEC_OK && info.lattice_available &&
+          info.stages_coded == 2 && info.lattice_step == 1.0f / 32);
+    size_t px = 100 * 60 * 3;
+    uint8_t *a = decode_file(d, n, 0, 1, 0, 0, 0, 0), *b = decode_file(p, np, 0, 1, 0, 0, 0, 0);
+    uint8_t *a2 = decode_file(d, n, 0, 2, 0, 0, 0, 0);
+    uint8_t *ra = decode_file(d, n, 0, 2, 37, 5, 50, 41), *rb = decode_file(p, np, 0, 1, 37, 5, 50, 41);
+    uint8_t *ca = decode_file(d, n - 1, 0, 1, 0, 0, 0, 0), *cb = decode_file(p, np - 1, 0, 1, 0, 0, 0, 0);
+    CHECK(a && b && a2 && ra && rb && ca && cb);
+    if (a && b && a2 && ra && rb && ca && cb) {
+        CHECKF(memcmp(a, b, px) == 0, "the split file decodes unlike its planes twin");
+        CHECK(memcmp(a, a2, px) == 0 && memcmp(ra, rb, 50 * 41 * 3) == 0);
+        CHECK(memcmp(ca, cb, px) == 0 && memcmp(ca, a, px) != 0); /* cut: the stages alone */
+    }
+    aec_free(a), aec_free(b), aec_free(a2), aec_free(ra), aec_free(rb), aec_free(ca), aec_free(cb);
+    /* every section of the split-only file is used by some tile: 2 + 1 + 4
+     * sections for D = 8, R16 the sixth */
+    if (aecb_parse(z, n0, NULL, &zh, NULL, 0) == AEC_OK) {
+        CHECK(zh.stages == 0 && (zh.flags & AECB_FLAG_SPLIT) && zh.lattice_dim == 8);
+        int used[7] = {0};
+        for (uint32_t t = 0; t < zh.n_tiles; t++) {
+            uint32_t i = aecb_lattice_stream_index(&zh, t);
+            uint64_t sz[7];
+            CHECK(split_directory(z + zh.offsets[i], zh.sizes[i], 7, sz) == 0);
+            for (int k = 0; k < 7; k++)
+                used[k] += sz[k] > 0;
+        }
+        for (int k = 0; k < 7; k++)
+            CHECKF(used[k] > 0, "rgba70x70-split0.aec: section %d is empty in every tile", k);
+        aecb_header_free(&zh);
+    } else {
+        CHECK(0);
+    }
+    aecb_header_free(&ph);
+    aecb_header_free(&h);
+done:
+    free(d), free(p), free(z);
+    aec_model_free(g_tiny);
+    g_tiny = NULL;
+}
+
 /* The conformance files name the tiny model, not the built-in one. */
 static void test_default_model_refuses(void)
 {
@@ -308,6 +400,7 @@ int main(void)
 {
     RUN_TEST(test_conformance_files);
     RUN_TEST(test_lattice_files);
+    RUN_TEST(test_split_files);
     RUN_TEST(test_default_model_refuses);
     TEST_EXIT();
 }

@@ -16,8 +16,9 @@
  *  - the fuzz seed corpus and every regression input in tests/fuzz/.
  *
  * Files are coded at test time with the built-in model, so nothing here
- * depends on which model that is; two of them get a lattice refinement
- * layer written here (flags bit 2), one on top of VQ stages, one alone. */
+ * depends on which model that is; four of them get a lattice refinement
+ * layer written here (flags bit 2), one on top of VQ stages, one alone,
+ * each in the planes layout and in the split layout (flags bit 3). */
 #include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -27,6 +28,7 @@
 
 #include "aecodec.h"
 #include "bitstream/container.h"
+#include "bitstream/lattice_stream.h"
 #include "fuzz/fuzz_common.h"
 #include "testlib.h"
 #include "vq/lattice.h"
@@ -138,8 +140,11 @@ static int32_t lattice_symbol(size_t i)
 }
 
 /* Makes *dst from src (a VQ file of the built-in default model): its first
- * keep stages plus a lattice layer of step 1/64 over the model's latent. */
-static int make_lattice_sample(sample *dst, const sample *src, const char *name, int keep)
+ * keep stages plus a lattice layer of step 1/64 over the model's latent, in
+ * the planes layout, or with planes_twin (made the same way before) in the
+ * split layout, which must then decode to the twin's pixels. */
+static int make_lattice_sample(sample *dst, const sample *src, const char *name, int keep,
+                               const sample *planes_twin)
 {
     const aec_model *m = aec_model_default();
     memset(dst, 0, sizeof *dst);
@@ -150,6 +155,8 @@ static int make_lattice_sample(sample *dst, const sample *src, const char *name,
     h.width = src->w, h.height = src->h, h.layout = (uint8_t)src->layout, h.stages = (uint8_t)keep;
     h.tile_size = src->hd.tile_size, h.block_size = src->hd.block_size;
     h.model_id = src->hd.model_id, h.flags = (uint8_t)(src->hd.flags | AECB_FLAG_LATTICE);
+    if (planes_twin)
+        h.flags |= AECB_FLAG_SPLIT;
     h.lattice_dim = (uint8_t)m->cfg.latent, h.lattice_step_q = AECB_LATTICE_STEP_ONE / 64;
     if (aecb_header_init(&h, NULL, 0) != AEC_OK)
         return -1;
@@ -167,9 +174,15 @@ static int make_lattice_sample(sample *dst, const sample *src, const char *name,
         int32_t *sym = malloc(sizeof *sym * half);
         for (size_t k = 0; k < half; k++)
             sym[k] = lattice_symbol(k + t * 1000);
-        aem_lattice_pack(sym, (size_t)m->cfg.latent, lw, lh, planes);
-        rc = aecb_zstd_compress(NULL, planes, raw, 3, NULL, &owned[t], &sz, NULL, 0) == AEC_OK
-                 ? 0 : -1;
+        aec_status st;
+        if (planes_twin) {
+            st = aecb_split_write(NULL, sym, (size_t)m->cfg.latent, lw, lh, 3, &owned[t], &sz,
+                                  NULL, 0);
+        } else {
+            aem_lattice_pack(sym, (size_t)m->cfg.latent, lw, lh, planes);
+            st = aecb_zstd_compress(NULL, planes, raw, 3, NULL, &owned[t], &sz, NULL, 0);
+        }
+        rc = st == AEC_OK ? 0 : -1;
         streams[i] = owned[t], h.sizes[i] = (uint32_t)sz;
         free(planes), free(sym);
     }
@@ -185,6 +198,9 @@ static int make_lattice_sample(sample *dst, const sample *src, const char *name,
     if (rc != 0 || decode_refs(dst))
         return -1;
     size_t n = (size_t)dst->w * dst->h * dst->layout;
+    if (planes_twin) /* same symbols, other layout: same pixels */
+        CHECKF(memcmp(dst->ref[keep ? keep - 1 : 0], planes_twin->ref[keep ? keep - 1 : 0], n) == 0,
+               "%s: decodes unlike its planes-layout twin", name);
     if (keep > 0) { /* the layer changes the image; below it, the VQ file's stages */
         dst->ref_cut = src->ref[keep - 1];
         CHECKF(memcmp(dst->ref[keep - 1], dst->ref_cut, n) != 0, "%s: the layer changes nothing",
@@ -273,7 +289,7 @@ static uint64_t stage_end(const aecb_header *h, int s)
 
 /* ---- tests -------------------------------------------------------------- */
 
-#define N_SAMPLES 5
+#define N_SAMPLES 7
 static sample g_samples[N_SAMPLES];
 static int g_have_samples;
 
@@ -281,13 +297,15 @@ static void test_make_samples(void)
 {
     /* 70x50 RGBA in 2x1 tiles of 64, RGB in 2x1 tiles, one-tile grey+alpha;
      * the RGB file's 2 stages with a lattice layer; the RGBA file's alpha
-     * with a lattice layer alone (stages 0) */
+     * with a lattice layer alone (stages 0); both again in the split layout */
     sample *g = g_samples;
     g_have_samples = encode_sample(&g[0], "rgba70x50", 70, 50, AEC_RGBA, 3, 64, 1) == 0 &&
                      encode_sample(&g[1], "rgb90x40", 90, 40, AEC_RGB, 2, 64, 2) == 0 &&
                      encode_sample(&g[2], "ga40x30", 40, 30, AEC_GRAY_ALPHA, 2, 64, 3) == 0 &&
-                     make_lattice_sample(&g[3], &g[1], "rgb90x40+lattice", 2) == 0 &&
-                     make_lattice_sample(&g[4], &g[0], "rgba70x50-lattice0", 0) == 0;
+                     make_lattice_sample(&g[3], &g[1], "rgb90x40+lattice", 2, NULL) == 0 &&
+                     make_lattice_sample(&g[4], &g[0], "rgba70x50-lattice0", 0, NULL) == 0 &&
+                     make_lattice_sample(&g[5], &g[1], "rgb90x40+split", 2, &g[3]) == 0 &&
+                     make_lattice_sample(&g[6], &g[0], "rgba70x50-split0", 0, &g[4]) == 0;
     for (int i = 0; i < N_SAMPLES; i++)
         printf("  %s: %zu bytes, %d stages, %u streams\n", g_samples[i].name, g_samples[i].size,
                g_samples[i].stages, g_samples[i].hd.n_streams);
@@ -360,8 +378,11 @@ static void test_every_bit_flip(void)
             size_t byte = bit / 8;
             if (byte < 4)
                 CHECKF(st == AEC_ERR_NOT_AEC, "%s bit %zu: %s", s->name, bit, aec_status_string(st));
-            else if (byte == 4 || (byte == 7 && bit % 8 >= 3)) /* unknown flags */
+            else if (byte == 4 || (byte == 7 && bit % 8 >= 4)) /* unknown flags */
                 CHECKF(st == AEC_ERR_UNSUPPORTED, "%s bit %zu: %s", s->name, bit,
+                       aec_status_string(st));
+            else if (byte == 7 && bit % 8 == 3) /* SPLIT: alone step 7, else the CRC */
+                CHECKF(st == AEC_ERR_CORRUPT, "%s bit %zu (SPLIT): %s", s->name, bit,
                        aec_status_string(st));
             else if (byte < head)
                 CHECKF(st == AEC_ERR_CORRUPT || st == AEC_ERR_LIMIT, "%s bit %zu: %s", s->name,
@@ -389,9 +410,12 @@ static uint8_t *damage(const sample *s, int kind, size_t *n)
         for (int i = 0; i < k; i++)
             b[rnd_below((uint32_t)size)] = (uint8_t)rnd();
         break;
-    case 1: /* 1..8 bytes of the streams */
+    case 1: /* 1..8 bytes of the streams, each changed (a random byte may
+             * equal the old one, and the caller wants a damaged file) */
         for (int i = 0; i < k; i++)
-            b[head + rnd_below((uint32_t)(size - head))] = (uint8_t)rnd();
+            b[head + rnd_below((uint32_t)(size - head))] ^= (uint8_t)(1 + rnd_below(255));
+        if (memcmp(b, s->data, size) == 0) /* two changes of one byte cancelled */
+            b[head] ^= 1;
         break;
     case 2: { /* insert a byte */
         size_t at = rnd_below((uint32_t)size + 1);
@@ -530,7 +554,13 @@ static void test_lattice_bombs(uint64_t id)
     big = bogus_file_ex(16384, 16384, AEC_RGBA, 2, 1024, id, (uint8_t)(D + 1), &n);
     CHECK(big && check_input(big, n, "16384^2 lattice of the wrong width", 0) == AEC_ERR_CORRUPT);
     aec_free(big);
-    for (int k = 3; k <= 4 && g_have_samples; k++) {
+    /* the same in the split layout: 1-byte streams, directories cut short */
+    big = bogus_file_ex(16384, 16384, AEC_RGB, 0, 1024, id, (uint8_t)D, &n);
+    if (big)
+        big[7] |= AECB_FLAG_SPLIT, aecfuzz_fix_aec(big, n, 0);
+    CHECK(big && check_input(big, n, "16384^2 split lattice", 0) == AEC_ERR_CORRUPT);
+    aec_free(big);
+    for (int k = 3; k <= 6 && g_have_samples; k++) { /* the lattice samples */
         const sample *s = &g_samples[k];
         uint8_t *b = malloc(s->size);
         uint32_t i = s->hd.n_streams - 1; /* the last lattice stream */
@@ -743,9 +773,13 @@ static void test_model_damage(void)
     free(file);
 }
 
-/* Feeds one file of the fuzz corpus or regressions: as it is and with its
- * checksums made valid for a built-in model, as the fuzzers do. */
-static void replay_file(const char *path, int is_model)
+enum { REPLAY_AEC, REPLAY_MODEL, REPLAY_SPLIT }; /* what a replayed file is */
+
+/* Feeds one file of the fuzz corpus or regressions: an aecodec file as it
+ * is and with its checksums made valid for a built-in model, as the
+ * fuzzers do; a model file likewise; a fuzz_lattice input (a split lattice
+ * stream behind 3 bytes of shape) as fuzz_lattice does. */
+static void replay_file(const char *path, int kind)
 {
     FILE *f = fopen(path, "rb");
     CHECKF(f != NULL, "cannot open %s", path);
@@ -765,7 +799,9 @@ static void replay_file(const char *path, int is_model)
     uint8_t *b = malloc(n ? n : 1);
     memcpy(b, d, n);
     free(d);
-    if (is_model) {
+    if (kind == REPLAY_SPLIT) {
+        CHECKF(aecfuzz_split_stream(b, n) == 0, "%s: the split stream reader misbehaves", path);
+    } else if (kind == REPLAY_MODEL) {
         for (int pass = 0; pass < 2; pass++) {
             aec_model *m = NULL;
             if (pass)
@@ -788,7 +824,9 @@ static void replay_file(const char *path, int is_model)
     free(b);
 }
 
-static int replay_dir(const char *dir, int is_model)
+/* Replays every file of dir as `kind`, or, named model-* or lattice-*, as
+ * a model or a fuzz_lattice input. */
+static int replay_dir(const char *dir, int kind)
 {
     DIR *d = opendir(dir);
     if (!d)
@@ -800,7 +838,9 @@ static int replay_dir(const char *dir, int is_model)
             continue;
         char path[1024];
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        replay_file(path, is_model || !strncmp(e->d_name, "model", 5));
+        replay_file(path, !strncmp(e->d_name, "model", 5)     ? REPLAY_MODEL
+                          : !strncmp(e->d_name, "lattice", 7) ? REPLAY_SPLIT
+                                                              : kind);
         count++;
     }
     closedir(d);
@@ -810,9 +850,11 @@ static int replay_dir(const char *dir, int is_model)
 /* (f) The fuzzers' seeds and every input that once crashed one. */
 static void test_fuzz_inputs(void)
 {
-    int seeds = replay_dir("tests/fuzz/corpus/header", 0) + replay_dir("tests/fuzz/corpus/decode", 0) +
-                replay_dir("tests/fuzz/corpus/model", 1);
-    int regressions = replay_dir("tests/fuzz/regressions", 0);
+    int seeds = replay_dir("tests/fuzz/corpus/header", REPLAY_AEC) +
+                replay_dir("tests/fuzz/corpus/decode", REPLAY_AEC) +
+                replay_dir("tests/fuzz/corpus/model", REPLAY_MODEL) +
+                replay_dir("tests/fuzz/corpus/lattice", REPLAY_SPLIT);
+    int regressions = replay_dir("tests/fuzz/regressions", REPLAY_AEC);
     printf("  %d seed files, %d regression files\n", seeds, regressions);
     CHECKF(seeds > 0, "no fuzz seed corpus found (run from the repository root)");
 }

@@ -3,6 +3,7 @@
  * The format and the order of the checks are specified in spec/bitstream.md.
  */
 #include "bitstream/container.h"
+#include "bitstream/lattice_stream.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -176,6 +177,12 @@ uint64_t aecb_stream_raw_size(const aecb_header *h, uint32_t i)
 uint64_t aecb_stream_bound(const aecb_header *h, uint32_t i)
 {
     uint64_t b = aecb_compress_bound(aecb_stream_raw_size(h, i));
+    uint32_t a = (h->flags & AECB_FLAG_ALPHA) ? 1 : 0;
+    if ((h->flags & AECB_FLAG_SPLIT) && i >= a + (uint32_t)h->stages * h->n_tiles) {
+        uint32_t lw, lh;
+        aecb_tile_latents(h, (i - a) % h->n_tiles, &lw, &lh);
+        b = aecb_split_bound(h->lattice_dim, (size_t)lw * lh);
+    }
     return b > UINT32_MAX ? UINT32_MAX : b;
 }
 
@@ -191,6 +198,10 @@ static int aecb_check_fields(const aecb_header *h, char *err, size_t errlen)
     if (h->stages < (lattice ? 0 : 1) || h->stages > AECB_MAX_STAGES) {
         aecb_seterr(err, errlen, "invalid stage count %u (must be %d..16)", h->stages,
                     lattice ? 0 : 1);
+        return 1;
+    }
+    if ((h->flags & AECB_FLAG_SPLIT) && !lattice) {
+        aecb_seterr(err, errlen, "split lattice layout without a lattice layer");
         return 1;
     }
     if (lattice && (h->lattice_dim == 0 || h->lattice_step_q == 0)) {

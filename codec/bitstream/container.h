@@ -33,7 +33,9 @@
 #define AECB_FLAG_ALPHA 0x01u /* alpha plane stream present             */
 #define AECB_FLAG_DICT 0x02u  /* streams use the model's zstd dictionary */
 #define AECB_FLAG_LATTICE 0x04u /* lattice refinement streams present      */
-#define AECB_FLAGS_KNOWN (AECB_FLAG_ALPHA | AECB_FLAG_DICT | AECB_FLAG_LATTICE)
+#define AECB_FLAG_SPLIT 0x08u   /* lattice streams in the split layout    */
+#define AECB_FLAGS_KNOWN \
+    (AECB_FLAG_ALPHA | AECB_FLAG_DICT | AECB_FLAG_LATTICE | AECB_FLAG_SPLIT)
 /* The lattice step is stored in units of 2^-20. */
 #define AECB_LATTICE_STEP_ONE (1u << 20)
 
@@ -120,9 +122,11 @@ void aecb_tile_window_of(const aecb_header *h, uint32_t tile, int halo, aecb_til
 
 /* Decompressed size of stream i: W*H for the alpha stream, the tile's
  * latent count for an index stream, 2 * lattice_dim * latents for a lattice
- * stream (16-bit symbols as a low-byte plane then a high-byte plane). */
+ * stream of the planes layout (16-bit symbols as a low-byte plane then a
+ * high-byte plane; a split-layout stream has no single raw size). */
 uint64_t aecb_stream_raw_size(const aecb_header *h, uint32_t stream_index);
-/* Largest size a conforming stream i may have: compress_bound(raw size). */
+/* Largest size a conforming stream i may have: compress_bound(raw size),
+ * or aecb_split_bound for a lattice stream of the split layout. */
 uint64_t aecb_stream_bound(const aecb_header *h, uint32_t stream_index);
 /* The spec's compress_bound(n) (equal to ZSTD_COMPRESSBOUND for n < 2^31). */
 uint64_t aecb_compress_bound(uint64_t n);

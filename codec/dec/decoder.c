@@ -25,6 +25,7 @@
 #endif
 
 #include "bitstream/container.h"
+#include "bitstream/lattice_stream.h"
 #include "bitstream/zstream.h"
 #include "common/context.h"
 #include "model/builtin.h"
@@ -236,15 +237,31 @@ static aec_status load_indices(const decode_job *j, worker *w, int s, uint32_t t
     return AEC_OK;
 }
 
-/* Tile t's lattice stream into w->raw: 2*D*lw*lh bytes, a plane of low
- * bytes then one of high bytes (aem_lattice_unpack turns them into
- * symbols).  The lattice streams never use the model's dictionary. */
+/* Tile t's lattice symbols into w->sym [D][lh][lw], from a stream of the
+ * planes layout (one frame of 2*D*lw*lh bytes that aem_lattice_unpack
+ * reads) or of the split layout (flags bit 3, bitstream/lattice_stream.h,
+ * with w->raw as its work space).  The lattice streams never use the
+ * model's dictionary. */
 static aec_status load_lattice(const decode_job *j, worker *w, uint32_t t, int verify)
 {
+    const aecb_header *h = j->h;
     uint32_t lw, lh;
-    aecb_tile_latents(j->h, t, &lw, &lh);
-    size_t n = 2 * (size_t)j->m->cfg.latent * lw * lh;
-    return load_stream(j, w, aecb_lattice_stream_index(j->h, t), n, NULL, verify);
+    aecb_tile_latents(h, t, &lw, &lh);
+    size_t D = (size_t)j->m->cfg.latent;
+    uint32_t i = aecb_lattice_stream_index(h, t);
+    if (!(h->flags & AECB_FLAG_SPLIT)) {
+        aec_status st = load_stream(j, w, i, 2 * D * lw * lh, NULL, verify);
+        if (st == AEC_OK)
+            aem_lattice_unpack(w->raw, D, lw, lh, w->sym);
+        return st;
+    }
+    if (verify) {
+        aec_status st = aecb_check_stream(h, j->data, j->size, i, w->err, AEC_ERR_BYTES);
+        if (st != AEC_OK)
+            return st;
+    }
+    return aecb_split_read(w->dz, j->data + h->offsets[i], h->sizes[i], D, lw, lh, w->raw,
+                           w->sym, w->err, AEC_ERR_BYTES);
 }
 
 /* Pass 1 for tile t: every stream of it that the output uses. */
@@ -299,8 +316,7 @@ static aec_status window_latents(const decode_job *j, worker *w, const aecb_tile
         aec_status st = load_lattice(j, w, t, 0);
         if (st != AEC_OK)
             return st;
-        /* the whole tile: its predicted channels need every earlier symbol */
-        aem_lattice_unpack(w->raw, (size_t)D, (size_t)o.lw, (size_t)o.lh, w->sym);
+        /* (the whole tile: its predicted channels need every earlier symbol) */
         size_t n = (size_t)o.lw * o.lh;
         for (int d = 0; d < D; d++)
             for (int y = o.y0; y < o.y1; y++) {
@@ -482,6 +498,10 @@ static worker *workers_new(const decode_job *j, int threads)
     uint32_t lw, lh; /* tile 0 is a largest tile */
     aecb_tile_latents(h, 0, &lw, &lh);
     size_t raw = (size_t)lw * lh * (j->lattice ? 2 * (size_t)j->m->cfg.latent : 1);
+    if (j->lattice && (h->flags & AECB_FLAG_SPLIT)) {
+        size_t work = aecb_split_work_bytes((size_t)j->m->cfg.latent, (size_t)lw * lh);
+        raw = work > raw ? work : raw;
+    }
     size_t sym = j->lattice ? (size_t)lw * lh * j->m->cfg.latent : 1;
     /* the largest window: a full tile and a halo on each side, clipped */
     int TL = h->tile_size / h->block_size;

@@ -14,6 +14,7 @@
 #endif
 
 #include "bitstream/container.h"
+#include "bitstream/lattice_stream.h"
 #include "bitstream/zstream.h"
 #include "common/context.h"
 #include "enc/levels.h"
@@ -25,6 +26,8 @@
  * level 9 for about twice the time of the (lattice) high levels
  * (bench/NOTES.md). */
 #define AEC_LATTICE_ZSTD_LEVEL 19
+/* Smallest tile side whose lattice streams use the split layout. */
+#define AEC_SPLIT_MIN_TILE 256
 
 struct aec_encoder {
     const aec_model *model; /* a model of the caller's, or NULL: built-in levels */
@@ -126,18 +129,18 @@ typedef struct {
 } tile_result;
 
 /* Lattice refinement of a tile's latents z [D][n] (n = lw * lh): what the
- * VQ stages left, rounded to the lattice step * Z^D, laid out by
- * aem_lattice_pack (spec/bitstream.md) and packed into one zstd frame. */
+ * VQ stages left, rounded to the lattice step * Z^D, in a stream of the
+ * split layout (bitstream/lattice_stream.h, spec/bitstream.md 6.7) or of
+ * the planes layout (vq/lattice.h, 6.6). */
 static aec_status encode_lattice(const aec_model *m, const float *z, const uint8_t *idx,
-                                 size_t n, size_t lw, int stages, float step, ZSTD_CCtx *zc,
-                                 uint8_t **out, size_t *out_size, char *err)
+                                 size_t n, size_t lw, int stages, float step, int split,
+                                 ZSTD_CCtx *zc, uint8_t **out, size_t *out_size, char *err)
 {
     size_t D = (size_t)m->cfg.latent;
     float *q = malloc(sizeof(float) * D * n);
     int32_t *sym = malloc(sizeof(int32_t) * D * n);
-    uint8_t *planes = malloc(2 * D * n);
-    if (!q || !sym || !planes) {
-        free(q), free(sym), free(planes);
+    if (!q || !sym) {
+        free(q), free(sym);
         return aec_fail(err, AEC_ERR_OUT_OF_MEMORY, "out of memory for the lattice layer");
     }
     if (stages > 0)
@@ -147,10 +150,22 @@ static aec_status encode_lattice(const aec_model *m, const float *z, const uint8
     float inv = 1.0f / step;
     for (size_t i = 0; i < D * n; i++)
         sym[i] = aem_lattice_symbol(z[i] - q[i], inv);
-    aem_lattice_pack(sym, D, lw, n / lw, planes);
-    aec_status st = aecb_zstd_compress(zc, planes, 2 * D * n, AEC_LATTICE_ZSTD_LEVEL, NULL,
-                                       out, out_size, err, AEC_ERR_BYTES);
-    free(q), free(sym), free(planes);
+    aec_status st = AEC_ERR_OUT_OF_MEMORY;
+    if (split) {
+        st = aecb_split_write(zc, sym, D, lw, n / lw, AEC_LATTICE_ZSTD_LEVEL, out, out_size, err,
+                              AEC_ERR_BYTES);
+    } else {
+        uint8_t *planes = malloc(2 * D * n);
+        if (planes) {
+            aem_lattice_pack(sym, D, lw, n / lw, planes);
+            st = aecb_zstd_compress(zc, planes, 2 * D * n, AEC_LATTICE_ZSTD_LEVEL, NULL, out,
+                                    out_size, err, AEC_ERR_BYTES);
+        } else {
+            aec_fail(err, st, "out of memory for the lattice layer");
+        }
+        free(planes);
+    }
+    free(q), free(sym);
     return st;
 }
 
@@ -192,7 +207,8 @@ static aec_status encode_tile(const aec_model *m, const aecb_header *h, uint32_t
         st = aecb_zstd_compress(zc, idx + (size_t)s * n, n, AEC_ZSTD_LEVEL, NULL, &r->streams[s],
                                 &r->sizes[s], r->err, sizeof r->err);
     if (st == AEC_OK && step > 0)
-        st = encode_lattice(m, z, idx, n, lw, stages, step, zc, &r->streams[stages],
+        st = encode_lattice(m, z, idx, n, lw, stages, step, (h->flags & AECB_FLAG_SPLIT) != 0,
+                            zc, &r->streams[stages],
                             &r->sizes[stages], r->err);
 done:
     aem_acts_free(&a);
@@ -289,6 +305,13 @@ aec_status aec_encode(aec_encoder *e, const uint8_t *pixels, uint32_t width, uin
         step_q = (uint32_t)(step * (float)AECB_LATTICE_STEP_ONE + 0.5f);
         step = (float)step_q / (float)AECB_LATTICE_STEP_ONE;
         h.flags |= AECB_FLAG_LATTICE;
+        /* The split layout pays about 14 frame headers and Huffman tables
+         * per tile, which small tiles cannot earn back: on photographs it
+         * is 18-117 % larger than the planes layout with 64-pixel tiles,
+         * -9 to +7 % with 256, 0 to 11 % smaller with 512, the default
+         * (bench/NOTES.md). */
+        if (tile >= AEC_SPLIT_MIN_TILE)
+            h.flags |= AECB_FLAG_SPLIT;
         h.lattice_dim = (uint8_t)m->cfg.latent;
         h.lattice_step_q = step_q;
     }

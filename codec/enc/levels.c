@@ -1,30 +1,30 @@
 /* levels.c - the quality levels of the built-in models.
  *
- * Low and middle levels code VQ stages of the default model: there a byte
- * of codebook index per 8x8 block and stage is the cheapest description
+ * The lowest levels code VQ stages of the default model: there a byte of
+ * codebook index per 8x8 block and stage is the cheapest description
  * (bench/NOTES.md).  Their lambda keeps the index choice on the measured
- * best (stages, lambda) front.  Above them, each further VQ stage buys
- * little (about 0.25 dB per 0.1 bpp), so the high levels switch to the
- * high-rate model, whose 64-channel latent is coded on a lattice whose step
- * sets the rate; the steps are spaced so the levels' rates are roughly
- * evenly spaced on a log scale.  Where one family member beats the other
- * was measured on the validation photographs: see bench/NOTES.md. */
+ * best (stages, lambda) front.  From about 0.25 bpp up the high-rate
+ * model's 64-channel latent, rounded on a lattice whose step sets the rate
+ * and coded in the split layout, is ahead at equal rate; the steps are
+ * spaced so the levels' rates grow by about a quarter from one level to
+ * the next.  Where one family member beats the other was measured on the
+ * validation photographs with bench/lattice-sweep.sh: see bench/NOTES.md. */
 #include "enc/levels.h"
 
 static const aec_level levels[] = {
     {AEM_BUILTIN_DEFAULT, 1, 0.007f, 0},
     {AEM_BUILTIN_DEFAULT, 2, 0.007f, 0},
     {AEM_BUILTIN_DEFAULT, 3, 0.007f, 0},
-    {AEM_BUILTIN_DEFAULT, 4, 0.007f, 0},
-    {AEM_BUILTIN_DEFAULT, 5, 0.007f, 0},
-    {AEM_BUILTIN_HIGH, 0, 0, 0.33f},
-    {AEM_BUILTIN_HIGH, 0, 0, 0.26f},
-    {AEM_BUILTIN_HIGH, 0, 0, 0.20f},
-    {AEM_BUILTIN_HIGH, 0, 0, 0.155f},
-    {AEM_BUILTIN_HIGH, 0, 0, 0.12f},
-    {AEM_BUILTIN_HIGH, 0, 0, 0.09f},
-    {AEM_BUILTIN_HIGH, 0, 0, 0.065f},
-    {AEM_BUILTIN_HIGH, 0, 0, 0.045f},
+    {AEM_BUILTIN_HIGH, 0, 0, 0.46f},
+    {AEM_BUILTIN_HIGH, 0, 0, 0.385f},
+    {AEM_BUILTIN_HIGH, 0, 0, 0.30f},
+    {AEM_BUILTIN_HIGH, 0, 0, 0.24f},
+    {AEM_BUILTIN_HIGH, 0, 0, 0.185f},
+    {AEM_BUILTIN_HIGH, 0, 0, 0.145f},
+    {AEM_BUILTIN_HIGH, 0, 0, 0.107f},
+    {AEM_BUILTIN_HIGH, 0, 0, 0.08f},
+    {AEM_BUILTIN_HIGH, 0, 0, 0.058f},
+    {AEM_BUILTIN_HIGH, 0, 0, 0.043f},
     {AEM_BUILTIN_HIGH, 0, 0, 0.03f},
 };
 

@@ -5,7 +5,7 @@
 /* LOCO-I's median edge detector: the median of left, above and
  * left + above - upper-left, with the missing neighbours of the first row
  * and column replaced so the predictor needs nothing outside the tile. */
-static int32_t med_prediction(const int32_t *plane, size_t lw, size_t x, size_t y)
+int32_t aem_lattice_predict(const int32_t *plane, size_t lw, size_t x, size_t y)
 {
     if (x == 0 && y == 0)
         return 0;
@@ -31,7 +31,7 @@ void aem_lattice_pack(const int32_t *sym, size_t D, size_t lw, size_t lh, uint8_
                 size_t j = y * lw + x;
                 int32_t v = plane[j];
                 if (d < AEM_LATTICE_PREDICTED)
-                    v -= med_prediction(plane, lw, x, y);
+                    v -= aem_lattice_predict(plane, lw, x, y);
                 uint32_t u = v >= 0 ? (uint32_t)(2 * v) : (uint32_t)(-2 * v - 1);
                 planes[d * n + j] = (uint8_t)u;
                 planes[D * n + d * n + j] = (uint8_t)(u >> 8);
@@ -50,7 +50,7 @@ void aem_lattice_unpack(const uint8_t *planes, size_t D, size_t lw, size_t lh, i
                 uint32_t u = planes[d * n + j] | (uint32_t)planes[D * n + d * n + j] << 8;
                 int32_t v = (u & 1) ? -(int32_t)(u >> 1) - 1 : (int32_t)(u >> 1);
                 if (d < AEM_LATTICE_PREDICTED)
-                    v += med_prediction(plane, lw, x, y);
+                    v += aem_lattice_predict(plane, lw, x, y);
                 /* Encoders stay within the range; clamping what a hostile
                  * file holds keeps every later sum and prediction small. */
                 v = v > AEM_LATTICE_MAX_SYMBOL    ? AEM_LATTICE_MAX_SYMBOL

@@ -8,7 +8,8 @@
 # Needs `make all` to have been run (BUILD/aetrain, BUILD/libcodec.a).
 # Regenerating changes every file (a new model id): commit them together,
 # and update spec/bitstream.md section 14 if the list of files changes.
-# (`mkconf lattice MODEL DIR` adds only the lattice-layer files; README.md.)
+# (`mkconf lattice MODEL DIR` adds only the lattice-layer files, `mkconf split
+# MODEL DIR` only the split-layout ones; README.md.)
 set -eu
 cd "$(dirname "$0")/../.."
 BUILD=${1:-build}

@@ -11,6 +11,12 @@
  *                             and append their lines to DIR/manifest.txt:
  *                             how they were added without changing the
  *                             committed files
+ *   mkconf split MODEL DIR    the same for the files added with the split
+ *                             layout of the lattice streams (flags bit 3),
+ *                             one of them re-coding the symbols of
+ *                             DIR/rgb100x60-lattice.aec; rewrites
+ *                             bad-unknown-flag.aec, whose bit 3 became SPLIT,
+ *                             with bit 4 (its manifest line stays)
  *
  * Images are made with integer arithmetic only, so they are the same on
  * every platform.  Links with libcodec's internals and the tools' imageio. */
@@ -216,10 +222,11 @@ static float *image_latents(const aec_model *m, const aeio_image *im)
 }
 
 /* Codes tile t: the stage-s index streams into raw idx [S][n] and the
- * lattice planes [2][D][n]; q_img [D][LH][LW] receives the tile's decoded
- * latent (codes + step * v), for the untiled reference decode. */
+ * lattice planes [2][D][n] (and the symbols [D][n] into sym_out unless it
+ * is NULL); q_img [D][LH][LW] receives the tile's decoded latent
+ * (codes + step * v), for the untiled reference decode. */
 static void code_tile(const aec_model *m, const aecb_header *h, uint32_t t, const float *z_img,
-                      float step, uint8_t *idx, uint8_t *planes, float *q_img)
+                      float step, uint8_t *idx, uint8_t *planes, int32_t *sym_out, float *q_img)
 {
     int D = m->cfg.latent, LW = (int)(h->width + h->block_size - 1) / h->block_size;
     int LH = (int)(h->height + h->block_size - 1) / h->block_size;
@@ -246,6 +253,8 @@ static void code_tile(const aec_model *m, const aecb_header *h, uint32_t t, cons
         fprintf(stderr, "tile %u: spec_pack and aem_lattice_pack disagree\n", t);
         exit(1);
     }
+    if (sym_out)
+        memcpy(sym_out, sym, sizeof(int32_t) * D * n);
     free(sym), free(lib);
     for (int d = 0; d < D; d++)
         for (int y = 0; y < win.lh; y++)
@@ -254,16 +263,151 @@ static void code_tile(const aec_model *m, const aecb_header *h, uint32_t t, cons
     free(z), free(q);
 }
 
-/* Codes a lattice case into a file (*out, malloc'ed).  q_img gets the
+/* ---- the split layout (flags bit 3) ---------------------------------------
+ * mkconf writes the split streams itself too, from spec/bitstream.md 6.7:
+ * a directory of the frames' sizes in LEB128, then one frame per non-empty
+ * section: the predicted channels' zigzag residual codes (as in 6.6), one
+ * significance byte per latent and group of 8 other channels, then for the
+ * non-zero symbols of those channels, in the order of the symbol array, a
+ * bit "magnitude above 1", a byte "magnitude - 2" (255: escape), a u16
+ * "magnitude - 257" per escape, and a sign bit.  The library's reader must
+ * decode every stream to the symbols it was made from, and its writer
+ * (aecb_split_write) must give the same bytes: if either differs, the spec
+ * or the library is wrong. */
+
+#define SPEC_MAXSEC (2 + 32 + 4) /* sections of D = 255 */
+
+/* The sections' counts of what the files exercise (printed). */
+static size_t g_split_nz, g_split_gt1, g_split_esc;
+
+static size_t spec_leb128(uint8_t *p, uint32_t v)
+{
+    size_t k = 0;
+    do {
+        p[k++] = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+        v >>= 7;
+    } while (v);
+    return k;
+}
+
+/* The split stream of sym [D][lh][lw] (malloc'ed, *size bytes).  stray: a
+ * significance bit of channel D + 1 (the last group must have room for it),
+ * extra: a zero byte after the last frame; both make the stream invalid,
+ * for the bad files. */
+static uint8_t *spec_split(const int32_t *sym, int D, size_t lw, size_t lh, int stray, int extra,
+                           size_t *size)
+{
+    size_t n = lw * lh, pd = D < AEM_LATTICE_PREDICTED ? (size_t)D : AEM_LATTICE_PREDICTED;
+    size_t G = ((size_t)D - pd + 7) / 8, NS = pd + G + 4, k0 = pd + G;
+    uint8_t *raw[SPEC_MAXSEC] = {0}, *frame[SPEC_MAXSEC] = {0};
+    size_t len[SPEC_MAXSEC] = {0}, fs[SPEC_MAXSEC] = {0};
+    for (size_t d = 0; d < pd; d++) { /* P_d: as 6.6, one channel */
+        raw[d] = malloc(2 * n), len[d] = 2 * n;
+        for (size_t y = 0; y < lh; y++)
+            for (size_t x = 0; x < lw; x++) {
+                size_t j = y * lw + x;
+                int32_t r = sym[d * n + j] - spec_prediction(sym + d * n, lw, x, y);
+                uint32_t c = r >= 0 ? 2u * (uint32_t)r : 2u * (uint32_t)(-r) - 1u;
+                raw[d][j] = (uint8_t)c, raw[d][n + j] = (uint8_t)(c >> 8);
+            }
+    }
+    for (size_t g = 0; g < G; g++) { /* F_g: bit k of byte j: channel pd + 8g + k */
+        raw[pd + g] = calloc(n, 1), len[pd + g] = n;
+        for (size_t k = 0; k < 8 && pd + 8 * g + k < (size_t)D; k++)
+            for (size_t j = 0; j < n; j++)
+                raw[pd + g][j] |= (uint8_t)((sym[(pd + 8 * g + k) * n + j] != 0) << k);
+    }
+    if (stray) {
+        if (((size_t)D - pd) % 8 == 0) /* no bit beyond D-1 in a full group */
+            exit(1);
+        raw[pd + G - 1][0] |= (uint8_t)(1u << (((size_t)D - pd) % 8 + 1));
+    }
+    size_t nz = 0, gt1 = 0, esc = 0;
+    for (size_t i = pd * n; i < (size_t)D * n; i++) {
+        int32_t a = abs(sym[i]);
+        nz += a > 0, gt1 += a > 1, esc += a >= 257;
+    }
+    len[k0] = len[k0 + 3] = (nz + 7) / 8, len[k0 + 1] = gt1, len[k0 + 2] = 2 * esc;
+    for (size_t k = k0; k < NS; k++)
+        raw[k] = calloc(len[k] ? len[k] : 1, 1);
+    size_t i1 = 0, i8 = 0, i16 = 0;
+    for (size_t i = pd * n; i < (size_t)D * n; i++) {
+        int32_t v = sym[i], a = abs(v);
+        if (!v)
+            continue;
+        if (a > 1) {
+            raw[k0][i1 / 8] |= (uint8_t)(1u << (i1 % 8));
+            raw[k0 + 1][i8++] = (uint8_t)(a - 2 < 255 ? a - 2 : 255);
+            if (a >= 257)
+                raw[k0 + 2][i16] = (uint8_t)(a - 257), raw[k0 + 2][i16 + 1] = (uint8_t)((a - 257) >> 8),
+                i16 += 2;
+        }
+        if (v < 0)
+            raw[k0 + 3][i1 / 8] |= (uint8_t)(1u << (i1 % 8));
+        i1++;
+    }
+    g_split_nz += nz, g_split_gt1 += gt1, g_split_esc += esc;
+    size_t total = (size_t)extra;
+    for (size_t k = 0; k < NS; k++) {
+        if (len[k] && aecb_zstd_compress(NULL, raw[k], len[k], 19, NULL, &frame[k], &fs[k], NULL,
+                                         0) != AEC_OK)
+            exit(1);
+        total += fs[k];
+    }
+    uint8_t *out = malloc(5 * NS + total);
+    size_t pos = 0;
+    for (size_t k = 0; k < NS; k++)
+        pos += spec_leb128(out + pos, (uint32_t)fs[k]);
+    for (size_t k = 0; k < NS; k++) {
+        if (fs[k])
+            memcpy(out + pos, frame[k], fs[k]);
+        pos += fs[k];
+        free(raw[k]), free(frame[k]);
+    }
+    if (extra)
+        out[pos++] = 0;
+    *size = pos;
+    return out;
+}
+
+/* spec_split of a valid stream, checked against the library. */
+static uint8_t *split_checked(const int32_t *sym, int D, size_t lw, size_t lh, uint32_t t,
+                              size_t *size)
+{
+    uint8_t *mine = spec_split(sym, D, lw, lh, 0, 0, size), *lib = NULL;
+    size_t lib_size = 0, n = lw * lh;
+    uint8_t *work = malloc(aecb_split_work_bytes((size_t)D, n));
+    int32_t *back = malloc(sizeof(int32_t) * (size_t)D * n);
+    if (aecb_split_read(NULL, mine, *size, (size_t)D, lw, lh, work, back, err, sizeof err) !=
+            AEC_OK ||
+        memcmp(back, sym, sizeof(int32_t) * (size_t)D * n) != 0) {
+        fprintf(stderr, "tile %u: aecb_split_read does not give spec_split's symbols: %s\n", t,
+                err);
+        exit(1);
+    }
+    if (aecb_split_write(NULL, sym, (size_t)D, lw, lh, 19, &lib, &lib_size, err, sizeof err) !=
+            AEC_OK ||
+        lib_size != *size || memcmp(lib, mine, lib_size) != 0) {
+        fprintf(stderr, "tile %u: spec_split and aecb_split_write disagree\n", t);
+        exit(1);
+    }
+    free(work), free(back), free(lib);
+    return mine;
+}
+
+/* Codes a lattice case into a file (*out, malloc'ed), its lattice streams
+ * in the planes layout, or with split in the split layout.  q_img gets the
  * decoded latents of the whole image [D][LH][LW]. */
 static int lattice_file(const aec_model *m, const lattice_case *k, const aeio_image *im,
-                        uint8_t **out, size_t *size, float *q_img)
+                        int split, uint8_t **out, size_t *size, float *q_img)
 {
     aecb_header h;
     memset(&h, 0, sizeof h);
     h.width = k->w, h.height = k->h, h.layout = (uint8_t)k->ch, h.stages = (uint8_t)k->stages;
     h.tile_size = (uint16_t)k->tile, h.block_size = (uint8_t)m->cfg.block, h.model_id = m->id;
     h.flags = (uint8_t)(AECB_FLAG_LATTICE | (k->ch == 2 || k->ch == 4 ? AECB_FLAG_ALPHA : 0));
+    if (split)
+        h.flags |= AECB_FLAG_SPLIT;
     h.lattice_dim = (uint8_t)m->cfg.latent, h.lattice_step_q = k->step_q;
     if (aecb_header_init(&h, err, sizeof err) != AEC_OK)
         return -1;
@@ -285,17 +429,21 @@ static int lattice_file(const aec_model *m, const lattice_case *k, const aeio_im
         size_t n = (size_t)lw * lh;
         uint8_t *idx = malloc((size_t)(k->stages ? k->stages : 1) * n);
         uint8_t *planes = malloc(2 * (size_t)m->cfg.latent * n);
-        code_tile(m, &h, t, z, step, idx, planes, q_img);
+        int32_t *sym = malloc(sizeof(int32_t) * (size_t)m->cfg.latent * n);
+        code_tile(m, &h, t, z, step, idx, planes, sym, q_img);
         for (int s = 0; s < k->stages; s++) {
             uint32_t i = aecb_stream_index(&h, s, t);
             aecb_zstd_compress(NULL, idx + (size_t)s * n, n, 19, NULL, &streams[i], &sz, NULL, 0);
             h.sizes[i] = (uint32_t)sz;
         }
         uint32_t i = aecb_lattice_stream_index(&h, t);
-        aecb_zstd_compress(NULL, planes, 2 * (size_t)m->cfg.latent * n, 19, NULL, &streams[i],
-                           &sz, NULL, 0);
+        if (split)
+            streams[i] = split_checked(sym, m->cfg.latent, lw, lh, t, &sz);
+        else
+            aecb_zstd_compress(NULL, planes, 2 * (size_t)m->cfg.latent * n, 19, NULL,
+                               &streams[i], &sz, NULL, 0);
         h.sizes[i] = (uint32_t)sz;
-        free(idx), free(planes);
+        free(idx), free(planes), free(sym);
     }
     int rc = aecb_write(&h, (const uint8_t *const *)streams, out, size) == AEC_OK ? 0 : -1;
     for (uint32_t i = 0; i < h.n_streams; i++)
@@ -355,7 +503,7 @@ static int lattice_files(const aec_model *m, aec_decoder *dec, const char *dir, 
         float *q = calloc((size_t)m->cfg.latent * N, sizeof(float));
         uint8_t *file = NULL;
         size_t size = 0;
-        if (lattice_file(m, k, &im, &file, &size, q)) {
+        if (lattice_file(m, k, &im, 0, &file, &size, q)) {
             fprintf(stderr, "%s: cannot code\n", k->name);
             return 1;
         }
@@ -417,7 +565,7 @@ static int lattice_files(const aec_model *m, aec_decoder *dec, const char *dir, 
         size_t n = keep_size[0];
         memcpy(b, keep[0], n);
         switch (i) {
-        case 0: n = grey_size, memcpy(b, grey, n), b[7] |= 0x08, fix_crc(b, n); break;
+        case 0: n = grey_size, memcpy(b, grey, n), b[7] |= 0x10, fix_crc(b, n); break;
         case 1: memset(b + 40, 0, 4), fix_crc(b, n); break;
         case 2: b[19] = (uint8_t)(m->cfg.latent + 1), fix_crc(b, n); break;
         case 3: b[h.offsets[aecb_lattice_stream_index(&h, 1)] + 1] ^= 0x04; break;
@@ -430,6 +578,205 @@ static int lattice_files(const aec_model *m, aec_decoder *dec, const char *dir, 
     aecb_header_free(&h);
     free(b);
     free(keep[0]), free(keep[1]);
+    return 0;
+}
+
+/* ---- the files of the split layout ---------------------------------------- */
+
+static const lattice_case split_cases[] = {
+    {"rgba70x70-split0", 70, 70, 4, 0, 64, 1u << 12, 2,
+     "RGBA, 2x2 tiles, no stage, split lattice only (step 1/256: escapes)"},
+};
+
+/* The file of header src (data d) with flags `flags` and lattice stream t
+ * replaced by lat[t] (size lat_size[t]) for every tile. */
+static int rewrite_lattice(const aecb_header *src, const uint8_t *d, uint8_t flags,
+                           uint8_t *const *lat, const size_t *lat_size, uint8_t **out,
+                           size_t *size)
+{
+    aecb_header h;
+    memset(&h, 0, sizeof h);
+    h.width = src->width, h.height = src->height, h.layout = src->layout;
+    h.stages = src->stages, h.tile_size = src->tile_size, h.block_size = src->block_size;
+    h.model_id = src->model_id, h.flags = flags, h.lattice_dim = src->lattice_dim;
+    h.lattice_step_q = src->lattice_step_q;
+    if (aecb_header_init(&h, err, sizeof err) != AEC_OK || h.n_streams != src->n_streams)
+        return -1;
+    const uint8_t **streams = calloc(h.n_streams, sizeof *streams);
+    for (uint32_t i = 0; i < h.n_streams; i++)
+        streams[i] = d + src->offsets[i], h.sizes[i] = src->sizes[i];
+    for (uint32_t t = 0; t < h.n_tiles; t++) {
+        uint32_t i = aecb_lattice_stream_index(&h, t);
+        streams[i] = lat[t], h.sizes[i] = (uint32_t)lat_size[t];
+    }
+    int rc = aecb_write(&h, streams, out, size) == AEC_OK ? 0 : -1;
+    free(streams);
+    aecb_header_free(&h);
+    return rc;
+}
+
+/* Decodes file[0..n) with dec, writes NAME.aec, NAME.png and its manifest
+ * line; *hash: the stream hash; *img (unless NULL) keeps the pixels. */
+static int write_valid(aec_decoder *dec, const char *dir, FILE *man, const char *name,
+                       const uint8_t *file, size_t n, uint64_t *hash, uint8_t **img)
+{
+    int stages;
+    uint8_t *out = NULL;
+    uint32_t ow, oh;
+    aec_layout ol;
+    if (index_hash(file, n, hash, &stages) ||
+        aec_decode(dec, file, n, NULL, &out, &ow, &oh, &ol) != AEC_OK) {
+        fprintf(stderr, "%s: %s %s\n", name, err, aec_decoder_last_error(dec));
+        return -1;
+    }
+    aeio_image dimg = {ow, oh, (int)ol, out, 8};
+    char path[1024], fname[300];
+    snprintf(path, sizeof path, "%s/%s.png", dir, name);
+    snprintf(fname, sizeof fname, "%s.aec", name);
+    if (aeio_write(path, &dimg, err, sizeof err) || write_file(dir, fname, file, n)) {
+        fprintf(stderr, "%s\n", err);
+        return -1;
+    }
+    fprintf(man, "%s OK %u %u %d %d %016llx %s.png\n", fname, ow, oh, (int)ol, stages,
+            (unsigned long long)*hash, name);
+    if (img)
+        *img = out;
+    else
+        aec_free(out);
+    return 0;
+}
+
+/* Writes the split-layout files, their expected images and the invalid
+ * files derived from them, from rgb100x60-lattice.aec (read from dir) and
+ * from grey33x17.aec (`grey`), and their manifest lines to man:
+ *  - rgb100x60-split.aec: the symbols of rgb100x60-lattice.aec (its planes
+ *    unpacked) re-coded in the split layout, every other stream the same:
+ *    it must decode to the very same pixels and stream hash;
+ *  - rgba70x70-split0.aec: coded here, no stage, a fine step so that the
+ *    magnitudes reach R8 and R16. */
+static int split_files(const aec_model *m, aec_decoder *dec, const char *dir, FILE *man,
+                       const uint8_t *grey, size_t grey_size)
+{
+    int D = m->cfg.latent;
+    char path[1024];
+    snprintf(path, sizeof path, "%s/rgb100x60-lattice.aec", dir);
+    uint8_t *planes_file = NULL;
+    size_t planes_size = 0;
+    aecb_header ph;
+    if (aeio_read_file(path, &planes_file, &planes_size, 1u << 20, err, sizeof err) ||
+        aecb_parse(planes_file, planes_size, NULL, &ph, err, sizeof err) != AEC_OK ||
+        ph.lattice_dim != D || (ph.flags & AECB_FLAG_SPLIT)) {
+        fprintf(stderr, "%s: %s\n", path, err);
+        return 1;
+    }
+    uint32_t NT = ph.n_tiles;
+    int32_t **sym = calloc(NT, sizeof *sym);
+    uint8_t **lat = calloc(NT, sizeof *lat);
+    size_t *lat_size = calloc(NT, sizeof *lat_size);
+    for (uint32_t t = 0; t < NT; t++) {
+        uint32_t i = aecb_lattice_stream_index(&ph, t), lw, lh;
+        aecb_tile_latents(&ph, t, &lw, &lh);
+        size_t n = (size_t)lw * lh, raw = 2 * (size_t)D * n;
+        uint8_t *planes = malloc(raw), *again = malloc(raw);
+        sym[t] = malloc(sizeof(int32_t) * (size_t)D * n);
+        if (aecb_zstd_decompress(NULL, NULL, planes_file + ph.offsets[i], ph.sizes[i], planes, raw,
+                                 err, sizeof err) != AEC_OK)
+            return 1;
+        aem_lattice_unpack(planes, (size_t)D, lw, lh, sym[t]);
+        spec_pack(sym[t], D, lw, lh, again); /* the symbols are those of 6.6 */
+        if (memcmp(planes, again, raw) != 0) {
+            fprintf(stderr, "tile %u: aem_lattice_unpack disagrees with spec_pack\n", t);
+            return 1;
+        }
+        lat[t] = split_checked(sym[t], D, lw, lh, t, &lat_size[t]);
+        free(planes), free(again);
+    }
+    uint8_t *file = NULL, *img = NULL, *planes_img = NULL;
+    size_t size = 0;
+    uint64_t hash, planes_hash;
+    int stages;
+    uint32_t ow, oh;
+    if (rewrite_lattice(&ph, planes_file, (uint8_t)(ph.flags | AECB_FLAG_SPLIT), lat, lat_size,
+                        &file, &size) ||
+        write_valid(dec, dir, man, "rgb100x60-split", file, size, &hash, &img))
+        return 1;
+    if (index_hash(planes_file, planes_size, &planes_hash, &stages) ||
+        aec_decode(dec, planes_file, planes_size, NULL, &planes_img, &ow, &oh, NULL) != AEC_OK ||
+        hash != planes_hash || memcmp(img, planes_img, 100 * 60 * 3) != 0) {
+        fprintf(stderr, "rgb100x60-split.aec does not decode like rgb100x60-lattice.aec\n");
+        return 1;
+    }
+    printf("%-26s %5zu bytes  the symbols of rgb100x60-lattice.aec (%zu bytes), split layout\n",
+           "rgb100x60-split.aec", size, planes_size);
+    aec_free(img), aec_free(planes_img);
+
+    for (size_t c = 0; c < sizeof split_cases / sizeof *split_cases; c++) {
+        const lattice_case *k = &split_cases[c];
+        aeio_image im = pattern(k->w, k->h, k->ch, k->kind);
+        size_t N = (size_t)((k->w + 7) / 8) * ((k->h + 7) / 8);
+        float *q = calloc((size_t)D * N, sizeof(float));
+        uint8_t *f = NULL, *out = NULL;
+        size_t fs = 0, esc = g_split_esc;
+        if (lattice_file(m, k, &im, 1, &f, &fs, q) ||
+            write_valid(dec, dir, man, k->name, f, fs, &hash, &out))
+            return 1;
+        int d = untiled_difference(m, &im, q, out);
+        char fname[300];
+        snprintf(fname, sizeof fname, "%s.aec", k->name);
+        printf("%-26s %5zu bytes  %s; tiled vs untiled decode: max difference %d\n", fname, fs,
+               k->what, d);
+        if (d > 1 || g_split_esc == esc) /* R16 must be used */
+            return 1;
+        aec_free(out), free(f), free(q);
+        aeio_free(&im);
+    }
+    printf("split streams: %zu non-zero symbols beyond the predicted channels, %zu above 1, "
+           "%zu escapes\n", g_split_nz, g_split_gt1, g_split_esc);
+
+    /* Invalid files: rgb100x60-split.aec with tile 1's stream changed
+     * (valid CRC), the planes file and grey33x17.aec with SPLIT set. */
+    struct {
+        const char *name, *expect;
+    } bad[] = {
+        {"bad-split-sig.aec", "CORRUPT"},
+        {"bad-split-dir.aec", "CORRUPT"},
+        {"bad-split-flag.aec", "CORRUPT"},
+        {"bad-split-planes.aec", "CORRUPT"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        uint8_t *b = NULL, *keep = lat[1];
+        size_t n = 0, keep_size = lat_size[1];
+        uint32_t lw, lh;
+        aecb_tile_latents(&ph, 1, &lw, &lh);
+        if (i < 2) { /* a significance bit of channel D + 1; a byte after the frames */
+            lat[1] = spec_split(sym[1], D, lw, lh, i == 0, i == 1, &lat_size[1]);
+            if (rewrite_lattice(&ph, planes_file, (uint8_t)(ph.flags | AECB_FLAG_SPLIT), lat,
+                                lat_size, &b, &n))
+                return 1;
+            free(lat[1]);
+            lat[1] = keep, lat_size[1] = keep_size;
+        } else {
+            n = i == 2 ? grey_size : planes_size;
+            b = malloc(n);
+            memcpy(b, i == 2 ? grey : planes_file, n);
+            b[7] |= AECB_FLAG_SPLIT;
+            fix_crc(b, n);
+        }
+        /* the library must refuse it as listed */
+        uint8_t *out = NULL;
+        uint32_t ow, oh;
+        aec_status st = aec_decode(dec, b, n, NULL, &out, &ow, &oh, NULL);
+        printf("%-26s %5zu bytes  %s (%s)\n", bad[i].name, n, aec_status_string(st),
+               aec_decoder_last_error(dec));
+        if (st != AEC_ERR_CORRUPT || write_file(dir, bad[i].name, b, n))
+            return 1;
+        fprintf(man, "%s %s\n", bad[i].name, bad[i].expect);
+        free(b);
+    }
+    for (uint32_t t = 0; t < NT; t++)
+        free(sym[t]), free(lat[t]);
+    free(sym), free(lat), free(lat_size), free(file), free(planes_file);
+    aecb_header_free(&ph);
     return 0;
 }
 
@@ -571,7 +918,8 @@ static int make_files(const char *model_path, const char *dir)
     }
     aecb_header_free(&h);
     free(b);
-    if (lattice_files(m, dec, dir, man, first, first_size))
+    if (lattice_files(m, dec, dir, man, first, first_size) ||
+        split_files(m, dec, dir, man, first, first_size))
         return 1;
     aec_free(first);
     fclose(man);
@@ -607,6 +955,39 @@ static int add_lattice_files(const char *model_path, const char *dir)
     return rc;
 }
 
+/* `mkconf split`: the split-layout files only, next to the committed
+ * ones; bad-unknown-flag.aec is rewritten with flags bit 4 (bit 3 is SPLIT
+ * now), keeping its manifest line. */
+static int add_split_files(const char *model_path, const char *dir)
+{
+    aec_model *m = NULL;
+    aec_decoder *dec = NULL;
+    uint8_t *grey = NULL;
+    size_t grey_size = 0;
+    char path[1024];
+    snprintf(path, sizeof path, "%s/grey33x17.aec", dir);
+    if (aec_model_load_file(&m, model_path) != AEC_OK || aec_decoder_create(&dec, m) != AEC_OK ||
+        aeio_read_file(path, &grey, &grey_size, 1u << 20, err, sizeof err)) {
+        fprintf(stderr, "%s or %s: cannot load\n", model_path, path);
+        return 1;
+    }
+    aec_decoder_set_threads(dec, 1);
+    uint8_t *b = malloc(grey_size);
+    memcpy(b, grey, grey_size);
+    b[7] |= 0x10, fix_crc(b, grey_size);
+    int rc = write_file(dir, "bad-unknown-flag.aec", b, grey_size) != 0;
+    free(b);
+    snprintf(path, sizeof path, "%s/manifest.txt", dir);
+    FILE *man = rc ? NULL : fopen(path, "a");
+    rc = rc || !man || split_files(m, dec, dir, man, grey, grey_size);
+    if (man && fclose(man))
+        rc = 1;
+    free(grey);
+    aec_decoder_destroy(dec);
+    aec_model_free(m);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 3 && !strcmp(argv[1], "train"))
@@ -615,7 +996,9 @@ int main(int argc, char **argv)
         return make_files(argv[2], argv[3]);
     if (argc == 4 && !strcmp(argv[1], "lattice"))
         return add_lattice_files(argv[2], argv[3]);
-    fprintf(stderr,
-            "usage: mkconf train DIR | mkconf files MODEL DIR | mkconf lattice MODEL DIR\n");
+    if (argc == 4 && !strcmp(argv[1], "split"))
+        return add_split_files(argv[2], argv[3]);
+    fprintf(stderr, "usage: mkconf train DIR | mkconf files MODEL DIR | mkconf lattice MODEL DIR"
+                    " | mkconf split MODEL DIR\n");
     return 2;
 }

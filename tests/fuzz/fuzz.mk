@@ -1,6 +1,6 @@
 # tests/fuzz/fuzz.mk - libFuzzer targets (included by the top Makefile).
 #
-#   make fuzz-build                  build build-fuzz/fuzz_{header,decode,model}
+#   make fuzz-build                  build build-fuzz/fuzz_{header,decode,model,lattice}
 #   make fuzz [FUZZ_SECONDS=60]      build, then run each target for
 #                                    FUZZ_SECONDS seconds, one after another
 #   make fuzz-corpus                 regenerate tests/fuzz/corpus/ (seeds)
@@ -19,7 +19,7 @@ FUZZ_FLAGS   ?= -timeout=30 -rss_limit_mb=2048
 FUZZ_OUT     := build-fuzz
 FUZZ_SAN     := -fsanitize=address,undefined,float-cast-overflow -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 FUZZ_CFLAGS  := -g -O1 -std=c11 -Wno-psabi -fopenmp -D_POSIX_C_SOURCE=200809L -Iinclude -Icodec -Itests $(FUZZ_SAN)
-FUZZ_NAMES   := header decode model
+FUZZ_NAMES   := header decode model lattice
 FUZZ_BINS    := $(FUZZ_NAMES:%=$(FUZZ_OUT)/fuzz_%)
 FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_OUT)/obj/%.o) $(FUZZ_OUT)/obj/default_model_data.o \
                 $(FUZZ_OUT)/obj/high_model_data.o

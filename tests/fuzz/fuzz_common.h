@@ -19,9 +19,11 @@
 
 #include "aecodec.h"
 #include "bitstream/container.h"
+#include "bitstream/lattice_stream.h"
 #include "bitstream/zstream.h"
 #include "model/builtin.h"
 #include "model/model.h"
+#include "vq/lattice.h"
 
 static inline uint32_t aecfuzz_rd32(const uint8_t *p)
 {
@@ -149,6 +151,48 @@ done:
     for (uint32_t i = 0; i < h.n_streams && i <= AECB_MAX_STAGES; i++)
         free(streams[i]);
     aecb_header_free(&h);
+    return rc;
+}
+
+/* fuzz_lattice's input: byte 0 gives D = 1 + b % 255, bytes 1 and 2 the
+ * tile's latent columns and rows (1 + b % 64 each); the rest is a lattice
+ * stream of the split layout (spec/bitstream.md 6.7) for that tile.
+ * aecb_split_read reads it into buffers of exactly the sizes it asks for;
+ * it must answer AEC_OK or AEC_ERR_CORRUPT, and when it decodes, every
+ * symbol must be within range and aecb_split_write's stream of the
+ * symbols (within aecb_split_bound) must decode to them again.  Returns
+ * 0, or -1 when something misbehaved.  Inputs under 3 bytes are skipped. */
+static inline int aecfuzz_split_stream(const uint8_t *d, size_t n)
+{
+    if (n < 3)
+        return 0;
+    size_t D = 1 + d[0] % 255u, lw = 1 + d[1] % 64u, lh = 1 + d[2] % 64u, count = D * lw * lh;
+    uint8_t *work = (uint8_t *)malloc(aecb_split_work_bytes(D, lw * lh));
+    int32_t *sym = (int32_t *)malloc(sizeof(int32_t) * count);
+    int32_t *again = (int32_t *)malloc(sizeof(int32_t) * count);
+    if (!work || !sym || !again) {
+        free(work), free(sym), free(again);
+        return 0;
+    }
+    int rc = 0;
+    aec_status st = aecb_split_read(NULL, d + 3, n - 3, D, lw, lh, work, sym, NULL, 0);
+    if (st == AEC_OK) {
+        for (size_t i = 0; i < count; i++)
+            if (sym[i] < -AEM_LATTICE_MAX_SYMBOL || sym[i] > AEM_LATTICE_MAX_SYMBOL)
+                rc = -1;
+        uint8_t *re = NULL;
+        size_t rn = 0;
+        if (rc == 0 &&
+            (aecb_split_write(NULL, sym, D, lw, lh, 1, &re, &rn, NULL, 0) != AEC_OK ||
+             rn > aecb_split_bound(D, lw * lh) ||
+             aecb_split_read(NULL, re, rn, D, lw, lh, work, again, NULL, 0) != AEC_OK ||
+             memcmp(sym, again, sizeof(int32_t) * count) != 0))
+            rc = -1;
+        free(re);
+    } else if (st != AEC_ERR_CORRUPT) {
+        rc = -1;
+    }
+    free(work), free(sym), free(again);
     return rc;
 }
 

@@ -25,6 +25,7 @@ static void check_parsed(const aecb_header *h, const uint8_t *d, size_t n)
     REQUIRE(h->stages_available >= (h->stages ? 1 : 0) && h->stages_available <= h->stages);
     REQUIRE(L ? h->lattice_dim >= 1 && h->lattice_step_q >= 1
               : h->lattice_dim == 0 && h->lattice_step_q == 0 && !h->lattice_available);
+    REQUIRE(L || !(h->flags & AECB_FLAG_SPLIT)); /* SPLIT only with LATTICE */
     /* the layer is available only in a complete file */
     REQUIRE(!h->lattice_available || (h->file_size == n && h->stages_available == h->stages));
     REQUIRE(!L || h->file_size != n || h->lattice_available);
@@ -64,6 +65,11 @@ static void check_parsed(const aecb_header *h, const uint8_t *d, size_t n)
             uint32_t i = aecb_lattice_stream_index(h, t);
             REQUIRE(i == A + (uint32_t)h->stages * h->n_tiles + t && i < h->n_streams);
             REQUIRE(aecb_stream_raw_size(h, i) == 2ull * h->lattice_dim * lw * lh);
+            /* the bound of step 12: split_bound (6.7) in the split layout */
+            uint64_t b = (h->flags & AECB_FLAG_SPLIT)
+                             ? aecb_split_bound(h->lattice_dim, (size_t)lw * lh)
+                             : aecb_compress_bound(2ull * h->lattice_dim * lw * lh);
+            REQUIRE(aecb_stream_bound(h, i) == (b > UINT32_MAX ? UINT32_MAX : b));
         }
         area += (uint64_t)w * hh;
     }

@@ -12,10 +12,10 @@ trap 'rm -rf "$tmp"' EXIT INT TERM
 $CC -O1 -std=c11 -fopenmp -D_POSIX_C_SOURCE=200809L -Iinclude -Icodec -Itests \
     -o "$tmp/mkseeds" tests/fuzz/mkseeds.c "$BUILD/libcodec.a" -lzstd -lm -lpthread
 rm -rf "$C"
-mkdir -p "$C/header" "$C/decode" "$C/model"
+mkdir -p "$C/header" "$C/decode" "$C/model" "$C/lattice"
 "$tmp/mkseeds" "$C"
 for f in grey33x17 rgb100x60 rgba70x70 rgb80x48-cut2 greyalpha45x23 rgb100x60-lattice \
-         rgba70x70-lattice0; do
+         rgba70x70-lattice0 rgb100x60-split rgba70x70-split0; do
     cp "tests/conformance/$f.aec" "$C/decode/conf-$f.aec"
     cp "tests/conformance/$f.aec" "$C/header/conf-$f.aec"
 done

@@ -3,10 +3,14 @@
  *   DIR/model/min.aem       smallest model shape: D=1, widths 1, S=2, K=2
  *   DIR/model/dict.aem      D=2, 2 convolutions, S=3, K=4, with a dictionary
  *   DIR/{header,decode}/NAME.aec  small files of several layouts and tilings for
- *                           min.aem (fuzz_decode rewrites the model id), two
+ *                           min.aem (fuzz_decode rewrites the model id), three
  *                           with a lattice layer whose width (32, 64) is a
  *                           built-in model's latent, so that fuzz_decode
  *                           points them at that model and reaches the layer
+ *                           (one of them in the split layout, flags bit 3)
+ *   DIR/lattice/NAME.bin    split-layout lattice streams of one tile for
+ *                           fuzz_lattice: 3 bytes (D - 1, lw - 1, lh - 1),
+ *                           then the stream
  * Deterministic; links with libcodec's internals. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,10 +50,21 @@ static aec_model *model(const aem_config *c, const char *name, size_t dict, uint
     return m;
 }
 
+/* Symbol k of a seed's lattice tile: mostly 0 and +-1, some beyond one
+ * byte and beyond 257 (the split layout's escapes), both signs. */
+static int32_t seed_symbol(size_t k)
+{
+    int32_t v = (int32_t)((k * 7) % 13) - 6;
+    v = v > 2 || v < -2 ? 0 : v;
+    return k % 23 == 3 ? v * 150 : v;
+}
+
 /* lattice_dim 0: no lattice layer; else its symbols are small, some above
- * one byte (zigzag codes in a low and a high byte plane). */
+ * one byte (zigzag codes in a low and a high byte plane), or with split
+ * those of seed_symbol in the split layout. */
 static int aec_file_ex(const char *dir, const char *name, const aec_model *m, uint32_t w,
-                       uint32_t h, aec_layout layout, int stages, int tile, uint8_t lattice_dim)
+                       uint32_t h, aec_layout layout, int stages, int tile, uint8_t lattice_dim,
+                       int split)
 {
     aecb_header hd;
     memset(&hd, 0, sizeof hd);
@@ -59,6 +74,8 @@ static int aec_file_ex(const char *dir, const char *name, const aec_model *m, ui
     if (lattice_dim)
         hd.flags |= AECB_FLAG_LATTICE, hd.lattice_dim = lattice_dim,
             hd.lattice_step_q = AECB_LATTICE_STEP_ONE / 32;
+    if (split)
+        hd.flags |= AECB_FLAG_SPLIT;
     if (aecb_header_init(&hd, NULL, 0) != AEC_OK)
         return -1;
     int alpha = (hd.flags & AECB_FLAG_ALPHA) != 0;
@@ -66,6 +83,21 @@ static int aec_file_ex(const char *dir, const char *name, const aec_model *m, ui
     for (uint32_t i = 0; i < hd.n_streams; i++) {
         size_t raw = (size_t)aecb_stream_raw_size(&hd, i), sz = 0;
         int lattice = lattice_dim && i >= (uint32_t)alpha + (uint32_t)stages * hd.n_tiles;
+        if (lattice && split) {
+            uint32_t t = i - (uint32_t)alpha - (uint32_t)stages * hd.n_tiles, lw, lh;
+            aecb_tile_latents(&hd, t, &lw, &lh);
+            size_t count = (size_t)lattice_dim * lw * lh;
+            int32_t *sym = malloc(sizeof(int32_t) * count);
+            for (size_t k = 0; k < count; k++)
+                sym[k] = seed_symbol(k + t * 100);
+            aec_status st = aecb_split_write(NULL, sym, lattice_dim, lw, lh, 19, &streams[i], &sz,
+                                             NULL, 0);
+            free(sym);
+            if (st != AEC_OK)
+                return -1;
+            hd.sizes[i] = (uint32_t)sz;
+            continue;
+        }
         uint8_t *b = malloc(raw);
         for (size_t k = 0; k < raw; k++)
             b[k] = (alpha && i == 0) ? (uint8_t)(k % w ? (k * 3) % 5 : 200)
@@ -92,7 +124,28 @@ static int aec_file_ex(const char *dir, const char *name, const aec_model *m, ui
 static int aec_file(const char *dir, const char *name, const aec_model *m, uint32_t w, uint32_t h,
                     aec_layout layout, int stages, int tile)
 {
-    return aec_file_ex(dir, name, m, w, h, layout, stages, tile, 0);
+    return aec_file_ex(dir, name, m, w, h, layout, stages, tile, 0, 0);
+}
+
+/* A fuzz_lattice seed: the split stream of a tile of D channels, lw x lh
+ * latents, symbols seed_symbol(k + salt), after its 3-byte prefix. */
+static int split_seed(const char *dir, const char *name, size_t D, size_t lw, size_t lh,
+                      size_t salt)
+{
+    int32_t *sym = malloc(sizeof(int32_t) * D * lw * lh);
+    for (size_t k = 0; k < D * lw * lh; k++)
+        sym[k] = seed_symbol(k + salt);
+    uint8_t *st = NULL;
+    size_t n = 0;
+    int rc = aecb_split_write(NULL, sym, D, lw, lh, 19, &st, &n, NULL, 0) == AEC_OK ? 0 : -1;
+    uint8_t *b = malloc(n + 3);
+    b[0] = (uint8_t)(D - 1), b[1] = (uint8_t)(lw - 1), b[2] = (uint8_t)(lh - 1);
+    if (rc == 0) {
+        memcpy(b + 3, st, n);
+        rc = save(dir, "lattice", name, b, n + 3);
+    }
+    free(b), free(st), free(sym);
+    return rc;
 }
 
 int main(int argc, char **argv)
@@ -119,8 +172,13 @@ int main(int argc, char **argv)
         aec_file(dir, "gen-rgba9x9.aec", m, 9, 9, AEC_RGBA, 2, 64) ||
         aec_file(dir, "gen-rgb130x70-t64.aec", m, 130, 70, AEC_RGB, 2, 64) ||
         aec_file(dir, "gen-ga20x10.aec", m, 20, 10, AEC_GRAY_ALPHA, 2, 128) ||
-        aec_file_ex(dir, "gen-lattice-rgb72x24-d32.aec", m, 72, 24, AEC_RGB, 1, 64, 32) ||
-        aec_file_ex(dir, "gen-lattice0-ga24x16-d64.aec", m, 24, 16, AEC_GRAY_ALPHA, 0, 64, 64))
+        aec_file_ex(dir, "gen-lattice-rgb72x24-d32.aec", m, 72, 24, AEC_RGB, 1, 64, 32, 0) ||
+        aec_file_ex(dir, "gen-lattice0-ga24x16-d64.aec", m, 24, 16, AEC_GRAY_ALPHA, 0, 64, 64, 0) ||
+        aec_file_ex(dir, "gen-split-rgb72x24-d32.aec", m, 72, 24, AEC_RGB, 1, 64, 32, 1))
+        return 1;
+    if (split_seed(dir, "d1-1x1.bin", 1, 1, 1, 0) || split_seed(dir, "d3-2x1.bin", 3, 2, 1, 1) ||
+        split_seed(dir, "d8-7x3.bin", 8, 7, 3, 2) || split_seed(dir, "d10-5x4.bin", 10, 5, 4, 3) ||
+        split_seed(dir, "d64-8x8.bin", 64, 8, 8, 4) || split_seed(dir, "d255-3x2.bin", 255, 3, 2, 5))
         return 1;
     aec_model_free(m);
     return 0;
