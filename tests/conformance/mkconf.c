@@ -929,29 +929,63 @@ static int make_files(const char *model_path, const char *dir)
     return 0;
 }
 
+/* What `mkconf lattice` and `mkconf split` start from: the committed
+ * model, a single-threaded decoder of it and grey33x17.aec (the base of
+ * some invalid files).  0 on success; on failure nothing is left to free. */
+typedef struct {
+    aec_model *m;
+    aec_decoder *dec;
+    uint8_t *grey;
+    size_t grey_size;
+} conf_base;
+
+static int base_load(conf_base *b, const char *model_path, const char *dir)
+{
+    char path[1024];
+    memset(b, 0, sizeof *b);
+    snprintf(path, sizeof path, "%s/grey33x17.aec", dir);
+    if (aec_model_load_file(&b->m, model_path) != AEC_OK ||
+        aec_decoder_create(&b->dec, b->m) != AEC_OK ||
+        aeio_read_file(path, &b->grey, &b->grey_size, 1u << 20, err, sizeof err)) {
+        fprintf(stderr, "%s or %s: cannot load\n", model_path, path);
+        aec_decoder_destroy(b->dec);
+        aec_model_free(b->m);
+        return 1;
+    }
+    aec_decoder_set_threads(b->dec, 1);
+    return 0;
+}
+
+static void base_free(conf_base *b)
+{
+    free(b->grey);
+    aec_decoder_destroy(b->dec);
+    aec_model_free(b->m);
+}
+
+/* Appends to DIR/manifest.txt what write_files (lattice_files or
+ * split_files) adds. */
+static int append_files(const char *dir, const conf_base *b,
+                        int (*write_files)(const aec_model *, aec_decoder *, const char *, FILE *,
+                                           const uint8_t *, size_t))
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/manifest.txt", dir);
+    FILE *man = fopen(path, "a");
+    int rc = !man || write_files(b->m, b->dec, dir, man, b->grey, b->grey_size);
+    if (man && fclose(man))
+        rc = 1;
+    return rc;
+}
+
 /* `mkconf lattice`: the lattice-era files only, next to the committed ones. */
 static int add_lattice_files(const char *model_path, const char *dir)
 {
-    aec_model *m = NULL;
-    aec_decoder *dec = NULL;
-    uint8_t *grey = NULL;
-    size_t grey_size = 0;
-    char path[1024];
-    snprintf(path, sizeof path, "%s/grey33x17.aec", dir);
-    if (aec_model_load_file(&m, model_path) != AEC_OK || aec_decoder_create(&dec, m) != AEC_OK ||
-        aeio_read_file(path, &grey, &grey_size, 1u << 20, err, sizeof err)) {
-        fprintf(stderr, "%s or %s: cannot load\n", model_path, path);
+    conf_base b;
+    if (base_load(&b, model_path, dir))
         return 1;
-    }
-    aec_decoder_set_threads(dec, 1);
-    snprintf(path, sizeof path, "%s/manifest.txt", dir);
-    FILE *man = fopen(path, "a");
-    int rc = !man || lattice_files(m, dec, dir, man, grey, grey_size);
-    if (man && fclose(man))
-        rc = 1;
-    free(grey);
-    aec_decoder_destroy(dec);
-    aec_model_free(m);
+    int rc = append_files(dir, &b, lattice_files);
+    base_free(&b);
     return rc;
 }
 
@@ -960,31 +994,19 @@ static int add_lattice_files(const char *model_path, const char *dir)
  * now), keeping its manifest line. */
 static int add_split_files(const char *model_path, const char *dir)
 {
-    aec_model *m = NULL;
-    aec_decoder *dec = NULL;
-    uint8_t *grey = NULL;
-    size_t grey_size = 0;
-    char path[1024];
-    snprintf(path, sizeof path, "%s/grey33x17.aec", dir);
-    if (aec_model_load_file(&m, model_path) != AEC_OK || aec_decoder_create(&dec, m) != AEC_OK ||
-        aeio_read_file(path, &grey, &grey_size, 1u << 20, err, sizeof err)) {
-        fprintf(stderr, "%s or %s: cannot load\n", model_path, path);
+    conf_base b;
+    if (base_load(&b, model_path, dir))
         return 1;
+    uint8_t *f = malloc(b.grey_size);
+    int rc = !f;
+    if (f) {
+        memcpy(f, b.grey, b.grey_size);
+        f[7] |= 0x10, fix_crc(f, b.grey_size);
+        rc = write_file(dir, "bad-unknown-flag.aec", f, b.grey_size) != 0;
+        free(f);
     }
-    aec_decoder_set_threads(dec, 1);
-    uint8_t *b = malloc(grey_size);
-    memcpy(b, grey, grey_size);
-    b[7] |= 0x10, fix_crc(b, grey_size);
-    int rc = write_file(dir, "bad-unknown-flag.aec", b, grey_size) != 0;
-    free(b);
-    snprintf(path, sizeof path, "%s/manifest.txt", dir);
-    FILE *man = rc ? NULL : fopen(path, "a");
-    rc = rc || !man || split_files(m, dec, dir, man, grey, grey_size);
-    if (man && fclose(man))
-        rc = 1;
-    free(grey);
-    aec_decoder_destroy(dec);
-    aec_model_free(m);
+    rc = rc || append_files(dir, &b, split_files);
+    base_free(&b);
     return rc;
 }
 
