@@ -84,17 +84,18 @@ typedef struct {
 
 typedef struct {
     int quality;   /* quality level, 1..aec_encoder_levels(enc); 0 = the
-                      middle level.  With the built-in models, levels 1..6
-                      code 1..6 VQ stages of the default model and the higher
-                      ones refine the high-rate model's latent on a lattice;
+                      middle level.  With the built-in models, levels 1..3
+                      code 1..3 VQ stages of the default model and the higher
+                      ones code the high-rate model's latent on a lattice;
                       with a model of the caller's, level = VQ stages        */
     int threads;   /* 0 = all available (OpenMP default), else this many   */
     int tile_size; /* tile side in pixels, multiple of 64 in 64..1024; 0 = default (512) */
     float lambda;  /* rate-distortion trade-off of the index choice, 0..1: each
                       index minimises distortion + lambda * estimated bits;
                       0 = plain nearest code; AEC_LAMBDA_AUTO (the default)
-                      = the library's choice for the quality level (larger at
-                      low levels, 0 at the top two) */
+                      = the library's choice for the quality level (0.007
+                      at the built-in VQ levels; with a model of the
+                      caller's larger at low levels, 0 at the top two) */
     float lattice_step; /* step of the lattice refinement of the latent left
                       after the VQ stages (0 = none, smaller = finer, more
                       bits); AEC_LATTICE_AUTO (the default) = the level's */
