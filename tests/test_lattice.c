@@ -295,18 +295,11 @@ static uint8_t *spec_split_stream(const spec_sections *s, size_t pad, size_t *si
  * here by the spec: directory, then frames of the raw sizes s gives. */
 static int same_sections(const uint8_t *st, size_t size, const spec_sections *s)
 {
-    size_t pos = 0;
-    uint64_t sz[MAXSEC];
-    for (size_t k = 0; k < s->count; k++) {
-        sz[k] = 0;
-        for (int shift = 0;; shift += 7) {
-            if (pos >= size || shift > 28)
-                return -1;
-            sz[k] |= (uint64_t)(st[pos] & 0x7f) << shift;
-            if (!(st[pos++] & 0x80))
-                break;
-        }
-    }
+    unsigned long long sz[MAXSEC];
+    long dir = tl_split_directory(st, size, s->count, sz);
+    if (dir < 0)
+        return -1;
+    size_t pos = (size_t)dir;
     for (size_t k = 0; k < s->count; k++) {
         if (!sz[k] != !s->len[k] || pos + sz[k] > size)
             return -1;

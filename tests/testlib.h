@@ -42,4 +42,25 @@ static int tl_total_failed;
 
 #define TEST_EXIT() return tl_total_failed ? 1 : 0
 
+/* The directory of a split lattice stream st[0..n) read by the spec
+ * (spec/bitstream.md 6.7), independently of the library: the count LEB128
+ * section sizes into sizes; returns the directory's length in bytes, or -1
+ * when it is truncated or a size takes more than 5 bytes. */
+static inline long tl_split_directory(const unsigned char *st, size_t n, size_t count,
+                                      unsigned long long *sizes)
+{
+    size_t pos = 0;
+    for (size_t k = 0; k < count; k++) {
+        sizes[k] = 0;
+        for (int shift = 0;; shift += 7) {
+            if (pos >= n || shift > 28)
+                return -1;
+            sizes[k] |= (unsigned long long)(st[pos] & 0x7f) << shift;
+            if (!(st[pos++] & 0x80))
+                break;
+        }
+    }
+    return (long)pos;
+}
+
 #endif

@@ -50,9 +50,6 @@ uint64_t aecb_split_bound(size_t D, size_t n)
            aecb_compress_bound(2 * rest) + LEB_MAX * aecb_split_sections(D);
 }
 
-static uint32_t zigzag(int32_t v) { return v >= 0 ? (uint32_t)v * 2 : (uint32_t)(-(v + 1)) * 2 + 1; }
-static int32_t unzigzag(uint32_t u) { return (u & 1) ? -(int32_t)(u >> 1) - 1 : (int32_t)(u >> 1); }
-
 static int32_t clamp_symbol(int32_t v)
 {
     return v > AEM_LATTICE_MAX_SYMBOL ? AEM_LATTICE_MAX_SYMBOL
@@ -68,13 +65,8 @@ static size_t section_bytes(const int32_t *sym, size_t D, size_t lw, size_t n, s
 {
     size_t PRED = predicted(D), G = groups(D), k = 0;
     const int32_t *rest = sym + PRED * n, *end = sym + D * n;
-    if (sec < PRED) { /* predicted channel */
-        const int32_t *plane = sym + sec * n;
-        for (size_t j = 0; j < n; j++) {
-            uint32_t u = zigzag(plane[j] - aem_lattice_predict(plane, lw, j % lw, j / lw));
-            raw[j] = (uint8_t)u;
-            raw[n + j] = (uint8_t)(u >> 8);
-        }
+    if (sec < PRED) { /* a predicted channel: the planes layout of one channel */
+        aem_lattice_pack(sym + sec * n, 1, lw, n / lw, raw);
         return 2 * n;
     }
     if (sec < PRED + G) { /* significance of a group of 8 channels */
@@ -265,11 +257,7 @@ aec_status aecb_split_read(ZSTD_DCtx *dctx, const uint8_t *src, size_t size, siz
     for (size_t d = 0; d < PRED; d++) {
         if ((st = read_section(&r, D, d, 2 * n, work)) != AEC_OK)
             return st;
-        int32_t *plane = sym + d * n;
-        for (size_t j = 0; j < n; j++) {
-            int32_t v = unzigzag(work[j] | (uint32_t)work[n + j] << 8);
-            plane[j] = clamp_symbol(v + aem_lattice_predict(plane, lw, j % lw, j / lw));
-        }
+        aem_lattice_unpack(work, 1, lw, lh, sym + d * n);
     }
     /* Significance: every other symbol becomes 0 or 1. */
     size_t nonzero = 0;

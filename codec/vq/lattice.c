@@ -5,7 +5,7 @@
 /* LOCO-I's median edge detector: the median of left, above and
  * left + above - upper-left, with the missing neighbours of the first row
  * and column replaced so the predictor needs nothing outside the tile. */
-int32_t aem_lattice_predict(const int32_t *plane, size_t lw, size_t x, size_t y)
+static int32_t aem_lattice_predict(const int32_t *plane, size_t lw, size_t x, size_t y)
 {
     if (x == 0 && y == 0)
         return 0;

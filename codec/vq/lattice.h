@@ -37,17 +37,14 @@ static inline int32_t aem_lattice_symbol(float r, float inv_step)
     return r < 0 ? -v : v;
 }
 
-/* The median prediction (LOCO-I) of symbol (x, y) of a predicted channel's
- * plane [lh][lw] from its already-coded neighbours in the tile. */
-int32_t aem_lattice_predict(const int32_t *plane, size_t lw, size_t x, size_t y);
-
 /* The planes layout (spec/bitstream.md 6.6; the split layout of 6.7 is in
  * bitstream/lattice_stream.h).
  * Symbols [D][lh][lw] of one tile -> the stream's bytes: the first
  * AEM_LATTICE_PREDICTED channels replaced by their residual from the
  * median predictor, every value zigzag-mapped to 16 bits (v >= 0: 2v,
  * else -2v-1), low bytes [D][lh][lw] then high bytes.  Symbols must lie
- * within +-AEM_LATTICE_MAX_SYMBOL.  planes holds 2*D*lw*lh bytes. */
+ * within +-AEM_LATTICE_MAX_SYMBOL.  planes holds 2*D*lw*lh bytes.  With
+ * D = 1 it is also a predicted channel's section of the split layout. */
 void aem_lattice_pack(const int32_t *sym, size_t D, size_t lw, size_t lh, uint8_t *planes);
 /* The inverse; any input bytes give symbols within
  * +-AEM_LATTICE_MAX_SYMBOL. */
