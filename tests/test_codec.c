@@ -11,6 +11,7 @@
 #include "bitstream/container.h"
 #include "bitstream/lattice_stream.h"
 #include "bitstream/zstream.h"
+#include "common/cells.h"
 #include "model/model.h"
 #include "testlib.h"
 #include "vq/lattice.h"
@@ -56,6 +57,7 @@ typedef struct {
 
 static float g_lambda = AEC_LAMBDA_AUTO; /* the encoder's RD trade-off in these tests */
 static float g_lattice = AEC_LATTICE_AUTO; /* its lattice step */
+static int g_enc_threads = 0;              /* its thread count (0 = all) */
 /* The encoder's model: NULL = the built-in levels; the VQ tests set the
  * default model so that a quality level is a number of stages. */
 static const aec_model *g_model = NULL;
@@ -73,6 +75,7 @@ static blob encode(const uint8_t *pix, uint32_t w, uint32_t h, aec_layout layout
         p.tile_size = tile;
         p.lambda = g_lambda;
         p.lattice_step = g_lattice;
+        p.threads = g_enc_threads;
         st = aec_encode(enc, pix, w, h, 0, layout, &p, &b.data, &b.size);
         if (st != AEC_OK)
             printf("  encode: %s\n", aec_encoder_last_error(enc));
@@ -479,6 +482,79 @@ static void test_lattice_region_threads(void)
     free(one), free(part), free(b.data), free(pix);
 }
 
+/* aec_cells_of cuts a rectangle into cells that cover it exactly once, at
+ * most AEC_CELL_LATENTS a side, and at least as many as asked where sides
+ * of 8 allow. */
+static void test_cells_partition(void)
+{
+    const int rects[][5] = {{0, 0, 128, 128, 2}, {128, 0, 35, 113, 2}, {0, 0, 96, 64, 2},
+                            {0, 0, 96, 64, 3},   {5, 7, 1, 1, 4},    {0, 0, 12, 9, 8},
+                            {0, 0, 1024, 1024, 1}, {0, 0, 200, 40, 16}};
+    for (size_t r = 0; r < sizeof rects / sizeof rects[0]; r++) {
+        int x0 = rects[r][0], y0 = rects[r][1], w = rects[r][2], h = rects[r][3];
+        aec_cell cells[AEC_MAX_CELLS];
+        int n = aec_cells_of(x0, y0, w, h, rects[r][4], cells);
+        int *cover = calloc((size_t)w * h, sizeof *cover);
+        int ok = cover && n >= 1 && n <= AEC_MAX_CELLS;
+        for (int k = 0; ok && k < n; k++) {
+            const aec_cell *c = &cells[k];
+            ok = c->w >= 1 && c->h >= 1 && c->w <= AEC_CELL_LATENTS && c->h <= AEC_CELL_LATENTS &&
+                 c->x0 >= x0 && c->y0 >= y0 && c->x0 + c->w <= x0 + w && c->y0 + c->h <= y0 + h;
+            for (int y = 0; ok && y < c->h; y++)
+                for (int x = 0; x < c->w; x++)
+                    cover[(size_t)(c->y0 - y0 + y) * w + (c->x0 - x0 + x)]++;
+        }
+        for (size_t i = 0; ok && i < (size_t)w * h; i++)
+            ok = cover[i] == 1;
+        CHECKF(ok, "rectangle %d: cells do not cover it exactly once", (int)r);
+        free(cover);
+    }
+    aec_cell cells[AEC_MAX_CELLS];
+    CHECK(aec_cells_of(0, 0, 128, 128, 1, cells) == 4);  /* 1024-px tile: 4 cells of 64 */
+    CHECK(aec_cells_of(0, 0, 96, 64, 2, cells) == 2 && cells[0].w == 48); /* even halves */
+    CHECK(aec_cells_of(0, 0, 96, 64, 3, cells) >= 3);    /* enough for 3 threads */
+    CHECK(aec_cells_of(0, 0, 12, 9, 8, cells) == 1);     /* too small to cut */
+    aec_cell c = {10, 0, 64, 64}, g = aec_cell_grow(&c, 3, 70, 50);
+    CHECK(g.x0 == 7 && g.y0 == 0 && g.w == 63 && g.h == 50);
+}
+
+/* A tile larger than a work cell: the networks run on its cells, which must
+ * never show.  The lattice symbols do not depend on the tiling, so a file
+ * of 1024-pixel tiles (cut into 2-4 cells) decodes to exactly the pixels of
+ * one of 64-pixel tiles; the encoder's bytes do not depend on its threads,
+ * nor the decoder's pixels on its threads or the region. */
+static void test_cells_never_show(void)
+{
+    uint32_t w = 700, h = 300;
+    uint8_t *pix = make_image(w, h, 3, 31);
+    aec_status st;
+    g_enc_threads = 1;
+    blob one = encode(pix, w, h, AEC_RGB, 8, 1024, &st);
+    g_enc_threads = 3;
+    blob three = encode(pix, w, h, AEC_RGB, 8, 1024, &st);
+    g_enc_threads = 0;
+    blob small = encode(pix, w, h, AEC_RGB, 8, 64, &st);
+    CHECK(one.data && three.data && small.data);
+    CHECK(one.size == three.size && one.data && three.data &&
+          memcmp(one.data, three.data, one.size) == 0);
+    uint32_t ow, oh;
+    uint8_t *ref = decode(&small, 0, 0, 0, 0, 0, 0, &ow, &oh, NULL, &st);
+    for (int threads = 1; threads <= 4 && ref; threads++) {
+        uint8_t *out = decode(&one, 0, 0, 0, 0, 0, threads, &ow, &oh, NULL, &st);
+        CHECKF(out && memcmp(out, ref, (size_t)w * h * 3) == 0,
+               "1024-px tile decoded with %d threads differs from 64-px tiles", threads);
+        free(out);
+    }
+    const uint32_t r[4] = {300, 100, 200, 150}; /* across the cut at x = 352 */
+    uint8_t *part = decode(&one, 0, r[0], r[1], r[2], r[3], 2, &ow, &oh, NULL, &st);
+    int same = part && ref && ow == r[2] && oh == r[3];
+    for (uint32_t y = 0; same && y < r[3]; y++)
+        same = memcmp(part + (size_t)y * r[2] * 3, ref + ((size_t)(r[1] + y) * w + r[0]) * 3,
+                      (size_t)r[2] * 3) == 0;
+    CHECK(same);
+    free(part), free(ref), free(one.data), free(three.data), free(small.data), free(pix);
+}
+
 /* The planes-layout twin of split-layout file f (spec/bitstream.md 6.6
  * and 6.7): the same header without flags bit 3, the same streams, and
  * each lattice stream's symbols (read by aecb_split_read) packed by
@@ -688,6 +764,8 @@ int main(void)
     RUN_TEST(test_lattice_layer);
     RUN_TEST(test_lattice_region_threads);
     RUN_TEST(test_split_layout);
+    RUN_TEST(test_cells_partition);
+    RUN_TEST(test_cells_never_show);
     RUN_TEST(test_model_identity);
     RUN_TEST(test_bad_arguments);
     TEST_EXIT();

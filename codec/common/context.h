@@ -7,7 +7,7 @@
 #include "aecodec.h"
 
 #define AEC_ERR_BYTES 256
-#define AEC_DEFAULT_TILE 512
+#define AEC_DEFAULT_TILE 1024
 #define AEC_ZSTD_LEVEL 19
 
 /* Records a one-line error message and returns the status, so error paths

@@ -27,6 +27,7 @@
 #include "bitstream/container.h"
 #include "bitstream/lattice_stream.h"
 #include "bitstream/zstream.h"
+#include "common/cells.h"
 #include "common/context.h"
 #include "model/builtin.h"
 #include "model/network.h"
@@ -289,9 +290,10 @@ static int worker_acts(worker *w, const aem_config *c, int Hs, int Ws)
     return 0;
 }
 
-/* The window's latents into w->a.q [D][Hs][Ws]: the codes of the decoded
+/* The window's latents into q [D][Hs][Ws]: the codes of the decoded
  * stages, plus step * s from the lattice symbols. */
-static aec_status window_latents(const decode_job *j, worker *w, const aecb_tile_window *win)
+static aec_status window_latents(const decode_job *j, worker *w, const aecb_tile_window *win,
+                                 float *q_out)
 {
     const aecb_header *h = j->h;
     int Hs = win->hy1 - win->hy0, Ws = win->hx1 - win->hx0, D = j->m->cfg.latent;
@@ -309,7 +311,7 @@ static aec_status window_latents(const decode_job *j, worker *w, const aecb_tile
                        w->raw + (size_t)(y - o.ly0) * o.lw + (o.x0 - o.lx0), (size_t)(o.x1 - o.x0));
         }
     }
-    aem_rvq_decode(j->m, w->idx, N, j->stages, w->a.q);
+    aem_rvq_decode(j->m, w->idx, N, j->stages, q_out);
     for (int k = 0; j->lattice && k < rect_count(&near); k++) {
         uint32_t t = rect_tile(h, &near, k);
         tile_overlap o = overlap_of(h, t, win);
@@ -322,7 +324,7 @@ static aec_status window_latents(const decode_job *j, worker *w, const aecb_tile
             for (int y = o.y0; y < o.y1; y++) {
                 const int32_t *v =
                     w->sym + (size_t)d * n + (size_t)(y - o.ly0) * o.lw + (size_t)(o.x0 - o.lx0);
-                float *q = w->a.q + (size_t)d * N + (size_t)(y - win->hy0) * Ws + (o.x0 - win->hx0);
+                float *q = q_out + (size_t)d * N + (size_t)(y - win->hy0) * Ws + (o.x0 - win->hx0);
                 for (int x = 0; x < o.x1 - o.x0; x++)
                     q[x] += j->step * (float)v[x];
             }
@@ -330,29 +332,32 @@ static aec_status window_latents(const decode_job *j, worker *w, const aecb_tile
     return AEC_OK;
 }
 
-/* Writes the part of output tile t inside the region from the decoder's
- * output blocks y [C*P*P][Hs][Ws] of its window: pixel (X, Y) of the window
- * is sample (Y mod P, X mod P) of block (X / P, Y / P), in the plane
+/* Writes the part of a cell inside the region from the decoder's output
+ * blocks y [C*P*P][Hs][Ws] of its window: pixel (X, Y) of the window is
+ * sample (Y mod P, X mod P) of block (X / P, Y / P), in the plane
  * ((c*P + Y mod P)*P + X mod P) (depth-to-space, read in place). */
-static void write_pixels(const decode_job *j, uint32_t t, const aecb_tile_window *win,
+static void write_pixels(const decode_job *j, const aec_cell *cell, const aec_cell *win,
                          const float *y)
 {
     const aecb_header *h = j->h;
-    int P = j->m->cfg.block, Ws = win->hx1 - win->hx0;
-    size_t N = (size_t)(win->hy1 - win->hy0) * Ws, chan = (size_t)P * P * N;
-    uint32_t x0, y0, tw, th;
-    aecb_tile_rect(h, t, &x0, &y0, &tw, &th);
-    /* Intersection of this tile with the region, in image coordinates. */
+    int P = j->m->cfg.block, Ws = win->w;
+    size_t N = (size_t)win->h * Ws, chan = (size_t)P * P * N;
+    /* the cell's pixels, clipped to the image */
+    uint32_t x0 = (uint32_t)cell->x0 * P, y0 = (uint32_t)cell->y0 * P;
+    uint32_t tw = (uint32_t)cell->w * P, th = (uint32_t)cell->h * P;
+    tw = x0 + tw < h->width ? tw : h->width - x0;
+    th = y0 + th < h->height ? th : h->height - y0;
+    /* Intersection of this cell with the region, in image coordinates. */
     uint32_t ix0 = x0 > j->rx ? x0 : j->rx, iy0 = y0 > j->ry ? y0 : j->ry;
     uint32_t ix1 = x0 + tw < j->rx + j->rw ? x0 + tw : j->rx + j->rw;
     uint32_t iy1 = y0 + th < j->ry + j->rh ? y0 + th : j->ry + j->rh;
     int gray = aec_layout_is_gray(h->layout);
     for (uint32_t py = iy0; py < iy1; py++) {
-        int Y = (int)py - win->hy0 * P;
+        int Y = (int)py - win->y0 * P;
         const float *row = y + (size_t)(Y % P) * P * N + (size_t)(Y / P) * Ws;
         uint8_t *o = j->out + ((size_t)(py - j->ry) * j->rw + (ix0 - j->rx)) * j->out_channels;
         for (uint32_t px = ix0; px < ix1; px++, o += j->out_channels) {
-            int X = (int)px - win->hx0 * P;
+            int X = (int)px - win->x0 * P;
             const float *b = row + (size_t)(X % P) * N + X / P;
             float v[3] = {b[0], b[chan], b[2 * chan]};
             if (gray) { /* grey was coded as R=G=B; its luma is the best grey */
@@ -369,19 +374,30 @@ static void write_pixels(const decode_job *j, uint32_t t, const aecb_tile_window
     }
 }
 
-/* Pass 2 for output tile t: decode its window and write its pixels. */
-static aec_status render_tile(const decode_job *j, worker *w, uint32_t t)
+/* Pass 2, one cell of output tile t: the decoder network on the cell's
+ * window, cut from the latents q of the tile's window twin, then the
+ * cell's pixels. */
+static aec_status render_cell(const decode_job *j, worker *w, const aecb_tile_window *twin,
+                              const float *q, const aec_cell *cell)
 {
-    aecb_tile_window win;
-    aecb_tile_window_of(j->h, t, j->halo, &win);
-    int Hs = win.hy1 - win.hy0, Ws = win.hx1 - win.hx0;
-    if (worker_acts(w, &j->m->cfg, Hs, Ws))
-        return aec_fail(w->err, AEC_ERR_OUT_OF_MEMORY, "out of memory decoding tile %u", t);
-    aec_status st = window_latents(j, w, &win);
-    if (st != AEC_OK)
-        return st;
+    int grid_w = twin->hx1, grid_h = twin->hy1; /* clipping at the tile window's far edges */
+    aec_cell win = aec_cell_grow(cell, j->halo, grid_w, grid_h);
+    if (win.x0 < twin->hx0)
+        win.w -= twin->hx0 - win.x0, win.x0 = twin->hx0;
+    if (win.y0 < twin->hy0)
+        win.h -= twin->hy0 - win.y0, win.y0 = twin->hy0;
+    if (worker_acts(w, &j->m->cfg, win.h, win.w))
+        return aec_fail(w->err, AEC_ERR_OUT_OF_MEMORY, "out of memory decoding a cell");
+    int D = j->m->cfg.latent, TWs = twin->hx1 - twin->hx0, THs = twin->hy1 - twin->hy0;
+    size_t N = (size_t)win.w * win.h, TN = (size_t)TWs * THs;
+    for (int d = 0; d < D; d++)
+        for (int y = 0; y < win.h; y++)
+            memcpy(w->a.q + (size_t)d * N + (size_t)y * win.w,
+                   q + (size_t)d * TN + (size_t)(win.y0 - twin->hy0 + y) * TWs +
+                       (win.x0 - twin->hx0),
+                   sizeof(float) * win.w);
     aem_decoder_forward(j->m, &w->a);
-    write_pixels(j, t, &win, w->a.y);
+    write_pixels(j, cell, &win, w->a.y);
     return AEC_OK;
 }
 
@@ -397,12 +413,12 @@ static int thread_num(void)
 typedef aec_status (*tile_fn)(const decode_job *j, worker *w, uint32_t tile);
 
 /* Runs fn on every tile of r in parallel, one worker per thread, in the
- * order order[0..] of their numbers in r (NULL: raster order).  On failure
+ * raster order.  On failure
  * returns the error of the first failing tile in that order (the same
  * whatever the thread count; tiles after it are skipped) with its message
  * in err. */
 static aec_status run_tiles(const decode_job *j, worker *ws, int threads, const tile_rect *r,
-                            const int *order, tile_fn fn, char *err)
+                            tile_fn fn, char *err)
 {
     int n = rect_count(r), first_bad = INT_MAX;
     for (int i = 0; i < threads; i++)
@@ -417,7 +433,7 @@ static aec_status run_tiles(const decode_job *j, worker *ws, int threads, const 
             stop = first_bad;
             if (k > stop)
                 continue;
-            aec_status st = fn(j, w, rect_tile(j->h, r, order ? order[k] : k));
+            aec_status st = fn(j, w, rect_tile(j->h, r, k));
             if (st != AEC_OK && k < w->bad) {
                 w->bad = k, w->bad_st = st;
                 memcpy(w->bad_err, w->err, AEC_ERR_BYTES);
@@ -436,44 +452,113 @@ static aec_status run_tiles(const decode_job *j, worker *ws, int threads, const 
     return worst ? aec_fail(err, worst->bad_st, "%s", worst->bad_err) : AEC_OK;
 }
 
-/* Render order: largest window activations first (then raster order).  A
- * thread reallocates its activations when the window shape changes; with
- * sizes that only shrink, each new block fits where the last one was, and
- * the allocator does not pile up freed blocks of the edge tiles' odd sizes
- * (which raised the peak by a third in bench/speed.c's memory check). */
-typedef struct {
-    size_t bytes;
-    int k;
-} render_slot;
-
-static int by_bytes_desc(const void *a, const void *b)
+/* The largest tile window: a full tile and a halo on each side, clipped to
+ * the latent grid. */
+static void largest_window(const decode_job *j, int *wmax, int *hmax)
 {
-    const render_slot *x = a, *y = b;
-    if (x->bytes != y->bytes)
-        return x->bytes < y->bytes ? 1 : -1;
-    return x->k - y->k;
+    const aecb_header *h = j->h;
+    int TL = h->tile_size / h->block_size;
+    int grid_w = (int)((h->width + h->block_size - 1) / h->block_size);
+    int grid_h = (int)((h->height + h->block_size - 1) / h->block_size);
+    *wmax = TL + 2 * j->halo < grid_w ? TL + 2 * j->halo : grid_w;
+    *hmax = TL + 2 * j->halo < grid_h ? TL + 2 * j->halo : grid_h;
 }
 
-static int *render_order(const decode_job *j, const tile_rect *r)
+/* One cell of the tiles in flight, with the size of its activations. */
+typedef struct {
+    int slot;
+    aec_cell cell;
+    size_t bytes;
+    aec_status status;
+} cell_job;
+
+/* Largest activations first: a thread reallocates its activations when the
+ * window shape changes, and with sizes that only shrink each new block fits
+ * where the last one was (the allocator does not pile up freed blocks of
+ * odd sizes, which raised the peak by a third in bench/speed.c's memory
+ * check). */
+static int by_bytes_desc(const void *a, const void *b)
 {
-    int n = rect_count(r);
-    render_slot *slot = malloc(sizeof *slot * (size_t)n);
-    int *order = malloc(sizeof *order * (size_t)n);
-    if (!slot || !order) {
-        free(slot), free(order);
-        return NULL;
+    const cell_job *x = a, *y = b;
+    if (x->bytes != y->bytes)
+        return x->bytes < y->bytes ? 1 : -1;
+    return x->slot != y->slot ? x->slot - y->slot
+                              : (x->cell.y0 != y->cell.y0 ? x->cell.y0 - y->cell.y0
+                                                          : x->cell.x0 - y->cell.x0);
+}
+
+/* Pass 2: the output tiles of r, `threads` at a time: first each tile's
+ * window latents (entropy decoding, one tile per thread), then the decoder
+ * network on all their cells that meet the region, in parallel.  On
+ * failure returns the error of the first failing tile in raster order. */
+static aec_status render_tiles(const decode_job *j, worker *ws, int threads, const tile_rect *r,
+                               char *err)
+{
+    const aecb_header *h = j->h;
+    int wmax, hmax, n = rect_count(r), P = h->block_size;
+    largest_window(j, &wmax, &hmax);
+    size_t qfloats = (size_t)j->m->cfg.latent * wmax * hmax;
+    float **q = calloc((size_t)threads, sizeof *q);
+    aecb_tile_window *twin = calloc((size_t)threads, sizeof *twin);
+    aec_status *tile_st = calloc((size_t)threads, sizeof *tile_st);
+    char(*tile_err)[AEC_ERR_BYTES] = calloc((size_t)threads, sizeof *tile_err);
+    cell_job *jobs = malloc(sizeof *jobs * (size_t)threads * AEC_MAX_CELLS);
+    aec_status st = q && twin && tile_st && tile_err && jobs ? AEC_OK : AEC_ERR_OUT_OF_MEMORY;
+    for (int i = 0; i < threads && st == AEC_OK; i++)
+        if (!(q[i] = malloc(sizeof(float) * qfloats)))
+            st = AEC_ERR_OUT_OF_MEMORY;
+    if (st != AEC_OK) {
+        aec_fail(err, st, "out of memory for the tiles' latents");
+        goto done;
     }
-    for (int k = 0; k < n; k++) {
-        aecb_tile_window win;
-        aecb_tile_window_of(j->h, rect_tile(j->h, r, k), j->halo, &win);
-        slot[k].bytes = aem_acts_bytes(&j->m->cfg, 1, win.hy1 - win.hy0, win.hx1 - win.hx0, 0, 1);
-        slot[k].k = k;
+    for (int k0 = 0; k0 < n && st == AEC_OK; k0 += threads) {
+        int nb = n - k0 < threads ? n - k0 : threads;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+        for (int b = 0; b < nb; b++) {
+            worker *w = &ws[thread_num()];
+            aecb_tile_window_of(h, rect_tile(h, r, k0 + b), j->halo, &twin[b]);
+            tile_st[b] = window_latents(j, w, &twin[b], q[b]);
+            if (tile_st[b] != AEC_OK)
+                memcpy(tile_err[b], w->err, AEC_ERR_BYTES);
+        }
+        for (int b = 0; b < nb; b++)
+            if (tile_st[b] != AEC_OK) {
+                st = aec_fail(err, tile_st[b], "%s", tile_err[b]);
+                goto done;
+            }
+        int n_jobs = 0;
+        for (int b = 0; b < nb; b++) {
+            aec_cell cells[AEC_MAX_CELLS];
+            int nc = aec_cells_of(twin[b].lx0, twin[b].ly0, twin[b].lw, twin[b].lh, threads,
+                                  cells);
+            for (int c = 0; c < nc; c++) {
+                /* only cells that meet the region */
+                int64_t cx0 = (int64_t)cells[c].x0 * P, cy0 = (int64_t)cells[c].y0 * P;
+                if (cx0 >= (int64_t)j->rx + j->rw || cy0 >= (int64_t)j->ry + j->rh ||
+                    cx0 + (int64_t)cells[c].w * P <= j->rx || cy0 + (int64_t)cells[c].h * P <= j->ry)
+                    continue;
+                aec_cell win = aec_cell_grow(&cells[c], j->halo, twin[b].hx1, twin[b].hy1);
+                jobs[n_jobs].slot = b, jobs[n_jobs].cell = cells[c];
+                jobs[n_jobs++].bytes = aem_acts_bytes(&j->m->cfg, 1, win.h, win.w, 0, 1);
+            }
+        }
+        qsort(jobs, (size_t)n_jobs, sizeof *jobs, by_bytes_desc);
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+        for (int k = 0; k < n_jobs; k++)
+            jobs[k].status = render_cell(j, &ws[thread_num()], &twin[jobs[k].slot],
+                                         q[jobs[k].slot], &jobs[k].cell);
+        for (int k = 0; k < n_jobs; k++)
+            if (jobs[k].status != AEC_OK) {
+                st = aec_fail(err, jobs[k].status, "out of memory decoding tile %u",
+                              rect_tile(h, r, k0 + jobs[k].slot));
+                goto done;
+            }
     }
-    qsort(slot, (size_t)n, sizeof *slot, by_bytes_desc);
-    for (int k = 0; k < n; k++)
-        order[k] = slot[k].k;
-    free(slot);
-    return order;
+done:
+    for (int i = 0; q && i < threads; i++)
+        free(q[i]);
+    free(q), free(twin), free(tile_st), free(tile_err), free(jobs);
+    return st;
 }
 
 static void workers_free(worker *ws, int n)
@@ -503,12 +588,8 @@ static worker *workers_new(const decode_job *j, int threads)
         raw = work > raw ? work : raw;
     }
     size_t sym = j->lattice ? (size_t)lw * lh * j->m->cfg.latent : 1;
-    /* the largest window: a full tile and a halo on each side, clipped */
-    int TL = h->tile_size / h->block_size;
-    int grid_w = (int)((h->width + h->block_size - 1) / h->block_size);
-    int grid_h = (int)((h->height + h->block_size - 1) / h->block_size);
-    int wmax = TL + 2 * j->halo < grid_w ? TL + 2 * j->halo : grid_w;
-    int hmax = TL + 2 * j->halo < grid_h ? TL + 2 * j->halo : grid_h;
+    int wmax, hmax;
+    largest_window(j, &wmax, &hmax);
     size_t idx = (size_t)(j->stages > 0 ? j->stages : 1) * wmax * hmax;
     worker *ws = calloc((size_t)threads, sizeof *ws);
     for (int i = 0; ws && i < threads; i++) {
@@ -624,7 +705,6 @@ aec_status aec_decode(aec_decoder *d, const uint8_t *data, size_t size,
     decode_job j;
     memset(&j, 0, sizeof j);
     worker *ws = NULL;
-    int *order = NULL;     /* render order of the output tiles */
     uint8_t *plane = NULL; /* the alpha stream, decompressed */
 #ifdef _OPENMP
     int threads = d->threads > 0 ? d->threads : omp_get_max_threads();
@@ -676,18 +756,17 @@ aec_status aec_decode(aec_decoder *d, const uint8_t *data, size_t size,
         st = aec_fail(d->err, AEC_ERR_OUT_OF_MEMORY, "out of memory for the decoder's buffers");
         goto done;
     }
-    st = run_tiles(&j, ws, threads, &needed, NULL, verify_tile, d->err);
+    st = run_tiles(&j, ws, threads, &needed, verify_tile, d->err);
     if (st == AEC_OK && (h.flags & AECB_FLAG_ALPHA))
         st = load_alpha(d, &j, &plane);
     if (st == AEC_OK) {
         j.out = malloc((size_t)p.w * p.h * j.out_channels);
-        order = render_order(&j, &render);
-        if (!j.out || !order)
+        if (!j.out)
             st = aec_fail(d->err, AEC_ERR_OUT_OF_MEMORY, "out of memory for a %ux%u image", p.w,
                           p.h);
     }
     if (st == AEC_OK)
-        st = run_tiles(&j, ws, threads, &render, order, render_tile, d->err);
+        st = render_tiles(&j, ws, threads, &render, d->err);
     if (st == AEC_OK && plane)
         st = write_alpha(d, &j, plane);
     if (st == AEC_OK) {
@@ -698,7 +777,6 @@ aec_status aec_decode(aec_decoder *d, const uint8_t *data, size_t size,
     }
 done:
     workers_free(ws, threads);
-    free(order);
     ZSTD_freeDDict((ZSTD_DDict *)j.dict);
     free(plane);
     free(j.out);

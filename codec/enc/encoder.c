@@ -16,6 +16,7 @@
 #include "bitstream/container.h"
 #include "bitstream/lattice_stream.h"
 #include "bitstream/zstream.h"
+#include "common/cells.h"
 #include "common/context.h"
 #include "enc/levels.h"
 #include "model/network.h"
@@ -169,50 +170,137 @@ static aec_status encode_lattice(const aec_model *m, const float *z, const uint8
     return st;
 }
 
-static aec_status encode_tile(const aec_model *m, const aecb_header *h, uint32_t tile,
-                              const source_image *src, int stages, float lambda, float step,
-                              ZSTD_CCtx *zc, tile_result *r)
+/* Runs the encoder network on one cell of tile t (its window cut from the
+ * image padded to whole blocks) and stores the cell's latents in the
+ * tile's z [D][lh][lw]. */
+static aec_status cell_latents(const aec_model *m, const aecb_header *h, uint32_t t,
+                               const aec_cell *cell, const source_image *src, float *z)
 {
     const aem_config *c = &m->cfg;
-    int P = c->block, halo = aem_encoder_halo(c);
-    aecb_tile_window win;
-    aecb_tile_window_of(h, tile, halo, &win);
-    int lx0 = win.lx0, ly0 = win.ly0, hx0 = win.hx0, hy0 = win.hy0;
-    uint32_t lw = (uint32_t)win.lw, lh = (uint32_t)win.lh;
-    int Hs = win.hy1 - hy0, Ws = win.hx1 - hx0;
-    size_t N = (size_t)Hs * Ws, n = (size_t)lw * lh;
+    int P = c->block;
+    int grid_w = (int)((h->width + P - 1) / P), grid_h = (int)((h->height + P - 1) / P);
+    aec_cell win = aec_cell_grow(cell, aem_encoder_halo(c), grid_w, grid_h);
+    aecb_tile_window tw;
+    aecb_tile_window_of(h, t, 0, &tw);
+    int Hs = win.h, Ws = win.w;
+    size_t N = (size_t)Hs * Ws, n = (size_t)tw.lw * tw.lh;
     aem_acts a;
     float *planes = malloc(sizeof(float) * 3 * N * P * P);
-    float *z = malloc(sizeof(float) * c->latent * n);
-    uint8_t *idx = malloc((size_t)(stages > 0 ? stages : 1) * n);
-    aec_status st = AEC_ERR_OUT_OF_MEMORY;
-    if (!planes || !z || !idx || aem_acts_alloc(&a, c, 1, Hs, Ws, 1, 0)) {
-        free(planes), free(z), free(idx);
-        snprintf(r->err, sizeof r->err, "out of memory encoding tile %u", tile);
-        return st;
+    if (!planes || aem_acts_alloc(&a, c, 1, Hs, Ws, 1, 0)) {
+        free(planes);
+        return AEC_ERR_OUT_OF_MEMORY;
     }
-    load_planes(src, hx0 * P, hy0 * P, Ws * P, Hs * P, planes);
+    load_planes(src, win.x0 * P, win.y0 * P, Ws * P, Hs * P, planes);
     aem_pixels_to_blocks(c, 1, Hs, Ws, planes, a.x);
     aem_encoder_forward(m, &a);
-    /* Keep the tile's own latents, dropping the halo. */
+    /* Keep the cell's own latents, dropping the halo. */
     for (int d = 0; d < c->latent; d++)
-        for (uint32_t y = 0; y < lh; y++)
-            memcpy(z + (size_t)d * n + (size_t)y * lw,
-                   a.z + (size_t)d * N + (size_t)(ly0 - hy0 + (int)y) * Ws + (lx0 - hx0),
-                   sizeof(float) * lw);
-    if (stages > 0 && aem_rvq_encode_ecvq(m, z, n, stages, lambda, idx))
-        goto done;
-    st = AEC_OK;
+        for (int y = 0; y < cell->h; y++)
+            memcpy(z + (size_t)d * n + (size_t)(cell->y0 - tw.ly0 + y) * tw.lw +
+                       (cell->x0 - tw.lx0),
+                   a.z + (size_t)d * N + (size_t)(cell->y0 - win.y0 + y) * Ws +
+                       (cell->x0 - win.x0),
+                   sizeof(float) * cell->w);
+    aem_acts_free(&a);
+    free(planes);
+    return AEC_OK;
+}
+
+/* Codes tile t from its latents z [D][n]: the VQ stages' indices (chosen
+ * with lambda), each in a zstd stream, then the lattice refinement. */
+static aec_status code_tile(const aec_model *m, const aecb_header *h, uint32_t t, const float *z,
+                            int stages, float lambda, float step, ZSTD_CCtx *zc, tile_result *r)
+{
+    uint32_t lw, lh;
+    aecb_tile_latents(h, t, &lw, &lh);
+    size_t n = (size_t)lw * lh;
+    uint8_t *idx = malloc((size_t)(stages > 0 ? stages : 1) * n);
+    if (!idx || (stages > 0 && aem_rvq_encode_ecvq(m, z, n, stages, lambda, idx))) {
+        free(idx);
+        snprintf(r->err, sizeof r->err, "out of memory encoding tile %u", t);
+        return AEC_ERR_OUT_OF_MEMORY;
+    }
+    aec_status st = AEC_OK;
     for (int s = 0; s < stages && st == AEC_OK; s++)
         st = aecb_zstd_compress(zc, idx + (size_t)s * n, n, AEC_ZSTD_LEVEL, NULL, &r->streams[s],
                                 &r->sizes[s], r->err, sizeof r->err);
     if (st == AEC_OK && step > 0)
         st = encode_lattice(m, z, idx, n, lw, stages, step, (h->flags & AECB_FLAG_SPLIT) != 0,
-                            zc, &r->streams[stages],
-                            &r->sizes[stages], r->err);
+                            zc, &r->streams[stages], &r->sizes[stages], r->err);
+    free(idx);
+    return st;
+}
+
+/* One cell of the tiles in flight: which tile (its slot) and where. */
+typedef struct {
+    int slot;
+    aec_cell cell;
+    aec_status status;
+} cell_job;
+
+/* Encodes every tile into res[], `threads` tiles at a time: first the
+ * encoder network on all their cells in parallel, then the tiles' entropy
+ * coding in parallel.  Working memory: the latents of `threads` tiles plus
+ * each thread's activations for one cell. */
+static aec_status encode_tiles(const aec_model *m, const aecb_header *h,
+                               const source_image *src, int stages, float lambda, float step,
+                               int threads, tile_result *res, char *err)
+{
+    int D = m->cfg.latent, TL = h->tile_size / h->block_size;
+    size_t zfloats = (size_t)D * TL * TL;
+    float **z = calloc((size_t)threads, sizeof *z);
+    cell_job *jobs = malloc(sizeof *jobs * (size_t)threads * AEC_MAX_CELLS);
+    aec_status st = z && jobs ? AEC_OK : AEC_ERR_OUT_OF_MEMORY;
+    for (int i = 0; i < threads && st == AEC_OK; i++)
+        if (!(z[i] = malloc(sizeof(float) * zfloats)))
+            st = AEC_ERR_OUT_OF_MEMORY;
+    if (st != AEC_OK) {
+        aec_fail(err, st, "out of memory for the tiles' latents");
+        goto done;
+    }
+    for (uint32_t t0 = 0; t0 < h->n_tiles && st == AEC_OK; t0 += (uint32_t)threads) {
+        int nb = h->n_tiles - t0 < (uint32_t)threads ? (int)(h->n_tiles - t0) : threads;
+        int n_jobs = 0;
+        for (int b = 0; b < nb; b++) {
+            aecb_tile_window tw;
+            aecb_tile_window_of(h, t0 + (uint32_t)b, 0, &tw);
+            aec_cell cells[AEC_MAX_CELLS];
+            int n = aec_cells_of(tw.lx0, tw.ly0, tw.lw, tw.lh, threads, cells);
+            for (int k = 0; k < n; k++)
+                jobs[n_jobs].slot = b, jobs[n_jobs++].cell = cells[k];
+        }
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+        for (int k = 0; k < n_jobs; k++)
+            jobs[k].status = cell_latents(m, h, t0 + (uint32_t)jobs[k].slot, &jobs[k].cell, src,
+                                          z[jobs[k].slot]);
+        for (int k = 0; k < n_jobs; k++)
+            if (jobs[k].status != AEC_OK) {
+                st = aec_fail(err, jobs[k].status, "out of memory encoding tile %u",
+                              t0 + (uint32_t)jobs[k].slot);
+                goto done;
+            }
+#pragma omp parallel num_threads(threads)
+        {
+            ZSTD_CCtx *zc = ZSTD_createCCtx();
+#pragma omp for schedule(dynamic, 1)
+            for (int b = 0; b < nb; b++)
+                res[t0 + b].status = zc ? code_tile(m, h, t0 + (uint32_t)b, z[b], stages, lambda,
+                                                    step, zc, &res[t0 + b])
+                                        : AEC_ERR_OUT_OF_MEMORY;
+            ZSTD_freeCCtx(zc);
+        }
+        for (int b = 0; b < nb; b++)
+            if (res[t0 + b].status != AEC_OK) {
+                st = aec_fail(err, res[t0 + b].status, "%s",
+                              res[t0 + b].err[0] ? res[t0 + b].err : "out of memory");
+                goto done;
+            }
+    }
 done:
-    aem_acts_free(&a);
-    free(planes), free(z), free(idx);
+    for (int i = 0; z && i < threads; i++)
+        free(z[i]);
+    free(z);
+    free(jobs);
     return st;
 }
 
@@ -277,9 +365,9 @@ aec_status aec_encode(aec_encoder *e, const uint8_t *pixels, uint32_t width, uin
     aec_encode_params_default(&p);
     if (params)
         p = *params;
-    const aec_model *m;
-    int stages;
-    float step;
+    const aec_model *m = NULL;
+    int stages = 0;
+    float step = 0;
     aec_status st = resolve_level(e, &p, &m, &stages, &step);
     if (st != AEC_OK)
         return st;
@@ -347,21 +435,9 @@ aec_status aec_encode(aec_encoder *e, const uint8_t *pixels, uint32_t width, uin
 #else
     int threads = 1;
 #endif
-#pragma omp parallel num_threads(threads)
-    {
-        ZSTD_CCtx *zc = ZSTD_createCCtx();
-#pragma omp for schedule(dynamic, 1)
-        for (uint32_t t = 0; t < h.n_tiles; t++)
-            res[t].status = zc ? encode_tile(m, &h, t, &src, stages, p.lambda, step, zc, &res[t])
-                               : AEC_ERR_OUT_OF_MEMORY;
-        ZSTD_freeCCtx(zc);
-    }
-    for (uint32_t t = 0; t < h.n_tiles; t++)
-        if (res[t].status != AEC_OK) {
-            st = aec_fail(e->err, res[t].status, "%s",
-                          res[t].err[0] ? res[t].err : "out of memory");
-            goto done;
-        }
+    st = encode_tiles(m, &h, &src, stages, p.lambda, step, threads, res, e->err);
+    if (st != AEC_OK)
+        goto done;
     for (int s = 0; s < stages; s++)
         for (uint32_t t = 0; t < h.n_tiles; t++) {
             uint32_t i = aecb_stream_index(&h, s, t);

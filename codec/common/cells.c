@@ -1,0 +1,44 @@
+/* cells.c - cutting a tile into work cells (cells.h). */
+#include "common/cells.h"
+
+/* Smallest side a cut may leave: below that the halo (a few latents on
+ * each side) costs more than the cell's own work. */
+#define MIN_SIDE 8
+
+int aec_cells_of(int x0, int y0, int w, int h, int min_cells, aec_cell *cells)
+{
+    int nx = (w + AEC_CELL_LATENTS - 1) / AEC_CELL_LATENTS;
+    int ny = (h + AEC_CELL_LATENTS - 1) / AEC_CELL_LATENTS;
+    if (min_cells > AEC_MAX_CELLS)
+        min_cells = AEC_MAX_CELLS;
+    /* Cut the longer cells again until there are enough of them. */
+    while (nx * ny < min_cells) {
+        int can_x = w / (nx + 1) >= MIN_SIDE, can_y = h / (ny + 1) >= MIN_SIDE;
+        if (can_x && (!can_y || w * ny >= h * nx))
+            nx++;
+        else if (can_y)
+            ny++;
+        else
+            break;
+    }
+    int n = 0;
+    for (int j = 0; j < ny; j++)
+        for (int i = 0; i < nx; i++) {
+            int cx0 = (int)((long)w * i / nx), cx1 = (int)((long)w * (i + 1) / nx);
+            int cy0 = (int)((long)h * j / ny), cy1 = (int)((long)h * (j + 1) / ny);
+            cells[n].x0 = x0 + cx0, cells[n].y0 = y0 + cy0;
+            cells[n].w = cx1 - cx0, cells[n].h = cy1 - cy0;
+            n++;
+        }
+    return n;
+}
+
+aec_cell aec_cell_grow(const aec_cell *c, int halo, int grid_w, int grid_h)
+{
+    int x0 = c->x0 - halo > 0 ? c->x0 - halo : 0;
+    int y0 = c->y0 - halo > 0 ? c->y0 - halo : 0;
+    int x1 = c->x0 + c->w + halo < grid_w ? c->x0 + c->w + halo : grid_w;
+    int y1 = c->y0 + c->h + halo < grid_h ? c->y0 + c->h + halo : grid_h;
+    aec_cell g = {x0, y0, x1 - x0, y1 - y0};
+    return g;
+}

@@ -1,0 +1,38 @@
+/* cells.h - work cells: the pieces a coded tile is cut into for the
+ * networks.
+ *
+ * A tile is the unit of entropy coding (one set of zstd frames, so larger
+ * tiles pay fewer frame headers and Huffman tables per pixel), but the
+ * networks run on cells of at most AEC_CELL_LATENTS latents a side, each
+ * with its halo.  That keeps the activations, and so the memory, of a
+ * 1024-pixel tile those of a 512-pixel one, and lets the threads share the
+ * work of a picture that has fewer tiles than threads.  Networks see a
+ * cell plus their whole receptive field, so cells never show in the
+ * output. */
+#ifndef AEC_COMMON_CELLS_H
+#define AEC_COMMON_CELLS_H
+
+/* 64 latents = 512 pixels with 8x8 blocks: the tile size of version 0.3,
+ * whose activations bench/speed.c measured within the memory target. */
+#define AEC_CELL_LATENTS 64
+/* Most cells one tile is cut into (a 1024-pixel tile of 1x1 blocks has
+ * 16 x 16 cells of 64). */
+#define AEC_MAX_CELLS 256
+
+/* A rectangle [x0, x0 + w) x [y0, y0 + h) of the latent grid. */
+typedef struct {
+    int x0, y0, w, h;
+} aec_cell;
+
+/* Cuts the rectangle (x0, y0, w, h) (w, h >= 1) into a grid of nearly equal
+ * cells at most AEC_CELL_LATENTS a side and, where sides of at least
+ * 8 latents allow, at least min_cells of them (so that small pictures
+ * still keep every thread busy).  Writes them to cells (room for
+ * AEC_MAX_CELLS) in raster order and returns their count. */
+int aec_cells_of(int x0, int y0, int w, int h, int min_cells, aec_cell *cells);
+
+/* The cell widened by `halo` latents on each side and clipped to a grid of
+ * grid_w x grid_h latents: the input a network with that receptive field
+ * needs for the cell. */
+aec_cell aec_cell_grow(const aec_cell *c, int halo, int grid_w, int grid_h);
+#endif
