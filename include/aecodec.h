@@ -89,7 +89,7 @@ typedef struct {
                       ones code the high-rate model's latent on a lattice;
                       with a model of the caller's, level = VQ stages        */
     int threads;   /* 0 = all available (OpenMP default), else this many   */
-    int tile_size; /* tile side in pixels, multiple of 64 in 64..1024; 0 = default (512) */
+    int tile_size; /* tile side in pixels, multiple of 64 in 64..1024; 0 = default (1024) */
     float lambda;  /* rate-distortion trade-off of the index choice, 0..1: each
                       index minimises distortion + lambda * estimated bits;
                       0 = plain nearest code; AEC_LAMBDA_AUTO (the default)

@@ -155,8 +155,7 @@ typedef struct {
     uint8_t *raw;  /* one decompressed stream (the largest this file has)   */
     uint8_t *idx;  /* a window's indices [stage][Hs][Ws] (the largest window) */
     int32_t *sym;  /* one tile's lattice symbols [D][lh][lw]                 */
-    aem_acts a;    /* decoder activations for a window of a_hs x a_ws        */
-    int a_hs, a_ws;
+    aem_acts a;    /* decoder activations for the current cell's window     */
     char err[AEC_ERR_BYTES];
     /* the first (lowest numbered) tile that failed in this thread */
     int bad;
@@ -276,18 +275,11 @@ static aec_status verify_tile(const decode_job *j, worker *w, uint32_t t)
     return j->lattice ? load_lattice(j, w, t, 1) : AEC_OK;
 }
 
-/* w->a sized for a window of Hs x Ws latents (reallocated only when the
- * shape changes: edge tiles have smaller windows). */
+/* w->a shaped for a window of Hs x Ws latents, in the arena it has when
+ * that is large enough (cells at the image's edges are smaller). */
 static int worker_acts(worker *w, const aem_config *c, int Hs, int Ws)
 {
-    if (w->a.arena && w->a_hs == Hs && w->a_ws == Ws)
-        return 0;
-    aem_acts_free(&w->a);
-    w->a_hs = w->a_ws = 0;
-    if (aem_acts_alloc(&w->a, c, 1, Hs, Ws, 0, 1))
-        return -1;
-    w->a_hs = Hs, w->a_ws = Ws;
-    return 0;
+    return aem_acts_reshape(&w->a, c, 1, Hs, Ws, 0, 1);
 }
 
 /* The window's latents into q [D][Hs][Ws]: the codes of the decoded

@@ -41,15 +41,15 @@ size_t aem_acts_bytes(const aem_config *c, int B, int Hs, int Ws, int enc, int d
     return acts_floats(c, B, Hs, Ws, enc, dec) * sizeof(float);
 }
 
-int aem_acts_alloc(aem_acts *a, const aem_config *c, int B, int Hs, int Ws, int enc, int dec)
+/* Lays the activations of B grids of Hs x Ws latents out in arena. */
+static void acts_layout(aem_acts *a, const aem_config *c, int B, int Hs, int Ws, int enc, int dec,
+                        float *arena, size_t arena_floats)
 {
     memset(a, 0, sizeof *a);
     a->B = B, a->Hs = Hs, a->Ws = Ws;
+    a->arena = arena, a->arena_floats = arena_floats;
     size_t N = (size_t)B * Hs * Ws;
-    a->arena = malloc(acts_floats(c, B, Hs, Ws, enc, dec) * sizeof(float) + 64);
-    if (!a->arena)
-        return -1;
-    float *p = a->arena;
+    float *p = arena;
     if (enc) {
         a->x = p, p += N * block_dim(c);
         for (int i = 0; i < c->enc_convs; i++)
@@ -64,7 +64,29 @@ int aem_acts_alloc(aem_acts *a, const aem_config *c, int B, int Hs, int Ws, int 
     }
     a->scratch = p;
     a->scratch_floats = scratch_need(c, B, Hs, Ws, enc, dec);
+}
+
+int aem_acts_alloc(aem_acts *a, const aem_config *c, int B, int Hs, int Ws, int enc, int dec)
+{
+    size_t floats = acts_floats(c, B, Hs, Ws, enc, dec);
+    float *arena = malloc(floats * sizeof(float) + 64);
+    if (!arena) {
+        memset(a, 0, sizeof *a);
+        return -1;
+    }
+    acts_layout(a, c, B, Hs, Ws, enc, dec, arena, floats);
     return 0;
+}
+
+int aem_acts_reshape(aem_acts *a, const aem_config *c, int B, int Hs, int Ws, int enc, int dec)
+{
+    size_t floats = acts_floats(c, B, Hs, Ws, enc, dec);
+    if (a->arena && a->arena_floats >= floats) {
+        acts_layout(a, c, B, Hs, Ws, enc, dec, a->arena, a->arena_floats);
+        return 0;
+    }
+    aem_acts_free(a);
+    return aem_acts_alloc(a, c, B, Hs, Ws, enc, dec);
 }
 
 void aem_acts_free(aem_acts *a)

@@ -19,6 +19,7 @@ typedef struct {
     float *scratch;                 /* im2col space                     */
     size_t scratch_floats;
     float *arena;
+    size_t arena_floats;            /* its capacity                     */
 } aem_acts;
 
 /* Allocates activations for a batch of B grids of Hs x Ws latents; returns 0
@@ -26,6 +27,10 @@ typedef struct {
  * halves get buffers. */
 int aem_acts_alloc(aem_acts *a, const aem_config *c, int B, int Hs, int Ws, int want_encoder,
                    int want_decoder);
+/* The same for a new shape, keeping a's arena (from aem_acts_alloc or an
+ * earlier reshape) when it is large enough; on failure a is freed. */
+int aem_acts_reshape(aem_acts *a, const aem_config *c, int B, int Hs, int Ws, int want_encoder,
+                     int want_decoder);
 void aem_acts_free(aem_acts *a);
 /* Bytes aem_acts_alloc would take. */
 size_t aem_acts_bytes(const aem_config *c, int B, int Hs, int Ws, int want_encoder,
