@@ -421,6 +421,48 @@ static double mean_abs_latent(aet_trainer *t)
 /* Every crop on the lattice: the knocked-off decoder recovers, the rate
  * term keeps the latent from inflating, and the validation's rate and
  * PSNR both fall as the step grows. */
+/* A run started from a model file's bytes has exactly its weights and
+ * codebooks, the new name, step 0, and trains on; bytes that are not a
+ * model are refused with a message. */
+static void test_init_from_model(void)
+{
+    CHECK(g_have_ds);
+    if (!g_have_ds)
+        return;
+    aet_options o;
+    small_options(&o, 20, 5);
+    aet_trainer a, b;
+    char err[256];
+    int rc = aet_trainer_new(&a, &small_cfg, &o, &g_ds, "source", err, sizeof err);
+    CHECKF(rc == 0, "%s", err);
+    if (rc)
+        return;
+    for (int s = 0; s < 5; s++)
+        aet_trainer_step(&a, &g_ds);
+    uint8_t *bytes = NULL;
+    size_t size = 0;
+    CHECK(aem_model_serialize(a.model, &bytes, &size) == AEC_OK);
+    o.fine_prob = 1.0f, o.fine_min = 0.05f, o.fine_max = 0.1f;
+    rc = bytes ? aet_trainer_from_model(&b, bytes, size, &o, "fine", err, sizeof err) : -1;
+    CHECKF(rc == 0, "%s", err);
+    if (rc == 0) {
+        size_t P = a.model->lay.total;
+        CHECK(b.model->lay.total == P && b.step == 0 && !strcmp(b.model->name, "fine"));
+        CHECK(memcmp(a.model->params, b.model->params, P * sizeof(float)) == 0);
+        double loss = aet_trainer_step(&b, &g_ds);
+        CHECK(isfinite(loss) && b.step == 1 && b.fine_bpp > 0);
+        CHECK(memcmp(a.model->params, b.model->params, P * sizeof(float)) != 0);
+        aet_trainer_free(&b);
+    }
+    err[0] = 0;
+    rc = bytes ? aet_trainer_from_model(&b, bytes, size / 2, &o, NULL, err, sizeof err) : 0;
+    CHECKF(rc != 0 && err[0], "a truncated model file was accepted");
+    if (rc == 0)
+        aet_trainer_free(&b);
+    free(bytes);
+    aet_trainer_free(&a);
+}
+
 static void test_lattice_training(void)
 {
     CHECK(g_have_ds);
@@ -520,6 +562,7 @@ int main(void)
     RUN_TEST(test_training_smoke);
     RUN_TEST(test_reproducible_and_resume);
     RUN_TEST(test_lattice_training);
+    RUN_TEST(test_init_from_model);
     if (g_have_ds)
         aet_dataset_free(&g_ds);
     if (g_dir[0])

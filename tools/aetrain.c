@@ -35,6 +35,8 @@ static void usage(FILE *f)
             "  --ckpt FILE        checkpoint path (default MODEL.ckpt)\n"
             "  --ckpt-every N     steps between checkpoints (default 500)\n"
             "  --resume CKPT      continue a run from its checkpoint\n"
+            "  --init MODEL       start a new run from a model file's weights (its shape;\n"
+            "                     fresh optimiser and learning-rate schedule)\n"
             "  --valid-every N    steps between validations (default 2000)\n"
             "  --log-every N      steps between progress lines (default 50)\n"
             "  -t N               threads (default: all)\n");
@@ -88,7 +90,8 @@ static void validate(aet_trainer *t, const aet_dataset *valid)
 int main(int argc, char **argv)
 {
     const char *train_dir = NULL, *valid_dir = NULL, *out = NULL, *resume = NULL, *ckpt = NULL;
-    const char *name = "aecodec-model";
+    const char *init = NULL;
+    const char *name = NULL; /* default: "aecodec-model", or the --init model's */
     aet_options opt;
     aet_options_default(&opt);
     aem_config cfg = {.block = 8, .channels = 3, .latent = 32, .enc_width = 64, .enc_convs = 2,
@@ -115,6 +118,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--valid")) valid_dir = v;
         else if (!strcmp(a, "--out")) out = v;
         else if (!strcmp(a, "--resume")) resume = v;
+        else if (!strcmp(a, "--init")) init = v;
         else if (!strcmp(a, "--ckpt")) ckpt = v;
         else if (!strcmp(a, "--name")) name = v;
         else if (!strcmp(a, "--steps")) opt.steps = atol(v);
@@ -175,8 +179,21 @@ int main(int argc, char **argv)
             return 1;
         }
         printf("resumed %s at step %ld of %ld\n", resume, t.step, t.opt.steps);
+    } else if (init) {
+        uint8_t *bytes = NULL;
+        size_t size = 0;
+        int rc = aeio_read_file(init, &bytes, &size, (size_t)1 << 30, err, sizeof err);
+        if (!rc)
+            rc = aet_trainer_from_model(&t, bytes, size, &opt, name, err, sizeof err);
+        free(bytes);
+        if (rc) {
+            fprintf(stderr, "aetrain: %s: %s\n", init, err);
+            return 1;
+        }
+        printf("started from %s\n", init);
     } else {
-        if (aet_trainer_new(&t, &cfg, &opt, &train, name, err, sizeof err)) {
+        if (aet_trainer_new(&t, &cfg, &opt, &train, name ? name : "aecodec-model", err,
+                            sizeof err)) {
             fprintf(stderr, "aetrain: %s\n", err);
             return 1;
         }

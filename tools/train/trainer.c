@@ -118,6 +118,31 @@ int aet_trainer_new(aet_trainer *t, const aem_config *cfg, const aet_options *op
     return 0;
 }
 
+int aet_trainer_from_model(aet_trainer *t, const uint8_t *model, size_t size,
+                           const aet_options *opt, const char *name, char *err, size_t errlen)
+{
+    memset(t, 0, sizeof *t);
+    t->opt = *opt;
+    t->rng = opt->seed * 0x2545f4914f6cdd1dull + 12345;
+    if (aem_model_parse(model, size, &t->model, err, errlen) != AEC_OK)
+        return -1;
+    const aem_config *c = &t->model->cfg;
+    if (opt->crop % c->block || opt->crop < 2 * c->block) {
+        snprintf(err, errlen, "crop size must be a multiple of %d, at least %d", c->block,
+                 2 * c->block);
+        aet_trainer_free(t);
+        return -1;
+    }
+    if (name) /* the new run's name; the weights keep theirs otherwise */
+        snprintf(t->model->name, sizeof t->model->name, "%s", name);
+    if (alloc_buffers(t, err, errlen)) {
+        aet_trainer_free(t);
+        return -1;
+    }
+    ema_reset(t);
+    return 0;
+}
+
 void aet_trainer_free(aet_trainer *t)
 {
     aec_model_free(t->model);

@@ -58,6 +58,11 @@ int aet_trainer_new(aet_trainer *t, const aem_config *cfg, const aet_options *op
                     const aet_dataset *train, const char *name, char *err, size_t errlen);
 /* Resume everything (model, optimiser, EMA, step, random state) from a
  * checkpoint written by aet_trainer_save. opt->steps may extend the run. */
+/* A new run (fresh optimiser state and schedule) that starts from the
+ * weights and codebooks of a model file's bytes, e.g. to specialise a
+ * model to part of its lattice steps; name (if not NULL) renames it. */
+int aet_trainer_from_model(aet_trainer *t, const uint8_t *model, size_t size,
+                           const aet_options *opt, const char *name, char *err, size_t errlen);
 int aet_trainer_resume(aet_trainer *t, const char *path, const aet_options *opt, char *err,
                        size_t errlen);
 int aet_trainer_save(aet_trainer *t, const char *path, char *err, size_t errlen);
