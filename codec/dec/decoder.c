@@ -372,12 +372,9 @@ static void write_pixels(const decode_job *j, const aec_cell *cell, const aec_ce
 static aec_status render_cell(const decode_job *j, worker *w, const aecb_tile_window *twin,
                               const float *q, const aec_cell *cell)
 {
-    int grid_w = twin->hx1, grid_h = twin->hy1; /* clipping at the tile window's far edges */
-    aec_cell win = aec_cell_grow(cell, j->halo, grid_w, grid_h);
-    if (win.x0 < twin->hx0)
-        win.w -= twin->hx0 - win.x0, win.x0 = twin->hx0;
-    if (win.y0 < twin->hy0)
-        win.h -= twin->hy0 - win.y0, win.y0 = twin->hy0;
+    /* The cell lies in the tile, so its window (the same halo, clipped to
+     * the grid the same way) lies in the tile's window. */
+    aec_cell win = aec_cell_grow(cell, j->halo, twin->hx1, twin->hy1);
     if (worker_acts(w, &j->m->cfg, win.h, win.w))
         return aec_fail(w->err, AEC_ERR_OUT_OF_MEMORY, "out of memory decoding a cell");
     int D = j->m->cfg.latent, TWs = twin->hx1 - twin->hx0, THs = twin->hy1 - twin->hy0;
@@ -612,7 +609,7 @@ static aec_status check_model(aec_decoder *d, const aecb_header *h, const aec_de
 {
     const aec_model *m = find_model(d, h->model_id);
     if (!m) {
-        char have[160] = "";
+        char have[400] = "";
         for (int i = 0; i < d->n_models; i++) {
             size_t l = strlen(have);
             snprintf(have + l, sizeof have - l, "%s%s %016llx", i ? ", " : "", d->models[i]->name,
