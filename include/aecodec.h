@@ -84,8 +84,8 @@ typedef struct {
 
 typedef struct {
     int quality;   /* quality level, 1..aec_encoder_levels(enc); 0 = the
-                      middle level.  With the built-in models, levels 1..3
-                      code 1..3 VQ stages of the default model and the higher
+                      middle level.  With the built-in models, levels 1..2
+                      code 1..2 VQ stages of the default model and the higher
                       ones code the high-rate model's latent on a lattice;
                       with a model of the caller's, level = VQ stages        */
     int threads;   /* 0 = all available (OpenMP default), else this many   */
@@ -137,7 +137,9 @@ AEC_API void aec_free(void *p); /* frees buffers returned by the library */
 /* The built-in default model (static; do not free). */
 AEC_API const aec_model *aec_model_default(void);
 /* Built-in model i (static): 0 = the default model, 1 = the high-rate model
- * of the upper quality levels; NULL past the last one. */
+ * of the upper quality levels, 2 = the high-rate model of version 0.3
+ * (aecodec-high-v1, kept so that its files decode); NULL past the last
+ * one. */
 AEC_API const aec_model *aec_model_builtin(int i);
 /* Load a model file (spec/model.md) from memory or from a path. */
 AEC_API aec_status aec_model_load_memory(aec_model **out, const void *data, size_t size);

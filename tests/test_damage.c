@@ -92,7 +92,9 @@ static int encode_sample(sample *s, const char *name, uint32_t w, uint32_t h, ae
     s->stages = quality < S ? quality : S;
     uint8_t *pix = make_image(w, h, (int)layout, seed);
     aec_encoder *enc = NULL;
-    aec_status st = aec_encoder_create(&enc, NULL);
+    /* the default model given explicitly: a level is then a number of VQ
+     * stages (the built-in levels put the lattice model above level 2) */
+    aec_status st = aec_encoder_create(&enc, aec_model_default());
     if (st == AEC_OK) {
         aec_encode_params p;
         aec_encode_params_default(&p);

@@ -3,7 +3,7 @@
  * The lowest levels code VQ stages of the default model: there a byte of
  * codebook index per 8x8 block and stage is the cheapest description
  * (bench/NOTES.md).  Their lambda keeps the index choice on the measured
- * best (stages, lambda) front.  From about 0.25 bpp up the high-rate
+ * best (stages, lambda) front.  From about 0.2 bpp up the high-rate
  * model's 64-channel latent, rounded on a lattice whose step sets the rate
  * and coded in the split layout, is ahead at equal rate; the steps are
  * spaced so the levels' rates grow by about a quarter from one level to
@@ -14,7 +14,7 @@
 static const aec_level levels[] = {
     {AEM_BUILTIN_DEFAULT, 1, 0.007f, 0},
     {AEM_BUILTIN_DEFAULT, 2, 0.007f, 0},
-    {AEM_BUILTIN_DEFAULT, 3, 0.007f, 0},
+    {AEM_BUILTIN_HIGH, 0, 0, 0.55f},
     {AEM_BUILTIN_HIGH, 0, 0, 0.46f},
     {AEM_BUILTIN_HIGH, 0, 0, 0.385f},
     {AEM_BUILTIN_HIGH, 0, 0, 0.30f},

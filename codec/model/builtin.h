@@ -5,12 +5,18 @@
  * where a few bytes of codebook indices per 8x8 block buy the most, and the
  * high-rate model, whose wider latent is coded by the lattice refinement
  * (vq/lattice.h), for the levels where codebooks of 256 entries stop paying
- * (bench/NOTES.md).  A default decoder knows both. */
+ * (bench/NOTES.md).  A default decoder knows both, and the high-rate
+ * model of version 0.3 (aecodec-high-v1), so that its files still decode. */
 #ifndef AEC_MODEL_BUILTIN_H
 #define AEC_MODEL_BUILTIN_H
 #include "model/model.h"
 
-enum { AEM_BUILTIN_DEFAULT = 0, AEM_BUILTIN_HIGH = 1, AEM_BUILTIN_MODELS = 2 };
+enum {
+    AEM_BUILTIN_DEFAULT = 0,
+    AEM_BUILTIN_HIGH = 1,
+    AEM_BUILTIN_HIGH_V1 = 2, /* decoding only */
+    AEM_BUILTIN_MODELS = 3
+};
 
 /* Built-in model `which` (static; never freed), or NULL when it does not
  * parse (a broken build). */
