@@ -23,9 +23,10 @@ TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 all: $(BUILD)/libcodec.a $(BUILD)/libcodec.so $(TOOL_BIN)
 
 # The built-in models are compiled into the library from models/default.aem
-# (the VQ model of the low and middle levels), models/high.aem (the
-# lattice model of the high levels) and models/high-v1.aem (the high-rate
-# model of version 0.3, so that its files still decode).
+# (the VQ model of the lowest levels), models/high.aem (the lattice model
+# of the middle levels), models/high-top.aem (the same model specialised to
+# the finest lattice steps, for the top levels) and models/high-v1.aem (the
+# high-rate model of version 0.3, so that its files still decode).
 $(BUILD)/bin2c: tools/bin2c.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -std=c11 -Wall -Wextra -o $@ $<
@@ -35,12 +36,16 @@ $(BUILD)/gen/default_model.c: models/default.aem $(BUILD)/bin2c
 $(BUILD)/gen/high_model.c: models/high.aem $(BUILD)/bin2c
 	@mkdir -p $(dir $@)
 	$(BUILD)/bin2c aec_high_model_data models/high.aem > $@
+$(BUILD)/gen/high_top_model.c: models/high-top.aem $(BUILD)/bin2c
+	@mkdir -p $(dir $@)
+	$(BUILD)/bin2c aec_high_top_model_data models/high-top.aem > $@
 $(BUILD)/gen/high_v1_model.c: models/high-v1.aem $(BUILD)/bin2c
 	@mkdir -p $(dir $@)
 	$(BUILD)/bin2c aec_high_v1_model_data models/high-v1.aem > $@
 $(BUILD)/gen/%_model.o: $(BUILD)/gen/%_model.c
 	$(CC) -c -O1 -fPIC -o $@ $<
-GEN_OBJ := $(BUILD)/gen/default_model.o $(BUILD)/gen/high_model.o $(BUILD)/gen/high_v1_model.o
+GEN_OBJ := $(BUILD)/gen/default_model.o $(BUILD)/gen/high_model.o $(BUILD)/gen/high_top_model.o \
+           $(BUILD)/gen/high_v1_model.o
 
 $(BUILD)/%.o: %.c $(wildcard include/*.h codec/*/*.h codec/*.h tools/common/*.h tools/train/*.h)
 	@mkdir -p $(dir $@)

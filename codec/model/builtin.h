@@ -1,12 +1,14 @@
 /* builtin.h - the models compiled into libcodec.
  *
- * The default encoder codes its quality levels with a family of two
- * models (codec/enc/levels.c): the VQ model for the low and middle levels,
- * where a few bytes of codebook indices per 8x8 block buy the most, and the
- * high-rate model, whose wider latent is coded by the lattice refinement
- * (vq/lattice.h), for the levels where codebooks of 256 entries stop paying
- * (bench/NOTES.md).  A default decoder knows both, and the high-rate
- * model of version 0.3 (aecodec-high-v1), so that its files still decode. */
+ * The default encoder codes its quality levels with a family of models
+ * (codec/enc/levels.c): the VQ model for the lowest levels, where a few
+ * bytes of codebook indices per 8x8 block buy the most; the high-rate
+ * model, whose wider latent is coded by the lattice refinement
+ * (vq/lattice.h), for the levels where codebooks of 256 entries stop
+ * paying; and the same model fine-tuned on the finest steps for the top
+ * levels (bench/NOTES.md).  A default decoder knows them all, and the
+ * high-rate model of version 0.3 (aecodec-high-v1), so that its files
+ * still decode. */
 #ifndef AEC_MODEL_BUILTIN_H
 #define AEC_MODEL_BUILTIN_H
 #include "model/model.h"
@@ -15,7 +17,8 @@ enum {
     AEM_BUILTIN_DEFAULT = 0,
     AEM_BUILTIN_HIGH = 1,
     AEM_BUILTIN_HIGH_V1 = 2, /* decoding only */
-    AEM_BUILTIN_MODELS = 3
+    AEM_BUILTIN_HIGH_TOP = 3,
+    AEM_BUILTIN_MODELS = 4
 };
 
 /* Built-in model `which` (static; never freed), or NULL when it does not

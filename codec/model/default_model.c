@@ -1,5 +1,5 @@
 /* default_model.c - the built-in models, compiled from models/default.aem,
- * models/high.aem and models/high-v1.aem (see Makefile: tools/bin2c turns each file into a
+ * models/high.aem, models/high-top.aem and models/high-v1.aem (see Makefile: tools/bin2c turns each file into a
  * byte array).
  *
  * They are parsed once, on first use, under pthread_once; afterwards they
@@ -12,6 +12,8 @@ extern const unsigned char aec_default_model_data[];
 extern const size_t aec_default_model_data_size;
 extern const unsigned char aec_high_model_data[];
 extern const size_t aec_high_model_data_size;
+extern const unsigned char aec_high_top_model_data[];
+extern const size_t aec_high_top_model_data_size;
 extern const unsigned char aec_high_v1_model_data[];
 extern const size_t aec_high_v1_model_data_size;
 
@@ -35,6 +37,8 @@ static void load_builtin(void)
     builtin[AEM_BUILTIN_HIGH] = parse_static(aec_high_model_data, aec_high_model_data_size);
     builtin[AEM_BUILTIN_HIGH_V1] = parse_static(aec_high_v1_model_data,
                                                 aec_high_v1_model_data_size);
+    builtin[AEM_BUILTIN_HIGH_TOP] = parse_static(aec_high_top_model_data,
+                                                 aec_high_top_model_data_size);
 }
 
 const aec_model *aem_builtin_model(int which)
