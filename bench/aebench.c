@@ -296,6 +296,39 @@ static void record(bench_rows *rows, const char *codec, const bench_image *img,
     rows_push(rows, &r);
 }
 
+/* The names of the built-in models the built-in levels code with, in level
+ * order, from a tiny probe image coded at every level (the library also
+ * carries older models for decoding only). */
+static void builtin_models_used(char *names, size_t cap)
+{
+    uint8_t px[16 * 16 * 3];
+    for (size_t i = 0; i < sizeof px; i++)
+        px[i] = (uint8_t)(i * 7);
+    names[0] = 0;
+    aec_encoder *enc = NULL;
+    if (aec_encoder_create(&enc, NULL) != AEC_OK)
+        return;
+    for (int q = 1; q <= aec_encoder_levels(enc); q++) {
+        aec_encode_params p;
+        aec_encode_params_default(&p);
+        p.quality = q;
+        uint8_t *file = NULL;
+        size_t size = 0;
+        aec_info info;
+        if (aec_encode(enc, px, 16, 16, 0, AEC_RGB, &p, &file, &size) == AEC_OK &&
+            aec_read_info(file, size, &info) == AEC_OK)
+            for (int i = 0; aec_model_builtin(i); i++) {
+                const char *name = aec_model_name(aec_model_builtin(i));
+                if (aec_model_id(aec_model_builtin(i)) == info.model_id && !strstr(names, name)) {
+                    size_t l = strlen(names);
+                    snprintf(names + l, cap - l, "%s%s", l ? " + " : "", name);
+                }
+            }
+        aec_free(file);
+    }
+    aec_encoder_destroy(enc);
+}
+
 static int rd_main(int argc, char **argv)
 {
     const char *out_dir = "bench/results";
@@ -407,11 +440,7 @@ static int rd_main(int argc, char **argv)
     if (model)
         snprintf(model_names, sizeof model_names, "%s", aec_model_name(model));
     else
-        for (int i = 0; aec_model_builtin(i); i++) {
-            size_t l = strlen(model_names);
-            snprintf(model_names + l, sizeof model_names - l, "%s%s", i ? " + " : "",
-                     aec_model_name(aec_model_builtin(i)));
-        }
+        builtin_models_used(model_names, sizeof model_names);
     meta.model_name = model_names;
     meta.threads_all = omp_get_max_threads();
     meta.msssim = do_msssim;
