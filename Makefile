@@ -24,9 +24,10 @@ all: $(BUILD)/libcodec.a $(BUILD)/libcodec.so $(TOOL_BIN)
 
 # The built-in models are compiled into the library from models/default.aem
 # (the VQ model of the lowest levels), models/high.aem (the lattice model
-# of the middle levels), models/high-top.aem (the same model specialised to
-# the finest lattice steps, for the top levels) and models/high-v1.aem (the
-# high-rate model of version 0.3, so that its files still decode).
+# of the middle levels), models/high-low.aem and models/high-top.aem (the
+# same model specialised to the coarsest and the finest lattice steps) and
+# models/high-v1.aem (the high-rate model of version 0.3, so that its files
+# still decode).
 $(BUILD)/bin2c: tools/bin2c.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -std=c11 -Wall -Wextra -o $@ $<
@@ -36,6 +37,9 @@ $(BUILD)/gen/default_model.c: models/default.aem $(BUILD)/bin2c
 $(BUILD)/gen/high_model.c: models/high.aem $(BUILD)/bin2c
 	@mkdir -p $(dir $@)
 	$(BUILD)/bin2c aec_high_model_data models/high.aem > $@
+$(BUILD)/gen/high_low_model.c: models/high-low.aem $(BUILD)/bin2c
+	@mkdir -p $(dir $@)
+	$(BUILD)/bin2c aec_high_low_model_data models/high-low.aem > $@
 $(BUILD)/gen/high_top_model.c: models/high-top.aem $(BUILD)/bin2c
 	@mkdir -p $(dir $@)
 	$(BUILD)/bin2c aec_high_top_model_data models/high-top.aem > $@
@@ -45,7 +49,7 @@ $(BUILD)/gen/high_v1_model.c: models/high-v1.aem $(BUILD)/bin2c
 $(BUILD)/gen/%_model.o: $(BUILD)/gen/%_model.c
 	$(CC) -c -O1 -fPIC -o $@ $<
 GEN_OBJ := $(BUILD)/gen/default_model.o $(BUILD)/gen/high_model.o $(BUILD)/gen/high_top_model.o \
-           $(BUILD)/gen/high_v1_model.o
+           $(BUILD)/gen/high_low_model.o $(BUILD)/gen/high_v1_model.o
 
 $(BUILD)/%.o: %.c $(wildcard include/*.h codec/*/*.h codec/*.h tools/common/*.h tools/train/*.h)
 	@mkdir -p $(dir $@)

@@ -141,8 +141,9 @@ AEC_API void aec_free(void *p); /* frees buffers returned by the library */
 AEC_API const aec_model *aec_model_default(void);
 /* Built-in model i (static): 0 = the default model (VQ levels), 1 = the
  * high-rate model of the middle lattice levels, 2 = the high-rate model of
- * version 0.3 (aecodec-high-v1, kept so that its files decode), 3 = the
- * high-rate model specialised to the top levels; NULL past the last one. */
+ * version 0.3 (aecodec-high-v1, kept so that its files decode), 3 and 4 =
+ * the high-rate model specialised to the top and to the lowest lattice
+ * levels; NULL past the last one. */
 AEC_API const aec_model *aec_model_builtin(int i);
 /* Load a model file (spec/model.md) from memory or from a path. */
 AEC_API aec_status aec_model_load_memory(aec_model **out, const void *data, size_t size);

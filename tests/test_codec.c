@@ -359,8 +359,8 @@ static void test_threads_identical(void)
 
 
 /* The built-in levels: 1..2 are VQ stages of the default model, the rest
- * lattice steps of the high-rate model (its fine-tune for the top levels
- * from level 10).  Bytes and PSNR rise with the level. */
+ * lattice steps of the high-rate model (its fine-tunes for levels 3..5 and
+ * from level 10 on).  Bytes and PSNR rise with the level. */
 static void test_builtin_levels(void)
 {
     aec_encoder *enc = NULL;
@@ -369,10 +369,10 @@ static void test_builtin_levels(void)
     aec_encoder_destroy(enc);
     CHECKF(L == 14, "%d built-in levels", L);
     const aec_model *high = aec_model_builtin(1);
-    const aec_model *top = aec_model_builtin(3);
-    CHECK(high != NULL && aec_model_builtin(2) != NULL && top != NULL &&
-          aec_model_builtin(4) == NULL);
-    if (!high || !top)
+    const aec_model *top = aec_model_builtin(3), *low = aec_model_builtin(4);
+    CHECK(high != NULL && aec_model_builtin(2) != NULL && top != NULL && low != NULL &&
+          aec_model_builtin(5) == NULL);
+    if (!high || !top || !low)
         return;
     uint32_t w = 192, h = 128;
     uint8_t *pix = make_image(w, h, 3, 17);
@@ -385,8 +385,10 @@ static void test_builtin_levels(void)
         aec_info info;
         CHECK(st == AEC_OK && aec_read_info(b.data, b.size, &info) == AEC_OK);
         int lattice = info.lattice_step > 0;
-        uint64_t want = !lattice ? aec_model_id(aec_model_default())
-                        : q >= 10 ? aec_model_id(top) : aec_model_id(high);
+        uint64_t want = !lattice  ? aec_model_id(aec_model_default())
+                        : q <= 5  ? aec_model_id(low)
+                        : q >= 10 ? aec_model_id(top)
+                                  : aec_model_id(high);
         CHECKF(info.model_id == want, "level %d coded with model %016llx", q,
                (unsigned long long)info.model_id);
         CHECKF(lattice == (q > 2), "level %d: lattice step %g", q, (double)info.lattice_step);

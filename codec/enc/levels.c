@@ -7,17 +7,19 @@
  * model's 64-channel latent, rounded on a lattice whose step sets the rate
  * and coded in the split layout, is ahead at equal rate; the steps are
  * spaced so the levels' rates grow by about a quarter from one level to
- * the next.  From step 0.107 down, the high-rate model fine-tuned on steps
- * of 0.025-0.1 (aecodec-high-v2-top) is 2-3 % smaller at equal PSNR.  Where one family member beats the other was measured on the
+ * the next.  Two fine-tunes of the high-rate model serve the ends of the
+ * range: one on steps 0.3-0.8 (aecodec-high-v2-low, levels 3-5, 0.1-0.15 dB
+ * above the high-rate model at equal rate) and one on steps 0.025-0.1
+ * (aecodec-high-v2-top, levels 10-14, 2-3 % smaller at equal PSNR).  Where one family member beats the other was measured on the
  * validation photographs with bench/lattice-sweep.sh: see bench/NOTES.md. */
 #include "enc/levels.h"
 
 static const aec_level levels[] = {
     {AEM_BUILTIN_DEFAULT, 1, 0.007f, 0},
     {AEM_BUILTIN_DEFAULT, 2, 0.007f, 0},
-    {AEM_BUILTIN_HIGH, 0, 0, 0.55f},
-    {AEM_BUILTIN_HIGH, 0, 0, 0.46f},
-    {AEM_BUILTIN_HIGH, 0, 0, 0.385f},
+    {AEM_BUILTIN_HIGH_LOW, 0, 0, 0.6f},
+    {AEM_BUILTIN_HIGH_LOW, 0, 0, 0.46f},
+    {AEM_BUILTIN_HIGH_LOW, 0, 0, 0.385f},
     {AEM_BUILTIN_HIGH, 0, 0, 0.30f},
     {AEM_BUILTIN_HIGH, 0, 0, 0.24f},
     {AEM_BUILTIN_HIGH, 0, 0, 0.185f},

@@ -1,5 +1,6 @@
 /* default_model.c - the built-in models, compiled from models/default.aem,
- * models/high.aem, models/high-top.aem and models/high-v1.aem (see Makefile: tools/bin2c turns each file into a
+ * models/high.aem, models/high-top.aem, models/high-low.aem and
+ * models/high-v1.aem (see Makefile: tools/bin2c turns each file into a
  * byte array).
  *
  * They are parsed once, on first use, under pthread_once; afterwards they
@@ -14,6 +15,8 @@ extern const unsigned char aec_high_model_data[];
 extern const size_t aec_high_model_data_size;
 extern const unsigned char aec_high_top_model_data[];
 extern const size_t aec_high_top_model_data_size;
+extern const unsigned char aec_high_low_model_data[];
+extern const size_t aec_high_low_model_data_size;
 extern const unsigned char aec_high_v1_model_data[];
 extern const size_t aec_high_v1_model_data_size;
 
@@ -39,6 +42,8 @@ static void load_builtin(void)
                                                 aec_high_v1_model_data_size);
     builtin[AEM_BUILTIN_HIGH_TOP] = parse_static(aec_high_top_model_data,
                                                  aec_high_top_model_data_size);
+    builtin[AEM_BUILTIN_HIGH_LOW] = parse_static(aec_high_low_model_data,
+                                                 aec_high_low_model_data_size);
 }
 
 const aec_model *aem_builtin_model(int which)
