@@ -297,36 +297,26 @@ static void record(bench_rows *rows, const char *codec, const bench_image *img,
 }
 
 /* The names of the built-in models the built-in levels code with, in level
- * order, from a tiny probe image coded at every level (the library also
- * carries older models for decoding only). */
+ * order (the library also carries older models for decoding only). */
 static void builtin_models_used(char *names, size_t cap)
 {
-    uint8_t px[16 * 16 * 3];
-    for (size_t i = 0; i < sizeof px; i++)
-        px[i] = (uint8_t)(i * 7);
     names[0] = 0;
     aec_encoder *enc = NULL;
-    if (aec_encoder_create(&enc, NULL) != AEC_OK)
-        return;
-    for (int q = 1; q <= aec_encoder_levels(enc); q++) {
-        aec_encode_params p;
-        aec_encode_params_default(&p);
-        p.quality = q;
-        uint8_t *file = NULL;
-        size_t size = 0;
-        aec_info info;
-        if (aec_encode(enc, px, 16, 16, 0, AEC_RGB, &p, &file, &size) == AEC_OK &&
-            aec_read_info(file, size, &info) == AEC_OK)
-            for (int i = 0; aec_model_builtin(i); i++) {
-                const char *name = aec_model_name(aec_model_builtin(i));
-                if (aec_model_id(aec_model_builtin(i)) == info.model_id && !strstr(names, name)) {
-                    size_t l = strlen(names);
-                    snprintf(names + l, cap - l, "%s%s", l ? " + " : "", name);
-                }
-            }
-        aec_free(file);
-    }
+    int levels = aec_encoder_create(&enc, NULL) == AEC_OK ? aec_encoder_levels(enc) : 0;
     aec_encoder_destroy(enc);
+    const aec_model *seen[16];
+    int n_seen = 0;
+    for (int q = 1; q <= levels; q++) {
+        const aec_model *m = builtin_model_of_level(q);
+        int known = 0;
+        for (int i = 0; i < n_seen; i++)
+            known |= seen[i] == m;
+        if (known || n_seen == 16)
+            continue;
+        seen[n_seen++] = m;
+        size_t l = strlen(names);
+        snprintf(names + l, cap - l, "%s%s", l ? " + " : "", aec_model_name(m));
+    }
 }
 
 static int rd_main(int argc, char **argv)

@@ -119,6 +119,9 @@ typedef struct {
     int skip_large;
     int tile_size;
 } speed_opts;
+/* The built-in model that codes `quality` (0 = the default level): encode
+ * a small picture and look its model identifier up (bench/speed.c). */
+const aec_model *builtin_model_of_level(int quality);
 int speed_main(const speed_opts *opt);
 
 /* fma.c: measured single-precision FMA peak in GFLOP/s (2 flops per FMA). */

@@ -409,9 +409,7 @@ static void fmt_mib(char *buf, size_t len, long kib)
     snprintf(buf, len, "%.1f", kib / 1024.0);
 }
 
-/* The built-in model that codes `quality` (0 = the default level): encode
- * a small picture and look its model identifier up. */
-static const aec_model *builtin_model_of_level(int quality)
+const aec_model *builtin_model_of_level(int quality)
 {
     const aec_model *found = aec_model_default();
     aec_encoder *enc = NULL;

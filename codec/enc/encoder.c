@@ -170,11 +170,20 @@ static aec_status encode_lattice(const aec_model *m, const float *z, const uint8
     return st;
 }
 
+/* A thread's buffers for the cells it runs, kept from cell to cell (an
+ * allocation per cell costs page faults that the threads queue for). */
+typedef struct {
+    aem_acts a;
+    float *planes;
+    size_t planes_floats;
+} cell_scratch;
+
 /* Runs the encoder network on one cell of tile t (its window cut from the
  * image padded to whole blocks) and stores the cell's latents in the
  * tile's z [D][lh][lw]. */
 static aec_status cell_latents(const aec_model *m, const aecb_header *h, uint32_t t,
-                               const aec_cell *cell, const source_image *src, float *z)
+                               const aec_cell *cell, const source_image *src, float *z,
+                               cell_scratch *cs)
 {
     const aem_config *c = &m->cfg;
     int P = c->block;
@@ -183,26 +192,28 @@ static aec_status cell_latents(const aec_model *m, const aecb_header *h, uint32_
     aecb_tile_window tw;
     aecb_tile_window_of(h, t, 0, &tw);
     int Hs = win.h, Ws = win.w;
-    size_t N = (size_t)Hs * Ws, n = (size_t)tw.lw * tw.lh;
-    aem_acts a;
-    float *planes = malloc(sizeof(float) * 3 * N * P * P);
-    if (!planes || aem_acts_alloc(&a, c, 1, Hs, Ws, 1, 0)) {
-        free(planes);
-        return AEC_ERR_OUT_OF_MEMORY;
+    size_t N = (size_t)Hs * Ws, n = (size_t)tw.lw * tw.lh, need = 3 * N * P * P;
+    if (cs->planes_floats < need) {
+        free(cs->planes);
+        cs->planes_floats = 0;
+        if (!(cs->planes = malloc(sizeof(float) * need)))
+            return AEC_ERR_OUT_OF_MEMORY;
+        cs->planes_floats = need;
     }
-    load_planes(src, win.x0 * P, win.y0 * P, Ws * P, Hs * P, planes);
-    aem_pixels_to_blocks(c, 1, Hs, Ws, planes, a.x);
-    aem_encoder_forward(m, &a);
+    if (aem_acts_reshape(&cs->a, c, 1, Hs, Ws, 1, 0))
+        return AEC_ERR_OUT_OF_MEMORY;
+    aem_acts *a = &cs->a;
+    load_planes(src, win.x0 * P, win.y0 * P, Ws * P, Hs * P, cs->planes);
+    aem_pixels_to_blocks(c, 1, Hs, Ws, cs->planes, a->x);
+    aem_encoder_forward(m, a);
     /* Keep the cell's own latents, dropping the halo. */
     for (int d = 0; d < c->latent; d++)
         for (int y = 0; y < cell->h; y++)
             memcpy(z + (size_t)d * n + (size_t)(cell->y0 - tw.ly0 + y) * tw.lw +
                        (cell->x0 - tw.lx0),
-                   a.z + (size_t)d * N + (size_t)(cell->y0 - win.y0 + y) * Ws +
+                   a->z + (size_t)d * N + (size_t)(cell->y0 - win.y0 + y) * Ws +
                        (cell->x0 - win.x0),
                    sizeof(float) * cell->w);
-    aem_acts_free(&a);
-    free(planes);
     return AEC_OK;
 }
 
@@ -231,63 +242,80 @@ static aec_status code_tile(const aec_model *m, const aecb_header *h, uint32_t t
     return st;
 }
 
-/* One cell of the tiles in flight: which tile (its slot) and where. */
+/* One cell of a tile in flight and how its network run went. */
 typedef struct {
-    int slot;
     aec_cell cell;
     aec_status status;
 } cell_job;
 
-/* Encodes every tile into res[], `threads` tiles at a time: first the
- * encoder network on all their cells in parallel, then the tiles' entropy
- * coding in parallel.  Working memory: the latents of `threads` tiles plus
- * each thread's activations for one cell. */
+static int thread_num(void)
+{
+#ifdef _OPENMP
+    return omp_get_thread_num();
+#else
+    return 0;
+#endif
+}
+
+/* Encodes every tile into res[], up to 2 x threads tiles in flight: each
+ * tile is an OpenMP task that runs the encoder network on its cells as
+ * tasks of their own, then quantises and codes the tile, so that one
+ * tile's zstd overlaps the others' networks.  Working memory: the latents
+ * of the tiles in flight, each thread's activations for one cell and its
+ * zstd context.  (A cell task has no scheduling point, so the buffers of
+ * the thread running it are its own until it ends.) */
 static aec_status encode_tiles(const aec_model *m, const aecb_header *h,
                                const source_image *src, int stages, float lambda, float step,
                                int threads, tile_result *res, char *err)
 {
-    int D = m->cfg.latent, TL = h->tile_size / h->block_size;
+    int D = m->cfg.latent, TL = h->tile_size / h->block_size, slots = 2 * threads;
     size_t zfloats = (size_t)D * TL * TL;
-    float **z = calloc((size_t)threads, sizeof *z);
-    cell_job *jobs = malloc(sizeof *jobs * (size_t)threads * AEC_MAX_CELLS);
-    aec_status st = z && jobs ? AEC_OK : AEC_ERR_OUT_OF_MEMORY;
-    for (int i = 0; i < threads && st == AEC_OK; i++)
+    float **z = calloc((size_t)slots, sizeof *z);
+    ZSTD_CCtx **zc = calloc((size_t)threads, sizeof *zc);
+    cell_scratch *scratch = calloc((size_t)threads, sizeof *scratch);
+    cell_job *jobs = malloc(sizeof *jobs * (size_t)slots * AEC_MAX_CELLS);
+    aec_status st = z && zc && scratch && jobs ? AEC_OK : AEC_ERR_OUT_OF_MEMORY;
+    for (int i = 0; i < slots && st == AEC_OK; i++)
         if (!(z[i] = malloc(sizeof(float) * zfloats)))
+            st = AEC_ERR_OUT_OF_MEMORY;
+    for (int i = 0; i < threads && st == AEC_OK; i++)
+        if (!(zc[i] = ZSTD_createCCtx()))
             st = AEC_ERR_OUT_OF_MEMORY;
     if (st != AEC_OK) {
         aec_fail(err, st, "out of memory for the tiles' latents");
         goto done;
     }
-    for (uint32_t t0 = 0; t0 < h->n_tiles && st == AEC_OK; t0 += (uint32_t)threads) {
-        int nb = h->n_tiles - t0 < (uint32_t)threads ? (int)(h->n_tiles - t0) : threads;
-        int n_jobs = 0;
-        for (int b = 0; b < nb; b++) {
-            aecb_tile_window tw;
-            aecb_tile_window_of(h, t0 + (uint32_t)b, 0, &tw);
-            aec_cell cells[AEC_MAX_CELLS];
-            int n = aec_cells_of(tw.lx0, tw.ly0, tw.lw, tw.lh, threads, cells);
-            for (int k = 0; k < n; k++)
-                jobs[n_jobs].slot = b, jobs[n_jobs++].cell = cells[k];
-        }
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
-        for (int k = 0; k < n_jobs; k++)
-            jobs[k].status = cell_latents(m, h, t0 + (uint32_t)jobs[k].slot, &jobs[k].cell, src,
-                                          z[jobs[k].slot]);
-        for (int k = 0; k < n_jobs; k++)
-            if (jobs[k].status != AEC_OK) {
-                st = aec_fail(err, jobs[k].status, "out of memory encoding tile %u",
-                              t0 + (uint32_t)jobs[k].slot);
-                goto done;
-            }
+    for (uint32_t t0 = 0; t0 < h->n_tiles && st == AEC_OK; t0 += (uint32_t)slots) {
+        int nb = h->n_tiles - t0 < (uint32_t)slots ? (int)(h->n_tiles - t0) : slots;
 #pragma omp parallel num_threads(threads)
-        {
-            ZSTD_CCtx *zc = ZSTD_createCCtx();
-#pragma omp for schedule(dynamic, 1)
-            for (int b = 0; b < nb; b++)
-                res[t0 + b].status = zc ? code_tile(m, h, t0 + (uint32_t)b, z[b], stages, lambda,
-                                                    step, zc, &res[t0 + b])
-                                        : AEC_ERR_OUT_OF_MEMORY;
-            ZSTD_freeCCtx(zc);
+#pragma omp single
+        for (int b = 0; b < nb; b++) {
+#pragma omp task firstprivate(b)
+            {
+                uint32_t t = t0 + (uint32_t)b;
+                cell_job *cj = jobs + (size_t)b * AEC_MAX_CELLS;
+                aecb_tile_window tw;
+                aecb_tile_window_of(h, t, 0, &tw);
+                aec_cell cells[AEC_MAX_CELLS];
+                int n = aec_cells_of(tw.lx0, tw.ly0, tw.lw, tw.lh, threads, cells);
+                for (int k = 0; k < n; k++) {
+                    cj[k].cell = cells[k];
+#pragma omp task firstprivate(k)
+                    cj[k].status = cell_latents(m, h, t, &cj[k].cell, src, z[b],
+                                                &scratch[thread_num()]);
+                }
+#pragma omp taskwait
+                aec_status cs = AEC_OK;
+                for (int k = 0; k < n; k++)
+                    cs = cj[k].status != AEC_OK ? cj[k].status : cs;
+                if (cs != AEC_OK) {
+                    res[t].status = cs;
+                    snprintf(res[t].err, sizeof res[t].err, "out of memory encoding tile %u", t);
+                } else { /* a tied task: this thread's context is not in use elsewhere */
+                    res[t].status = code_tile(m, h, t, z[b], stages, lambda, step,
+                                              zc[thread_num()], &res[t]);
+                }
+            }
         }
         for (int b = 0; b < nb; b++)
             if (res[t0 + b].status != AEC_OK) {
@@ -297,10 +325,13 @@ static aec_status encode_tiles(const aec_model *m, const aecb_header *h,
             }
     }
 done:
-    for (int i = 0; z && i < threads; i++)
+    for (int i = 0; z && i < slots; i++)
         free(z[i]);
-    free(z);
-    free(jobs);
+    for (int i = 0; zc && i < threads; i++)
+        ZSTD_freeCCtx(zc[i]);
+    for (int i = 0; scratch && i < threads; i++)
+        aem_acts_free(&scratch[i].a), free(scratch[i].planes);
+    free(z), free(zc), free(scratch), free(jobs);
     return st;
 }
 
