@@ -453,100 +453,90 @@ static void largest_window(const decode_job *j, int *wmax, int *hmax)
     *hmax = TL + 2 * j->halo < grid_h ? TL + 2 * j->halo : grid_h;
 }
 
-/* One cell of the tiles in flight, with the size of its activations. */
+/* One cell of a tile in flight and how its network run went. */
 typedef struct {
-    int slot;
     aec_cell cell;
-    size_t bytes;
     aec_status status;
 } cell_job;
 
-/* Largest activations first: a thread reallocates its activations when the
- * window shape changes, and with sizes that only shrink each new block fits
- * where the last one was (the allocator does not pile up freed blocks of
- * odd sizes, which raised the peak by a third in bench/speed.c's memory
- * check). */
-static int by_bytes_desc(const void *a, const void *b)
-{
-    const cell_job *x = a, *y = b;
-    if (x->bytes != y->bytes)
-        return x->bytes < y->bytes ? 1 : -1;
-    return x->slot != y->slot ? x->slot - y->slot
-                              : (x->cell.y0 != y->cell.y0 ? x->cell.y0 - y->cell.y0
-                                                          : x->cell.x0 - y->cell.x0);
-}
-
-/* Pass 2: the output tiles of r, `threads` at a time: first each tile's
- * window latents (entropy decoding, one tile per thread), then the decoder
- * network on all their cells that meet the region, in parallel.  On
- * failure returns the error of the first failing tile in raster order. */
+/* Pass 2: the output tiles of r, up to 2 x threads in flight: each tile's
+ * window latents (entropy decoding), then the decoder network on each of
+ * its cells that meets the region, all as OpenMP tasks.  On failure
+ * returns the error of the first failing tile in raster order. */
 static aec_status render_tiles(const decode_job *j, worker *ws, int threads, const tile_rect *r,
                                char *err)
 {
     const aecb_header *h = j->h;
-    int wmax, hmax, n = rect_count(r), P = h->block_size;
+    int wmax, hmax, n = rect_count(r), P = h->block_size, slots = 2 * threads;
     largest_window(j, &wmax, &hmax);
     size_t qfloats = (size_t)j->m->cfg.latent * wmax * hmax;
-    float **q = calloc((size_t)threads, sizeof *q);
-    aecb_tile_window *twin = calloc((size_t)threads, sizeof *twin);
-    aec_status *tile_st = calloc((size_t)threads, sizeof *tile_st);
-    char(*tile_err)[AEC_ERR_BYTES] = calloc((size_t)threads, sizeof *tile_err);
-    cell_job *jobs = malloc(sizeof *jobs * (size_t)threads * AEC_MAX_CELLS);
-    aec_status st = q && twin && tile_st && tile_err && jobs ? AEC_OK : AEC_ERR_OUT_OF_MEMORY;
-    for (int i = 0; i < threads && st == AEC_OK; i++)
+    float **q = calloc((size_t)slots, sizeof *q);
+    aecb_tile_window *twin = calloc((size_t)slots, sizeof *twin);
+    aec_status *tile_st = calloc((size_t)slots, sizeof *tile_st);
+    int *n_cells = calloc((size_t)slots, sizeof *n_cells);
+    char(*tile_err)[AEC_ERR_BYTES] = calloc((size_t)slots, sizeof *tile_err);
+    cell_job *jobs = malloc(sizeof *jobs * (size_t)slots * AEC_MAX_CELLS);
+    aec_status st =
+        q && twin && tile_st && n_cells && tile_err && jobs ? AEC_OK : AEC_ERR_OUT_OF_MEMORY;
+    for (int i = 0; i < slots && st == AEC_OK; i++)
         if (!(q[i] = malloc(sizeof(float) * qfloats)))
             st = AEC_ERR_OUT_OF_MEMORY;
     if (st != AEC_OK) {
         aec_fail(err, st, "out of memory for the tiles' latents");
         goto done;
     }
-    for (int k0 = 0; k0 < n && st == AEC_OK; k0 += threads) {
-        int nb = n - k0 < threads ? n - k0 : threads;
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+    for (int k0 = 0; k0 < n && st == AEC_OK; k0 += slots) {
+        int nb = n - k0 < slots ? n - k0 : slots;
+        /* Each tile is a task: its window latents (entropy decoding), then
+         * a task per cell that meets the region.  Neither runs a scheduling
+         * point, so the worker of the thread running it is its own. */
+#pragma omp parallel num_threads(threads)
+#pragma omp single
         for (int b = 0; b < nb; b++) {
-            worker *w = &ws[thread_num()];
-            aecb_tile_window_of(h, rect_tile(h, r, k0 + b), j->halo, &twin[b]);
-            tile_st[b] = window_latents(j, w, &twin[b], q[b]);
-            if (tile_st[b] != AEC_OK)
-                memcpy(tile_err[b], w->err, AEC_ERR_BYTES);
+#pragma omp task firstprivate(b)
+            {
+                worker *w = &ws[thread_num()];
+                aecb_tile_window_of(h, rect_tile(h, r, k0 + b), j->halo, &twin[b]);
+                n_cells[b] = 0;
+                tile_st[b] = window_latents(j, w, &twin[b], q[b]);
+                if (tile_st[b] != AEC_OK)
+                    memcpy(tile_err[b], w->err, AEC_ERR_BYTES);
+                aec_cell cells[AEC_MAX_CELLS];
+                int nc = tile_st[b] != AEC_OK ? 0
+                                              : aec_cells_of(twin[b].lx0, twin[b].ly0,
+                                                             twin[b].lw, twin[b].lh, threads, cells);
+                cell_job *cj = jobs + (size_t)b * AEC_MAX_CELLS;
+                for (int c = 0; c < nc; c++) {
+                    /* only cells that meet the region */
+                    int64_t cx0 = (int64_t)cells[c].x0 * P, cy0 = (int64_t)cells[c].y0 * P;
+                    if (cx0 >= (int64_t)j->rx + j->rw || cy0 >= (int64_t)j->ry + j->rh ||
+                        cx0 + (int64_t)cells[c].w * P <= j->rx ||
+                        cy0 + (int64_t)cells[c].h * P <= j->ry)
+                        continue;
+                    cell_job *job = &cj[n_cells[b]++];
+                    job->cell = cells[c];
+#pragma omp task firstprivate(job, b)
+                    job->status = render_cell(j, &ws[thread_num()], &twin[b], q[b], &job->cell);
+                }
+            }
         }
-        for (int b = 0; b < nb; b++)
+        for (int b = 0; b < nb && st == AEC_OK; b++) {
             if (tile_st[b] != AEC_OK) {
                 st = aec_fail(err, tile_st[b], "%s", tile_err[b]);
-                goto done;
+                break;
             }
-        int n_jobs = 0;
-        for (int b = 0; b < nb; b++) {
-            aec_cell cells[AEC_MAX_CELLS];
-            int nc = aec_cells_of(twin[b].lx0, twin[b].ly0, twin[b].lw, twin[b].lh, threads,
-                                  cells);
-            for (int c = 0; c < nc; c++) {
-                /* only cells that meet the region */
-                int64_t cx0 = (int64_t)cells[c].x0 * P, cy0 = (int64_t)cells[c].y0 * P;
-                if (cx0 >= (int64_t)j->rx + j->rw || cy0 >= (int64_t)j->ry + j->rh ||
-                    cx0 + (int64_t)cells[c].w * P <= j->rx || cy0 + (int64_t)cells[c].h * P <= j->ry)
-                    continue;
-                aec_cell win = aec_cell_grow(&cells[c], j->halo, twin[b].hx1, twin[b].hy1);
-                jobs[n_jobs].slot = b, jobs[n_jobs].cell = cells[c];
-                jobs[n_jobs++].bytes = aem_acts_bytes(&j->m->cfg, 1, win.h, win.w, 0, 1);
-            }
+            for (int c = 0; c < n_cells[b]; c++)
+                if (jobs[(size_t)b * AEC_MAX_CELLS + c].status != AEC_OK) {
+                    st = aec_fail(err, AEC_ERR_OUT_OF_MEMORY, "out of memory decoding tile %u",
+                                  rect_tile(h, r, k0 + b));
+                    break;
+                }
         }
-        qsort(jobs, (size_t)n_jobs, sizeof *jobs, by_bytes_desc);
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
-        for (int k = 0; k < n_jobs; k++)
-            jobs[k].status = render_cell(j, &ws[thread_num()], &twin[jobs[k].slot],
-                                         q[jobs[k].slot], &jobs[k].cell);
-        for (int k = 0; k < n_jobs; k++)
-            if (jobs[k].status != AEC_OK) {
-                st = aec_fail(err, jobs[k].status, "out of memory decoding tile %u",
-                              rect_tile(h, r, k0 + jobs[k].slot));
-                goto done;
-            }
     }
 done:
-    for (int i = 0; q && i < threads; i++)
+    for (int i = 0; q && i < slots; i++)
         free(q[i]);
-    free(q), free(twin), free(tile_st), free(tile_err), free(jobs);
+    free(q), free(twin), free(tile_st), free(n_cells), free(tile_err), free(jobs);
     return st;
 }
 
