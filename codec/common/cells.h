@@ -11,6 +11,11 @@
  * output. */
 #ifndef AEC_COMMON_CELLS_H
 #define AEC_COMMON_CELLS_H
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "aecodec.h"
 
 /* 64 latents = 512 pixels with 8x8 blocks: the tile size of version 0.3,
  * whose activations bench/speed.c measured within the memory target. */
@@ -23,6 +28,23 @@
 typedef struct {
     int x0, y0, w, h;
 } aec_cell;
+
+/* One cell of a tile in flight and how its network run went. */
+typedef struct {
+    aec_cell cell;
+    aec_status status;
+} aec_cell_job;
+
+/* The OpenMP thread running the caller (0 without OpenMP): which thread's
+ * buffers a cell task uses. */
+static inline int aec_thread_num(void)
+{
+#ifdef _OPENMP
+    return omp_get_thread_num();
+#else
+    return 0;
+#endif
+}
 
 /* Cuts the rectangle (x0, y0, w, h) (w, h >= 1) into a grid of nearly equal
  * cells at most AEC_CELL_LATENTS a side and, where sides of at least

@@ -390,15 +390,6 @@ static aec_status render_cell(const decode_job *j, worker *w, const aecb_tile_wi
     return AEC_OK;
 }
 
-static int thread_num(void)
-{
-#ifdef _OPENMP
-    return omp_get_thread_num();
-#else
-    return 0;
-#endif
-}
-
 typedef aec_status (*tile_fn)(const decode_job *j, worker *w, uint32_t tile);
 
 /* Runs fn on every tile of r in parallel, one worker per thread, in the
@@ -414,7 +405,7 @@ static aec_status run_tiles(const decode_job *j, worker *ws, int threads, const 
         ws[i].bad = INT_MAX;
 #pragma omp parallel num_threads(threads)
     {
-        worker *w = &ws[thread_num()];
+        worker *w = &ws[aec_thread_num()];
 #pragma omp for schedule(dynamic, 1)
         for (int k = 0; k < n; k++) {
             int stop;
@@ -453,12 +444,6 @@ static void largest_window(const decode_job *j, int *wmax, int *hmax)
     *hmax = TL + 2 * j->halo < grid_h ? TL + 2 * j->halo : grid_h;
 }
 
-/* One cell of a tile in flight and how its network run went. */
-typedef struct {
-    aec_cell cell;
-    aec_status status;
-} cell_job;
-
 /* Pass 2: the output tiles of r, up to 2 x threads in flight: each tile's
  * window latents (entropy decoding), then the decoder network on each of
  * its cells that meets the region, all as OpenMP tasks.  On failure
@@ -475,7 +460,7 @@ static aec_status render_tiles(const decode_job *j, worker *ws, int threads, con
     aec_status *tile_st = calloc((size_t)slots, sizeof *tile_st);
     int *n_cells = calloc((size_t)slots, sizeof *n_cells);
     char(*tile_err)[AEC_ERR_BYTES] = calloc((size_t)slots, sizeof *tile_err);
-    cell_job *jobs = malloc(sizeof *jobs * (size_t)slots * AEC_MAX_CELLS);
+    aec_cell_job *jobs = malloc(sizeof *jobs * (size_t)slots * AEC_MAX_CELLS);
     aec_status st =
         q && twin && tile_st && n_cells && tile_err && jobs ? AEC_OK : AEC_ERR_OUT_OF_MEMORY;
     for (int i = 0; i < slots && st == AEC_OK; i++)
@@ -495,7 +480,7 @@ static aec_status render_tiles(const decode_job *j, worker *ws, int threads, con
         for (int b = 0; b < nb; b++) {
 #pragma omp task firstprivate(b)
             {
-                worker *w = &ws[thread_num()];
+                worker *w = &ws[aec_thread_num()];
                 aecb_tile_window_of(h, rect_tile(h, r, k0 + b), j->halo, &twin[b]);
                 n_cells[b] = 0;
                 tile_st[b] = window_latents(j, w, &twin[b], q[b]);
@@ -505,7 +490,7 @@ static aec_status render_tiles(const decode_job *j, worker *ws, int threads, con
                 int nc = tile_st[b] != AEC_OK ? 0
                                               : aec_cells_of(twin[b].lx0, twin[b].ly0,
                                                              twin[b].lw, twin[b].lh, threads, cells);
-                cell_job *cj = jobs + (size_t)b * AEC_MAX_CELLS;
+                aec_cell_job *cj = jobs + (size_t)b * AEC_MAX_CELLS;
                 for (int c = 0; c < nc; c++) {
                     /* only cells that meet the region */
                     int64_t cx0 = (int64_t)cells[c].x0 * P, cy0 = (int64_t)cells[c].y0 * P;
@@ -513,10 +498,11 @@ static aec_status render_tiles(const decode_job *j, worker *ws, int threads, con
                         cx0 + (int64_t)cells[c].w * P <= j->rx ||
                         cy0 + (int64_t)cells[c].h * P <= j->ry)
                         continue;
-                    cell_job *job = &cj[n_cells[b]++];
+                    aec_cell_job *job = &cj[n_cells[b]++];
                     job->cell = cells[c];
 #pragma omp task firstprivate(job, b)
-                    job->status = render_cell(j, &ws[thread_num()], &twin[b], q[b], &job->cell);
+                    job->status =
+                        render_cell(j, &ws[aec_thread_num()], &twin[b], q[b], &job->cell);
                 }
             }
         }

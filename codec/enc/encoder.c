@@ -242,21 +242,6 @@ static aec_status code_tile(const aec_model *m, const aecb_header *h, uint32_t t
     return st;
 }
 
-/* One cell of a tile in flight and how its network run went. */
-typedef struct {
-    aec_cell cell;
-    aec_status status;
-} cell_job;
-
-static int thread_num(void)
-{
-#ifdef _OPENMP
-    return omp_get_thread_num();
-#else
-    return 0;
-#endif
-}
-
 /* Encodes every tile into res[], up to 2 x threads tiles in flight: each
  * tile is an OpenMP task that runs the encoder network on its cells as
  * tasks of their own, then quantises and codes the tile, so that one
@@ -273,7 +258,7 @@ static aec_status encode_tiles(const aec_model *m, const aecb_header *h,
     float **z = calloc((size_t)slots, sizeof *z);
     ZSTD_CCtx **zc = calloc((size_t)threads, sizeof *zc);
     cell_scratch *scratch = calloc((size_t)threads, sizeof *scratch);
-    cell_job *jobs = malloc(sizeof *jobs * (size_t)slots * AEC_MAX_CELLS);
+    aec_cell_job *jobs = malloc(sizeof *jobs * (size_t)slots * AEC_MAX_CELLS);
     aec_status st = z && zc && scratch && jobs ? AEC_OK : AEC_ERR_OUT_OF_MEMORY;
     for (int i = 0; i < slots && st == AEC_OK; i++)
         if (!(z[i] = malloc(sizeof(float) * zfloats)))
@@ -293,7 +278,7 @@ static aec_status encode_tiles(const aec_model *m, const aecb_header *h,
 #pragma omp task firstprivate(b)
             {
                 uint32_t t = t0 + (uint32_t)b;
-                cell_job *cj = jobs + (size_t)b * AEC_MAX_CELLS;
+                aec_cell_job *cj = jobs + (size_t)b * AEC_MAX_CELLS;
                 aecb_tile_window tw;
                 aecb_tile_window_of(h, t, 0, &tw);
                 aec_cell cells[AEC_MAX_CELLS];
@@ -302,7 +287,7 @@ static aec_status encode_tiles(const aec_model *m, const aecb_header *h,
                     cj[k].cell = cells[k];
 #pragma omp task firstprivate(k)
                     cj[k].status = cell_latents(m, h, t, &cj[k].cell, src, z[b],
-                                                &scratch[thread_num()]);
+                                                &scratch[aec_thread_num()]);
                 }
 #pragma omp taskwait
                 aec_status cs = AEC_OK;
@@ -313,7 +298,7 @@ static aec_status encode_tiles(const aec_model *m, const aecb_header *h,
                     snprintf(res[t].err, sizeof res[t].err, "out of memory encoding tile %u", t);
                 } else { /* a tied task: this thread's context is not in use elsewhere */
                     res[t].status = code_tile(m, h, t, z[b], stages, lambda, step,
-                                              zc[thread_num()], &res[t]);
+                                              zc[aec_thread_num()], &res[t]);
                 }
             }
         }
