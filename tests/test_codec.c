@@ -252,6 +252,18 @@ static void test_truncated_at_stage(void)
     free(full.data), free(pix);
 }
 
+/* Whether part (rw x rh pixels of `channels` bytes) equals the region at
+ * (x, y) of full, an image w pixels wide. */
+static int is_crop_of(const uint8_t *part, const uint8_t *full, uint32_t w, int channels,
+                      uint32_t x, uint32_t y, uint32_t rw, uint32_t rh)
+{
+    int same = part && full;
+    for (uint32_t yy = 0; same && yy < rh; yy++)
+        same = memcmp(part + (size_t)yy * rw * channels,
+                      full + ((size_t)(y + yy) * w + x) * channels, (size_t)rw * channels) == 0;
+    return same;
+}
+
 static void test_region_equals_crop(void)
 {
     uint32_t w = 300, h = 200;
@@ -265,10 +277,7 @@ static void test_region_equals_crop(void)
     for (int r = 0; r < 5 && full; r++) {
         uint32_t x = regions[r][0], y = regions[r][1], rw = regions[r][2], rh = regions[r][3];
         uint8_t *part = decode(&b, 0, x, y, rw, rh, 0, &ow, &oh, NULL, &st);
-        int same = part && ow == rw && oh == rh;
-        for (uint32_t yy = 0; same && yy < rh; yy++)
-            same = memcmp(part + (size_t)yy * rw * 4, full + ((size_t)(y + yy) * w + x) * 4,
-                          (size_t)rw * 4) == 0;
+        int same = part && ow == rw && oh == rh && is_crop_of(part, full, w, 4, x, y, rw, rh);
         CHECKF(same, "region %u,%u %ux%u differs from the crop", x, y, rw, rh);
         free(part);
     }
@@ -479,11 +488,8 @@ static void test_lattice_region_threads(void)
     uint8_t *one = decode_same_with_threads(&b, w, h);
     const uint32_t r[4] = {70, 50, 140, 90};
     uint8_t *part = decode(&b, 0, r[0], r[1], r[2], r[3], 0, &ow, &oh, NULL, &st);
-    int same = part && one && ow == r[2] && oh == r[3];
-    for (uint32_t y = 0; same && y < r[3]; y++)
-        same = memcmp(part + (size_t)y * r[2] * 3, one + ((size_t)(r[1] + y) * w + r[0]) * 3,
-                      (size_t)r[2] * 3) == 0;
-    CHECK(same);
+    CHECK(part && ow == r[2] && oh == r[3] &&
+          is_crop_of(part, one, w, 3, r[0], r[1], r[2], r[3]));
     free(one), free(part), free(b.data), free(pix);
 }
 
@@ -552,11 +558,8 @@ static void test_cells_never_show(void)
     }
     const uint32_t r[4] = {300, 100, 200, 150}; /* across the cut at x = 352 */
     uint8_t *part = decode(&one, 0, r[0], r[1], r[2], r[3], 2, &ow, &oh, NULL, &st);
-    int same = part && ref && ow == r[2] && oh == r[3];
-    for (uint32_t y = 0; same && y < r[3]; y++)
-        same = memcmp(part + (size_t)y * r[2] * 3, ref + ((size_t)(r[1] + y) * w + r[0]) * 3,
-                      (size_t)r[2] * 3) == 0;
-    CHECK(same);
+    CHECK(part && ow == r[2] && oh == r[3] &&
+          is_crop_of(part, ref, w, 3, r[0], r[1], r[2], r[3]));
     free(part), free(ref), free(one.data), free(three.data), free(small.data), free(pix);
 }
 
