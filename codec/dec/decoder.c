@@ -452,7 +452,8 @@ static aec_status render_tiles(const decode_job *j, worker *ws, int threads, con
                                char *err)
 {
     const aecb_header *h = j->h;
-    int wmax, hmax, n = rect_count(r), P = h->block_size, slots = 2 * threads;
+    int wmax, hmax, n = rect_count(r), P = h->block_size;
+    int slots = 2 * threads < n ? 2 * threads : n; /* memory: no more slots than tiles */
     largest_window(j, &wmax, &hmax);
     size_t qfloats = (size_t)j->m->cfg.latent * wmax * hmax;
     float **q = calloc((size_t)slots, sizeof *q);

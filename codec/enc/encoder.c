@@ -253,8 +253,12 @@ static aec_status encode_tiles(const aec_model *m, const aecb_header *h,
                                const source_image *src, int stages, float lambda, float step,
                                int threads, tile_result *res, char *err)
 {
-    int D = m->cfg.latent, TL = h->tile_size / h->block_size, slots = 2 * threads;
-    size_t zfloats = (size_t)D * TL * TL;
+    /* No more slots than tiles, each as large as tile 0 (a largest one),
+     * so a small image asks little memory whatever the thread count. */
+    int slots = 2 * threads < (int64_t)h->n_tiles ? 2 * threads : (int)h->n_tiles;
+    uint32_t lw0, lh0;
+    aecb_tile_latents(h, 0, &lw0, &lh0);
+    size_t zfloats = (size_t)m->cfg.latent * lw0 * lh0;
     float **z = calloc((size_t)slots, sizeof *z);
     ZSTD_CCtx **zc = calloc((size_t)threads, sizeof *zc);
     cell_scratch *scratch = calloc((size_t)threads, sizeof *scratch);
