@@ -576,13 +576,20 @@ aec_status aecb_check_stream(const aecb_header *h, const uint8_t *data, size_t s
 
 static int clamp_int(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }
 
+void aecb_latent_grid(const aecb_header *h, int *grid_w, int *grid_h)
+{
+    *grid_w = (int)((h->width + h->block_size - 1) / h->block_size);
+    *grid_h = (int)((h->height + h->block_size - 1) / h->block_size);
+}
+
 void aecb_tile_window_of(const aecb_header *h, uint32_t tile, int halo, aecb_tile_window *w)
 {
     uint32_t x0, y0, tw, th, lw, lh;
     int B = h->block_size;
     aecb_tile_rect(h, tile, &x0, &y0, &tw, &th);
     aecb_tile_latents(h, tile, &lw, &lh);
-    int grid_w = (int)((h->width + B - 1) / B), grid_h = (int)((h->height + B - 1) / B);
+    int grid_w, grid_h;
+    aecb_latent_grid(h, &grid_w, &grid_h);
     w->lx0 = (int)x0 / B, w->ly0 = (int)y0 / B, w->lw = (int)lw, w->lh = (int)lh;
     w->hx0 = clamp_int(w->lx0 - halo, 0, grid_w);
     w->hy0 = clamp_int(w->ly0 - halo, 0, grid_h);

@@ -119,6 +119,8 @@ typedef struct {
     int hx0, hy0, hx1, hy1;
 } aecb_tile_window;
 void aecb_tile_window_of(const aecb_header *h, uint32_t tile, int halo, aecb_tile_window *w);
+/* The image's latent grid: one latent per block, partial blocks included. */
+void aecb_latent_grid(const aecb_header *h, int *grid_w, int *grid_h);
 
 /* Decompressed size of stream i: W*H for the alpha stream, the tile's
  * latent count for an index stream, 2 * lattice_dim * latents for a lattice

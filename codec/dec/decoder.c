@@ -438,8 +438,8 @@ static void largest_window(const decode_job *j, int *wmax, int *hmax)
 {
     const aecb_header *h = j->h;
     int TL = h->tile_size / h->block_size;
-    int grid_w = (int)((h->width + h->block_size - 1) / h->block_size);
-    int grid_h = (int)((h->height + h->block_size - 1) / h->block_size);
+    int grid_w, grid_h;
+    aecb_latent_grid(h, &grid_w, &grid_h);
     *wmax = TL + 2 * j->halo < grid_w ? TL + 2 * j->halo : grid_w;
     *hmax = TL + 2 * j->halo < grid_h ? TL + 2 * j->halo : grid_h;
 }
@@ -454,6 +454,9 @@ static aec_status render_tiles(const decode_job *j, worker *ws, int threads, con
     const aecb_header *h = j->h;
     int wmax, hmax, n = rect_count(r), P = h->block_size;
     int slots = 2 * threads < n ? 2 * threads : n; /* memory: no more slots than tiles */
+    /* Cells enough to keep every thread busy however few tiles there are;
+     * more would only add halos. */
+    int min_cells = (threads + n - 1) / n;
     largest_window(j, &wmax, &hmax);
     size_t qfloats = (size_t)j->m->cfg.latent * wmax * hmax;
     float **q = calloc((size_t)slots, sizeof *q);
@@ -490,7 +493,7 @@ static aec_status render_tiles(const decode_job *j, worker *ws, int threads, con
                 aec_cell cells[AEC_MAX_CELLS];
                 int nc = tile_st[b] != AEC_OK ? 0
                                               : aec_cells_of(twin[b].lx0, twin[b].ly0,
-                                                             twin[b].lw, twin[b].lh, threads, cells);
+                                                             twin[b].lw, twin[b].lh, min_cells, cells);
                 aec_cell_job *cj = jobs + (size_t)b * AEC_MAX_CELLS;
                 for (int c = 0; c < nc; c++) {
                     /* only cells that meet the region */

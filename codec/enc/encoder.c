@@ -178,21 +178,19 @@ typedef struct {
     size_t planes_floats;
 } cell_scratch;
 
-/* Runs the encoder network on one cell of tile t (its window cut from the
- * image padded to whole blocks) and stores the cell's latents in the
- * tile's z [D][lh][lw]. */
-static aec_status cell_latents(const aec_model *m, const aecb_header *h, uint32_t t,
-                               const aec_cell *cell, const source_image *src, float *z,
-                               cell_scratch *cs)
+/* Runs the encoder network on one cell of the tile whose own latents tw
+ * gives (the cell's window cut from the image padded to whole blocks) and
+ * stores the cell's latents in the tile's z [D][lh][lw]. */
+static aec_status cell_latents(const aec_model *m, const aecb_header *h,
+                               const aecb_tile_window *tw, const aec_cell *cell,
+                               const source_image *src, float *z, cell_scratch *cs)
 {
     const aem_config *c = &m->cfg;
-    int P = c->block;
-    int grid_w = (int)((h->width + P - 1) / P), grid_h = (int)((h->height + P - 1) / P);
+    int P = c->block, grid_w, grid_h;
+    aecb_latent_grid(h, &grid_w, &grid_h);
     aec_cell win = aec_cell_grow(cell, aem_encoder_halo(c), grid_w, grid_h);
-    aecb_tile_window tw;
-    aecb_tile_window_of(h, t, 0, &tw);
     int Hs = win.h, Ws = win.w;
-    size_t N = (size_t)Hs * Ws, n = (size_t)tw.lw * tw.lh, need = 3 * N * P * P;
+    size_t N = (size_t)Hs * Ws, n = (size_t)tw->lw * tw->lh, need = 3 * N * P * P;
     if (cs->planes_floats < need) {
         free(cs->planes);
         cs->planes_floats = 0;
@@ -209,8 +207,8 @@ static aec_status cell_latents(const aec_model *m, const aecb_header *h, uint32_
     /* Keep the cell's own latents, dropping the halo. */
     for (int d = 0; d < c->latent; d++)
         for (int y = 0; y < cell->h; y++)
-            memcpy(z + (size_t)d * n + (size_t)(cell->y0 - tw.ly0 + y) * tw.lw +
-                       (cell->x0 - tw.lx0),
+            memcpy(z + (size_t)d * n + (size_t)(cell->y0 - tw->ly0 + y) * tw->lw +
+                       (cell->x0 - tw->lx0),
                    a->z + (size_t)d * N + (size_t)(cell->y0 - win.y0 + y) * Ws +
                        (cell->x0 - win.x0),
                    sizeof(float) * cell->w);
@@ -259,6 +257,9 @@ static aec_status encode_tiles(const aec_model *m, const aecb_header *h,
     uint32_t lw0, lh0;
     aecb_tile_latents(h, 0, &lw0, &lh0);
     size_t zfloats = (size_t)m->cfg.latent * lw0 * lh0;
+    /* Cells enough to keep every thread busy however few tiles there are;
+     * more would only add halos. */
+    int min_cells = (threads + (int)h->n_tiles - 1) / (int)h->n_tiles;
     float **z = calloc((size_t)slots, sizeof *z);
     ZSTD_CCtx **zc = calloc((size_t)threads, sizeof *zc);
     cell_scratch *scratch = calloc((size_t)threads, sizeof *scratch);
@@ -286,11 +287,11 @@ static aec_status encode_tiles(const aec_model *m, const aecb_header *h,
                 aecb_tile_window tw;
                 aecb_tile_window_of(h, t, 0, &tw);
                 aec_cell cells[AEC_MAX_CELLS];
-                int n = aec_cells_of(tw.lx0, tw.ly0, tw.lw, tw.lh, threads, cells);
+                int n = aec_cells_of(tw.lx0, tw.ly0, tw.lw, tw.lh, min_cells, cells);
                 for (int k = 0; k < n; k++) {
                     cj[k].cell = cells[k];
 #pragma omp task firstprivate(k)
-                    cj[k].status = cell_latents(m, h, t, &cj[k].cell, src, z[b],
+                    cj[k].status = cell_latents(m, h, &tw, &cj[k].cell, src, z[b],
                                                 &scratch[aec_thread_num()]);
                 }
 #pragma omp taskwait
