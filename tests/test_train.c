@@ -418,9 +418,6 @@ static double mean_abs_latent(aet_trainer *t)
     return s / n;
 }
 
-/* Every crop on the lattice: the knocked-off decoder recovers, the rate
- * term keeps the latent from inflating, and the validation's rate and
- * PSNR both fall as the step grows. */
 /* A run started from a model file's bytes has exactly its weights and
  * codebooks, the new name, step 0, and trains on; bytes that are not a
  * model are refused with a message. */
@@ -463,6 +460,9 @@ static void test_init_from_model(void)
     aet_trainer_free(&a);
 }
 
+/* Every crop on the lattice: the knocked-off decoder recovers, the rate
+ * term keeps the latent from inflating, and the validation's rate and
+ * PSNR both fall as the step grows. */
 static void test_lattice_training(void)
 {
     CHECK(g_have_ds);
