@@ -2,11 +2,16 @@
 # the tools; `make test` runs the test suite; `make bench CORPUS=DIR`.
 CC      ?= cc
 OPT     ?= -O3
+# CFLAGS, CPPFLAGS, LDFLAGS and LDLIBS are the user's (`make CFLAGS=-O2`):
+# the project's own flags are separate and always applied before them.
 CFLAGS  ?= $(OPT) -g
-CFLAGS  += -std=c11 -Wall -Wextra -Wno-psabi -ffp-contract=fast -fopenmp -fPIC -D_POSIX_C_SOURCE=200809L -Iinclude -Icodec
-LDLIBS  += -lzstd -lm -lpthread
-TOOL_LDLIBS = -lpng -ljpeg -lzstd -lm
-LDFLAGS += -fopenmp
+AEC_CFLAGS  = -std=c11 -Wall -Wextra -Wno-psabi -ffp-contract=fast -fopenmp -fPIC \
+              -D_POSIX_C_SOURCE=200809L -Iinclude -Icodec -I$(BUILD)/gen -MMD -MP
+AEC_LDFLAGS = -fopenmp
+AEC_LDLIBS  = -lzstd -lz -lm -lpthread
+TOOL_LDLIBS = -lpng -ljpeg -lzstd -lz -lm
+COMPILE = $(CC) $(AEC_CFLAGS) $(CPPFLAGS) $(CFLAGS)
+LINK    = $(CC) $(AEC_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(AEC_LDFLAGS) $(LDFLAGS)
 BUILD   ?= build
 
 LIB_SRC  := $(sort $(wildcard codec/*.c codec/*/*.c))
@@ -22,52 +27,51 @@ TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
 all: $(BUILD)/libcodec.a $(BUILD)/libcodec.so $(TOOL_BIN)
 
-# The built-in models are compiled into the library from models/default.aem
-# (the VQ model of the lowest levels), models/high.aem (the lattice model
-# of the middle levels), models/high-low.aem and models/high-top.aem (the
-# same model specialised to the coarsest and the finest lattice steps) and
-# models/high-v1.aem (the high-rate model of version 0.3, so that its files
-# still decode).
-$(BUILD)/bin2c: tools/bin2c.c
-	@mkdir -p $(dir $@)
-	$(CC) -O2 -std=c11 -Wall -Wextra -o $@ $<
-$(BUILD)/gen/default_model.c: models/default.aem $(BUILD)/bin2c
-	@mkdir -p $(dir $@)
-	$(BUILD)/bin2c aec_default_model_data models/default.aem > $@
-$(BUILD)/gen/high_model.c: models/high.aem $(BUILD)/bin2c
-	@mkdir -p $(dir $@)
-	$(BUILD)/bin2c aec_high_model_data models/high.aem > $@
-$(BUILD)/gen/high_low_model.c: models/high-low.aem $(BUILD)/bin2c
-	@mkdir -p $(dir $@)
-	$(BUILD)/bin2c aec_high_low_model_data models/high-low.aem > $@
-$(BUILD)/gen/high_top_model.c: models/high-top.aem $(BUILD)/bin2c
-	@mkdir -p $(dir $@)
-	$(BUILD)/bin2c aec_high_top_model_data models/high-top.aem > $@
-$(BUILD)/gen/high_v1_model.c: models/high-v1.aem $(BUILD)/bin2c
-	@mkdir -p $(dir $@)
-	$(BUILD)/bin2c aec_high_v1_model_data models/high-v1.aem > $@
-$(BUILD)/gen/%_model.o: $(BUILD)/gen/%_model.c
-	$(CC) -c -O1 -fPIC -o $@ $<
-GEN_OBJ := $(BUILD)/gen/default_model.o $(BUILD)/gen/high_model.o $(BUILD)/gen/high_top_model.o \
-           $(BUILD)/gen/high_low_model.o $(BUILD)/gen/high_v1_model.o
+# The built-in models: BUILTIN_MODELS (models/builtin.mk) is the one list.
+# Each models/NAME.aem becomes a byte array; the table and the enum that
+# name them are generated from the list after tools/embed_models checked
+# every file, so a broken model fails the build, not the first decode.
+include models/builtin.mk
+BUILTIN_C_NAMES   = $(subst -,_,$(BUILTIN_MODELS))
+BUILTIN_GEN_OBJ  := $(BUILTIN_MODELS:%=$(BUILD)/gen/model_%.o) $(BUILD)/gen/builtin_models.o
+GEN_OBJ := $(BUILTIN_GEN_OBJ)
 
-$(BUILD)/%.o: %.c $(wildcard include/*.h codec/*/*.h codec/*.h tools/common/*.h tools/train/*.h)
+$(BUILD)/embed_models: tools/embed_models.c codec/common/bytes.h codec/common/hash.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itools -c -o $@ $<
+	$(CC) -O2 -std=c11 -Wall -Wextra -Icodec -o $@ $< -lz
+$(BUILD)/gen/model_%.c: models/%.aem $(BUILD)/embed_models
+	@mkdir -p $(dir $@)
+	$(BUILD)/embed_models bytes $* $< > $@.tmp && mv $@.tmp $@
+# One rule makes both files; the header is the target others depend on.
+$(BUILD)/gen/builtin_models.h: models/builtin.mk $(BUILTIN_MODELS:%=models/%.aem) $(BUILD)/embed_models
+	@mkdir -p $(dir $@)
+	$(BUILD)/embed_models table $(BUILD)/gen/builtin_models \
+	    $(foreach m,$(BUILTIN_MODELS),$(m)=models/$(m).aem)
+$(BUILD)/gen/builtin_models.c: $(BUILD)/gen/builtin_models.h
+$(BUILD)/gen/model_%.o: $(BUILD)/gen/model_%.c
+	$(CC) -c -O1 -fPIC -fvisibility=hidden -o $@ $<
+$(BUILD)/gen/builtin_models.o: $(BUILD)/gen/builtin_models.c
+	$(COMPILE) -c -o $@ $<
+
+# Every object may include the generated enum: make it first.  Header
+# dependencies are the compiler's (-MMD -MP, the .d files included below).
+$(BUILD)/%.o: %.c | $(BUILD)/gen/builtin_models.h
+	@mkdir -p $(dir $@)
+	$(COMPILE) -Itools -c -o $@ $<
 
 $(BUILD)/libcodec.a: $(LIB_OBJ) $(GEN_OBJ)
 	rm -f $@ && ar rcs $@ $^
 $(BUILD)/libcodec.so: $(LIB_OBJ) $(GEN_OBJ)
-	$(CC) -shared $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) -shared $(AEC_LDFLAGS) $(LDFLAGS) -o $@ $^ $(AEC_LDLIBS) $(LDLIBS)
 
 $(BUILD)/aetrain: tools/aetrain.c $(TRAIN_OBJ) $(COMMON_OBJ) $(BUILD)/libcodec.a
-	$(CC) $(CFLAGS) -Itools $(LDFLAGS) -o $@ $^ $(TOOL_LDLIBS)
+	$(LINK) -Itools -o $@ $^ $(TOOL_LDLIBS) $(LDLIBS)
 $(BUILD)/ae%: tools/ae%.c $(COMMON_OBJ) $(BUILD)/libcodec.a
-	$(CC) $(CFLAGS) -Itools $(LDFLAGS) -o $@ $^ $(TOOL_LDLIBS)
+	$(LINK) -Itools -o $@ $^ $(TOOL_LDLIBS) $(LDLIBS)
 
-$(BUILD)/tests/%: tests/%.c tests/testlib.h $(TRAIN_OBJ) $(COMMON_OBJ) $(BUILD)/libcodec.a
+$(BUILD)/tests/%: tests/%.c $(TRAIN_OBJ) $(COMMON_OBJ) $(BUILD)/libcodec.a | $(BUILD)/gen/builtin_models.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itools -Itests $(LDFLAGS) -o $@ $< $(TRAIN_OBJ) $(COMMON_OBJ) $(BUILD)/libcodec.a $(TOOL_LDLIBS)
+	$(LINK) -Itools -Itests -o $@ $< $(TRAIN_OBJ) $(COMMON_OBJ) $(BUILD)/libcodec.a $(TOOL_LDLIBS) $(LDLIBS)
 
 test: all $(TEST_BIN) $(BUILD)/aebench
 	@sh tests/run_tests.sh $(BUILD)
@@ -96,6 +100,10 @@ clean:
 
 -include bench/bench.mk
 -include tests/fuzz/fuzz.mk
+-include $(wildcard mk/*.mk)
+
+# Header dependencies written by the compiler (-MMD -MP).
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 .PHONY: all test test-asan check demo clean
 .SECONDARY:

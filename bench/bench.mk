@@ -1,5 +1,5 @@
 # bench/bench.mk - `make bench` and `make bench-speed` (included by the main
-# Makefile, which defines CC, CFLAGS, LDFLAGS, BUILD, COMMON_OBJ, TOOL_LDLIBS).
+# Makefile, which defines LINK, BUILD, COMMON_OBJ, TOOL_LDLIBS).
 #
 #   make bench [CORPUS=dir] [OUT=dir] [BENCH_ARGS="--codecs aecodec,jpeg ..."]
 #   make bench-speed [OUT=dir] [SPEED_ARGS="--no-large --runs-small 3 ..."]
@@ -15,10 +15,8 @@ SPEED_ARGS ?=
 BENCH_SRC := $(sort $(wildcard bench/*.c))
 BENCH_OBJ := $(BENCH_SRC:%.c=$(BUILD)/%.o)
 
-$(BENCH_OBJ): bench/bench.h
-
 $(BUILD)/aebench: $(BENCH_OBJ) $(COMMON_OBJ) $(BUILD)/libcodec.a
-	$(CC) $(CFLAGS) -Itools $(LDFLAGS) -o $@ $^ $(TOOL_LDLIBS)
+	$(LINK) -Itools -o $@ $^ $(TOOL_LDLIBS) $(LDLIBS)
 
 bench: $(BUILD)/aebench
 	@if [ "$(CORPUS)" = "corpus/photos" ] && ! ls corpus/photos/*.png >/dev/null 2>&1; then \

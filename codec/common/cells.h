@@ -46,6 +46,16 @@ static inline int aec_thread_num(void)
 #endif
 }
 
+/* Threads worth starting for `pixels` of work when `requested` were asked
+ * for: one per 64 Kpixel at most, since below that an OpenMP team costs
+ * more to start and to wake than its share of the networks saves (an 8x8
+ * image decodes in one thread). */
+static inline int aec_useful_threads(int requested, double pixels)
+{
+    double most = pixels / 65536.0;
+    return most < 1 ? 1 : (most < requested ? (int)most : requested);
+}
+
 /* Cuts the rectangle (x0, y0, w, h) (w, h >= 1) into a grid of nearly equal
  * cells at most AEC_CELL_LATENTS a side and, where sides of at least
  * 8 latents allow, at least min_cells of them (so that small pictures

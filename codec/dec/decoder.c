@@ -36,8 +36,15 @@
 
 #define MAX_MODELS 8
 
+/* A decoder's models: the caller's, or built-in ones by index, which are
+ * parsed only when a file needs them (so creating a decoder costs nothing). */
+typedef struct {
+    const aec_model *model; /* NULL for a built-in model not yet looked up */
+    int builtin;            /* its index in models/builtin.mk, or -1       */
+} decoder_model;
+
 struct aec_decoder {
-    const aec_model *models[MAX_MODELS];
+    decoder_model models[MAX_MODELS];
     int n_models;
     int threads;
     aec_limits limits;
@@ -51,22 +58,15 @@ aec_status aec_decoder_create(aec_decoder **out, const aec_model *model)
     if (!out)
         return AEC_ERR_INVALID_ARGUMENT;
     *out = NULL;
-    const aec_model *list[MAX_MODELS];
-    int n = 0;
-    if (model) {
-        list[n++] = model;
-    } else { /* every built-in model, so files of any built-in level decode */
-        for (int i = 0; i < AEM_BUILTIN_MODELS && n < MAX_MODELS; i++)
-            if (aem_builtin_model(i))
-                list[n++] = aem_builtin_model(i);
-    }
-    if (n == 0)
-        return AEC_ERR_BAD_MODEL;
     aec_decoder *d = calloc(1, sizeof *d);
     if (!d)
         return AEC_ERR_OUT_OF_MEMORY;
-    memcpy(d->models, list, sizeof *list * (size_t)n);
-    d->n_models = n;
+    if (model) {
+        d->models[d->n_models++] = (decoder_model){model, -1};
+    } else { /* every built-in model, so files of any built-in level decode */
+        for (int i = 0; i < AEM_BUILTIN_MODELS && d->n_models < MAX_MODELS; i++)
+            d->models[d->n_models++] = (decoder_model){NULL, i};
+    }
     aec_limits_default(&d->limits);
     *out = d;
     return AEC_OK;
@@ -78,7 +78,7 @@ aec_status aec_decoder_add_model(aec_decoder *d, const aec_model *model)
         return AEC_ERR_INVALID_ARGUMENT;
     if (d->n_models == MAX_MODELS)
         return aec_fail(d->err, AEC_ERR_LIMIT, "a decoder holds at most %d models", MAX_MODELS);
-    d->models[d->n_models++] = model;
+    d->models[d->n_models++] = (decoder_model){model, -1};
     return AEC_OK;
 }
 
@@ -574,11 +574,24 @@ static worker *workers_new(const decode_job *j, int threads)
     return ws;
 }
 
+static uint64_t model_id(const decoder_model *dm)
+{
+    return dm->model ? dm->model->id : aem_builtin_id(dm->builtin);
+}
+
+static const char *model_name(const decoder_model *dm)
+{
+    return dm->model ? dm->model->name : aem_builtin_name(dm->builtin);
+}
+
+/* The model coded as `id`, parsing a built-in one on first use; NULL when
+ * the decoder has none (or a built-in model cannot be allocated). */
 static const aec_model *find_model(const aec_decoder *d, uint64_t id)
 {
     for (int i = 0; i < d->n_models; i++)
-        if (d->models[i]->id == id)
-            return d->models[i];
+        if (model_id(&d->models[i]) == id)
+            return d->models[i].model ? d->models[i].model
+                                      : aem_builtin_model(d->models[i].builtin);
     return NULL;
 }
 
@@ -592,8 +605,8 @@ static aec_status check_model(aec_decoder *d, const aecb_header *h, const aec_de
         char have[400] = "";
         for (int i = 0; i < d->n_models; i++) {
             size_t l = strlen(have);
-            snprintf(have + l, sizeof have - l, "%s%s %016llx", i ? ", " : "", d->models[i]->name,
-                     (unsigned long long)d->models[i]->id);
+            snprintf(have + l, sizeof have - l, "%s%s %016llx", i ? ", " : "",
+                     model_name(&d->models[i]), (unsigned long long)model_id(&d->models[i]));
         }
         return aec_fail(d->err, AEC_ERR_MODEL_MISMATCH,
                         "file was coded with model %016llx, which this decoder lacks (it has %s); "
@@ -696,6 +709,7 @@ aec_status aec_decode(aec_decoder *d, const uint8_t *data, size_t size,
                       h.width, h.height);
         goto done;
     }
+    threads = aec_useful_threads(threads, (double)p.w * p.h);
     j.m = m, j.h = &h, j.data = data, j.size = size, j.stages = stages;
     /* The refinement applies on top of every coded stage only. */
     j.lattice = (h.flags & AECB_FLAG_LATTICE) && h.lattice_available && stages == h.stages;

@@ -69,10 +69,6 @@ aec_status aec_encoder_create(aec_encoder **out, const aec_model *model)
     if (!out)
         return AEC_ERR_INVALID_ARGUMENT;
     *out = NULL;
-    if (!model) /* every built-in model must be there */
-        for (int i = 0; i < AEM_BUILTIN_MODELS; i++)
-            if (!aem_builtin_model(i))
-                return AEC_ERR_BAD_MODEL;
     aec_encoder *e = calloc(1, sizeof *e);
     if (!e)
         return AEC_ERR_OUT_OF_MEMORY;
@@ -342,6 +338,9 @@ static aec_status resolve_level(aec_encoder *e, aec_encode_params *p, const aec_
     } else {
         const aec_level *l = aec_builtin_level(level);
         *m = aem_builtin_model(l->model), *stages = l->stages, *step = l->lattice_step;
+        if (!*m) /* parsed on first use: only allocation can fail */
+            return aec_fail(e->err, AEC_ERR_OUT_OF_MEMORY, "cannot prepare built-in model %s",
+                            aem_builtin_name(l->model));
         if (p->lambda == AEC_LAMBDA_AUTO)
             p->lambda = l->lambda;
     }
@@ -456,6 +455,7 @@ aec_status aec_encode(aec_encoder *e, const uint8_t *pixels, uint32_t width, uin
 #else
     int threads = 1;
 #endif
+    threads = aec_useful_threads(threads, (double)width * height);
     st = encode_tiles(m, &h, &src, stages, p.lambda, step, threads, res, e->err);
     if (st != AEC_OK)
         goto done;

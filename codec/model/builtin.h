@@ -9,21 +9,35 @@
  * lowest lattice levels and on the finest for the top levels
  * (bench/NOTES.md).  A default decoder knows them all, and the
  * high-rate model of version 0.3 (aecodec-high-v1), so that its files
- * still decode. */
+ * still decode.
+ *
+ * The list of models is models/builtin.mk; the build generates from it
+ * the enum AEM_BUILTIN_<NAME> (builtin_models.h) and aem_builtin_table,
+ * after checking every file (tools/embed_models.c).  A model is parsed
+ * only when first used, so a process pays only for the models its files
+ * need. */
 #ifndef AEC_MODEL_BUILTIN_H
 #define AEC_MODEL_BUILTIN_H
+#include <stddef.h>
+#include <stdint.h>
+
+#include "builtin_models.h" /* generated: AEM_BUILTIN_DEFAULT ... AEM_BUILTIN_MODELS */
 #include "model/model.h"
 
-enum {
-    AEM_BUILTIN_DEFAULT = 0,
-    AEM_BUILTIN_HIGH = 1,
-    AEM_BUILTIN_HIGH_V1 = 2, /* decoding only */
-    AEM_BUILTIN_HIGH_TOP = 3,
-    AEM_BUILTIN_HIGH_LOW = 4,
-    AEM_BUILTIN_MODELS = 5
-};
+typedef struct {
+    const char *list_name;    /* its name in models/builtin.mk ("high-v1")    */
+    const char *model_name;   /* the name stored in the file ("aecodec-...")  */
+    uint64_t id;              /* FNV-1a of the file, computed at build time  */
+    const unsigned char *bytes; /* the model file, checked at build time     */
+    size_t size;
+} aem_builtin_entry;
 
-/* Built-in model `which` (static; never freed), or NULL when it does not
- * parse (a broken build). */
+extern const aem_builtin_entry aem_builtin_table[AEM_BUILTIN_MODELS];
+
+/* Built-in model `which`, parsed on first use (static; never freed), or
+ * NULL when `which` is out of range or the model cannot be allocated. */
 const aec_model *aem_builtin_model(int which);
+/* Its identifier and stored name, without parsing it. */
+uint64_t aem_builtin_id(int which);
+const char *aem_builtin_name(int which);
 #endif

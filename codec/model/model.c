@@ -155,8 +155,11 @@ aec_status aem_model_serialize(aec_model *m, uint8_t **out, size_t *out_size)
     return AEC_OK;
 }
 
-aec_status aem_model_parse(const uint8_t *data, size_t size, aec_model **out, char *err,
-                           size_t errlen)
+/* The parse; `trusted_id` non-zero skips the checksum and takes that
+ * identifier (a built-in model, checked and hashed when the library was
+ * built). */
+static aec_status parse_model(const uint8_t *data, size_t size, uint64_t trusted_id,
+                              aec_model **out, char *err, size_t errlen)
 {
     *out = NULL;
     if (size < AEM_HEADER_BYTES + 4 || memcmp(data, AEM_MAGIC, 4) != 0) {
@@ -168,7 +171,7 @@ aec_status aem_model_parse(const uint8_t *data, size_t size, aec_model **out, ch
                  aec_rd32(data + 4));
         return AEC_ERR_UNSUPPORTED;
     }
-    if (aecb_crc32(0, data, size - 4) != aec_rd32(data + size - 4)) {
+    if (!trusted_id && aecb_crc32(0, data, size - 4) != aec_rd32(data + size - 4)) {
         snprintf(err, errlen, "model file checksum mismatch (file corrupt or truncated)");
         return AEC_ERR_BAD_MODEL;
     }
@@ -221,10 +224,22 @@ aec_status aem_model_parse(const uint8_t *data, size_t size, aec_model **out, ch
         memcpy(m->dict, p, dict_size);
         m->dict_size = dict_size;
     }
-    m->id = aec_fnv1a64(data, size);
+    m->id = trusted_id ? trusted_id : aec_fnv1a64(data, size);
     aem_model_refresh(m);
     *out = m;
     return AEC_OK;
+}
+
+aec_status aem_model_parse(const uint8_t *data, size_t size, aec_model **out, char *err,
+                           size_t errlen)
+{
+    return parse_model(data, size, 0, out, err, errlen);
+}
+
+aec_status aem_model_parse_trusted(const uint8_t *data, size_t size, uint64_t id,
+                                   aec_model **out, char *err, size_t errlen)
+{
+    return parse_model(data, size, id ? id : aec_fnv1a64(data, size), out, err, errlen);
 }
 
 /* ---- public model API ----------------------------------------------- */

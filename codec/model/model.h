@@ -65,6 +65,10 @@ aec_status aem_model_new(const aem_config *cfg, const char *name, aec_model **ou
 /* Parses a model file. */
 aec_status aem_model_parse(const uint8_t *data, size_t size, aec_model **out, char *err,
                            size_t errlen);
+/* The same for a file already checked (a built-in model, checked when the
+ * library was built): no checksum, and `id` is its identifier. */
+aec_status aem_model_parse_trusted(const uint8_t *data, size_t size, uint64_t id,
+                                   aec_model **out, char *err, size_t errlen);
 /* Serialises to the model file format; *out is malloc'ed. Also sets model->id. */
 aec_status aem_model_serialize(aec_model *model, uint8_t **out, size_t *out_size);
 /* Recomputes derived data (code norms) after the parameters changed. */

@@ -6,8 +6,9 @@
 #   make fuzz-corpus                 regenerate tests/fuzz/corpus/ (seeds)
 #
 # The library sources are compiled again with clang and
-# -fsanitize=fuzzer-no-link,address,undefined (the embedded default model
-# models come from $(BUILD)/gen/*_model.c, which the top Makefile makes).
+# -fsanitize=fuzzer-no-link,address,undefined; the built-in models (the
+# list in models/builtin.mk) come from $(BUILD)/gen, which the top
+# Makefile makes, so a model added to the list is linked here too.
 # Each run starts from the seeds in tests/fuzz/corpus/NAME (read only) and
 # keeps what it finds in build-fuzz/corpus/NAME; crashing inputs are written
 # to build-fuzz/artifacts/.  Add each one, once fixed, to
@@ -18,20 +19,26 @@ FUZZ_SECONDS ?= 60
 FUZZ_FLAGS   ?= -timeout=30 -rss_limit_mb=2048
 FUZZ_OUT     := build-fuzz
 FUZZ_SAN     := -fsanitize=address,undefined,float-cast-overflow -fno-sanitize-recover=undefined -fno-omit-frame-pointer
-FUZZ_CFLAGS  := -g -O1 -std=c11 -Wno-psabi -fopenmp -D_POSIX_C_SOURCE=200809L -Iinclude -Icodec -Itests $(FUZZ_SAN)
+FUZZ_CFLAGS  := -g -O1 -std=c11 -Wno-psabi -fopenmp -D_POSIX_C_SOURCE=200809L -Iinclude -Icodec \
+                -I$(BUILD)/gen -Itests -MMD -MP $(FUZZ_SAN)
 FUZZ_NAMES   := header decode model lattice
 FUZZ_BINS    := $(FUZZ_NAMES:%=$(FUZZ_OUT)/fuzz_%)
-FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_OUT)/obj/%.o) $(FUZZ_OUT)/obj/default_model_data.o \
-                $(FUZZ_OUT)/obj/high_model_data.o
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_OUT)/obj/%.o) \
+                $(BUILTIN_GEN_OBJ:$(BUILD)/gen/%=$(FUZZ_OUT)/obj/gen/%)
 
-$(FUZZ_OUT)/obj/%.o: %.c $(wildcard include/*.h codec/*/*.h codec/*.h)
+$(FUZZ_OUT)/obj/%.o: %.c | $(BUILD)/gen/builtin_models.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
-$(FUZZ_OUT)/obj/%_model_data.o: $(BUILD)/gen/%_model.c
+$(FUZZ_OUT)/obj/gen/model_%.o: $(BUILD)/gen/model_%.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) -O1 -c -o $@ $<
-$(FUZZ_OUT)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h $(FUZZ_LIB_OBJ)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_OBJ) -lzstd -lm -lpthread
+$(FUZZ_OUT)/obj/gen/builtin_models.o: $(BUILD)/gen/builtin_models.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+$(FUZZ_OUT)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_OBJ)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_OBJ) -lzstd -lz -lm -lpthread
+
+-include $(shell find $(FUZZ_OUT) -name '*.d' 2>/dev/null)
 
 fuzz-build: $(FUZZ_BINS)
 

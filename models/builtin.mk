@@ -1,0 +1,13 @@
+# models/builtin.mk - the models compiled into libcodec: the one list that
+# the embedding rules, the generated model table (build/gen/builtin_models.*,
+# made by tools/embed_models.c), the library, the fuzz build and the install
+# derive from.  Each NAME is models/NAME.aem; its position is its index in
+# aec_model_builtin(i) and its C name is AEM_BUILTIN_<NAME> (upper case, '-'
+# as '_').  Append new models at the end: the indices are public.
+#
+#   default   aecodec-default-v1: VQ levels 1-2
+#   high      aecodec-high-v2: lattice levels 6-9
+#   high-v1   aecodec-high-v1: decoding version 0.3 files only
+#   high-top  aecodec-high-v2-top: lattice levels 10-14
+#   high-low  aecodec-high-v2-low: lattice levels 3-5
+BUILTIN_MODELS := default high high-v1 high-top high-low
