@@ -249,6 +249,63 @@ fi
 rc=$?
 if [ $rc -eq 1 ] && [ -s "$tmp/partial.png" ]; then pass bands_fail_after_first_bands; else fail bands_fail_after_first_bands "exit status $rc"; fi
 
+# ---- batch conversion: several inputs into -o DIR --------------------------
+# Outputs are DIR/NAME.aec (.png etc. for aedec); a bad file is reported
+# (one line) and the others still converted; exit 1 when any failed; the
+# same output for two inputs is a failure of the second, never an overwrite;
+# -n skips outputs that exist, without it they are replaced.
+mkdir -p "$tmp/bin/sub"
+cp "$tmp/rgb.ppm" "$tmp/bin/one.ppm"
+cp "$tmp/grey.pgm" "$tmp/bin/two.pgm"
+cp "$tmp/rgba.png" "$tmp/bin/sub/one.png"
+cp "$tmp/garbage.png" "$tmp/bin/bad.png"
+run "$ENC" $TH -o "$tmp/bout" "$tmp/bin/one.ppm" "$tmp/bin/bad.png" "$tmp/bin/two.pgm"
+if [ $rc -eq 1 ] && [ "$(lines "$tmp/err")" = 2 ] && grep -q 'bad.png' "$tmp/err" &&
+    grep -q '1 of 3 files failed' "$tmp/err" && cmp -s "$tmp/bout/one.aec" "$tmp/rgb.aec" &&
+    cmp -s "$tmp/bout/two.aec" "$tmp/grey.aec" && [ ! -e "$tmp/bout/bad.aec" ] && ! temp_left "$tmp/bout"; then
+    pass batch_encode_goes_on_after_a_failure
+else
+    fail batch_encode_goes_on_after_a_failure "exit status $rc"
+fi
+run "$ENC" $TH -o "$tmp/bout" "$tmp/bin/one.ppm" "$tmp/bin/two.pgm"
+if [ $rc -eq 0 ] && [ ! -s "$tmp/err" ]; then pass batch_encode_all_ok_exit_0; else fail batch_encode_all_ok_exit_0 "exit status $rc"; fi
+run "$ENC" $TH -o "$tmp/bdup" "$tmp/bin/one.ppm" "$tmp/bin/sub/one.png"
+if [ $rc -eq 1 ] && grep -q 'sub/one.png' "$tmp/err" && cmp -s "$tmp/bdup/one.aec" "$tmp/rgb.aec"; then
+    pass batch_same_output_name_fails_second
+else
+    fail batch_same_output_name_fails_second "exit status $rc"
+fi
+printf 'old' >"$tmp/bout/two.aec"
+run "$ENC" $TH -n -v -o "$tmp/bout" "$tmp/bin/two.pgm"
+if [ $rc -eq 0 ] && [ "$(cat "$tmp/bout/two.aec")" = old ] && grep -q skipped "$tmp/err"; then
+    pass batch_no_clobber_skips
+else
+    fail batch_no_clobber_skips "exit status $rc"
+fi
+run "$ENC" $TH -o "$tmp/bout" "$tmp/bin/two.pgm"
+if [ $rc -eq 0 ] && cmp -s "$tmp/bout/two.aec" "$tmp/grey.aec"; then pass batch_replaces_by_default; else fail batch_replaces_by_default "exit status $rc"; fi
+printf 'old' >"$tmp/keep.aec"
+run "$ENC" $TH -n "$tmp/grey.pgm" "$tmp/keep.aec"
+if [ $rc -eq 0 ] && [ "$(cat "$tmp/keep.aec")" = old ]; then pass no_clobber_single_file; else fail no_clobber_single_file "exit status $rc"; fi
+
+cp "$tmp/garbage.aec" "$tmp/bout/bad.aec"
+run "$DEC" $TH -o "$tmp/bdec" "$tmp/bout/one.aec" "$tmp/bout/bad.aec" "$tmp/bout/two.aec"
+if [ $rc -eq 1 ] && [ "$(lines "$tmp/err")" = 2 ] && grep -q '1 of 3 files failed' "$tmp/err" &&
+    [ ! -e "$tmp/bdec/bad.png" ] && ! temp_left "$tmp/bdec"; then
+    pass batch_decode_goes_on_after_a_failure
+else
+    fail batch_decode_goes_on_after_a_failure "exit status $rc"
+fi
+size_is batch_decode_png "$tmp/bdec/one.png" "67 45 3"
+size_is batch_decode_grey_png "$tmp/bdec/two.png" "33 21 1"
+run "$DEC" $TH --format pgm -o "$tmp/bdec" "$tmp/bout/two.aec"
+size_is batch_decode_format_pgm "$tmp/bdec/two.pgm" "33 21 1"
+expect_fail batch_decode_bad_format 2 - "$DEC" --format bmp -o "$tmp/bdec" "$tmp/bout/two.aec"
+expect_fail batch_stdin_refused 2 - "$ENC" -o "$tmp/bout" -
+expect_fail batch_no_inputs 2 - "$ENC" -o "$tmp/bout"
+expect_fail several_inputs_need_o 2 - "$ENC" "$tmp/rgb.ppm" "$tmp/grey.pgm" "$tmp/x.aec"
+expect_fail batch_dir_is_a_file 1 - "$ENC" $TH -o "$tmp/rgb.ppm" "$tmp/grey.pgm"
+
 # ---- errors: one line on stderr, non-zero exit, no output ------------------
 expect_fail encode_missing_input 1 "$tmp/o.aec" "$ENC" $TH "$tmp/nonexistent.png" "$tmp/o.aec"
 expect_fail encode_garbage_input 1 "$tmp/o.aec" "$ENC" $TH "$tmp/garbage.png" "$tmp/o.aec"

@@ -4,6 +4,7 @@
  * is written as soon as it is decoded, so memory holds one band of pixels,
  * never the whole output (which can be hundreds of megabytes). */
 #include "aecodec.h"
+#include "common/batch.h"
 #include "common/cli.h"
 #include "common/imageio.h"
 
@@ -18,12 +19,16 @@
 static void usage(void)
 {
     printf("Usage: aedec [options] IN OUT\n"
+           "       aedec [options] -o DIR IN...\n"
            "Decode the aecodec file IN (\"-\" = stdin) into the image OUT.  The format of\n"
            "OUT comes from its extension: .png (any image), .ppm, .pgm, .pnm, .pam;\n"
            "\"-\" writes PNG to stdout.  OUT is written to a temporary file and renamed\n"
            "into place, so nothing is left behind on error.  The image is decoded and\n"
            "written in bands of tile rows, so memory holds one band, not the image (on\n"
-           "stdout, the bands written before an error stay written).\n"
+           "stdout, the bands written before an error stay written).  With -o, each IN\n"
+           "becomes DIR/NAME.png (NAME: IN's file name without its extension; --format\n"
+           "for another format); a file that fails is reported and the others are still\n"
+           "decoded.\n"
            "\n"
            "Grey images stay grey.  Writing .ppm drops an alpha channel (with a warning)\n"
            "and turns grey into RGB; writing .pgm drops alpha (with a warning) and\n"
@@ -35,11 +40,16 @@ static void usage(void)
            "  -t, --threads N       worker threads, 0 = all cores (default 0)\n"
            "      --model FILE      also accept files coded with this model\n"
            "      --max-pixels N    refuse images with more pixels (default %llu)\n"
+           "  -o, --output-dir DIR  write DIR/NAME.png for each IN (DIR is created)\n"
+           "      --format EXT      with -o: the outputs' format, png (default), ppm,\n"
+           "                        pgm, pnm or pam\n"
+           "  -n, --no-clobber      skip an input whose output already exists (default:\n"
+           "                        replace it, as a single OUT is replaced)\n"
            "  -v, --verbose         print size and time to stderr\n"
            "  -h, --help            show this help\n"
            "      --version         show version and model\n"
            "\n"
-           "Exit status: 0 ok, 1 error, 2 usage error.\n",
+           "Exit status: 0 ok, 1 error (with -o: any file failed), 2 usage error.\n",
            (unsigned long long)AEC_DEFAULT_MAX_PIXELS);
 }
 
@@ -231,23 +241,26 @@ static int decode_and_write(decode_run *r)
     return 0;
 }
 
-int main(int argc, char **argv)
-{
-    cli_init(argv[0]);
-    int threads = 0, stages = 0, verbose = 0, only_files = 0, have_region = 0;
-    uint32_t rx = 0, ry = 0, rw = 0, rh = 0;
-    const char *model_path = NULL;
-    uint64_t max_pixels = AEC_DEFAULT_MAX_PIXELS;
-    const char *files[2];
-    int nfiles = 0;
+/* The command line: options, then the inputs (and OUT without -o). */
+typedef struct {
+    int threads, stages, verbose, no_clobber, have_region;
+    uint32_t rx, ry, rw, rh;
+    const char *model_path, *out_dir, *ext; /* ext: ".png" etc., for -o */
+    uint64_t max_pixels;
+    const char **files;
+    int nfiles;
+} dec_options;
 
+/* Fills *o from argv; -1 when the run goes on, else the exit status. */
+static int parse_options(int argc, char **argv, dec_options *o)
+{
+    int only_files = 0;
+    const char *format = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = NULL;
         int r;
         if (only_files || a[0] != '-' || a[1] == 0) {
-            if (nfiles == 2)
-                return cli_usage_error("too many arguments ('%s')", a);
-            files[nfiles++] = a;
+            o->files[o->nfiles++] = a;
             continue;
         }
         if (strcmp(a, "--") == 0) {
@@ -259,62 +272,83 @@ int main(int argc, char **argv)
             version();
             return CLI_EXIT_OK;
         } else if (cli_flag(a, "-v", "--verbose")) {
-            verbose = 1;
+            o->verbose = 1;
+        } else if (cli_flag(a, "-n", "--no-clobber")) {
+            o->no_clobber = 1;
+        } else if ((r = cli_option(argc, argv, &i, "-o", "--output-dir", &v)) != 0) {
+            if (r < 0)
+                return CLI_EXIT_USAGE;
+            o->out_dir = v;
+        } else if ((r = cli_option(argc, argv, &i, NULL, "--format", &v)) != 0) {
+            if (r < 0)
+                return CLI_EXIT_USAGE;
+            format = v;
         } else if ((r = cli_option(argc, argv, &i, NULL, "--stages", &v)) != 0) {
-            if (r < 0 || cli_option_int("--stages", v, 1, 16, &stages) != 0)
+            if (r < 0 || cli_option_int("--stages", v, 1, 16, &o->stages) != 0)
                 return CLI_EXIT_USAGE;
         } else if ((r = cli_option(argc, argv, &i, NULL, "--region", &v)) != 0) {
             if (r < 0)
                 return CLI_EXIT_USAGE;
-            if (cli_parse_region(v, &rx, &ry, &rw, &rh) != 0)
+            if (cli_parse_region(v, &o->rx, &o->ry, &o->rw, &o->rh) != 0)
                 return cli_usage_error("invalid value '%s' for --region: expected X,Y,W,H with "
                                        "W and H at least 1", v);
-            have_region = 1;
+            o->have_region = 1;
         } else if ((r = cli_option(argc, argv, &i, "-t", "--threads", &v)) != 0) {
-            if (r < 0 || cli_option_int("--threads", v, 0, 4096, &threads) != 0)
+            if (r < 0 || cli_option_int("--threads", v, 0, 4096, &o->threads) != 0)
                 return CLI_EXIT_USAGE;
         } else if ((r = cli_option(argc, argv, &i, NULL, "--model", &v)) != 0) {
             if (r < 0)
                 return CLI_EXIT_USAGE;
-            model_path = v;
+            o->model_path = v;
         } else if ((r = cli_option(argc, argv, &i, NULL, "--max-pixels", &v)) != 0) {
-            if (r < 0 || cli_option_u64("--max-pixels", v, 1, UINT64_MAX / 16, &max_pixels) != 0)
+            if (r < 0 ||
+                cli_option_u64("--max-pixels", v, 1, UINT64_MAX / 16, &o->max_pixels) != 0)
                 return CLI_EXIT_USAGE;
         } else {
             return cli_usage_error("unknown option '%s'", a);
         }
     }
-    if (nfiles != 2)
+    if (format && !o->out_dir)
+        return cli_usage_error("--format goes with -o DIR (otherwise OUT's extension says it)");
+    if (o->out_dir) {
+        static const char *exts[] = {".png", ".ppm", ".pgm", ".pnm", ".pam"};
+        o->ext = format ? NULL : exts[0];
+        for (size_t k = 0; format && k < sizeof(exts) / sizeof(exts[0]); k++)
+            if (strcmp(format, exts[k] + 1) == 0)
+                o->ext = exts[k];
+        if (!o->ext)
+            return cli_usage_error("unknown --format '%s' (use png, ppm, pgm, pnm or pam)",
+                                   format);
+        return o->nfiles > 0 ? -1 : cli_usage_error("expected input files after -o DIR");
+    }
+    if (o->nfiles > 2)
+        return cli_usage_error("too many arguments ('%s'; several inputs need -o DIR)",
+                               o->files[2]);
+    if (o->nfiles != 2)
         return cli_usage_error("expected an input and an output file");
-    const char *in = files[0], *out = files[1];
+    if (aeio_format_from_path(o->files[1]) == AEIO_FORMAT_UNKNOWN)
+        return cli_usage_error("%s: unknown output format (use .png, .ppm, .pgm, .pnm, .pam or -)",
+                               o->files[1]);
+    return -1;
+}
+
+/* Reads in, decodes it and writes out; 0 or -1 after one line on stderr. */
+static int decode_one(aec_decoder *dec, const dec_options *o, const char *in, const char *out)
+{
     const char *in_name = cli_is_stdio(in) ? "stdin" : in;
     aeio_format format = aeio_format_from_path(out);
-    if (format == AEIO_FORMAT_UNKNOWN)
-        return cli_usage_error("%s: unknown output format (use .png, .ppm, .pgm, .pnm, .pam or -)",
-                               out);
-
-    int rc = CLI_EXIT_RUNTIME;
-    aec_model *loaded = NULL;
-    aec_decoder *dec = NULL;
     uint8_t *data = NULL;
     size_t size = 0;
     char err[1024];
-    aec_status st;
+    int rc = -1;
 
-    if (model_path) {
-        st = aec_model_load_file(&loaded, model_path);
-        if (st != AEC_OK) {
-            cli_error("%s: cannot load model: %s", model_path, aec_status_string(st));
-            goto done;
-        }
-    }
     /* A coded file is far smaller than its pixels; this only bounds what a
      * runaway stdin can make us allocate. */
-    uint64_t max_size = max_pixels * 8 + (16u << 20);
+    uint64_t max_size = o->max_pixels * 8 + (16u << 20);
     if (aeio_read_file(in, &data, &size, max_size > SIZE_MAX - 1 ? SIZE_MAX - 1 : (size_t)max_size,
                        err, sizeof(err)) != 0) {
         cli_error("%s", err);
-        goto done;
+        return -1;
     }
     /* Refuse an impossible output format before the (slow) decode; a header
      * that does not parse is reported by aec_decode below, in more detail. */
@@ -327,37 +361,24 @@ int main(int argc, char **argv)
             goto done;
         }
         /* the decoder enforces this too; checking here needs no model */
-        if ((uint64_t)info.width * info.height > max_pixels) {
+        if ((uint64_t)info.width * info.height > o->max_pixels) {
             cli_error("%s: image too large: %" PRIu32 "x%" PRIu32 " pixels (limit %" PRIu64 ")",
-                      in_name, info.width, info.height, max_pixels);
+                      in_name, info.width, info.height, o->max_pixels);
             goto done;
         }
     }
 
-    st = aec_decoder_create(&dec, loaded); /* NULL = the built-in models */
-    for (int i = 0; st == AEC_OK && loaded && aec_model_builtin(i); i++)
-        (void)aec_decoder_add_model(dec, aec_model_builtin(i)); /* fails only if full */
-    if (st != AEC_OK) {
-        cli_error("cannot create decoder: %s", aec_status_string(st));
-        goto done;
-    }
-    aec_decoder_set_threads(dec, threads);
-    aec_limits limits;
-    aec_limits_default(&limits);
-    limits.max_pixels = max_pixels;
-    aec_decoder_set_limits(dec, &limits);
-
     decode_run run = {.dec = dec, .data = data, .size = size, .in_name = in_name, .out = out,
                       .format = format};
     aec_decode_params_default(&run.params);
-    run.params.stages = stages;
-    if (have_region) {
-        run.params.x = rx;
-        run.params.y = ry;
-        run.params.w = rw;
-        run.params.h = rh;
+    run.params.stages = o->stages;
+    if (o->have_region) {
+        run.params.x = o->rx;
+        run.params.y = o->ry;
+        run.params.w = o->rw;
+        run.params.h = o->rh;
     }
-    plan_bands(&run, have_info ? &info : NULL, threads);
+    plan_bands(&run, have_info ? &info : NULL, o->threads);
     if (decode_and_write(&run) != 0) {
         aeio_writer_abort(run.writer);
         goto done;
@@ -365,15 +386,73 @@ int main(int argc, char **argv)
     if (run.drops_alpha)
         cli_warning("%s: alpha channel dropped (the format has none; use .png or .pam to keep it)",
                     out);
-    if (verbose)
+    if (o->verbose)
         fprintf(stderr, "%s: %s: decoded %ux%u in %.3f s\n", cli_prog(), in_name,
                 (unsigned)run.width, (unsigned)run.height, run.seconds);
-    rc = CLI_EXIT_OK;
+    rc = 0;
 done:
     free(data);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    cli_init(argv[0]);
+    dec_options o = {.max_pixels = AEC_DEFAULT_MAX_PIXELS};
+    o.files = malloc(sizeof(*o.files) * (size_t)argc);
+    if (!o.files) {
+        cli_error("out of memory");
+        return CLI_EXIT_RUNTIME;
+    }
+    int rc = parse_options(argc, argv, &o);
+    cli_batch batch = {0};
+    aec_model *loaded = NULL;
+    aec_decoder *dec = NULL;
+    aec_status st;
+    if (rc >= 0)
+        goto done;
+    if (o.out_dir && (rc = cli_batch_plan(&batch, o.out_dir, o.files, o.nfiles, o.ext)) != 0)
+        goto done;
+    rc = CLI_EXIT_RUNTIME;
+
+    if (o.model_path) {
+        st = aec_model_load_file(&loaded, o.model_path);
+        if (st != AEC_OK) {
+            cli_error("%s: cannot load model: %s", o.model_path, aec_status_string(st));
+            goto done;
+        }
+    }
+    st = aec_decoder_create(&dec, loaded); /* NULL = the built-in models */
+    for (int i = 0; st == AEC_OK && loaded && aec_model_builtin(i); i++)
+        (void)aec_decoder_add_model(dec, aec_model_builtin(i)); /* fails only if full */
+    if (st != AEC_OK) {
+        cli_error("cannot create decoder: %s", aec_status_string(st));
+        goto done;
+    }
+    aec_decoder_set_threads(dec, o.threads);
+    aec_limits limits;
+    aec_limits_default(&limits);
+    limits.max_pixels = o.max_pixels;
+    aec_decoder_set_limits(dec, &limits);
+
+    if (!o.out_dir) {
+        if (o.no_clobber && cli_output_exists(o.files[1]))
+            rc = CLI_EXIT_OK;
+        else
+            rc = decode_one(dec, &o, o.files[0], o.files[1]) == 0 ? CLI_EXIT_OK
+                                                                  : CLI_EXIT_RUNTIME;
+        goto done;
+    }
+    for (int i = 0; i < o.nfiles; i++)
+        if (cli_batch_next(&batch, i, o.no_clobber, o.verbose))
+            cli_batch_done(&batch, i, decode_one(dec, &o, o.files[i], batch.outputs[i]));
+    rc = cli_batch_finish(&batch);
+done:
+    cli_batch_free(&batch);
     if (dec)
         aec_decoder_destroy(dec);
     if (loaded)
         aec_model_free(loaded);
+    free(o.files);
     return rc;
 }

@@ -1,5 +1,6 @@
 /* aeenc - encode a PNG, JPEG or PNM image into an aecodec (.aec) file. */
 #include "aecodec.h"
+#include "common/batch.h"
 #include "common/cli.h"
 #include "common/imageio.h"
 
@@ -27,9 +28,12 @@ static void usage(void)
 {
     int levels = builtin_levels();
     printf("Usage: aeenc [options] IN OUT\n"
+           "       aeenc [options] -o DIR IN...\n"
            "Encode IN (PNG, JPEG, PGM/PPM/PAM; \"-\" = stdin) into the aecodec file OUT\n"
            "(\"-\" = stdout).  OUT is written to a temporary file and renamed into place,\n"
-           "so nothing is left behind on error.\n"
+           "so nothing is left behind on error.  With -o, each IN becomes DIR/NAME.aec\n"
+           "(NAME: IN's file name without its extension); a file that fails is reported\n"
+           "and the others are still encoded.\n"
            "\n"
            "Options:\n"
            "  -q, --quality N     quality level, 1..%d with the built-in models (default:\n"
@@ -45,11 +49,14 @@ static void usage(void)
            "                      0 = none)\n"
            "      --model FILE    encode with this model file instead of the built-in ones\n"
            "      --max-pixels N  refuse input images with more pixels (default %llu)\n"
+           "  -o, --output-dir DIR  write DIR/NAME.aec for each IN (DIR is created)\n"
+           "  -n, --no-clobber    skip an input whose output already exists (default:\n"
+           "                      replace it, as a single OUT is replaced)\n"
            "  -v, --verbose       print size, bits per pixel and time to stderr\n"
            "  -h, --help          show this help\n"
            "      --version       show version and model\n"
            "\n"
-           "Exit status: 0 ok, 1 error, 2 usage error.\n",
+           "Exit status: 0 ok, 1 error (with -o: any file failed), 2 usage error.\n",
            levels, (levels + 1) / 2,
            (unsigned long long)AEC_DEFAULT_MAX_PIXELS);
 }
@@ -71,24 +78,26 @@ static const char *detail(aec_status st, const char *last)
     return last && *last ? last : aec_status_string(st);
 }
 
-int main(int argc, char **argv)
-{
-    cli_init(argv[0]);
-    int quality = 0, threads = 0, tile = 0, verbose = 0, only_files = 0;
-    double lambda = -1;  /* < 0: the library default */
-    double lattice = -1; /* < 0: the library default */
-    const char *model_path = NULL;
-    uint64_t max_pixels = AEC_DEFAULT_MAX_PIXELS;
-    const char *files[2];
-    int nfiles = 0;
+/* The command line: options, then the inputs (and OUT without -o). */
+typedef struct {
+    int quality, threads, tile, verbose, no_clobber;
+    double lambda;  /* < 0: the library default */
+    double lattice; /* < 0: the library default */
+    const char *model_path, *out_dir;
+    uint64_t max_pixels;
+    const char **files;
+    int nfiles;
+} enc_options;
 
+/* Fills *o from argv; -1 when the run goes on, else the exit status. */
+static int parse_options(int argc, char **argv, enc_options *o)
+{
+    int only_files = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = NULL;
         int r;
         if (only_files || a[0] != '-' || a[1] == 0) {
-            if (nfiles == 2)
-                return cli_usage_error("too many arguments ('%s')", a);
-            files[nfiles++] = a;
+            o->files[o->nfiles++] = a;
             continue;
         }
         if (strcmp(a, "--") == 0) {
@@ -100,59 +109,134 @@ int main(int argc, char **argv)
             version();
             return CLI_EXIT_OK;
         } else if (cli_flag(a, "-v", "--verbose")) {
-            verbose = 1;
+            o->verbose = 1;
+        } else if (cli_flag(a, "-n", "--no-clobber")) {
+            o->no_clobber = 1;
+        } else if ((r = cli_option(argc, argv, &i, "-o", "--output-dir", &v)) != 0) {
+            if (r < 0)
+                return CLI_EXIT_USAGE;
+            o->out_dir = v;
         } else if ((r = cli_option(argc, argv, &i, "-q", "--quality", &v)) != 0) {
-            if (r < 0 || cli_option_int("--quality", v, 1, 16, &quality) != 0)
+            if (r < 0 || cli_option_int("--quality", v, 1, 16, &o->quality) != 0)
                 return CLI_EXIT_USAGE;
         } else if ((r = cli_option(argc, argv, &i, "-t", "--threads", &v)) != 0) {
-            if (r < 0 || cli_option_int("--threads", v, 0, 4096, &threads) != 0)
+            if (r < 0 || cli_option_int("--threads", v, 0, 4096, &o->threads) != 0)
                 return CLI_EXIT_USAGE;
         } else if ((r = cli_option(argc, argv, &i, NULL, "--tile", &v)) != 0) {
-            if (r < 0 || cli_option_int("--tile", v, 64, 1024, &tile) != 0)
+            if (r < 0 || cli_option_int("--tile", v, 64, 1024, &o->tile) != 0)
                 return CLI_EXIT_USAGE;
-            if (tile % 64 != 0)
-                return cli_usage_error("--tile must be a multiple of 64 (got %d)", tile);
+            if (o->tile % 64 != 0)
+                return cli_usage_error("--tile must be a multiple of 64 (got %d)", o->tile);
         } else if ((r = cli_option(argc, argv, &i, NULL, "--lambda", &v)) != 0) {
             if (r < 0)
                 return CLI_EXIT_USAGE;
-            if (cli_parse_double(v, &lambda) != 0 || !(lambda >= 0 && lambda <= 1))
+            if (cli_parse_double(v, &o->lambda) != 0 || !(o->lambda >= 0 && o->lambda <= 1))
                 return cli_usage_error("--lambda must be a number in 0..1 (got '%s')", v);
         } else if ((r = cli_option(argc, argv, &i, NULL, "--lattice", &v)) != 0) {
             if (r < 0)
                 return CLI_EXIT_USAGE;
-            if (cli_parse_double(v, &lattice) != 0 ||
-                !(lattice == 0 || (lattice >= 1.0 / 65536 && lattice <= 64)))
+            if (cli_parse_double(v, &o->lattice) != 0 ||
+                !(o->lattice == 0 || (o->lattice >= 1.0 / 65536 && o->lattice <= 64)))
                 return cli_usage_error("--lattice must be 0 or a step in 1/65536..64 (got '%s')",
                                        v);
         } else if ((r = cli_option(argc, argv, &i, NULL, "--model", &v)) != 0) {
             if (r < 0)
                 return CLI_EXIT_USAGE;
-            model_path = v;
+            o->model_path = v;
         } else if ((r = cli_option(argc, argv, &i, NULL, "--max-pixels", &v)) != 0) {
-            if (r < 0 || cli_option_u64("--max-pixels", v, 1, UINT64_MAX / 16, &max_pixels) != 0)
+            if (r < 0 ||
+                cli_option_u64("--max-pixels", v, 1, UINT64_MAX / 16, &o->max_pixels) != 0)
                 return CLI_EXIT_USAGE;
         } else {
             return cli_usage_error("unknown option '%s'", a);
         }
     }
-    if (nfiles != 2)
+    if (o->out_dir)
+        return o->nfiles > 0 ? -1 : cli_usage_error("expected input files after -o DIR");
+    if (o->nfiles > 2)
+        return cli_usage_error("too many arguments ('%s'; several inputs need -o DIR)",
+                               o->files[2]);
+    if (o->nfiles != 2)
         return cli_usage_error("expected an input and an output file");
-    const char *in = files[0], *out = files[1];
+    return -1;
+}
 
-    int rc = CLI_EXIT_RUNTIME;
-    aec_model *loaded = NULL;
-    aec_encoder *enc = NULL;
+/* Reads in, encodes it and writes out; 0 or -1 after one line on stderr. */
+static int encode_one(aec_encoder *enc, const enc_options *o, const char *in, const char *out)
+{
+    const char *in_name = cli_is_stdio(in) ? "stdin" : in;
     aeio_image img = {0};
     uint8_t *coded = NULL;
     size_t coded_size = 0;
     char err[1024];
+    int rc = -1;
+    if (aeio_read(in, &img, o->max_pixels, err, sizeof(err)) != 0) {
+        cli_error("%s", err);
+        return -1;
+    }
+    aec_encode_params params;
+    aec_encode_params_default(&params);
+    params.quality = o->quality;
+    params.threads = o->threads;
+    params.tile_size = o->tile;
+    if (o->lambda >= 0)
+        params.lambda = (float)o->lambda;
+    if (o->lattice >= 0)
+        params.lattice_step = (float)o->lattice;
+    double t0 = cli_seconds();
+    aec_status st = aec_encode(enc, img.pixels, img.width, img.height, 0,
+                               (aec_layout)img.channels, &params, &coded, &coded_size);
+    double seconds = cli_seconds() - t0;
+    if (st != AEC_OK) {
+        cli_error("%s: encoding failed: %s", in_name, detail(st, aec_encoder_last_error(enc)));
+        goto done;
+    }
+    if (aeio_write_file_atomic(out, coded, coded_size, err, sizeof(err)) != 0) {
+        cli_error("%s", err);
+        goto done;
+    }
+    if (o->verbose) {
+        double pixels = (double)img.width * img.height;
+        fprintf(stderr, "%s: %s: %ux%u %s%s, quality %d/%d: %zu bytes, %.4f bpp, %.3f s\n",
+                cli_prog(), in_name, (unsigned)img.width, (unsigned)img.height,
+                layout_name(img.channels),
+                img.source_bit_depth == 16 ? " (16-bit input reduced to 8 bit)" : "", o->quality,
+                aec_encoder_levels(enc), coded_size, 8.0 * (double)coded_size / pixels, seconds);
+    }
+    rc = 0;
+done:
+    if (coded)
+        aec_free(coded);
+    aeio_free(&img);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    cli_init(argv[0]);
+    enc_options o = {.lambda = -1, .lattice = -1, .max_pixels = AEC_DEFAULT_MAX_PIXELS};
+    o.files = malloc(sizeof(*o.files) * (size_t)argc);
+    if (!o.files) {
+        cli_error("out of memory");
+        return CLI_EXIT_RUNTIME;
+    }
+    int rc = parse_options(argc, argv, &o);
+    cli_batch batch = {0};
+    aec_model *loaded = NULL;
+    aec_encoder *enc = NULL;
     aec_status st;
+    if (rc >= 0)
+        goto done;
+    rc = CLI_EXIT_RUNTIME;
+    if (o.out_dir && (rc = cli_batch_plan(&batch, o.out_dir, o.files, o.nfiles, ".aec")) != 0)
+        goto done;
+    rc = CLI_EXIT_RUNTIME;
 
     const aec_model *model = NULL; /* the built-in models */
-    if (model_path) {
-        st = aec_model_load_file(&loaded, model_path);
+    if (o.model_path) {
+        st = aec_model_load_file(&loaded, o.model_path);
         if (st != AEC_OK) {
-            cli_error("%s: cannot load model: %s", model_path, aec_status_string(st));
+            cli_error("%s: cannot load model: %s", o.model_path, aec_status_string(st));
             goto done;
         }
         model = loaded;
@@ -163,56 +247,31 @@ int main(int argc, char **argv)
         goto done;
     }
     int levels = aec_encoder_levels(enc);
-    if (quality == 0)
-        quality = (levels + 1) / 2;
-    if (quality > levels) {
-        cli_usage_error("quality %d is above the %d levels %s", quality, levels,
-                        model ? "(VQ stages) of this model" : "of the built-in models");
-        rc = CLI_EXIT_USAGE;
+    if (o.quality == 0)
+        o.quality = (levels + 1) / 2;
+    if (o.quality > levels) {
+        rc = cli_usage_error("quality %d is above the %d levels %s", o.quality, levels,
+                             model ? "(VQ stages) of this model" : "of the built-in models");
         goto done;
     }
-    if (aeio_read(in, &img, max_pixels, err, sizeof(err)) != 0) {
-        cli_error("%s", err);
+    if (!o.out_dir) {
+        if (o.no_clobber && cli_output_exists(o.files[1]))
+            rc = CLI_EXIT_OK;
+        else
+            rc = encode_one(enc, &o, o.files[0], o.files[1]) == 0 ? CLI_EXIT_OK
+                                                                  : CLI_EXIT_RUNTIME;
         goto done;
     }
-    aec_encode_params params;
-    aec_encode_params_default(&params);
-    params.quality = quality;
-    params.threads = threads;
-    params.tile_size = tile;
-    if (lambda >= 0)
-        params.lambda = (float)lambda;
-    if (lattice >= 0)
-        params.lattice_step = (float)lattice;
-    double t0 = cli_seconds();
-    st = aec_encode(enc, img.pixels, img.width, img.height, 0, (aec_layout)img.channels, &params,
-                    &coded, &coded_size);
-    double seconds = cli_seconds() - t0;
-    if (st != AEC_OK) {
-        cli_error("%s: encoding failed: %s", strcmp(in, "-") == 0 ? "stdin" : in,
-                  detail(st, aec_encoder_last_error(enc)));
-        goto done;
-    }
-    if (aeio_write_file_atomic(out, coded, coded_size, err, sizeof(err)) != 0) {
-        cli_error("%s", err);
-        goto done;
-    }
-    if (verbose) {
-        double pixels = (double)img.width * img.height;
-        fprintf(stderr, "%s: %s: %ux%u %s%s, quality %d/%d: %zu bytes, %.4f bpp, %.3f s\n",
-                cli_prog(), strcmp(in, "-") == 0 ? "stdin" : in, (unsigned)img.width,
-                (unsigned)img.height, layout_name(img.channels),
-                img.source_bit_depth == 16 ? " (16-bit input reduced to 8 bit)" : "", quality,
-                levels, coded_size, 8.0 * (double)coded_size / pixels, seconds);
-    }
-    rc = CLI_EXIT_OK;
+    for (int i = 0; i < o.nfiles; i++)
+        if (cli_batch_next(&batch, i, o.no_clobber, o.verbose))
+            cli_batch_done(&batch, i, encode_one(enc, &o, o.files[i], batch.outputs[i]));
+    rc = cli_batch_finish(&batch);
 done:
-    if (coded)
-        aec_free(coded);
+    cli_batch_free(&batch);
     if (enc)
         aec_encoder_destroy(enc);
-    aeio_free(&img);
     if (loaded)
         aec_model_free(loaded);
+    free(o.files);
     return rc;
 }
