@@ -3,6 +3,7 @@
 #
 #   make bench [CORPUS=dir] [OUT=dir] [BENCH_ARGS="--codecs aecodec,jpeg ..."]
 #   make bench-speed [OUT=dir] [SPEED_ARGS="--no-large --runs-small 3 ..."]
+#   make bench-startup               whole-process start-up on an 8x8 file
 #
 # The default corpus, corpus/photos, is made by corpus/fetch-debian-photos.sh
 # (run automatically when the directory has no PNG yet; needs apt-get).
@@ -28,4 +29,8 @@ bench: $(BUILD)/aebench
 bench-speed: $(BUILD)/aebench
 	$(BUILD)/aebench --speed --out $(OUT) $(SPEED_ARGS)
 
-.PHONY: bench bench-speed
+# Whole-process start-up of the tools on an 8x8 file (bench/startup.sh).
+bench-startup: all
+	@sh bench/startup.sh $(BUILD)
+
+.PHONY: bench bench-speed bench-startup
