@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/cleanup.h"
 #include "common/imageio.h"
 #include "common/metrics.h"
 
@@ -476,6 +477,14 @@ static int rd_main(int argc, char **argv)
                     strerror(errno));
             return 1;
         }
+        /* on a signal: its files, then the directory */
+        char wfile[1200];
+        snprintf(wfile, sizeof wfile, "%s/input.png", workdir);
+        (void)aeio_cleanup_add(wfile);
+        snprintf(wfile, sizeof wfile, "%s/tool.log", workdir);
+        (void)aeio_cleanup_add(wfile);
+        peer_cleanup_on_signal(workdir);
+        (void)aeio_cleanup_add_dir(workdir);
     }
 
     ours_ctx ours;
@@ -714,6 +723,7 @@ static int speed_cli(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    aeio_cleanup_install(); /* Ctrl-C leaves no working or partial file */
     for (int i = 1; i < argc; i++)
         if (!strcmp(argv[i], "--speed"))
             return speed_cli(argc, argv);

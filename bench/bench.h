@@ -77,6 +77,9 @@ const char *peer_options(peer_id id);    /* fixed options, for the report */
 /* Default settings sweep; returns the count. */
 int peer_settings(peer_id id, bench_setting *out, int max);
 /* Codes img (given also as a PNG file input_png) in workdir. */
+/* Registers the files peer_run makes in workdir for removal on a signal
+ * (tools/common/cleanup.h). */
+void peer_cleanup_on_signal(const char *workdir);
 int peer_run(peer_id id, const bench_image *img, const char *input_png, const char *workdir,
              const bench_setting *s, bench_result *res, char *err, size_t errlen);
 

@@ -18,6 +18,7 @@
 
 #include <jpeglib.h>
 
+#include "common/cleanup.h"
 #include "common/imageio.h"
 
 /* ---- aecodec ------------------------------------------------------------ */
@@ -384,11 +385,26 @@ static void last_log_line(const char *log, char *buf, size_t len)
     fclose(f);
 }
 
+/* The coded and decoded files' extensions, per peer. */
+static const char *const ext[PEER_COUNT] = {"webp", "jxl", "avif"};
+static const char *const dext[PEER_COUNT] = {"ppm", "png", "png"};
+
+void peer_cleanup_on_signal(const char *workdir)
+{
+    char path[1024];
+    for (int id = 0; id < PEER_COUNT; id++) {
+        snprintf(path, sizeof path, "%s/coded.%s", workdir, ext[id]);
+        (void)aeio_cleanup_add(path);
+        if (id == 0 || strcmp(dext[id], dext[id - 1]) != 0) {
+            snprintf(path, sizeof path, "%s/decoded.%s", workdir, dext[id]);
+            (void)aeio_cleanup_add(path);
+        }
+    }
+}
+
 int peer_run(peer_id id, const bench_image *img, const char *input_png, const char *workdir,
              const bench_setting *s, bench_result *res, char *err, size_t errlen)
 {
-    static const char *const ext[PEER_COUNT] = {"webp", "jxl", "avif"};
-    static const char *const dext[PEER_COUNT] = {"ppm", "png", "png"};
     memset(res, 0, sizeof *res);
     char coded[1024], decoded[1024], log[1024], val[32];
     snprintf(coded, sizeof coded, "%s/coded.%s", workdir, ext[id]);

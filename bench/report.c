@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/cleanup.h"
 #include "common/metrics.h"
 
 #define MAX_CODECS 8
@@ -100,7 +101,8 @@ static double msssim_db(double m) { return m >= 1.0 ? NAN : -10.0 * log10(1.0 - 
 
 int write_rows_csv(const char *path, const bench_rows *rows)
 {
-    FILE *f = fopen(path, "w");
+    int slot;
+    FILE *f = aeio_cleanup_fopen(path, "w", &slot); /* removed if a signal cuts it */
     if (!f)
         return -1;
     fprintf(f, "codec,image,setting,width,height,bytes,bpp,psnr,msssim,enc_ms,dec_ms\n");
@@ -128,7 +130,7 @@ int write_rows_csv(const char *path, const bench_rows *rows)
                 r->width, r->height, (unsigned long long)r->bytes, r->bpp, r->psnr, ms, r->enc_ms,
                 r->dec_ms);
     }
-    return fclose(f) == 0 ? 0 : -1;
+    return aeio_cleanup_fclose(f, slot) == 0 ? 0 : -1;
 }
 
 /* ---- summary ---------------------------------------------------------------- */
@@ -413,10 +415,11 @@ int write_summary(const char *path, const bench_rows *rows, const bench_meta *me
     free(cv);
     int rc = 0;
     if (path) {
-        FILE *f = fopen(path, "w");
+        int slot;
+        FILE *f = aeio_cleanup_fopen(path, "w", &slot);
         if (!f || fwrite(s.buf ? s.buf : "", 1, s.len, f) != s.len)
             rc = -1;
-        if (f && fclose(f) != 0)
+        if (f && aeio_cleanup_fclose(f, slot) != 0)
             rc = -1;
     }
     if (text)
@@ -576,7 +579,8 @@ int write_svg(const char *path, const bench_rows *rows, const bench_meta *meta, 
     const double pw = W - L - R, ph = H - T - B;
 #define X(v) (L + (v) / xmax * pw)
 #define Y(v) (T + ph - ((v) - ymin) / (ymax - ymin) * ph)
-    FILE *f = fopen(path, "w");
+    int slot;
+    FILE *f = aeio_cleanup_fopen(path, "w", &slot);
     if (!f) {
         free(cv);
         return -1;
@@ -686,5 +690,5 @@ int write_svg(const char *path, const bench_rows *rows, const bench_meta *meta, 
 #undef X
 #undef Y
     free(cv);
-    return fclose(f) == 0 ? 0 : -1;
+    return aeio_cleanup_fclose(f, slot) == 0 ? 0 : -1;
 }

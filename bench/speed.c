@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/cleanup.h"
 #include "common/metrics.h"
 
 /* Multiply-accumulates per pixel of each network, from the library. */
@@ -471,6 +472,7 @@ int speed_main(const speed_opts *opt)
      *    inherits, and libgomp does not survive fork) */
     char coded[1024];
     snprintf(coded, sizeof coded, "%s/.speed-coded.aec", opt->out_dir);
+    int coded_slot = aeio_cleanup_add(coded); /* a signal removes it */
     for (int i = 0; i < ncase; i++) {
         fprintf(stderr, "[memory] %ux%u encoder\n", cases[i].w, cases[i].h);
         mem_measure(0, cases[i].w, cases[i].h, quality, opt->tile_size, codec_model, coded,
@@ -486,6 +488,7 @@ int speed_main(const speed_opts *opt)
             fprintf(stderr, "aebench: decoder memory run: %s\n", cases[i].mem_dec.err);
     }
     remove(coded);
+    aeio_cleanup_remove(coded_slot);
 
     /* 2. timing */
     int failed = 0;
@@ -525,7 +528,8 @@ int speed_main(const speed_opts *opt)
     cpu_model(cpu, sizeof cpu);
     char path[1100];
     snprintf(path, sizeof path, "%s/speed.md", opt->out_dir);
-    FILE *out[2] = {stdout, fopen(path, "w")};
+    int slot;
+    FILE *out[2] = {stdout, aeio_cleanup_fopen(path, "w", &slot)};
     for (int o = 0; o < 2; o++) {
         FILE *f = out[o];
         if (!f)
@@ -618,7 +622,7 @@ int speed_main(const speed_opts *opt)
                    "the RSS just before the call (the process, the model and the input "
                    "pixels or file).\n");
         if (f != stdout)
-            fclose(f);
+            aeio_cleanup_fclose(f, slot);
     }
     if (!out[1])
         fprintf(stderr, "aebench: cannot write %s\n", path);

@@ -5,6 +5,7 @@
  * never the whole output (which can be hundreds of megabytes). */
 #include "aecodec.h"
 #include "common/batch.h"
+#include "common/cleanup.h"
 #include "common/cli.h"
 #include "common/imageio.h"
 
@@ -398,6 +399,7 @@ done:
 int main(int argc, char **argv)
 {
     cli_init(argv[0]);
+    aeio_cleanup_install();
     dec_options o = {.max_pixels = AEC_DEFAULT_MAX_PIXELS};
     o.files = malloc(sizeof(*o.files) * (size_t)argc);
     if (!o.files) {

@@ -1,6 +1,7 @@
 /* aeenc - encode a PNG, JPEG or PNM image into an aecodec (.aec) file. */
 #include "aecodec.h"
 #include "common/batch.h"
+#include "common/cleanup.h"
 #include "common/cli.h"
 #include "common/imageio.h"
 
@@ -161,7 +162,9 @@ static int parse_options(int argc, char **argv, enc_options *o)
     return -1;
 }
 
-/* Reads in, encodes it and writes out; 0 or -1 after one line on stderr. */
+/* Reads in, encodes it and writes out; 0 or -1 after one line on stderr.
+ * The output's temporary file is made first, so that an unwritable output
+ * fails before the encode. */
 static int encode_one(aec_encoder *enc, const enc_options *o, const char *in, const char *out)
 {
     const char *in_name = cli_is_stdio(in) ? "stdin" : in;
@@ -170,9 +173,14 @@ static int encode_one(aec_encoder *enc, const enc_options *o, const char *in, co
     size_t coded_size = 0;
     char err[1024];
     int rc = -1;
-    if (aeio_read(in, &img, o->max_pixels, err, sizeof(err)) != 0) {
+    aeio_file *file = NULL;
+    if (aeio_file_open(&file, out, err, sizeof(err)) != 0) {
         cli_error("%s", err);
         return -1;
+    }
+    if (aeio_read(in, &img, o->max_pixels, err, sizeof(err)) != 0) {
+        cli_error("%s", err);
+        goto done;
     }
     aec_encode_params params;
     aec_encode_params_default(&params);
@@ -191,7 +199,14 @@ static int encode_one(aec_encoder *enc, const enc_options *o, const char *in, co
         cli_error("%s: encoding failed: %s", in_name, detail(st, aec_encoder_last_error(enc)));
         goto done;
     }
-    if (aeio_write_file_atomic(out, coded, coded_size, err, sizeof(err)) != 0) {
+    aeio_file *committing = file;
+    file = NULL; /* commit releases it, whatever happens */
+    if (aeio_file_write(committing, coded, coded_size, err, sizeof(err)) != 0) {
+        aeio_file_abort(committing);
+        cli_error("%s", err);
+        goto done;
+    }
+    if (aeio_file_commit(committing, err, sizeof(err)) != 0) {
         cli_error("%s", err);
         goto done;
     }
@@ -205,6 +220,7 @@ static int encode_one(aec_encoder *enc, const enc_options *o, const char *in, co
     }
     rc = 0;
 done:
+    aeio_file_abort(file);
     if (coded)
         aec_free(coded);
     aeio_free(&img);
@@ -214,6 +230,7 @@ done:
 int main(int argc, char **argv)
 {
     cli_init(argv[0]);
+    aeio_cleanup_install();
     enc_options o = {.lambda = -1, .lattice = -1, .max_pixels = AEC_DEFAULT_MAX_PIXELS};
     o.files = malloc(sizeof(*o.files) * (size_t)argc);
     if (!o.files) {

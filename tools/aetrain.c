@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "aecodec.h"
+#include "common/cleanup.h"
 #include "common/imageio.h"
 #include "model/model.h"
 #include "train/trainer.h"
@@ -89,6 +90,7 @@ static void validate(aet_trainer *t, const aet_dataset *valid)
 
 int main(int argc, char **argv)
 {
+    aeio_cleanup_install(); /* no model or checkpoint .tmp left by Ctrl-C */
     const char *train_dir = NULL, *valid_dir = NULL, *out = NULL, *resume = NULL, *ckpt = NULL;
     const char *init = NULL;
     const char *name = NULL; /* default: "aecodec-model", or the --init model's */

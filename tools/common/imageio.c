@@ -12,6 +12,7 @@
 #define _POSIX_C_SOURCE 200809L
 #endif
 #include "imageio.h"
+#include "cleanup.h"
 
 #include <errno.h>
 #include <setjmp.h>
@@ -699,6 +700,7 @@ struct out_file {
     char *tmp;        /* temp path to rename, NULL when writing directly */
     const char *path;
     int is_stdout;
+    int slot;         /* of tmp in the signal cleanup (cleanup.h), or -1 */
 };
 
 /* umask() can only be read by setting it; the brief window with 022 only
@@ -714,6 +716,7 @@ static int out_open(struct out_file *o, const char *path, char *msg, size_t msgl
 {
     memset(o, 0, sizeof(*o));
     o->path = path;
+    o->slot = -1;
     if (strcmp(path, "-") == 0) {
         o->f = stdout;
         o->is_stdout = 1;
@@ -743,7 +746,7 @@ static int out_open(struct out_file *o, const char *path, char *msg, size_t msgl
     }
     memcpy(o->tmp, path, n);
     memcpy(o->tmp + n, ".tmpXXXXXX", sizeof(".tmpXXXXXX"));
-    int fd = mkstemp(o->tmp);
+    int fd = aeio_cleanup_mkstemp(o->tmp, &o->slot);
     if (fd < 0) {
         msgf(msg, msglen, "cannot create output file: %s", strerror(errno));
         free(o->tmp);
@@ -759,6 +762,7 @@ static int out_open(struct out_file *o, const char *path, char *msg, size_t msgl
         msgf(msg, msglen, "%s", strerror(errno));
         close(fd);
         unlink(o->tmp);
+        aeio_cleanup_remove(o->slot);
         free(o->tmp);
         o->tmp = NULL;
         return -1;
@@ -772,6 +776,7 @@ static void out_abort(struct out_file *o)
         fclose(o->f);
     if (o->tmp) {
         unlink(o->tmp);
+        aeio_cleanup_remove(o->slot);
         free(o->tmp);
     }
     o->f = NULL;
@@ -801,9 +806,71 @@ static int out_commit(struct out_file *o, char *msg, size_t msglen)
     }
     if (failed && o->tmp)
         unlink(o->tmp);
+    if (o->tmp)
+        aeio_cleanup_remove(o->slot); /* after the rename or the unlink */
     free(o->tmp);
     o->tmp = NULL;
     return failed ? -1 : 0;
+}
+
+struct aeio_file {
+    struct out_file out;
+};
+
+int aeio_file_open(aeio_file **file, const char *path, char *err, size_t errlen)
+{
+    if (!file || !path) {
+        msgf(err, errlen, "invalid argument");
+        return -1;
+    }
+    *file = calloc(1, sizeof(**file));
+    if (!*file) {
+        msgf(err, errlen, "%s: out of memory", out_name(path));
+        return -1;
+    }
+    char msg[MSG_LEN];
+    if (out_open(&(*file)->out, path, msg, sizeof(msg)) != 0) {
+        msgf(err, errlen, "%s: %s", out_name(path), msg);
+        free(*file);
+        *file = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+int aeio_file_write(aeio_file *file, const void *data, size_t size, char *err, size_t errlen)
+{
+    if (!file || (!data && size)) {
+        msgf(err, errlen, "invalid argument");
+        return -1;
+    }
+    if (size && fwrite(data, 1, size, file->out.f) != size) {
+        msgf(err, errlen, "%s: write error: %s", out_name(file->out.path), strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+int aeio_file_commit(aeio_file *file, char *err, size_t errlen)
+{
+    if (!file) {
+        msgf(err, errlen, "invalid argument");
+        return -1;
+    }
+    char msg[MSG_LEN];
+    int rc = out_commit(&file->out, msg, sizeof(msg));
+    if (rc != 0)
+        msgf(err, errlen, "%s: %s", out_name(file->out.path), msg);
+    free(file);
+    return rc;
+}
+
+void aeio_file_abort(aeio_file *file)
+{
+    if (!file)
+        return;
+    out_abort(&file->out);
+    free(file);
 }
 
 int aeio_write_file_atomic(const char *path, const void *data, size_t size, char *err,
@@ -813,22 +880,14 @@ int aeio_write_file_atomic(const char *path, const void *data, size_t size, char
         msgf(err, errlen, "invalid argument");
         return -1;
     }
-    char msg[MSG_LEN];
-    struct out_file o;
-    if (out_open(&o, path, msg, sizeof(msg)) != 0) {
-        msgf(err, errlen, "%s: %s", out_name(path), msg);
+    aeio_file *file;
+    if (aeio_file_open(&file, path, err, errlen) != 0)
+        return -1;
+    if (aeio_file_write(file, data, size, err, errlen) != 0) {
+        aeio_file_abort(file);
         return -1;
     }
-    if (size && fwrite(data, 1, size, o.f) != size) {
-        msgf(err, errlen, "%s: write error: %s", out_name(path), strerror(errno));
-        out_abort(&o);
-        return -1;
-    }
-    if (out_commit(&o, msg, sizeof(msg)) != 0) {
-        msgf(err, errlen, "%s: %s", out_name(path), msg);
-        return -1;
-    }
-    return 0;
+    return aeio_file_commit(file, err, errlen);
 }
 
 /* ---- image writing: PNG -------------------------------------------------- */

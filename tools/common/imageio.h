@@ -108,6 +108,19 @@ int aeio_read_file(const char *path, uint8_t **data, size_t *size, size_t max_si
 int aeio_write_file_atomic(const char *path, const void *data, size_t size, char *err,
                            size_t errlen);
 
+/* The same atomic output in steps, so that a tool can create its output
+ * before slow work (a path that cannot be written then fails first) and
+ * write it later: open creates the temporary file (or opens stdout or a
+ * device), write appends, commit renames it into place and abort removes
+ * it; both release the file.  The temporary file is registered with
+ * cleanup.h, so a signal removes it too. */
+typedef struct aeio_file aeio_file;
+
+int aeio_file_open(aeio_file **file, const char *path, char *err, size_t errlen);
+int aeio_file_write(aeio_file *file, const void *data, size_t size, char *err, size_t errlen);
+int aeio_file_commit(aeio_file *file, char *err, size_t errlen);
+void aeio_file_abort(aeio_file *file);
+
 /* Convert between channel counts into a new image (dst is overwritten and
  * must be freed with aeio_free).  Grey -> RGB replicates, colour -> grey
  * uses BT.601 luma, dropping alpha discards it, adding alpha makes it 255. */

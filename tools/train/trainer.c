@@ -1,5 +1,6 @@
 /* trainer.c - the training step, optimiser, codebook upkeep, checkpoints. */
 #include "train/trainer.h"
+#include "common/cleanup.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -498,6 +499,7 @@ int aet_trainer_save(aet_trainer *t, const char *path, char *err, size_t errlen)
     }
     char tmp[4096];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    int slot = aeio_cleanup_add(tmp); /* Ctrl-C while saving leaves no .tmp */
     FILE *f = fopen(tmp, "wb");
     int rc = -1;
     if (f) {
@@ -517,6 +519,7 @@ int aet_trainer_save(aet_trainer *t, const char *path, char *err, size_t errlen)
         if (rc)
             remove(tmp);
     }
+    aeio_cleanup_remove(slot);
     free(blob);
     if (rc)
         snprintf(err, errlen, "%s: cannot write checkpoint", path);
