@@ -1,117 +1,58 @@
 /* gemm.c - blocked single-precision GEMM.
  *
- * The product is computed in panels of NR=16 columns of B, packed so the
- * micro-kernel reads them sequentially, and in blocks of MR=6 rows of A.  The
- * 6x16 accumulator block (12 AVX registers) stays in registers over the whole
- * K loop, which is what makes it run near the FMA peak; GCC's vector
- * extensions keep the code portable (SSE, NEON or scalar on other targets),
- * and target_clones adds an AVX2+FMA version chosen at load time on x86-64.
+ * The product is computed in panels of nr columns of B, packed so the
+ * micro-kernel reads them sequentially, and in blocks of mr rows of A; the
+ * micro-kernel keeps its block of C in registers over a whole K slice.  The
+ * kernel, mr and nr come from the path chosen at run time (nn/dsp.h: C,
+ * AVX2+FMA or AVX-512); every path sums each element in the same order with
+ * fused multiply-adds, so the bits do not depend on the path.
  *
  * Work is split over OpenMP threads by column panels when the caller is not
  * already inside a parallel region (the codec parallelises over tiles). Each
  * output element is always summed in the same order, so results do not
  * depend on the thread count. */
 #include "nn/gemm.h"
+#include "nn/dsp.h"
 #include "nn/parallel.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#define MR 6
-#define NR 16
-#define KC 256 /* K is processed in slices so the packed panel stays in L1/L2 */
+#define KC NN_KC
 
-typedef float v8f __attribute__((vector_size(32)));
-
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(AEC_NO_CLONES)
-#define AEC_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
-#else
-#define AEC_CLONES
-#endif
-
-static inline v8f load8(const float *p)
-{
-    v8f v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-static inline void store8(float *p, v8f v) { memcpy(p, &v, sizeof v); }
-
-/* C[rows<=MR, 16] += A[rows, kc] * Bp[kc][16]; Bp is a packed panel. */
-AEC_CLONES
-static void kernel_6x16(int rows, int kc, const float *A, int lda, const float *Bp, float *C,
-                        int ldc, int ncols)
-{
-    v8f acc[MR][2];
-    memset(acc, 0, sizeof acc);
-    if (rows == MR) {
-        for (int k = 0; k < kc; k++) {
-            v8f b0 = load8(Bp + k * NR), b1 = load8(Bp + k * NR + 8);
-            for (int r = 0; r < MR; r++) {
-                float a = A[(size_t)r * lda + k];
-                acc[r][0] += a * b0;
-                acc[r][1] += a * b1;
-            }
-        }
-    } else {
-        for (int k = 0; k < kc; k++) {
-            v8f b0 = load8(Bp + k * NR), b1 = load8(Bp + k * NR + 8);
-            for (int r = 0; r < rows; r++) {
-                float a = A[(size_t)r * lda + k];
-                acc[r][0] += a * b0;
-                acc[r][1] += a * b1;
-            }
-        }
-    }
-    for (int r = 0; r < rows; r++) {
-        float *c = C + (size_t)r * ldc;
-        if (ncols == NR) {
-            store8(c, load8(c) + acc[r][0]);
-            store8(c + 8, load8(c + 8) + acc[r][1]);
-        } else {
-            float tmp[NR];
-            store8(tmp, acc[r][0]);
-            store8(tmp + 8, acc[r][1]);
-            for (int j = 0; j < ncols; j++)
-                c[j] += tmp[j];
-        }
-    }
-}
-
-/* Copies B[k0..k0+kc, j0..j0+ncols] into a zero-padded kc x 16 panel. */
-static void pack_panel(const float *B, int ldb, int k0, int kc, int j0, int ncols, float *Bp)
+/* Copies B[k0..k0+kc, j0..j0+ncols] into a zero-padded kc x nr panel. */
+static void pack_panel(const float *B, int ldb, int k0, int kc, int j0, int ncols, int nr,
+                       float *Bp)
 {
     for (int k = 0; k < kc; k++) {
         const float *src = B + (size_t)(k0 + k) * ldb + j0;
-        float *dst = Bp + k * NR;
-        if (ncols == NR) {
-            memcpy(dst, src, NR * sizeof(float));
-        } else {
-            memcpy(dst, src, (size_t)ncols * sizeof(float));
-            memset(dst + ncols, 0, (size_t)(NR - ncols) * sizeof(float));
-        }
+        float *dst = Bp + (size_t)k * nr;
+        memcpy(dst, src, (size_t)ncols * sizeof(float));
+        if (ncols < nr)
+            memset(dst + ncols, 0, (size_t)(nr - ncols) * sizeof(float));
     }
 }
 
-static void gemm_panels(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
-                        float *C, int ldc)
+static void gemm_panels(const nn_dsp *d, int M, int N, int K, const float *A, int lda,
+                        const float *B, int ldb, float *C, int ldc)
 {
+    const int MR = d->mr, NR = d->nr;
     int npanels = (N + NR - 1) / NR;
     int parallel = nn_may_fork((double)M * N * K);
 #pragma omp parallel if (parallel)
     {
-        float Bp[KC * NR];
+        float Bp[KC * NN_NR_MAX];
 #pragma omp for schedule(static)
         for (int p = 0; p < npanels; p++) {
             int j0 = p * NR;
             int ncols = N - j0 < NR ? N - j0 : NR;
             for (int k0 = 0; k0 < K; k0 += KC) {
                 int kc = K - k0 < KC ? K - k0 : KC;
-                pack_panel(B, ldb, k0, kc, j0, ncols, Bp);
+                pack_panel(B, ldb, k0, kc, j0, ncols, NR, Bp);
                 for (int i = 0; i < M; i += MR) {
                     int rows = M - i < MR ? M - i : MR;
-                    kernel_6x16(rows, kc, A + (size_t)i * lda + k0, lda, Bp,
-                                C + (size_t)i * ldc + j0, ldc, ncols);
+                    d->kernel(rows, kc, A + (size_t)i * lda + k0, lda, Bp,
+                              C + (size_t)i * ldc + j0, ldc, ncols);
                 }
             }
         }
@@ -124,14 +65,14 @@ static void clear_rows(int M, int N, float *C, int ldc)
         memset(C + (size_t)i * ldc, 0, (size_t)N * sizeof(float));
 }
 
-void nn_gemm_nn(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
-                float *C, int ldc, int accumulate)
+void nn_gemm_nn_on(const nn_dsp *d, int M, int N, int K, const float *A, int lda,
+                   const float *B, int ldb, float *C, int ldc, int accumulate)
 {
     if (!accumulate)
         clear_rows(M, N, C, ldc);
     if (M <= 0 || N <= 0 || K <= 0)
         return;
-    gemm_panels(M, N, K, A, lda, B, ldb, C, ldc);
+    gemm_panels(d, M, N, K, A, lda, B, ldb, C, ldc);
 }
 
 /* Transposes rows x cols (leading dimension ld) into a dense cols x rows. */
@@ -148,8 +89,8 @@ static float *transpose_copy(const float *X, int rows, int cols, int ld)
     return T;
 }
 
-void nn_gemm_nt(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
-                float *C, int ldc, int accumulate)
+void nn_gemm_nt_on(const nn_dsp *d, int M, int N, int K, const float *A, int lda,
+                   const float *B, int ldb, float *C, int ldc, int accumulate)
 {
     if (!accumulate)
         clear_rows(M, N, C, ldc);
@@ -166,12 +107,12 @@ void nn_gemm_nt(int M, int N, int K, const float *A, int lda, const float *B, in
             }
         return;
     }
-    gemm_panels(M, N, K, A, lda, Bt, N, C, ldc);
+    gemm_panels(d, M, N, K, A, lda, Bt, N, C, ldc);
     free(Bt);
 }
 
-void nn_gemm_tn(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
-                float *C, int ldc, int accumulate)
+void nn_gemm_tn_on(const nn_dsp *d, int M, int N, int K, const float *A, int lda,
+                   const float *B, int ldb, float *C, int ldc, int accumulate)
 {
     if (!accumulate)
         clear_rows(M, N, C, ldc);
@@ -188,8 +129,26 @@ void nn_gemm_tn(int M, int N, int K, const float *A, int lda, const float *B, in
             }
         return;
     }
-    gemm_panels(M, N, K, At, K, B, ldb, C, ldc);
+    gemm_panels(d, M, N, K, At, K, B, ldb, C, ldc);
     free(At);
+}
+
+void nn_gemm_nn(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+                float *C, int ldc, int accumulate)
+{
+    nn_gemm_nn_on(nn_dsp_active(), M, N, K, A, lda, B, ldb, C, ldc, accumulate);
+}
+
+void nn_gemm_nt(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+                float *C, int ldc, int accumulate)
+{
+    nn_gemm_nt_on(nn_dsp_active(), M, N, K, A, lda, B, ldb, C, ldc, accumulate);
+}
+
+void nn_gemm_tn(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+                float *C, int ldc, int accumulate)
+{
+    nn_gemm_tn_on(nn_dsp_active(), M, N, K, A, lda, B, ldb, C, ldc, accumulate);
 }
 
 void nn_gemm_reference(int M, int N, int K, const float *A, int lda, const float *B, int ldb,

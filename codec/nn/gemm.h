@@ -4,6 +4,8 @@
 #define AEC_NN_GEMM_H
 #include <stddef.h>
 
+#include "nn/dsp.h"
+
 /* C[M,N] (+)= A[M,K] * B[K,N].  accumulate=0 overwrites C. */
 void nn_gemm_nn(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
                 float *C, int ldc, int accumulate);
@@ -13,6 +15,14 @@ void nn_gemm_nt(int M, int N, int K, const float *A, int lda, const float *B, in
 /* C[M,N] (+)= A[K,M]^T * B[K,N]  (used for input gradients). */
 void nn_gemm_tn(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
                 float *C, int ldc, int accumulate);
+/* The same three on one given path (nn/dsp.h), for the per-path tests and
+ * benchmarks; the functions above use nn_dsp_active(). */
+void nn_gemm_nn_on(const nn_dsp *d, int M, int N, int K, const float *A, int lda,
+                   const float *B, int ldb, float *C, int ldc, int accumulate);
+void nn_gemm_nt_on(const nn_dsp *d, int M, int N, int K, const float *A, int lda,
+                   const float *B, int ldb, float *C, int ldc, int accumulate);
+void nn_gemm_tn_on(const nn_dsp *d, int M, int N, int K, const float *A, int lda,
+                   const float *B, int ldb, float *C, int ldc, int accumulate);
 /* Plain triple loop, the reference the tests compare against. */
 void nn_gemm_reference(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
                        float *C, int ldc, int accumulate);

@@ -1,0 +1,44 @@
+/* dsp.h - the GEMM micro-kernels by instruction set, chosen at run time.
+ *
+ * In the pattern of libwebp's dsp/: a portable C reference (kern_c.c), an
+ * AVX2+FMA path (kern_avx2.c) and an AVX-512 path (kern_avx512.c).  The table
+ * is chosen once from cpuid (pthread_once, then read-only); AEC_CPU=c|avx2|
+ * avx512 in the environment forces a lower path.
+ *
+ * Every path computes each output element the same way: over a K slice of at
+ * most NN_KC, acc = fmaf(a_k, b_k, acc) for k in order from acc = 0, then
+ * C += acc.  So results are bit-identical across paths (and thread counts),
+ * and the encoder's bytes do not depend on the CPU it runs on. */
+#ifndef AEC_NN_DSP_H
+#define AEC_NN_DSP_H
+
+#define NN_KC 256    /* K slice: the packed panel stays in L1/L2 */
+#define NN_NR_MAX 32 /* widest panel any path packs */
+
+enum nn_isa { NN_ISA_C, NN_ISA_AVX2, NN_ISA_AVX512, NN_ISA_COUNT };
+
+/* C[rows<=mr, ncols<=nr] += A[rows, kc] (row stride lda) * Bp[kc][nr], Bp a
+ * packed zero-padded panel of nr columns. */
+typedef void (*nn_kernel_fn)(int rows, int kc, const float *A, int lda, const float *Bp,
+                             float *C, int ldc, int ncols);
+
+typedef struct {
+    const char *name; /* "c", "avx2", "avx512" */
+    int mr, nr;       /* register block: rows of A, columns of the panel */
+    nn_kernel_fn kernel;
+} nn_dsp;
+
+/* The path in use: the widest this CPU runs, or the one AEC_CPU asks for
+ * when that is lower. */
+const nn_dsp *nn_dsp_active(void);
+/* The table of one path, or NULL when this CPU (or build) cannot run it. */
+const nn_dsp *nn_dsp_of(enum nn_isa isa);
+
+/* The kernels (defined only where the compiler can build them). */
+extern const nn_dsp nn_dsp_c;
+#if defined(__x86_64__) && defined(__GNUC__)
+#define NN_HAVE_X86_PATHS 1
+extern const nn_dsp nn_dsp_avx2;
+extern const nn_dsp nn_dsp_avx512;
+#endif
+#endif

@@ -1,0 +1,54 @@
+/* kern_avx2.c - the AVX2+FMA micro-kernel: a 6x16 block of C in 12 ymm
+ * accumulators over the whole K slice (6 broadcasts, 2 panel loads per 12
+ * FMAs).  Built with a target attribute, run only when cpuid has AVX2+FMA. */
+#include "nn/dsp.h"
+
+#ifdef NN_HAVE_X86_PATHS
+#include <immintrin.h>
+
+#define MR 6
+#define NR 16
+
+__attribute__((target("avx2,fma"))) static void kernel_avx2(int rows, int kc, const float *A,
+                                                            int lda, const float *Bp, float *C,
+                                                            int ldc, int ncols)
+{
+    __m256 acc[MR][2];
+    for (int r = 0; r < MR; r++)
+        acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+    if (rows == MR) {
+        for (int k = 0; k < kc; k++) {
+            __m256 b0 = _mm256_loadu_ps(Bp + k * NR), b1 = _mm256_loadu_ps(Bp + k * NR + 8);
+            for (int r = 0; r < MR; r++) {
+                __m256 a = _mm256_broadcast_ss(A + (long)r * lda + k);
+                acc[r][0] = _mm256_fmadd_ps(a, b0, acc[r][0]);
+                acc[r][1] = _mm256_fmadd_ps(a, b1, acc[r][1]);
+            }
+        }
+    } else {
+        for (int k = 0; k < kc; k++) {
+            __m256 b0 = _mm256_loadu_ps(Bp + k * NR), b1 = _mm256_loadu_ps(Bp + k * NR + 8);
+            for (int r = 0; r < rows; r++) {
+                __m256 a = _mm256_broadcast_ss(A + (long)r * lda + k);
+                acc[r][0] = _mm256_fmadd_ps(a, b0, acc[r][0]);
+                acc[r][1] = _mm256_fmadd_ps(a, b1, acc[r][1]);
+            }
+        }
+    }
+    for (int r = 0; r < rows; r++) {
+        float *c = C + (long)r * ldc;
+        if (ncols == NR) {
+            _mm256_storeu_ps(c, _mm256_add_ps(_mm256_loadu_ps(c), acc[r][0]));
+            _mm256_storeu_ps(c + 8, _mm256_add_ps(_mm256_loadu_ps(c + 8), acc[r][1]));
+        } else {
+            float tmp[NR];
+            _mm256_storeu_ps(tmp, acc[r][0]);
+            _mm256_storeu_ps(tmp + 8, acc[r][1]);
+            for (int j = 0; j < ncols; j++)
+                c[j] = c[j] + tmp[j];
+        }
+    }
+}
+
+const nn_dsp nn_dsp_avx2 = {"avx2", MR, NR, kernel_avx2};
+#endif

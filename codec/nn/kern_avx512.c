@@ -1,0 +1,49 @@
+/* kern_avx512.c - the AVX-512 micro-kernel: a 6x32 block of C in 12 zmm
+ * accumulators (6 broadcasts, 2 panel loads per 12 FMAs of 16 lanes), the
+ * edge columns through a write mask.  Run only when cpuid has AVX-512F. */
+#include "nn/dsp.h"
+
+#ifdef NN_HAVE_X86_PATHS
+#include <immintrin.h>
+
+#define MR 6
+#define NR 32
+
+__attribute__((target("avx512f"))) static void kernel_avx512(int rows, int kc, const float *A,
+                                                             int lda, const float *Bp, float *C,
+                                                             int ldc, int ncols)
+{
+    __m512 acc[MR][2];
+    for (int r = 0; r < MR; r++)
+        acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+    if (rows == MR) {
+        for (int k = 0; k < kc; k++) {
+            __m512 b0 = _mm512_loadu_ps(Bp + k * NR), b1 = _mm512_loadu_ps(Bp + k * NR + 16);
+            for (int r = 0; r < MR; r++) {
+                __m512 a = _mm512_set1_ps(A[(long)r * lda + k]);
+                acc[r][0] = _mm512_fmadd_ps(a, b0, acc[r][0]);
+                acc[r][1] = _mm512_fmadd_ps(a, b1, acc[r][1]);
+            }
+        }
+    } else {
+        for (int k = 0; k < kc; k++) {
+            __m512 b0 = _mm512_loadu_ps(Bp + k * NR), b1 = _mm512_loadu_ps(Bp + k * NR + 16);
+            for (int r = 0; r < rows; r++) {
+                __m512 a = _mm512_set1_ps(A[(long)r * lda + k]);
+                acc[r][0] = _mm512_fmadd_ps(a, b0, acc[r][0]);
+                acc[r][1] = _mm512_fmadd_ps(a, b1, acc[r][1]);
+            }
+        }
+    }
+    int n0 = ncols < 16 ? ncols : 16, n1 = ncols - n0;
+    __mmask16 m0 = (__mmask16)((1u << n0) - 1), m1 = (__mmask16)((1u << n1) - 1);
+    for (int r = 0; r < rows; r++) {
+        float *c = C + (long)r * ldc;
+        _mm512_mask_storeu_ps(c, m0, _mm512_add_ps(_mm512_maskz_loadu_ps(m0, c), acc[r][0]));
+        _mm512_mask_storeu_ps(c + 16, m1,
+                              _mm512_add_ps(_mm512_maskz_loadu_ps(m1, c + 16), acc[r][1]));
+    }
+}
+
+const nn_dsp nn_dsp_avx512 = {"avx512", MR, NR, kernel_avx512};
+#endif

@@ -1,0 +1,26 @@
+/* kern_c.c - the portable reference micro-kernel: one fmaf per product, in
+ * the order every vector path follows (see dsp.h). */
+#include "nn/dsp.h"
+
+#include <math.h>
+
+#define MR 4
+#define NR 16
+
+/* C[rows, ncols] += A[rows, kc] * Bp[kc][16]. */
+static void kernel_c(int rows, int kc, const float *A, int lda, const float *Bp, float *C,
+                     int ldc, int ncols)
+{
+    for (int r = 0; r < rows; r++) {
+        float acc[NR] = {0};
+        const float *a = A + (long)r * lda;
+        for (int k = 0; k < kc; k++)
+            for (int j = 0; j < NR; j++)
+                acc[j] = fmaf(a[k], Bp[k * NR + j], acc[j]);
+        float *c = C + (long)r * ldc;
+        for (int j = 0; j < ncols; j++)
+            c[j] = c[j] + acc[j];
+    }
+}
+
+const nn_dsp nn_dsp_c = {"c", MR, NR, kernel_c};

@@ -1,0 +1,168 @@
+/* test_dsp.c - every kernel path this CPU runs (nn/dsp.h) gives the same bits
+ * as the portable C reference, and the encoder writes the same bytes (VQ
+ * indices and lattice symbols) whichever path it runs on. */
+#include "testlib.h"
+
+#include "aecodec.h"
+#include "nn/dsp.h"
+#include "nn/gemm.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static uint32_t rng_state = 12345;
+static float frand(void)
+{
+    rng_state = rng_state * 1664525u + 1013904223u;
+    return (float)((rng_state >> 8) & 0xffff) / 32768.0f - 1.0f;
+}
+static float *frandom(size_t n)
+{
+    float *p = malloc(n * sizeof *p);
+    for (size_t i = 0; i < n; i++)
+        p[i] = frand();
+    return p;
+}
+
+typedef void (*gemm_on_fn)(const nn_dsp *, int, int, int, const float *, int, const float *,
+                           int, float *, int, int);
+
+/* One product on path d and on the C path, from the same C0: same bits. */
+static int same_as_c(const nn_dsp *d, gemm_on_fn f, int M, int N, int K, int acc)
+{
+    int lda = K + M + 3, ldb = N + K + 5, ldc = N + 2; /* covers every form's needs */
+    float *A = frandom((size_t)(K + M) * lda), *B = frandom((size_t)(K + N) * ldb);
+    float *C0 = frandom((size_t)M * ldc);
+    float *Cc = malloc((size_t)M * ldc * sizeof(float)), *Cd = malloc((size_t)M * ldc * sizeof(float));
+    memcpy(Cc, C0, (size_t)M * ldc * sizeof(float));
+    memcpy(Cd, C0, (size_t)M * ldc * sizeof(float));
+    f(&nn_dsp_c, M, N, K, A, lda, B, ldb, Cc, ldc, acc);
+    f(d, M, N, K, A, lda, B, ldb, Cd, ldc, acc);
+    int same = memcmp(Cc, Cd, (size_t)M * ldc * sizeof(float)) == 0;
+    free(A), free(B), free(C0), free(Cc), free(Cd);
+    return same;
+}
+
+static void test_paths_bit_identical(void)
+{
+    static const int sizes[][3] = {
+        {1, 1, 1},   {5, 7, 13},   {6, 16, 256}, {7, 33, 257}, {13, 31, 300},
+        {12, 32, 600}, {64, 100, 9}, {70, 200, 300}, {3, 65, 513}, {17, 48, 64},
+    };
+    static const gemm_on_fn forms[3] = {nn_gemm_nn_on, nn_gemm_nt_on, nn_gemm_tn_on};
+    static const char *const form_names[3] = {"nn", "nt", "tn"};
+    int tested = 0;
+    for (int isa = 0; isa < NN_ISA_COUNT; isa++) {
+        const nn_dsp *d = nn_dsp_of((enum nn_isa)isa);
+        if (!d)
+            continue;
+        tested++;
+        for (size_t t = 0; t < sizeof sizes / sizeof *sizes; t++)
+            for (int f = 0; f < 3; f++)
+                for (int acc = 0; acc <= 1; acc++)
+                    CHECKF(same_as_c(d, forms[f], sizes[t][0], sizes[t][1], sizes[t][2], acc),
+                           "path %s gemm_%s M=%d N=%d K=%d acc=%d differs from C", d->name,
+                           form_names[f], sizes[t][0], sizes[t][1], sizes[t][2], acc);
+    }
+    CHECK(tested >= 1);
+    CHECK(nn_dsp_active() != NULL);
+}
+
+/* Child mode (argv "--encode LEVEL"): encodes a small synthetic image at
+ * LEVEL and writes the file to stdout; the path is the environment's
+ * AEC_CPU, read when the process starts its first product. */
+static int encode_child(int level)
+{
+    enum { W = 80, H = 56 };
+    static uint8_t px[W * H * 3];
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++)
+            for (int c = 0; c < 3; c++)
+                px[(y * W + x) * 3 + c] =
+                    (uint8_t)((x * 3 + y * 5 + c * 40 + ((x * y) % 23) * 4) & 255);
+    aec_encoder *enc = NULL;
+    uint8_t *file = NULL;
+    size_t n = 0;
+    aec_encode_params p;
+    aec_encode_params_default(&p);
+    p.quality = level;
+    if (aec_encoder_create(&enc, NULL) != AEC_OK ||
+        aec_encode(enc, px, W, H, W * 3, AEC_RGB, &p, &file, &n) != AEC_OK)
+        return 2;
+    int ok = fwrite(file, 1, n, stdout) == n;
+    aec_free(file);
+    aec_encoder_destroy(enc);
+    return ok ? 0 : 3;
+}
+
+/* Runs this program in child mode with AEC_CPU=cpu (a fresh process, so the
+ * path is chosen anew); returns the file it wrote (malloc'd) or NULL. */
+static uint8_t *encode_on(const char *cpu, int level, size_t *size)
+{
+    int fd[2];
+    if (pipe(fd) != 0)
+        return NULL;
+    pid_t pid = fork();
+    if (pid == 0) {
+        char arg[16];
+        snprintf(arg, sizeof arg, "%d", level);
+        dup2(fd[1], 1);
+        close(fd[0]), close(fd[1]);
+        setenv("AEC_CPU", cpu, 1);
+        execl("/proc/self/exe", "test_dsp", "--encode", arg, (char *)NULL);
+        _exit(4);
+    }
+    close(fd[1]);
+    size_t cap = 1 << 16, n = 0;
+    uint8_t *buf = malloc(cap);
+    ssize_t r;
+    while ((r = read(fd[0], buf + n, cap - n)) > 0) {
+        n += (size_t)r;
+        if (n == cap)
+            buf = realloc(buf, cap *= 2);
+    }
+    close(fd[0]);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        free(buf);
+        return NULL;
+    }
+    *size = n;
+    return buf;
+}
+
+static void test_encoded_bytes_path_independent(void)
+{
+    static const char *const names[NN_ISA_COUNT] = {"c", "avx2", "avx512"};
+    static const int levels[] = {2, 4, 7}; /* VQ and lattice levels */
+    for (size_t l = 0; l < sizeof levels / sizeof *levels; l++) {
+        size_t nref = 0;
+        uint8_t *ref = encode_on("c", levels[l], &nref);
+        CHECKF(ref != NULL && nref > 0, "encode on the C path at level %d", levels[l]);
+        for (int isa = 1; isa < NN_ISA_COUNT && ref; isa++) {
+            if (!nn_dsp_of((enum nn_isa)isa))
+                continue;
+            size_t n = 0;
+            uint8_t *got = encode_on(names[isa], levels[l], &n);
+            CHECKF(got && n == nref && memcmp(got, ref, n) == 0,
+                   "level %d: bytes on %s differ from C (%zu vs %zu bytes)", levels[l],
+                   names[isa], n, nref);
+            free(got);
+        }
+        free(ref);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 3 && strcmp(argv[1], "--encode") == 0)
+        return encode_child(atoi(argv[2]));
+    RUN_TEST(test_paths_bit_identical);
+    RUN_TEST(test_encoded_bytes_path_independent);
+    TEST_EXIT();
+}
