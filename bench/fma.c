@@ -1,7 +1,8 @@
 /*
  * fma.c - the machine's single-precision FMA peak, measured with a tight loop
  * of independent fused multiply-adds (2 flops each): 12 accumulators of 8
- * floats with AVX2+FMA where the CPU has them (enough independent chains to
+ * floats with AVX2+FMA, or of 16 floats with AVX-512 (the widest the CPU
+ * has: the peak the kernels' AVX-512 path can reach), where the CPU has them (enough independent chains to
  * cover a 4-5 cycle FMA latency on 2 FMA pipes), else a multiply-add loop
  * with 12 accumulators in plain C (which -O3 may or may not vectorise or
  * fuse: a lower bound of the peak).
@@ -45,6 +46,21 @@ __attribute__((target("avx2,fma"))) static float fma_avx2(long iters, float seed
     _mm256_storeu_ps(out, s);
     return out[0] + out[7];
 }
+
+__attribute__((target("avx512f"))) static float fma_avx512(long iters, float seed)
+{
+    __m512 acc[ACC];
+    for (int i = 0; i < ACC; i++)
+        acc[i] = _mm512_set1_ps(seed + (float)i);
+    const __m512 m = _mm512_set1_ps(0.999999f), a = _mm512_set1_ps(1e-7f);
+    for (long it = 0; it < iters; it++)
+        for (int i = 0; i < ACC; i++) /* unrolled by -O3: 12 independent chains */
+            acc[i] = _mm512_fmadd_ps(acc[i], m, a);
+    __m512 s = acc[0];
+    for (int i = 1; i < ACC; i++)
+        s = _mm512_add_ps(s, acc[i]);
+    return _mm512_reduce_add_ps(s);
+}
 #endif
 
 static float fma_scalar(long iters, float seed)
@@ -72,7 +88,9 @@ static double run_kernel(int vec, int threads, long iters)
     {
         float r;
 #ifdef HAVE_X86
-        if (vec)
+        if (vec == 2)
+            r = fma_avx512(iters, (float)omp_get_thread_num());
+        else if (vec)
             r = fma_avx2(iters, (float)omp_get_thread_num());
         else
 #endif
@@ -89,12 +107,16 @@ double fma_peak_gflops(int threads, const char **kind)
 #ifdef HAVE_X86
     __builtin_cpu_init();
     vec = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    if (__builtin_cpu_supports("avx512f"))
+        vec = 2;
 #endif
     if (kind)
-        *kind = vec ? "AVX2+FMA, 8 lanes x 12 chains" : "plain C multiply-add, 12 chains";
+        *kind = vec == 2 ? "AVX-512, 16 lanes x 12 chains"
+                : vec    ? "AVX2+FMA, 8 lanes x 12 chains"
+                         : "plain C multiply-add, 12 chains";
     if (threads < 1)
         threads = 1;
-    int lanes = vec ? 8 : 1;
+    int lanes = vec == 2 ? 16 : vec ? 8 : 1;
     /* calibrate to ~0.25 s, then take the best of 3 */
     long iters = 1 << 16;
     while (run_kernel(vec, threads, iters) < 0.05 && iters < (1L << 40))

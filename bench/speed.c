@@ -19,6 +19,7 @@
 
 #include "common/cleanup.h"
 #include "common/metrics.h"
+#include "nn/dsp.h"
 
 /* Multiply-accumulates per pixel of each network, from the library. */
 static double bench_macs_per_pixel(const aec_model *model, int decoder, int stages)
@@ -552,6 +553,9 @@ int speed_main(const speed_opts *opt)
         fprintf(f, "- FMA peak (measured, fp32, %s): %.1f GFLOP/s on 1 thread, %.1f GFLOP/s "
                    "on %d threads\n",
                 kind, peak1, peakn, threads_all);
+        fprintf(f, "- kernel path: %s (chosen from cpuid; AEC_CPU=c|avx2|avx512 forces a "
+                   "lower one)\n",
+                nn_dsp_active()->name);
         if (have_macs)
             fprintf(f, "- MACs per pixel: encoder %.0f (at %d stages), decoder %.0f; achieved "
                        "GFLOP/s = 2 * MACs * pixels / time\n",
