@@ -30,6 +30,10 @@ static void usage(FILE *f)
             "  --lr X             peak learning rate (default 5e-4, cosine to 1e-5)\n"
             "  --fine P           train this fraction of crops on the lattice refinement\n"
             "  --fine-steps A B   its steps, log-uniform in [A, B] (default 0.04 0.5)\n"
+            "  --denoise A B      de-noising: the encoder sees each crop with noise of a\n"
+            "                     sigma uniform in [A, B] (on 0..255), the loss the clean crop\n"
+            "  --denoise-poisson P  that fraction of the noisy crops gets signal-dependent\n"
+            "                     (Poisson-like) noise instead of Gaussian (default 0)\n"
             "  --latent D --stages S --codes K\n"
             "  --enc-width C --enc-convs N --dec-width C --dec-convs N   network shape\n"
             "  --name NAME        model name stored in the file\n"
@@ -134,6 +138,11 @@ int main(int argc, char **argv)
             opt.fine_min = (float)atof(v);
             opt.fine_max = (float)atof(argv[++i]);
         }
+        else if (!strcmp(a, "--denoise") && i + 1 < argc) {
+            opt.noise_min = (float)atof(v);
+            opt.noise_max = (float)atof(argv[++i]);
+        }
+        else if (!strcmp(a, "--denoise-poisson")) opt.noise_poisson = (float)atof(v);
         else if (!strcmp(a, "--latent")) cfg.latent = atoi(v);
         else if (!strcmp(a, "--stages")) cfg.stages = atoi(v);
         else if (!strcmp(a, "--codes")) cfg.codes = atoi(v);
@@ -154,6 +163,12 @@ int main(int argc, char **argv)
         valid_every < 1 || log_every < 1) {
         fprintf(stderr, "aetrain: --train and --out are required, counts must be positive; "
                         "see --help\n");
+        return 2;
+    }
+    if (opt.noise_min < 0 || opt.noise_max < opt.noise_min || opt.noise_max > 255 ||
+        opt.noise_poisson < 0 || opt.noise_poisson > 1) {
+        fprintf(stderr, "aetrain: --denoise needs 0 <= A <= B <= 255 and --denoise-poisson "
+                        "a fraction in [0, 1]; see --help\n");
         return 2;
     }
     if (threads > 0)
@@ -210,6 +225,9 @@ int main(int argc, char **argv)
     printf("train: %d images from %s, batch %d x %dx%d, %d threads, seed %llu\n", train.count,
            train_dir, t.opt.batch, t.opt.crop, t.opt.crop, omp_get_max_threads(),
            (unsigned long long)t.opt.seed);
+    if (t.opt.noise_max > 0)
+        printf("de-noising: sigma %.1f..%.1f (0..255), %.0f%% signal-dependent\n",
+               t.opt.noise_min, t.opt.noise_max, 100 * t.opt.noise_poisson);
     fflush(stdout);
     if (valid.count && t.step == 0)
         validate(&t, &valid);

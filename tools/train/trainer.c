@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "train/init.h"
+#include "train/noise.h"
 #include "train/rng.h"
 #include "vq/lattice.h"
 #include "vq/rvq.h"
@@ -16,7 +17,10 @@
 #define ADAM_B1 0.9f
 #define ADAM_B2 0.999f
 #define ADAM_EPS 1e-8f
-#define CKPT_MAGIC "AETRAIN2"
+#define CKPT_MAGIC "AETRAIN3"
+/* Checkpoints of version 2 stored the options without the noise fields. */
+#define CKPT_MAGIC_V2 "AETRAIN2"
+#define CKPT_OPTIONS_V2 offsetof(aet_options, noise_min)
 /* Checkpoints of version 1 stored the options without the lattice fields. */
 #define CKPT_MAGIC_V1 "AETRAIN1"
 #define CKPT_OPTIONS_V1 offsetof(aet_options, fine_prob)
@@ -36,6 +40,7 @@ void aet_options_default(aet_options *o)
     o->fine_prob = 0;
     o->fine_min = 0.04f;
     o->fine_max = 0.5f;
+    o->noise_min = o->noise_max = o->noise_poisson = 0;
 }
 
 float aet_learning_rate(const aet_options *o, long step)
@@ -62,6 +67,10 @@ static int alloc_buffers(aet_trainer *t, char *err, size_t errlen)
     t->ema_sum = calloc(S * K * D, sizeof(float));
     t->pix = malloc(sizeof(float) * 3 * B * t->opt.crop * t->opt.crop);
     t->dy = malloc(sizeof(float) * X * N);
+    if (t->opt.noise_max > 0 && !(t->clean = malloc(sizeof(float) * X * N))) {
+        snprintf(err, errlen, "out of memory for the training buffers");
+        return -1;
+    }
     t->dq = malloc(sizeof(float) * D * N);
     t->dz = malloc(sizeof(float) * D * N);
     t->res = malloc(sizeof(float) * D * N);
@@ -149,6 +158,7 @@ void aet_trainer_free(aet_trainer *t)
     aec_model_free(t->model);
     free(t->grads), free(t->adam_m), free(t->adam_v), free(t->ema_count), free(t->ema_sum);
     free(t->pix), free(t->dy), free(t->dq), free(t->dz), free(t->res), free(t->idx);
+    free(t->clean);
     free(t->sample_stages), free(t->sample_step), free(t->batch_counts);
     aem_acts_free(&t->acts);
     aet_grad_ws_free(&t->ws);
@@ -251,6 +261,13 @@ double aet_trainer_step(aet_trainer *t, const aet_dataset *train)
     size_t per = (size_t)g * g, N = (size_t)B * per;
 
     aet_dataset_crops(train, &t->rng, B, t->opt.crop, t->pix);
+    const float *target = a->x; /* what the decoder should rebuild */
+    if (t->opt.noise_max > 0) {  /* de-noising: noisy input, clean target */
+        aem_pixels_to_blocks(c, B, g, g, t->pix, t->clean);
+        aet_noise_add(t->pix, B, t->opt.crop, t->opt.noise_min, t->opt.noise_max,
+                      t->opt.noise_poisson, &t->rng);
+        target = t->clean;
+    }
     aem_pixels_to_blocks(c, B, g, g, t->pix, a->x);
     aem_encoder_forward(m, a);
 
@@ -291,7 +308,7 @@ double aet_trainer_step(aet_trainer *t, const aet_dataset *train)
     double se = 0;
     float inv = 1.0f / (float)((size_t)X * N);
     for (size_t i = 0; i < (size_t)X * N; i++) {
-        float e = a->y[i] - a->x[i];
+        float e = a->y[i] - target[i];
         se += (double)e * e;
         t->dy[i] = 2.0f * e * inv;
     }
@@ -542,11 +559,12 @@ int aet_trainer_resume(aet_trainer *t, const char *path, const aet_options *opt,
     uint8_t *blob = NULL;
     int rc = -1;
     aet_options_default(&saved);
-    int v1 = 0;
+    int v1 = 0, v2 = 0;
     if (read_all(f, magic, 8) ||
-        (memcmp(magic, CKPT_MAGIC, 8) && !(v1 = !memcmp(magic, CKPT_MAGIC_V1, 8))) ||
+        (memcmp(magic, CKPT_MAGIC, 8) && !(v1 = !memcmp(magic, CKPT_MAGIC_V1, 8)) &&
+         !(v2 = !memcmp(magic, CKPT_MAGIC_V2, 8))) ||
         read_all(f, &t->step, sizeof t->step) || read_all(f, &t->rng, sizeof t->rng) ||
-        read_all(f, &saved, v1 ? CKPT_OPTIONS_V1 : sizeof saved) ||
+        read_all(f, &saved, v1 ? CKPT_OPTIONS_V1 : v2 ? CKPT_OPTIONS_V2 : sizeof saved) ||
         read_all(f, &bs, sizeof bs) || bs > (1u << 30) ||
         !(blob = malloc(bs)) || read_all(f, blob, bs)) {
         snprintf(err, errlen, "%s: not a checkpoint of this trainer, or truncated", path);

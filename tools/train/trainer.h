@@ -27,6 +27,11 @@ typedef struct {
      * from the latent rounded on a lattice of a random step, log-uniform in
      * [fine_min, fine_max], instead of from a prefix of VQ stages. */
     float fine_prob, fine_min, fine_max;
+    /* De-noising (train/noise.h): when noise_max > 0 the encoder sees each
+     * crop with noise of a sigma drawn in [noise_min, noise_max] (0..255),
+     * signal-dependent for a fraction noise_poisson of the crops, and the
+     * loss compares the decoded crop with the clean one. */
+    float noise_min, noise_max, noise_poisson;
 } aet_options;
 
 void aet_options_default(aet_options *o);
@@ -43,6 +48,7 @@ typedef struct {
     aem_acts acts;
     aet_grad_ws ws;
     float *pix, *dy, *dq, *dz, *res;
+    float *clean; /* [C*P*P][N] clean blocks, the target when de-noising */
     uint8_t *idx;      /* [S][N] */
     int *sample_stages;
     float *sample_step; /* lattice step of each crop, 0 = VQ stages */
