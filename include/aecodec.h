@@ -170,6 +170,18 @@ AEC_API aec_status aec_encoder_create(aec_encoder **out, const aec_model *model)
 /* Number of quality levels the encoder offers. */
 AEC_API int aec_encoder_levels(const aec_encoder *enc);
 AEC_API void aec_encoder_destroy(aec_encoder *enc);
+/* The latent grid an encode of these pixels with these params codes, for
+ * downstream use of the representation (aeenc --latents): one latent vector
+ * of *dims floats per 8x8 block, on a grid of *grid_w = ceil(width / 8) by
+ * *grid_h = ceil(height / 8).  *out (release with aec_free) holds
+ * 2 x grid_h x grid_w x dims floats in C order: [0] the encoder network's
+ * output before quantisation, [1] the quantised latent the decoder rebuilds
+ * from the file (VQ codes plus lattice refinement).  The model is the one
+ * the level (or the encoder's model) codes with. */
+AEC_API aec_status aec_encode_latents(aec_encoder *enc, const uint8_t *pixels, uint32_t width,
+                                      uint32_t height, size_t stride, aec_layout layout,
+                                      const aec_encode_params *params, float **out,
+                                      uint32_t *grid_w, uint32_t *grid_h, uint32_t *dims);
 /* Encode width x height pixels of the given layout; stride is bytes between
  * rows (0 = tightly packed).  On success *out is a buffer from the library
  * (release with aec_free) of *out_size bytes. */

@@ -4,6 +4,7 @@
 #include "common/cleanup.h"
 #include "common/cli.h"
 #include "common/imageio.h"
+#include "common/npy.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -49,6 +50,9 @@ static void usage(void)
            "                      smaller = finer and larger (default: chosen per level;\n"
            "                      0 = none)\n"
            "      --model FILE    encode with this model file instead of the built-in ones\n"
+           "      --latents FILE  also write the latent grid to FILE, a NumPy .npy of\n"
+           "                      float32 [2][H/8][W/8][D]: [0] the encoder's output, [1]\n"
+           "                      the quantised latent the file decodes from (one input)\n"
            "      --max-pixels N  refuse input images with more pixels (default %llu)\n"
            "  -o, --output-dir DIR  write DIR/NAME.aec for each IN (DIR is created)\n"
            "  -n, --no-clobber    skip an input whose output already exists (default:\n"
@@ -85,6 +89,7 @@ typedef struct {
     double lambda;  /* < 0: the library default */
     double lattice; /* < 0: the library default */
     const char *model_path, *out_dir;
+    const char *latents; /* --latents FILE, or NULL */
     uint64_t max_pixels;
     const char **files;
     int nfiles;
@@ -144,6 +149,10 @@ static int parse_options(int argc, char **argv, enc_options *o)
             if (r < 0)
                 return CLI_EXIT_USAGE;
             o->model_path = v;
+        } else if ((r = cli_option(argc, argv, &i, NULL, "--latents", &v)) != 0) {
+            if (r < 0)
+                return CLI_EXIT_USAGE;
+            o->latents = v;
         } else if ((r = cli_option(argc, argv, &i, NULL, "--max-pixels", &v)) != 0) {
             if (r < 0 ||
                 cli_option_u64("--max-pixels", v, 1, UINT64_MAX / 16, &o->max_pixels) != 0)
@@ -152,6 +161,8 @@ static int parse_options(int argc, char **argv, enc_options *o)
             return cli_usage_error("unknown option '%s'", a);
         }
     }
+    if (o->latents && o->out_dir)
+        return cli_usage_error("--latents writes one file: give one IN and OUT, not -o DIR");
     if (o->out_dir)
         return o->nfiles > 0 ? -1 : cli_usage_error("expected input files after -o DIR");
     if (o->nfiles > 2)
@@ -160,6 +171,36 @@ static int parse_options(int argc, char **argv, enc_options *o)
     if (o->nfiles != 2)
         return cli_usage_error("expected an input and an output file");
     return -1;
+}
+
+/* Writes the latent grid of img (aec_encode_latents) to path as a .npy of
+ * float32 [2][grid_h][grid_w][D]; 0 or -1 after one line on stderr. */
+static int write_latents(aec_encoder *enc, const aeio_image *img, const aec_encode_params *p,
+                         const char *path)
+{
+    float *lat = NULL;
+    uint32_t gw, gh, D;
+    aec_status st = aec_encode_latents(enc, img->pixels, img->width, img->height, 0,
+                                       (aec_layout)img->channels, p, &lat, &gw, &gh, &D);
+    if (st != AEC_OK) {
+        cli_error("latents: %s", detail(st, aec_encoder_last_error(enc)));
+        return -1;
+    }
+    uint64_t shape[4] = {2, gh, gw, D};
+    uint8_t *bytes = NULL;
+    size_t size = 0;
+    char err[1024];
+    int rc = npy_f32_bytes(lat, shape, 4, &bytes, &size);
+    aec_free(lat);
+    if (rc) {
+        cli_error("out of memory for the latents");
+        return -1;
+    }
+    rc = aeio_write_file_atomic(path, bytes, size, err, sizeof err);
+    if (rc)
+        cli_error("%s", err);
+    free(bytes);
+    return rc ? -1 : 0;
 }
 
 /* Reads in, encodes it and writes out; 0 or -1 after one line on stderr.
@@ -199,6 +240,8 @@ static int encode_one(aec_encoder *enc, const enc_options *o, const char *in, co
         cli_error("%s: encoding failed: %s", in_name, detail(st, aec_encoder_last_error(enc)));
         goto done;
     }
+    if (o->latents && write_latents(enc, &img, &params, o->latents) != 0)
+        goto done;
     aeio_file *committing = file;
     file = NULL; /* commit releases it, whatever happens */
     if (aeio_file_write(committing, coded, coded_size, err, sizeof(err)) != 0) {

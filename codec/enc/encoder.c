@@ -486,3 +486,101 @@ done:
     aecb_header_free(&h);
     return st;
 }
+
+/* ---- latent export ----------------------------------------------------- */
+
+aec_status aec_encode_latents(aec_encoder *e, const uint8_t *pixels, uint32_t width,
+                              uint32_t height, size_t stride, aec_layout layout,
+                              const aec_encode_params *params, float **out, uint32_t *grid_w,
+                              uint32_t *grid_h, uint32_t *dims)
+{
+    if (!e)
+        return AEC_ERR_INVALID_ARGUMENT;
+    if (!pixels || !out || !grid_w || !grid_h || !dims)
+        return aec_fail(e->err, AEC_ERR_INVALID_ARGUMENT, "NULL pixels or output pointer");
+    *out = NULL;
+    if (!aec_layout_valid(layout))
+        return aec_fail(e->err, AEC_ERR_INVALID_ARGUMENT, "unknown pixel layout %d", (int)layout);
+    if (width == 0 || height == 0 || width > e->limits.max_dimension ||
+        height > e->limits.max_dimension || (uint64_t)width * height > e->limits.max_pixels)
+        return aec_fail(e->err, AEC_ERR_LIMIT, "image %ux%u is empty or above the limits",
+                        width, height);
+    aec_encode_params p;
+    aec_encode_params_default(&p);
+    if (params)
+        p = *params;
+    const aec_model *m = NULL;
+    int stages = 0;
+    float step = 0;
+    aec_status st = resolve_level(e, &p, &m, &stages, &step);
+    if (st != AEC_OK)
+        return st;
+    int tile = p.tile_size ? p.tile_size : AEC_DEFAULT_TILE;
+    if (tile < 64 || tile > 1024 || tile % 64)
+        return aec_fail(e->err, AEC_ERR_INVALID_ARGUMENT,
+                        "tile size %d is not a multiple of 64 in 64..1024", tile);
+    int channels = aec_layout_channels(layout);
+    if (stride == 0)
+        stride = (size_t)width * channels;
+    if (stride < (size_t)width * channels)
+        return aec_fail(e->err, AEC_ERR_INVALID_ARGUMENT, "row stride %zu is shorter than a row",
+                        stride);
+    if (step > 0) /* the step the file stores, as aec_encode quantises */
+        step = (float)(uint32_t)(step * (float)AECB_LATTICE_STEP_ONE + 0.5f) /
+               (float)AECB_LATTICE_STEP_ONE;
+    const aem_config *c = &m->cfg;
+    int P = c->block, D = c->latent;
+    int Ws = (int)((width + P - 1) / P), Hs = (int)((height + P - 1) / P);
+    size_t N = (size_t)Ws * Hs;
+    source_image src = {pixels, width, height, stride, channels, aec_layout_is_gray(layout)};
+    /* The whole image in one pass: the latents equal the tiled encoder's. */
+    aem_acts a;
+    float *planes = malloc(sizeof(float) * 3 * N * P * P);
+    float *res = malloc(sizeof(float) * 2 * N * D);
+    int tl = tile / P; /* a tile's side in latents */
+    float *tz = malloc(sizeof(float) * D * tl * tl), *tq = malloc(sizeof(float) * D * tl * tl);
+    uint8_t *idx = malloc((size_t)(stages > 0 ? stages : 1) * tl * tl);
+    if (!planes || !res || !tz || !tq || !idx || aem_acts_alloc(&a, c, 1, Hs, Ws, 1, 0)) {
+        free(planes), free(res), free(tz), free(tq), free(idx);
+        return aec_fail(e->err, AEC_ERR_OUT_OF_MEMORY, "out of memory for the latents");
+    }
+    load_planes(&src, 0, 0, Ws * P, Hs * P, planes);
+    aem_pixels_to_blocks(c, 1, Hs, Ws, planes, a.x);
+    aem_encoder_forward(m, &a);
+    /* Quantised as aec_encode does, tile by tile (the index choice uses
+     * each tile's own histogram): VQ stages, then the lattice of the rest. */
+    for (int ty = 0; ty < Hs; ty += tl)
+        for (int tx = 0; tx < Ws; tx += tl) {
+            int lw = Ws - tx < tl ? Ws - tx : tl, lh = Hs - ty < tl ? Hs - ty : tl;
+            size_t n = (size_t)lw * lh;
+            for (int d = 0; d < D; d++)
+                for (int y = 0; y < lh; y++)
+                    memcpy(tz + (size_t)d * n + (size_t)y * lw,
+                           a.z + (size_t)d * N + (size_t)(ty + y) * Ws + tx, sizeof(float) * lw);
+            memset(tq, 0, sizeof(float) * D * n);
+            if (stages > 0) {
+                if (aem_rvq_encode_ecvq(m, tz, n, stages, p.lambda, idx))
+                    st = AEC_ERR_OUT_OF_MEMORY;
+                aem_rvq_decode(m, idx, n, stages, tq);
+            }
+            if (step > 0)
+                for (size_t i = 0; i < D * n; i++)
+                    tq[i] += step * (float)aem_lattice_symbol(tz[i] - tq[i], 1.0f / step);
+            /* [2][Hs][Ws][D]: channels last, as image libraries expect. */
+            for (int d = 0; d < D; d++)
+                for (int y = 0; y < lh; y++)
+                    for (int x = 0; x < lw; x++) {
+                        size_t o = ((size_t)(ty + y) * Ws + tx + x) * D + d;
+                        res[o] = tz[(size_t)d * n + (size_t)y * lw + x];
+                        res[N * D + o] = tq[(size_t)d * n + (size_t)y * lw + x];
+                    }
+        }
+    aem_acts_free(&a);
+    free(planes), free(tz), free(tq), free(idx);
+    if (st != AEC_OK) {
+        free(res);
+        return aec_fail(e->err, st, "out of memory for the latents");
+    }
+    *out = res, *grid_w = (uint32_t)Ws, *grid_h = (uint32_t)Hs, *dims = (uint32_t)D;
+    return AEC_OK;
+}
