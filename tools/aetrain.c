@@ -15,6 +15,7 @@
 #include "common/cleanup.h"
 #include "common/imageio.h"
 #include "model/model.h"
+#include "train/distributed.h"
 #include "train/trainer.h"
 
 static void usage(FILE *f)
@@ -44,7 +45,10 @@ static void usage(FILE *f)
             "                     fresh optimiser and learning-rate schedule)\n"
             "  --valid-every N    steps between validations (default 2000)\n"
             "  --log-every N      steps between progress lines (default 50)\n"
-            "  -t N               threads (default: all)\n");
+            "  -t N               threads (default: all)\n"
+            "  --chunks C         split each step's batch into C chunks, each from its own\n"
+            "                     shard of --train (default: the MPI ranks); the same C\n"
+            "                     gives the same model on any rank count dividing it\n");
 }
 
 static int write_model(aec_model *m, const char *path)
@@ -95,6 +99,13 @@ static void validate(aet_trainer *t, const aet_dataset *valid)
 int main(int argc, char **argv)
 {
     aeio_cleanup_install(); /* no model or checkpoint .tmp left by Ctrl-C */
+    aet_dist d; /* MPI ranks (aetrain-mpi) or one process */
+    if (aet_dist_init(&d, &argc, &argv)) {
+        fprintf(stderr, "aetrain: MPI does not start\n");
+        return 1;
+    }
+    if (d.rank && !freopen("/dev/null", "w", stdout)) /* rank 0 speaks for all */
+        return aet_dist_end(&d, 1);
     const char *train_dir = NULL, *valid_dir = NULL, *out = NULL, *resume = NULL, *ckpt = NULL;
     const char *init = NULL;
     const char *name = NULL; /* default: "aecodec-model", or the --init model's */
@@ -103,21 +114,21 @@ int main(int argc, char **argv)
     aem_config cfg = {.block = 8, .channels = 3, .latent = 32, .enc_width = 64, .enc_convs = 2,
                       .dec_width = 96, .dec_convs = 3, .stages = 12, .codes = 256};
     long ckpt_every = 500, valid_every = 2000, log_every = 50;
-    int threads = 0;
+    int threads = 0, chunks = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             usage(stdout);
-            return 0;
+            return aet_dist_end(&d, 0);
         }
         if (!strcmp(a, "--version")) {
             printf("aetrain (aecodec) %s\n", aec_version_string());
-            return 0;
+            return aet_dist_end(&d, 0);
         }
         if (!v) {
             fprintf(stderr, "aetrain: %s needs a value (or is unknown); see --help\n", a);
-            return 2;
+            return aet_dist_end(&d, 2);
         }
         i++;
         if (!strcmp(a, "--train")) train_dir = v;
@@ -154,16 +165,17 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--valid-every")) valid_every = atol(v);
         else if (!strcmp(a, "--log-every")) log_every = atol(v);
         else if (!strcmp(a, "-t")) threads = atoi(v);
+        else if (!strcmp(a, "--chunks")) chunks = atoi(v);
         else {
             fprintf(stderr, "aetrain: unknown option %s; see --help\n", a);
-            return 2;
+            return aet_dist_end(&d, 2);
         }
     }
     if (!train_dir || !out || opt.steps < 1 || opt.batch < 1 || ckpt_every < 1 ||
         valid_every < 1 || log_every < 1) {
         fprintf(stderr, "aetrain: --train and --out are required, counts must be positive; "
                         "see --help\n");
-        return 2;
+        return aet_dist_end(&d, 2);
     }
     if (opt.noise_min < 0 || opt.noise_max < opt.noise_min || opt.noise_max > 255 ||
         opt.noise_poisson < 0 || opt.noise_poisson > 1) {
@@ -180,20 +192,23 @@ int main(int argc, char **argv)
     }
     char err[512];
     aet_dataset train, valid = {0};
-    if (aet_dataset_load(&train, train_dir, opt.crop, err, sizeof err)) {
+    if (aet_dist_plan(&d, chunks, err, sizeof err) ||
+        aet_dataset_load_part(&train, train_dir, opt.crop, d.chunks, d.first, d.mine, err,
+                              sizeof err) ||
+        aet_dist_shards(&d, &train, err, sizeof err)) {
         fprintf(stderr, "aetrain: %s\n", err);
-        return 1;
+        return aet_dist_end(&d, 1);
     }
-    if (valid_dir && aet_dataset_load(&valid, valid_dir, 1, err, sizeof err)) {
+    if (valid_dir && d.rank == 0 && aet_dataset_load(&valid, valid_dir, 1, err, sizeof err)) {
         fprintf(stderr, "aetrain: %s\n", err);
-        return 1;
+        return aet_dist_end(&d, 1);
     }
     aet_trainer t;
     double t0 = omp_get_wtime();
     if (resume) {
         if (aet_trainer_resume(&t, resume, &opt, err, sizeof err)) {
             fprintf(stderr, "aetrain: %s\n", err);
-            return 1;
+            return aet_dist_end(&d, 1);
         }
         printf("resumed %s at step %ld of %ld\n", resume, t.step, t.opt.steps);
     } else if (init) {
@@ -205,16 +220,23 @@ int main(int argc, char **argv)
         free(bytes);
         if (rc) {
             fprintf(stderr, "aetrain: %s: %s\n", init, err);
-            return 1;
+            return aet_dist_end(&d, 1);
         }
         printf("started from %s\n", init);
     } else {
-        if (aet_trainer_new(&t, &cfg, &opt, &train, name ? name : "aecodec-model", err,
-                            sizeof err)) {
+        if (d.chunks > 1 ? aet_dist_new(&d, &t, &cfg, &opt, name ? name : "aecodec-model", err,
+                                        sizeof err)
+                         : aet_trainer_new(&t, &cfg, &opt, &train, name ? name : "aecodec-model",
+                                           err, sizeof err)) {
             fprintf(stderr, "aetrain: %s\n", err);
-            return 1;
+            return aet_dist_end(&d, 1);
         }
         printf("initialised (PCA + k-means) in %.1f s\n", omp_get_wtime() - t0);
+    }
+    if (t.opt.batch % d.chunks) {
+        fprintf(stderr, "aetrain: --chunks %d does not divide the batch %d\n", d.chunks,
+                t.opt.batch);
+        return aet_dist_end(&d, 2);
     }
     const aem_config *c = &t.model->cfg;
     printf("model %s: D=%d S=%d K=%d enc %dx%d dec %dx%d | %.0f MACs/pixel encoder network, "
@@ -234,7 +256,7 @@ int main(int argc, char **argv)
     double window_start = omp_get_wtime(), mse_sum = 0;
     long window_steps = 0;
     while (t.step < t.opt.steps) {
-        aet_trainer_step(&t, &train);
+        aet_dist_step(&d, &t, &train);
         mse_sum += t.mse;
         window_steps++;
         if (t.step % log_every == 0 || t.step == t.opt.steps) {
@@ -250,14 +272,19 @@ int main(int argc, char **argv)
                 printf(" %.0f", t.perplexity[s]);
             if (t.opt.fine_prob > 0)
                 printf(" | lattice rate %.2f bpp", t.fine_bpp);
+            if (d.chunks > 1) /* what the gradient exchange costs */
+                printf(" | %d chunks on %d ranks, exchange %.0f KB in %.2f ms/step", d.chunks,
+                       d.size, aet_dist_exchange_bytes(&d) / 1024.0,
+                       1e3 * d.exchange_s / (d.exchange_steps ? d.exchange_steps : 1));
+            d.exchange_s = 0, d.exchange_steps = 0;
             printf("\n");
             fflush(stdout);
             window_start = now, mse_sum = 0, window_steps = 0;
         }
-        if (t.step % ckpt_every == 0 || t.step == t.opt.steps) {
+        if (d.rank == 0 && (t.step % ckpt_every == 0 || t.step == t.opt.steps)) {
             if (aet_trainer_save(&t, ckpt, err, sizeof err) || write_model(t.model, out)) {
                 fprintf(stderr, "aetrain: %s\n", err);
-                return 1;
+                return aet_dist_end(&d, 1);
             }
         }
         if (valid.count && (t.step % valid_every == 0 || t.step == t.opt.steps))
@@ -268,5 +295,5 @@ int main(int argc, char **argv)
     aet_trainer_free(&t);
     aet_dataset_free(&train);
     aet_dataset_free(&valid);
-    return 0;
+    return aet_dist_end(&d, 0);
 }

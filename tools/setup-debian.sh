@@ -5,7 +5,7 @@
 set -e
 SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
-PKGS="build-essential libpng-dev libjpeg-dev libzstd-dev"
+PKGS="build-essential libpng-dev libjpeg-dev libzstd-dev libopenmpi-dev openmpi-bin"
 [ "$1" = "--no-peers" ] || PKGS="$PKGS libjpeg-turbo-progs webp libjxl-tools libavif-bin"
 $SUDO apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $PKGS >/dev/null

@@ -28,6 +28,12 @@ static int compare_names(const void *a, const void *b)
 
 int aet_dataset_load(aet_dataset *ds, const char *dir, int min_side, char *err, size_t errlen)
 {
+    return aet_dataset_load_part(ds, dir, min_side, 1, 0, 1, err, errlen);
+}
+
+int aet_dataset_load_part(aet_dataset *ds, const char *dir, int min_side, int parts, int first,
+                          int count, char *err, size_t errlen)
+{
     memset(ds, 0, sizeof *ds);
     DIR *d = opendir(dir);
     if (!d) {
@@ -62,6 +68,8 @@ int aet_dataset_load(aet_dataset *ds, const char *dir, int min_side, char *err, 
     if (!ds->images)
         return -1;
     for (int i = 0; i < n; i++) {
+        if (i % parts < first || i % parts >= first + count)
+            continue; /* another process's part: left empty */
         char path[4096];
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);
         aeio_image img;

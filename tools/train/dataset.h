@@ -17,6 +17,10 @@ typedef struct {
  * thus the training run do not depend on the file system). min_side: images
  * smaller than this in either dimension are refused. */
 int aet_dataset_load(aet_dataset *ds, const char *dir, int min_side, char *err, size_t errlen);
+/* The same, but decodes only the images i (in name order) whose i % parts is
+ * in [first, first + count); the others stay empty (0 x 0, no pixels). */
+int aet_dataset_load_part(aet_dataset *ds, const char *dir, int min_side, int parts, int first,
+                          int count, char *err, size_t errlen);
 void aet_dataset_free(aet_dataset *ds);
 /* B random crops of size x size with random horizontal and vertical flips,
  * as planes [3][B][size][size] of values in 0..1. */

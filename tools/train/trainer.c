@@ -251,21 +251,21 @@ static void adam_update(aet_trainer *t, float lr)
     }
 }
 
-double aet_trainer_step(aet_trainer *t, const aet_dataset *train)
+void aet_trainer_pass(aet_trainer *t, int B, int b0, uint64_t *rng, size_t N_all, float *grads,
+                      double sums[4])
 {
     aec_model *m = t->model;
     const aem_config *c = &m->cfg;
     aem_acts *a = &t->acts;
-    int B = t->opt.batch, g = t->opt.crop / c->block, D = c->latent;
+    int g = t->opt.crop / c->block, D = c->latent;
     int X = c->channels * c->block * c->block;
     size_t per = (size_t)g * g, N = (size_t)B * per;
 
-    aet_dataset_crops(train, &t->rng, B, t->opt.crop, t->pix);
     const float *target = a->x; /* what the decoder should rebuild */
     if (t->opt.noise_max > 0) {  /* de-noising: noisy input, clean target */
         aem_pixels_to_blocks(c, B, g, g, t->pix, t->clean);
         aet_noise_add(t->pix, B, t->opt.crop, t->opt.noise_min, t->opt.noise_max,
-                      t->opt.noise_poisson, &t->rng);
+                      t->opt.noise_poisson, rng);
         target = t->clean;
     }
     aem_pixels_to_blocks(c, B, g, g, t->pix, a->x);
@@ -274,18 +274,20 @@ double aet_trainer_step(aet_trainer *t, const aet_dataset *train)
     /* Quantise with every stage (the EMA needs them all), then give each
      * crop the sum of its own random prefix of stages. */
     aem_rvq_encode(m, a->z, N, c->stages, t->idx, NULL);
+    int *stages = t->sample_stages + b0;
+    float *steps = t->sample_step + b0;
     for (int b = 0; b < B; b++) {
-        t->sample_stages[b] = 1 + (int)aet_rng_below(&t->rng, (uint32_t)c->stages);
-        t->sample_step[b] = 0;
+        stages[b] = 1 + (int)aet_rng_below(rng, (uint32_t)c->stages);
+        steps[b] = 0;
         /* Drawn only when enabled, so runs without it keep their sequence. */
-        if (t->opt.fine_prob > 0 && aet_rng_float(&t->rng) < t->opt.fine_prob)
-            t->sample_step[b] = t->opt.fine_min *
-                powf(t->opt.fine_max / t->opt.fine_min, aet_rng_float(&t->rng));
+        if (t->opt.fine_prob > 0 && aet_rng_float(rng) < t->opt.fine_prob)
+            steps[b] = t->opt.fine_min *
+                       powf(t->opt.fine_max / t->opt.fine_min, aet_rng_float(rng));
     }
     const float *books = m->params + m->lay.codebooks;
     memset(a->q, 0, sizeof(float) * D * N);
     for (int b = 0; b < B; b++) {
-        float step = t->sample_step[b];
+        float step = steps[b];
         if (step > 0) { /* lattice crop: the latent rounded as the encoder does */
             for (int d = 0; d < D; d++)
                 for (size_t j = 0; j < per; j++) {
@@ -294,7 +296,7 @@ double aet_trainer_step(aet_trainer *t, const aet_dataset *train)
                 }
             continue;
         }
-        for (int s = 0; s < t->sample_stages[b]; s++)
+        for (int s = 0; s < stages[b]; s++)
             for (size_t j = 0; j < per; j++) {
                 size_t i = (size_t)b * per + j;
                 const float *code = books + ((size_t)s * c->codes + t->idx[(size_t)s * N + i]) * D;
@@ -304,9 +306,10 @@ double aet_trainer_step(aet_trainer *t, const aet_dataset *train)
     }
     aem_decoder_forward(m, a);
 
-    /* Loss in the block domain equals the loss on pixels (a permutation). */
+    /* Loss in the block domain equals the loss on pixels (a permutation).
+     * Normalised by the whole step's N_all, so parts of a batch add up. */
     double se = 0;
-    float inv = 1.0f / (float)((size_t)X * N);
+    float inv = 1.0f / (float)((size_t)X * N_all);
     for (size_t i = 0; i < (size_t)X * N; i++) {
         float e = a->y[i] - target[i];
         se += (double)e * e;
@@ -318,9 +321,9 @@ double aet_trainer_step(aet_trainer *t, const aet_dataset *train)
      * bit), so the encoder cannot buy precision by inflating the latent. */
     double ce = 0, rate_bits = 0;
     size_t fine_pixels = 0;
-    float cinv = t->opt.beta * 2.0f / (float)((size_t)D * N);
+    float cinv = t->opt.beta * 2.0f / (float)((size_t)D * N_all);
     for (int b = 0; b < B; b++) {
-        float step = t->sample_step[b];
+        float step = steps[b];
         if (step > 0)
             fine_pixels += per * c->block * c->block;
         for (int d = 0; d < D; d++)
@@ -338,20 +341,37 @@ double aet_trainer_step(aet_trainer *t, const aet_dataset *train)
                 }
             }
     }
-    t->fine_bpp = fine_pixels ? rate_bits / (double)fine_pixels : 0;
-    t->mse = se / ((double)X * N);
-    t->commit = ce / ((double)D * N);
-    t->loss = t->mse + t->opt.beta * t->commit;
+    sums[0] = se, sums[1] = ce, sums[2] = rate_bits, sums[3] = (double)fine_pixels;
 
-    memset(t->grads, 0, sizeof(float) * m->lay.trainable);
-    aet_decoder_backward(m, a, t->dy, t->grads, t->dq, &t->ws);
+    memset(grads, 0, sizeof(float) * m->lay.trainable);
+    aet_decoder_backward(m, a, t->dy, grads, t->dq, &t->ws);
     /* Straight-through: the decoder's input gradient passes to z as is. */
     for (size_t i = 0; i < (size_t)D * N; i++)
         t->dz[i] += t->dq[i];
-    aet_encoder_backward(m, a, t->dz, t->grads, &t->ws);
+    aet_encoder_backward(m, a, t->dz, grads, &t->ws);
+}
+
+void aet_trainer_finish(aet_trainer *t, const double sums[4])
+{
+    const aem_config *c = &t->model->cfg;
+    int g = t->opt.crop / c->block, X = c->channels * c->block * c->block;
+    size_t N = (size_t)t->opt.batch * g * g;
+    t->fine_bpp = sums[3] > 0 ? sums[2] / sums[3] : 0;
+    t->mse = sums[0] / ((double)X * N);
+    t->commit = sums[1] / ((double)c->latent * N);
+    t->loss = t->mse + t->opt.beta * t->commit;
     adam_update(t, aet_learning_rate(&t->opt, t->step));
     update_codebooks(t, N);
     t->step++;
+}
+
+double aet_trainer_step(aet_trainer *t, const aet_dataset *train)
+{
+    int B = t->opt.batch, g = t->opt.crop / t->model->cfg.block;
+    double sums[4];
+    aet_dataset_crops(train, &t->rng, B, t->opt.crop, t->pix);
+    aet_trainer_pass(t, B, 0, &t->rng, (size_t)B * g * g, t->grads, sums);
+    aet_trainer_finish(t, sums);
     return t->loss;
 }
 

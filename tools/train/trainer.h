@@ -78,6 +78,19 @@ float aet_learning_rate(const aet_options *o, long step);
 /* One optimisation step; returns the loss. */
 double aet_trainer_step(aet_trainer *t, const aet_dataset *train);
 
+/* The step's parts, for a batch split over processes (train/distributed.h).
+ * pass: noise (with --denoise), forward, each crop's stage count / lattice
+ * step (into sample_stages/sample_step from b0) drawn from rng, loss and
+ * backward of the B crops in t->pix (t->acts shaped for B), the losses
+ * normalised by the whole step's N_all latents; writes the parameter
+ * gradients into grads (zeroed first), t->acts.z and t->idx, and sums[] =
+ * squared error, commitment error, lattice bits, lattice pixels.
+ * finish: Adam on t->grads and codebook upkeep on t->acts.z and t->idx of the
+ * whole batch (t->acts shaped for opt.batch), with sums[] of the whole batch. */
+void aet_trainer_pass(aet_trainer *t, int B, int b0, uint64_t *rng, size_t N_all, float *grads,
+                      double sums[4]);
+void aet_trainer_finish(aet_trainer *t, const double sums[4]);
+
 /* PSNR and order-0 entropy (bits per pixel, per channel of the latent) of
  * the lattice refinement with no VQ stage, for each step in steps[]. */
 int aet_validate_fine(const aec_model *m, const aet_dataset *valid, const float *steps, int n,
