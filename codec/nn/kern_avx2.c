@@ -8,34 +8,26 @@
 
 #define MR 6
 #define NR 16
+#define T __attribute__((target("avx2,fma")))
 
-__attribute__((target("avx2,fma"))) static void kernel_avx2(int rows, int kc, const float *A,
-                                                            int lda, const float *Bp, float *C,
-                                                            int ldc, int ncols)
+/* R rows (a constant in each instantiation, so the accumulators stay in
+ * registers for the edge blocks too). */
+T static inline __attribute__((always_inline)) void block(int R, int kc, const float *A, int lda,
+                                                          const float *Bp, float *C, int ldc,
+                                                          int ncols)
 {
     __m256 acc[MR][2];
-    for (int r = 0; r < MR; r++)
+    for (int r = 0; r < R; r++)
         acc[r][0] = acc[r][1] = _mm256_setzero_ps();
-    if (rows == MR) {
-        for (int k = 0; k < kc; k++) {
-            __m256 b0 = _mm256_loadu_ps(Bp + k * NR), b1 = _mm256_loadu_ps(Bp + k * NR + 8);
-            for (int r = 0; r < MR; r++) {
-                __m256 a = _mm256_broadcast_ss(A + (long)r * lda + k);
-                acc[r][0] = _mm256_fmadd_ps(a, b0, acc[r][0]);
-                acc[r][1] = _mm256_fmadd_ps(a, b1, acc[r][1]);
-            }
-        }
-    } else {
-        for (int k = 0; k < kc; k++) {
-            __m256 b0 = _mm256_loadu_ps(Bp + k * NR), b1 = _mm256_loadu_ps(Bp + k * NR + 8);
-            for (int r = 0; r < rows; r++) {
-                __m256 a = _mm256_broadcast_ss(A + (long)r * lda + k);
-                acc[r][0] = _mm256_fmadd_ps(a, b0, acc[r][0]);
-                acc[r][1] = _mm256_fmadd_ps(a, b1, acc[r][1]);
-            }
+    for (int k = 0; k < kc; k++) {
+        __m256 b0 = _mm256_loadu_ps(Bp + k * NR), b1 = _mm256_loadu_ps(Bp + k * NR + 8);
+        for (int r = 0; r < R; r++) {
+            __m256 a = _mm256_broadcast_ss(A + (long)r * lda + k);
+            acc[r][0] = _mm256_fmadd_ps(a, b0, acc[r][0]);
+            acc[r][1] = _mm256_fmadd_ps(a, b1, acc[r][1]);
         }
     }
-    for (int r = 0; r < rows; r++) {
+    for (int r = 0; r < R; r++) {
         float *c = C + (long)r * ldc;
         if (ncols == NR) {
             _mm256_storeu_ps(c, _mm256_add_ps(_mm256_loadu_ps(c), acc[r][0]));
@@ -47,6 +39,19 @@ __attribute__((target("avx2,fma"))) static void kernel_avx2(int rows, int kc, co
             for (int j = 0; j < ncols; j++)
                 c[j] = c[j] + tmp[j];
         }
+    }
+}
+
+T static void kernel_avx2(int rows, int kc, const float *A, int lda, const float *Bp, float *C,
+                          int ldc, int ncols)
+{
+    switch (rows) {
+    case 6: block(6, kc, A, lda, Bp, C, ldc, ncols); break;
+    case 5: block(5, kc, A, lda, Bp, C, ldc, ncols); break;
+    case 4: block(4, kc, A, lda, Bp, C, ldc, ncols); break;
+    case 3: block(3, kc, A, lda, Bp, C, ldc, ncols); break;
+    case 2: block(2, kc, A, lda, Bp, C, ldc, ncols); break;
+    default: block(1, kc, A, lda, Bp, C, ldc, ncols); break;
     }
 }
 

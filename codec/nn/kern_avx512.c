@@ -8,40 +8,45 @@
 
 #define MR 6
 #define NR 32
+#define T __attribute__((target("avx512f")))
 
-__attribute__((target("avx512f"))) static void kernel_avx512(int rows, int kc, const float *A,
-                                                             int lda, const float *Bp, float *C,
-                                                             int ldc, int ncols)
+/* R rows (a constant in each instantiation, so the accumulators stay in
+ * registers for the edge blocks too). */
+T static inline __attribute__((always_inline)) void block(int R, int kc, const float *A, int lda,
+                                                          const float *Bp, float *C, int ldc,
+                                                          int ncols)
 {
     __m512 acc[MR][2];
-    for (int r = 0; r < MR; r++)
+    for (int r = 0; r < R; r++)
         acc[r][0] = acc[r][1] = _mm512_setzero_ps();
-    if (rows == MR) {
-        for (int k = 0; k < kc; k++) {
-            __m512 b0 = _mm512_loadu_ps(Bp + k * NR), b1 = _mm512_loadu_ps(Bp + k * NR + 16);
-            for (int r = 0; r < MR; r++) {
-                __m512 a = _mm512_set1_ps(A[(long)r * lda + k]);
-                acc[r][0] = _mm512_fmadd_ps(a, b0, acc[r][0]);
-                acc[r][1] = _mm512_fmadd_ps(a, b1, acc[r][1]);
-            }
-        }
-    } else {
-        for (int k = 0; k < kc; k++) {
-            __m512 b0 = _mm512_loadu_ps(Bp + k * NR), b1 = _mm512_loadu_ps(Bp + k * NR + 16);
-            for (int r = 0; r < rows; r++) {
-                __m512 a = _mm512_set1_ps(A[(long)r * lda + k]);
-                acc[r][0] = _mm512_fmadd_ps(a, b0, acc[r][0]);
-                acc[r][1] = _mm512_fmadd_ps(a, b1, acc[r][1]);
-            }
+    for (int k = 0; k < kc; k++) {
+        __m512 b0 = _mm512_loadu_ps(Bp + k * NR), b1 = _mm512_loadu_ps(Bp + k * NR + 16);
+        for (int r = 0; r < R; r++) {
+            __m512 a = _mm512_set1_ps(A[(long)r * lda + k]);
+            acc[r][0] = _mm512_fmadd_ps(a, b0, acc[r][0]);
+            acc[r][1] = _mm512_fmadd_ps(a, b1, acc[r][1]);
         }
     }
     int n0 = ncols < 16 ? ncols : 16, n1 = ncols - n0;
     __mmask16 m0 = (__mmask16)((1u << n0) - 1), m1 = (__mmask16)((1u << n1) - 1);
-    for (int r = 0; r < rows; r++) {
+    for (int r = 0; r < R; r++) {
         float *c = C + (long)r * ldc;
         _mm512_mask_storeu_ps(c, m0, _mm512_add_ps(_mm512_maskz_loadu_ps(m0, c), acc[r][0]));
         _mm512_mask_storeu_ps(c + 16, m1,
                               _mm512_add_ps(_mm512_maskz_loadu_ps(m1, c + 16), acc[r][1]));
+    }
+}
+
+T static void kernel_avx512(int rows, int kc, const float *A, int lda, const float *Bp, float *C,
+                            int ldc, int ncols)
+{
+    switch (rows) {
+    case 6: block(6, kc, A, lda, Bp, C, ldc, ncols); break;
+    case 5: block(5, kc, A, lda, Bp, C, ldc, ncols); break;
+    case 4: block(4, kc, A, lda, Bp, C, ldc, ncols); break;
+    case 3: block(3, kc, A, lda, Bp, C, ldc, ncols); break;
+    case 2: block(2, kc, A, lda, Bp, C, ldc, ncols); break;
+    default: block(1, kc, A, lda, Bp, C, ldc, ncols); break;
     }
 }
 
