@@ -102,6 +102,21 @@ typedef struct {
     float lattice_step; /* step of the lattice refinement of the latent left
                       after the VQ stages (0 = none, smaller = finer, more
                       bits); AEC_LATTICE_AUTO (the default) = the level's */
+    float quality_fine; /* fractional quality level in 1..levels, used instead
+                      of `quality` when > 0 (default 0).  Between two lattice
+                      levels the step is interpolated geometrically (7.5:
+                      halfway, in log step, from level 7 to 8) with the
+                      nearer level's model; fractions below the first
+                      lattice level (and with a model of the caller's) take
+                      the level below, since VQ stages are whole           */
+    uint64_t target_size; /* bytes; > 0: search the levels (quality_fine) for
+                      the best PSNR whose file fits (within 2 % below when
+                      the range allows; the smallest file when none fits).
+                      Default 0 = off                                       */
+    float target_psnr; /* dB; > 0: search for the smallest file whose RGB
+                      PSNR (of the library's own decode) reaches it (within
+                      0.1 dB above when the range allows; the best PSNR when
+                      none does).  Default 0 = off; not with target_size    */
 } aec_encode_params;
 #define AEC_LAMBDA_AUTO (-1.0f)
 #define AEC_LATTICE_AUTO (-1.0f)
@@ -190,6 +205,13 @@ AEC_API aec_status aec_encode(aec_encoder *enc, const uint8_t *pixels, uint32_t 
                               const aec_encode_params *params, uint8_t **out,
                               size_t *out_size);
 AEC_API const char *aec_encoder_last_error(const aec_encoder *enc);
+/* What the last successful aec_encode did: *encodes = encodes it cost (1
+ * without a target; each search step encodes, and with target_psnr also
+ * decodes), *quality = the fractional level of the file it returned,
+ * *psnr = that file's RGB PSNR in dB when measured (target_psnr), else 0.
+ * Any pointer may be NULL. */
+AEC_API void aec_encoder_last_search(const aec_encoder *enc, int *encodes, float *quality,
+                                     double *psnr);
 
 /* ---- decoding ---------------------------------------------------------- */
 /* Read the header only; checks the header checksum. No model needed. */

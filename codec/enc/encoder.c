@@ -7,6 +7,7 @@
  * (aem_encoder_halo latents), cut from the image padded to whole 8x8 blocks
  * by edge replication, so a tile's latents equal those of the untiled
  * image: tiling never shows. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #ifdef _OPENMP
@@ -19,6 +20,7 @@
 #include "common/cells.h"
 #include "common/context.h"
 #include "enc/levels.h"
+#include "enc/ratecontrol.h"
 #include "model/network.h"
 #include "vq/lattice.h"
 #include "vq/rvq.h"
@@ -30,12 +32,6 @@
 /* Smallest tile side whose lattice streams use the split layout. */
 #define AEC_SPLIT_MIN_TILE 256
 
-struct aec_encoder {
-    const aec_model *model; /* a model of the caller's, or NULL: built-in levels */
-    aec_limits limits;
-    char err[AEC_ERR_BYTES];
-};
-
 void aec_encode_params_default(aec_encode_params *p)
 {
     p->quality = 0;
@@ -43,6 +39,9 @@ void aec_encode_params_default(aec_encode_params *p)
     p->tile_size = 0;
     p->lambda = AEC_LAMBDA_AUTO;
     p->lattice_step = AEC_LATTICE_AUTO;
+    p->quality_fine = 0;
+    p->target_size = 0;
+    p->target_psnr = 0;
 }
 
 /* The RD trade-off each quality level uses by default.  Measured on
@@ -327,20 +326,36 @@ static aec_status resolve_level(aec_encoder *e, aec_encode_params *p, const aec_
                                 int *stages, float *step)
 {
     int levels = aec_encoder_levels(e);
-    int level = p->quality ? p->quality : (levels + 1) / 2;
-    if (level < 1 || level > levels)
-        return aec_fail(e->err, AEC_ERR_INVALID_ARGUMENT, "quality %d is outside 1..%d",
-                        p->quality, levels);
+    float fine = p->quality_fine > 0 ? p->quality_fine : (float)p->quality;
+    if (fine == 0)
+        fine = (float)((levels + 1) / 2);
+    if (!(fine >= 1 && fine <= levels))
+        return aec_fail(e->err, AEC_ERR_INVALID_ARGUMENT, "quality %g is outside 1..%d",
+                        (double)fine, levels);
+    int level = (int)floorf(fine);
+    float frac = fine - (float)level;
     if (e->model) { /* the caller's model: a level is a number of VQ stages */
         *m = e->model, *stages = level, *step = 0;
         if (p->lambda == AEC_LAMBDA_AUTO)
             p->lambda = level_lambda(level, e->model->cfg.stages);
     } else {
         const aec_level *l = aec_builtin_level(level);
-        *m = aem_builtin_model(l->model), *stages = l->stages, *step = l->lattice_step;
+        int model = l->model;
+        *stages = l->stages, *step = l->lattice_step;
+        /* Between two lattice levels the step goes geometrically from one to
+         * the next (the levels' rates grow by a constant factor), with the
+         * model of the nearer level; the VQ levels' stages are whole, so
+         * fractions below the first lattice level take the level below. */
+        if (frac > 0 && level < levels && l->lattice_step > 0) {
+            const aec_level *u = aec_builtin_level(level + 1);
+            *step = l->lattice_step * powf(u->lattice_step / l->lattice_step, frac);
+            if (frac >= 0.5f)
+                model = u->model, *stages = u->stages;
+        }
+        *m = aem_builtin_model(model);
         if (!*m) /* parsed on first use: only allocation can fail */
             return aec_fail(e->err, AEC_ERR_OUT_OF_MEMORY, "cannot prepare built-in model %s",
-                            aem_builtin_name(l->model));
+                            aem_builtin_name(model));
         if (p->lambda == AEC_LAMBDA_AUTO)
             p->lambda = l->lambda;
     }
@@ -363,9 +378,9 @@ static aec_status resolve_level(aec_encoder *e, aec_encode_params *p, const aec_
     return AEC_OK;
 }
 
-aec_status aec_encode(aec_encoder *e, const uint8_t *pixels, uint32_t width, uint32_t height,
-                      size_t stride, aec_layout layout, const aec_encode_params *params,
-                      uint8_t **out, size_t *out_size)
+aec_status aec_encode_once(aec_encoder *e, const uint8_t *pixels, uint32_t width,
+                           uint32_t height, size_t stride, aec_layout layout,
+                           const aec_encode_params *params, uint8_t **out, size_t *out_size)
 {
     if (!e)
         return AEC_ERR_INVALID_ARGUMENT;

@@ -1,0 +1,20 @@
+/* ratecontrol.h - the encoder context and the one-pass encode that the rate
+ * search (ratecontrol.c) calls. */
+#ifndef AEC_ENC_RATECONTROL_H
+#define AEC_ENC_RATECONTROL_H
+#include "common/context.h"
+
+struct aec_encoder {
+    const aec_model *model; /* a model of the caller's, or NULL: built-in levels */
+    aec_limits limits;
+    int search_encodes;     /* encodes the last aec_encode cost            */
+    float search_quality;   /* fractional level it chose                   */
+    double search_psnr;     /* PSNR of that file, 0 when not measured      */
+    char err[AEC_ERR_BYTES];
+};
+
+/* aec_encode without a target: one encode at params' level. */
+aec_status aec_encode_once(aec_encoder *e, const uint8_t *pixels, uint32_t width,
+                           uint32_t height, size_t stride, aec_layout layout,
+                           const aec_encode_params *params, uint8_t **out, size_t *out_size);
+#endif
