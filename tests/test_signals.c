@@ -4,7 +4,7 @@
  * parent checks that the child died of that signal and left nothing.
  *
  * Tool mode, for tests/signal_test.sh:
- *   test_signals --exec CMD [ARG...]   run CMD with SIGINT and SIGQUIT at
+ *   test_signals --exec CMD [ARG...]   run CMD with SIGINT, SIGQUIT and SIGHUP at
  *       their default action (a shell starts background jobs with them
  *       ignored, and an ignored signal must stay ignored) */
 #ifndef _POSIX_C_SOURCE
@@ -186,6 +186,7 @@ int main(int argc, char **argv)
     if (argc >= 3 && strcmp(argv[1], "--exec") == 0) {
         signal(SIGINT, SIG_DFL);
         signal(SIGQUIT, SIG_DFL);
+        signal(SIGHUP, SIG_DFL); /* ignored when the suite runs under nohup */
         execvp(argv[2], argv + 2);
         perror(argv[2]);
         return 127;
