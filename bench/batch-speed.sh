@@ -24,25 +24,21 @@ for i in range(n):
 PY
 now() { date +%s%N; }
 rate() { awk -v n="$N" -v t0="$1" -v t1="$2" 'BEGIN { printf "%.1f images/s (%.2f s)", n / ((t1 - t0) / 1e9), (t1 - t0) / 1e9 }'; }
-files=$(ls "$tmp"/png/*.png)
-half1=$(echo "$files" | awk 'NR % 2 == 1')
-half2=$(echo "$files" | awk 'NR % 2 == 0')
-t0=$(now); "$BUILD/aeenc" -t 2 -o "$tmp/ae1" $files || exit 1; t1=$(now)
-echo "aeenc, threads per image (1 process, -t 2):   $(rate "$t0" "$t1")"
-t0=$(now)
-"$BUILD/aeenc" -t 1 -o "$tmp/ae2" $half1 & p=$!
-"$BUILD/aeenc" -t 1 -o "$tmp/ae2" $half2 || exit 1
-wait $p || exit 1
-t1=$(now)
-echo "aeenc, images in parallel (2 processes, -t 1): $(rate "$t0" "$t1")"
-aes=$(ls "$tmp"/ae1/*)
-a1=$(echo "$aes" | awk 'NR % 2 == 1')
-a2=$(echo "$aes" | awk 'NR % 2 == 0')
-t0=$(now); "$BUILD/aedec" -t 2 -o "$tmp/out1" $aes || exit 1; t1=$(now)
-echo "aedec, threads per image (1 process, -t 2):   $(rate "$t0" "$t1")"
-t0=$(now)
-"$BUILD/aedec" -t 1 -o "$tmp/out2" $a1 & p=$!
-"$BUILD/aedec" -t 1 -o "$tmp/out2" $a2 || exit 1
-wait $p || exit 1
-t1=$(now)
-echo "aedec, images in parallel (2 processes, -t 1): $(rate "$t0" "$t1")"
+# both_ways TOOL SRC_DIR OUT1 OUT2: TOOL over every file of SRC_DIR, first as
+# one process with 2 threads into OUT1, then as two 1-thread processes,
+# each over half the files, into OUT2.
+both_ways() {
+    files=$(ls "$2"/*)
+    half1=$(echo "$files" | awk 'NR % 2 == 1')
+    half2=$(echo "$files" | awk 'NR % 2 == 0')
+    t0=$(now); "$BUILD/$1" -t 2 -o "$3" $files || exit 1; t1=$(now)
+    echo "$1, threads per image (1 process, -t 2):   $(rate "$t0" "$t1")"
+    t0=$(now)
+    "$BUILD/$1" -t 1 -o "$4" $half1 & p=$!
+    "$BUILD/$1" -t 1 -o "$4" $half2 || exit 1
+    wait $p || exit 1
+    t1=$(now)
+    echo "$1, images in parallel (2 processes, -t 1): $(rate "$t0" "$t1")"
+}
+both_ways aeenc "$tmp/png" "$tmp/ae1" "$tmp/ae2"
+both_ways aedec "$tmp/ae1" "$tmp/out1" "$tmp/out2"

@@ -378,6 +378,40 @@ static aec_status resolve_level(aec_encoder *e, aec_encode_params *p, const aec_
     return AEC_OK;
 }
 
+/* What aec_encode_once and aec_encode_latents resolve alike from the
+ * caller's parameters: the level's model, stages and step, the tile size
+ * and the row stride (0 = packed rows). */
+typedef struct {
+    aec_encode_params params;
+    const aec_model *model;
+    int stages, tile, channels;
+    float step;
+} encode_setup;
+
+static aec_status prepare_encode(aec_encoder *e, const aec_encode_params *params,
+                                 aec_layout layout, uint32_t width, size_t *stride,
+                                 encode_setup *s)
+{
+    aec_encode_params_default(&s->params);
+    if (params)
+        s->params = *params;
+    s->model = NULL, s->stages = 0, s->step = 0;
+    aec_status st = resolve_level(e, &s->params, &s->model, &s->stages, &s->step);
+    if (st != AEC_OK)
+        return st;
+    s->tile = s->params.tile_size ? s->params.tile_size : AEC_DEFAULT_TILE;
+    if (s->tile < 64 || s->tile > 1024 || s->tile % 64)
+        return aec_fail(e->err, AEC_ERR_INVALID_ARGUMENT,
+                        "tile size %d is not a multiple of 64 in 64..1024", s->tile);
+    s->channels = aec_layout_channels(layout);
+    if (*stride == 0)
+        *stride = (size_t)width * s->channels;
+    if (*stride < (size_t)width * s->channels)
+        return aec_fail(e->err, AEC_ERR_INVALID_ARGUMENT, "row stride %zu is shorter than a row",
+                        *stride);
+    return AEC_OK;
+}
+
 aec_status aec_encode_once(aec_encoder *e, const uint8_t *pixels, uint32_t width,
                            uint32_t height, size_t stride, aec_layout layout,
                            const aec_encode_params *params, uint8_t **out, size_t *out_size)
@@ -396,26 +430,14 @@ aec_status aec_encode_once(aec_encoder *e, const uint8_t *pixels, uint32_t width
     if (width > e->limits.max_dimension || height > e->limits.max_dimension ||
         (uint64_t)width * height > e->limits.max_pixels)
         return aec_fail(e->err, AEC_ERR_LIMIT, "image %ux%u is above the limits", width, height);
-    aec_encode_params p;
-    aec_encode_params_default(&p);
-    if (params)
-        p = *params;
-    const aec_model *m = NULL;
-    int stages = 0;
-    float step = 0;
-    aec_status st = resolve_level(e, &p, &m, &stages, &step);
+    encode_setup set;
+    aec_status st = prepare_encode(e, params, layout, width, &stride, &set);
     if (st != AEC_OK)
         return st;
-    int tile = p.tile_size ? p.tile_size : AEC_DEFAULT_TILE;
-    if (tile < 64 || tile > 1024 || tile % 64)
-        return aec_fail(e->err, AEC_ERR_INVALID_ARGUMENT,
-                        "tile size %d is not a multiple of 64 in 64..1024", tile);
-    int channels = aec_layout_channels(layout);
-    if (stride == 0)
-        stride = (size_t)width * channels;
-    if (stride < (size_t)width * channels)
-        return aec_fail(e->err, AEC_ERR_INVALID_ARGUMENT, "row stride %zu is shorter than a row",
-                        stride);
+    aec_encode_params p = set.params;
+    const aec_model *m = set.model;
+    int stages = set.stages, tile = set.tile, channels = set.channels;
+    float step = set.step;
 
     aecb_header h;
     memset(&h, 0, sizeof h);
@@ -520,26 +542,14 @@ aec_status aec_encode_latents(aec_encoder *e, const uint8_t *pixels, uint32_t wi
         height > e->limits.max_dimension || (uint64_t)width * height > e->limits.max_pixels)
         return aec_fail(e->err, AEC_ERR_LIMIT, "image %ux%u is empty or above the limits",
                         width, height);
-    aec_encode_params p;
-    aec_encode_params_default(&p);
-    if (params)
-        p = *params;
-    const aec_model *m = NULL;
-    int stages = 0;
-    float step = 0;
-    aec_status st = resolve_level(e, &p, &m, &stages, &step);
+    encode_setup set;
+    aec_status st = prepare_encode(e, params, layout, width, &stride, &set);
     if (st != AEC_OK)
         return st;
-    int tile = p.tile_size ? p.tile_size : AEC_DEFAULT_TILE;
-    if (tile < 64 || tile > 1024 || tile % 64)
-        return aec_fail(e->err, AEC_ERR_INVALID_ARGUMENT,
-                        "tile size %d is not a multiple of 64 in 64..1024", tile);
-    int channels = aec_layout_channels(layout);
-    if (stride == 0)
-        stride = (size_t)width * channels;
-    if (stride < (size_t)width * channels)
-        return aec_fail(e->err, AEC_ERR_INVALID_ARGUMENT, "row stride %zu is shorter than a row",
-                        stride);
+    aec_encode_params p = set.params;
+    const aec_model *m = set.model;
+    int stages = set.stages, tile = set.tile, channels = set.channels;
+    float step = set.step;
     if (step > 0) /* the step the file stores, as aec_encode quantises */
         step = (float)(uint32_t)(step * (float)AECB_LATTICE_STEP_ONE + 0.5f) /
                (float)AECB_LATTICE_STEP_ONE;
