@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* pixbuf_load.c - test helper: load an image through GdkPixbuf (whatever
+ * loader GDK_PIXBUF_MODULE_FILE names), fed CHUNK bytes at a time as a
+ * viewer does, and write its RGB samples as a binary PPM (alpha dropped),
+ * so tests compare it with aedec's output byte for byte.
+ * usage: pixbuf_load IN OUT.ppm [CHUNK]   exit 1 with the GError's message */
+#include <gdk-pixbuf/gdk-pixbuf.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+static int fail(const char *what, GError *err)
+{
+    fprintf(stderr, "pixbuf_load: %s: %s\n", what, err ? err->message : "failed");
+    if (err)
+        g_error_free(err);
+    return 1;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 3)
+        return fprintf(stderr, "usage: pixbuf_load IN OUT.ppm [CHUNK]\n"), 2;
+    gsize chunk = argc > 3 ? (gsize)strtoul(argv[3], NULL, 10) : 4096;
+    gchar *data;
+    gsize size;
+    GError *err = NULL;
+    if (!g_file_get_contents(argv[1], &data, &size, &err))
+        return fail(argv[1], err);
+    GdkPixbufLoader *loader = gdk_pixbuf_loader_new_with_mime_type("image/x-aecodec", &err);
+    if (!loader)
+        return fail("no aecodec loader", err);
+    gboolean ok = TRUE;
+    for (gsize at = 0; ok && at < size; at += chunk)
+        ok = gdk_pixbuf_loader_write(loader, (const guchar *)data + at,
+                                     size - at < chunk ? size - at : chunk, &err);
+    if (!gdk_pixbuf_loader_close(loader, ok ? &err : NULL))
+        ok = FALSE;
+    g_free(data);
+    GdkPixbuf *pb = ok ? gdk_pixbuf_loader_get_pixbuf(loader) : NULL;
+    if (!pb) {
+        g_object_unref(loader);
+        return fail(argv[1], err);
+    }
+    int w = gdk_pixbuf_get_width(pb), h = gdk_pixbuf_get_height(pb);
+    int n = gdk_pixbuf_get_n_channels(pb), stride = gdk_pixbuf_get_rowstride(pb);
+    const guchar *px = gdk_pixbuf_read_pixels(pb);
+    FILE *f = fopen(argv[2], "wb");
+    if (!f)
+        return fail(argv[2], NULL);
+    fprintf(f, "P6\n%d %d\n255\n", w, h);
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
+            fwrite(px + (size_t)y * stride + (size_t)x * n, 1, 3, f);
+    int bad = fclose(f) != 0;
+    g_object_unref(loader);
+    return bad;
+}
