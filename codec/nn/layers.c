@@ -13,8 +13,11 @@ static int is_pointwise(const nn_conv_shape *s)
 
 /* With a single image the im2col matrix is built a band of output rows at a
  * time, so the scratch space (and the working set) stays near this many
- * floats whatever the image size; a batch is done in one piece. */
-#define NN_BAND_FLOATS (1u << 20)
+ * floats whatever the image size; a batch is done in one piece.  1 MB of
+ * floats fits the 2 MB L2 of one core, so the GEMM's panel packing reads
+ * back what im2col just wrote from L2 rather than L3 (perf: the packing
+ * copy was a fifth of a decode; 4 MB bands, the old size, spilled). */
+#define NN_BAND_FLOATS (1u << 18)
 
 static int band_rows(const nn_conv_shape *s, int B, int Ho, int Wo)
 {
