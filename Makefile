@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # aecodec - build, test and bench.  `make` builds libcodec.a, libcodec.so and
 # the tools; `make test` runs the test suite; `make bench CORPUS=DIR`.
 CC      ?= cc

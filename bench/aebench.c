@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * aebench - rate-distortion and speed bench of aecodec against libjpeg-turbo
  * and, where their tools are installed, WebP, JPEG XL and AVIF.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # bench/batch-speed.sh [BUILD] [N] - a folder of small photos on one machine:
 # threads per image (one aeenc -t 2 -o DIR over all files) or images in
 # parallel (two aeenc -t 1 -o DIR processes, each over half the files)?

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * bench.h - internals of aebench, the rate-distortion and speed bench of
  * aecodec (`make bench`, `make bench-speed`; see bench/README.md).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # bench/bench.mk - `make bench` and `make bench-speed` (included by the main
 # Makefile, which defines LINK, BUILD, COMMON_OBJ, TOOL_LDLIBS).
 #

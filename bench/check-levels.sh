@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # check-levels.sh - acceptance check of the quality levels on real photos:
 # for every image of DIR and every built-in level L, encode with -q L and
 # decode; for the VQ levels also decode the file of the top VQ level cut

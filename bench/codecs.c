@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * codecs.c - the codecs aebench compares: aecodec through libcodec,
  * libjpeg-turbo through its C API, and WebP, JPEG XL and AVIF through their

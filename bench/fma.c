@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * fma.c - the machine's single-precision FMA peak, measured with a tight loop
  * of independent fused multiply-adds (2 flops each): 12 accumulators of 8

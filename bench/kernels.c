@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* kernels.c - throughput of the networks alone (convolutions and their
  * 1x1 layers, no quantiser, entropy coding or image conversion), on one
  * tile-sized latent grid with one thread: the figure to hold against the

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # lattice-sweep.sh - rate and PSNR of the high-rate model's lattice
 # refinement for a list of steps, averaged over the photographs of DIR: the
 # measurement behind the built-in levels' steps (codec/enc/levels.c).

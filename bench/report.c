@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * report.c - aebench's outputs: the rows CSV, the summary Markdown (BD-rate
  * against libjpeg-turbo, PSNR at fixed rates, speed) and SVG RD plots.

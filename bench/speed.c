@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * speed.c - `aebench --speed` (make bench-speed): encode and decode speed of
  * aecodec on generated images with 1 thread and with all threads, peak

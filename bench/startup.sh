@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # bench/startup.sh [BUILD] [RUNS] - what a thumbnailer or a batch job pays
 # per file: the whole-process wall time of `aedec` on an 8x8 file and of
 # `aeinfo`, medians of RUNS runs (default 51), against /bin/true for the

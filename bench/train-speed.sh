@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # bench/train-speed.sh [BUILD] [THREADS] [ROUNDS] - training speed: aetrain's
 # crops/s on aecodec-high-v2's shape (batch 16 of 128x128, lattice crops,
 # started from models/high.aem so no initialisation is timed) and, when

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # fetch-debian-photos.sh - the default bench corpus: real photographs that
 # Debian ships in wallpaper packages, downscaled to PNG in corpus/photos/.
 #

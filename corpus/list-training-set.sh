@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # list-training-set.sh - writes corpus/TRAINING-SET.md: name, size and sha256
 # of every image of the training and validation sets in ../shared/corpus
 # (which this repository does not copy).

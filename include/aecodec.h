@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * aecodec.h - public API of libcodec, the aecodec learned image codec.
  *

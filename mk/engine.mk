@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # mk/engine.mk - the kernel benchmarks' extra targets.
 #   make bench-train [TRAIN_THREADS=2] [TRAIN_ROUNDS=3]   aetrain's crops/s
 #   beside the PyTorch twin's in the same run (bench/train-speed.sh)

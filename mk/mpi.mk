@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # mpi.mk - build/aetrain-mpi: aetrain over MPI (tools/train/distributed.c
 # compiled with -DAEC_MPI), where Open MPI's mpicc is installed.  A second
 # binary rather than aetrain itself, so that the usual aetrain neither links

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # models/builtin.mk - the models compiled into libcodec: the one list that
 # the embedding rules, the generated model table (build/gen/builtin_models.*,
 # made by tools/embed_models.c), the library, the fuzz build and the install

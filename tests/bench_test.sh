@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # bench_test.sh - the bench runs end to end on a small generated image and
 # writes its CSV, summary and plot with sane figures.   usage: sh tests/bench_test.sh BUILD
 BUILD=${1:-build}

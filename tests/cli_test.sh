@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # cli_test.sh - end-to-end tests of aeenc, aedec and aeinfo.
 # Usage (from the repository root): sh tests/cli_test.sh BUILD
 # Prints "ok NAME" or "FAIL NAME" per case (counted by tests/run_tests.sh)

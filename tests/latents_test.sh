@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # latents_test.sh - aeenc --latents end to end: a .npy of float32
 # [2][ceil(H/8)][ceil(W/8)][D] beside the coded file, read back by NumPy
 # (/usr/bin/python3) when it is installed; refused with -o DIR.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # mpi_test.sh - aetrain-mpi on 2 ranks of one machine trains the same model
 # file, byte for byte, as one process with the same --chunks, and its
 # checkpoint resumes in one process to the same result.  Skipped (an "ok ...

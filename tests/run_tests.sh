@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # Runs every test program in each BUILD/tests and every tests/*_test.sh
 # script against each BUILD, counts "ok NAME" / "FAIL NAME" lines and ends
 # with "N passed, N failed".   usage: sh tests/run_tests.sh BUILD [BUILD...]

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # signal_test.sh - Ctrl-C (SIGINT), kill (SIGTERM) and a closed terminal
 # (SIGHUP) in the middle of aeenc, aedec and aetrain leave no file behind:
 # no temporary file, no partial output; the tool ends killed by the signal.

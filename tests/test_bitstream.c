@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_bitstream.c - tests of the bitstream v1 container (codec/bitstream):
  * header/table round trips, CRC-32, truncation, bit flips, limits, the zstd

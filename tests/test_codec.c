@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* test_codec.c - libcodec end to end through the public API: round trips
  * of odd sizes and every layout, quality levels, stage prefixes, truncated
  * files, regions, tile seams, threads and model identifiers. */

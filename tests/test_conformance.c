@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* test_conformance.c - decodes the conformance files of tests/conformance/
  * (spec/bitstream.md section 14) with the tiny model stored there and
  * checks them against tests/conformance/manifest.txt:

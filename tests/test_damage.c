@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* test_damage.c - damaged, truncated and hostile inputs through the public
  * decoding API (aec_read_info, aec_decode, aec_model_load_memory).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* test_denoise.c - de-noising training (aetrain --denoise): the noise's
  * statistics, a training step whose loss compares with the clean crop, and
  * checkpoints that keep the noise options.  Images are generated here. */

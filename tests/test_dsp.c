@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* test_dsp.c - every kernel path this CPU runs (nn/dsp.h) gives the same bits
  * as the portable C reference, and the encoder writes the same bytes (VQ
  * indices and lattice symbols) whichever path it runs on. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * test_imageio - tests of tools/common/imageio.c.  Everything is generated
  * in memory or in a private mkdtemp() directory that is removed at the end.

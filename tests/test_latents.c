@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* test_latents.c - latent export (aec_encode_latents, aeenc --latents): the
  * grid's shape, the quantised latent within the lattice's rounding of the
  * encoder's output, and the .npy writer read back by a small reader here.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* test_lattice.c - the lattice refinement's rounding and its two stream
  * layouts: the planes layout (codec/vq/lattice.{h,c}, spec/bitstream.md
  * 6.6) and the split layout (codec/bitstream/lattice_stream.{h,c}, spec

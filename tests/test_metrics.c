@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* test_metrics.c - PSNR, MS-SSIM, PCHIP and BD-rate of tools/common/metrics. */
 #include <math.h>
 #include <stdint.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* test_nn.c - the neural-network engine: every forward pass against a plain,
  * obviously-correct loop; every backward pass against central finite
  * differences (maximum relative error printed and bounded); the residual VQ

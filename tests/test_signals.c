@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* test_signals.c - no file left behind when SIGINT, SIGTERM or SIGHUP ends
  * a tool (tools/common/cleanup.h): each case forks a child that creates an
  * output the way the tools do, is killed by the signal mid-write, and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* test_train.c - the trainer: k-means, the learning-rate schedule, a short
  * training run on generated images (the loss falls, more stages decode
  * better), reproducibility from a seed, and resuming from a checkpoint.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* testlib.h - a tiny test harness: each CHECK prints nothing on success and
  * one FAIL line on failure; each TEST prints "ok NAME" or "FAIL NAME".
  * tests/run_tests.sh counts those lines over all test programs. */

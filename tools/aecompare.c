@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* aecompare - PSNR and MS-SSIM between two images of the same size, the
  * figures the bench reports (RGB PSNR over all pixels and channels).
  *

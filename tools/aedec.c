@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* aedec - decode an aecodec (.aec) file into a PNG, PPM, PGM or PAM image.
  *
  * The image is decoded in horizontal bands of whole tile rows and each band

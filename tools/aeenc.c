@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* aeenc - encode a PNG, JPEG or PNM image into an aecodec (.aec) file. */
 #include "aecodec.h"
 #include "common/batch.h"

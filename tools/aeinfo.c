@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* aeinfo - print the header of an aecodec (.aec) file. */
 #include "aecodec.h"
 #include "common/cli.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* aetrain - trains an aecodec model (spec/model.md) on a folder of photos.
  *
  *   aetrain --train DIR --valid DIR --out MODEL [--steps N] [--seed S]

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # demo.sh - encodes and decodes one photograph (default: corpus/sample/) with the built-in models at a
 # few quality levels and prints size, bpp and PSNR.   usage: demo.sh [IMAGE]
 set -e

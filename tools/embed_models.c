@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* embed_models - build-time tool that compiles the built-in models into
  * libcodec (the list is models/builtin.mk).
  *

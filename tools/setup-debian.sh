@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # Installs what aecodec needs to build, test and bench on Debian (run as
 # root, or it uses sudo).  Peers for the bench (cjpeg, cwebp, cjxl, avifenc)
 # are optional; pass --no-peers to skip them.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * container.c - header, stream table and checksums of bitstream v1.
  * The format and the order of the checks are specified in spec/bitstream.md.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * container.h - the container of aecodec bitstream v1 (spec/bitstream.md):
  * the 48-byte header, the stream table and the CRC-32 checksums.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * lattice_stream.c - the split layout of a tile's lattice refinement
  * stream (spec/bitstream.md section 6.7).

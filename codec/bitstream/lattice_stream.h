@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * lattice_stream.h - a tile's lattice refinement stream in the split layout
  * (spec/bitstream.md section 6.7, flags bit 3).

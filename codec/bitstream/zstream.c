@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * zstream.c - magicless zstd frames and the alpha filter of bitstream v1.
  */

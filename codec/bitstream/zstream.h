@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * zstream.h - the zstd frames of bitstream v1 (spec/bitstream.md, "Streams")
  * and the alpha plane's left-prediction filter.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* bytes.h - little-endian reads and writes, independent of the host. */
 #ifndef AEC_COMMON_BYTES_H
 #define AEC_COMMON_BYTES_H

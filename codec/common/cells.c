@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* cells.c - cutting a tile into work cells (cells.h). */
 #include "common/cells.h"
 

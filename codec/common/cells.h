@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* cells.h - work cells: the pieces a coded tile is cut into for the
  * networks.
  *

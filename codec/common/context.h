@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* context.h - internals shared by the encoder and decoder contexts. */
 #ifndef AEC_COMMON_CONTEXT_H
 #define AEC_COMMON_CONTEXT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* hash.h - 64-bit FNV-1a, the model identifier (spec/model.md). */
 #ifndef AEC_COMMON_HASH_H
 #define AEC_COMMON_HASH_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* status.c - version and status strings of the public API. */
 #include "aecodec.h"
 

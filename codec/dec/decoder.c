@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* decoder.c - aec_decode: bitstream v1 -> indices (and lattice symbols) ->
  * latents -> decoder network -> pixels.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* encoder.c - aec_encode: image -> tiles -> encoder network -> residual VQ
  * indices (and the lattice refinement of what they leave) -> per-(tile,
  * stage) zstd streams -> bitstream v1.

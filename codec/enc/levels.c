@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* levels.c - the quality levels of the built-in models.
  *
  * The lowest levels code VQ stages of the default model: there a byte of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* levels.h - what each quality level of the built-in models codes. */
 #ifndef AEC_ENC_LEVELS_H
 #define AEC_ENC_LEVELS_H

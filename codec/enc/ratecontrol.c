@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* ratecontrol.c - aec_encode with a target size or PSNR: a search over the
  * fractional quality level (the lattice step between levels, whole VQ
  * levels below them).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* ratecontrol.h - the encoder context and the one-pass encode that the rate
  * search (ratecontrol.c) calls. */
 #ifndef AEC_ENC_RATECONTROL_H

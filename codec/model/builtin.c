@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* builtin.c - the built-in models (models/builtin.mk), parsed lazily.
  *
  * Each model is parsed the first time something needs it, not at start-up:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* builtin.h - the models compiled into libcodec.
  *
  * The default encoder codes its quality levels with a family of models

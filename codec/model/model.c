@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* model.c - model configuration, tensor layout and the model file format
  * (spec/model.md). */
 #include "model/model.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* model.h - the network model: configuration, parameters, file format.
  *
  * Architecture (spec/model.md).  P = block size (8), C = 3 colour channels.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* network.c - encoder and decoder forward passes. */
 #include "model/network.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* network.h - forward passes of the encoder and decoder networks.
  *
  * The same code serves the codec (batch 1, one tile plus its halo) and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* dsp.c - choosing the kernel path once, from cpuid and AEC_CPU. */
 #include "nn/dsp.h"
 

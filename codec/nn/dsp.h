@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* dsp.h - the GEMM micro-kernels by instruction set, chosen at run time.
  *
  * In the pattern of libwebp's dsp/: a portable C reference (kern_c.c), an

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* gemm.c - blocked single-precision GEMM.
  *
  * The product is computed in panels of nr columns of B, packed so the

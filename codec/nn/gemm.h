@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* gemm.h - single-precision matrix products, the kernel under every layer.
  * All matrices are row-major with explicit leading dimensions. */
 #ifndef AEC_NN_GEMM_H

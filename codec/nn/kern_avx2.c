@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* kern_avx2.c - the AVX2+FMA micro-kernel: a 6x16 block of C in 12 ymm
  * accumulators over the whole K slice (6 broadcasts, 2 panel loads per 12
  * FMAs).  Built with a target attribute, run only when cpuid has AVX2+FMA. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* kern_avx512.c - the AVX-512 micro-kernel: a 6x32 block of C in 12 zmm
  * accumulators (6 broadcasts, 2 panel loads per 12 FMAs of 16 lanes), the
  * edge columns through a write mask.  Run only when cpuid has AVX-512F. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* kern_c.c - the portable reference micro-kernel: one fmaf per product, in
  * the order every vector path follows (see dsp.h). */
 #include "nn/dsp.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* layers.c - convolution (im2col + GEMM), ReLU, space/depth reshuffles. */
 #include "nn/layers.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* layers.h - the network layers, forward and backward side by side.
  *
  * Activations use the layout [C][B][H][W]: channel outermost, then batch

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* parallel.h - when a kernel may open its own OpenMP team.
  *
  * The codec already runs one tile per thread; a kernel called from there

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* lattice.c - the byte layout of the lattice refinement's symbols
  * (spec/bitstream.md, "Lattice refinement streams"). */
 #include "vq/lattice.h"

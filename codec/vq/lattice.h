@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* lattice.h - the lattice refinement: what the residual VQ stages leave of
  * the latent is quantised on the scaled integer lattice step * Z^D.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* rvq.c - residual VQ search and look-up.
  *
  * The search computes all distances of a chunk of latents at once as

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* rvq.h - residual vector quantiser (S stages of K codes of dimension D).
  *
  * Stage s quantises what stages 0..s-1 left over: r_0 = z, i_s = argmin_k

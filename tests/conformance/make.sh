@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # make.sh - regenerate the conformance files of tests/conformance/:
 #   tiny.aem      a tiny model trained here (deterministic, single thread)
 #   NAME.aec      files coded with it (and invalid variants)

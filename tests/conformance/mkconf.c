@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* mkconf.c - generator of the conformance files in tests/conformance/
  * (run by tests/conformance/make.sh; not part of the test suite).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* stream_hash.h - the conformance files' exact check, shared by the
  * generator (mkconf.c) and the test (tests/test_conformance.c): FNV-1a-64
  * of the decompressed contents of every stream a decoder uses (the alpha

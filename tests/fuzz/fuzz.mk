@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # tests/fuzz/fuzz.mk - libFuzzer targets (included by the top Makefile).
 #
 #   make fuzz-build                  build build-fuzz/fuzz_{header,decode,model,lattice}

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* fuzz_common.h - helpers shared by the fuzz targets in tests/fuzz/ and by
  * tests/test_damage.c (which replays the seed corpus and every regression
  * input through the same code paths as the fuzzers).

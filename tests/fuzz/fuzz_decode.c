@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* fuzz_decode.c - libFuzzer target: aec_decode with the built-in model on
  * the raw input, then on the input with its checksums made valid and its
  * model identifier set to a built-in model's (the one whose latent width

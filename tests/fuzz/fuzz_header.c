@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* fuzz_header.c - libFuzzer target: aec_read_info and aecb_parse (the
  * header and stream table of spec/bitstream.md) on the raw input and on the
  * input with its checksums made valid (fuzz_common.h), under the default

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* fuzz_lattice.c - libFuzzer target: aecb_split_read, the split layout of
  * one tile's lattice stream (spec/bitstream.md 6.7), on its own.  The first
  * three bytes give the channel count and the tile's size, the rest is the

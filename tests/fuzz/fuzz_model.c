@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* fuzz_model.c - libFuzzer target: aec_model_load_memory on the raw input
  * and on the input with its trailing CRC-32 made valid (fuzz_common.h);
  * a model that loads and is small enough is run: a valid 24x16 file coded

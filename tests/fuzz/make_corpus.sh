@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # make_corpus.sh - regenerate the fuzz seed corpus tests/fuzz/corpus/:
 # generated models and files (mkseeds.c) plus the valid conformance files.
 # Usage: sh tests/fuzz/make_corpus.sh [BUILD]   (after `make all`)

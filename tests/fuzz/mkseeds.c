@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* mkseeds.c - writes the generated part of the fuzz seed corpus (run by
  * tests/fuzz/make_corpus.sh):
  *   DIR/model/min.aem       smallest model shape: D=1, widths 1, S=2, K=2

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * batch.h - many inputs into one output directory, for aeenc and aedec
  * (`-o DIR IN...`): the output names, the skip and failure bookkeeping and

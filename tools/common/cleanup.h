@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * cleanup.h - files removed when SIGINT, SIGTERM or SIGHUP ends a tool, so
  * that Ctrl-C, kill or a closed terminal leaves no temporary or partial

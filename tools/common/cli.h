@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * cli.h - small helpers shared by the command-line tools: "prog: message"
  * diagnostics, strict number parsing and a minimal option matcher (no

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * imageio.c - image and whole-file I/O for the tools (see imageio.h).
  *

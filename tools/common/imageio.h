@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * imageio.h - image and file I/O for the aecodec command-line tools, the
  * bench and the trainer (not part of libcodec).

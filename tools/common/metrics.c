@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * metrics.c - PSNR, MS-SSIM, PCHIP and Bjontegaard delta rate; see metrics.h
  * for the conventions.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * metrics.h - image quality and rate-distortion math shared by the bench
  * (bench/) and the tests: MSE/PSNR, MS-SSIM, PCHIP interpolation and the

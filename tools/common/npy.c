@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* npy.c - writes NumPy .npy files (version 1.0, '<f4', C order). */
 #include "common/npy.h"
 

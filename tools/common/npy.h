@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* npy.h - NumPy .npy files (format version 1.0) of little-endian float32,
  * for the latents aeenc exports (aeenc --latents). */
 #ifndef AE_NPY_H

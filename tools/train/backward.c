@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* backward.c - gradients of the networks, layer by layer in reverse. */
 #include "train/backward.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* backward.h - backward passes of the encoder and decoder (model/network.c
  * holds the forward passes; the activations it stored are read here). */
 #ifndef AET_BACKWARD_H

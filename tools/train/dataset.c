@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* dataset.c - loading the training folder and cutting random crops. */
 #define _DEFAULT_SOURCE /* DT_* from dirent.h */
 #include "train/dataset.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* dataset.h - a folder of training photographs held in memory as 8-bit RGB,
  * and random crops of it. */
 #ifndef AET_DATASET_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* distributed.c - a step's batch in fixed chunks, over MPI ranks or not
  * (see distributed.h for how the summation order is kept fixed). */
 #include "train/distributed.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* distributed.h - a training step's batch split into fixed chunks, over MPI
  * ranks (aetrain-mpi, built with -DAEC_MPI) or in one process.
  *

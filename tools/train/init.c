@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* init.c - PCA and k-means initialisation. */
 #include "train/init.h"
 

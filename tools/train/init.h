@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* init.h - data-driven initialisation of a new model: the linear paths start
  * as a PCA of image blocks (so training starts where a linear transform
  * codec is), and the codebooks start as k-means of the encoder's outputs. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* noise.c - Gaussian and Poisson-like noise for de-noising training. */
 #include "train/noise.h"
 

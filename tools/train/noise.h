@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* noise.h - the noise that de-noising training (aetrain --denoise) adds to
  * the encoder's input; the loss still compares with the clean crop. */
 #ifndef AET_NOISE_H

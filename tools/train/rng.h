@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* rng.h - splitmix64: small, fast, and the same sequence on every platform,
  * which is what makes training runs reproducible from a seed. */
 #ifndef AET_RNG_H

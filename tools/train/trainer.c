@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* trainer.c - the training step, optimiser, codebook upkeep, checkpoints. */
 #include "train/trainer.h"
 #include "common/cleanup.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* trainer.h - end-to-end training of the VQ auto-encoder.
  *
  * One step: random crops -> encoder -> residual VQ with quantiser dropout
