@@ -1,0 +1,198 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""aecodec: encode and decode aecodec images from Python, over libcodec.so
+with ctypes (nothing compiled).
+
+    import aecodec
+    data = aecodec.encode(array, quality=7)      # numpy uint8 [H, W] / [H, W, 1..4]
+    array = aecodec.decode(data)                  # [H, W] grey, else [H, W, C]
+    info = aecodec.read_info(data)                # width, height, channels, ...
+
+The library is found through $AECODEC_LIBRARY, then beside a source tree's
+build/ folder, then the system's linker path (libcodec.so.N or libcodec.so).
+Errors raise aecodec.Error with the library's message.
+"""
+import ctypes
+import ctypes.util
+import os
+
+__all__ = ["Error", "encode", "decode", "encode_bytes", "decode_bytes", "read_info", "version"]
+
+
+class Error(Exception):
+    """An aecodec call failed; the message is the library's."""
+
+
+def _load():
+    names = []
+    if os.environ.get("AECODEC_LIBRARY"):
+        names.append(os.environ["AECODEC_LIBRARY"])
+    here = os.path.dirname(os.path.abspath(__file__))
+    names.append(os.path.join(here, "..", "..", "build", "libcodec.so"))
+    found = ctypes.util.find_library("codec")
+    names += [found] if found else []
+    names += ["libcodec.so.0", "libcodec.so"]
+    for name in names:
+        if os.sep in name and not os.path.exists(name):
+            continue
+        try:
+            return ctypes.CDLL(name)
+        except OSError:
+            continue
+    raise ImportError("aecodec: libcodec.so not found (set AECODEC_LIBRARY to its path)")
+
+
+_lib = _load()
+_c = ctypes
+_u8p = _c.POINTER(_c.c_uint8)
+
+
+class _EncodeParams(_c.Structure):
+    _fields_ = [("quality", _c.c_int), ("threads", _c.c_int), ("tile_size", _c.c_int),
+                ("lambda_", _c.c_float), ("lattice_step", _c.c_float),
+                ("quality_fine", _c.c_float), ("target_size", _c.c_uint64),
+                ("target_psnr", _c.c_float)]
+
+
+class _DecodeParams(_c.Structure):
+    _fields_ = [("stages", _c.c_int), ("x", _c.c_uint32), ("y", _c.c_uint32),
+                ("w", _c.c_uint32), ("h", _c.c_uint32)]
+
+
+class _Info(_c.Structure):
+    _fields_ = [("width", _c.c_uint32), ("height", _c.c_uint32), ("layout", _c.c_int),
+                ("stages_coded", _c.c_int), ("stages_available", _c.c_int),
+                ("tile_size", _c.c_uint32), ("tiles_x", _c.c_uint32), ("tiles_y", _c.c_uint32),
+                ("model_id", _c.c_uint64), ("stage_bytes", _c.c_uint64 * 16),
+                ("alpha_bytes", _c.c_uint64), ("lattice_step", _c.c_float),
+                ("lattice_available", _c.c_int), ("lattice_bytes", _c.c_uint64),
+                ("file_size", _c.c_uint64)]
+
+
+def _sig(name, res, *args):
+    f = getattr(_lib, name)
+    f.restype, f.argtypes = res, list(args)
+    return f
+
+
+_vp = _c.c_void_p
+_version = _sig("aec_version_string", _c.c_char_p)
+_status_string = _sig("aec_status_string", _c.c_char_p, _c.c_int)
+_free = _sig("aec_free", None, _vp)
+_read_info = _sig("aec_read_info", _c.c_int, _c.c_char_p, _c.c_size_t, _c.POINTER(_Info))
+_enc_create = _sig("aec_encoder_create", _c.c_int, _c.POINTER(_vp), _vp)
+_enc_destroy = _sig("aec_encoder_destroy", None, _vp)
+_enc_levels = _sig("aec_encoder_levels", _c.c_int, _vp)
+_enc_defaults = _sig("aec_encode_params_default", None, _c.POINTER(_EncodeParams))
+_enc_error = _sig("aec_encoder_last_error", _c.c_char_p, _vp)
+_encode = _sig("aec_encode", _c.c_int, _vp, _c.c_char_p, _c.c_uint32, _c.c_uint32, _c.c_size_t,
+               _c.c_int, _c.POINTER(_EncodeParams), _c.POINTER(_u8p), _c.POINTER(_c.c_size_t))
+_dec_create = _sig("aec_decoder_create", _c.c_int, _c.POINTER(_vp), _vp)
+_dec_destroy = _sig("aec_decoder_destroy", None, _vp)
+_dec_threads = _sig("aec_decoder_set_threads", None, _vp, _c.c_int)
+_dec_defaults = _sig("aec_decode_params_default", None, _c.POINTER(_DecodeParams))
+_dec_error = _sig("aec_decoder_last_error", _c.c_char_p, _vp)
+_decode = _sig("aec_decode", _c.c_int, _vp, _c.c_char_p, _c.c_size_t, _c.POINTER(_DecodeParams),
+               _c.POINTER(_u8p), _c.POINTER(_c.c_uint32), _c.POINTER(_c.c_uint32),
+               _c.POINTER(_c.c_int))
+
+
+def _fail(status, detail=None):
+    msg = _status_string(status).decode()
+    if detail:
+        msg += ": " + detail.decode(errors="replace")
+    raise Error(msg)
+
+
+def version():
+    """The library's version string."""
+    return _version().decode()
+
+
+def read_info(data):
+    """The header of an aecodec file (bytes) as a dict; no model needed."""
+    data = bytes(data)
+    info = _Info()
+    st = _read_info(data, len(data), _c.byref(info))
+    if st:
+        _fail(st)
+    return {"width": info.width, "height": info.height, "channels": info.layout,
+            "stages_coded": info.stages_coded, "stages_available": info.stages_available,
+            "tile_size": info.tile_size, "model_id": info.model_id,
+            "lattice_step": info.lattice_step, "file_size": info.file_size}
+
+
+def encode_bytes(pixels, width, height, channels, quality=7, threads=0):
+    """Encode tightly packed 8-bit pixels (bytes of height*width*channels;
+    channels 1 grey, 2 grey+alpha, 3 RGB, 4 RGBA) at a quality level; the file's bytes."""
+    pixels = bytes(pixels)
+    if channels not in (1, 2, 3, 4) or len(pixels) != width * height * channels:
+        raise ValueError("aecodec: pixels must be width*height*channels bytes, channels 1..4")
+    enc = _vp()
+    st = _enc_create(_c.byref(enc), None)
+    if st:
+        _fail(st)
+    try:
+        if not 1 <= quality <= _enc_levels(enc):
+            raise ValueError("aecodec: quality must be 1..%d" % _enc_levels(enc))
+        p = _EncodeParams()
+        _enc_defaults(_c.byref(p))
+        p.quality, p.threads = int(quality), int(threads)
+        out, size = _u8p(), _c.c_size_t()
+        st = _encode(enc, pixels, width, height, 0, channels, _c.byref(p), _c.byref(out),
+                     _c.byref(size))
+        if st:
+            _fail(st, _enc_error(enc))
+        try:
+            return _c.string_at(out, size.value)
+        finally:
+            _free(out)
+    finally:
+        _enc_destroy(enc)
+
+
+def decode_bytes(data, stages=0, threads=0):
+    """Decode an aecodec file: (pixels, width, height, channels), pixels
+    tightly packed bytes in the file's own layout."""
+    data = bytes(data)
+    dec = _vp()
+    st = _dec_create(_c.byref(dec), None)
+    if st:
+        _fail(st)
+    try:
+        if threads:
+            _dec_threads(dec, int(threads))
+        p = _DecodeParams()
+        _dec_defaults(_c.byref(p))
+        p.stages = int(stages)
+        out, w, h, layout = _u8p(), _c.c_uint32(), _c.c_uint32(), _c.c_int()
+        st = _decode(dec, data, len(data), _c.byref(p), _c.byref(out), _c.byref(w), _c.byref(h),
+                     _c.byref(layout))
+        if st:
+            _fail(st, _dec_error(dec))
+        try:
+            return _c.string_at(out, w.value * h.value * layout.value), w.value, h.value, layout.value
+        finally:
+            _free(out)
+    finally:
+        _dec_destroy(dec)
+
+
+def encode(array, quality=7, threads=0):
+    """Encode a numpy uint8 array of shape [H, W] or [H, W, C] (C 1..4)."""
+    import numpy as np
+    a = np.ascontiguousarray(array)
+    if a.dtype != np.uint8:
+        raise ValueError("aecodec: the array must be uint8, not %s" % a.dtype)
+    if a.ndim == 2:
+        a = a[:, :, None]
+    if a.ndim != 3:
+        raise ValueError("aecodec: the array must be [H, W] or [H, W, C]")
+    return encode_bytes(a.tobytes(), a.shape[1], a.shape[0], a.shape[2], quality, threads)
+
+
+def decode(data, stages=0, threads=0):
+    """Decode to a numpy uint8 array: [H, W] for grey files, else [H, W, C]."""
+    import numpy as np
+    pix, w, h, c = decode_bytes(data, stages, threads)
+    a = np.frombuffer(pix, dtype=np.uint8).reshape(h, w, c)
+    return a[:, :, 0] if c == 1 else a

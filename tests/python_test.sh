@@ -1,0 +1,113 @@
+#!/bin/sh
+# python_test.sh - the Python module (python/aecodec/, ctypes over
+# BUILD/libcodec.so) and its Pillow plugin, with /usr/bin/python3: numpy
+# round trips equal to aedec's pixels, Image.open / img.save, and bad input
+# raising a clear error.  Skipped without python3-numpy / python3-pil, and
+# for sanitizer builds (their libcodec.so cannot load into a plain python3).
+# Usage: sh tests/python_test.sh BUILD.  Prints "ok NAME" / "FAIL NAME".
+BUILD=${1:-build}
+PY=/usr/bin/python3
+case $BUILD in *asan*)
+    echo "SKIP python_test: $BUILD is a sanitizer build"; exit 0 ;;
+esac
+if ! $PY -c 'import numpy' 2>/dev/null; then
+    echo "SKIP python_test: python3-numpy not installed"; exit 0
+fi
+AECODEC_LIBRARY=$(cd "$BUILD" && pwd)/libcodec.so
+PYTHONPATH=$(pwd)/python
+export AECODEC_LIBRARY PYTHONPATH
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/aec_py.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT
+failed=0
+result() { if [ "$2" = 0 ]; then echo "ok $1"; else echo "FAIL $1"; failed=1; fi; }
+
+# numpy: RGB and grey round trips; the file decodes in aedec to the same pixels
+$PY - "$tmp" <<'PY'
+import sys, numpy as np, aecodec
+d = sys.argv[1]
+y, x = np.mgrid[0:45, 0:67]
+rgb = np.stack([x * 3, y * 5, (x + y) * 2], -1).astype(np.uint8)
+data = aecodec.encode(rgb, quality=9)
+back = aecodec.decode(data)
+open(d + "/np.aec", "wb").write(data)
+np.save(d + "/np.npy", back)
+err = np.abs(back.astype(int) - rgb).mean()
+info = aecodec.read_info(data)
+ok = back.shape == rgb.shape and back.dtype == np.uint8 and err < 8 and info["width"] == 67
+grey = aecodec.decode(aecodec.encode(rgb[:, :, 1], quality=9))
+ok = ok and grey.shape == (45, 67) and np.abs(grey.astype(int) - rgb[:, :, 1]).mean() < 8
+sys.exit(0 if ok else 1)
+PY
+result python_numpy_round_trip $?
+"$BUILD/aedec" -t 1 "$tmp/np.aec" "$tmp/np.ppm" && $PY - "$tmp" <<'PY'
+import sys, numpy as np
+d = sys.argv[1]
+raw = open(d + "/np.ppm", "rb").read()
+ref = np.frombuffer(raw[len(raw) - 45 * 67 * 3:], np.uint8).reshape(45, 67, 3)
+sys.exit(0 if (ref == np.load(d + "/np.npy")).all() else 1)
+PY
+result python_decode_equals_aedec $?
+
+$PY - "$tmp" <<'PY'
+import sys, numpy as np, aecodec
+def clear_error(f):
+    try:
+        f()
+    except aecodec.Error as e:
+        return len(str(e)) > 5
+    return False
+data = aecodec.encode(np.zeros((16, 16, 3), np.uint8), quality=3)
+ok = clear_error(lambda: aecodec.decode(data[:len(data) // 2]))
+ok = ok and clear_error(lambda: aecodec.decode(np.random.RandomState(3).bytes(3000)))
+ok = ok and clear_error(lambda: aecodec.decode(b"\x8bAEC" + np.random.RandomState(4).bytes(3000)))
+try:
+    aecodec.encode(np.zeros((4, 4, 3), np.float32))
+    ok = False
+except ValueError:
+    pass
+sys.exit(0 if ok else 1)
+PY
+result python_bad_input_raises $?
+
+if ! $PY -c 'import PIL' 2>/dev/null; then
+    echo "SKIP python_pillow: python3-pil not installed"
+    exit $failed
+fi
+$PY - "$tmp" <<'PY'
+import sys, numpy as np
+from PIL import Image
+import aecodec.pillow
+d = sys.argv[1]
+y, x = np.mgrid[0:50, 0:70]
+src = Image.fromarray(np.stack([x * 3, y * 5, (x + y) * 2, 255 - x], -1).astype(np.uint8), "RGBA")
+src.save(d + "/pil.aec", quality=7)
+im = Image.open(d + "/pil.aec")
+ok = im.format == "AEC" and im.mode == "RGBA" and im.size == (70, 50)
+a = np.asarray(im.convert("RGBA")).astype(int)
+s = np.asarray(src).astype(int)
+ok = ok and np.abs(a[..., :3] - s[..., :3]).mean() < 8 and (a[..., 3] == s[..., 3]).all()
+src.convert("L").save(d + "/pil.ae")       # by extension, default quality
+ok = ok and Image.open(d + "/pil.ae").mode == "L"
+sys.exit(0 if ok else 1)
+PY
+result python_pillow_open_save $?
+
+head -c 100 "$tmp/pil.aec" >"$tmp/cut.aec"
+head -c 3000 /dev/urandom >"$tmp/rand.aec"
+{ printf '\213AEC'; head -c 3000 /dev/urandom; } >"$tmp/magic.aec"
+$PY - "$tmp" <<'PY'
+import sys
+from PIL import Image
+import aecodec.pillow
+d = sys.argv[1]
+ok = True
+for name in ("cut.aec", "rand.aec", "magic.aec"):
+    try:
+        Image.open(d + "/" + name).load()
+        ok = False
+    except (OSError, SyntaxError) as e:      # UnidentifiedImageError is an OSError
+        ok = ok and len(str(e)) > 5
+sys.exit(0 if ok else 1)
+PY
+result python_pillow_bad_input_raises $?
+exit $failed
