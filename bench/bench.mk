@@ -14,7 +14,8 @@ OUT        ?= bench/results
 BENCH_ARGS ?=
 SPEED_ARGS ?=
 
-BENCH_SRC := $(sort $(wildcard bench/*.c))
+# bench/entropy-study.c is a tool of its own (mk/entropy.mk), not part of aebench.
+BENCH_SRC := $(filter-out bench/entropy-study.c,$(sort $(wildcard bench/*.c)))
 BENCH_OBJ := $(BENCH_SRC:%.c=$(BUILD)/%.o)
 
 $(BUILD)/aebench: $(BENCH_OBJ) $(COMMON_OBJ) $(BUILD)/libcodec.a

@@ -1,0 +1,255 @@
+/*
+ * entropy-study.c - what the lattice symbols cost today, and what a context
+ * split by causal neighbour activity could save (issue 14, measurement
+ * only; the format is unchanged).
+ *
+ *   build/entropy-study IMAGE.png...
+ *
+ * The symbols studied are those the streams code: the first
+ * AEM_LATTICE_PREDICTED channels as median-predictor residuals, the others
+ * as lattice points.
+ *
+ * Each image is encoded with the built-in models at levels 4, 7 and 10; the
+ * file is parsed again and every tile's lattice symbols q [D][lh][lw] are
+ * read back from its stream, so the symbols are exactly what the decoder
+ * sees.  Per level, summed over the images, in bytes:
+ *   coded     the lattice streams as the codec writes them today;
+ *   H0        order-0 entropy of the symbols, per tile and channel (the ideal
+ *             cost of one static table per channel and tile, tables free);
+ *   H|K       conditional entropy given K classes of the causal activity
+ *             a = |q| left + |q| above + |q| same position, previous channel
+ *             (0 outside the tile), per tile and channel (K tables each);
+ *   zstd/K    what zstd pays when the symbols are split into one zstd frame
+ *             per class (zigzag bytes, 255 = escape to a 16-bit frame).
+ * The classes use integers only (decoded symbols), so a decoder could
+ * rebuild them on every machine.  Not part of `make test`: it reads photos.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zstd.h>
+
+#include "aecodec.h"
+#include "bitstream/container.h"
+#include "bitstream/lattice_stream.h"
+#include "bitstream/zstream.h"
+#include "common/imageio.h"
+#include "vq/lattice.h"
+
+/* The lattice streams' zstd level (AEC_LATTICE_ZSTD_LEVEL in codec/enc/encoder.c). */
+#define STUDY_ZSTD_LEVEL 19
+#define NSYM (2 * AEM_LATTICE_MAX_SYMBOL + 1)
+#define MAXK 8
+
+static const int study_levels[] = {4, 7, 10};
+#define NLEVELS (int)(sizeof study_levels / sizeof study_levels[0])
+
+typedef struct {
+    double coded, h0, hk[2], zk[2]; /* bytes; [0] K = 4, [1] K = 8 */
+    uint64_t symbols;
+} tally;
+
+/* Activity a -> class: K = 4: {0}, {1}, {2,3}, {4..}; K = 8: {0}, {1}, {2},
+ * {3}, {4,5}, {6..8}, {9..15}, {16..}. */
+static int class_of(int a, int K)
+{
+    static const int lim4[] = {0, 1, 3}, lim8[] = {0, 1, 2, 3, 5, 8, 15};
+    const int *lim = K == 4 ? lim4 : lim8;
+    int c = 0;
+    while (c < K - 1 && a > lim[c])
+        c++;
+    return c;
+}
+
+/* Empirical entropy in bits of the counts cnt[0..NSYM) whose sum is n. */
+static double entropy_bits(const uint32_t *cnt, uint64_t n)
+{
+    double bits = 0;
+    for (int s = 0; n && s < NSYM; s++)
+        if (cnt[s])
+            bits -= cnt[s] * log2((double)cnt[s] / (double)n);
+    return bits;
+}
+
+static int iabs(int v) { return v < 0 ? -v : v; }
+
+/* Bytes zstd pays for n bytes at its codec level (a frame per call). */
+static size_t zstd_bytes(ZSTD_CCtx *z, const uint8_t *src, size_t n, uint8_t *dst, size_t cap)
+{
+    if (!n)
+        return 0;
+    size_t r = ZSTD_compressCCtx(z, dst, cap, src, n, STUDY_ZSTD_LEVEL);
+    return ZSTD_isError(r) ? 0 : r;
+}
+
+/* One tile's symbols q [D][lh][lw] -> its entropies and per-class zstd
+ * bytes, added to *t.  work: NSYM*MAXK counts, class buffers, escape buffer. */
+static int study_tile(const int32_t *q, size_t D, size_t lw, size_t lh, ZSTD_CCtx *z, tally *t)
+{
+    size_t plane = lw * lh, n = D * plane, cap = ZSTD_compressBound(2 * n);
+    uint32_t *cnt = calloc((size_t)NSYM * MAXK, sizeof *cnt);
+    uint8_t *bytes = malloc(n * MAXK), *esc = malloc(2 * n), *dst = malloc(cap);
+    int rc = -1;
+    if (!cnt || !bytes || !esc || !dst)
+        goto out;
+    for (size_t c = 0; c < D; c++) { /* order-0, one table per channel */
+        memset(cnt, 0, sizeof *cnt * NSYM);
+        for (size_t i = 0; i < plane; i++)
+            cnt[q[c * plane + i] + AEM_LATTICE_MAX_SYMBOL]++;
+        t->h0 += entropy_bits(cnt, plane) / 8;
+    }
+    for (int k = 0; k < 2; k++) {
+        int K = k ? 8 : 4;
+        size_t fill[MAXK] = {0}, nesc = 0;
+        for (size_t c = 0; c < D; c++) {
+            uint64_t per[MAXK] = {0};
+            memset(cnt, 0, sizeof *cnt * NSYM * MAXK);
+            for (size_t y = 0; y < lh; y++)
+                for (size_t x = 0; x < lw; x++) {
+                    const int32_t *p = q + c * plane + y * lw + x;
+                    int a = (x ? iabs(p[-1]) : 0) + (y ? iabs(p[-(ptrdiff_t)lw]) : 0) +
+                            (c ? iabs(p[-(ptrdiff_t)plane]) : 0);
+                    int cl = class_of(a, K);
+                    cnt[(size_t)cl * NSYM + *p + AEM_LATTICE_MAX_SYMBOL]++, per[cl]++;
+                    uint32_t zz = *p >= 0 ? 2u * (uint32_t)*p : 2u * (uint32_t)-*p - 1;
+                    bytes[cl * n + fill[cl]++] = zz < 255 ? (uint8_t)zz : 255;
+                    if (zz >= 255)
+                        esc[nesc++] = (uint8_t)zz, esc[nesc++] = (uint8_t)(zz >> 8);
+                }
+            for (int cl = 0; cl < K; cl++)
+                t->hk[k] += entropy_bits(cnt + (size_t)cl * NSYM, per[cl]) / 8;
+        }
+        for (int cl = 0; cl < K; cl++)
+            t->zk[k] += zstd_bytes(z, bytes + cl * n, fill[cl], dst, cap);
+        t->zk[k] += zstd_bytes(z, esc, nesc, dst, cap);
+    }
+    t->symbols += n;
+    rc = 0;
+out:
+    free(cnt), free(bytes), free(esc), free(dst);
+    return rc;
+}
+
+/* The symbols as the streams code them: the first AEM_LATTICE_PREDICTED
+ * channels of q [D][lh][lw] replaced, in place, by their residual from the
+ * median predictor (aem_lattice_pack of one channel, zigzag undone). */
+static int to_coded_symbols(int32_t *q, size_t D, size_t lw, size_t lh)
+{
+    size_t plane = lw * lh;
+    uint8_t *pl = malloc(2 * plane);
+    if (!pl)
+        return -1;
+    for (size_t c = 0; c < D && c < AEM_LATTICE_PREDICTED; c++) {
+        aem_lattice_pack(q + c * plane, 1, lw, lh, pl);
+        for (size_t i = 0; i < plane; i++) {
+            uint32_t zz = pl[i] | (uint32_t)pl[plane + i] << 8;
+            q[c * plane + i] = zz & 1 ? -(int32_t)((zz + 1) / 2) : (int32_t)(zz / 2);
+        }
+    }
+    free(pl);
+    return 0;
+}
+
+/* Every lattice stream of an encoded file -> its symbols -> study_tile. */
+static int study_file(const uint8_t *f, size_t size, ZSTD_CCtx *z, ZSTD_DCtx *dz, tally *t)
+{
+    char err[256];
+    aecb_header h;
+    if (aecb_parse(f, size, NULL, &h, err, sizeof err) != AEC_OK) {
+        fprintf(stderr, "entropy-study: %s\n", err);
+        return -1;
+    }
+    int rc = 0;
+    size_t D = h.lattice_dim;
+    for (uint32_t tile = 0; rc == 0 && (h.flags & AECB_FLAG_LATTICE) && tile < h.n_tiles; tile++) {
+        uint32_t lw, lh, i = aecb_lattice_stream_index(&h, tile);
+        aecb_tile_latents(&h, tile, &lw, &lh);
+        size_t n = (size_t)lw * lh;
+        size_t wb = (h.flags & AECB_FLAG_SPLIT) ? aecb_split_work_bytes(D, n) : 2 * D * n;
+        uint8_t *work = malloc(wb);
+        int32_t *q = malloc(sizeof *q * D * n);
+        aec_status st = AEC_ERR_OUT_OF_MEMORY;
+        if (work && q && (h.flags & AECB_FLAG_SPLIT))
+            st = aecb_split_read(dz, f + h.offsets[i], h.sizes[i], D, lw, lh, work, q, err,
+                                 sizeof err);
+        else if (work && q) {
+            st = aecb_zstd_decompress(dz, NULL, f + h.offsets[i], h.sizes[i], work, wb, err,
+                                      sizeof err);
+            if (st == AEC_OK)
+                aem_lattice_unpack(work, D, lw, lh, q);
+        }
+        if (st != AEC_OK || to_coded_symbols(q, D, lw, lh) || study_tile(q, D, lw, lh, z, t)) {
+            fprintf(stderr, "entropy-study: tile %u: %s\n", tile, aec_status_string(st));
+            rc = -1;
+        }
+        t->coded += h.sizes[i];
+        free(work), free(q);
+    }
+    aecb_header_free(&h);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: %s IMAGE...\n", argv[0]);
+        return 2;
+    }
+    tally t[NLEVELS];
+    memset(t, 0, sizeof t);
+    aec_encoder *enc = NULL;
+    ZSTD_CCtx *z = ZSTD_createCCtx();
+    ZSTD_DCtx *dz = ZSTD_createDCtx();
+    if (aec_encoder_create(&enc, NULL) != AEC_OK || !z || !dz) {
+        fprintf(stderr, "entropy-study: cannot create the encoder\n");
+        return 1;
+    }
+    uint64_t pixels = 0;
+    int rc = 0;
+    for (int a = 1; a < argc && rc == 0; a++) {
+        aeio_image img;
+        char err[256];
+        if (aeio_read(argv[a], &img, 0, err, sizeof err) || img.channels < 3) {
+            fprintf(stderr, "entropy-study: %s: %s\n", argv[a], img.channels < 3 ? "not RGB" : err);
+            rc = 1;
+            break;
+        }
+        pixels += (uint64_t)img.width * img.height;
+        for (int l = 0; l < NLEVELS && rc == 0; l++) {
+            aec_encode_params p;
+            aec_encode_params_default(&p);
+            p.quality = study_levels[l];
+            uint8_t *file;
+            size_t size;
+            if (aec_encode(enc, img.pixels, img.width, img.height, 0,
+                           img.channels == 4 ? AEC_RGBA : AEC_RGB, &p, &file, &size) != AEC_OK) {
+                fprintf(stderr, "entropy-study: %s: %s\n", argv[a], aec_encoder_last_error(enc));
+                rc = 1;
+                break;
+            }
+            rc = study_file(file, size, z, dz, &t[l]) ? 1 : 0;
+            aec_free(file);
+        }
+        free(img.pixels);
+    }
+    if (rc == 0) {
+        printf("%d images, %llu pixels; lattice bytes summed over images (bpp = bits/pixel)\n",
+               argc - 1, (unsigned long long)pixels);
+        printf("level  symbols   coded      H0   H|K=4   H|K=8  zstd/K=4  zstd/K=8   "
+               "H|4 vs coded  zstd/4 vs coded\n");
+        for (int l = 0; l < NLEVELS; l++) {
+            const tally *s = &t[l];
+            printf("%5d %8llu %7.0f %7.0f %7.0f %7.0f %9.0f %9.0f   %+11.1f%%  %+14.1f%%\n",
+                   study_levels[l], (unsigned long long)s->symbols, s->coded, s->h0, s->hk[0],
+                   s->hk[1], s->zk[0], s->zk[1], 100 * (s->hk[0] / s->coded - 1),
+                   100 * (s->zk[0] / s->coded - 1));
+            printf("  bpp        %7.4f %7.4f %7.4f %7.4f %9.4f %9.4f\n", 8 * s->coded / pixels,
+                   8 * s->h0 / pixels, 8 * s->hk[0] / pixels, 8 * s->hk[1] / pixels,
+                   8 * s->zk[0] / pixels, 8 * s->zk[1] / pixels);
+        }
+    }
+    aec_encoder_destroy(enc);
+    ZSTD_freeCCtx(z), ZSTD_freeDCtx(dz);
+    return rc;
+}
