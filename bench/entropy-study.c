@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * entropy-study.c - what the lattice symbols cost today, and what a context
  * split by causal neighbour activity could save (issue 14, measurement
