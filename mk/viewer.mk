@@ -9,7 +9,10 @@ PREFIX ?= /usr/local
 PYTHON_DIR = $(DESTDIR)$(PREFIX)/lib/python3/dist-packages/aecodec
 PY_SRC := $(wildcard python/aecodec/*.py)
 
-ifneq ($(PIXBUF_LIBS),)
+# Not in sanitizer builds: gdk-pixbuf-query-loaders and the thumbnailer are
+# not sanitized, and a sanitized module cannot be loaded into them.
+SANITIZED := $(findstring -fsanitize,$(OPT) $(CFLAGS))
+ifneq ($(if $(SANITIZED),,$(PIXBUF_LIBS)),)
 PIXBUF_LOADER = $(BUILD)/pixbuf/libpixbufloader-aecodec.so
 # libcodec.a is linked in with its symbols kept local, so the loader is one
 # file with no run-time path to find and exports only fill_info/fill_vtable.
@@ -33,7 +36,7 @@ uninstall-pixbuf:
 	rm -f $(DESTDIR)$(PIXBUF_MODULEDIR)/libpixbufloader-aecodec.so
 else
 install-pixbuf uninstall-pixbuf:
-	@echo "gdk-pixbuf-2.0 not found: the pixbuf loader is not installed"
+	@echo "gdk-pixbuf-2.0 not found (or a sanitizer build): the pixbuf loader is not installed"
 endif
 
 install-viewer-data:

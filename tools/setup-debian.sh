@@ -6,7 +6,10 @@
 set -e
 SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
-PKGS="build-essential libpng-dev libjpeg-dev libzstd-dev libopenmpi-dev openmpi-bin"
+# clang: the fuzz targets; gdk-pixbuf, shared-mime-info, numpy and Pillow:
+# the viewer and Python tests (each skips, with a SKIP line, without them).
+PKGS="build-essential libpng-dev libjpeg-dev libzstd-dev libopenmpi-dev openmpi-bin clang
+      libgdk-pixbuf-2.0-dev libgdk-pixbuf2.0-bin shared-mime-info python3-numpy python3-pil"
 [ "$1" = "--no-peers" ] || PKGS="$PKGS libjpeg-turbo-progs webp libjxl-tools libavif-bin"
 $SUDO apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $PKGS >/dev/null
