@@ -15,6 +15,17 @@ COMPILE = $(CC) $(AEC_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 LINK    = $(CC) $(AEC_CFLAGS) $(CPPFLAGS) $(CFLAGS) $(AEC_LDFLAGS) $(LDFLAGS)
 BUILD   ?= build
 
+# The library's version, read from include/aecodec.h, the one place it is
+# written ('.' stands for the '#' that make would take for a comment).
+aec_version = $(shell sed -n 's/^.define AEC_VERSION_$(1)  *\([0-9][0-9]*\).*/\1/p' include/aecodec.h)
+VERSION_MAJOR := $(call aec_version,MAJOR)
+VERSION_MINOR := $(call aec_version,MINOR)
+VERSION_PATCH := $(call aec_version,PATCH)
+VERSION := $(VERSION_MAJOR).$(VERSION_MINOR).$(VERSION_PATCH)
+# The soname changes with MAJOR only: a new MAJOR is an incompatible ABI.
+SONAME  := libcodec.so.$(VERSION_MAJOR)
+SO_FILE := libcodec.so.$(VERSION)
+
 LIB_SRC  := $(sort $(wildcard codec/*.c codec/*/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 COMMON_SRC := $(sort $(wildcard tools/common/*.c))
@@ -26,7 +37,7 @@ TOOL_BIN := $(TOOLS:%=$(BUILD)/%)
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
-all: $(BUILD)/libcodec.a $(BUILD)/libcodec.so $(TOOL_BIN)
+all: $(BUILD)/libcodec.a $(BUILD)/libcodec.so $(BUILD)/$(SONAME) $(TOOL_BIN)
 
 # The built-in models: BUILTIN_MODELS (models/builtin.mk) is the one list.
 # Each models/NAME.aem becomes a byte array; the table and the enum that
@@ -59,11 +70,22 @@ $(BUILD)/gen/builtin_models.o: $(BUILD)/gen/builtin_models.c
 $(BUILD)/%.o: %.c | $(BUILD)/gen/builtin_models.h
 	@mkdir -p $(dir $@)
 	$(COMPILE) -Itools -c -o $@ $<
+# Library objects: only what AEC_API marks is visible outside libcodec.so.
+# Hidden symbols still link from libcodec.a, so tests reach the internals.
+$(LIB_OBJ): $(BUILD)/%.o: %.c | $(BUILD)/gen/builtin_models.h
+	@mkdir -p $(dir $@)
+	$(COMPILE) -fvisibility=hidden -c -o $@ $<
 
 $(BUILD)/libcodec.a: $(LIB_OBJ) $(GEN_OBJ)
 	rm -f $@ && ar rcs $@ $^
-$(BUILD)/libcodec.so: $(LIB_OBJ) $(GEN_OBJ)
-	$(CC) -shared $(AEC_LDFLAGS) $(LDFLAGS) -o $@ $^ $(AEC_LDLIBS) $(LDLIBS)
+# libcodec.so.MAJOR.MINOR.PATCH with soname libcodec.so.MAJOR; the version
+# script exports aec_* only (also hiding what the compiler makes global,
+# such as OpenMP's .gomp_critical_user_* locks).
+$(BUILD)/$(SO_FILE): $(LIB_OBJ) $(GEN_OBJ) codec/libcodec.map
+	$(CC) -shared $(AEC_LDFLAGS) $(LDFLAGS) -Wl,-soname,$(SONAME) \
+	    -Wl,--version-script=codec/libcodec.map -o $@ $(LIB_OBJ) $(GEN_OBJ) $(AEC_LDLIBS) $(LDLIBS)
+$(BUILD)/$(SONAME) $(BUILD)/libcodec.so: $(BUILD)/$(SO_FILE)
+	ln -sf $(SO_FILE) $@
 
 $(BUILD)/aetrain: tools/aetrain.c $(TRAIN_OBJ) $(COMMON_OBJ) $(BUILD)/libcodec.a
 	$(LINK) -Itools -o $@ $^ $(TOOL_LDLIBS) $(LDLIBS)

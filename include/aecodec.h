@@ -149,6 +149,7 @@ typedef struct aec_decoder aec_decoder;
 
 /* ---- library ----------------------------------------------------------- */
 AEC_API const char *aec_version_string(void);
+AEC_API uint32_t aec_version_number(void); /* (MAJOR << 16) | (MINOR << 8) | PATCH of the library actually linked */
 AEC_API const char *aec_status_string(aec_status status);
 AEC_API void aec_free(void *p); /* frees buffers returned by the library */
 

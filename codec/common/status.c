@@ -6,6 +6,13 @@
 
 const char *aec_version_string(void) { return AEC_VERSION_STRING; }
 
+/* The linked library's version, to compare with the header's at run time. */
+uint32_t aec_version_number(void)
+{
+    return ((uint32_t)AEC_VERSION_MAJOR << 16) | ((uint32_t)AEC_VERSION_MINOR << 8) |
+           (uint32_t)AEC_VERSION_PATCH;
+}
+
 const char *aec_status_string(aec_status status)
 {
     switch (status) {
