@@ -51,6 +51,5 @@ uninstall-viewer:
 	      $(DESTDIR)$(PREFIX)/share/thumbnailers/aecodec.thumbnailer
 	rm -rf $(PYTHON_DIR)
 
-install: install-pixbuf install-viewer-data install-python
-uninstall: uninstall-pixbuf uninstall-viewer
+# `make install` / `make uninstall` (mk/install.mk) run these parts.
 .PHONY: install-pixbuf uninstall-pixbuf install-viewer-data install-python uninstall-viewer
