@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # tests/fuzz/fuzz.mk - libFuzzer targets (included by the top Makefile).
 #
-#   make fuzz-build                  build build-fuzz/fuzz_{header,decode,model,lattice}
+#   make fuzz-build                  build build-fuzz/fuzz_{header,decode,model,lattice,imageio}
 #   make fuzz [FUZZ_SECONDS=60]      build, then run each target for
 #                                    FUZZ_SECONDS seconds, one after another
 #   make fuzz-corpus                 regenerate tests/fuzz/corpus/ (seeds)
@@ -10,6 +10,9 @@
 # -fsanitize=fuzzer-no-link,address,undefined; the built-in models (the
 # list in models/builtin.mk) come from $(BUILD)/gen, which the top
 # Makefile makes, so a model added to the list is linked here too.
+# fuzz_imageio needs none of the library: it links the tools' image readers
+# (tools/common/imageio.c, cleanup.c) with libpng and libjpeg, which are
+# not instrumented (their memory accesses through libc are checked).
 # Each run starts from the seeds in tests/fuzz/corpus/NAME (read only) and
 # keeps what it finds in build-fuzz/corpus/NAME; crashing inputs are written
 # to build-fuzz/artifacts/.  Add each one, once fixed, to
@@ -21,8 +24,8 @@ FUZZ_FLAGS   ?= -timeout=30 -rss_limit_mb=2048
 FUZZ_OUT     := build-fuzz
 FUZZ_SAN     := -fsanitize=address,undefined,float-cast-overflow -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 FUZZ_CFLAGS  := -g -O1 -std=c11 -Wno-psabi -fopenmp -D_POSIX_C_SOURCE=200809L -Iinclude -Icodec \
-                -I$(BUILD)/gen -Itests -MMD -MP $(FUZZ_SAN)
-FUZZ_NAMES   := header decode model lattice
+                -I$(BUILD)/gen -Itests -Itools -MMD -MP $(FUZZ_SAN)
+FUZZ_NAMES   := header decode model lattice imageio
 FUZZ_BINS    := $(FUZZ_NAMES:%=$(FUZZ_OUT)/fuzz_%)
 FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_OUT)/obj/%.o) \
                 $(BUILTIN_GEN_OBJ:$(BUILD)/gen/%=$(FUZZ_OUT)/obj/gen/%)
@@ -38,6 +41,9 @@ $(FUZZ_OUT)/obj/gen/builtin_models.o: $(BUILD)/gen/builtin_models.c
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
 $(FUZZ_OUT)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_OBJ)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_OBJ) -lzstd -lz -lm -lpthread
+FUZZ_IMAGEIO_OBJ := $(FUZZ_OUT)/obj/tools/common/imageio.o $(FUZZ_OUT)/obj/tools/common/cleanup.o
+$(FUZZ_OUT)/fuzz_imageio: tests/fuzz/fuzz_imageio.c $(FUZZ_IMAGEIO_OBJ)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_IMAGEIO_OBJ) -lpng -ljpeg -lz -lm -lpthread
 
 -include $(shell find $(FUZZ_OUT) -name '*.d' 2>/dev/null)
 
@@ -51,6 +57,7 @@ fuzz: fuzz-build
 	    OMP_NUM_THREADS=1 nice -n 10 $(FUZZ_OUT)/fuzz_$$t $(FUZZ_FLAGS) \
 	        -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 	        -artifact_prefix=$(FUZZ_OUT)/artifacts/$$t- \
+	        $$(test -f tests/fuzz/$$t.dict && echo -dict=tests/fuzz/$$t.dict) \
 	        $(FUZZ_OUT)/corpus/$$t tests/fuzz/corpus/$$t || exit 1; \
 	done
 
