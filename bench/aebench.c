@@ -196,8 +196,12 @@ static void usage(FILE *f)
             "directories of them)\n"
             "       aebench --speed [options]       speed, memory and FMA-peak bench\n"
             "\n"
+            "       aebench --from-csv ROWS.csv [options]  outputs again from an earlier run's rows\n"
+            "       aebench --print-json FILE       check a CompressAI JSON file, print its values\n"
+            "       aebench --rate-search [options] PATH...  the target size/PSNR search on images\n"
+            "\n"
             "RD bench options:\n"
-            "  -o, --out DIR        output directory (default bench/results)\n"
+            "  -o, --out DIR        output directory (default build/bench)\n"
             "  --codecs LIST        comma-separated: aecodec,jpeg,webp,jxl,avif (default: all;\n"
             "                       webp/jxl/avif only where their tools are installed)\n"
             "  --levels LIST        aecodec quality levels (default: all of them)\n"
@@ -205,9 +209,17 @@ static void usage(FILE *f)
             "  --max-images N       use the first N images only\n"
             "  --no-single-thread   skip the 1-thread timing pass of aecodec\n"
             "  --no-msssim          skip MS-SSIM (faster)\n"
+            "  --anchors DIR        also draw and compare the curves of DIR/*.json\n"
+            "                       (CompressAI's result files, e.g. bench/anchors)\n"
+            "  --linear-bpp         plots with a linear bpp axis (default: log)\n"
+            "  --from-csv FILE      no coding: plots, summary and JSON from FILE (rows.csv)\n"
+            "\n"
+            "Rate-search options (aebench --rate-search --help for all):\n"
+            "  --bpp LIST           target sizes in bits per pixel (default 0.25,0.5)\n"
+            "  --psnr LIST          target PSNRs in dB (default 32,36)\n"
             "\n"
             "Speed options:\n"
-            "  -o, --out DIR        output directory (default bench/results)\n"
+            "  -o, --out DIR        output directory (default build/bench)\n"
             "  --small WxH          small image (default 768x512)\n"
             "  --large WxH          large image (default 6000x4000)\n"
             "  --no-large           skip the large image\n"
@@ -268,12 +280,51 @@ static const char *opt_value(int argc, char **argv, int *i, const char *name)
 
 /* ---- RD bench ------------------------------------------------------------------ */
 
+/* Progress over all (image, codec, setting) jobs, for the ETA. */
+static struct {
+    int done, total;
+    double t0;
+} progress;
+
+/* "[12/96] ... ETA 1m20s": the job count and the time left at the mean
+ * pace so far. */
+static void progress_prefix(char *buf, size_t len)
+{
+    snprintf(buf, len, "[%d/%d]", progress.done + 1, progress.total);
+}
+
+static void progress_eta(char *buf, size_t len)
+{
+    double elapsed = (now_ms() - progress.t0) / 1e3;
+    if (progress.done < 1 || progress.total <= progress.done) {
+        snprintf(buf, len, "%s", progress.total <= progress.done ? "done" : "ETA -");
+        return;
+    }
+    long left = lround(elapsed / progress.done * (progress.total - progress.done));
+    if (left >= 3600)
+        snprintf(buf, len, "ETA %ldh%02ldm", left / 3600, left / 60 % 60);
+    else if (left >= 60)
+        snprintf(buf, len, "ETA %ldm%02lds", left / 60, left % 60);
+    else
+        snprintf(buf, len, "ETA %lds", left);
+}
+
+/* A job that failed still counts as done. */
+static void progress_fail(const char *codec, const char *setting, const char *image,
+                          const char *err)
+{
+    char pre[32], eta[32];
+    progress_prefix(pre, sizeof pre);
+    progress.done++;
+    progress_eta(eta, sizeof eta);
+    fprintf(stderr, "%s %s %s %s: FAILED: %s  %s\n", pre, codec, setting, image, err, eta);
+}
+
 enum { C_OURS, C_JPEG, C_WEBP, C_JXL, C_AVIF, C_COUNT };
 static const char *const codec_names[C_COUNT] = {"aecodec", "jpeg", "webp", "jxl", "avif"};
 
 static void record(bench_rows *rows, const char *codec, const bench_image *img,
-                   const char *setting, double value, const bench_result *res, int do_msssim,
-                   int idx, int total)
+                   const char *setting, double value, const bench_result *res, int do_msssim)
 {
     bench_row r;
     memset(&r, 0, sizeof r);
@@ -293,8 +344,12 @@ static void record(bench_rows *rows, const char *codec, const bench_image *img,
     char ms[40] = "";
     if (do_msssim)
         snprintf(ms, sizeof ms, ", MS-SSIM %.4f", r.msssim);
-    fprintf(stderr, "[%d/%d] %s %s %s: %.4f bpp, %.2f dB%s, enc %.1f ms, dec %.1f ms\n", idx,
-            total, img->name, codec, setting, r.bpp, r.psnr, ms, r.enc_ms, r.dec_ms);
+    char pre[32], eta[32];
+    progress_prefix(pre, sizeof pre);
+    progress.done++;
+    progress_eta(eta, sizeof eta);
+    fprintf(stderr, "%s %s %s %s: %.4f bpp, %.2f dB%s, enc %.1f ms, dec %.1f ms  %s\n", pre,
+            codec, setting, img->name, r.bpp, r.psnr, ms, r.enc_ms, r.dec_ms, eta);
     rows_push(rows, &r);
 }
 
@@ -321,10 +376,111 @@ static void builtin_models_used(char *names, size_t cap)
     }
 }
 
+/* The outputs of a run (or of --from-csv): rows.csv, the plots, one
+ * CompressAI JSON file per codec, summary.md (also on stdout). */
+static int write_outputs(const char *out_dir, const bench_rows *rows, const bench_meta *meta,
+                         int write_csv)
+{
+    char path[1200];
+    int rc = 0;
+    if (write_csv) {
+        snprintf(path, sizeof path, "%s/rows.csv", out_dir);
+        if (write_rows_csv(path, rows)) {
+            fprintf(stderr, "aebench: cannot write %s\n", path);
+            rc = 1;
+        }
+    }
+    snprintf(path, sizeof path, "%s/rd-psnr.svg", out_dir);
+    if (write_svg(path, rows, meta, 0)) {
+        fprintf(stderr, "aebench: cannot write %s\n", path);
+        rc = 1;
+    }
+    if (meta->msssim) {
+        snprintf(path, sizeof path, "%s/rd-msssim.svg", out_dir);
+        if (write_svg(path, rows, meta, 1)) {
+            fprintf(stderr, "aebench: cannot write %s\n", path);
+            rc = 1;
+        }
+    }
+    int n_json = 0;
+    if (write_codec_json(out_dir, rows, meta, &n_json))
+        rc = 1;
+    char *text = NULL;
+    snprintf(path, sizeof path, "%s/summary.md", out_dir);
+    if (write_summary(path, rows, meta, &text)) {
+        fprintf(stderr, "aebench: cannot write %s\n", path);
+        rc = 1;
+    }
+    if (text)
+        fputs(text, stdout);
+    free(text);
+    fprintf(stderr, "wrote %s/{%ssummary.md,rd-psnr.svg%s} and %d CODEC.json (CompressAI's schema)\n",
+            out_dir, write_csv ? "rows.csv," : "", meta->msssim ? ",rd-msssim.svg" : "", n_json);
+    return rc;
+}
+
+/* --from-csv: the outputs again from an earlier run's rows, no coding. */
+static int replot(const char *csv, const char *out_dir, bench_meta *meta)
+{
+    bench_rows rows = {0};
+    char err[600];
+    if (read_rows_csv(csv, &rows, err, sizeof err)) {
+        fprintf(stderr, "aebench: %s\n", err);
+        free(rows.v);
+        return 1;
+    }
+    static char corpus[1100];
+    snprintf(corpus, sizeof corpus, "the rows of %s", csv);
+    meta->corpus = corpus;
+    meta->model_name = "(as in the CSV's run)";
+    snprintf(meta->cpu, sizeof meta->cpu, "not recorded in the CSV");
+    snprintf(meta->versions, sizeof meta->versions,
+             "- re-plotted from %s without coding again; the CSV has no 1-thread times and no "
+             "tool versions\n",
+             csv);
+    meta->msssim = 0;
+    for (size_t i = 0; i < rows.n; i++) {
+        meta->msssim |= isfinite(rows.v[i].msssim);
+        int seen = 0;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = strcmp(rows.v[j].image, rows.v[i].image) == 0;
+        if (!seen) {
+            meta->n_images++;
+            meta->megapixels += (double)rows.v[i].width * rows.v[i].height / 1e6;
+        }
+    }
+    int rc = 1;
+    if (mkdir_p(out_dir))
+        fprintf(stderr, "aebench: cannot create %s\n", out_dir);
+    else
+        rc = write_outputs(out_dir, &rows, meta, 0);
+    free(rows.v);
+    return rc;
+}
+
+/* --print-json: reads a CompressAI JSON file strictly and prints its values
+ * (%.17g, so a file this bench wrote prints exactly what it holds). */
+static int print_json(const char *path)
+{
+    rd_curve c;
+    char err[600];
+    if (json_read_curve(path, &c, err, sizeof err)) {
+        fprintf(stderr, "aebench: %s\n", err);
+        return 1;
+    }
+    printf("name: %s\ndescription: %s\npoints: %d\n", c.name, c.description, c.n);
+    printf("bpp,psnr,ms-ssim,encoding_time,decoding_time\n");
+    for (int i = 0; i < c.n; i++)
+        printf("%.17g,%.17g,%.17g,%.17g,%.17g\n", c.bpp[i], c.psnr[i], c.msssim[i], c.enc_s[i],
+               c.dec_s[i]);
+    return 0;
+}
+
 static int rd_main(int argc, char **argv)
 {
-    const char *out_dir = "bench/results";
-    const char *model_path = NULL;
+    const char *out_dir = "build/bench";
+    const char *model_path = NULL, *anchor_dir = NULL, *from_csv = NULL;
+    int linear_bpp = 0;
     double levels[64], jpeg_q[128];
     int n_levels = 0, n_jpeg = 0, max_images = 0, single_thread = 1, do_msssim = 1, tile = 0;
     double lambda = -1;
@@ -375,12 +531,40 @@ static int rd_main(int argc, char **argv)
             single_thread = 0;
         } else if (!strcmp(argv[i], "--no-msssim")) {
             do_msssim = 0;
+        } else if ((v = opt_value(argc, argv, &i, "--anchors"))) {
+            anchor_dir = v;
+        } else if ((v = opt_value(argc, argv, &i, "--from-csv"))) {
+            from_csv = v;
+        } else if ((v = opt_value(argc, argv, &i, "--print-json"))) {
+            return print_json(v);
+        } else if (!strcmp(argv[i], "--linear-bpp")) {
+            linear_bpp = 1;
         } else if (argv[i][0] == '-' && argv[i][1]) {
             fprintf(stderr, "aebench: unknown option %s (see --help)\n", argv[i]);
             return 2;
         } else if (add_path(&paths, argv[i])) {
             return 1;
         }
+    }
+    /* anchors first: a bad file stops the run before hours of coding */
+    rd_curve *anchors = NULL;
+    int n_anchors = 0;
+    if (anchor_dir) {
+        char aerr[600];
+        if (read_anchor_dir(anchor_dir, &anchors, &n_anchors, aerr, sizeof aerr)) {
+            fprintf(stderr, "aebench: %s\n", aerr);
+            return 1;
+        }
+    }
+    bench_meta meta;
+    memset(&meta, 0, sizeof meta);
+    meta.anchors = anchors;
+    meta.n_anchors = n_anchors;
+    meta.linear_bpp = linear_bpp;
+    if (from_csv) {
+        int rc = replot(from_csv, out_dir, &meta);
+        free(anchors);
+        return rc;
     }
     if (paths.n == 0) {
         fprintf(stderr, "aebench: no images given (see --help)\n");
@@ -413,14 +597,12 @@ static int rd_main(int argc, char **argv)
             jpeg_q[n_jpeg++] = dq[i];
     }
 
-    bench_meta meta;
-    memset(&meta, 0, sizeof meta);
     static char corpus[1024];
     for (int i = 1; i < argc; i++) {
         /* the positional arguments (skipping option values) */
         if (argv[i][0] == '-') {
             if (strchr(argv[i], '=') == NULL && strcmp(argv[i], "--no-single-thread") &&
-                strcmp(argv[i], "--no-msssim"))
+                strcmp(argv[i], "--no-msssim") && strcmp(argv[i], "--linear-bpp"))
                 i++;
             continue;
         }
@@ -499,6 +681,16 @@ static int rd_main(int argc, char **argv)
 
     bench_rows rows = {0};
     int failures = 0, total = (int)paths.n;
+    /* jobs per image, for the progress count and the ETA */
+    int per_image = (want[C_OURS] ? n_levels : 0) + (want[C_JPEG] ? n_jpeg : 0);
+    for (int p = 0; p < PEER_COUNT; p++)
+        if (want[C_WEBP + p]) {
+            bench_setting st[64];
+            per_image += peer_settings((peer_id)p, st, 64);
+        }
+    progress.done = 0;
+    progress.total = per_image * total;
+    progress.t0 = now_ms();
     for (int ii = 0; ii < total; ii++) {
         const char *path = paths.v[ii];
         aeio_image im;
@@ -506,6 +698,7 @@ static int rd_main(int argc, char **argv)
         if (aeio_read(path, &im, 0, ierr, sizeof ierr)) {
             fprintf(stderr, "aebench: %s\n", ierr);
             failures++;
+            progress.total -= per_image;
             continue;
         }
         if (im.channels != 3) {
@@ -514,6 +707,7 @@ static int rd_main(int argc, char **argv)
                 fprintf(stderr, "aebench: %s: %s\n", path, ierr);
                 aeio_free(&im);
                 failures++;
+                progress.total -= per_image;
                 continue;
             }
             fprintf(stderr, "aebench: %s: %d channels, benched as RGB%s\n", path, im.channels,
@@ -532,24 +726,24 @@ static int rd_main(int argc, char **argv)
                 int q = (int)levels[l];
                 snprintf(setting, sizeof setting, "q=%d", q);
                 if (ours_run(&ours, &img, q, 0, &res, err, sizeof err)) {
-                    fprintf(stderr, "[%d/%d] %s aecodec %s: FAILED: %s\n", ii + 1, total,
-                            img.name, setting, err);
+                    progress_fail("aecodec", setting, img.name, err);
                     failures++;
                     continue;
                 }
-                record(&rows, "aecodec", &img, setting, q, &res, do_msssim, ii + 1, total);
+                record(&rows, "aecodec", &img, setting, q, &res, do_msssim);
                 if (single_thread) {
                     bench_result r1;
                     if (ours_run(&ours, &img, q, 1, &r1, err, sizeof err)) {
-                        fprintf(stderr, "[%d/%d] %s aecodec %s 1 thread: FAILED: %s\n", ii + 1,
-                                total, img.name, setting, err);
+                        fprintf(stderr, "[%d/%d] aecodec %s %s 1 thread: FAILED: %s\n",
+                                progress.done, progress.total, setting, img.name, err);
                         failures++;
                     } else {
                         bench_row *last = &rows.v[rows.n - 1];
                         last->enc_ms_1t = r1.enc_ms;
                         last->dec_ms_1t = r1.dec_ms;
-                        fprintf(stderr, "[%d/%d] %s aecodec %s 1 thread: enc %.1f ms, dec %.1f ms\n",
-                                ii + 1, total, img.name, setting, r1.enc_ms, r1.dec_ms);
+                        fprintf(stderr, "[%d/%d] aecodec %s %s 1 thread: enc %.1f ms, dec %.1f ms\n",
+                                progress.done, progress.total, setting, img.name, r1.enc_ms,
+                                r1.dec_ms);
                         if (r1.bytes != res.bytes ||
                             memcmp(r1.decoded, res.decoded, (size_t)img.w * img.h * 3) != 0) {
                             fprintf(stderr, "aebench: WARNING: %s %s: 1 thread and %d threads "
@@ -569,12 +763,11 @@ static int rd_main(int argc, char **argv)
                 int q = (int)jpeg_q[k];
                 snprintf(setting, sizeof setting, "q=%d", q);
                 if (jpeg_run(&img, q, &res, err, sizeof err)) {
-                    fprintf(stderr, "[%d/%d] %s jpeg %s: FAILED: %s\n", ii + 1, total, img.name,
-                            setting, err);
+                    progress_fail("jpeg", setting, img.name, err);
                     failures++;
                     continue;
                 }
-                record(&rows, "jpeg", &img, setting, q, &res, do_msssim, ii + 1, total);
+                record(&rows, "jpeg", &img, setting, q, &res, do_msssim);
                 free(res.decoded);
             }
         }
@@ -596,13 +789,12 @@ static int rd_main(int argc, char **argv)
                     for (int k = 0; k < ns; k++) {
                         if (peer_run((peer_id)p, &img, png, workdir, &st[k], &res, err,
                                      sizeof err)) {
-                            fprintf(stderr, "[%d/%d] %s %s %s: FAILED: %s\n", ii + 1, total,
-                                    img.name, peer_name((peer_id)p), st[k].setting, err);
+                            progress_fail(peer_name((peer_id)p), st[k].setting, img.name, err);
                             failures++;
                             continue;
                         }
                         record(&rows, peer_name((peer_id)p), &img, st[k].setting, st[k].value,
-                               &res, do_msssim, ii + 1, total);
+                               &res, do_msssim);
                         free(res.decoded);
                     }
                 }
@@ -621,36 +813,7 @@ static int rd_main(int argc, char **argv)
         rmdir(workdir);
     }
 
-    char path[1200];
-    int rc = 0;
-    snprintf(path, sizeof path, "%s/rows.csv", out_dir);
-    if (write_rows_csv(path, &rows)) {
-        fprintf(stderr, "aebench: cannot write %s\n", path);
-        rc = 1;
-    }
-    snprintf(path, sizeof path, "%s/rd-psnr.svg", out_dir);
-    if (write_svg(path, &rows, &meta, 0)) {
-        fprintf(stderr, "aebench: cannot write %s\n", path);
-        rc = 1;
-    }
-    if (do_msssim) {
-        snprintf(path, sizeof path, "%s/rd-msssim.svg", out_dir);
-        if (write_svg(path, &rows, &meta, 1)) {
-            fprintf(stderr, "aebench: cannot write %s\n", path);
-            rc = 1;
-        }
-    }
-    char *text = NULL;
-    snprintf(path, sizeof path, "%s/summary.md", out_dir);
-    if (write_summary(path, &rows, &meta, &text)) {
-        fprintf(stderr, "aebench: cannot write %s\n", path);
-        rc = 1;
-    }
-    if (text)
-        fputs(text, stdout);
-    free(text);
-    fprintf(stderr, "wrote %s/{rows.csv,summary.md,rd-psnr.svg%s}\n", out_dir,
-            do_msssim ? ",rd-msssim.svg" : "");
+    int rc = write_outputs(out_dir, &rows, &meta, 1);
     if (failures) {
         fprintf(stderr, "aebench: %d failures (see above)\n", failures);
         rc = 1;
@@ -665,6 +828,7 @@ static int rd_main(int argc, char **argv)
     free(paths.v);
     if (loaded)
         aec_model_free(loaded);
+    free(anchors);
     return rc;
 }
 
@@ -672,7 +836,7 @@ static int speed_cli(int argc, char **argv)
 {
     speed_opts o;
     memset(&o, 0, sizeof o);
-    o.out_dir = "bench/results";
+    o.out_dir = "build/bench";
     o.small_w = 768;
     o.small_h = 512;
     o.large_w = 6000;
@@ -725,8 +889,11 @@ static int speed_cli(int argc, char **argv)
 int main(int argc, char **argv)
 {
     aeio_cleanup_install(); /* Ctrl-C leaves no working or partial file */
-    for (int i = 1; i < argc; i++)
+    for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--speed"))
             return speed_cli(argc, argv);
+        if (!strcmp(argv[i], "--rate-search"))
+            return ratecheck_main(argc, argv);
+    }
     return rd_main(argc, argv);
 }

@@ -84,6 +84,23 @@ void peer_cleanup_on_signal(const char *workdir);
 int peer_run(peer_id id, const bench_image *img, const char *input_png, const char *workdir,
              const bench_setting *s, bench_result *res, char *err, size_t errlen);
 
+/* ---- CompressAI result files (bench/json.c) ------------------------------ */
+#define RD_MAX_POINTS 64
+/* One codec's curve in CompressAI's schema: per setting, the mean over the
+ * images; NAN where a quantity is absent (ms-ssim, times). */
+typedef struct {
+    char name[80];
+    char description[512];
+    int n;
+    double psnr[RD_MAX_POINTS], msssim[RD_MAX_POINTS], bpp[RD_MAX_POINTS];
+    double enc_s[RD_MAX_POINTS], dec_s[RD_MAX_POINTS]; /* seconds */
+} rd_curve;
+/* Writes c as {"name", "description", "results": {...}}; arrays holding a
+ * non-finite value are left out (psnr and bpp must be finite). */
+int json_write_curve(const char *path, const rd_curve *c);
+/* Reads one such file strictly; on error, one line "PATH:LINE: what" in err. */
+int json_read_curve(const char *path, rd_curve *c, char *err, size_t errlen);
+
 /* ---- reports ------------------------------------------------------------ */
 typedef struct {
     const char *corpus;      /* as given                                   */
@@ -95,9 +112,19 @@ typedef struct {
     char versions[512];      /* one line per peer: "- jpeg: libjpeg-turbo ..." */
     char skipped[512];       /* lines about skipped codecs                 */
     int msssim;              /* MS-SSIM computed                           */
+    const rd_curve *anchors; /* published curves drawn and compared too    */
+    int n_anchors;
+    int linear_bpp;          /* plots: linear bpp axis (default: log)       */
 } bench_meta;
 
 int write_rows_csv(const char *path, const bench_rows *rows);
+/* Reads a rows.csv written by write_rows_csv back (enc/dec_ms_1t = -1). */
+int read_rows_csv(const char *path, bench_rows *rows, char *err, size_t errlen);
+/* One CompressAI JSON file per codec, DIR/CODEC.json; *written = how many. */
+int write_codec_json(const char *dir, const bench_rows *rows, const bench_meta *meta,
+                     int *written);
+/* Reads every *.json of dir (sorted by name) into *out (malloc'ed). */
+int read_anchor_dir(const char *dir, rd_curve **out, int *n, char *err, size_t errlen);
 /* GFLOP/s of the encoder (decoder = 0) or decoder network alone on one
  * grid x grid latent grid with one thread, median of runs (bench/kernels.c). */
 double bench_network_gflops(const aec_model *m, int decoder, int grid, int runs);
@@ -130,6 +157,10 @@ int speed_main(const speed_opts *opt);
 
 /* fma.c: measured single-precision FMA peak in GFLOP/s (2 flops per FMA). */
 double fma_peak_gflops(int threads, const char **kind);
+
+/* ratecheck.c: `aebench --rate-search`, the library's search for a target
+ * size or PSNR measured on images (bench/ratecontrol-check.sh). */
+int ratecheck_main(int argc, char **argv);
 
 /* synthetic photo-like test image (RGB), deterministic. */
 uint8_t *make_synthetic(uint32_t w, uint32_t h);

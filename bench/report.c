@@ -14,20 +14,64 @@
 #include "common/cleanup.h"
 #include "common/metrics.h"
 
-#define MAX_CODECS 8
-#define MAX_POINTS 64
+#define MAX_CODECS 16
+#define MAX_POINTS RD_MAX_POINTS
 
 /* Curve of one codec: per setting, the mean over images. */
 typedef struct {
-    char codec[16];
+    char codec[80];
     int n;
     char setting[MAX_POINTS][24];
     double value[MAX_POINTS];
     int count[MAX_POINTS];
     double bytes[MAX_POINTS], bpp[MAX_POINTS], psnr[MAX_POINTS], msssim[MAX_POINTS];
+    double enc_ms[MAX_POINTS], dec_ms[MAX_POINTS];
     int images;  /* images that have rows of this codec */
     int dropped; /* settings dropped: not measured on every image */
+    const char *anchor; /* an anchor file's curve: how to mark it; else NULL */
 } curve;
+
+/* How an anchor is marked: curves this bench wrote say "aebench" first in
+ * their description; any other file is a published result on a corpus of
+ * its own (CompressAI's are on Kodak). */
+static const char *anchor_mark(const rd_curve *a)
+{
+    return strncmp(a->description, "aebench", 7) == 0 ? "anchor (earlier aebench run)"
+                                                       : "anchor (published, other corpus)";
+}
+
+/* Appends the anchors after the measured curves, points sorted by rate. */
+static int add_anchors(curve *cv, int nc, int max, const bench_meta *meta)
+{
+    for (int a = 0; a < meta->n_anchors && nc < max; a++) {
+        const rd_curve *r = &meta->anchors[a];
+        curve *k = &cv[nc++];
+        memset(k, 0, sizeof *k);
+        snprintf(k->codec, sizeof k->codec, "%s", r->name);
+        k->anchor = anchor_mark(r);
+        k->n = r->n < MAX_POINTS ? r->n : MAX_POINTS;
+        int idx[MAX_POINTS];
+        for (int i = 0; i < k->n; i++) {
+            int j = i;
+            for (; j > 0 && r->bpp[idx[j - 1]] > r->bpp[i]; j--)
+                idx[j] = idx[j - 1];
+            idx[j] = i;
+        }
+        for (int i = 0; i < k->n; i++) {
+            int s = idx[i];
+            snprintf(k->setting[i], sizeof k->setting[i], "#%d", s + 1);
+            k->value[i] = s + 1;
+            k->count[i] = 1;
+            k->bytes[i] = NAN;
+            k->bpp[i] = r->bpp[s];
+            k->psnr[i] = r->psnr[s];
+            k->msssim[i] = r->msssim[s];
+            k->enc_ms[i] = r->enc_s[s] * 1e3;
+            k->dec_ms[i] = r->dec_s[s] * 1e3;
+        }
+    }
+    return nc;
+}
 
 static int build_curves(const bench_rows *rows, curve *cv, int max)
 {
@@ -60,6 +104,8 @@ static int build_curves(const bench_rows *rows, curve *cv, int max)
         k->bpp[s] += r->bpp;
         k->psnr[s] += r->psnr;
         k->msssim[s] += r->msssim;
+        k->enc_ms[s] += r->enc_ms;
+        k->dec_ms[s] += r->dec_ms;
     }
     for (int c = 0; c < nc; c++) {
         curve *k = &cv[c];
@@ -89,6 +135,8 @@ static int build_curves(const bench_rows *rows, curve *cv, int max)
             k->bpp[out] = k->bpp[s] / n;
             k->psnr[out] = k->psnr[s] / n;
             k->msssim[out] = k->msssim[s] / n;
+            k->enc_ms[out] = k->enc_ms[s] / n;
+            k->dec_ms[out] = k->dec_ms[s] / n;
             out++;
         }
         k->n = out;
@@ -177,7 +225,7 @@ static void fmt_num(char *buf, size_t len, double v, const char *fmt)
 static const curve *find_curve(const curve *cv, int nc, const char *codec)
 {
     for (int c = 0; c < nc; c++)
-        if (strcmp(cv[c].codec, codec) == 0)
+        if (!cv[c].anchor && strcmp(cv[c].codec, codec) == 0)
             return &cv[c];
     return NULL;
 }
@@ -214,8 +262,10 @@ int write_summary(const char *path, const bench_rows *rows, const bench_meta *me
     curve *cv = malloc(MAX_CODECS * sizeof(curve));
     if (!cv)
         return -1;
-    int nc = build_curves(rows, cv, MAX_CODECS);
+    int nc = add_anchors(cv, build_curves(rows, cv, MAX_CODECS), MAX_CODECS, meta);
     const curve *anchor = find_curve(cv, nc, "jpeg");
+    if (anchor && anchor->anchor)
+        anchor = NULL; /* the reference is the measured libjpeg-turbo only */
     sbuf s = {0};
     char a[32], b[32], c[32], d[32];
 
@@ -242,7 +292,16 @@ int write_summary(const char *path, const bench_rows *rows, const bench_meta *me
                   "quality range both curves cover; negative = fewer bits than JPEG for "
                   "the same quality.\n");
     sb_printf(&s, "- PSNR at a rate: PCHIP interpolation of the averaged curve (PSNR over "
-                  "log bpp); \"-\" outside the rates the codec's settings reach.\n\n");
+                  "log bpp); \"-\" outside the rates the codec's settings reach.\n");
+    for (int a = 0; a < meta->n_anchors; a++)
+        sb_printf(&s, "- %s: %s, read from a file: %s\n", meta->anchors[a].name,
+                  anchor_mark(&meta->anchors[a]),
+                  meta->anchors[a].description[0] ? meta->anchors[a].description : "-");
+    if (meta->n_anchors)
+        sb_printf(&s, "- an anchor measured on another corpus is not comparable point for point: "
+                      "its BD-rate against this corpus's libjpeg-turbo mixes the codecs' "
+                      "difference with the corpora's.\n");
+    sb_printf(&s, "\n");
 
     sb_printf(&s, "## Rate-distortion\n\n");
     sb_printf(&s, "| codec | points | bpp range | PSNR range | BD-rate vs JPEG (PSNR) | "
@@ -265,7 +324,10 @@ int write_summary(const char *path, const bench_rows *rows, const bench_meta *me
         double bd = NAN, bdm = NAN;
         if (anchor && k != anchor) {
             bd = aem_bd_rate(anchor->bpp, anchor->psnr, anchor->n, k->bpp, k->psnr, k->n);
-            if (meta->msssim) {
+            int have_ms = 1;
+            for (int i = 0; i < k->n; i++)
+                have_ms &= isfinite(k->msssim[i]);
+            if (meta->msssim && have_ms) {
                 double qa[MAX_POINTS], qk[MAX_POINTS];
                 for (int i = 0; i < anchor->n; i++)
                     qa[i] = msssim_db(anchor->msssim[i]);
@@ -283,13 +345,17 @@ int write_summary(const char *path, const bench_rows *rows, const bench_meta *me
         else
             snprintf(b, sizeof b, "-");
         if (k == anchor) {
-            snprintf(c, sizeof c, "0 (anchor)");
-            snprintf(d, sizeof d, "0 (anchor)");
+            snprintf(c, sizeof c, "0 (reference)");
+            snprintf(d, sizeof d, "0 (reference)");
         } else {
             fmt_num(c, sizeof c, bd, "%+.1f%%");
             fmt_num(d, sizeof d, bdm, "%+.1f%%");
         }
-        sb_printf(&s, "| %s | %d | %s | %s | %s | %s", k->codec, k->n, a, b, c, d);
+        if (k->anchor)
+            sb_printf(&s, "| %s, %s | %d | %s | %s | %s | %s", k->codec, k->anchor, k->n, a, b, c,
+                      d);
+        else
+            sb_printf(&s, "| %s | %d | %s | %s | %s | %s", k->codec, k->n, a, b, c, d);
         double lb[MAX_POINTS];
         for (int i = 0; i < k->n; i++)
             lb[i] = log(k->bpp[i]);
@@ -319,7 +385,7 @@ int write_summary(const char *path, const bench_rows *rows, const bench_meta *me
             lo_ours[i] = log(ours->bpp[i]);
         for (int c2 = 0; c2 < nc; c2++) {
             const curve *k = &cv[c2];
-            if (k == ours || k->n < 2)
+            if (k == ours || k->n < 2 || k->anchor)
                 continue;
             double lk[MAX_POINTS];
             for (int i = 0; i < k->n; i++)
@@ -389,6 +455,8 @@ int write_summary(const char *path, const bench_rows *rows, const bench_meta *me
     sb_printf(&s, "|---|---|---:|---:|---:|---:|\n");
     for (int ci = 0; ci < nc; ci++) {
         const curve *k = &cv[ci];
+        if (k->anchor)
+            continue; /* other machines' times */
         int is_ours = strcmp(k->codec, "aecodec") == 0;
         for (int one = 0; one <= is_ours; one++) {
             double e = row_median(rows, k->codec, 0, one), dd = row_median(rows, k->codec, 1, one);
@@ -466,22 +534,28 @@ static int codec_shape(const char *codec, int i)
     return i;
 }
 
-static void svg_marker(FILE *f, int shape, double x, double y, const char *col)
+/* A marker; hollow ones (white fill, coloured outline) mark anchors. */
+static void svg_marker(FILE *f, int shape, double x, double y, const char *col, int hollow)
 {
+    char paint[64];
+    if (hollow)
+        snprintf(paint, sizeof paint, "fill=\"white\" stroke=\"%s\" stroke-width=\"1.5\"", col);
+    else
+        snprintf(paint, sizeof paint, "fill=\"%s\"", col);
     switch (shape % 5) {
     case 0:
-        fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"%s\"/>\n", x, y, col);
+        fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" %s/>\n", x, y, paint);
         break;
     case 1:
-        fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"7\" height=\"7\" fill=\"%s\"/>\n",
-                x - 3.5, y - 3.5, col);
+        fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"7\" height=\"7\" %s/>\n", x - 3.5,
+                y - 3.5, paint);
         break;
     case 2:
-        fprintf(f, "<path d=\"M%.1f %.1fl4.5 8h-9z\" fill=\"%s\"/>\n", x, y - 5, col);
+        fprintf(f, "<path d=\"M%.1f %.1fl4.5 8h-9z\" %s/>\n", x, y - 5, paint);
         break;
     case 3:
-        fprintf(f, "<path d=\"M%.1f %.1fl4.5 4.5l-4.5 4.5l-4.5 -4.5z\" fill=\"%s\"/>\n", x,
-                y - 4.5, col);
+        fprintf(f, "<path d=\"M%.1f %.1fl4.5 4.5l-4.5 4.5l-4.5 -4.5z\" %s/>\n", x, y - 4.5,
+                paint);
         break;
     default:
         fprintf(f,
@@ -527,12 +601,44 @@ static int clip_segment(double *x0, double *y0, double *x1, double *y1, double x
     return 1;
 }
 
+
+/* Round values for a log bpp axis: 1, 2, 5 per decade. */
+static const double log_ticks[] = {0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5,
+                                   1,     2,     5,     10,   20,   50,   100};
+enum { N_LOG_TICKS = sizeof log_ticks / sizeof log_ticks[0] };
+
+/* The legend's text for a curve. */
+static void curve_label(const curve *k, char *buf, size_t len)
+{
+    if (k->anchor)
+        snprintf(buf, len, "%s (%s)", k->codec,
+                 strstr(k->anchor, "published") ? "published, other corpus" : "earlier run");
+    else
+        snprintf(buf, len, "%s", strcmp(k->codec, "jpeg") == 0 ? "jpeg (libjpeg-turbo)" : k->codec);
+}
+
+/* Text for SVG: &, < and > escaped (anchor names come from files). */
+static void svg_text(FILE *f, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '&')
+            fputs("&amp;", f);
+        else if (*s == '<')
+            fputs("&lt;", f);
+        else if (*s == '>')
+            fputs("&gt;", f);
+        else
+            fputc(*s, f);
+    }
+}
+
 int write_svg(const char *path, const bench_rows *rows, const bench_meta *meta, int metric)
 {
     curve *cv = malloc(MAX_CODECS * sizeof(curve));
     if (!cv)
         return -1;
-    int nc = build_curves(rows, cv, MAX_CODECS);
+    int nc = add_anchors(cv, build_curves(rows, cv, MAX_CODECS), MAX_CODECS, meta);
+    int logx = !meta->linear_bpp;
     /* quality values per curve */
     static double q[MAX_CODECS][MAX_POINTS];
     for (int c = 0; c < nc; c++)
@@ -555,12 +661,32 @@ int write_svg(const char *path, const bench_rows *rows, const bench_meta *meta, 
         xmax = fmax(all_max, 0.25);
     if (!(xmax > 0))
         xmax = 1.0;
-    double xstep = nice_step(xmax, 8);
-    xmax = ceil(xmax / xstep - 1e-9) * xstep;
+    double xmin = 0, xstep = 0;
+    if (logx) {
+        /* from the lowest rate shown (at most 200x below the top) to the
+         * next round values outside the points */
+        double lo = xmax;
+        for (int c = 0; c < nc; c++)
+            for (int i = 0; i < cv[c].n; i++)
+                if (cv[c].bpp[i] > 0 && cv[c].bpp[i] <= xmax && isfinite(q[c][i]))
+                    lo = fmin(lo, cv[c].bpp[i]);
+        lo = fmax(lo, xmax / 200);
+        int t = N_LOG_TICKS - 1;
+        while (t > 0 && log_ticks[t] > lo * 0.999)
+            t--;
+        xmin = log_ticks[t];
+        t = 0;
+        while (t < N_LOG_TICKS - 1 && log_ticks[t] < xmax * 1.001)
+            t++;
+        xmax = fmax(log_ticks[t], xmax);
+    } else {
+        xstep = nice_step(xmax, 8);
+        xmax = ceil(xmax / xstep - 1e-9) * xstep;
+    }
     double ymin = INFINITY, ymax = -INFINITY;
     for (int c = 0; c < nc; c++)
         for (int i = 0; i < cv[c].n; i++)
-            if (cv[c].bpp[i] <= xmax && isfinite(q[c][i])) {
+            if (cv[c].bpp[i] <= xmax && cv[c].bpp[i] >= xmin && isfinite(q[c][i])) {
                 ymin = fmin(ymin, q[c][i]);
                 ymax = fmax(ymax, q[c][i]);
             }
@@ -578,7 +704,10 @@ int write_svg(const char *path, const bench_rows *rows, const bench_meta *meta, 
 
     const double W = 900, H = 600, L = 70, R = 20, T = 50, B = 60;
     const double pw = W - L - R, ph = H - T - B;
-#define X(v) (L + (v) / xmax * pw)
+    /* points at bpp <= 0 have no place on a log axis: far left, clipped */
+#define X(v)                                                                                      \
+    (logx ? ((v) > 0 ? L + log((v) / xmin) / log(xmax / xmin) * pw : L - 1e4)                     \
+          : L + (v) / xmax * pw)
 #define Y(v) (T + ph - ((v) - ymin) / (ymax - ymin) * ph)
     int slot;
     FILE *f = aeio_cleanup_fopen(path, "w", &slot);
@@ -595,16 +724,41 @@ int write_svg(const char *path, const bench_rows *rows, const bench_meta *meta, 
     fprintf(f, "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n");
     fprintf(f,
             "<text x=\"%.1f\" y=\"28\" text-anchor=\"middle\" font-size=\"16\" "
-            "font-weight=\"bold\">%s vs bpp: %d images (mean per setting)</text>\n",
-            L + pw / 2, qname, meta->n_images);
+            "font-weight=\"bold\">%s vs bpp: %d images (mean per setting)%s</text>\n",
+            L + pw / 2, qname, meta->n_images,
+            meta->n_anchors ? "; dashed: anchors from files" : "");
     /* grid and ticks */
-    for (double v = 0; v <= xmax + xstep * 1e-6; v += xstep) {
-        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e0e0e0\"/>\n",
-                X(v), T, X(v), T + ph);
-        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"black\"/>\n",
-                X(v), T + ph, X(v), T + ph + 5);
-        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%g</text>\n", X(v),
-                T + ph + 20, round(v / xstep) * xstep);
+    if (logx) {
+        /* light lines at 1..9 per decade, labels at 1, 2, 5 */
+        for (double dec = pow(10, floor(log10(xmin))); dec < xmax; dec *= 10)
+            for (int m = 1; m <= 9; m++) {
+                double v = m * dec;
+                if (v < xmin * 0.999 || v > xmax * 1.001)
+                    continue;
+                int major = m == 1 || m == 2 || m == 5;
+                fprintf(f,
+                        "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\"/>\n",
+                        X(v), T, X(v), T + ph, major ? "#d8d8d8" : "#f0f0f0");
+                if (!major)
+                    continue;
+                fprintf(f,
+                        "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
+                        "stroke=\"black\"/>\n",
+                        X(v), T + ph, X(v), T + ph + 5);
+                fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%g</text>\n",
+                        X(v), T + ph + 20, v);
+            }
+    } else {
+        for (double v = 0; v <= xmax + xstep * 1e-6; v += xstep) {
+            fprintf(f,
+                    "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e0e0e0\"/>\n",
+                    X(v), T, X(v), T + ph);
+            fprintf(f,
+                    "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"black\"/>\n",
+                    X(v), T + ph, X(v), T + ph + 5);
+            fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%g</text>\n", X(v),
+                    T + ph + 20, round(v / xstep) * xstep);
+        }
     }
     for (double v = ymin; v <= ymax + ystep * 1e-6; v += ystep) {
         fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e0e0e0\"/>\n",
@@ -617,8 +771,8 @@ int write_svg(const char *path, const bench_rows *rows, const bench_meta *meta, 
     fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" "
                "stroke=\"black\"/>\n",
             L, T, pw, ph);
-    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">bits per pixel</text>\n",
-            L + pw / 2, H - 15);
+    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">bits per pixel%s</text>\n",
+            L + pw / 2, H - 15, logx ? " (log scale)" : "");
     fprintf(f,
             "<text x=\"18\" y=\"%.1f\" text-anchor=\"middle\" transform=\"rotate(-90 18 "
             "%.1f)\">%s</text>\n",
@@ -629,7 +783,7 @@ int write_svg(const char *path, const bench_rows *rows, const bench_meta *meta, 
         const curve *k = &cv[c];
         int idx[MAX_POINTS], n = 0;
         for (int i = 0; i < k->n; i++)
-            if (isfinite(q[c][i]))
+            if (isfinite(q[c][i]) && (!logx || k->bpp[i] > 0))
                 idx[n++] = i;
         for (int i = 1; i < n; i++)
             for (int j = i; j > 0 && k->bpp[idx[j]] < k->bpp[idx[j - 1]]; j--) {
@@ -638,12 +792,12 @@ int write_svg(const char *path, const bench_rows *rows, const bench_meta *meta, 
                 idx[j - 1] = t;
             }
         const char *col = codec_colour(k->codec, c);
-        int width = strcmp(k->codec, "aecodec") == 0 ? 3 : 2;
+        int width = strcmp(k->codec, "aecodec") == 0 && !k->anchor ? 3 : 2;
         /* the line, clipped to the plot by hand (some SVG renderers ignore
          * clip-path) */
-        fprintf(f, "<path fill=\"none\" stroke=\"%s\" stroke-width=\"%d\" "
+        fprintf(f, "<path fill=\"none\" stroke=\"%s\" stroke-width=\"%d\"%s "
                    "stroke-linejoin=\"round\" d=\"",
-                col, width);
+                col, width, k->anchor ? " stroke-dasharray=\"7 4\"" : "");
         int pen_down = 0;
         for (int i = 0; i + 1 < n; i++) {
             double x0 = X(k->bpp[idx[i]]), y0 = Y(q[c][idx[i]]);
@@ -663,15 +817,23 @@ int write_svg(const char *path, const bench_rows *rows, const bench_meta *meta, 
             double px = X(k->bpp[idx[i]]), py = Y(q[c][idx[i]]);
             if (px < L - 0.5 || px > L + pw + 0.5 || py < T - 0.5 || py > T + ph + 0.5)
                 continue;
-            fprintf(f, "<g><title>%s %s: %.4f bpp, %.3f</title>\n", k->codec,
-                    k->setting[idx[i]], k->bpp[idx[i]], q[c][idx[i]]);
-            svg_marker(f, codec_shape(k->codec, c), px, py, col);
+            fprintf(f, "<g><title>");
+            svg_text(f, k->codec);
+            fprintf(f, " %s: %.4f bpp, %.3f</title>\n", k->setting[idx[i]], k->bpp[idx[i]],
+                    q[c][idx[i]]);
+            svg_marker(f, codec_shape(k->codec, c), px, py, col, k->anchor != NULL);
             fprintf(f, "</g>\n");
         }
     }
     fprintf(f, "</g>\n");
     /* legend, bottom right (RD curves leave that corner empty) */
-    double lw = 200, lh = 12 + 20.0 * nc;
+    size_t longest = 10;
+    for (int c = 0; c < nc; c++) {
+        char label[160];
+        curve_label(&cv[c], label, sizeof label);
+        longest = strlen(label) > longest ? strlen(label) : longest;
+    }
+    double lw = 60 + 7.5 * (double)longest, lh = 12 + 20.0 * nc;
     double lx = L + pw - lw - 10, ly = T + ph - lh - 10;
     fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"white\" "
                "stroke=\"#888\"/>\n",
@@ -681,15 +843,93 @@ int write_svg(const char *path, const bench_rows *rows, const bench_meta *meta, 
         double yy = ly + 16 + 20.0 * c;
         fprintf(f,
                 "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
-                "stroke-width=\"2\"/>\n",
-                lx + 10, yy, lx + 40, yy, col);
-        svg_marker(f, codec_shape(cv[c].codec, c), lx + 25, yy, col);
-        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\">%s</text>\n", lx + 50, yy + 4,
-                strcmp(cv[c].codec, "jpeg") == 0 ? "jpeg (libjpeg-turbo)" : cv[c].codec);
+                "stroke-width=\"2\"%s/>\n",
+                lx + 10, yy, lx + 40, yy, col, cv[c].anchor ? " stroke-dasharray=\"7 4\"" : "");
+        svg_marker(f, codec_shape(cv[c].codec, c), lx + 25, yy, col, cv[c].anchor != NULL);
+        char label[160];
+        curve_label(&cv[c], label, sizeof label);
+        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\">", lx + 50, yy + 4);
+        svg_text(f, label);
+        fprintf(f, "</text>\n");
     }
     fprintf(f, "</svg>\n");
 #undef X
 #undef Y
     free(cv);
     return aeio_cleanup_fclose(f, slot) == 0 ? 0 : -1;
+}
+
+/* ---- CompressAI JSON, one file per codec ------------------------------------------ */
+
+/* A file name from a codec name: letters, digits, '-', '_' and '.' kept. */
+static void file_stem(const char *codec, char *out, size_t len)
+{
+    size_t o = 0;
+    for (const char *p = codec; *p && o + 1 < len; p++) {
+        char ch = *p;
+        int ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+                 ch == '-' || ch == '_' || (ch == '.' && o > 0);
+        out[o++] = ok ? ch : '_';
+    }
+    out[o] = 0;
+    if (!o)
+        snprintf(out, len, "codec");
+}
+
+int write_codec_json(const char *dir, const bench_rows *rows, const bench_meta *meta,
+                     int *written)
+{
+    *written = 0;
+    curve *cv = malloc(MAX_CODECS * sizeof(curve));
+    rd_curve *rc = malloc(sizeof *rc);
+    if (!cv || !rc) {
+        free(cv);
+        free(rc);
+        return -1;
+    }
+    int nc = build_curves(rows, cv, MAX_CODECS), status = 0;
+    for (int c = 0; c < nc; c++) {
+        const curve *k = &cv[c];
+        if (k->n < 1)
+            continue;
+        memset(rc, 0, sizeof *rc);
+        snprintf(rc->name, sizeof rc->name, "%s", k->codec);
+        /* "aebench" first: anchor_mark() tells such files from published ones */
+        snprintf(rc->description, sizeof rc->description,
+                 "aebench, %s: corpus %s, %d images; mean per setting over the images; "
+                 "times in seconds, wall clock, on %s",
+                 strcmp(k->codec, "aecodec") == 0 ? "aecodec, all threads"
+                 : strcmp(k->codec, "jpeg") == 0  ? "libjpeg-turbo C API in memory"
+                                                  : "command-line tool incl. process start and file I/O",
+                 meta->corpus ? meta->corpus : "-", k->images, meta->cpu[0] ? meta->cpu : "-");
+        /* in rate order, as CompressAI's files are */
+        int idx[MAX_POINTS];
+        for (int i = 0; i < k->n; i++) {
+            int j = i;
+            for (; j > 0 && k->bpp[idx[j - 1]] > k->bpp[i]; j--)
+                idx[j] = idx[j - 1];
+            idx[j] = i;
+        }
+        rc->n = k->n;
+        for (int i = 0; i < k->n; i++) {
+            int s = idx[i];
+            rc->psnr[i] = k->psnr[s];
+            rc->msssim[i] = meta->msssim ? k->msssim[s] : NAN;
+            rc->bpp[i] = k->bpp[s];
+            rc->enc_s[i] = k->enc_ms[s] / 1e3;
+            rc->dec_s[i] = k->dec_ms[s] / 1e3;
+        }
+        char stem[100], path[1400];
+        file_stem(k->codec, stem, sizeof stem);
+        snprintf(path, sizeof path, "%s/%s.json", dir, stem);
+        if (json_write_curve(path, rc)) {
+            fprintf(stderr, "aebench: cannot write %s\n", path);
+            status = -1;
+        } else {
+            (*written)++;
+        }
+    }
+    free(cv);
+    free(rc);
+    return status;
 }
