@@ -14,7 +14,8 @@
  *    the streams, with and without the checksums made valid again (so that
  *    the zstd frames, the codebook look-up and the network see it);
  *  - decompression bombs: huge declared images, huge tables and streams;
- *  - the fuzz seed corpus and every regression input in tests/fuzz/.
+ *  - the fuzz seed corpus and every regression input in tests/fuzz/ (the
+ *    image reader's too, fuzz_imageio: tools/common/imageio.c).
  *
  * Files are coded at test time with the built-in model, so nothing here
  * depends on which model that is; four of them get a lattice refinement
@@ -31,6 +32,7 @@
 #include "bitstream/container.h"
 #include "bitstream/lattice_stream.h"
 #include "fuzz/fuzz_common.h"
+#include "fuzz/fuzz_image.h"
 #include "testlib.h"
 #include "vq/lattice.h"
 
@@ -776,12 +778,13 @@ static void test_model_damage(void)
     free(file);
 }
 
-enum { REPLAY_AEC, REPLAY_MODEL, REPLAY_SPLIT }; /* what a replayed file is */
+enum { REPLAY_AEC, REPLAY_MODEL, REPLAY_SPLIT, REPLAY_IMAGE }; /* what a replayed file is */
 
 /* Feeds one file of the fuzz corpus or regressions: an aecodec file as it
  * is and with its checksums made valid for a built-in model, as the
  * fuzzers do; a model file likewise; a fuzz_lattice input (a split lattice
- * stream behind 3 bytes of shape) as fuzz_lattice does. */
+ * stream behind 3 bytes of shape) as fuzz_lattice does; an image file as
+ * fuzz_imageio does (as it is and, a PNG, with its chunk CRCs made valid). */
 static void replay_file(const char *path, int kind)
 {
     FILE *f = fopen(path, "rb");
@@ -804,6 +807,15 @@ static void replay_file(const char *path, int kind)
     free(d);
     if (kind == REPLAY_SPLIT) {
         CHECKF(aecfuzz_split_stream(b, n) == 0, "%s: the split stream reader misbehaves", path);
+    } else if (kind == REPLAY_IMAGE) {
+        CHECKF(aecfuzz_image_check(b, n) == 0, "%s: the image reader misbehaves", path);
+        aeio_image img;
+        if (strstr(path, "corpus/imageio")) /* a seed is a valid image */
+            CHECKF(aeio_read_memory(b, n, &img, 0, NULL, 0) == 0, "%s: seed does not read", path);
+        aeio_free(&img);
+        if (aecfuzz_fix_png(b, n))
+            CHECKF(aecfuzz_image_check(b, n) == 0, "%s (CRCs fixed): the image reader misbehaves",
+                   path);
     } else if (kind == REPLAY_MODEL) {
         for (int pass = 0; pass < 2; pass++) {
             aec_model *m = NULL;
@@ -827,8 +839,8 @@ static void replay_file(const char *path, int kind)
     free(b);
 }
 
-/* Replays every file of dir as `kind`, or, named model-* or lattice-*, as
- * a model or a fuzz_lattice input. */
+/* Replays every file of dir as `kind`, or, named model-*, lattice-* or
+ * image-*, as a model, a fuzz_lattice input or an image file. */
 static int replay_dir(const char *dir, int kind)
 {
     DIR *d = opendir(dir);
@@ -843,6 +855,7 @@ static int replay_dir(const char *dir, int kind)
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
         replay_file(path, !strncmp(e->d_name, "model", 5)     ? REPLAY_MODEL
                           : !strncmp(e->d_name, "lattice", 7) ? REPLAY_SPLIT
+                          : !strncmp(e->d_name, "image", 5)   ? REPLAY_IMAGE
                                                               : kind);
         count++;
     }
@@ -856,7 +869,8 @@ static void test_fuzz_inputs(void)
     int seeds = replay_dir("tests/fuzz/corpus/header", REPLAY_AEC) +
                 replay_dir("tests/fuzz/corpus/decode", REPLAY_AEC) +
                 replay_dir("tests/fuzz/corpus/model", REPLAY_MODEL) +
-                replay_dir("tests/fuzz/corpus/lattice", REPLAY_SPLIT);
+                replay_dir("tests/fuzz/corpus/lattice", REPLAY_SPLIT) +
+                replay_dir("tests/fuzz/corpus/imageio", REPLAY_IMAGE);
     int regressions = replay_dir("tests/fuzz/regressions", REPLAY_AEC);
     printf("  %d seed files, %d regression files\n", seeds, regressions);
     CHECKF(seeds > 0, "no fuzz seed corpus found (run from the repository root)");
