@@ -430,10 +430,10 @@ static int replot(const char *csv, const char *out_dir, bench_meta *meta)
         return 1;
     }
     static char corpus[1100];
-    snprintf(corpus, sizeof corpus, "the rows of %s", csv);
+    snprintf(corpus, sizeof corpus, "the images of %s", csv);
     meta->corpus = corpus;
-    meta->model_name = "(as in the CSV's run)";
-    snprintf(meta->cpu, sizeof meta->cpu, "not recorded in the CSV");
+    meta->model_name = "(that of the CSV's run)";
+    snprintf(meta->cpu, sizeof meta->cpu, "the machine of the CSV's run (not recorded)");
     snprintf(meta->versions, sizeof meta->versions,
              "- re-plotted from %s without coding again; the CSV has no 1-thread times and no "
              "tool versions\n",
