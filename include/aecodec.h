@@ -86,6 +86,18 @@ typedef struct {
     uint32_t max_dimension; /* width or height refused above this           */
 } aec_limits;
 
+/* The colour profile and EXIF block of an image, carried by a file in its
+ * metadata stream (spec/bitstream.md §6.8) and given back unchanged.
+ * NULL / 0 = absent.  The library never interprets them: apply an EXIF
+ * orientation before encoding (aeenc does), and colour-manage with the
+ * profile after decoding. */
+typedef struct {
+    const uint8_t *icc;  /* ICC profile                                   */
+    size_t icc_size;
+    const uint8_t *exif; /* EXIF from its TIFF header ("II*\0" or "MM\0*") on */
+    size_t exif_size;
+} aec_metadata;
+
 typedef struct {
     int quality;   /* quality level, 1..aec_encoder_levels(enc); 0 = the
                       middle level.  With the built-in models, levels 1..2
@@ -118,6 +130,15 @@ typedef struct {
                       PSNR (of the library's own decode) reaches it (within
                       0.1 dB above when the range allows; the best PSNR when
                       none does).  Default 0 = off; not with target_size    */
+    aec_metadata metadata; /* profile and EXIF to store in the file (16 MiB
+                      at most in all); the pointers must stay valid during
+                      aec_encode.  Default: none                          */
+    int denoise;   /* 1: with the built-in models, code the lattice levels
+                      with the de-noising fine-tune of the high-rate model
+                      (aecodec-high-v2-denoise) at the level's step, so that
+                      a noisy input decodes closer to the clean picture;
+                      default 0.  Decoders need nothing: the file names its
+                      model.  Ignored with a model of the caller's          */
 } aec_encode_params;
 #define AEC_LAMBDA_AUTO (-1.0f)
 #define AEC_LATTICE_AUTO (-1.0f)
@@ -218,6 +239,11 @@ AEC_API void aec_encoder_last_search(const aec_encoder *enc, int *encodes, float
 /* ---- decoding ---------------------------------------------------------- */
 /* Read the header only; checks the header checksum. No model needed. */
 AEC_API aec_status aec_read_info(const uint8_t *data, size_t size, aec_info *info);
+/* The file's ICC profile and EXIF (all NULL / 0 when it has none): the
+ * pointers point into data, no copy is made.  Checks the header and the
+ * metadata stream's checksum; a file cut before its metadata stream (the
+ * last one) gives AEC_ERR_TRUNCATED. */
+AEC_API aec_status aec_read_metadata(const uint8_t *data, size_t size, aec_metadata *md);
 
 /* model NULL = the built-in models; more models can be added with
  * aec_decoder_add_model so that files from any of them decode. */
@@ -231,16 +257,117 @@ typedef struct {
     int stages;     /* 0 = all available stages, else at most this many; the
                        lattice refinement applies only on top of all the
                        coded stages                                         */
-    uint32_t x, y;  /* region to decode; w = h = 0 means the whole image    */
+    uint32_t x, y;  /* region to decode, in pixels of the full-size image;
+                       w = h = 0 means the whole image                      */
     uint32_t w, h;
+    /* ---- fields added in 0.5 (old callers get them from
+     *      aec_decode_params_default: layout as coded, full size, whole
+     *      file) ---- */
+    int layout;     /* output layout: 0 (AEC_LAYOUT_AS_CODED) = the file's
+                       own, else an aec_layout.  Conversions: grey is
+                       widened to R = G = B; colour becomes grey as the
+                       rounded luma (299 R + 587 G + 114 B + 500) / 1000 of
+                       the decoded 8-bit samples; alpha is 255 when the file
+                       has none and is dropped (not composited: colour stays
+                       as coded) when the layout has none                   */
+    int scale;      /* 0 or 1 = full size; 2, 4, 8 = reduced by that factor:
+                       the output is ceil(w / scale) x ceil(h / scale) and
+                       each output pixel is the rounded mean (each channel
+                       alone, after the layout conversion) of its scale x
+                       scale box of the full-size decode, the boxes of the
+                       last row and column clipped to the region.  Boxes
+                       start at the region's corner (x, y): a region whose
+                       x and y are multiples of scale, and whose right and
+                       bottom edges are too or are the image's, gives
+                       exactly its part of the reduced whole image.  The
+                       full-size pixels are made band by band, so memory
+                       stays that of a full-size band plus the output      */
+    int partial;    /* 1 = progressive: data may be any prefix of the file
+                       (a file still arriving); see "progressive decoding"
+                       below.  0 (default) = a truncated file decodes only
+                       if it holds whole VQ stages (spec/bitstream.md 8)   */
 } aec_decode_params;
+#define AEC_LAYOUT_AS_CODED 0
 AEC_API void aec_decode_params_default(aec_decode_params *params);
 
-/* Decode into a library buffer of (*out_w) x (*out_h) pixels, layout
- * *out_layout (the original image's layout), tightly packed. */
+/* Decode into a library buffer of (*out_w) x (*out_h) pixels, tightly
+ * packed, in layout *out_layout: params->layout, or the original image's
+ * when that is 0.  With params->scale, *out_w x *out_h is the reduced
+ * size. */
 AEC_API aec_status aec_decode(aec_decoder *dec, const uint8_t *data, size_t size,
                               const aec_decode_params *params, uint8_t **out,
                               uint32_t *out_w, uint32_t *out_h, aec_layout *out_layout);
+
+/* The size and layout aec_decode / aec_decode_into would give for these
+ * params, from the header alone (no model, nothing decoded); works on any
+ * prefix that holds the header and stream table (48 + 8 * streams bytes),
+ * AEC_ERR_TRUNCATED before.  Checks the region and scale the same way. */
+AEC_API aec_status aec_decode_size(const uint8_t *data, size_t size,
+                                   const aec_decode_params *params, uint32_t *out_w,
+                                   uint32_t *out_h, aec_layout *out_layout);
+
+/* Decode into the caller's buffer: out_h rows of out_w pixels (the sizes
+ * aec_decode_size gives) of the output layout, row r starting at
+ * pixels + r * stride; stride 0 = out_w * channels (tightly packed).  The
+ * bytes between a row's last pixel and the next row are not touched.
+ * AEC_ERR_INVALID_ARGUMENT, with a message, when stride is less than
+ * out_w * channels or buffer_size less than (out_h - 1) * stride +
+ * out_w * channels; nothing is written then.  On any error the buffer's
+ * contents are unspecified.  Memory: no full-size copy of the image, only
+ * bands of it (and the alpha plane when the file has one). */
+AEC_API aec_status aec_decode_into(aec_decoder *dec, const uint8_t *data, size_t size,
+                                   const aec_decode_params *params, uint8_t *pixels,
+                                   size_t stride, size_t buffer_size);
+
+/* ---- progressive decoding ------------------------------------------------
+ * Streams are stage-major (spec/bitstream.md 2): [alpha plane], stage 1 of
+ * every tile, stage 2 of every tile, ..., then one lattice section per tile
+ * in raster order.  With params->partial = 1 a decode of a prefix of the
+ * file gives a preview from the complete streams it holds:
+ *
+ *  - fewer than 48 + 8 * streams bytes (header and stream table): nothing;
+ *    AEC_ERR_TRUNCATED, and aec_decoder_last_progress says how many bytes
+ *    are needed (next_bytes).
+ *  - VQ files (levels 1-2, or a model of the caller's): the VQ stages all of
+ *    whose tiles are in, i.e. the file at a lower quality level; before
+ *    stage 1 is complete, a mid-grey image (alpha 255 until the alpha plane
+ *    is in).  Streams of a stage partly arrived are not used.
+ *  - lattice files (levels 3-14, no VQ stages): tiles whose lattice section
+ *    is in are decoded (near the tiles still missing their pixels differ
+ *    slightly from the final ones: the decoder network sees zero latents
+ *    there), the tiles still missing are mid-grey (128).  Lattice files
+ *    with VQ stages: the VQ stages as above, then tile by tile the
+ *    refinement on top of them.
+ *  - the whole file: exactly what aec_decode gives with partial = 0.
+ *
+ * The stream CRCs are checked as always, so a damaged stream is an error,
+ * not a preview.  A preview of a truncated file is not a conforming
+ * decode (spec/bitstream.md 8 uses no lattice section of a truncated
+ * file). */
+typedef struct {
+    uint64_t file_size;  /* bytes of the complete file (the header's)       */
+    uint64_t bytes_used; /* length of the prefix the picture depends on     */
+    uint64_t next_bytes; /* prefix length at which the picture would next
+                            change (the next stage complete, or the next
+                            tile's lattice section); 0 when it will not
+                            (final, or params->stages reached)              */
+    int final;           /* 1 when the data was the whole file              */
+    int stages;          /* VQ stages in the picture                        */
+    uint32_t tiles;      /* tiles of the image                              */
+    uint32_t tiles_refined; /* tiles with their lattice refinement decoded  */
+    uint32_t tiles_blank;   /* tiles left mid-grey (nothing of them yet)     */
+} aec_progress;
+
+/* What a decode of this prefix with these params gives, from the header
+ * and stream table alone (cheap: a viewer calls it as bytes arrive and
+ * decodes again only when bytes_used grew).  Any prefix length; before the
+ * stream table is in, AEC_ERR_TRUNCATED with next_bytes set (48, then
+ * 48 + 8 * streams).  params NULL = defaults; params->partial is implied. */
+AEC_API aec_status aec_probe_prefix(const uint8_t *data, size_t size,
+                                    const aec_decode_params *params, aec_progress *progress);
+/* What the decoder's last aec_decode / aec_decode_into call used (also
+ * after AEC_ERR_TRUNCATED for a prefix too short for the stream table). */
+AEC_API void aec_decoder_last_progress(const aec_decoder *dec, aec_progress *progress);
 AEC_API const char *aec_decoder_last_error(const aec_decoder *dec);
 
 #ifdef __cplusplus

@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* dec_internal.h - what the decoder's files share: the plan of a decode
+ * (prefix.c), the tile renderer (tiles.c) and the output writer
+ * (output.c).  Internal to libcodec. */
+#ifndef AEC_DEC_INTERNAL_H
+#define AEC_DEC_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <zstd.h>
+
+#include "aecodec.h"
+#include "bitstream/container.h"
+#include "common/context.h"
+#include "model/network.h"
+
+/* ---- prefix.c ----------------------------------------------------------- */
+
+/* What a decode uses of the data it has. */
+typedef struct {
+    int stages;       /* VQ stages decoded                                  */
+    uint8_t *lat_ok;  /* [n_tiles]: 1 when the tile's lattice section is
+                         added; NULL when none is                           */
+    int alpha;        /* 1 when the alpha plane is present (or not coded)   */
+    aec_progress progress;
+} dec_plan;
+
+/* aecb_parse; with partial, a prefix that holds the header and table parses
+ * as its whole file would (the plan then says what is present).  On
+ * AEC_ERR_TRUNCATED before the table is in, *need is the length needed. */
+aec_status aec_dec_parse(const uint8_t *data, size_t size, const aec_limits *lim, int partial,
+                         aecb_header *h, uint64_t *need, char *err);
+/* The plan for `size` bytes of the file h describes, with params p. */
+aec_status aec_dec_plan(const aecb_header *h, size_t size, const aec_decode_params *p,
+                        dec_plan *plan, char *err);
+void aec_dec_plan_free(dec_plan *plan);
+
+/* ---- tiles.c ------------------------------------------------------------ */
+
+/* Everything one decode call shares between its tiles (read-only while the
+ * tiles run, apart from the disjoint parts of `out` they write). */
+typedef struct {
+    const aec_model *m;
+    const aecb_header *h;
+    const uint8_t *data;
+    size_t size;
+    const ZSTD_DDict *dict; /* the model's dictionary when the file uses it */
+    int stages;             /* VQ stages decoded                             */
+    const uint8_t *lat_ok;  /* per tile: lattice section added (or NULL)     */
+    int lattice;            /* 1 when any tile's section is added            */
+    float step;             /* the lattice step                              */
+    int halo;               /* aem_decoder_halo                              */
+    /* the rows being rendered: rx, ry, rw, rh in image pixels, written to
+     * out (layout h->layout) with out_stride bytes between rows */
+    uint32_t rx, ry, rw, rh;
+    int out_channels;
+    uint8_t *out;
+    size_t out_stride;
+} decode_job;
+
+/* A thread's buffers, reused from tile to tile. */
+typedef struct {
+    ZSTD_DCtx *dz;
+    uint8_t *raw;  /* one decompressed stream (the largest this file has)   */
+    uint8_t *idx;  /* a window's indices [stage][Hs][Ws] (the largest window) */
+    int32_t *sym;  /* one tile's lattice symbols [D][lh][lw]                 */
+    aem_acts a;    /* decoder activations for the current cell's window     */
+    char err[AEC_ERR_BYTES];
+    /* the first (lowest numbered) tile that failed in this thread */
+    int bad;
+    aec_status bad_st;
+    char bad_err[AEC_ERR_BYTES];
+} worker;
+
+/* A rectangle of tiles [x0, x1) x [y0, y1), numbered in raster order. */
+typedef struct {
+    int x0, y0, x1, y1;
+} tile_rect;
+
+/* The output tiles meeting the pixel rectangle, and the tiles whose streams
+ * their windows read. */
+tile_rect aec_dec_tiles_of(const aecb_header *h, uint32_t x, uint32_t y, uint32_t w, uint32_t hgt);
+tile_rect aec_dec_tiles_needed(const decode_job *j, const tile_rect *render);
+
+worker *aec_dec_workers_new(const decode_job *j, int threads);
+void aec_dec_workers_free(worker *ws, int n);
+/* Pass 1: every stream of the tiles of r that the output uses passes its
+ * checks.  Pass 2: the pixels of the job's rows from the output tiles r. */
+aec_status aec_dec_verify_tiles(const decode_job *j, worker *ws, int threads, const tile_rect *r,
+                                char *err);
+aec_status aec_dec_render_tiles(const decode_job *j, worker *ws, int threads, const tile_rect *r,
+                                char *err);
+
+/* ---- output.c ----------------------------------------------------------- */
+
+/* Where the pixels go: the region (image pixels) and its reduced, converted
+ * copy in the caller's rows. */
+typedef struct {
+    uint32_t rx, ry, rw, rh; /* region of the full-size image                */
+    int scale;               /* 1, 2, 4, 8                                   */
+    int coded, layout;       /* channels of the file and of the output       */
+    uint32_t ow, oh;         /* output size                                   */
+    uint8_t *pixels;
+    size_t stride;
+} dec_output;
+
+/* Checks params against the image (region, scale, layout) and fills o's
+ * geometry (not pixels/stride); INVALID_ARGUMENT with a message. */
+aec_status aec_dec_output_geometry(const aecb_header *h, const aec_decode_params *p,
+                                   dec_output *o, char *err);
+/* True when full-size rows can be written straight into the output. */
+int aec_dec_output_direct(const dec_output *o);
+/* Rows band_y0.. (image rows, band_h of them, a multiple of scale unless
+ * they end the region) of the region in the coded layout, band_stride bytes
+ * apart, into the output. */
+void aec_dec_output_band(const dec_output *o, const uint8_t *band, size_t band_stride,
+                         uint32_t band_y0, uint32_t band_h);
+
+#endif
