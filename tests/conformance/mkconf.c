@@ -18,6 +18,10 @@
  *                             DIR/rgb100x60-lattice.aec; rewrites
  *                             bad-unknown-flag.aec, whose bit 3 became SPLIT,
  *                             with bit 4 (its manifest line stays)
+ *   mkconf pins MODEL DIR     the files that pin the decoder network: coded
+ *                             with MODEL (pins.aem, whose convolution branch
+ *                             carries much of the image), appended to
+ *                             DIR/manifest.txt like the others
  *
  * Images are made with integer arithmetic only, so they are the same on
  * every platform.  Links with libcodec's internals and the tools' imageio. */
@@ -801,7 +805,7 @@ static int make_files(const char *model_path, const char *dir)
         return 1;
     fprintf(man, "# tests/conformance/manifest.txt - written by tests/conformance/make.sh\n"
                  "# model tiny.aem id %016llx (%d stages, %d codes)\n"
-                 "# valid files:   NAME.aec OK WIDTH HEIGHT LAYOUT STAGES_DECODED INDEX_FNV1A64 NAME.png\n"
+                 "# valid files:   NAME.aec OK WIDTH HEIGHT LAYOUT STAGES_DECODED STREAM_FNV1A64 NAME.png (spec 14.2)\n"
                  "# invalid files: NAME.aec ERROR\n",
                  (unsigned long long)aec_model_id(m), aec_model_stages(m), m->cfg.codes);
     uint8_t *first = NULL;
@@ -1011,6 +1015,70 @@ static int add_split_files(const char *model_path, const char *dir)
     return rc;
 }
 
+/* ---- the network pins -------------------------------------------------------
+ * tiny.aem's decoder leans on its linear path, so a decoder with flipped
+ * kernels, without the convolution branch or with another grey formula
+ * decodes most files above within the tolerance.  These files are coded
+ * with pins.aem instead (make.sh: wider, two decoder convolutions, trained
+ * longer), whose convolution branch moves the pixels by tens of levels;
+ * tests/test_conformance_pins.c checks that each of those wrong decoders
+ * misses every one of them.  Few stages, so the decoded grey image keeps
+ * colour that a wrong grey formula turns into a wrong level. */
+static const conf_case pin_cases[] = {
+    {"pin-rgb96x64", 96, 64, 3, 4, 64, 0, 0, "RGB, 2x1 tiles of 64, all 4 stages"},
+    {"pin-grey72x40", 72, 40, 1, 2, 64, 0, 2, "grey, 2x1 tiles, 2 of 4 stages"},
+    {"pin-greyalpha40x40", 40, 40, 2, 1, 64, 0, 1, "grey+alpha, 1 stage"},
+    {"pin-rgba66x50", 66, 50, 4, 3, 64, 0, 3, "RGBA, 2x1 tiles, 3 stages"},
+};
+
+static int add_pin_files(const char *model_path, const char *dir)
+{
+    aec_model *m = NULL;
+    aec_encoder *enc = NULL;
+    aec_decoder *dec = NULL;
+    char path[1024];
+    snprintf(path, sizeof path, "%s/manifest.txt", dir);
+    if (aec_model_load_file(&m, model_path) != AEC_OK || aec_encoder_create(&enc, m) != AEC_OK ||
+        aec_decoder_create(&dec, m) != AEC_OK) {
+        fprintf(stderr, "%s: cannot load\n", model_path);
+        return 1;
+    }
+    aec_decoder_set_threads(dec, 1);
+    FILE *man = fopen(path, "a");
+    if (!man)
+        return 1;
+    fprintf(man, "# model pins.aem id %016llx (%d stages, %d codes): the pin-*.aec files\n",
+            (unsigned long long)aec_model_id(m), aec_model_stages(m), m->cfg.codes);
+    int rc = 0;
+    for (size_t c = 0; c < sizeof pin_cases / sizeof *pin_cases && !rc; c++) {
+        const conf_case *k = &pin_cases[c];
+        aeio_image im = pattern(k->w, k->h, k->ch, k->kind);
+        aec_encode_params p;
+        aec_encode_params_default(&p);
+        p.quality = k->quality, p.tile_size = k->tile, p.threads = 1, p.lambda = 0;
+        uint8_t *file = NULL;
+        size_t size = 0;
+        uint64_t hash;
+        if (aec_encode(enc, im.pixels, k->w, k->h, 0, (aec_layout)k->ch, &p, &file, &size) !=
+            AEC_OK) {
+            fprintf(stderr, "%s: %s\n", k->name, aec_encoder_last_error(enc));
+            rc = 1;
+        } else if (write_valid(dec, dir, man, k->name, file, size, &hash, NULL)) {
+            rc = 1;
+        } else {
+            printf("%-26s %5zu bytes  %s\n", k->name, size, k->what);
+        }
+        aec_free(file);
+        aeio_free(&im);
+    }
+    if (fclose(man))
+        rc = 1;
+    aec_encoder_destroy(enc);
+    aec_decoder_destroy(dec);
+    aec_model_free(m);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 3 && !strcmp(argv[1], "train"))
@@ -1021,7 +1089,9 @@ int main(int argc, char **argv)
         return add_lattice_files(argv[2], argv[3]);
     if (argc == 4 && !strcmp(argv[1], "split"))
         return add_split_files(argv[2], argv[3]);
+    if (argc == 4 && !strcmp(argv[1], "pins"))
+        return add_pin_files(argv[2], argv[3]);
     fprintf(stderr, "usage: mkconf train DIR | mkconf files MODEL DIR | mkconf lattice MODEL DIR"
-                    " | mkconf split MODEL DIR\n");
+                    " | mkconf split MODEL DIR | mkconf pins MODEL DIR\n");
     return 2;
 }

@@ -1,15 +1,20 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* stream_hash.h - the conformance files' exact check, shared by the
- * generator (mkconf.c) and the test (tests/test_conformance.c): FNV-1a-64
- * of the decompressed contents of every stream a decoder uses (the alpha
- * stream if any, the index streams of stages 1..stages_available, then the
- * lattice streams when the file has a complete lattice layer on top of all
- * its stages), in table order.  A lattice stream of the split layout
- * (flags bit 3, spec/bitstream.md 6.7) is not one frame: its contents are
- * taken to be the planes-layout bytes (6.6) of the symbols it codes, the
- * 2*D*lw*lh bytes a planes-layout stream of the same symbols decompresses
- * to, so that the hash checks the symbols exactly and a file hashes like
- * its planes-layout twin.  Returns 0, or -1 with a message in err. */
+ * generator (mkconf.c) and the tests (tests/test_conformance.c), as
+ * spec/bitstream.md 14.2 defines it: FNV-1a-64 over, in table order,
+ *
+ *  - the decompressed contents of the alpha stream, if any, and of the
+ *    index streams of stages 1..stages_available;
+ *  - then, when the lattice layer applies (every coded stage available and
+ *    lattice_available), the lattice symbols of each tile in tile order,
+ *    whatever the layout that codes them: sym(d, x, y) for channel d, then
+ *    row y, then column x, each as a 16-bit two's complement integer, low
+ *    byte first.
+ *
+ * The symbols, not a layout's bytes: several planes-layout byte strings
+ * (residuals that clamp alike) and every split-layout directory give the
+ * same symbols, and the hash must not depend on which one a file holds.
+ * Returns 0, or -1 with a message in err. */
 #ifndef AEC_CONFORMANCE_STREAM_HASH_H
 #define AEC_CONFORMANCE_STREAM_HASH_H
 #include <stdint.h>
@@ -20,22 +25,38 @@
 #include "bitstream/zstream.h"
 #include "vq/lattice.h"
 
-/* The planes-layout bytes of split lattice stream i (of tile t) into buf
- * (2*D*lw*lh bytes). */
-static int conformance_split_planes(const aecb_header *h, const uint8_t *d, uint32_t i,
-                                    uint32_t t, uint8_t *buf, char *err, size_t errlen)
+static uint64_t conformance_fnv(uint64_t x, const uint8_t *b, size_t n)
+{
+    for (size_t k = 0; k < n; k++)
+        x = (x ^ b[k]) * 0x100000001b3ull;
+    return x;
+}
+
+/* Tile t's lattice symbols (stream i, either layout) hashed onto *x. */
+static int conformance_lattice_hash(const aecb_header *h, const uint8_t *d, uint32_t i,
+                                    uint32_t t, uint64_t *x, char *err, size_t errlen)
 {
     uint32_t lw, lh;
     aecb_tile_latents(h, t, &lw, &lh);
     size_t D = h->lattice_dim, n = (size_t)lw * lh;
-    uint8_t *work = malloc(aecb_split_work_bytes(D, n));
+    size_t work_bytes = (h->flags & AECB_FLAG_SPLIT) ? aecb_split_work_bytes(D, n) : 2 * D * n;
+    uint8_t *work = malloc(work_bytes ? work_bytes : 1);
     int32_t *sym = malloc(sizeof(int32_t) * D * n);
     int rc = -1;
-    if (work && sym &&
-        aecb_split_read(NULL, d + h->offsets[i], h->sizes[i], D, lw, lh, work, sym, err,
-                        errlen) == AEC_OK) {
-        aem_lattice_pack(sym, D, lw, lh, buf);
-        rc = 0;
+    if (work && sym) {
+        if (h->flags & AECB_FLAG_SPLIT)
+            rc = aecb_split_read(NULL, d + h->offsets[i], h->sizes[i], D, lw, lh, work, sym, err,
+                                 errlen) == AEC_OK ? 0 : -1;
+        else if (aecb_zstd_decompress(NULL, NULL, d + h->offsets[i], h->sizes[i], work, 2 * D * n,
+                                      err, errlen) == AEC_OK) {
+            aem_lattice_unpack(work, D, lw, lh, sym);
+            rc = 0;
+        }
+    }
+    for (size_t k = 0; rc == 0 && k < D * n; k++) {
+        uint16_t v = (uint16_t)sym[k]; /* two's complement */
+        uint8_t b[2] = {(uint8_t)(v & 0xFF), (uint8_t)(v >> 8)};
+        *x = conformance_fnv(*x, b, 2);
     }
     free(work), free(sym);
     return rc;
@@ -54,19 +75,20 @@ static int conformance_stream_hash(const uint8_t *d, size_t n, uint64_t *hash, i
         used += h.n_tiles; /* they follow the last stage's streams */
     int rc = 0;
     for (uint32_t i = 0; i < used && rc == 0; i++) {
-        size_t raw = (size_t)aecb_stream_raw_size(&h, i);
-        int split = (h.flags & AECB_FLAG_SPLIT) && i >= first_lattice;
-        uint8_t *buf = malloc(raw ? raw : 1);
-        if (!buf || aecb_check_stream(&h, d, n, i, err, errlen) != AEC_OK)
+        if (aecb_check_stream(&h, d, n, i, err, errlen) != AEC_OK) {
             rc = -1;
-        else if (split)
-            rc = conformance_split_planes(&h, d, i, i - first_lattice, buf, err, errlen);
-        else if (aecb_zstd_decompress(NULL, NULL, d + h.offsets[i], h.sizes[i], buf, raw, err,
-                                      errlen) != AEC_OK)
-            rc = -1;
-        for (size_t k = 0; rc == 0 && k < raw; k++)
-            x = (x ^ buf[k]) * 0x100000001b3ull;
-        free(buf);
+        } else if (i >= first_lattice) {
+            rc = conformance_lattice_hash(&h, d, i, i - first_lattice, &x, err, errlen);
+        } else {
+            size_t raw = (size_t)aecb_stream_raw_size(&h, i);
+            uint8_t *buf = malloc(raw ? raw : 1);
+            if (!buf || aecb_zstd_decompress(NULL, NULL, d + h.offsets[i], h.sizes[i], buf, raw,
+                                             err, errlen) != AEC_OK)
+                rc = -1;
+            else
+                x = conformance_fnv(x, buf, raw);
+            free(buf);
+        }
     }
     *hash = x;
     if (stages)
