@@ -2,6 +2,8 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # make.sh - regenerate the conformance files of tests/conformance/:
 #   tiny.aem      a tiny model trained here (deterministic, single thread)
+#   pins.aem      a small model trained longer, whose decoder's convolution
+#                 branch matters: the pin-*.aec files pin the network with it
 #   NAME.aec      files coded with it (and invalid variants)
 #   NAME.png      the expected decoded images
 #   manifest.txt  what tests/test_conformance.c checks for each file
@@ -10,20 +12,22 @@
 # Regenerating changes every file (a new model id): commit them together,
 # and update spec/bitstream.md section 14 if the list of files changes.
 # (`mkconf lattice MODEL DIR` adds only the lattice-layer files, `mkconf split
-# MODEL DIR` only the split-layout ones; README.md.)
+# MODEL DIR` only the split-layout ones, `mkconf pins MODEL DIR` only the
+# pin-*.aec files; README.md.)
 set -eu
 cd "$(dirname "$0")/../.."
 BUILD=${1:-build}
 CC=${CC:-cc}
 DIR=tests/conformance
-for f in "$BUILD/aetrain" "$BUILD/libcodec.a" "$BUILD/tools/common/imageio.o"; do
+for f in "$BUILD/aetrain" "$BUILD/libcodec.a" "$BUILD/tools/common/imageio.o" \
+         "$BUILD/tools/common/cleanup.o"; do
     [ -f "$f" ] || { echo "make.sh: $f missing: run make all first" >&2; exit 1; }
 done
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM
 $CC -O2 -std=c11 -fopenmp -D_POSIX_C_SOURCE=200809L -Iinclude -Icodec -Itools \
-    -o "$tmp/mkconf" "$DIR/mkconf.c" "$BUILD/tools/common/imageio.o" "$BUILD/libcodec.a" \
-    -lpng -ljpeg -lzstd -lm
+    -o "$tmp/mkconf" "$DIR/mkconf.c" "$BUILD/tools/common/imageio.o" \
+    "$BUILD/tools/common/cleanup.o" "$BUILD/libcodec.a" -lpng -ljpeg -lzstd -lz -lm
 mkdir "$tmp/train"
 "$tmp/mkconf" train "$tmp/train"
 rm -f "$DIR"/*.aec "$DIR"/*.png "$DIR/manifest.txt"
@@ -32,4 +36,11 @@ OMP_NUM_THREADS=1 "$BUILD/aetrain" --train "$tmp/train" --out "$DIR/tiny.aem" \
     --enc-width 8 --enc-convs 1 --dec-width 8 --dec-convs 1 --stages 4 --codes 16 \
     --seed 7 -t 1 --ckpt-every 1000 --log-every 10 --name aecodec-conformance-tiny
 OMP_NUM_THREADS=1 "$tmp/mkconf" files "$DIR/tiny.aem" "$DIR"
-echo "make.sh: wrote $DIR/tiny.aem, $(ls "$DIR"/*.aec | wc -l) .aec files and manifest.txt"
+# The network pins: wider, two decoder convolutions, 300 steps at a higher
+# rate, so that the convolution branch moves the pixels by tens of levels.
+OMP_NUM_THREADS=1 "$BUILD/aetrain" --train "$tmp/train" --out "$DIR/pins.aem" \
+    --ckpt "$tmp/pins.ckpt" --steps 300 --batch 4 --crop 32 --latent 8 \
+    --enc-width 16 --enc-convs 1 --dec-width 16 --dec-convs 2 --stages 4 --codes 16 \
+    --lr 2e-3 --seed 7 -t 1 --ckpt-every 1000 --log-every 100 --name aecodec-conformance-pins
+OMP_NUM_THREADS=1 "$tmp/mkconf" pins "$DIR/pins.aem" "$DIR"
+echo "make.sh: wrote $DIR/tiny.aem, $DIR/pins.aem, $(ls "$DIR"/*.aec | wc -l) .aec files and manifest.txt"

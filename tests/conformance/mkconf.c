@@ -556,7 +556,8 @@ static int lattice_files(const aec_model *m, aec_decoder *dec, const char *dir, 
         free(q);
     }
     /* Invalid files of the lattice era. */
-    uint8_t *b = malloc(keep_size[0] > grey_size ? keep_size[0] : grey_size);
+    size_t cap = keep_size[0] > keep_size[1] ? keep_size[0] : keep_size[1]; /* case 4 copies keep[1] */
+    uint8_t *b = malloc(cap > grey_size ? cap : grey_size);
     struct {
         const char *name, *expect;
     } bad[] = {
