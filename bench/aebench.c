@@ -126,6 +126,15 @@ static int sl_push(strlist *l, const char *s)
     return l->v[l->n++] ? 0 : -1;
 }
 
+static void sl_free(strlist *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->v[i]);
+    free(l->v);
+    l->v = NULL;
+    l->n = l->cap = 0;
+}
+
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
@@ -553,6 +562,7 @@ static int rd_main(int argc, char **argv)
         char aerr[600];
         if (read_anchor_dir(anchor_dir, &anchors, &n_anchors, aerr, sizeof aerr)) {
             fprintf(stderr, "aebench: %s\n", aerr);
+            sl_free(&paths);
             return 1;
         }
     }
@@ -564,6 +574,7 @@ static int rd_main(int argc, char **argv)
     if (from_csv) {
         int rc = replot(from_csv, out_dir, &meta);
         free(anchors);
+        sl_free(&paths);
         return rc;
     }
     if (paths.n == 0) {

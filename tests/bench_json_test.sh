@@ -23,6 +23,7 @@ fi
     exit 1
 }
 ROOT=$(pwd)
+case $B in /*) ;; *) B=$ROOT/$B ;; esac
 stamp() { # a listing of bench/results that changes if anything is written there
     ls -la --time-style=full-iso "$ROOT/bench/results" 2>/dev/null | sed 1d
 }
@@ -158,7 +159,7 @@ fi
 # -- the default output directory is build/bench under the current
 # directory (git-ignored), never bench/results; make bench passes OUT
 mkdir -p "$T/cwd"
-if (cd "$T/cwd" && "$ROOT/$B" --codecs jpeg --jpeg-q 50 --no-msssim "$T/img.png" >/dev/null 2>&1) &&
+if (cd "$T/cwd" && "$B" --codecs jpeg --jpeg-q 50 --no-msssim "$T/img.png" >/dev/null 2>&1) &&
     [ -s "$T/cwd/build/bench/rows.csv" ] && [ -s "$T/cwd/build/bench/jpeg.json" ]; then
     pass bench_default_out_is_build
 else
