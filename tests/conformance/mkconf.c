@@ -17,7 +17,9 @@
  *                             one of them re-coding the symbols of
  *                             DIR/rgb100x60-lattice.aec; rewrites
  *                             bad-unknown-flag.aec, whose bit 3 became SPLIT,
- *                             with bit 4 (its manifest line stays)
+ *                             with bit 7 (its manifest line stays; the
+ *                             highest bit, so that it stays unknown while
+ *                             flags are assigned from bit 4 up)
  *   mkconf pins MODEL DIR     the files that pin the decoder network: coded
  *                             with MODEL (pins.aem, whose convolution branch
  *                             carries much of the image), appended to
@@ -571,7 +573,7 @@ static int lattice_files(const aec_model *m, aec_decoder *dec, const char *dir, 
         size_t n = keep_size[0];
         memcpy(b, keep[0], n);
         switch (i) {
-        case 0: n = grey_size, memcpy(b, grey, n), b[7] |= 0x10, fix_crc(b, n); break;
+        case 0: n = grey_size, memcpy(b, grey, n), b[7] |= 0x80, fix_crc(b, n); break;
         case 1: memset(b + 40, 0, 4), fix_crc(b, n); break;
         case 2: b[19] = (uint8_t)(m->cfg.latent + 1), fix_crc(b, n); break;
         case 3: b[h.offsets[aecb_lattice_stream_index(&h, 1)] + 1] ^= 0x04; break;
@@ -996,8 +998,8 @@ static int add_lattice_files(const char *model_path, const char *dir)
 }
 
 /* `mkconf split`: the split-layout files only, next to the committed
- * ones; bad-unknown-flag.aec is rewritten with flags bit 4 (bit 3 is SPLIT
- * now), keeping its manifest line. */
+ * ones; bad-unknown-flag.aec is rewritten with flags bit 7 (bit 3 is SPLIT
+ * now; the highest bit stays unknown longest), keeping its manifest line. */
 static int add_split_files(const char *model_path, const char *dir)
 {
     conf_base b;
@@ -1007,7 +1009,7 @@ static int add_split_files(const char *model_path, const char *dir)
     int rc = !f;
     if (f) {
         memcpy(f, b.grey, b.grey_size);
-        f[7] |= 0x10, fix_crc(f, b.grey_size);
+        f[7] |= 0x80, fix_crc(f, b.grey_size);
         rc = write_file(dir, "bad-unknown-flag.aec", f, b.grey_size) != 0;
         free(f);
     }
