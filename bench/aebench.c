@@ -791,6 +791,9 @@ static int rd_main(int argc, char **argv)
             if (aeio_write_ex(png, &im, &wo, ierr, sizeof ierr)) {
                 fprintf(stderr, "aebench: %s\n", ierr);
                 failures++;
+                /* the peers' jobs of this image will not run */
+                progress.total -= per_image - (want[C_OURS] ? n_levels : 0) -
+                                  (want[C_JPEG] ? n_jpeg : 0);
             } else {
                 for (int p = 0; p < PEER_COUNT; p++) {
                     if (!want[C_WEBP + p])
