@@ -23,10 +23,17 @@ enum nn_isa { NN_ISA_C, NN_ISA_AVX2, NN_ISA_AVX512, NN_ISA_COUNT };
 typedef void (*nn_kernel_fn)(int rows, int kc, const float *A, int lda, const float *Bp,
                              float *C, int ldc, int ncols);
 
+/* Bp[kc][nr] = B[kc rows, ncols<=nr] (row stride ldb), zero-padded to nr
+ * columns: the panel the kernel reads.  A plain copy, so any path may pack
+ * for any other of the same nr. */
+typedef void (*nn_pack_fn)(const float *B, int ldb, int kc, int ncols, float *Bp);
+
 typedef struct {
     const char *name; /* "c", "avx2", "avx512" */
     int mr, nr;       /* register block: rows of A, columns of the panel */
     nn_kernel_fn kernel;
+    nn_pack_fn pack;  /* with the path's vectors: a row of the panel is one
+                       * or two loads, not a call to memcpy */
 } nn_dsp;
 
 /* The path in use: the widest this CPU runs, or the one AEC_CPU asks for

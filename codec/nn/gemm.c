@@ -21,19 +21,6 @@
 
 #define KC NN_KC
 
-/* Copies B[k0..k0+kc, j0..j0+ncols] into a zero-padded kc x nr panel. */
-static void pack_panel(const float *B, int ldb, int k0, int kc, int j0, int ncols, int nr,
-                       float *Bp)
-{
-    for (int k = 0; k < kc; k++) {
-        const float *src = B + (size_t)(k0 + k) * ldb + j0;
-        float *dst = Bp + (size_t)k * nr;
-        memcpy(dst, src, (size_t)ncols * sizeof(float));
-        if (ncols < nr)
-            memset(dst + ncols, 0, (size_t)(nr - ncols) * sizeof(float));
-    }
-}
-
 static void gemm_panels(const nn_dsp *d, int M, int N, int K, const float *A, int lda,
                         const float *B, int ldb, float *C, int ldc)
 {
@@ -49,7 +36,7 @@ static void gemm_panels(const nn_dsp *d, int M, int N, int K, const float *A, in
             int ncols = N - j0 < NR ? N - j0 : NR;
             for (int k0 = 0; k0 < K; k0 += KC) {
                 int kc = K - k0 < KC ? K - k0 : KC;
-                pack_panel(B, ldb, k0, kc, j0, ncols, NR, Bp);
+                d->pack(B + (size_t)k0 * ldb + j0, ldb, kc, ncols, Bp);
                 for (int i = 0; i < M; i += MR) {
                     int rows = M - i < MR ? M - i : MR;
                     d->kernel(rows, kc, A + (size_t)i * lda + k0, lda, Bp,

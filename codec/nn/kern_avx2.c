@@ -18,8 +18,12 @@ T static inline __attribute__((always_inline)) void block(int R, int kc, const f
                                                           int ncols)
 {
     __m256 acc[MR][2];
-    for (int r = 0; r < R; r++)
+    for (int r = 0; r < R; r++) {
+        /* C rows are N floats apart: fetch them while the K loop runs. */
+        _mm_prefetch((const char *)(C + (long)r * ldc), _MM_HINT_T0);
+        _mm_prefetch((const char *)(C + (long)r * ldc + NR - 1), _MM_HINT_T0);
         acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+    }
     for (int k = 0; k < kc; k++) {
         __m256 b0 = _mm256_loadu_ps(Bp + k * NR), b1 = _mm256_loadu_ps(Bp + k * NR + 8);
         for (int r = 0; r < R; r++) {
@@ -56,5 +60,25 @@ T static void kernel_avx2(int rows, int kc, const float *A, int lda, const float
     }
 }
 
-const nn_dsp nn_dsp_avx2 = {"avx2", MR, NR, kernel_avx2};
+/* A full row is two loads; an edge row goes through lane masks (masked-off
+ * lanes read nothing and come back zero). */
+T static void pack_avx2(const float *B, int ldb, int kc, int ncols, float *Bp)
+{
+    if (ncols == NR) {
+        for (int k = 0; k < kc; k++, B += ldb, Bp += NR) {
+            _mm256_storeu_ps(Bp, _mm256_loadu_ps(B));
+            _mm256_storeu_ps(Bp + 8, _mm256_loadu_ps(B + 8));
+        }
+        return;
+    }
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    __m256i m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32(ncols), lane);
+    __m256i m1 = _mm256_cmpgt_epi32(_mm256_set1_epi32(ncols - 8), lane);
+    for (int k = 0; k < kc; k++, B += ldb, Bp += NR) {
+        _mm256_storeu_ps(Bp, _mm256_maskload_ps(B, m0));
+        _mm256_storeu_ps(Bp + 8, _mm256_maskload_ps(B + 8, m1));
+    }
+}
+
+const nn_dsp nn_dsp_avx2 = {"avx2", MR, NR, kernel_avx2, pack_avx2};
 #endif

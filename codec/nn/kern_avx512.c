@@ -18,8 +18,13 @@ T static inline __attribute__((always_inline)) void block(int R, int kc, const f
                                                           int ncols)
 {
     __m512 acc[MR][2];
-    for (int r = 0; r < R; r++)
+    for (int r = 0; r < R; r++) {
+        /* The C rows are N floats apart, out of any prefetcher's reach: ask
+         * for them now, so the misses overlap the K loop, not the epilogue. */
+        _mm_prefetch((const char *)(C + (long)r * ldc), _MM_HINT_T0);
+        _mm_prefetch((const char *)(C + (long)r * ldc + NR - 1), _MM_HINT_T0);
         acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+    }
     for (int k = 0; k < kc; k++) {
         __m512 b0 = _mm512_loadu_ps(Bp + k * NR), b1 = _mm512_loadu_ps(Bp + k * NR + 16);
         for (int r = 0; r < R; r++) {
@@ -51,5 +56,17 @@ T static void kernel_avx512(int rows, int kc, const float *A, int lda, const flo
     }
 }
 
-const nn_dsp nn_dsp_avx512 = {"avx512", MR, NR, kernel_avx512};
+/* A row of the panel is two loads and two stores (edge rows masked: the
+ * masked-off lanes read nothing and are stored as zeros). */
+T static void pack_avx512(const float *B, int ldb, int kc, int ncols, float *Bp)
+{
+    int n0 = ncols < 16 ? ncols : 16, n1 = ncols - n0;
+    __mmask16 m0 = (__mmask16)((1u << n0) - 1), m1 = (__mmask16)((1u << n1) - 1);
+    for (int k = 0; k < kc; k++, B += ldb, Bp += NR) {
+        _mm512_storeu_ps(Bp, _mm512_maskz_loadu_ps(m0, B));
+        _mm512_storeu_ps(Bp + 16, _mm512_maskz_loadu_ps(m1, B + 16));
+    }
+}
+
+const nn_dsp nn_dsp_avx512 = {"avx512", MR, NR, kernel_avx512, pack_avx512};
 #endif

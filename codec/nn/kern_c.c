@@ -4,6 +4,7 @@
 #include "nn/dsp.h"
 
 #include <math.h>
+#include <string.h>
 
 #define MR 4
 #define NR 16
@@ -24,4 +25,12 @@ static void kernel_c(int rows, int kc, const float *A, int lda, const float *Bp,
     }
 }
 
-const nn_dsp nn_dsp_c = {"c", MR, NR, kernel_c};
+static void pack_c(const float *B, int ldb, int kc, int ncols, float *Bp)
+{
+    for (int k = 0; k < kc; k++) {
+        memcpy(Bp + (long)k * NR, B + (long)k * ldb, (size_t)ncols * sizeof(float));
+        memset(Bp + (long)k * NR + ncols, 0, (size_t)(NR - ncols) * sizeof(float));
+    }
+}
+
+const nn_dsp nn_dsp_c = {"c", MR, NR, kernel_c, pack_c};
