@@ -205,9 +205,9 @@ static void usage(FILE *f)
             "directories of them)\n"
             "       aebench --speed [options]       speed, memory and FMA-peak bench\n"
             "\n"
-            "       aebench --from-csv ROWS.csv [options]  outputs again from an earlier run's rows\n"
-            "       aebench --print-json FILE       check a CompressAI JSON file, print its values\n"
-            "       aebench --rate-search [options] PATH...  the target size/PSNR search on images\n"
+            "       aebench --from-csv ROWS.csv [options]  outputs again from a run's rows\n"
+            "       aebench --print-json FILE       check a CompressAI JSON file, print it\n"
+            "       aebench --rate-search [options] PATH...  target size/PSNR search\n"
             "\n"
             "RD bench options:\n"
             "  -o, --out DIR        output directory (default build/bench)\n"
@@ -423,7 +423,8 @@ static int write_outputs(const char *out_dir, const bench_rows *rows, const benc
     if (text)
         fputs(text, stdout);
     free(text);
-    fprintf(stderr, "wrote %s/{%ssummary.md,rd-psnr.svg%s} and %d CODEC.json (CompressAI's schema)\n",
+    fprintf(stderr,
+            "wrote %s/{%ssummary.md,rd-psnr.svg%s} and %d CODEC.json (CompressAI's schema)\n",
             out_dir, write_csv ? "rows.csv," : "", meta->msssim ? ",rd-msssim.svg" : "", n_json);
     return rc;
 }
@@ -752,7 +753,8 @@ static int rd_main(int argc, char **argv)
                         bench_row *last = &rows.v[rows.n - 1];
                         last->enc_ms_1t = r1.enc_ms;
                         last->dec_ms_1t = r1.dec_ms;
-                        fprintf(stderr, "[%d/%d] aecodec %s %s 1 thread: enc %.1f ms, dec %.1f ms\n",
+                        fprintf(stderr,
+                                "[%d/%d] aecodec %s %s 1 thread: enc %.1f ms, dec %.1f ms\n",
                                 progress.done, progress.total, setting, img.name, r1.enc_ms,
                                 r1.dec_ms);
                         if (r1.bytes != res.bytes ||

@@ -899,8 +899,9 @@ int write_codec_json(const char *dir, const bench_rows *rows, const bench_meta *
                  "aebench, %s: corpus %s, %d images; mean per setting over the images; "
                  "times in seconds, wall clock, on %s",
                  strcmp(k->codec, "aecodec") == 0 ? "aecodec, all threads"
-                 : strcmp(k->codec, "jpeg") == 0  ? "libjpeg-turbo C API in memory"
-                                                  : "command-line tool incl. process start and file I/O",
+                 : strcmp(k->codec, "jpeg") == 0
+                     ? "libjpeg-turbo C API in memory"
+                     : "command-line tool incl. process start and file I/O",
                  meta->corpus ? meta->corpus : "-", k->images, meta->cpu[0] ? meta->cpu : "-");
         /* in rate order, as CompressAI's files are */
         int idx[MAX_POINTS];
