@@ -165,9 +165,9 @@ if (cd "$T/cwd" && "$B" --codecs jpeg --jpeg-q 50 --no-msssim "$T/img.png" >/dev
 else
     fail bench_default_out_is_build
 fi
-if make -n -s bench BUILD="$BUILD" CORPUS="$T/img.png" OUT="$T/made" 2>/dev/null |
+if env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -n -s bench BUILD="$BUILD" CORPUS="$T/img.png" OUT="$T/made" 2>/dev/null |
     grep -q -- "aebench --out $T/made " &&
-    make -n -s bench BUILD="$BUILD" CORPUS="$T/img.png" 2>/dev/null |
+    env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -n -s bench BUILD="$BUILD" CORPUS="$T/img.png" 2>/dev/null |
     grep -q -- "aebench --out $BUILD/bench "; then
     pass bench_make_out
 else
