@@ -12,23 +12,27 @@ static int is_pointwise(const nn_conv_shape *s)
     return s->k == 1 && s->stride == 1 && s->pad == 0;
 }
 
-/* With a single image the im2col matrix is built a band of output rows at a
- * time, so the scratch space (and the working set) stays near this many
+/* With a single image the im2col matrix is built a band of output positions
+ * at a time, so the scratch space (and the working set) stays near this many
  * floats whatever the image size; a batch is done in one piece.  1 MB of
- * floats fits the 2 MB L2 of one core, so the GEMM's panel packing reads
- * back what im2col just wrote from L2 rather than L3 (perf: the packing
- * copy was a fifth of a decode; 4 MB bands, the old size, spilled). */
+ * floats fits the L2 of one core, so the GEMM's panel packing reads back what
+ * im2col just wrote from L2 rather than L3 (perf: the packing copy was a
+ * fifth of a decode; 4 MB bands, the old size, spilled). */
 #define NN_BAND_FLOATS (1u << 18)
 
-static int band_rows(const nn_conv_shape *s, int B, int Ho, int Wo)
+/* Positions (columns of the im2col matrix) per band.  A multiple of the
+ * widest panel, so that only the layer's last band ends in a partial panel
+ * (bands of whole output rows, 70 positions a row on a tile, left a mostly
+ * empty panel in every band: 140 positions = 5 panels of 32 for 4.4 full). */
+static size_t band_cols(const nn_conv_shape *s, int B, int Ho, int Wo)
 {
-    if (B > 1)
-        return Ho;
-    size_t per_row = (size_t)s->cin * s->k * s->k * Wo;
-    size_t rows = per_row ? NN_BAND_FLOATS / per_row : (size_t)Ho;
-    if (rows < 1)
-        rows = 1;
-    return rows < (size_t)Ho ? (int)rows : Ho;
+    size_t N = (size_t)B * Ho * Wo, K = (size_t)s->cin * s->k * s->k;
+    if (B > 1 || K == 0)
+        return N;
+    size_t n = NN_BAND_FLOATS / K / NN_NR_MAX * NN_NR_MAX;
+    if (n < NN_NR_MAX)
+        n = NN_NR_MAX;
+    return n < N ? n : N;
 }
 
 size_t nn_conv_scratch_floats(const nn_conv_shape *s, int B, int H, int W)
@@ -37,82 +41,99 @@ size_t nn_conv_scratch_floats(const nn_conv_shape *s, int B, int H, int W)
         return 0;
     int Ho = nn_conv_out_dim(H, s->k, s->stride, s->pad);
     int Wo = nn_conv_out_dim(W, s->k, s->stride, s->pad);
-    return (size_t)s->cin * s->k * s->k * B * band_rows(s, B, Ho, Wo) * Wo;
+    return (size_t)s->cin * s->k * s->k * band_cols(s, B, Ho, Wo);
 }
 
-/* cols[(ci*k+ky)*k+kx][b][oy-oy0][ox] = in[ci][b][oy*stride+ky-pad][ox*stride+kx-pad]
- * for output rows oy0 <= oy < oy1 (zero outside the image). */
-static void im2col(const nn_conv_shape *s, int B, int H, int W, const float *in, int oy0,
-                   int oy1, float *cols)
+/* One row piece of im2col: d[ox - ox0] = in_row[ox*stride + kx - pad] for
+ * ox0 <= ox < ox1 (zero outside the row, or everywhere when row is NULL). */
+static void gather_row(const nn_conv_shape *s, int W, const float *row, int kx, int ox0,
+                       int ox1, float *d)
 {
-    int k = s->k, Wo = nn_conv_out_dim(W, k, s->stride, s->pad), Hb = oy1 - oy0;
-    size_t plane = (size_t)B * Hb * Wo;
-#pragma omp parallel for collapse(2) schedule(static) if (nn_may_fork((double)plane * s->cin * k * k))
+    if (!row) {
+        memset(d, 0, (size_t)(ox1 - ox0) * sizeof(float));
+        return;
+    }
+    if (s->stride == 1) {
+        /* Valid range of ox where 0 <= ox + off < W. */
+        int off = kx - s->pad;
+        int lo = off < 0 ? -off : 0, hi = W - off;
+        lo = lo > ox0 ? lo : ox0;
+        hi = hi < ox1 ? hi : ox1;
+        if (hi < lo)
+            hi = lo;
+        for (int ox = ox0; ox < lo; ox++)
+            d[ox - ox0] = 0;
+        if (hi > lo)
+            memcpy(d + lo - ox0, row + lo + off, (size_t)(hi - lo) * sizeof(float));
+        for (int ox = hi; ox < ox1; ox++)
+            d[ox - ox0] = 0;
+        return;
+    }
+    for (int ox = ox0; ox < ox1; ox++) {
+        int ix = ox * s->stride + kx - s->pad;
+        d[ox - ox0] = (ix >= 0 && ix < W) ? row[ix] : 0.0f;
+    }
+}
+
+/* cols[(ci*k+ky)*k+kx][p - p0] = in[ci][b][oy*stride+ky-pad][ox*stride+kx-pad]
+ * for the output positions p0 <= p < p1, p = (b*Ho + oy)*Wo + ox (zero
+ * outside the image). */
+static void im2col(const nn_conv_shape *s, int B, int H, int W, const float *in, size_t p0,
+                   size_t p1, float *cols)
+{
+    int k = s->k, Ho = nn_conv_out_dim(H, k, s->stride, s->pad),
+        Wo = nn_conv_out_dim(W, k, s->stride, s->pad);
+    size_t n = p1 - p0;
+#pragma omp parallel for collapse(2) schedule(static) if (nn_may_fork((double)n * s->cin * k * k))
     for (int ci = 0; ci < s->cin; ci++)
         for (int kk = 0; kk < k * k; kk++) {
             int ky = kk / k, kx = kk % k;
-            float *dst = cols + ((size_t)ci * k * k + kk) * plane;
-            for (int b = 0; b < B; b++) {
-                const float *src = in + ((size_t)ci * B + b) * H * W;
-                for (int oy = oy0; oy < oy1; oy++) {
-                    int iy = oy * s->stride + ky - s->pad;
-                    float *d = dst + ((size_t)b * Hb + oy - oy0) * Wo;
-                    if (iy < 0 || iy >= H) {
-                        memset(d, 0, (size_t)Wo * sizeof(float));
-                        continue;
-                    }
-                    const float *row = src + (size_t)iy * W;
-                    if (s->stride == 1) {
-                        /* Valid range of ox where 0 <= ox + kx - pad < W. */
-                        int off = kx - s->pad;
-                        int lo = off < 0 ? -off : 0;
-                        int hi = W - off < Wo ? W - off : Wo;
-                        if (hi < lo)
-                            hi = lo;
-                        for (int ox = 0; ox < lo; ox++)
-                            d[ox] = 0;
-                        if (hi > lo)
-                            memcpy(d + lo, row + lo + off, (size_t)(hi - lo) * sizeof(float));
-                        for (int ox = hi; ox < Wo; ox++)
-                            d[ox] = 0;
-                    } else {
-                        for (int ox = 0; ox < Wo; ox++) {
-                            int ix = ox * s->stride + kx - s->pad;
-                            d[ox] = (ix >= 0 && ix < W) ? row[ix] : 0.0f;
-                        }
-                    }
-                }
+            float *dst = cols + ((size_t)ci * k * k + kk) * n;
+            for (size_t p = p0; p < p1;) { /* one output row piece at a time */
+                size_t row_index = p / (size_t)Wo;
+                int ox0 = (int)(p % (size_t)Wo), b = (int)(row_index / (size_t)Ho),
+                    oy = (int)(row_index % (size_t)Ho);
+                int ox1 = p1 - p < (size_t)(Wo - ox0) ? ox0 + (int)(p1 - p) : Wo;
+                int iy = oy * s->stride + ky - s->pad;
+                const float *row = iy < 0 || iy >= H
+                                       ? NULL
+                                       : in + (((size_t)ci * B + b) * H + iy) * W;
+                gather_row(s, W, row, kx, ox0, ox1, dst + (p - p0));
+                p += (size_t)(ox1 - ox0);
             }
         }
 }
 
-/* The adjoint of im2col: adds the column gradients of output rows
- * oy0..oy1-1 back onto the input gradient. */
-static void col2im(const nn_conv_shape *s, int B, int H, int W, const float *cols, int oy0,
-                   int oy1, float *din)
+/* The adjoint of im2col: adds the column gradients of output positions
+ * p0..p1-1 back onto the input gradient. */
+static void col2im(const nn_conv_shape *s, int B, int H, int W, const float *cols, size_t p0,
+                   size_t p1, float *din)
 {
-    int k = s->k, Wo = nn_conv_out_dim(W, k, s->stride, s->pad), Hb = oy1 - oy0;
-    size_t plane = (size_t)B * Hb * Wo;
+    int k = s->k, Ho = nn_conv_out_dim(H, k, s->stride, s->pad),
+        Wo = nn_conv_out_dim(W, k, s->stride, s->pad);
+    size_t n = p1 - p0;
     /* Parallel over input channels: each thread owns whole input planes. */
-#pragma omp parallel for schedule(static) if (nn_may_fork((double)plane * s->cin * k * k))
+#pragma omp parallel for schedule(static) if (nn_may_fork((double)n * s->cin * k * k))
     for (int ci = 0; ci < s->cin; ci++)
         for (int kk = 0; kk < k * k; kk++) {
             int ky = kk / k, kx = kk % k;
-            const float *src = cols + ((size_t)ci * k * k + kk) * plane;
-            for (int b = 0; b < B; b++) {
-                float *dst = din + ((size_t)ci * B + b) * H * W;
-                for (int oy = oy0; oy < oy1; oy++) {
-                    int iy = oy * s->stride + ky - s->pad;
-                    if (iy < 0 || iy >= H)
-                        continue;
-                    const float *c = src + ((size_t)b * Hb + oy - oy0) * Wo;
-                    float *row = dst + (size_t)iy * W;
-                    for (int ox = 0; ox < Wo; ox++) {
+            const float *src = cols + ((size_t)ci * k * k + kk) * n;
+            for (size_t p = p0; p < p1;) {
+                size_t row_index = p / (size_t)Wo;
+                int ox0 = (int)(p % (size_t)Wo), b = (int)(row_index / (size_t)Ho),
+                    oy = (int)(row_index % (size_t)Ho);
+                int ox1 = p1 - p < (size_t)(Wo - ox0) ? ox0 + (int)(p1 - p) : Wo;
+                int iy = oy * s->stride + ky - s->pad;
+                if (iy >= 0 && iy < H) {
+                    const float *c = src + (p - p0) - ox0;
+                    float *row = din + (((size_t)ci * B + b) * H + iy) * W;
+                    for (int ox = ox0; ox < ox1; ox++) {
                         int ix = ox * s->stride + kx - s->pad;
                         if (ix >= 0 && ix < W)
                             row[ix] += c[ox];
                     }
                 }
+                p += (size_t)(ox1 - ox0);
             }
         }
 }
@@ -134,11 +155,12 @@ void nn_conv_forward(const nn_conv_shape *s, int B, int H, int W, const float *i
         nn_gemm_nn(s->cout, N, K, w, K, in, N, out, N, 1);
         return;
     }
-    int rows = band_rows(s, B, Ho, Wo);
-    for (int oy0 = 0; oy0 < Ho; oy0 += rows) { /* one band when B > 1 */
-        int oy1 = oy0 + rows < Ho ? oy0 + rows : Ho, n = B * (oy1 - oy0) * Wo;
-        im2col(s, B, H, W, in, oy0, oy1, scratch);
-        nn_gemm_nn(s->cout, n, K, w, K, scratch, n, out + (size_t)oy0 * Wo, N, 1);
+    size_t band = band_cols(s, B, Ho, Wo);
+    for (size_t p0 = 0; p0 < (size_t)N; p0 += band) { /* one band when B > 1 */
+        size_t p1 = p0 + band < (size_t)N ? p0 + band : (size_t)N;
+        int n = (int)(p1 - p0);
+        im2col(s, B, H, W, in, p0, p1, scratch);
+        nn_gemm_nn(s->cout, n, K, w, K, scratch, n, out + p0, N, 1);
     }
 }
 
@@ -166,17 +188,18 @@ void nn_conv_backward(const nn_conv_shape *s, int B, int H, int W, const float *
     }
     if (din)
         memset(din, 0, (size_t)s->cin * B * H * W * sizeof(float));
-    int rows = band_rows(s, B, Ho, Wo);
-    for (int oy0 = 0; oy0 < Ho; oy0 += rows) { /* one band when B > 1 */
-        int oy1 = oy0 + rows < Ho ? oy0 + rows : Ho, n = B * (oy1 - oy0) * Wo;
-        const float *d = dout + (size_t)oy0 * Wo;
+    size_t band = band_cols(s, B, Ho, Wo);
+    for (size_t p0 = 0; p0 < (size_t)N; p0 += band) { /* one band when B > 1 */
+        size_t p1 = p0 + band < (size_t)N ? p0 + band : (size_t)N;
+        int n = (int)(p1 - p0);
+        const float *d = dout + p0;
         if (dw) {
-            im2col(s, B, H, W, in, oy0, oy1, scratch);
+            im2col(s, B, H, W, in, p0, p1, scratch);
             nn_gemm_nt(s->cout, K, n, d, N, scratch, n, dw, K, 1);
         }
         if (din) {
             nn_gemm_tn(K, n, s->cout, w, K, d, N, scratch, n, 0);
-            col2im(s, B, H, W, scratch, oy0, oy1, din);
+            col2im(s, B, H, W, scratch, p0, p1, din);
         }
     }
 }
