@@ -2,8 +2,9 @@
 # pixbuf_test.sh - the gdk-pixbuf loader (contrib/gdk-pixbuf/) without
 # installing it: GDK_PIXBUF_MODULE_FILE names BUILD/pixbuf/loaders.cache.
 # A file fed in chunks decodes to aedec's pixels; gdk-pixbuf-thumbnailer
-# makes a thumbnail of the asked size; truncated and random files give an
-# error, not a crash.  Skipped where gdk-pixbuf-2.0 is not installed.
+# and a loader asked for a size make images of that size (through the
+# library's scaled decode); a slow stream shows a progressive preview;
+# truncated and random files give an error, not a crash.  Skipped where gdk-pixbuf-2.0 is not installed.
 # Usage: sh tests/pixbuf_test.sh BUILD.  Prints "ok NAME" / "FAIL NAME".
 BUILD=${1:-build}
 if [ ! -f "$BUILD/pixbuf/loaders.cache" ] || [ ! -x "$BUILD/tests/pixbuf_load" ]; then
@@ -50,6 +51,22 @@ if [ $thumb = yes ] && command -v gdk-pixbuf-thumbnailer >/dev/null 2>&1 && comm
 else
     echo "SKIP pixbuf_thumbnailer_128: sanitizer build, or gdk-pixbuf-thumbnailer / update-mime-database missing"
 fi
+
+# a size asked for (as a thumbnailer asks): the loader decodes at 1/4 (the
+# largest reduction that still covers 300 x 112) and GdkPixbufLoader
+# scales the rest
+"$BUILD/tests/test_imageio" --make-sample "$tmp/big.ppm" 1030 385 3
+"$BUILD/aeenc" -t 1 -q 3 "$tmp/big.ppm" "$tmp/big.aec" &&
+    "$LOAD" "$tmp/big.aec" "$tmp/small.ppm" 4096 0 300x112 && head -c 15 "$tmp/small.ppm" | grep -q '^300 112$'
+result pixbuf_asked_size $?
+
+# a slow stream of a 2-stage VQ file (tiles of 64): a preview (area
+# updated) before the end, and the final picture is still aedec's
+"$BUILD/aeenc" -t 1 -q 2 --tile 64 "$tmp/in.ppm" "$tmp/vq.aec" && "$BUILD/aedec" -t 1 "$tmp/vq.aec" "$tmp/vqref.ppm"
+chunk=$(($(wc -c <"$tmp/vq.aec") / 12 + 1))
+"$LOAD" "$tmp/vq.aec" "$tmp/vqpb.ppm" $chunk 80 2>"$tmp/err" && cmp -s "$tmp/vqpb.ppm" "$tmp/vqref.ppm" &&
+    n=$(sed -n 's/^updates //p' "$tmp/err") && [ "${n:-0}" -ge 2 ]
+result pixbuf_progressive_preview $?
 
 head -c $(($(wc -c <"$tmp/x.aec") / 2)) "$tmp/x.aec" >"$tmp/cut.aec"
 "$LOAD" "$tmp/cut.aec" "$tmp/o.ppm" 512 2>"$tmp/err"

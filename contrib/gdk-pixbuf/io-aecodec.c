@@ -1,23 +1,32 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* io-aecodec.c - gdk-pixbuf loader for aecodec files (image/x-aecodec).
  *
- * Viewers feed a file in chunks (begin_load, load_increment..., stop_load),
- * so the loader buffers the bytes and decodes once the whole file is there:
- * the container's stream table and CRCs need the full file, and a partial
- * decode would be a second decode of the same tiles.  The header is read as
- * soon as its 48 bytes have arrived, so the viewer learns the size (and may
- * ask for a smaller one through size_func) before the pixels come.
+ * Viewers feed a file in chunks (begin_load, load_increment..., stop_load).
+ * The loader buffers the bytes; as soon as the header and stream table are
+ * in it tells the viewer the image's size (size_func), and when the viewer
+ * asks for a smaller one (a thumbnailer does) it picks the largest
+ * reduction of the library's scaled decode (1/2, 1/4, 1/8) that still
+ * gives at least that size; GdkPixbufLoader scales the rest.
  *
- * Pixels: grey and RGB files become an RGB pixbuf, files with alpha an RGBA
- * one (GdkPixbuf holds only RGB(A), 8 bits).  Every failure is a GError
- * with the library's message; nothing here aborts the host. */
+ * The library decodes straight into the pixbuf's own rows (its rowstride),
+ * as RGB, or RGBA when the file has alpha (GdkPixbuf holds only RGB(A), 8
+ * bits): grey is widened by the library.
+ *
+ * Progressive preview: while a file arrives slowly (a network stream), a
+ * prefix that holds more than the last preview (a further VQ stage, more
+ * lattice tiles: aec_probe_prefix) is decoded into the pixbuf and
+ * area_updated is signalled, at most every PREVIEW_GAP_US, and never
+ * while the whole file comes within that time (a local file), so
+ * previews cost nothing there.  The final decode is the whole file's; a
+ * file that ends early is still an error at stop_load.  Every failure is
+ * a GError with the library's message; nothing here aborts the host. */
 #define GDK_PIXBUF_ENABLE_BACKEND
 #include <gdk-pixbuf/gdk-pixbuf.h>
 #include <gdk-pixbuf/gdk-pixbuf-io.h>
 #include <string.h>
 #include "aecodec.h"
 
-#define AEC_HEADER_BYTES 48
+#define PREVIEW_GAP_US (300 * 1000) /* 0.3 s: a slow stream, not a local file */
 
 typedef struct {
     GdkPixbufModuleSizeFunc size_func;
@@ -26,6 +35,12 @@ typedef struct {
     gpointer user_data;
     GByteArray *data;
     gboolean header_seen;
+    aec_decode_params params; /* scale and layout chosen at the header  */
+    uint32_t out_w, out_h;
+    GdkPixbuf *pixbuf;        /* created at the first preview or the end */
+    aec_decoder *dec;
+    gint64 last_time;         /* begin_load or the last preview          */
+    uint64_t preview_bytes;   /* bytes_used of the last preview          */
 } AecContext;
 
 static void set_error(GError **error, int code, const char *what, const char *detail)
@@ -39,34 +54,110 @@ static gpointer aec_begin_load(GdkPixbufModuleSizeFunc size_func,
                                GdkPixbufModuleUpdatedFunc updated_func, gpointer user_data,
                                GError **error)
 {
-    (void)error;
     AecContext *ctx = g_new0(AecContext, 1);
+    if (aec_decoder_create(&ctx->dec, NULL) != AEC_OK) {
+        g_free(ctx);
+        set_error(error, GDK_PIXBUF_ERROR_FAILED, "cannot create a decoder", NULL);
+        return NULL;
+    }
     ctx->size_func = size_func;
     ctx->prepared_func = prepared_func;
     ctx->updated_func = updated_func;
     ctx->user_data = user_data;
     ctx->data = g_byte_array_new();
+    ctx->last_time = g_get_monotonic_time();
     return ctx;
 }
 
-/* Once the header is in: refuse a non-aecodec stream early and tell the
- * viewer the image's size (it may answer 0 x 0: "only wanted the size"). */
+/* The largest reduction whose output still covers the asked size. */
+static int scale_for(uint32_t w, uint32_t h, gint want_w, gint want_h)
+{
+    int s = 8;
+    while (s > 1 && ((w + s - 1) / s < (uint32_t)want_w || (h + s - 1) / s < (uint32_t)want_h))
+        s /= 2;
+    return s;
+}
+
+/* Once the header and table are in: refuse a non-aecodec stream early,
+ * tell the viewer the image's size (it may answer 0 x 0: "only wanted the
+ * size") and choose the scale and layout of the decode. */
 static gboolean read_header(AecContext *ctx, GError **error)
 {
-    aec_info info;
-    aec_status st = aec_read_info(ctx->data->data, ctx->data->len, &info);
+    uint32_t w, h;
+    aec_layout layout;
+    aec_status st = aec_decode_size(ctx->data->data, ctx->data->len, NULL, &w, &h, &layout);
     if (st == AEC_ERR_TRUNCATED)
-        return TRUE; /* header not complete yet */
+        return TRUE; /* header or table not complete yet */
     if (st != AEC_OK) {
         set_error(error, GDK_PIXBUF_ERROR_CORRUPT_IMAGE, "bad header", aec_status_string(st));
         return FALSE;
     }
     ctx->header_seen = TRUE;
-    if (ctx->size_func) {
-        gint w = (gint)info.width, h = (gint)info.height;
-        ctx->size_func(&w, &h, ctx->user_data);
+    gint want_w = (gint)w, want_h = (gint)h;
+    if (ctx->size_func)
+        ctx->size_func(&want_w, &want_h, ctx->user_data);
+    if (want_w <= 0 || want_h <= 0) { /* as other loaders: stop here */
+        set_error(error, GDK_PIXBUF_ERROR_FAILED, "size requested only", NULL);
+        return FALSE;
+    }
+    aec_decode_params_default(&ctx->params);
+    ctx->params.scale = scale_for(w, h, want_w, want_h);
+    ctx->params.layout = layout == AEC_RGBA || layout == AEC_GRAY_ALPHA ? AEC_RGBA : AEC_RGB;
+    st = aec_decode_size(ctx->data->data, ctx->data->len, &ctx->params, &ctx->out_w, &ctx->out_h,
+                         NULL);
+    if (st != AEC_OK) {
+        set_error(error, GDK_PIXBUF_ERROR_CORRUPT_IMAGE, "bad header", aec_status_string(st));
+        return FALSE;
     }
     return TRUE;
+}
+
+/* Decodes the data so far (partial: a prefix) into the pixbuf, created and
+ * announced on first use, and signals the update. */
+static gboolean decode_into_pixbuf(AecContext *ctx, int partial, GError **error)
+{
+    if (!ctx->pixbuf) {
+        ctx->pixbuf = gdk_pixbuf_new(GDK_COLORSPACE_RGB, ctx->params.layout == AEC_RGBA, 8,
+                                     (int)ctx->out_w, (int)ctx->out_h);
+        if (!ctx->pixbuf) {
+            set_error(error, GDK_PIXBUF_ERROR_INSUFFICIENT_MEMORY, "no memory for the image",
+                      NULL);
+            return FALSE;
+        }
+        if (ctx->prepared_func)
+            ctx->prepared_func(ctx->pixbuf, NULL, ctx->user_data);
+    }
+    aec_decode_params p = ctx->params;
+    p.partial = partial;
+    aec_status st = aec_decode_into(ctx->dec, ctx->data->data, ctx->data->len, &p,
+                                    gdk_pixbuf_get_pixels(ctx->pixbuf),
+                                    (size_t)gdk_pixbuf_get_rowstride(ctx->pixbuf),
+                                    gdk_pixbuf_get_byte_length(ctx->pixbuf));
+    if (st != AEC_OK) {
+        set_error(error, GDK_PIXBUF_ERROR_CORRUPT_IMAGE, aec_status_string(st),
+                  aec_decoder_last_error(ctx->dec));
+        return FALSE;
+    }
+    if (ctx->updated_func)
+        ctx->updated_func(ctx->pixbuf, 0, 0, (int)ctx->out_w, (int)ctx->out_h, ctx->user_data);
+    return TRUE;
+}
+
+/* A preview when the stream is slow and the prefix holds more than the
+ * last one showed. */
+static gboolean maybe_preview(AecContext *ctx, GError **error)
+{
+    gint64 now = g_get_monotonic_time();
+    if (now - ctx->last_time < PREVIEW_GAP_US)
+        return TRUE;
+    aec_progress pr;
+    if (aec_probe_prefix(ctx->data->data, ctx->data->len, &ctx->params, &pr) != AEC_OK ||
+        pr.final || pr.bytes_used <= ctx->preview_bytes)
+        return TRUE;
+    ctx->preview_bytes = pr.bytes_used;
+    gboolean ok = decode_into_pixbuf(ctx, 1, error);
+    ctx->last_time = g_get_monotonic_time(); /* the gap counts from the preview's end */
+    return ok;
 }
 
 static gboolean aec_load_increment(gpointer context, const guchar *buf, guint size,
@@ -74,67 +165,9 @@ static gboolean aec_load_increment(gpointer context, const guchar *buf, guint si
 {
     AecContext *ctx = context;
     g_byte_array_append(ctx->data, buf, size);
-    if (!ctx->header_seen && ctx->data->len >= AEC_HEADER_BYTES)
+    if (!ctx->header_seen)
         return read_header(ctx, error);
-    return TRUE;
-}
-
-/* Widen a decoded buffer of layout `in` (tightly packed) into the pixbuf's
- * rows: grey -> RGB, grey+alpha -> RGBA, RGB and RGBA copied. */
-static void fill_pixbuf(GdkPixbuf *pb, const guint8 *pix, uint32_t w, uint32_t h, aec_layout in)
-{
-    guint8 *dst = gdk_pixbuf_get_pixels(pb);
-    int stride = gdk_pixbuf_get_rowstride(pb), n = gdk_pixbuf_get_n_channels(pb);
-    for (uint32_t y = 0; y < h; y++) {
-        const guint8 *s = pix + (size_t)y * w * (size_t)in;
-        guint8 *d = dst + (size_t)y * (size_t)stride;
-        for (uint32_t x = 0; x < w; x++, s += in, d += n) {
-            if (in <= AEC_GRAY_ALPHA) {
-                d[0] = d[1] = d[2] = s[0];
-                if (in == AEC_GRAY_ALPHA)
-                    d[3] = s[1];
-            } else {
-                memcpy(d, s, (size_t)in);
-            }
-        }
-    }
-}
-
-static gboolean decode_all(AecContext *ctx, GError **error)
-{
-    aec_decoder *dec;
-    if (aec_decoder_create(&dec, NULL) != AEC_OK) {
-        set_error(error, GDK_PIXBUF_ERROR_FAILED, "cannot create a decoder", NULL);
-        return FALSE;
-    }
-    aec_decode_params dp;
-    aec_decode_params_default(&dp);
-    uint8_t *pix = NULL;
-    uint32_t w = 0, h = 0;
-    aec_layout layout;
-    aec_status st = aec_decode(dec, ctx->data->data, ctx->data->len, &dp, &pix, &w, &h, &layout);
-    if (st != AEC_OK) {
-        set_error(error, GDK_PIXBUF_ERROR_CORRUPT_IMAGE, aec_status_string(st),
-                  aec_decoder_last_error(dec));
-        aec_decoder_destroy(dec);
-        return FALSE;
-    }
-    aec_decoder_destroy(dec);
-    gboolean alpha = layout == AEC_RGBA || layout == AEC_GRAY_ALPHA;
-    GdkPixbuf *pb = gdk_pixbuf_new(GDK_COLORSPACE_RGB, alpha, 8, (int)w, (int)h);
-    if (!pb) {
-        aec_free(pix);
-        set_error(error, GDK_PIXBUF_ERROR_INSUFFICIENT_MEMORY, "no memory for the image", NULL);
-        return FALSE;
-    }
-    fill_pixbuf(pb, pix, w, h, layout);
-    aec_free(pix);
-    if (ctx->prepared_func)
-        ctx->prepared_func(pb, NULL, ctx->user_data);
-    if (ctx->updated_func)
-        ctx->updated_func(pb, 0, 0, (int)w, (int)h, ctx->user_data);
-    g_object_unref(pb);
-    return TRUE;
+    return maybe_preview(ctx, error);
 }
 
 static gboolean aec_stop_load(gpointer context, GError **error)
@@ -147,8 +180,11 @@ static gboolean aec_stop_load(gpointer context, GError **error)
         set_error(error, GDK_PIXBUF_ERROR_CORRUPT_IMAGE, "file too short for a header", NULL);
         ok = FALSE;
     } else {
-        ok = decode_all(ctx, error);
+        ok = decode_into_pixbuf(ctx, 0, error);
     }
+    if (ctx->pixbuf)
+        g_object_unref(ctx->pixbuf);
+    aec_decoder_destroy(ctx->dec);
     g_byte_array_free(ctx->data, TRUE);
     g_free(ctx);
     return ok;

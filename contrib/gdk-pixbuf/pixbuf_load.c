@@ -3,10 +3,15 @@
  * loader GDK_PIXBUF_MODULE_FILE names), fed CHUNK bytes at a time as a
  * viewer does, and write its RGB samples as a binary PPM (alpha dropped),
  * so tests compare it with aedec's output byte for byte.
- * usage: pixbuf_load IN OUT.ppm [CHUNK]   exit 1 with the GError's message */
+ * usage: pixbuf_load IN OUT.ppm [CHUNK [DELAY_MS [WIDTHxHEIGHT]]]
+ * DELAY_MS: a pause after each chunk, as a slow network stream would make,
+ * and "updates N" on stderr (area-updated signals: progressive previews);
+ * WIDTHxHEIGHT: the size asked for (gdk_pixbuf_loader_set_size), as a
+ * thumbnailer asks.  Exit 1 with the GError's message. */
 #include <gdk-pixbuf/gdk-pixbuf.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 static int fail(const char *what, GError *err)
 {
@@ -16,11 +21,21 @@ static int fail(const char *what, GError *err)
     return 1;
 }
 
+static void count_update(GdkPixbufLoader *loader, gint x, gint y, gint w, gint h, gpointer n)
+{
+    (void)loader, (void)x, (void)y, (void)w, (void)h;
+    (*(int *)n)++;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 3)
-        return fprintf(stderr, "usage: pixbuf_load IN OUT.ppm [CHUNK]\n"), 2;
+        return fprintf(stderr, "usage: pixbuf_load IN OUT.ppm [CHUNK [DELAY_MS [WxH]]]\n"), 2;
     gsize chunk = argc > 3 ? (gsize)strtoul(argv[3], NULL, 10) : 4096;
+    unsigned delay_ms = argc > 4 ? (unsigned)strtoul(argv[4], NULL, 10) : 0;
+    int want_w = 0, want_h = 0, updates = 0;
+    if (argc > 5 && sscanf(argv[5], "%dx%d", &want_w, &want_h) != 2)
+        return fprintf(stderr, "pixbuf_load: size %s is not WIDTHxHEIGHT\n", argv[5]), 2;
     gchar *data;
     gsize size;
     GError *err = NULL;
@@ -29,10 +44,16 @@ int main(int argc, char **argv)
     GdkPixbufLoader *loader = gdk_pixbuf_loader_new_with_mime_type("image/x-aecodec", &err);
     if (!loader)
         return fail("no aecodec loader", err);
+    if (want_w > 0 && want_h > 0)
+        gdk_pixbuf_loader_set_size(loader, want_w, want_h);
+    g_signal_connect(loader, "area-updated", G_CALLBACK(count_update), &updates);
     gboolean ok = TRUE;
-    for (gsize at = 0; ok && at < size; at += chunk)
+    for (gsize at = 0; ok && at < size; at += chunk) {
         ok = gdk_pixbuf_loader_write(loader, (const guchar *)data + at,
                                      size - at < chunk ? size - at : chunk, &err);
+        if (delay_ms)
+            usleep(delay_ms * 1000u);
+    }
     if (!gdk_pixbuf_loader_close(loader, ok ? &err : NULL))
         ok = FALSE;
     g_free(data);
@@ -52,6 +73,8 @@ int main(int argc, char **argv)
         for (int x = 0; x < w; x++)
             fwrite(px + (size_t)y * stride + (size_t)x * n, 1, 3, f);
     int bad = fclose(f) != 0;
+    if (delay_ms)
+        fprintf(stderr, "updates %d\n", updates);
     g_object_unref(loader);
     return bad;
 }
