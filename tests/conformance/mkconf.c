@@ -45,7 +45,9 @@
 
 static char err[512];
 
-/* Integer-only test pattern: gradients, a disc, stripes, blocks, noise. */
+/* Integer-only test pattern: gradients, a disc, stripes, blocks, noise;
+ * kind 4: black and white only (bars narrowing down the image, a disc), so
+ * that the decoder overshoots 0 and 1. */
 static aeio_image pattern(uint32_t w, uint32_t h, int ch, unsigned kind)
 {
     aeio_image im = {w, h, ch, malloc((size_t)w * h * ch), 8};
@@ -75,11 +77,14 @@ static aeio_image pattern(uint32_t w, uint32_t h, int ch, unsigned kind)
                 v[1] = 128 + ((int)x - (int)y) / 2, v[2] = disc ? 90 : 170;
                 break;
             }
+            int bw = (int)((x / (1 + y / 8)) & 1) ^ disc; /* kind 4 */
             uint8_t *p = im.pixels + ((size_t)y * w + x) * ch;
             for (int c = 0; c < ch; c++) {
                 int s;
                 if ((ch == 2 && c == 1) || c == 3) /* alpha: a ramp with a hole */
                     s = disc ? 0 : (int)((x * 7 + y * 3) & 255);
+                else if (kind == 4)
+                    s = bw ? 255 : 0;
                 else if (ch <= 2)
                     s = (v[0] * 2 + v[1] * 5 + v[2]) / 8 + noise;
                 else
@@ -1032,6 +1037,7 @@ static const conf_case pin_cases[] = {
     {"pin-grey72x40", 72, 40, 1, 2, 64, 0, 2, "grey, 2x1 tiles, 2 of 4 stages"},
     {"pin-greyalpha40x40", 40, 40, 2, 1, 64, 0, 1, "grey+alpha, 1 stage"},
     {"pin-rgba66x50", 66, 50, 4, 3, 64, 0, 3, "RGBA, 2x1 tiles, 3 stages"},
+    {"pin-greybw64x64", 64, 64, 1, 4, 64, 0, 4, "grey, black and white only, 4 stages"},
 };
 
 static int add_pin_files(const char *model_path, const char *dir)
