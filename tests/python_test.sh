@@ -48,6 +48,24 @@ sys.exit(0 if (ref == np.load(d + "/np.npy")).all() else 1)
 PY
 result python_decode_equals_aedec $?
 
+# mode= and scale= (the library's layout conversion and box-averaged
+# thumbnail), partial= on a prefix
+$PY - "$tmp" <<'PY'
+import sys, numpy as np, aecodec
+rgb = np.load(sys.argv[1] + "/np.npy")                 # the decode of np.aec, 45 x 67
+data = open(sys.argv[1] + "/np.aec", "rb").read()
+rgba = aecodec.decode(data, mode="RGBA")
+ok = rgba.shape == (45, 67, 4) and (rgba[..., :3] == rgb).all() and (rgba[..., 3] == 255).all()
+small = aecodec.decode(data, scale=4)
+box = rgb[:4, :4].reshape(-1, 3).astype(int).sum(0)
+ok = ok and small.shape == (12, 17, 3) and (small[0, 0] == (box + 8) // 16).all()
+ok = ok and aecodec.decode(data, partial=True).shape == (45, 67, 3)
+grey = aecodec.decode(data[:len(data) - 1], partial=True)  # lattice file: its tile still missing
+ok = ok and (grey == 128).all()
+sys.exit(0 if ok else 1)
+PY
+result python_mode_scale_partial $?
+
 $PY - "$tmp" <<'PY'
 import sys, numpy as np, aecodec
 def clear_error(f):

@@ -55,7 +55,12 @@ class _EncodeParams(_c.Structure):
 
 class _DecodeParams(_c.Structure):
     _fields_ = [("stages", _c.c_int), ("x", _c.c_uint32), ("y", _c.c_uint32),
-                ("w", _c.c_uint32), ("h", _c.c_uint32)]
+                ("w", _c.c_uint32), ("h", _c.c_uint32), ("layout", _c.c_int),
+                ("scale", _c.c_int), ("partial", _c.c_int)]
+
+
+# output layouts by PIL-style mode name (None: the file's own)
+_MODES = {None: 0, "L": 1, "LA": 2, "RGB": 3, "RGBA": 4}
 
 
 class _Info(_c.Structure):
@@ -150,10 +155,18 @@ def encode_bytes(pixels, width, height, channels, quality=7, threads=0):
         _enc_destroy(enc)
 
 
-def decode_bytes(data, stages=0, threads=0):
+def decode_bytes(data, stages=0, threads=0, scale=1, mode=None, partial=False):
     """Decode an aecodec file: (pixels, width, height, channels), pixels
-    tightly packed bytes in the file's own layout."""
+    tightly packed bytes in the file's own layout, or in `mode` ("L", "LA",
+    "RGB", "RGBA": grey widened, alpha 255 added or dropped).  scale 2, 4
+    or 8: reduced to ceil(w/scale) x ceil(h/scale), each pixel the mean of
+    its box (thumbnails).  partial: data may be the start of a file still
+    arriving (a preview from the complete streams it holds)."""
     data = bytes(data)
+    if mode not in _MODES:
+        raise ValueError("aecodec: mode must be one of L, LA, RGB, RGBA or None")
+    if scale not in (1, 2, 4, 8):
+        raise ValueError("aecodec: scale must be 1, 2, 4 or 8")
     dec = _vp()
     st = _dec_create(_c.byref(dec), None)
     if st:
@@ -163,7 +176,7 @@ def decode_bytes(data, stages=0, threads=0):
             _dec_threads(dec, int(threads))
         p = _DecodeParams()
         _dec_defaults(_c.byref(p))
-        p.stages = int(stages)
+        p.stages, p.layout, p.scale, p.partial = int(stages), _MODES[mode], int(scale), int(bool(partial))
         out, w, h, layout = _u8p(), _c.c_uint32(), _c.c_uint32(), _c.c_int()
         st = _decode(dec, data, len(data), _c.byref(p), _c.byref(out), _c.byref(w), _c.byref(h),
                      _c.byref(layout))
@@ -190,9 +203,10 @@ def encode(array, quality=7, threads=0):
     return encode_bytes(a.tobytes(), a.shape[1], a.shape[0], a.shape[2], quality, threads)
 
 
-def decode(data, stages=0, threads=0):
-    """Decode to a numpy uint8 array: [H, W] for grey files, else [H, W, C]."""
+def decode(data, stages=0, threads=0, scale=1, mode=None, partial=False):
+    """Decode to a numpy uint8 array: [H, W] for grey output, else [H, W, C]
+    (arguments as decode_bytes)."""
     import numpy as np
-    pix, w, h, c = decode_bytes(data, stages, threads)
+    pix, w, h, c = decode_bytes(data, stages, threads, scale, mode, partial)
     a = np.frombuffer(pix, dtype=np.uint8).reshape(h, w, c)
     return a[:, :, 0] if c == 1 else a
