@@ -22,6 +22,9 @@ VERSION_MAJOR := $(call aec_version,MAJOR)
 VERSION_MINOR := $(call aec_version,MINOR)
 VERSION_PATCH := $(call aec_version,PATCH)
 VERSION := $(VERSION_MAJOR).$(VERSION_MINOR).$(VERSION_PATCH)
+ifneq ($(words $(VERSION_MAJOR) $(VERSION_MINOR) $(VERSION_PATCH)),3)
+$(error cannot read AEC_VERSION_MAJOR/MINOR/PATCH from include/aecodec.h)
+endif
 # The soname changes with MAJOR only: a new MAJOR is an incompatible ABI.
 SONAME  := libcodec.so.$(VERSION_MAJOR)
 SO_FILE := libcodec.so.$(VERSION)
