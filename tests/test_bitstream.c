@@ -567,8 +567,8 @@ static void test_field_errors(void)
         {16, 16, 1, 1, 4, 64, 8, 2, AEC_ERR_CORRUPT},   /* lattice, zero fields  */
         {16, 16, 1, 1, 8, 64, 8, 1, AEC_ERR_CORRUPT},   /* split, no lattice     */
         {16, 16, 1, 1, 8, 96, 0, 1, AEC_ERR_CORRUPT},   /* ... and more (step 7) */
-        {16, 16, 1, 1, 0x10, 64, 8, 1, AEC_ERR_UNSUPPORTED}, /* reserved bits */
-        {16, 16, 1, 1, 0x18, 64, 8, 1, AEC_ERR_UNSUPPORTED}, /* step 4 first  */
+        {16, 16, 1, 1, 0x20, 64, 8, 1, AEC_ERR_UNSUPPORTED}, /* reserved bits */
+        {16, 16, 1, 1, 0x28, 64, 8, 1, AEC_ERR_UNSUPPORTED}, /* step 4 first  */
         {16, 16, 1, 1, 0x80, 64, 8, 1, AEC_ERR_UNSUPPORTED},
         {16, 16, 1, 1, 0, 96, 8, 1, AEC_ERR_CORRUPT},
         {16, 16, 1, 1, 0, 2048, 8, 1, AEC_ERR_CORRUPT},
@@ -1049,7 +1049,7 @@ static void test_lattice_fields(void)
         {2, 0, 4, 9, AEC_OK},
         {2, AECB_FLAG_SPLIT, 0, 0, AEC_ERR_INVALID_ARGUMENT},
         {0, AECB_FLAG_LATTICE | AECB_FLAG_SPLIT, 4, 9, AEC_OK},
-        {2, 0x10, 0, 0, AEC_ERR_INVALID_ARGUMENT},
+        {2, 0x20, 0, 0, AEC_ERR_INVALID_ARGUMENT},
     };
     for (size_t i = 0; i < sizeof w / sizeof *w; i++) {
         memset(&h, 0, sizeof h);
@@ -1073,7 +1073,7 @@ static void test_lattice_fields(void)
         f[7] &= (uint8_t)~AECB_FLAG_LATTICE;
         tb_fix_crc(f, h.table_bytes);
         CHECK(aecb_parse(f, size, NULL, &p, err, sizeof err) == AEC_ERR_CORRUPT);
-        f[7] |= AECB_FLAG_LATTICE | 0x10;
+        f[7] |= AECB_FLAG_LATTICE | 0x20;
         tb_fix_crc(f, h.table_bytes);
         CHECK(aecb_parse(f, size, NULL, &p, err, sizeof err) == AEC_ERR_UNSUPPORTED);
         f[7] = (uint8_t)(AECB_FLAG_LATTICE | AECB_FLAG_SPLIT);

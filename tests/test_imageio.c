@@ -110,7 +110,8 @@ static uint8_t sample_value(uint32_t x, uint32_t y, int c, uint32_t w, uint32_t 
 
 static aeio_image make_image(uint32_t w, uint32_t h, int channels)
 {
-    aeio_image img = {w, h, channels, malloc((size_t)w * h * channels), 8};
+    aeio_image img = {.width = w, .height = h, .channels = channels,
+                      .pixels = malloc((size_t)w * h * channels), .source_bit_depth = 8};
     for (uint32_t y = 0; y < h; y++)
         for (uint32_t x = 0; x < w; x++)
             for (int c = 0; c < channels; c++)
@@ -919,7 +920,8 @@ static int decode_whole(const char *in, const char *out, const char *region)
     if (st != AEC_OK) {
         fprintf(stderr, "%s: %s\n", in, dec ? aec_decoder_last_error(dec) : aec_status_string(st));
     } else {
-        aeio_image img = {ow, oh, (int)layout, pixels, 8};
+        aeio_image img = {.width = ow, .height = oh, .channels = (int)layout,
+                          .pixels = pixels, .source_bit_depth = 8};
         rc = aeio_write(out, &img, err, sizeof(err)) != 0;
         if (rc)
             fprintf(stderr, "%s\n", err);

@@ -147,7 +147,8 @@ static int write_images(const char *dir, int count, int side)
 {
     uint64_t rng = 2024;
     for (int n = 0; n < count; n++) {
-        aeio_image img = {(uint32_t)side, (uint32_t)side, 3, NULL, 8};
+        aeio_image img = {.width = (uint32_t)side, .height = (uint32_t)side, .channels = 3,
+                          .source_bit_depth = 8};
         img.pixels = malloc((size_t)side * side * 3);
         if (!img.pixels)
             return -1;

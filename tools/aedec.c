@@ -39,6 +39,8 @@ static void usage(void)
            "Options:\n"
            "      --stages N        decode at most N quantiser stages (default: all)\n"
            "      --region X,Y,W,H  decode only this rectangle of the image\n"
+           "      --strip           do not write the file's ICC profile and EXIF into a\n"
+           "                        PNG output (default: written as iCCP and eXIf)\n"
            "  -t, --threads N       worker threads, 0 = all cores (default 0)\n"
            "      --model FILE      also accept files coded with this model\n"
            "      --max-pixels N    refuse images with more pixels (default %llu)\n"
@@ -108,8 +110,26 @@ typedef struct {
     aeio_writer *writer;
     uint32_t width, height;   /* of the output, known from the first band */
     int drops_alpha;
+    int strip;                /* --strip: no profile or EXIF in the output */
+    int drops_metadata;       /* the file has some, the output format has no place */
     double seconds;           /* spent decoding */
 } decode_run;
+
+/* The file's ICC profile and EXIF into a PNG output's options, unless
+ * stripped; notes when the output format cannot hold them. */
+static void output_metadata(decode_run *r, aeio_write_options *wopt)
+{
+    aec_metadata md;
+    if (r->strip || aec_read_metadata(r->data, r->size, &md) != AEC_OK ||
+        (!md.icc_size && !md.exif_size))
+        return;
+    if (r->format != AEIO_FORMAT_PNG) {
+        r->drops_metadata = 1;
+        return;
+    }
+    wopt->icc = md.icc, wopt->icc_size = md.icc_size;
+    wopt->exif = md.exif, wopt->exif_size = md.exif_size;
+}
 
 static int region_inside(const aec_info *info, const aec_decode_params *p)
 {
@@ -182,7 +202,9 @@ static int write_band(decode_run *r, const uint8_t *pixels, uint32_t w, uint32_t
                       aec_layout layout)
 {
     char err[1024];
-    aeio_image img = {w, h, (int)layout, (uint8_t *)pixels, 8}, converted = {0};
+    aeio_image img = {.width = w, .height = h, .channels = (int)layout,
+                      .pixels = (uint8_t *)pixels, .source_bit_depth = 8};
+    aeio_image converted = {0};
     const aeio_image *to_write = &img;
     int want = output_channels(r->format, img.channels, &r->drops_alpha);
     if (want == 0) {
@@ -201,6 +223,7 @@ static int write_band(decode_run *r, const uint8_t *pixels, uint32_t w, uint32_t
         aeio_write_options wopt;
         aeio_write_options_default(&wopt);
         wopt.format = r->format;
+        output_metadata(r, &wopt);
         r->width = w;
         r->height = r->band_rows ? r->params.h : h;
         rc = aeio_writer_open(&r->writer, r->out, r->width, r->height, want, &wopt, err,
@@ -245,7 +268,7 @@ static int decode_and_write(decode_run *r)
 
 /* The command line: options, then the inputs (and OUT without -o). */
 typedef struct {
-    int threads, stages, verbose, no_clobber, have_region;
+    int threads, stages, verbose, no_clobber, have_region, strip;
     uint32_t rx, ry, rw, rh;
     const char *model_path, *out_dir, *ext; /* ext: ".png" etc., for -o */
     uint64_t max_pixels;
@@ -295,6 +318,8 @@ static int parse_options(int argc, char **argv, dec_options *o)
                 return cli_usage_error("invalid value '%s' for --region: expected X,Y,W,H with "
                                        "W and H at least 1", v);
             o->have_region = 1;
+        } else if (cli_flag(a, NULL, "--strip")) {
+            o->strip = 1;
         } else if ((r = cli_option(argc, argv, &i, "-t", "--threads", &v)) != 0) {
             if (r < 0 || cli_option_int("--threads", v, 0, 4096, &o->threads) != 0)
                 return CLI_EXIT_USAGE;
@@ -371,7 +396,7 @@ static int decode_one(aec_decoder *dec, const dec_options *o, const char *in, co
     }
 
     decode_run run = {.dec = dec, .data = data, .size = size, .in_name = in_name, .out = out,
-                      .format = format};
+                      .format = format, .strip = o->strip};
     aec_decode_params_default(&run.params);
     run.params.stages = o->stages;
     if (o->have_region) {
@@ -388,6 +413,8 @@ static int decode_one(aec_decoder *dec, const dec_options *o, const char *in, co
     if (run.drops_alpha)
         cli_warning("%s: alpha channel dropped (the format has none; use .png or .pam to keep it)",
                     out);
+    if (run.drops_metadata)
+        cli_warning("%s: ICC profile / EXIF not written (only PNG output holds them)", out);
     if (o->verbose)
         fprintf(stderr, "%s: %s: decoded %ux%u in %.3f s\n", cli_prog(), in_name,
                 (unsigned)run.width, (unsigned)run.height, run.seconds);

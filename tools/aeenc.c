@@ -40,7 +40,18 @@ static void usage(void)
            "\n"
            "Options:\n"
            "  -q, --quality N     quality level, 1..%d with the built-in models (default:\n"
-           "                      the middle one, %d); with --model, VQ stages to code\n"
+           "                      the middle one, %d); with --model, VQ stages to code.\n"
+           "                      Fractions (7.5) interpolate the lattice step between\n"
+           "                      levels\n"
+           "      --size BYTES    the best quality whose file fits in BYTES (a search of\n"
+           "                      the fractional levels; within 2 %% below where the\n"
+           "                      levels reach it)\n"
+           "      --bpp X         the same for X bits per pixel\n"
+           "      --psnr DB       the smallest file whose RGB PSNR reaches DB (within\n"
+           "                      0.1 dB above where the levels reach it)\n"
+           "      --strip         drop the input's ICC profile and EXIF (default: kept in\n"
+           "                      the file; the EXIF orientation is always applied to\n"
+           "                      the pixels and then set to 1)\n"
            "  -t, --threads N     worker threads, 0 = all cores (default 0)\n"
            "      --tile N        tile side in pixels, a multiple of 64 in 64..1024\n"
            "                      (default: the library's choice)\n"
@@ -86,7 +97,10 @@ static const char *detail(aec_status st, const char *last)
 
 /* The command line: options, then the inputs (and OUT without -o). */
 typedef struct {
-    int quality, threads, tile, verbose, no_clobber;
+    int quality, threads, tile, verbose, no_clobber, strip;
+    double quality_fine; /* -q with a fraction, else 0 */
+    uint64_t target_size; /* --size, 0 = off */
+    double target_bpp, target_psnr; /* --bpp, --psnr; 0 = off */
     double lambda;  /* < 0: the library default */
     double lattice; /* < 0: the library default */
     const char *model_path, *out_dir;
@@ -124,8 +138,30 @@ static int parse_options(int argc, char **argv, enc_options *o)
                 return CLI_EXIT_USAGE;
             o->out_dir = v;
         } else if ((r = cli_option(argc, argv, &i, "-q", "--quality", &v)) != 0) {
-            if (r < 0 || cli_option_int("--quality", v, 1, 16, &o->quality) != 0)
+            if (r < 0)
                 return CLI_EXIT_USAGE;
+            double q;
+            if (cli_parse_double(v, &q) != 0 || !(q >= 1 && q <= 16))
+                return cli_usage_error("--quality must be a level in 1..16 (got '%s')", v);
+            o->quality = (int)q;
+            o->quality_fine = q == (double)o->quality ? 0 : q;
+        } else if ((r = cli_option(argc, argv, &i, NULL, "--size", &v)) != 0) {
+            if (r < 0 || cli_option_u64("--size", v, 1, UINT64_MAX / 16, &o->target_size) != 0)
+                return CLI_EXIT_USAGE;
+        } else if ((r = cli_option(argc, argv, &i, NULL, "--bpp", &v)) != 0) {
+            if (r < 0)
+                return CLI_EXIT_USAGE;
+            if (cli_parse_double(v, &o->target_bpp) != 0 ||
+                !(o->target_bpp > 0 && o->target_bpp <= 64))
+                return cli_usage_error("--bpp must be a number in (0, 64] (got '%s')", v);
+        } else if ((r = cli_option(argc, argv, &i, NULL, "--psnr", &v)) != 0) {
+            if (r < 0)
+                return CLI_EXIT_USAGE;
+            if (cli_parse_double(v, &o->target_psnr) != 0 ||
+                !(o->target_psnr > 0 && o->target_psnr <= 100))
+                return cli_usage_error("--psnr must be a number of dB in (0, 100] (got '%s')", v);
+        } else if (cli_flag(a, NULL, "--strip")) {
+            o->strip = 1;
         } else if ((r = cli_option(argc, argv, &i, "-t", "--threads", &v)) != 0) {
             if (r < 0 || cli_option_int("--threads", v, 0, 4096, &o->threads) != 0)
                 return CLI_EXIT_USAGE;
@@ -162,6 +198,8 @@ static int parse_options(int argc, char **argv, enc_options *o)
             return cli_usage_error("unknown option '%s'", a);
         }
     }
+    if ((o->target_size > 0) + (o->target_bpp > 0) + (o->target_psnr > 0) > 1)
+        return cli_usage_error("give one of --size, --bpp and --psnr");
     if (o->latents && o->out_dir)
         return cli_usage_error("--latents writes one file: give one IN and OUT, not -o DIR");
     if (o->out_dir)
@@ -233,6 +271,15 @@ static int encode_one(aec_encoder *enc, const enc_options *o, const char *in, co
         params.lambda = (float)o->lambda;
     if (o->lattice >= 0)
         params.lattice_step = (float)o->lattice;
+    params.quality_fine = (float)o->quality_fine;
+    params.target_size = o->target_size;
+    if (o->target_bpp > 0)
+        params.target_size = (uint64_t)(o->target_bpp * img.width * img.height / 8.0 + 0.5);
+    params.target_psnr = (float)o->target_psnr;
+    if (!o->strip) {
+        params.metadata.icc = img.icc, params.metadata.icc_size = img.icc_size;
+        params.metadata.exif = img.exif, params.metadata.exif_size = img.exif_size;
+    }
     double t0 = cli_seconds();
     aec_status st = aec_encode(enc, img.pixels, img.width, img.height, 0,
                                (aec_layout)img.channels, &params, &coded, &coded_size);
@@ -261,6 +308,19 @@ static int encode_one(aec_encoder *enc, const enc_options *o, const char *in, co
                 layout_name(img.channels),
                 img.source_bit_depth == 16 ? " (16-bit input reduced to 8 bit)" : "", o->quality,
                 aec_encoder_levels(enc), coded_size, 8.0 * (double)coded_size / pixels, seconds);
+        if (params.target_size || params.target_psnr > 0) {
+            int encodes;
+            float level;
+            double psnr;
+            aec_encoder_last_search(enc, &encodes, &level, &psnr);
+            fprintf(stderr, "%s: %s: search: %d encodes, level %.3f%s", cli_prog(), in_name,
+                    encodes, level, psnr > 0 ? "" : "\n");
+            if (psnr > 0)
+                fprintf(stderr, ", %.2f dB\n", psnr);
+        }
+        if (img.orientation > 1)
+            fprintf(stderr, "%s: %s: EXIF orientation %d applied\n", cli_prog(), in_name,
+                    img.orientation);
     }
     rc = 0;
 done:

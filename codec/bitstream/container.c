@@ -84,6 +84,13 @@ uint32_t aecb_lattice_stream_index(const aecb_header *h, uint32_t tile)
     return aecb_stream_index(h, h->stages, tile);
 }
 
+uint32_t aecb_metadata_stream_index(const aecb_header *h) { return h->n_streams - 1u; }
+
+static int aecb_is_metadata_stream(const aecb_header *h, uint32_t i)
+{
+    return (h->flags & AECB_FLAG_METADATA) && i == aecb_metadata_stream_index(h);
+}
+
 void aecb_tile_rect(const aecb_header *h, uint32_t tile, uint32_t *x0, uint32_t *y0,
                     uint32_t *w, uint32_t *hgt)
 {
@@ -113,6 +120,8 @@ void aecb_tile_latents(const aecb_header *h, uint32_t tile, uint32_t *lw, uint32
 
 uint64_t aecb_stream_raw_size(const aecb_header *h, uint32_t i)
 {
+    if (aecb_is_metadata_stream(h, i))
+        return AECB_MAX_METADATA;
     if (h->flags & AECB_FLAG_ALPHA) {
         if (i == 0)
             return (uint64_t)h->width * h->height;
@@ -127,6 +136,8 @@ uint64_t aecb_stream_raw_size(const aecb_header *h, uint32_t i)
 
 uint64_t aecb_stream_bound(const aecb_header *h, uint32_t i)
 {
+    if (aecb_is_metadata_stream(h, i))
+        return AECB_MAX_METADATA;
     uint64_t b = aecb_compress_bound(aecb_stream_raw_size(h, i));
     uint32_t a = (h->flags & AECB_FLAG_ALPHA) ? 1 : 0;
     if ((h->flags & AECB_FLAG_SPLIT) && i >= a + (uint32_t)h->stages * h->n_tiles) {
@@ -187,7 +198,8 @@ static void aecb_derive(aecb_header *h)
     h->tiles_y = (h->height + h->tile_size - 1u) / h->tile_size;
     h->n_tiles = h->tiles_x * h->tiles_y;
     h->n_streams = ((h->flags & AECB_FLAG_ALPHA) ? 1u : 0u) + (uint32_t)h->stages * h->n_tiles +
-                   ((h->flags & AECB_FLAG_LATTICE) ? h->n_tiles : 0u);
+                   ((h->flags & AECB_FLAG_LATTICE) ? h->n_tiles : 0u) +
+                   ((h->flags & AECB_FLAG_METADATA) ? 1u : 0u);
     h->header_bytes = AECB_HEADER_BYTES;
     h->table_bytes = (uint32_t)aecb_header_table_size(h->n_streams);
 }
@@ -478,8 +490,9 @@ aec_status aecb_parse(const uint8_t *data, size_t size, const aec_limits *lim,
             if (h->offsets[last] + h->sizes[last] > size)
                 break;
         }
-        /* The file is shorter than declared, so the last stream (the last
-         * lattice stream when present) is missing. */
+        /* The file is shorter than declared, so the last stream (the
+         * metadata or the last lattice stream when present) is missing:
+         * a truncated file never uses the lattice layer. */
         h->lattice_available = 0;
         if (s == 0) {
             aecb_seterr(err, errlen, "file truncated in %s (%zu of %llu bytes)",
@@ -507,6 +520,8 @@ aec_status aecb_check_stream(const aecb_header *h, const uint8_t *data, size_t s
     char what[64];
     if (alpha && i == 0)
         snprintf(what, sizeof what, "alpha stream");
+    else if (aecb_is_metadata_stream(h, i))
+        snprintf(what, sizeof what, "metadata stream");
     else if ((i - (uint32_t)alpha) / h->n_tiles >= h->stages)
         snprintf(what, sizeof what, "stream %u (lattice, tile %u)", i,
                  (i - (uint32_t)alpha) % h->n_tiles);

@@ -8,8 +8,9 @@
  * File layout:  header (48 bytes) | table (8 bytes per stream) | streams
  * Streams, in table order: [alpha frame if flags bit 0], then for stage
  * 0..stages-1 (0-based here, "stage 1..S" in the spec) every tile in tile
- * raster order, then [if flags bit 2] every tile's lattice refinement.
- * Each stream is one magicless zstd frame (zstream.h).
+ * raster order, then [if flags bit 2] every tile's lattice refinement,
+ * then [if flags bit 4] the metadata stream (bitstream/metadata.h).
+ * Each stream but the metadata one is one magicless zstd frame (zstream.h).
  */
 #ifndef AECB_CONTAINER_H
 #define AECB_CONTAINER_H
@@ -35,8 +36,13 @@
 #define AECB_FLAG_DICT 0x02u  /* streams use the model's zstd dictionary */
 #define AECB_FLAG_LATTICE 0x04u /* lattice refinement streams present      */
 #define AECB_FLAG_SPLIT 0x08u   /* lattice streams in the split layout    */
+#define AECB_FLAG_METADATA 0x10u /* last stream: ICC profile / EXIF chunks */
 #define AECB_FLAGS_KNOWN \
-    (AECB_FLAG_ALPHA | AECB_FLAG_DICT | AECB_FLAG_LATTICE | AECB_FLAG_SPLIT)
+    (AECB_FLAG_ALPHA | AECB_FLAG_DICT | AECB_FLAG_LATTICE | AECB_FLAG_SPLIT | AECB_FLAG_METADATA)
+/* Largest metadata stream (raw chunks, not compressed): 16 MiB holds any
+ * ICC profile and EXIF block met in practice, and bounds what a hostile
+ * file can make a reader look at. */
+#define AECB_MAX_METADATA (1u << 24)
 /* The lattice step is stored in units of 2^-20. */
 #define AECB_LATTICE_STEP_ONE (1u << 20)
 
@@ -52,7 +58,7 @@ typedef struct {
     /* --- derived --- */
     uint32_t tiles_x, tiles_y, n_tiles;
     uint32_t n_streams;          /* (alpha?1:0) + stages*n_tiles
-                                    + (lattice?n_tiles:0)                   */
+                                    + (lattice?n_tiles:0) + (metadata?1:0)  */
     uint32_t *sizes, *crcs;      /* per stream, in table order              */
     uint64_t *offsets;           /* per stream, from the start of the file  */
     uint32_t table_bytes, header_bytes;
@@ -105,6 +111,8 @@ aec_status aecb_check_stream(const aecb_header *h, const uint8_t *data, size_t s
 uint32_t aecb_stream_index(const aecb_header *h, int stage, uint32_t tile);
 /* Table index of tile's lattice refinement stream (flags bit 2). */
 uint32_t aecb_lattice_stream_index(const aecb_header *h, uint32_t tile);
+/* Table index of the metadata stream (flags bit 4): the last one. */
+uint32_t aecb_metadata_stream_index(const aecb_header *h);
 
 /* Geometry of tile t (raster order): pixel rectangle and latent grid. */
 void aecb_tile_rect(const aecb_header *h, uint32_t tile, uint32_t *x0, uint32_t *y0,
@@ -126,10 +134,12 @@ void aecb_latent_grid(const aecb_header *h, int *grid_w, int *grid_h);
 /* Decompressed size of stream i: W*H for the alpha stream, the tile's
  * latent count for an index stream, 2 * lattice_dim * latents for a lattice
  * stream of the planes layout (16-bit symbols as a low-byte plane then a
- * high-byte plane; a split-layout stream has no single raw size). */
+ * high-byte plane; a split-layout stream has no single raw size),
+ * AECB_MAX_METADATA for the (uncompressed) metadata stream. */
 uint64_t aecb_stream_raw_size(const aecb_header *h, uint32_t stream_index);
 /* Largest size a conforming stream i may have: compress_bound(raw size),
- * or aecb_split_bound for a lattice stream of the split layout. */
+ * aecb_split_bound for a lattice stream of the split layout,
+ * AECB_MAX_METADATA for the metadata stream. */
 uint64_t aecb_stream_bound(const aecb_header *h, uint32_t stream_index);
 /* The spec's compress_bound(n) (equal to ZSTD_COMPRESSBOUND for n < 2^31). */
 uint64_t aecb_compress_bound(uint64_t n);

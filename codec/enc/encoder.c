@@ -17,6 +17,7 @@
 
 #include "bitstream/container.h"
 #include "bitstream/lattice_stream.h"
+#include "bitstream/metadata.h"
 #include "bitstream/zstream.h"
 #include "common/cells.h"
 #include "common/context.h"
@@ -35,6 +36,7 @@
 
 void aec_encode_params_default(aec_encode_params *p)
 {
+    memset(p, 0, sizeof *p); /* every field not named below: 0 / NULL */
     p->quality = 0;
     p->threads = 0;
     p->tile_size = 0;
@@ -444,6 +446,13 @@ aec_status aec_encode_once(aec_encoder *e, const uint8_t *pixels, uint32_t width
     memset(&h, 0, sizeof h);
     h.width = width, h.height = height, h.layout = (uint8_t)layout, h.stages = (uint8_t)stages;
     h.flags = aec_layout_has_alpha(layout) ? AECB_FLAG_ALPHA : 0;
+    uint64_t md_size = aecb_metadata_size(&p.metadata);
+    if (md_size > AECB_MAX_METADATA)
+        return aec_fail(e->err, AEC_ERR_INVALID_ARGUMENT,
+                        "metadata of %llu bytes, above the format's %u",
+                        (unsigned long long)md_size, AECB_MAX_METADATA);
+    if (md_size)
+        h.flags |= AECB_FLAG_METADATA;
     h.block_size = (uint8_t)m->cfg.block, h.tile_size = (uint16_t)tile, h.model_id = m->id;
     uint32_t step_q = 0;
     if (step > 0) {
@@ -467,9 +476,9 @@ aec_status aec_encode_once(aec_encoder *e, const uint8_t *pixels, uint32_t width
     source_image src = {pixels, width, height, stride, channels, aec_layout_is_gray(layout)};
     tile_result *res = calloc(h.n_tiles, sizeof *res);
     const uint8_t **streams = calloc(h.n_streams, sizeof *streams);
-    uint8_t *alpha = NULL, *alpha_raw = NULL;
+    uint8_t *alpha = NULL, *alpha_raw = NULL, *md = md_size ? malloc((size_t)md_size) : NULL;
     size_t alpha_size = 0;
-    if (!res || !streams) {
+    if (!res || !streams || (md_size && !md)) {
         st = aec_fail(e->err, AEC_ERR_OUT_OF_MEMORY, "out of memory");
         goto done;
     }
@@ -509,6 +518,11 @@ aec_status aec_encode_once(aec_encoder *e, const uint8_t *pixels, uint32_t width
             streams[i] = res[t].streams[stages];
             h.sizes[i] = (uint32_t)res[t].sizes[stages];
         }
+    if (md) {
+        aecb_metadata_write(&p.metadata, md);
+        streams[aecb_metadata_stream_index(&h)] = md;
+        h.sizes[aecb_metadata_stream_index(&h)] = (uint32_t)md_size;
+    }
     st = aecb_write(&h, streams, out, out_size);
     if (st != AEC_OK)
         aec_fail(e->err, st, "cannot assemble the file: %s", aec_status_string(st));
@@ -521,6 +535,7 @@ done:
     free(streams);
     free(alpha);
     free(alpha_raw);
+    free(md);
     aecb_header_free(&h);
     return st;
 }

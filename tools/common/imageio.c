@@ -14,6 +14,7 @@
 #endif
 #include "imageio.h"
 #include "cleanup.h"
+#include "orientation.h"
 
 #include <errno.h>
 #include <setjmp.h>
@@ -107,6 +108,8 @@ void aeio_free(aeio_image *img)
     if (!img)
         return;
     free(img->pixels);
+    free(img->icc);
+    free(img->exif);
     memset(img, 0, sizeof(*img));
 }
 
@@ -122,9 +125,37 @@ struct png_rjob {
     png_bytep *rows;
     uint32_t width, height;
     int channels, bit_depth;
+    uint8_t *icc, *exif; /* copies: libpng's buffers die with its structs */
+    size_t icc_size, exif_size;
     char msg[MSG_LEN];
     int own_msg; /* msg is ours, not a libpng message */
 };
+
+static uint8_t *copy_bytes(const void *data, size_t size)
+{
+    uint8_t *p = size ? malloc(size) : NULL;
+    if (p)
+        memcpy(p, data, size);
+    return p;
+}
+
+/* The iCCP profile and eXIf block, when the file has them. */
+static void png_rjob_metadata(struct png_rjob *job)
+{
+    png_charp name;
+    png_bytep profile, exif;
+    png_uint_32 profile_len, exif_len;
+    int compression;
+    if (png_get_iCCP(job->png, job->info, &name, &compression, &profile, &profile_len) &&
+        profile_len) {
+        job->icc = copy_bytes(profile, profile_len);
+        job->icc_size = job->icc ? profile_len : 0;
+    }
+    if (png_get_eXIf_1(job->png, job->info, &exif_len, &exif) && exif_len) {
+        job->exif = copy_bytes(exif, exif_len);
+        job->exif_size = job->exif ? exif_len : 0;
+    }
+}
 
 static void png_rjob_error(png_structp png, png_const_charp text)
 {
@@ -158,6 +189,7 @@ static int png_rjob_run(struct png_rjob *job)
         return -1;
     png_set_read_fn(job->png, job, png_rjob_read);
     png_read_info(job->png, job->info);
+    png_rjob_metadata(job);
 
     png_uint_32 w, h;
     int bit_depth, color_type, interlace;
@@ -222,6 +254,8 @@ static int read_png(const uint8_t *data, size_t size, aeio_image *img, uint64_t 
     free(job.rows);
     if (rc != 0) {
         free(job.pixels);
+        free(job.icc);
+        free(job.exif);
         if (job.own_msg)
             msgf(err, errlen, "%s", job.msg);
         else
@@ -233,6 +267,8 @@ static int read_png(const uint8_t *data, size_t size, aeio_image *img, uint64_t 
     img->channels = job.channels;
     img->pixels = job.pixels;
     img->source_bit_depth = job.bit_depth;
+    img->icc = job.icc, img->icc_size = job.icc_size;
+    img->exif = job.exif, img->exif_size = job.exif_size;
     return 0;
 }
 
@@ -250,8 +286,30 @@ struct jpeg_rjob {
     uint8_t *pixels;
     uint32_t width, height;
     int channels;
+    uint8_t *icc, *exif;
+    size_t icc_size, exif_size;
     char msg[MSG_LEN];
 };
+
+/* The ICC profile (APP2 chunks, joined by libjpeg-turbo) and the first
+ * APP1 "Exif\0\0" block without its 6-byte prefix. */
+static void jpeg_rjob_metadata(struct jpeg_rjob *job)
+{
+    JOCTET *icc = NULL;
+    unsigned int icc_len = 0;
+    if (jpeg_read_icc_profile(&job->cinfo, &icc, &icc_len) && icc_len) {
+        job->icc = copy_bytes(icc, icc_len);
+        job->icc_size = job->icc ? icc_len : 0;
+    }
+    free(icc);
+    for (jpeg_saved_marker_ptr m = job->cinfo.marker_list; m; m = m->next)
+        if (m->marker == JPEG_APP0 + 1 && m->data_length > 6 &&
+            memcmp(m->data, "Exif\0\0", 6) == 0) {
+            job->exif = copy_bytes(m->data + 6, m->data_length - 6);
+            job->exif_size = job->exif ? m->data_length - 6 : 0;
+            break;
+        }
+}
 
 static void jpeg_rjob_error_exit(j_common_ptr cinfo)
 {
@@ -288,7 +346,10 @@ static int jpeg_rjob_run(struct jpeg_rjob *job)
     jpeg_create_decompress(cinfo);
     job->created = 1;
     jpeg_mem_src(cinfo, job->data, (unsigned long)job->size);
+    jpeg_save_markers(cinfo, JPEG_APP0 + 1, 0xFFFF);
+    jpeg_save_markers(cinfo, JPEG_APP0 + 2, 0xFFFF);
     jpeg_read_header(cinfo, TRUE);
+    jpeg_rjob_metadata(job);
     if (cinfo->jpeg_color_space == JCS_CMYK || cinfo->jpeg_color_space == JCS_YCCK) {
         msgf(job->msg, sizeof(job->msg), "CMYK JPEG is not supported");
         return -1;
@@ -347,6 +408,8 @@ static int read_jpeg(const uint8_t *data, size_t size, aeio_image *img, uint64_t
         jpeg_destroy_decompress(&job->cinfo);
     if (rc != 0) {
         free(job->pixels);
+        free(job->icc);
+        free(job->exif);
         msgf(err, errlen, "%s", job->msg[0] ? job->msg : "bad JPEG data");
         free(job);
         return -1;
@@ -356,6 +419,8 @@ static int read_jpeg(const uint8_t *data, size_t size, aeio_image *img, uint64_t
     img->channels = job->channels;
     img->pixels = job->pixels;
     img->source_bit_depth = 8;
+    img->icc = job->icc, img->icc_size = job->icc_size;
+    img->exif = job->exif, img->exif_size = job->exif_size;
     free(job);
     return 0;
 }
@@ -532,8 +597,41 @@ static int read_pnm(const uint8_t *d, size_t n, aeio_image *img, uint64_t max_pi
 
 /* ---- reading: dispatch --------------------------------------------------- */
 
+/* Turn the pixels upright by the EXIF Orientation tag and set the tag to 1,
+ * so that the image and the EXIF kept with it agree. */
+static int apply_orientation(aeio_image *img, char *err, size_t errlen)
+{
+    int o = aeio_exif_orientation(img->exif, img->exif_size);
+    img->orientation = o ? o : 1;
+    if (o <= 1)
+        return 0;
+    uint32_t w, h;
+    uint8_t *up = aeio_orient_pixels(img->pixels, img->width, img->height, img->channels, o, &w,
+                                     &h);
+    if (!up) {
+        aeio_free(img);
+        msgf(err, errlen, "out of memory");
+        return -1;
+    }
+    free(img->pixels);
+    img->pixels = up, img->width = w, img->height = h;
+    aeio_exif_set_orientation(img->exif, img->exif_size, 1);
+    return 0;
+}
+
+static int read_any(const uint8_t *data, size_t size, aeio_image *img, uint64_t max_pixels,
+                    char *err, size_t errlen);
+
 int aeio_read_memory(const uint8_t *data, size_t size, aeio_image *img, uint64_t max_pixels,
                      char *err, size_t errlen)
+{
+    if (read_any(data, size, img, max_pixels, err, errlen) != 0)
+        return -1;
+    return apply_orientation(img, err, errlen);
+}
+
+static int read_any(const uint8_t *data, size_t size, aeio_image *img, uint64_t max_pixels,
+                    char *err, size_t errlen)
 {
     static const uint8_t png_sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
     if (err && errlen)
@@ -922,16 +1020,25 @@ static void png_wjob_write(png_structp png, png_bytep data, size_t n)
 static void png_wjob_flush(png_structp png) { (void)png; }
 
 static int png_wjob_header(struct png_wjob *job, uint32_t width, uint32_t height, int channels,
-                           int level)
+                           const aeio_write_options *opt)
 {
+    int level = opt->png_level < 0 ? 6 : opt->png_level > 9 ? 9 : opt->png_level;
     static const int color_types[5] = {0, PNG_COLOR_TYPE_GRAY, PNG_COLOR_TYPE_GRAY_ALPHA,
                                        PNG_COLOR_TYPE_RGB, PNG_COLOR_TYPE_RGB_ALPHA};
     if (setjmp(png_jmpbuf(job->png)))
         return -1;
     png_set_write_fn(job->png, job, png_wjob_write, png_wjob_flush);
+    /* A profile libpng finds malformed (one from a JPEG, which nothing
+     * checked) is dropped with a warning instead of failing the write. */
+    png_set_benign_errors(job->png, 1);
     png_set_compression_level(job->png, level);
     png_set_IHDR(job->png, job->info, width, height, 8, color_types[channels], PNG_INTERLACE_NONE,
                  PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    if (opt->icc && opt->icc_size)
+        png_set_iCCP(job->png, job->info, "ICC profile", PNG_COMPRESSION_TYPE_BASE, opt->icc,
+                     (png_uint_32)opt->icc_size);
+    if (opt->exif && opt->exif_size)
+        png_set_eXIf_1(job->png, job->info, (png_uint_32)opt->exif_size, (png_bytep)opt->exif);
     png_write_info(job->png, job->info);
     return 0;
 }
@@ -968,7 +1075,7 @@ static void png_wjob_free(struct png_wjob *job)
 
 /* A libpng writer on f that has written the PNG header; NULL on failure. */
 static struct png_wjob *png_wjob_new(FILE *f, uint32_t width, uint32_t height, int channels,
-                                     int level, char *msg, size_t msglen)
+                                     const aeio_write_options *opt, char *msg, size_t msglen)
 {
     struct png_wjob *job = calloc(1, sizeof(*job));
     if (job) {
@@ -983,7 +1090,7 @@ static struct png_wjob *png_wjob_new(FILE *f, uint32_t width, uint32_t height, i
         msgf(msg, msglen, "out of memory");
         return NULL;
     }
-    if (png_wjob_header(job, width, height, channels, level) != 0) {
+    if (png_wjob_header(job, width, height, channels, opt) != 0) {
         png_wjob_message(job, msg, msglen);
         png_wjob_free(job);
         return NULL;
@@ -1055,6 +1162,7 @@ int aeio_format_accepts(aeio_format format, int channels)
 
 void aeio_write_options_default(aeio_write_options *opt)
 {
+    memset(opt, 0, sizeof *opt);
     opt->format = AEIO_FORMAT_AUTO;
     opt->png_level = -1;
 }
@@ -1099,8 +1207,7 @@ static int writer_start(aeio_writer *w, const aeio_write_options *opt, char *msg
         return -1;
     if (w->format != AEIO_FORMAT_PNG)
         return pnm_header(w->out.f, w->width, w->height, w->channels, w->format, msg, msglen);
-    int level = opt->png_level < 0 ? 6 : opt->png_level > 9 ? 9 : opt->png_level;
-    w->png = png_wjob_new(w->out.f, w->width, w->height, w->channels, level, msg, msglen);
+    w->png = png_wjob_new(w->out.f, w->width, w->height, w->channels, opt, msg, msglen);
     return w->png ? 0 : -1;
 }
 

@@ -33,6 +33,16 @@ typedef struct {
     int channels;         /* 1 grey, 2 grey+alpha, 3 RGB, 4 RGBA           */
     uint8_t *pixels;      /* tightly packed 8-bit interleaved              */
     int source_bit_depth; /* 8 or 16: sample depth of the file it came from */
+    /* Metadata of the file read (malloc'ed, freed by aeio_free; NULL/0 =
+     * none): the ICC profile (PNG iCCP, JPEG APP2) and EXIF from its TIFF
+     * header on (PNG eXIf, JPEG APP1 "Exif").  Readers turn the pixels
+     * upright by the EXIF Orientation tag and then set it to 1 in *exif;
+     * `orientation` is the value they applied (1 = none, orientation.h). */
+    uint8_t *icc;
+    size_t icc_size;
+    uint8_t *exif;
+    size_t exif_size;
+    int orientation;
 } aeio_image;
 
 /* Pixel limit used when a caller passes max_pixels = 0. */
@@ -61,6 +71,12 @@ typedef enum {
 typedef struct {
     aeio_format format; /* AEIO_FORMAT_AUTO: from the path                  */
     int png_level;      /* zlib level 0..9 for PNG; -1 = default (6)        */
+    /* PNG only (PNM has no place for them): an ICC profile written as iCCP
+     * and EXIF (TIFF header on) as eXIf; NULL/0 = none (the default). */
+    const uint8_t *icc;
+    size_t icc_size;
+    const uint8_t *exif;
+    size_t exif_size;
 } aeio_write_options;
 
 void aeio_write_options_default(aeio_write_options *opt);
