@@ -105,9 +105,9 @@ void aem_encoder_forward(const aec_model *m, aem_acts *a)
     const float *h = a->x;
     for (int i = 0; i < c->enc_convs; i++) {
         nn_conv_shape s = {i == 0 ? X : c->enc_width, c->enc_width, 3, 1, 1};
-        nn_conv_forward(&s, a->B, a->Hs, a->Ws, h, P + m->lay.enc_conv_w[i],
-                        P + m->lay.enc_conv_b[i], a->enc_h[i], a->scratch);
-        nn_relu_forward(a->enc_h[i], N * c->enc_width);
+        /* bias and ReLU in the GEMM's epilogue */
+        nn_conv_forward_act(&s, a->B, a->Hs, a->Ws, h, P + m->lay.enc_conv_w[i],
+                            P + m->lay.enc_conv_b[i], a->enc_h[i], a->scratch, 1);
         h = a->enc_h[i];
     }
     /* z = lin(x) + out(h): the second product accumulates onto the first. */
@@ -133,9 +133,9 @@ void aem_decoder_forward(const aec_model *m, aem_acts *a)
     const float *h = a->q;
     for (int i = 0; i < c->dec_convs; i++) {
         nn_conv_shape s = {i == 0 ? c->latent : c->dec_width, c->dec_width, 3, 1, 1};
-        nn_conv_forward(&s, a->B, a->Hs, a->Ws, h, P + m->lay.dec_conv_w[i],
-                        P + m->lay.dec_conv_b[i], a->dec_h[i], a->scratch);
-        nn_relu_forward(a->dec_h[i], N * c->dec_width);
+        /* bias and ReLU in the GEMM's epilogue */
+        nn_conv_forward_act(&s, a->B, a->Hs, a->Ws, h, P + m->lay.dec_conv_w[i],
+                            P + m->lay.dec_conv_b[i], a->dec_h[i], a->scratch, 1);
         h = a->dec_h[i];
     }
     nn_conv_shape lin = {c->latent, X, 1, 1, 0};

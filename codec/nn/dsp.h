@@ -18,10 +18,18 @@
 
 enum nn_isa { NN_ISA_C, NN_ISA_AVX2, NN_ISA_AVX512, NN_ISA_COUNT };
 
-/* C[rows<=mr, ncols<=nr] += A[rows, kc] (row stride lda) * Bp[kc][nr], Bp a
- * packed zero-padded panel of nr columns. */
+/* The epilogue, how the block's sums acc (over one K slice) reach C:
+ * by default C += acc; with NN_EPI_SET (the first slice) C = start + acc,
+ * start = bias[r] or 0 without bias (the same bits as filling C with the
+ * start and adding, without the pass over C); with NN_EPI_RELU (the last
+ * slice) C is then replaced by C > 0 ? C : 0 while still in registers. */
+enum { NN_EPI_SET = 1, NN_EPI_RELU = 2 };
+
+/* C[rows<=mr, ncols<=nr] (+)= A[rows, kc] (row stride lda) * Bp[kc][nr], Bp
+ * a packed zero-padded panel of nr columns; bias: the block's rows' starts
+ * (read only with NN_EPI_SET; NULL: 0); epi: NN_EPI_* flags. */
 typedef void (*nn_kernel_fn)(int rows, int kc, const float *A, int lda, const float *Bp,
-                             float *C, int ldc, int ncols);
+                             float *C, int ldc, int ncols, const float *bias, int epi);
 
 /* Bp[kc][nr] = B[kc rows, ncols<=nr] (row stride ldb), zero-padded to nr
  * columns: the panel the kernel reads.  A plain copy, so any path may pack

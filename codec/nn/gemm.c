@@ -21,8 +21,12 @@
 
 #define KC NN_KC
 
+/* C = start + A*B (set: start = bias[i] or 0) or C += A*B, then the ReLU
+ * (relu), all in the micro-kernel's epilogue: NN_EPI_SET on the first K
+ * slice, NN_EPI_RELU on the last (nn/dsp.h).  K > 0. */
 static void gemm_panels(const nn_dsp *d, int M, int N, int K, const float *A, int lda,
-                        const float *B, int ldb, float *C, int ldc)
+                        const float *B, int ldb, float *C, int ldc, const float *bias, int set,
+                        int relu)
 {
     const int MR = d->mr, NR = d->nr;
     int npanels = (N + NR - 1) / NR;
@@ -36,11 +40,12 @@ static void gemm_panels(const nn_dsp *d, int M, int N, int K, const float *A, in
             int ncols = N - j0 < NR ? N - j0 : NR;
             for (int k0 = 0; k0 < K; k0 += KC) {
                 int kc = K - k0 < KC ? K - k0 : KC;
+                int epi = (set && k0 == 0 ? NN_EPI_SET : 0) | (relu && k0 + kc == K ? NN_EPI_RELU : 0);
                 d->pack(B + (size_t)k0 * ldb + j0, ldb, kc, ncols, Bp);
                 for (int i = 0; i < M; i += MR) {
                     int rows = M - i < MR ? M - i : MR;
                     d->kernel(rows, kc, A + (size_t)i * lda + k0, lda, Bp,
-                              C + (size_t)i * ldc + j0, ldc, ncols);
+                              C + (size_t)i * ldc + j0, ldc, ncols, bias ? bias + i : NULL, epi);
                 }
             }
         }
@@ -56,11 +61,30 @@ static void clear_rows(int M, int N, float *C, int ldc)
 void nn_gemm_nn_on(const nn_dsp *d, int M, int N, int K, const float *A, int lda,
                    const float *B, int ldb, float *C, int ldc, int accumulate)
 {
-    if (!accumulate)
-        clear_rows(M, N, C, ldc);
-    if (M <= 0 || N <= 0 || K <= 0)
+    if (M <= 0 || N <= 0)
         return;
-    gemm_panels(d, M, N, K, A, lda, B, ldb, C, ldc);
+    if (K <= 0) {
+        if (!accumulate)
+            clear_rows(M, N, C, ldc);
+        return;
+    }
+    gemm_panels(d, M, N, K, A, lda, B, ldb, C, ldc, NULL, !accumulate, 0);
+}
+
+void nn_gemm_nn_bias_on(const nn_dsp *d, int M, int N, int K, const float *A, int lda,
+                        const float *B, int ldb, float *C, int ldc, const float *bias, int relu)
+{
+    if (M <= 0 || N <= 0)
+        return;
+    if (K > 0) {
+        gemm_panels(d, M, N, K, A, lda, B, ldb, C, ldc, bias, 1, relu);
+        return;
+    }
+    for (int i = 0; i < M; i++) /* no product: the start, through the ReLU */
+        for (int j = 0; j < N; j++) {
+            float v = bias ? bias[i] : 0.0f;
+            C[(size_t)i * ldc + j] = relu && !(v > 0.0f) ? 0.0f : v;
+        }
 }
 
 /* Transposes rows x cols (leading dimension ld) into a dense cols x rows. */
@@ -80,12 +104,17 @@ static float *transpose_copy(const float *X, int rows, int cols, int ld)
 void nn_gemm_nt_on(const nn_dsp *d, int M, int N, int K, const float *A, int lda,
                    const float *B, int ldb, float *C, int ldc, int accumulate)
 {
-    if (!accumulate)
-        clear_rows(M, N, C, ldc);
-    if (M <= 0 || N <= 0 || K <= 0)
+    if (M <= 0 || N <= 0)
         return;
+    if (K <= 0) {
+        if (!accumulate)
+            clear_rows(M, N, C, ldc);
+        return;
+    }
     float *Bt = transpose_copy(B, N, K, ldb); /* K x N */
     if (!Bt) { /* out of memory: slow path, B read as [N][K] */
+        if (!accumulate)
+            clear_rows(M, N, C, ldc);
         for (int i = 0; i < M; i++)
             for (int j = 0; j < N; j++) {
                 float s = 0;
@@ -95,19 +124,24 @@ void nn_gemm_nt_on(const nn_dsp *d, int M, int N, int K, const float *A, int lda
             }
         return;
     }
-    gemm_panels(d, M, N, K, A, lda, Bt, N, C, ldc);
+    gemm_panels(d, M, N, K, A, lda, Bt, N, C, ldc, NULL, !accumulate, 0);
     free(Bt);
 }
 
 void nn_gemm_tn_on(const nn_dsp *d, int M, int N, int K, const float *A, int lda,
                    const float *B, int ldb, float *C, int ldc, int accumulate)
 {
-    if (!accumulate)
-        clear_rows(M, N, C, ldc);
-    if (M <= 0 || N <= 0 || K <= 0)
+    if (M <= 0 || N <= 0)
         return;
+    if (K <= 0) {
+        if (!accumulate)
+            clear_rows(M, N, C, ldc);
+        return;
+    }
     float *At = transpose_copy(A, K, M, lda); /* M x K */
     if (!At) {
+        if (!accumulate)
+            clear_rows(M, N, C, ldc);
         for (int i = 0; i < M; i++)
             for (int j = 0; j < N; j++) {
                 float s = 0;
@@ -117,7 +151,7 @@ void nn_gemm_tn_on(const nn_dsp *d, int M, int N, int K, const float *A, int lda
             }
         return;
     }
-    gemm_panels(d, M, N, K, At, K, B, ldb, C, ldc);
+    gemm_panels(d, M, N, K, At, K, B, ldb, C, ldc, NULL, !accumulate, 0);
     free(At);
 }
 
@@ -137,6 +171,12 @@ void nn_gemm_tn(int M, int N, int K, const float *A, int lda, const float *B, in
                 float *C, int ldc, int accumulate)
 {
     nn_gemm_tn_on(nn_dsp_active(), M, N, K, A, lda, B, ldb, C, ldc, accumulate);
+}
+
+void nn_gemm_nn_bias(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+                     float *C, int ldc, const float *bias, int relu)
+{
+    nn_gemm_nn_bias_on(nn_dsp_active(), M, N, K, A, lda, B, ldb, C, ldc, bias, relu);
 }
 
 void nn_gemm_reference(int M, int N, int K, const float *A, int lda, const float *B, int ldb,

@@ -16,7 +16,13 @@ void nn_gemm_nt(int M, int N, int K, const float *A, int lda, const float *B, in
 /* C[M,N] (+)= A[K,M]^T * B[K,N]  (used for input gradients). */
 void nn_gemm_tn(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
                 float *C, int ldc, int accumulate);
-/* The same three on one given path (nn/dsp.h), for the per-path tests and
+/* C[M,N] = bias[m] + A[M,K] * B[K,N] (bias NULL: 0 + A*B), then, with relu,
+ * C > 0 ? C : 0: the start and the ReLU applied in the micro-kernel's
+ * epilogue while C's block is in registers.  The same bits as filling C
+ * with the bias, nn_gemm_nn(..., 1) and nn_relu_forward, in one pass. */
+void nn_gemm_nn_bias(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+                     float *C, int ldc, const float *bias, int relu);
+/* The same four on one given path (nn/dsp.h), for the per-path tests and
  * benchmarks; the functions above use nn_dsp_active(). */
 void nn_gemm_nn_on(const nn_dsp *d, int M, int N, int K, const float *A, int lda,
                    const float *B, int ldb, float *C, int ldc, int accumulate);
@@ -24,6 +30,8 @@ void nn_gemm_nt_on(const nn_dsp *d, int M, int N, int K, const float *A, int lda
                    const float *B, int ldb, float *C, int ldc, int accumulate);
 void nn_gemm_tn_on(const nn_dsp *d, int M, int N, int K, const float *A, int lda,
                    const float *B, int ldb, float *C, int ldc, int accumulate);
+void nn_gemm_nn_bias_on(const nn_dsp *d, int M, int N, int K, const float *A, int lda,
+                        const float *B, int ldb, float *C, int ldc, const float *bias, int relu);
 /* Plain triple loop, the reference the tests compare against. */
 void nn_gemm_reference(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
                        float *C, int ldc, int accumulate);

@@ -15,7 +15,7 @@
  * registers for the edge blocks too). */
 T static inline __attribute__((always_inline)) void block(int R, int kc, const float *A, int lda,
                                                           const float *Bp, float *C, int ldc,
-                                                          int ncols)
+                                                          int ncols, const float *bias, int epi)
 {
     __m256 acc[MR][2];
     for (int r = 0; r < R; r++) {
@@ -32,31 +32,48 @@ T static inline __attribute__((always_inline)) void block(int R, int kc, const f
             acc[r][1] = _mm256_fmadd_ps(a, b1, acc[r][1]);
         }
     }
+    const __m256 zero = _mm256_setzero_ps();
     for (int r = 0; r < R; r++) {
         float *c = C + (long)r * ldc;
+        float start = bias ? bias[r] : 0.0f;
         if (ncols == NR) {
-            _mm256_storeu_ps(c, _mm256_add_ps(_mm256_loadu_ps(c), acc[r][0]));
-            _mm256_storeu_ps(c + 8, _mm256_add_ps(_mm256_loadu_ps(c + 8), acc[r][1]));
+            __m256 s0, s1;
+            if (epi & NN_EPI_SET) {
+                s0 = s1 = _mm256_set1_ps(start);
+            } else {
+                s0 = _mm256_loadu_ps(c);
+                s1 = _mm256_loadu_ps(c + 8);
+            }
+            s0 = _mm256_add_ps(s0, acc[r][0]);
+            s1 = _mm256_add_ps(s1, acc[r][1]);
+            if (epi & NN_EPI_RELU) { /* max(x, 0): x > 0 ? x : 0, NaN included */
+                s0 = _mm256_max_ps(s0, zero);
+                s1 = _mm256_max_ps(s1, zero);
+            }
+            _mm256_storeu_ps(c, s0);
+            _mm256_storeu_ps(c + 8, s1);
         } else {
             float tmp[NR];
             _mm256_storeu_ps(tmp, acc[r][0]);
             _mm256_storeu_ps(tmp + 8, acc[r][1]);
-            for (int j = 0; j < ncols; j++)
-                c[j] = c[j] + tmp[j];
+            for (int j = 0; j < ncols; j++) {
+                float v = ((epi & NN_EPI_SET) ? start : c[j]) + tmp[j];
+                c[j] = (epi & NN_EPI_RELU) ? (v > 0.0f ? v : 0.0f) : v;
+            }
         }
     }
 }
 
 T static void kernel_avx2(int rows, int kc, const float *A, int lda, const float *Bp, float *C,
-                          int ldc, int ncols)
+                          int ldc, int ncols, const float *bias, int epi)
 {
     switch (rows) {
-    case 6: block(6, kc, A, lda, Bp, C, ldc, ncols); break;
-    case 5: block(5, kc, A, lda, Bp, C, ldc, ncols); break;
-    case 4: block(4, kc, A, lda, Bp, C, ldc, ncols); break;
-    case 3: block(3, kc, A, lda, Bp, C, ldc, ncols); break;
-    case 2: block(2, kc, A, lda, Bp, C, ldc, ncols); break;
-    default: block(1, kc, A, lda, Bp, C, ldc, ncols); break;
+    case 6: block(6, kc, A, lda, Bp, C, ldc, ncols, bias, epi); break;
+    case 5: block(5, kc, A, lda, Bp, C, ldc, ncols, bias, epi); break;
+    case 4: block(4, kc, A, lda, Bp, C, ldc, ncols, bias, epi); break;
+    case 3: block(3, kc, A, lda, Bp, C, ldc, ncols, bias, epi); break;
+    case 2: block(2, kc, A, lda, Bp, C, ldc, ncols, bias, epi); break;
+    default: block(1, kc, A, lda, Bp, C, ldc, ncols, bias, epi); break;
     }
 }
 

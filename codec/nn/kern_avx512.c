@@ -15,7 +15,7 @@
  * registers for the edge blocks too). */
 T static inline __attribute__((always_inline)) void block(int R, int kc, const float *A, int lda,
                                                           const float *Bp, float *C, int ldc,
-                                                          int ncols)
+                                                          int ncols, const float *bias, int epi)
 {
     __m512 acc[MR][2];
     for (int r = 0; r < R; r++) {
@@ -35,24 +35,37 @@ T static inline __attribute__((always_inline)) void block(int R, int kc, const f
     }
     int n0 = ncols < 16 ? ncols : 16, n1 = ncols - n0;
     __mmask16 m0 = (__mmask16)((1u << n0) - 1), m1 = (__mmask16)((1u << n1) - 1);
+    const __m512 zero = _mm512_setzero_ps();
     for (int r = 0; r < R; r++) {
         float *c = C + (long)r * ldc;
-        _mm512_mask_storeu_ps(c, m0, _mm512_add_ps(_mm512_maskz_loadu_ps(m0, c), acc[r][0]));
-        _mm512_mask_storeu_ps(c + 16, m1,
-                              _mm512_add_ps(_mm512_maskz_loadu_ps(m1, c + 16), acc[r][1]));
+        __m512 s0, s1;
+        if (epi & NN_EPI_SET) {
+            s0 = s1 = bias ? _mm512_set1_ps(bias[r]) : zero;
+        } else {
+            s0 = _mm512_maskz_loadu_ps(m0, c);
+            s1 = _mm512_maskz_loadu_ps(m1, c + 16);
+        }
+        s0 = _mm512_add_ps(s0, acc[r][0]);
+        s1 = _mm512_add_ps(s1, acc[r][1]);
+        if (epi & NN_EPI_RELU) { /* max(x, 0) is 0 for x <= 0 and NaN: x > 0 ? x : 0 */
+            s0 = _mm512_max_ps(s0, zero);
+            s1 = _mm512_max_ps(s1, zero);
+        }
+        _mm512_mask_storeu_ps(c, m0, s0);
+        _mm512_mask_storeu_ps(c + 16, m1, s1);
     }
 }
 
 T static void kernel_avx512(int rows, int kc, const float *A, int lda, const float *Bp, float *C,
-                            int ldc, int ncols)
+                            int ldc, int ncols, const float *bias, int epi)
 {
     switch (rows) {
-    case 6: block(6, kc, A, lda, Bp, C, ldc, ncols); break;
-    case 5: block(5, kc, A, lda, Bp, C, ldc, ncols); break;
-    case 4: block(4, kc, A, lda, Bp, C, ldc, ncols); break;
-    case 3: block(3, kc, A, lda, Bp, C, ldc, ncols); break;
-    case 2: block(2, kc, A, lda, Bp, C, ldc, ncols); break;
-    default: block(1, kc, A, lda, Bp, C, ldc, ncols); break;
+    case 6: block(6, kc, A, lda, Bp, C, ldc, ncols, bias, epi); break;
+    case 5: block(5, kc, A, lda, Bp, C, ldc, ncols, bias, epi); break;
+    case 4: block(4, kc, A, lda, Bp, C, ldc, ncols, bias, epi); break;
+    case 3: block(3, kc, A, lda, Bp, C, ldc, ncols, bias, epi); break;
+    case 2: block(2, kc, A, lda, Bp, C, ldc, ncols, bias, epi); break;
+    default: block(1, kc, A, lda, Bp, C, ldc, ncols, bias, epi); break;
     }
 }
 

@@ -9,9 +9,9 @@
 #define MR 4
 #define NR 16
 
-/* C[rows, ncols] += A[rows, kc] * Bp[kc][16]. */
+/* C[rows, ncols] (+)= A[rows, kc] * Bp[kc][16], epilogue as in dsp.h. */
 static void kernel_c(int rows, int kc, const float *A, int lda, const float *Bp, float *C,
-                     int ldc, int ncols)
+                     int ldc, int ncols, const float *bias, int epi)
 {
     for (int r = 0; r < rows; r++) {
         float acc[NR] = {0};
@@ -20,8 +20,11 @@ static void kernel_c(int rows, int kc, const float *A, int lda, const float *Bp,
             for (int j = 0; j < NR; j++)
                 acc[j] = fmaf(a[k], Bp[k * NR + j], acc[j]);
         float *c = C + (long)r * ldc;
-        for (int j = 0; j < ncols; j++)
-            c[j] = c[j] + acc[j];
+        float start = bias ? bias[r] : 0.0f;
+        for (int j = 0; j < ncols; j++) {
+            float v = ((epi & NN_EPI_SET) ? start : c[j]) + acc[j];
+            c[j] = (epi & NN_EPI_RELU) ? (v > 0.0f ? v : 0.0f) : v;
+        }
     }
 }
 

@@ -138,21 +138,16 @@ static void col2im(const nn_conv_shape *s, int B, int H, int W, const float *col
         }
 }
 
-void nn_conv_forward(const nn_conv_shape *s, int B, int H, int W, const float *in,
-                     const float *w, const float *b, float *out, float *scratch)
+void nn_conv_forward_act(const nn_conv_shape *s, int B, int H, int W, const float *in,
+                         const float *w, const float *b, float *out, float *scratch, int relu)
 {
     int Ho = nn_conv_out_dim(H, s->k, s->stride, s->pad),
         Wo = nn_conv_out_dim(W, s->k, s->stride, s->pad);
     int N = B * Ho * Wo, K = s->cin * s->k * s->k;
-    /* Start from the bias, then accumulate the product. */
-    for (int co = 0; co < s->cout; co++) {
-        float bias = b ? b[co] : 0.0f;
-        float *o = out + (size_t)co * N;
-        for (int i = 0; i < N; i++)
-            o[i] = bias;
-    }
+    /* The bias is where the sums start and the ReLU where they end, both in
+     * the GEMM's epilogue: no pass over out of their own. */
     if (is_pointwise(s)) {
-        nn_gemm_nn(s->cout, N, K, w, K, in, N, out, N, 1);
+        nn_gemm_nn_bias(s->cout, N, K, w, K, in, N, out, N, b, relu);
         return;
     }
     size_t band = band_cols(s, B, Ho, Wo);
@@ -160,8 +155,14 @@ void nn_conv_forward(const nn_conv_shape *s, int B, int H, int W, const float *i
         size_t p1 = p0 + band < (size_t)N ? p0 + band : (size_t)N;
         int n = (int)(p1 - p0);
         im2col(s, B, H, W, in, p0, p1, scratch);
-        nn_gemm_nn(s->cout, n, K, w, K, scratch, n, out + p0, N, 1);
+        nn_gemm_nn_bias(s->cout, n, K, w, K, scratch, n, out + p0, N, b, relu);
     }
+}
+
+void nn_conv_forward(const nn_conv_shape *s, int B, int H, int W, const float *in,
+                     const float *w, const float *b, float *out, float *scratch)
+{
+    nn_conv_forward_act(s, B, H, W, in, w, b, out, scratch, 0);
 }
 
 void nn_conv_backward(const nn_conv_shape *s, int B, int H, int W, const float *in,

@@ -25,6 +25,10 @@ size_t nn_conv_scratch_floats(const nn_conv_shape *s, int B, int H, int W);
 /* out[cout][B][Ho][Wo] = conv(in[cin][B][H][W], w[cout][cin][k][k]) + b. */
 void nn_conv_forward(const nn_conv_shape *s, int B, int H, int W, const float *in,
                      const float *w, const float *b, float *out, float *scratch);
+/* The same followed by the in-place ReLU (relu != 0), in one pass: the same
+ * bits as nn_conv_forward then nn_relu_forward. */
+void nn_conv_forward_act(const nn_conv_shape *s, int B, int H, int W, const float *in,
+                         const float *w, const float *b, float *out, float *scratch, int relu);
 /* Given dout, accumulates dw and db, and writes din unless it is NULL.
  * scratch must hold nn_conv_scratch_floats() floats. */
 void nn_conv_backward(const nn_conv_shape *s, int B, int H, int W, const float *in,
