@@ -1031,7 +1031,9 @@ static int add_split_files(const char *model_path, const char *dir)
  * longer), whose convolution branch moves the pixels by tens of levels;
  * tests/test_conformance_pins.c checks that each of those wrong decoders
  * misses every one of them.  Few stages, so the decoded grey image keeps
- * colour that a wrong grey formula turns into a wrong level. */
+ * colour that a wrong grey formula turns into a wrong level; and a black
+ * and white image, where the decoder overshoots 0 and 1, so that clamping
+ * R, G, B before taking their luma misses too. */
 static const conf_case pin_cases[] = {
     {"pin-rgb96x64", 96, 64, 3, 4, 64, 0, 0, "RGB, 2x1 tiles of 64, all 4 stages"},
     {"pin-grey72x40", 72, 40, 1, 2, 64, 0, 2, "grey, 2x1 tiles, 2 of 4 stages"},
