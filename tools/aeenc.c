@@ -302,22 +302,20 @@ static int encode_one(aec_encoder *enc, const enc_options *o, const char *in, co
         goto done;
     }
     if (o->verbose) {
-        double pixels = (double)img.width * img.height;
-        fprintf(stderr, "%s: %s: %ux%u %s%s, quality %d/%d: %zu bytes, %.4f bpp, %.3f s\n",
+        double pixels = (double)img.width * img.height, psnr;
+        int encodes;
+        float level;
+        aec_encoder_last_search(enc, &encodes, &level, &psnr);
+        fprintf(stderr, "%s: %s: %ux%u %s%s, quality %.3g/%d: %zu bytes, %.4f bpp, %.3f s",
                 cli_prog(), in_name, (unsigned)img.width, (unsigned)img.height,
                 layout_name(img.channels),
-                img.source_bit_depth == 16 ? " (16-bit input reduced to 8 bit)" : "", o->quality,
+                img.source_bit_depth == 16 ? " (16-bit input reduced to 8 bit)" : "", level,
                 aec_encoder_levels(enc), coded_size, 8.0 * (double)coded_size / pixels, seconds);
-        if (params.target_size || params.target_psnr > 0) {
-            int encodes;
-            float level;
-            double psnr;
-            aec_encoder_last_search(enc, &encodes, &level, &psnr);
-            fprintf(stderr, "%s: %s: search: %d encodes, level %.3f%s", cli_prog(), in_name,
-                    encodes, level, psnr > 0 ? "" : "\n");
-            if (psnr > 0)
-                fprintf(stderr, ", %.2f dB\n", psnr);
-        }
+        if (encodes > 1)
+            fprintf(stderr, " (search: %d encodes)", encodes);
+        if (psnr > 0)
+            fprintf(stderr, ", %.2f dB", psnr);
+        fputc('\n', stderr);
         if (img.orientation > 1)
             fprintf(stderr, "%s: %s: EXIF orientation %d applied\n", cli_prog(), in_name,
                     img.orientation);
