@@ -113,6 +113,9 @@ $(BUILD)/tests-built: $(TEST_BIN)
 	@touch $@
 
 # What CI runs: the suite built normally and under the sanitizers, one count.
+# For the plain build the suite also builds and smoke-runs every fuzz target
+# (tests/fuzz_test.sh, `make fuzz-build`) and runs the concurrency test under
+# ThreadSanitizer (tests/tsan_test.sh, `make tsan-build`, mk/tsan.mk).
 check: all $(TEST_BIN) $(BUILD)/aebench
 	$(ASAN_MAKE) all build-asan/tests-built build-asan/aebench
 	@sh tests/run_tests.sh $(BUILD) build-asan
