@@ -220,7 +220,7 @@ static void test_conformance_files(void)
     fclose(f);
     printf("  %d valid files (largest difference %d levels), %d invalid files\n", g_valid,
            g_max_diff, g_invalid);
-    CHECK(g_valid >= 15 && g_invalid >= 21);
+    CHECK(g_valid >= 17 && g_invalid >= 23);
     aec_model_free(g_tiny);
     aec_model_free(g_pins);
     g_tiny = g_pins = NULL;

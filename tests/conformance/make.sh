@@ -12,8 +12,8 @@
 # Regenerating changes every file (a new model id): commit them together,
 # and update spec/bitstream.md section 14 if the list of files changes.
 # (`mkconf lattice MODEL DIR` adds only the lattice-layer files, `mkconf split
-# MODEL DIR` only the split-layout ones, `mkconf pins MODEL DIR` only the
-# pin-*.aec files; README.md.)
+# MODEL DIR` only the split-layout ones, `mkconf zstd MODEL DIR` the frame
+# rules' files, `mkconf pins MODEL DIR` the pin-*.aec files; README.md.)
 set -eu
 cd "$(dirname "$0")/../.."
 BUILD=${1:-build}
@@ -36,6 +36,7 @@ OMP_NUM_THREADS=1 "$BUILD/aetrain" --train "$tmp/train" --out "$DIR/tiny.aem" \
     --enc-width 8 --enc-convs 1 --dec-width 8 --dec-convs 1 --stages 4 --codes 16 \
     --seed 7 -t 1 --ckpt-every 1000 --log-every 10 --name aecodec-conformance-tiny
 OMP_NUM_THREADS=1 "$tmp/mkconf" files "$DIR/tiny.aem" "$DIR"
+OMP_NUM_THREADS=1 "$tmp/mkconf" zstd "$DIR/tiny.aem" "$DIR"
 # The network pins: wider, two decoder convolutions, 300 steps at a higher
 # rate, so that the convolution branch moves the pixels by tens of levels.
 OMP_NUM_THREADS=1 "$BUILD/aetrain" --train "$tmp/train" --out "$DIR/pins.aem" \

@@ -20,6 +20,10 @@
  *                             with bit 7 (its manifest line stays; the
  *                             highest bit, so that it stays unknown while
  *                             flags are assigned from bit 4 up)
+ *   mkconf zstd MODEL DIR     the files that pin section 6.2's frame rules:
+ *                             grey33x17.aec with its stage-1 frame re-made
+ *                             with a content checksum (right and wrong) and
+ *                             with a Window_Descriptor of 2^31 and above
  *   mkconf pins MODEL DIR     the files that pin the decoder network: coded
  *                             with MODEL (pins.aem, whose convolution branch
  *                             carries much of the image), appended to
@@ -27,10 +31,12 @@
  *
  * Images are made with integer arithmetic only, so they are the same on
  * every platform.  Links with libcodec's internals and the tools' imageio. */
+#define ZSTD_STATIC_LINKING_ONLY /* ZSTD_c_format: magicless frames */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zstd.h>
 
 #include "aecodec.h"
 #include "bitstream/container.h"
@@ -1023,6 +1029,112 @@ static int add_split_files(const char *model_path, const char *dir)
     return rc;
 }
 
+/* ---- the frame rules of spec/bitstream.md 6.2 ------------------------------
+ * grey33x17.aec (read from DIR) with its stage-1 stream (15 index bytes)
+ * replaced by another frame of the same content, table and CRCs redone:
+ * with a content checksum (valid; the same pixels and hash), the checksum
+ * wrong (CORRUPT), and as a raw block behind a Window_Descriptor of 2^31
+ * (valid, the largest window) and of 2^31 + 2^28 (CORRUPT). */
+static size_t window_frame(uint8_t *f, uint8_t descriptor, const uint8_t *raw, uint32_t n)
+{
+    size_t k = 0;
+    f[k++] = 0x80; /* 4-byte Frame_Content_Size, not single segment */
+    f[k++] = descriptor;
+    for (int i = 0; i < 4; i++)
+        f[k++] = (uint8_t)(n >> (8 * i));
+    uint32_t bh = 1u | n << 3; /* last block, raw */
+    f[k++] = (uint8_t)bh, f[k++] = (uint8_t)(bh >> 8), f[k++] = (uint8_t)(bh >> 16);
+    memcpy(f + k, raw, n);
+    return k + n;
+}
+
+static int add_zstd_files(const char *model_path, const char *dir)
+{
+    conf_base b;
+    if (base_load(&b, model_path, dir))
+        return 1;
+    aecb_header h;
+    uint8_t raw[64], frame[256];
+    char path[1024];
+    snprintf(path, sizeof path, "%s/manifest.txt", dir);
+    FILE *man = fopen(path, "a");
+    int rc = !man || aecb_parse(b.grey, b.grey_size, NULL, &h, err, sizeof err) != AEC_OK;
+    uint32_t n = rc ? 0 : (uint32_t)aecb_stream_raw_size(&h, 0);
+    if (rc || n > sizeof raw ||
+        aecb_zstd_decompress(NULL, NULL, b.grey + h.offsets[0], h.sizes[0], raw, n, err,
+                             sizeof err) != AEC_OK) {
+        fprintf(stderr, "grey33x17.aec: %s\n", err);
+        base_free(&b);
+        return 1;
+    }
+    struct {
+        const char *name, *expect;
+    } cases[] = {
+        {"zstd-checksum", "OK"},
+        {"bad-zstd-checksum.aec", "CORRUPT"},
+        {"zstd-window-2g", "OK"},
+        {"bad-zstd-window.aec", "CORRUPT"},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof *cases && !rc; c++) {
+        size_t fn = 0;
+        if (c < 2) {
+            ZSTD_CCtx *cc = ZSTD_createCCtx();
+            ZSTD_CCtx_setParameter(cc, ZSTD_c_format, ZSTD_f_zstd1_magicless);
+            ZSTD_CCtx_setParameter(cc, ZSTD_c_checksumFlag, 1);
+            ZSTD_CCtx_setParameter(cc, ZSTD_c_compressionLevel, 19);
+            fn = ZSTD_compress2(cc, frame, sizeof frame, raw, n);
+            ZSTD_freeCCtx(cc);
+            if (ZSTD_isError(fn) || !(frame[0] & 0x04)) {
+                rc = 1;
+                break;
+            }
+            if (c == 1)
+                frame[fn - 1] ^= 0x01; /* in the checksum, after the content */
+        } else {
+            fn = window_frame(frame, c == 2 ? 21 << 3 : (21 << 3) | 1, raw, n);
+        }
+        /* the file with stream 0 replaced */
+        aecb_header g;
+        memset(&g, 0, sizeof g);
+        g.width = h.width, g.height = h.height, g.layout = h.layout, g.stages = h.stages;
+        g.tile_size = h.tile_size, g.block_size = h.block_size, g.model_id = h.model_id;
+        g.flags = h.flags;
+        const uint8_t *streams[AEM_MAX_STAGES];
+        uint8_t *f = NULL;
+        size_t size = 0;
+        if (aecb_header_init(&g, err, sizeof err) != AEC_OK || g.n_streams != h.n_streams) {
+            rc = 1;
+            break;
+        }
+        for (uint32_t i = 0; i < g.n_streams; i++)
+            streams[i] = b.grey + h.offsets[i], g.sizes[i] = h.sizes[i];
+        streams[0] = frame, g.sizes[0] = (uint32_t)fn;
+        rc = aecb_write(&g, streams, &f, &size) != AEC_OK;
+        aecb_header_free(&g);
+        uint64_t hash;
+        if (!rc && !strcmp(cases[c].expect, "OK")) {
+            rc = write_valid(b.dec, dir, man, cases[c].name, f, size, &hash, NULL);
+            printf("%-26s %5zu bytes  stage-1 frame of %zu bytes\n", cases[c].name, size, fn);
+        } else if (!rc) { /* the library must refuse it as listed */
+            uint8_t *out = NULL;
+            uint32_t ow, oh;
+            aec_status st = aec_decode(b.dec, f, size, NULL, &out, &ow, &oh, NULL);
+            printf("%-26s %5zu bytes  %s (%s)\n", cases[c].name, size, aec_status_string(st),
+                   aec_decoder_last_error(b.dec));
+            rc = st != AEC_ERR_CORRUPT || write_file(dir, cases[c].name, f, size);
+            if (!rc)
+                fprintf(man, "%s %s\n", cases[c].name, cases[c].expect);
+            aec_free(out);
+        }
+        free(f);
+    }
+    aecb_header_free(&h);
+    if (man && fclose(man))
+        rc = 1;
+    base_free(&b);
+    return rc;
+}
+
 /* ---- the network pins -------------------------------------------------------
  * tiny.aem's decoder leans on its linear path, so a decoder with flipped
  * kernels, without the convolution branch or with another grey formula
@@ -1100,9 +1212,11 @@ int main(int argc, char **argv)
         return add_lattice_files(argv[2], argv[3]);
     if (argc == 4 && !strcmp(argv[1], "split"))
         return add_split_files(argv[2], argv[3]);
+    if (argc == 4 && !strcmp(argv[1], "zstd"))
+        return add_zstd_files(argv[2], argv[3]);
     if (argc == 4 && !strcmp(argv[1], "pins"))
         return add_pin_files(argv[2], argv[3]);
     fprintf(stderr, "usage: mkconf train DIR | mkconf files MODEL DIR | mkconf lattice MODEL DIR"
-                    " | mkconf split MODEL DIR | mkconf pins MODEL DIR\n");
+                    " | mkconf split MODEL DIR | mkconf zstd MODEL DIR | mkconf pins MODEL DIR\n");
     return 2;
 }
