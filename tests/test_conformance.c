@@ -13,6 +13,8 @@
  *  - the lattice files: what aec_read_info reports of the layer, and that it
  *    applies only on top of every coded stage, in any region and with any
  *    thread count;
+ *  - the stream hash is the symbols': two lattice streams of different
+ *    bytes but the same symbols hash alike;
  *  - the split-layout files (flags bit 3): rgb100x60-split.aec holds the
  *    symbols of rgb100x60-lattice.aec in the other layout and must decode to
  *    its very pixels; rgba70x70-split0.aec reaches the escape section.
@@ -371,6 +373,78 @@ done:
     g_tiny = NULL;
 }
 
+/* rgb100x60-lattice.aec with tile 0's lattice stream replaced by `planes`
+ * (the planes layout, recompressed), table and CRCs redone; NULL on error. */
+static uint8_t *with_planes(const uint8_t *d, const aecb_header *h, const uint8_t *planes,
+                            size_t raw, size_t *size)
+{
+    uint8_t *z = NULL, *f = NULL;
+    size_t zn = 0;
+    aecb_header g;
+    memset(&g, 0, sizeof g);
+    g.width = h->width, g.height = h->height, g.layout = h->layout, g.stages = h->stages;
+    g.tile_size = h->tile_size, g.block_size = h->block_size, g.model_id = h->model_id;
+    g.flags = h->flags, g.lattice_dim = h->lattice_dim, g.lattice_step_q = h->lattice_step_q;
+    const uint8_t **streams = calloc(h->n_streams, sizeof *streams);
+    if (streams && aecb_zstd_compress(NULL, planes, raw, 19, NULL, &z, &zn, NULL, 0) == AEC_OK &&
+        aecb_header_init(&g, NULL, 0) == AEC_OK && g.n_streams == h->n_streams) {
+        for (uint32_t i = 0; i < g.n_streams; i++)
+            streams[i] = d + h->offsets[i], g.sizes[i] = h->sizes[i];
+        uint32_t i = aecb_lattice_stream_index(h, 0);
+        streams[i] = z, g.sizes[i] = (uint32_t)zn;
+        if (aecb_write(&g, streams, &f, size) != AEC_OK)
+            f = NULL;
+    }
+    aecb_header_free(&g);
+    free(streams), free(z);
+    return f;
+}
+
+/* The stream hash is defined on the lattice symbols (spec 14.2), not on a
+ * layout's bytes: two planes-layout files whose first code differs (the
+ * residual 16383, or 32767 clamped to the same symbol 16383) hash alike and
+ * decode alike, and unlike the file they came from. */
+static void test_hash_on_symbols(void)
+{
+    if (aec_model_load_file(&g_tiny, DIR "/tiny.aem") != AEC_OK)
+        return;
+    size_t n = 0, na = 0, nb = 0;
+    uint8_t *d = read_all(DIR "/rgb100x60-lattice.aec", &n), *planes = NULL;
+    uint8_t *fa = NULL, *fb = NULL, *pa = NULL, *pb = NULL;
+    aecb_header h;
+    if (!d || aecb_parse(d, n, NULL, &h, NULL, 0) != AEC_OK) {
+        CHECK(0);
+        free(d);
+        goto done;
+    }
+    uint32_t lw, lh, i = aecb_lattice_stream_index(&h, 0);
+    aecb_tile_latents(&h, 0, &lw, &lh);
+    size_t cells = (size_t)h.lattice_dim * lw * lh, raw = 2 * cells;
+    planes = malloc(raw);
+    CHECK(planes && aecb_zstd_decompress(NULL, NULL, d + h.offsets[i], h.sizes[i], planes, raw,
+                                         NULL, 0) == AEC_OK);
+    if (planes) {
+        planes[0] = 0xFE, planes[cells] = 0x7F; /* code 32766: r = 16383, symbol 16383 */
+        fa = with_planes(d, &h, planes, raw, &na);
+        planes[cells] = 0xFF; /* code 65534: r = 32767, clamped to 16383 */
+        fb = with_planes(d, &h, planes, raw, &nb);
+    }
+    uint64_t h0 = 0, ha = 1, hb = 2;
+    CHECK(fa && fb && stream_hash(d, n, &h0) == 0 && stream_hash(fa, na, &ha) == 0 &&
+          stream_hash(fb, nb, &hb) == 0);
+    CHECKF(ha == hb && ha != h0, "hashes %016llx %016llx (the original %016llx)",
+           (unsigned long long)ha, (unsigned long long)hb, (unsigned long long)h0);
+    pa = fa ? decode_file(fa, na, 0, 1, 0, 0, 0, 0) : NULL;
+    pb = fb ? decode_file(fb, nb, 0, 1, 0, 0, 0, 0) : NULL;
+    CHECK(pa && pb && memcmp(pa, pb, 100 * 60 * 3) == 0);
+    aec_free(pa), aec_free(pb);
+    free(fa), free(fb), free(planes), free(d);
+    aecb_header_free(&h);
+done:
+    aec_model_free(g_tiny);
+    g_tiny = NULL;
+}
+
 /* The conformance files name the tiny model, not the built-in one. */
 static void test_default_model_refuses(void)
 {
@@ -393,6 +467,7 @@ int main(void)
     RUN_TEST(test_conformance_files);
     RUN_TEST(test_lattice_files);
     RUN_TEST(test_split_files);
+    RUN_TEST(test_hash_on_symbols);
     RUN_TEST(test_default_model_refuses);
     TEST_EXIT();
 }
