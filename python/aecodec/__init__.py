@@ -46,17 +46,23 @@ _c = ctypes
 _u8p = _c.POINTER(_c.c_uint8)
 
 
+# The parameter structures grow at their end as the library gains options,
+# and aec_*_params_default writes the whole of the library's: the
+# _reserved tail keeps a newer library's fields inside this memory.
 class _EncodeParams(_c.Structure):
     _fields_ = [("quality", _c.c_int), ("threads", _c.c_int), ("tile_size", _c.c_int),
                 ("lambda_", _c.c_float), ("lattice_step", _c.c_float),
                 ("quality_fine", _c.c_float), ("target_size", _c.c_uint64),
-                ("target_psnr", _c.c_float)]
+                ("target_psnr", _c.c_float),
+                ("icc", _c.c_void_p), ("icc_size", _c.c_size_t),
+                ("exif", _c.c_void_p), ("exif_size", _c.c_size_t),
+                ("denoise", _c.c_int), ("_reserved", _c.c_uint8 * 256)]
 
 
 class _DecodeParams(_c.Structure):
     _fields_ = [("stages", _c.c_int), ("x", _c.c_uint32), ("y", _c.c_uint32),
                 ("w", _c.c_uint32), ("h", _c.c_uint32), ("layout", _c.c_int),
-                ("scale", _c.c_int), ("partial", _c.c_int)]
+                ("scale", _c.c_int), ("partial", _c.c_int), ("_reserved", _c.c_uint8 * 256)]
 
 
 # output layouts by PIL-style mode name (None: the file's own)
