@@ -124,6 +124,9 @@ static gboolean decode_into_pixbuf(AecContext *ctx, int partial, GError **error)
                       NULL);
             return FALSE;
         }
+        /* mid-grey, the library's colour for what has not arrived, in
+         * case the viewer draws before the first decode ends */
+        gdk_pixbuf_fill(ctx->pixbuf, 0x808080ffu);
         if (ctx->prepared_func)
             ctx->prepared_func(ctx->pixbuf, NULL, ctx->user_data);
     }
