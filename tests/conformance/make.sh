@@ -20,14 +20,14 @@ BUILD=${1:-build}
 CC=${CC:-cc}
 DIR=tests/conformance
 for f in "$BUILD/aetrain" "$BUILD/libcodec.a" "$BUILD/tools/common/imageio.o" \
-         "$BUILD/tools/common/cleanup.o"; do
+         "$BUILD/tools/common/cleanup.o" "$BUILD/tools/common/orientation.o"; do
     [ -f "$f" ] || { echo "make.sh: $f missing: run make all first" >&2; exit 1; }
 done
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM
 $CC -O2 -std=c11 -fopenmp -D_POSIX_C_SOURCE=200809L -Iinclude -Icodec -Itools \
     -o "$tmp/mkconf" "$DIR/mkconf.c" "$BUILD/tools/common/imageio.o" \
-    "$BUILD/tools/common/cleanup.o" "$BUILD/libcodec.a" -lpng -ljpeg -lzstd -lz -lm
+    "$BUILD/tools/common/cleanup.o" "$BUILD/tools/common/orientation.o" "$BUILD/libcodec.a" -lpng -ljpeg -lzstd -lz -lm
 mkdir "$tmp/train"
 "$tmp/mkconf" train "$tmp/train"
 rm -f "$DIR"/*.aec "$DIR"/*.png "$DIR/manifest.txt"

@@ -41,7 +41,8 @@ $(FUZZ_OUT)/obj/gen/builtin_models.o: $(BUILD)/gen/builtin_models.c
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
 $(FUZZ_OUT)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_OBJ)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_OBJ) -lzstd -lz -lm -lpthread
-FUZZ_IMAGEIO_OBJ := $(FUZZ_OUT)/obj/tools/common/imageio.o $(FUZZ_OUT)/obj/tools/common/cleanup.o
+FUZZ_IMAGEIO_OBJ := $(FUZZ_OUT)/obj/tools/common/imageio.o $(FUZZ_OUT)/obj/tools/common/cleanup.o \
+                    $(FUZZ_OUT)/obj/tools/common/orientation.o
 $(FUZZ_OUT)/fuzz_imageio: tests/fuzz/fuzz_imageio.c $(FUZZ_IMAGEIO_OBJ)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_IMAGEIO_OBJ) -lpng -ljpeg -lz -lm -lpthread
 
