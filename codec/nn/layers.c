@@ -75,67 +75,109 @@ static void gather_row(const nn_conv_shape *s, int W, const float *row, int kx, 
     }
 }
 
-/* cols[(ci*k+ky)*k+kx][p - p0] = in[ci][b][oy*stride+ky-pad][ox*stride+kx-pad]
- * for the output positions p0 <= p < p1, p = (b*Ho + oy)*Wo + ox (zero
- * outside the image). */
-static void im2col(const nn_conv_shape *s, int B, int H, int W, const float *in, size_t p0,
-                   size_t p1, float *cols)
+/* A run of output positions on one output row: p = at + p0 .. for ox in
+ * [ox0, ox1) of row oy of batch item b. */
+typedef struct {
+    int b, oy, ox0, ox1;
+    size_t at;
+} out_run;
+
+/* Up to RUNS runs of the positions q0..p1-1, p = (b*Ho + oy)*Wo + ox, their
+ * `at` counted from p0: computed once per band instead of once per im2col
+ * row (two divisions a run, each row).  Returns where the runs end. */
+#define RUNS 64
+static size_t out_runs(int Ho, int Wo, size_t p0, size_t q0, size_t p1, out_run *r,
+                       long *count)
 {
-    int k = s->k, Ho = nn_conv_out_dim(H, k, s->stride, s->pad),
-        Wo = nn_conv_out_dim(W, k, s->stride, s->pad);
-    size_t n = p1 - p0;
+    size_t p = q0;
+    for (*count = 0; p < p1 && *count < RUNS; ++*count) {
+        out_run *u = &r[*count];
+        size_t row_index = p / (size_t)Wo;
+        u->ox0 = (int)(p % (size_t)Wo);
+        u->b = (int)(row_index / (size_t)Ho);
+        u->oy = (int)(row_index % (size_t)Ho);
+        u->ox1 = p1 - p < (size_t)(Wo - u->ox0) ? u->ox0 + (int)(p1 - p) : Wo;
+        u->at = p - p0;
+        p += (size_t)(u->ox1 - u->ox0);
+    }
+    return p;
+}
+
+/* cols[(ci*k+ky)*k+kx][p - p0] = in[ci][b][oy*stride+ky-pad][ox*stride+kx-pad]
+ * for the output positions of the runs (zero outside the image). */
+static void im2col(const nn_conv_shape *s, int B, int H, int W, const float *in,
+                   const out_run *runs, long nruns, size_t n, float *cols)
+{
+    int k = s->k;
 #pragma omp parallel for collapse(2) schedule(static) if (nn_may_fork((double)n * s->cin * k * k))
     for (int ci = 0; ci < s->cin; ci++)
         for (int kk = 0; kk < k * k; kk++) {
             int ky = kk / k, kx = kk % k;
             float *dst = cols + ((size_t)ci * k * k + kk) * n;
-            for (size_t p = p0; p < p1;) { /* one output row piece at a time */
-                size_t row_index = p / (size_t)Wo;
-                int ox0 = (int)(p % (size_t)Wo), b = (int)(row_index / (size_t)Ho),
-                    oy = (int)(row_index % (size_t)Ho);
-                int ox1 = p1 - p < (size_t)(Wo - ox0) ? ox0 + (int)(p1 - p) : Wo;
-                int iy = oy * s->stride + ky - s->pad;
-                const float *row = iy < 0 || iy >= H
-                                       ? NULL
-                                       : in + (((size_t)ci * B + b) * H + iy) * W;
-                gather_row(s, W, row, kx, ox0, ox1, dst + (p - p0));
-                p += (size_t)(ox1 - ox0);
+            for (long i = 0; i < nruns; i++) {
+                const out_run *u = &runs[i];
+                int iy = u->oy * s->stride + ky - s->pad;
+                const float *row =
+                    iy < 0 || iy >= H ? NULL : in + (((size_t)ci * B + u->b) * H + iy) * W;
+                gather_row(s, W, row, kx, u->ox0, u->ox1, dst + u->at);
             }
         }
 }
 
-/* The adjoint of im2col: adds the column gradients of output positions
- * p0..p1-1 back onto the input gradient. */
-static void col2im(const nn_conv_shape *s, int B, int H, int W, const float *cols, size_t p0,
-                   size_t p1, float *din)
+/* The adjoint of im2col: adds the column gradients of the runs' positions
+ * back onto the input gradient. */
+static void col2im(const nn_conv_shape *s, int B, int H, int W, const float *cols,
+                   const out_run *runs, long nruns, size_t n, float *din)
 {
-    int k = s->k, Ho = nn_conv_out_dim(H, k, s->stride, s->pad),
-        Wo = nn_conv_out_dim(W, k, s->stride, s->pad);
-    size_t n = p1 - p0;
+    int k = s->k;
     /* Parallel over input channels: each thread owns whole input planes. */
 #pragma omp parallel for schedule(static) if (nn_may_fork((double)n * s->cin * k * k))
     for (int ci = 0; ci < s->cin; ci++)
         for (int kk = 0; kk < k * k; kk++) {
             int ky = kk / k, kx = kk % k;
             const float *src = cols + ((size_t)ci * k * k + kk) * n;
-            for (size_t p = p0; p < p1;) {
-                size_t row_index = p / (size_t)Wo;
-                int ox0 = (int)(p % (size_t)Wo), b = (int)(row_index / (size_t)Ho),
-                    oy = (int)(row_index % (size_t)Ho);
-                int ox1 = p1 - p < (size_t)(Wo - ox0) ? ox0 + (int)(p1 - p) : Wo;
-                int iy = oy * s->stride + ky - s->pad;
-                if (iy >= 0 && iy < H) {
-                    const float *c = src + (p - p0) - ox0;
-                    float *row = din + (((size_t)ci * B + b) * H + iy) * W;
-                    for (int ox = ox0; ox < ox1; ox++) {
-                        int ix = ox * s->stride + kx - s->pad;
-                        if (ix >= 0 && ix < W)
-                            row[ix] += c[ox];
-                    }
+            for (long i = 0; i < nruns; i++) {
+                const out_run *u = &runs[i];
+                int iy = u->oy * s->stride + ky - s->pad;
+                if (iy < 0 || iy >= H)
+                    continue;
+                const float *c = src + u->at - u->ox0;
+                float *row = din + (((size_t)ci * B + u->b) * H + iy) * W;
+                for (int ox = u->ox0; ox < u->ox1; ox++) {
+                    int ix = ox * s->stride + kx - s->pad;
+                    if (ix >= 0 && ix < W)
+                        row[ix] += c[ox];
                 }
-                p += (size_t)(ox1 - ox0);
             }
         }
+}
+
+/* im2col and col2im of the positions p0..p1-1, RUNS output rows at a time
+ * (a band of a single image is a few rows: one go). */
+static void im2col_band(const nn_conv_shape *s, int B, int H, int W, const float *in,
+                        size_t p0, size_t p1, float *cols)
+{
+    int Ho = nn_conv_out_dim(H, s->k, s->stride, s->pad),
+        Wo = nn_conv_out_dim(W, s->k, s->stride, s->pad);
+    out_run runs[RUNS];
+    long nruns;
+    for (size_t q0 = p0; q0 < p1;) {
+        q0 = out_runs(Ho, Wo, p0, q0, p1, runs, &nruns);
+        im2col(s, B, H, W, in, runs, nruns, p1 - p0, cols);
+    }
+}
+
+static void col2im_band(const nn_conv_shape *s, int B, int H, int W, const float *cols,
+                        size_t p0, size_t p1, float *din)
+{
+    int Ho = nn_conv_out_dim(H, s->k, s->stride, s->pad),
+        Wo = nn_conv_out_dim(W, s->k, s->stride, s->pad);
+    out_run runs[RUNS];
+    long nruns;
+    for (size_t q0 = p0; q0 < p1;) {
+        q0 = out_runs(Ho, Wo, p0, q0, p1, runs, &nruns);
+        col2im(s, B, H, W, cols, runs, nruns, p1 - p0, din);
+    }
 }
 
 void nn_conv_forward_act(const nn_conv_shape *s, int B, int H, int W, const float *in,
@@ -154,7 +196,7 @@ void nn_conv_forward_act(const nn_conv_shape *s, int B, int H, int W, const floa
     for (size_t p0 = 0; p0 < (size_t)N; p0 += band) { /* one band when B > 1 */
         size_t p1 = p0 + band < (size_t)N ? p0 + band : (size_t)N;
         int n = (int)(p1 - p0);
-        im2col(s, B, H, W, in, p0, p1, scratch);
+        im2col_band(s, B, H, W, in, p0, p1, scratch);
         nn_gemm_nn_bias(s->cout, n, K, w, K, scratch, n, out + p0, N, b, relu);
     }
 }
@@ -195,12 +237,12 @@ void nn_conv_backward(const nn_conv_shape *s, int B, int H, int W, const float *
         int n = (int)(p1 - p0);
         const float *d = dout + p0;
         if (dw) {
-            im2col(s, B, H, W, in, p0, p1, scratch);
+            im2col_band(s, B, H, W, in, p0, p1, scratch);
             nn_gemm_nt(s->cout, K, n, d, N, scratch, n, dw, K, 1);
         }
         if (din) {
             nn_gemm_tn(K, n, s->cout, w, K, d, N, scratch, n, 0);
-            col2im(s, B, H, W, scratch, p0, p1, din);
+            col2im_band(s, B, H, W, scratch, p0, p1, din);
         }
     }
 }
