@@ -446,6 +446,31 @@ done:
 }
 
 /* The conformance files name the tiny model, not the built-in one. */
+/* meta-grey33x17.aec (spec/bitstream.md 6.8 and 14): its metadata stream
+ * holds an ICCP chunk of the bytes 00..0F and an EXIF chunk of a
+ * big-endian TIFF header with an empty IFD0; grey33x17.aec has none, and a
+ * cut before the last stream has none to read. */
+static void test_metadata_file(void)
+{
+    static const uint8_t icc[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+    static const uint8_t exif[14] = {'M', 'M', 0, 42, 0, 0, 0, 8, 0, 0, 0, 0, 0, 0};
+    size_t n = 0, plain_n = 0;
+    uint8_t *d = read_all(DIR "/meta-grey33x17.aec", &n);
+    uint8_t *plain = read_all(DIR "/grey33x17.aec", &plain_n);
+    CHECK(d && plain);
+    if (d && plain) {
+        aec_metadata md;
+        CHECK(aec_read_metadata(d, n, &md) == AEC_OK);
+        CHECK(md.icc_size == sizeof icc && memcmp(md.icc, icc, sizeof icc) == 0);
+        CHECK(md.exif_size == sizeof exif && memcmp(md.exif, exif, sizeof exif) == 0);
+        CHECK(aec_read_metadata(plain, plain_n, &md) == AEC_OK && !md.icc && !md.exif);
+        CHECK(aec_read_metadata(d, n - 1, &md) == AEC_ERR_TRUNCATED);
+        CHECK(n == plain_n + 8 + 8 + sizeof icc + 8 + sizeof exif);
+    }
+    free(d);
+    free(plain);
+}
+
 static void test_default_model_refuses(void)
 {
     size_t n = 0;
@@ -468,6 +493,7 @@ int main(void)
     RUN_TEST(test_lattice_files);
     RUN_TEST(test_split_files);
     RUN_TEST(test_hash_on_symbols);
+    RUN_TEST(test_metadata_file);
     RUN_TEST(test_default_model_refuses);
     TEST_EXIT();
 }

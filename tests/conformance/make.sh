@@ -13,7 +13,8 @@
 # and update spec/bitstream.md section 14 if the list of files changes.
 # (`mkconf lattice MODEL DIR` adds only the lattice-layer files, `mkconf split
 # MODEL DIR` only the split-layout ones, `mkconf zstd MODEL DIR` the frame
-# rules' files, `mkconf pins MODEL DIR` the pin-*.aec files; README.md.)
+# rules' files, `mkconf pins MODEL DIR` the pin-*.aec files, `mkconf meta
+# MODEL DIR` the metadata-stream files; README.md.)
 set -eu
 cd "$(dirname "$0")/../.."
 BUILD=${1:-build}
@@ -44,4 +45,5 @@ OMP_NUM_THREADS=1 "$BUILD/aetrain" --train "$tmp/train" --out "$DIR/pins.aem" \
     --enc-width 16 --enc-convs 1 --dec-width 16 --dec-convs 2 --stages 4 --codes 16 \
     --lr 2e-3 --seed 7 -t 1 --ckpt-every 1000 --log-every 100 --name aecodec-conformance-pins
 OMP_NUM_THREADS=1 "$tmp/mkconf" pins "$DIR/pins.aem" "$DIR"
+OMP_NUM_THREADS=1 "$tmp/mkconf" meta "$DIR/tiny.aem" "$DIR"
 echo "make.sh: wrote $DIR/tiny.aem, $DIR/pins.aem, $(ls "$DIR"/*.aec | wc -l) .aec files and manifest.txt"

@@ -40,6 +40,7 @@
 
 #include "aecodec.h"
 #include "bitstream/container.h"
+#include "bitstream/metadata.h"
 #include "bitstream/zstream.h"
 #include "common/hash.h"
 #include "common/imageio.h"
@@ -56,7 +57,8 @@ static char err[512];
  * that the decoder overshoots 0 and 1. */
 static aeio_image pattern(uint32_t w, uint32_t h, int ch, unsigned kind)
 {
-    aeio_image im = {w, h, ch, malloc((size_t)w * h * ch), 8};
+    aeio_image im = {.width = w, .height = h, .channels = ch,
+                     .pixels = malloc((size_t)w * h * ch), .source_bit_depth = 8};
     uint32_t r = 12345u + kind * 7919u;
     for (uint32_t y = 0; y < h; y++)
         for (uint32_t x = 0; x < w; x++) {
@@ -547,7 +549,7 @@ static int lattice_files(const aec_model *m, aec_decoder *dec, const char *dir, 
             }
             char name[256];
             snprintf(name, sizeof name, "%s%s", k->name, cut ? "-cut" : "");
-            aeio_image dimg = {ow, oh, (int)ol, out, 8};
+            aeio_image dimg = {.width = ow, .height = oh, .channels = (int)ol, .pixels = out};
             char path[1024];
             snprintf(path, sizeof path, "%s/%s.png", dir, name);
             if (aeio_write(path, &dimg, err, sizeof err)) {
@@ -648,7 +650,7 @@ static int write_valid(aec_decoder *dec, const char *dir, FILE *man, const char 
         fprintf(stderr, "%s: %s %s\n", name, err, aec_decoder_last_error(dec));
         return -1;
     }
-    aeio_image dimg = {ow, oh, (int)ol, out, 8};
+    aeio_image dimg = {.width = ow, .height = oh, .channels = (int)ol, .pixels = out};
     char path[1024], fname[300];
     snprintf(path, sizeof path, "%s/%s.png", dir, name);
     snprintf(fname, sizeof fname, "%s.aec", name);
@@ -860,7 +862,7 @@ static int make_files(const char *model_path, const char *dir)
             fprintf(stderr, "%s: %s\n", k->name, aec_decoder_last_error(dec));
             return 1;
         }
-        aeio_image dimg = {ow, oh, (int)ol, out, 8};
+        aeio_image dimg = {.width = ow, .height = oh, .channels = (int)ol, .pixels = out};
         char name[256];
         snprintf(name, sizeof name, "%s/%s.png", dir, k->name);
         if (aeio_write(name, &dimg, err, sizeof err)) {
@@ -1202,6 +1204,69 @@ static int add_pin_files(const char *model_path, const char *dir)
     return rc;
 }
 
+/* `mkconf meta`: the metadata stream (spec/bitstream.md 6.8), from
+ * grey33x17.aec with its streams unchanged:
+ *  - meta-grey33x17.aec: flags bit 4 and one more stream holding an ICCP
+ *    chunk of the 16 bytes 00..0F and an EXIF chunk (a big-endian TIFF
+ *    header with an empty IFD0): the same pixels and stream hash;
+ *  - bad-meta-flag.aec: grey33x17.aec with flags bit 4 set but no metadata
+ *    stream in its table (CRC made valid): CORRUPT at step 8. */
+static const uint8_t meta_icc[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+static const uint8_t meta_exif[14] = {'M', 'M', 0, 42, 0, 0, 0, 8, 0, 0, 0, 0, 0, 0};
+
+static int meta_files(const aec_model *m, aec_decoder *dec, const char *dir, FILE *man,
+                      const uint8_t *grey, size_t grey_size)
+{
+    (void)m;
+    aecb_header src, h;
+    if (aecb_parse(grey, grey_size, NULL, &src, err, sizeof err) != AEC_OK) {
+        fprintf(stderr, "grey33x17.aec: %s\n", err);
+        return 1;
+    }
+    h = src;
+    h.flags |= AECB_FLAG_METADATA;
+    int rc = aecb_header_init(&h, err, sizeof err) != AEC_OK;
+    const uint8_t **streams = rc ? NULL : calloc(h.n_streams, sizeof *streams);
+    aec_metadata md = {meta_icc, sizeof meta_icc, meta_exif, sizeof meta_exif};
+    uint8_t mdbytes[64];
+    uint8_t *file = NULL;
+    size_t n = 0;
+    uint64_t hash;
+    rc = rc || !streams;
+    if (!rc) {
+        for (uint32_t i = 0; i < src.n_streams; i++)
+            streams[i] = grey + src.offsets[i], h.sizes[i] = src.sizes[i];
+        aecb_metadata_write(&md, mdbytes);
+        streams[h.n_streams - 1] = mdbytes;
+        h.sizes[h.n_streams - 1] = (uint32_t)aecb_metadata_size(&md);
+        rc = aecb_write(&h, streams, &file, &n) != AEC_OK ||
+             write_valid(dec, dir, man, "meta-grey33x17", file, n, &hash, NULL);
+    }
+    uint8_t *bad = rc ? NULL : malloc(grey_size);
+    if (bad) {
+        memcpy(bad, grey, grey_size);
+        bad[7] |= AECB_FLAG_METADATA, fix_crc(bad, grey_size);
+        rc = write_file(dir, "bad-meta-flag.aec", bad, grey_size) != 0;
+        fprintf(man, "bad-meta-flag.aec CORRUPT\n");
+    }
+    free(bad);
+    free(file);
+    free(streams);
+    aecb_header_free(&h); /* init replaced src's arrays in h by its own (or NULL) */
+    aecb_header_free(&src);
+    return rc;
+}
+
+static int add_meta_files(const char *model_path, const char *dir)
+{
+    conf_base b;
+    if (base_load(&b, model_path, dir))
+        return 1;
+    int rc = append_files(dir, &b, meta_files);
+    base_free(&b);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 3 && !strcmp(argv[1], "train"))
@@ -1216,7 +1281,10 @@ int main(int argc, char **argv)
         return add_zstd_files(argv[2], argv[3]);
     if (argc == 4 && !strcmp(argv[1], "pins"))
         return add_pin_files(argv[2], argv[3]);
+    if (argc == 4 && !strcmp(argv[1], "meta"))
+        return add_meta_files(argv[2], argv[3]);
     fprintf(stderr, "usage: mkconf train DIR | mkconf files MODEL DIR | mkconf lattice MODEL DIR"
-                    " | mkconf split MODEL DIR | mkconf zstd MODEL DIR | mkconf pins MODEL DIR\n");
+                    " | mkconf split MODEL DIR | mkconf zstd MODEL DIR | mkconf pins MODEL DIR"
+                    " | mkconf meta MODEL DIR\n");
     return 2;
 }
