@@ -11,4 +11,6 @@
 #   high-v1   aecodec-high-v1: decoding version 0.3 files only
 #   high-top  aecodec-high-v2-top: lattice levels 10-14
 #   high-low  aecodec-high-v2-low: lattice levels 3-5
-BUILTIN_MODELS := default high high-v1 high-top high-low
+#   high-denoise  aecodec-high-v2-denoise: lattice levels 3-14 with the
+#             `denoise` encode parameter (aeenc --denoise)
+BUILTIN_MODELS := default high high-v1 high-top high-low high-denoise

@@ -62,6 +62,9 @@ static void usage(void)
            "                      smaller = finer and larger (default: chosen per level;\n"
            "                      0 = none)\n"
            "      --model FILE    encode with this model file instead of the built-in ones\n"
+           "      --denoise       code a noisy photograph with the de-noising fine-tune of\n"
+           "                      the high-rate model (levels 3..%d, same steps): it decodes\n"
+           "                      closer to the clean picture.  Not with --model\n"
            "      --latents FILE  also write the latent grid to FILE, a NumPy .npy of\n"
            "                      float32 [2][H/8][W/8][D]: [0] the encoder's output, [1]\n"
            "                      the quantised latent the file decodes from (one input)\n"
@@ -74,8 +77,7 @@ static void usage(void)
            "      --version       show version and model\n"
            "\n"
            "Exit status: 0 ok, 1 error (with -o: any file failed), 2 usage error.\n",
-           levels, (levels + 1) / 2,
-           (unsigned long long)AEC_DEFAULT_MAX_PIXELS);
+           levels, (levels + 1) / 2, levels, (unsigned long long)AEC_DEFAULT_MAX_PIXELS);
 }
 
 static void version(void)
@@ -98,6 +100,7 @@ static const char *detail(aec_status st, const char *last)
 /* The command line: options, then the inputs (and OUT without -o). */
 typedef struct {
     int quality, threads, tile, verbose, no_clobber, strip;
+    int denoise; /* --denoise: the de-noising fine-tune */
     double quality_fine; /* -q with a fraction, else 0 */
     uint64_t target_size; /* --size, 0 = off */
     double target_bpp, target_psnr; /* --bpp, --psnr; 0 = off */
@@ -133,6 +136,8 @@ static int parse_options(int argc, char **argv, enc_options *o)
             o->verbose = 1;
         } else if (cli_flag(a, "-n", "--no-clobber")) {
             o->no_clobber = 1;
+        } else if (cli_flag(a, NULL, "--denoise")) {
+            o->denoise = 1;
         } else if ((r = cli_option(argc, argv, &i, "-o", "--output-dir", &v)) != 0) {
             if (r < 0)
                 return CLI_EXIT_USAGE;
@@ -200,6 +205,8 @@ static int parse_options(int argc, char **argv, enc_options *o)
     }
     if ((o->target_size > 0) + (o->target_bpp > 0) + (o->target_psnr > 0) > 1)
         return cli_usage_error("give one of --size, --bpp and --psnr");
+    if (o->denoise && o->model_path)
+        return cli_usage_error("--denoise uses the built-in de-noising model: not with --model");
     if (o->latents && o->out_dir)
         return cli_usage_error("--latents writes one file: give one IN and OUT, not -o DIR");
     if (o->out_dir)
@@ -267,6 +274,7 @@ static int encode_one(aec_encoder *enc, const enc_options *o, const char *in, co
     params.quality = o->quality;
     params.threads = o->threads;
     params.tile_size = o->tile;
+    params.denoise = o->denoise;
     if (o->lambda >= 0)
         params.lambda = (float)o->lambda;
     if (o->lattice >= 0)

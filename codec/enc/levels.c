@@ -12,7 +12,14 @@
  * range: one on steps 0.3-0.8 (aecodec-high-v2-low, levels 3-5, 0.1-0.15 dB
  * above the high-rate model at equal rate) and one on steps 0.025-0.1
  * (aecodec-high-v2-top, levels 10-14, 2-3 % smaller at equal PSNR).  Where one family member beats the other was measured on the
- * validation photographs with bench/lattice-sweep.sh: see bench/NOTES.md. */
+ * validation photographs with bench/lattice-sweep.sh: see bench/NOTES.md.
+ *
+ * With the `denoise` encode parameter every lattice level codes with
+ * aecodec-high-v2-denoise instead, at the level's own step: a fine-tune of
+ * the high-rate model on all the levels' steps (0.03-0.6) whose encoder saw
+ * noisy crops (sigma 0-25) and whose loss compared with the clean ones
+ * (corpus/TRAINING.md).  Files record the model's id, so decoders need no
+ * option. */
 #include "enc/levels.h"
 
 static const aec_level levels[] = {
@@ -37,4 +44,9 @@ int aec_builtin_levels(void) { return (int)(sizeof levels / sizeof levels[0]); }
 const aec_level *aec_builtin_level(int level)
 {
     return level >= 1 && level <= aec_builtin_levels() ? &levels[level - 1] : 0;
+}
+
+int aec_level_model(const aec_level *l, int denoise)
+{
+    return denoise && l->lattice_step > 0 ? AEM_BUILTIN_HIGH_DENOISE : l->model;
 }

@@ -14,4 +14,11 @@ typedef struct {
 /* Levels of the built-in family, 1..aec_builtin_levels(). */
 int aec_builtin_levels(void);
 const aec_level *aec_builtin_level(int level);
+
+/* The built-in model that codes level l: l->model, or with denoise (the
+ * `denoise` encode parameter) the de-noising fine-tune of the high-rate
+ * model at the lattice levels.  The VQ levels keep the default model: it
+ * has no de-noising fine-tune, and one codebook index per 8x8 block
+ * already drops most of the noise. */
+int aec_level_model(const aec_level *l, int denoise);
 #endif
