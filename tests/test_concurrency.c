@@ -155,10 +155,11 @@ static int same(const uint8_t *a, size_t an, const uint8_t *b, size_t bn)
     return an == bn && a && b && memcmp(a, b, an) == 0;
 }
 
-/* The first njobs jobs in COPIES threads each, all at once, omp_threads
- * OpenMP threads per context, on w x h images; then each job alone; every
- * output must be the lone one's. */
-static void concurrent_jobs(int omp_threads, int njobs, uint32_t w, uint32_t h)
+/* The first njobs jobs in COPIES threads each, all at once, each coding
+ * `rounds` times with the same contexts, omp_threads OpenMP threads per
+ * context, on w x h images; then each job alone; every output must be the
+ * lone one's. */
+static void concurrent_jobs(int omp_threads, int njobs, int rounds, uint32_t w, uint32_t h)
 {
     static work wk[MAX_THREADS], alone[JOBS];
     pthread_t th[MAX_THREADS];
@@ -168,7 +169,7 @@ static void concurrent_jobs(int omp_threads, int njobs, uint32_t w, uint32_t h)
     pthread_barrier_init(&start, NULL, THREADS);
     int started = 0;
     for (int t = 0; t < THREADS; t++) {
-        wk[t] = (work){.job = t % njobs, .omp_threads = omp_threads, .rounds = REPEATS,
+        wk[t] = (work){.job = t % njobs, .omp_threads = omp_threads, .rounds = rounds,
                        .start = &start};
         if (pthread_create(&th[t], NULL, run, &wk[t]) != 0)
             break;
@@ -185,7 +186,7 @@ static void concurrent_jobs(int omp_threads, int njobs, uint32_t w, uint32_t h)
         run(&alone[j]);
     }
     for (int t = 0; t < THREADS; t++)
-        for (int r = 0; r < REPEATS; r++) {
+        for (int r = 0; r < rounds; r++) {
             const outputs *o = &wk[t].out[r], *a = &alone[t % njobs].out[0];
             CHECKF(!o->failed && !a->failed, "thread %d, round %d: a call failed", t, r);
             CHECKF(same(o->file, o->file_size, a->file, a->file_size),
@@ -195,8 +196,8 @@ static void concurrent_jobs(int omp_threads, int njobs, uint32_t w, uint32_t h)
                        same(o->fewer, o->fewer_n, a->fewer, a->fewer_n),
                    "thread %d, round %d: a decode differs from the lone decode", t, r);
         }
-    printf("  %d threads x %d rounds, %d OpenMP thread(s) per context, %ux%u pixels\n", THREADS,
-           REPEATS, omp_threads, (unsigned)w, (unsigned)h);
+    printf("  %d threads x %d round(s), %d OpenMP thread(s) per context, %ux%u pixels\n",
+           THREADS, rounds, omp_threads, (unsigned)w, (unsigned)h);
     for (int t = 0; t < THREADS; t++)
         for (int r = 0; r < REPEATS; r++)
             free_outputs(&wk[t].out[r]);
@@ -221,10 +222,10 @@ static void free_images(void)
 
 /* First: nothing has touched a built-in model yet.  Every job, small
  * images (two tiles of 64). */
-static void test_threads_one_omp_thread(void) { concurrent_jobs(1, JOBS, 72, 40); }
+static void test_threads_one_omp_thread(void) { concurrent_jobs(1, JOBS, REPEATS, 72, 40); }
 /* Teams of two OpenMP threads in several pthreads at once: the VQ job and
  * two lattice ones (one with alpha), on images large enough for two. */
-static void test_threads_two_omp_threads(void) { concurrent_jobs(2, 3, 392, 340); }
+static void test_threads_two_omp_threads(void) { concurrent_jobs(2, 3, 1, 392, 340); }
 
 int main(void)
 {
