@@ -13,6 +13,7 @@
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>
+#include <time.h>
 
 #define ACC 12
 
@@ -80,10 +81,34 @@ static float fma_scalar(long iters, float seed)
 
 static volatile float fma_sink;
 
+/* The calling thread's CPU time in seconds: what one thread's work costs
+ * on a busy machine, without the time other processes hold the core. */
+static double thread_seconds(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
 /* Runs the kernel on `threads` threads for `iters` iterations each; returns
- * the wall time in seconds. */
+ * the wall time in seconds, or for one thread its CPU time (the same on a
+ * quiet machine; comparable with bench_network_gflops on a busy one). */
 static double run_kernel(int vec, int threads, long iters)
 {
+    if (threads == 1) {
+        double t0 = thread_seconds();
+        float r;
+#ifdef HAVE_X86
+        if (vec == 2)
+            r = fma_avx512(iters, 0.0f);
+        else if (vec)
+            r = fma_avx2(iters, 0.0f);
+        else
+#endif
+            r = fma_scalar(iters, 0.0f);
+        fma_sink += r;
+        return thread_seconds() - t0;
+    }
     double t0 = omp_get_wtime();
 #pragma omp parallel num_threads(threads)
     {
