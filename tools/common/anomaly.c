@@ -82,7 +82,7 @@ int aean_map_make(const uint8_t *orig, const uint8_t *rebuilt, uint32_t w, uint3
             double model = 0, detail = 0, count = 0;
             block_errors(orig, rebuilt, w, h, channels, colours, bx * AEAN_BLOCK,
                          by * AEAN_BLOCK, &model, &detail, &count);
-            double ratio = (model / count + AEAN_FLOOR) / (detail / count + AEAN_FLOOR);
+            double ratio = (model / count + AEAN_FLOOR) / (0.5 * detail / count + AEAN_FLOOR);
             m->log_ratio[(size_t)by * m->bw + bx] = (float)log2(ratio);
         }
     return 0;

@@ -5,16 +5,20 @@
  * a picture, the picture is unlike what it was trained on.
  *
  * The raw reconstruction error rewards flat pictures (nothing to lose) and
- * punishes busy ones, so each 8x8 block's error is divided by what the
- * block's own content predicts: its fine-detail energy, the error a 2x2
- * box average would leave.  A model that knows the content rebuilds its
- * detail well (ratio well below 1); noise, text or a pasted object it has
- * not learnt leave it near or above 1.
+ * punishes busy ones, so each 8x8 block's error is measured against what
+ * the block's own content predicts: its fine-detail energy, the error a
+ * 2x2 box average would leave.  A model that knows the content rebuilds
+ * its detail (it loses less than half of it); noise, or detail it has not
+ * learnt, it loses whole.
  *
- *   ratio(b) = (mse(x, rebuilt) + c) / (mse(x, box2(x)) + c)   over block b
+ *   ratio(b) = (mse(x, rebuilt) + c) / (mse(x, box2(x)) / 2 + c)   over block b
  *
- * with c = AEAN_FLOOR (a floor of a few grey levels, so that flat blocks do
- * not divide by zero).  Samples are 8-bit; alpha is ignored.
+ * with c = AEAN_FLOOR, 10 grey levels squared: below that an error is the
+ * codec's ordinary loss on flat content, not a failure, so flat blocks
+ * stay near ratio 1 whatever the model.  Half the detail, not all of it:
+ * on photographs with planted defects that kept noise squares (which the
+ * full detail cancels) and text apart from clean pictures alike
+ * (bench/anomaly-defects.sh).  Samples are 8-bit; alpha is ignored.
  */
 #ifndef AE_ANOMALY_H
 #define AE_ANOMALY_H
@@ -23,7 +27,7 @@
 #include "aecodec.h"
 
 #define AEAN_BLOCK 8
-#define AEAN_FLOOR 4.0 /* (grey levels)^2 added to both errors */
+#define AEAN_FLOOR 100.0 /* (grey levels)^2 added to both errors */
 
 /* Per-block log2 ratios, row-major over ceil(w/8) x ceil(h/8) blocks. */
 typedef struct {
@@ -53,8 +57,8 @@ double aean_score(const aean_map *m);
 
 /* The map as a grey picture of w x h (one byte a pixel, each block's pixels
  * alike): 128 + 64 * log2 ratio, clipped to 0..255.  128 = the model loses
- * as much as a 2x2 blur, 192 = twice as much: a fixed scale, so one
- * threshold serves every picture.  -1 when out of memory. */
+ * half what a 2x2 blur would (or the block is flat), 192 = twice that: a
+ * fixed scale, so one threshold serves every picture.  -1 when out of memory. */
 int aean_map_image(const aean_map *m, uint32_t w, uint32_t h, uint8_t **grey);
 
 /* The area under the ROC curve of scores that should be higher for the
