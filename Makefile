@@ -35,7 +35,7 @@ COMMON_SRC := $(sort $(wildcard tools/common/*.c))
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
 TRAIN_SRC := $(sort $(wildcard tools/train/*.c))
 TRAIN_OBJ := $(TRAIN_SRC:%.c=$(BUILD)/%.o)
-TOOLS    := aeenc aedec aeinfo aetrain aecompare
+TOOLS    := aeenc aedec aeinfo aetrain aecompare aeanomaly
 TOOL_BIN := $(TOOLS:%=$(BUILD)/%)
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
