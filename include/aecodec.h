@@ -260,7 +260,7 @@ typedef struct {
     uint32_t x, y;  /* region to decode, in pixels of the full-size image;
                        w = h = 0 means the whole image                      */
     uint32_t w, h;
-    /* ---- fields added in 0.5 (old callers get them from
+    /* ---- fields added after 0.4.0 (old callers get them from
      *      aec_decode_params_default: layout as coded, full size, whole
      *      file) ---- */
     int layout;     /* output layout: 0 (AEC_LAYOUT_AS_CODED) = the file's

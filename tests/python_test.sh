@@ -110,6 +110,24 @@ sys.exit(0 if ok else 1)
 PY
 result python_pillow_open_save $?
 
+# draft(): the library's reduced decode, in the asked mode; thumbnail() uses it
+$PY - "$tmp" <<'PY'
+import sys, numpy as np
+from PIL import Image
+import aecodec, aecodec.pillow
+d = sys.argv[1]
+im = Image.open(d + "/pil.aec")
+im.draft("RGB", (17, 12))
+ok = im.mode == "RGB" and im.size == (18, 13)
+ref = aecodec.decode(open(d + "/pil.aec", "rb").read(), scale=4, mode="RGB")
+ok = ok and (np.asarray(im) == ref).all()
+th = Image.open(d + "/pil.aec")
+th.thumbnail((20, 20))
+ok = ok and th.size == (20, 14) and th.mode == "RGBA"
+sys.exit(0 if ok else 1)
+PY
+result python_pillow_draft $?
+
 head -c 100 "$tmp/pil.aec" >"$tmp/cut.aec"
 head -c 3000 /dev/urandom >"$tmp/rand.aec"
 { printf '\213AEC'; head -c 3000 /dev/urandom; } >"$tmp/magic.aec"

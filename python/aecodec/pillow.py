@@ -2,7 +2,9 @@
 """Pillow plugin: `import aecodec.pillow` registers the AEC format, so that
 Image.open("x.aec") decodes an aecodec file and img.save("x.aec",
 quality=7) (or format="AEC") encodes one.  Modes: L, LA, RGB, RGBA (others
-are converted to RGB or RGBA before coding)."""
+are converted to RGB or RGBA before coding).  img.draft(mode, size), which
+img.thumbnail() calls, makes the library decode at 1/2, 1/4 or 1/8 (the
+largest reduction still at least `size`) and in any of those modes."""
 from PIL import Image, ImageFile
 
 from . import Error, decode_bytes, encode_bytes, read_info
@@ -27,18 +29,40 @@ class AecImageFile(ImageFile.ImageFile):
             info = read_info(self._aec_data)
         except Error as e:
             raise SyntaxError("not a valid aecodec file: %s" % e) from None
-        mode = _MODES[info["channels"]]
+        self._set_mode(_MODES[info["channels"]])  # Pillow >= 10.1: mode is read-only
+        self._size = (info["width"], info["height"])
+        self._aec_scale, self._aec_mode = 1, None
+        self.tile = []
+
+    def _set_mode(self, mode):
         if isinstance(getattr(type(self), "mode", None), property):
-            self._mode = mode  # Pillow >= 10.1: mode is read-only
+            self._mode = mode
         else:
             self.mode = mode
-        self._size = (info["width"], info["height"])
-        self.tile = []
+
+    def draft(self, mode, size):
+        """Decode reduced (the library's box average) and/or in another mode."""
+        if self._aec_data is None or self._aec_scale != 1:
+            return None
+        w, h = self.size
+        if mode in _CHANNELS and mode != self.mode:
+            self._aec_mode = mode
+            self._set_mode(mode)
+        scale = 1
+        if size:
+            for s in (8, 4, 2):
+                if -(-w // s) >= size[0] and -(-h // s) >= size[1]:
+                    scale = s
+                    break
+        self._aec_scale = scale
+        self._size = (-(-w // scale), -(-h // scale))
+        return self.mode, (0, 0, w / scale, h / scale)
 
     def load(self):
         if self._aec_data is not None:
             try:
-                pix, w, h, c = decode_bytes(self._aec_data)
+                pix, w, h, c = decode_bytes(self._aec_data, scale=self._aec_scale,
+                                            mode=self._aec_mode)
             except Error as e:
                 raise OSError("aecodec: cannot decode: %s" % e) from None
             self.im = Image.core.new(self.mode, self.size)
