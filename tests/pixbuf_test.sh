@@ -48,6 +48,9 @@ if [ $thumb = yes ] && command -v gdk-pixbuf-thumbnailer >/dev/null 2>&1 && comm
     # 203 x 77 scaled to fit 128: 128 x 49 (rounded)
     grep -q '^128 4[89]' "$tmp/info"
     result pixbuf_thumbnailer_128 $?
+    # the size alone (the loader stops after the header, without a warning)
+    "$LOAD" --info "$tmp/x.aec" >"$tmp/info" 2>"$tmp/err" && grep -q '^aecodec 203 77$' "$tmp/info" && ! [ -s "$tmp/err" ]
+    result pixbuf_file_info $?
 else
     echo "SKIP pixbuf_thumbnailer_128: sanitizer build, or gdk-pixbuf-thumbnailer / update-mime-database missing"
 fi

@@ -35,6 +35,7 @@ typedef struct {
     gpointer user_data;
     GByteArray *data;
     gboolean header_seen;
+    gboolean size_only;       /* the viewer asked 0 x 0: no pixels wanted  */
     aec_decode_params params; /* scale and layout chosen at the header  */
     uint32_t out_w, out_h;
     GdkPixbuf *pixbuf;        /* created at the first preview or the end */
@@ -97,6 +98,7 @@ static gboolean read_header(AecContext *ctx, GError **error)
     if (ctx->size_func)
         ctx->size_func(&want_w, &want_h, ctx->user_data);
     if (want_w <= 0 || want_h <= 0) { /* as other loaders: stop here */
+        ctx->size_only = TRUE;
         set_error(error, GDK_PIXBUF_ERROR_FAILED, "size requested only", NULL);
         return FALSE;
     }
@@ -168,6 +170,10 @@ static gboolean aec_load_increment(gpointer context, const guchar *buf, guint si
 {
     AecContext *ctx = context;
     g_byte_array_append(ctx->data, buf, size);
+    if (ctx->size_only) {
+        set_error(error, GDK_PIXBUF_ERROR_FAILED, "size requested only", NULL);
+        return FALSE;
+    }
     if (!ctx->header_seen)
         return read_header(ctx, error);
     return maybe_preview(ctx, error);
@@ -177,7 +183,10 @@ static gboolean aec_stop_load(gpointer context, GError **error)
 {
     AecContext *ctx = context;
     gboolean ok = TRUE;
-    if (!ctx->header_seen && !read_header(ctx, error))
+    if (ctx->size_only) {
+        set_error(error, GDK_PIXBUF_ERROR_FAILED, "size requested only", NULL);
+        ok = FALSE;
+    } else if (!ctx->header_seen && !read_header(ctx, error))
         ok = FALSE;
     else if (!ctx->header_seen) {
         set_error(error, GDK_PIXBUF_ERROR_CORRUPT_IMAGE, "file too short for a header", NULL);

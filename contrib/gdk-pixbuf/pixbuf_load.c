@@ -7,10 +7,14 @@
  * DELAY_MS: a pause after each chunk, as a slow network stream would make,
  * and "updates N" on stderr (area-updated signals: progressive previews);
  * WIDTHxHEIGHT: the size asked for (gdk_pixbuf_loader_set_size), as a
- * thumbnailer asks.  Exit 1 with the GError's message. */
+ * thumbnailer asks.  Exit 1 with the GError's message.
+ * pixbuf_load --info IN: "FORMAT WIDTH HEIGHT" from gdk_pixbuf_get_file_info
+ * (the loader asked for the size only; the type is sniffed, so the MIME
+ * database must know image/x-aecodec). */
 #include <gdk-pixbuf/gdk-pixbuf.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 static int fail(const char *what, GError *err)
@@ -29,6 +33,12 @@ static void count_update(GdkPixbufLoader *loader, gint x, gint y, gint w, gint h
 
 int main(int argc, char **argv)
 {
+    if (argc == 3 && strcmp(argv[1], "--info") == 0) {
+        int w = 0, h = 0;
+        GdkPixbufFormat *f = gdk_pixbuf_get_file_info(argv[2], &w, &h);
+        printf("%s %d %d\n", f ? gdk_pixbuf_format_get_name(f) : "none", w, h);
+        return f ? 0 : 1;
+    }
     if (argc < 3)
         return fprintf(stderr, "usage: pixbuf_load IN OUT.ppm [CHUNK [DELAY_MS [WxH]]]\n"), 2;
     gsize chunk = argc > 3 ? (gsize)strtoul(argv[3], NULL, 10) : 4096;
