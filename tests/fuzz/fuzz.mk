@@ -10,9 +10,9 @@
 # -fsanitize=fuzzer-no-link,address,undefined; the built-in models (the
 # list in models/builtin.mk) come from $(BUILD)/gen, which the top
 # Makefile makes, so a model added to the list is linked here too.
-# fuzz_imageio needs none of the library: it links the tools' image readers
-# (tools/common/imageio.c, cleanup.c) with libpng and libjpeg, which are
-# not instrumented (their memory accesses through libc are checked).
+# fuzz_imageio links the tools' image readers (tools/common/imageio.c and
+# what it uses) with libpng and libjpeg, which are not instrumented (ASan
+# still checks what they write into the readers' buffers).
 # Each run starts from the seeds in tests/fuzz/corpus/NAME (read only) and
 # keeps what it finds in build-fuzz/corpus/NAME; crashing inputs are written
 # to build-fuzz/artifacts/.  Add each one, once fixed, to
@@ -41,10 +41,16 @@ $(FUZZ_OUT)/obj/gen/builtin_models.o: $(BUILD)/gen/builtin_models.c
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
 $(FUZZ_OUT)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_OBJ)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_OBJ) -lzstd -lz -lm -lpthread
-FUZZ_IMAGEIO_OBJ := $(FUZZ_OUT)/obj/tools/common/imageio.o $(FUZZ_OUT)/obj/tools/common/cleanup.o \
-                    $(FUZZ_OUT)/obj/tools/common/orientation.o
-$(FUZZ_OUT)/fuzz_imageio: tests/fuzz/fuzz_imageio.c $(FUZZ_IMAGEIO_OBJ)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_IMAGEIO_OBJ) -lpng -ljpeg -lz -lm -lpthread
+# fuzz_imageio: the tools' helpers and the library as archives, so that
+# the linker takes what the readers need (imageio.c, cleanup.c,
+# orientation.c, ...) whatever a change moves into tools/common.
+$(FUZZ_OUT)/libcommon.a: $(COMMON_SRC:%.c=$(FUZZ_OUT)/obj/%.o)
+	rm -f $@ && ar rcs $@ $^
+$(FUZZ_OUT)/libcodec.a: $(FUZZ_LIB_OBJ)
+	rm -f $@ && ar rcs $@ $^
+$(FUZZ_OUT)/fuzz_imageio: tests/fuzz/fuzz_imageio.c $(FUZZ_OUT)/libcommon.a $(FUZZ_OUT)/libcodec.a
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OUT)/libcommon.a \
+	    $(FUZZ_OUT)/libcodec.a -lpng -ljpeg -lzstd -lz -lm -lpthread
 
 -include $(shell find $(FUZZ_OUT) -name '*.d' 2>/dev/null)
 

@@ -16,6 +16,7 @@
 #include <zlib.h>
 
 #include "common/imageio.h"
+#include "common/orientation.h"
 
 /* The fuzzer's pixel limit: large enough for every layout and the
  * interlaced and progressive paths, small enough that a header declaring
@@ -54,11 +55,22 @@ static inline int aecfuzz_fix_png(uint8_t *d, size_t n)
     return changed;
 }
 
+/* Sum of n bytes: reading each lets ASan check a buffer's size. */
+static inline uint8_t aecfuzz_touch(const uint8_t *p, size_t n)
+{
+    volatile uint8_t sum = 0;
+    for (size_t i = 0; i < n; i++)
+        sum = (uint8_t)(sum + p[i]);
+    return sum;
+}
+
 /* One read of d[0..n) under a pixel limit, checked: a success gives an
- * image within the limit, with 1..4 channels, a source depth of 8 or 16
- * and every pixel byte readable (ASan checks the buffer's size); a failure
- * leaves the image zeroed and says why in one line.  Returns the reader's
- * result in *ok and -1 when a check failed, else 0. */
+ * image within the limit, with 1..4 channels, a source depth of 8 or 16,
+ * every pixel byte readable, ICC profile and EXIF buffers of their sizes,
+ * an applied orientation 1..8 and EXIF whose Orientation tag, if any, is
+ * now 1 (the pixels were turned upright); a failure leaves the image
+ * zeroed and says why in one line.  Returns the reader's result in *ok
+ * and -1 when a check failed, else 0. */
 static inline int aecfuzz_image_read_one(const uint8_t *d, size_t n, uint64_t limit,
                                          aeio_image *img, int *ok)
 {
@@ -68,19 +80,23 @@ static inline int aecfuzz_image_read_one(const uint8_t *d, size_t n, uint64_t li
     *ok = rc == 0;
     if (rc != 0)
         return (img->pixels == NULL && img->width == 0 && img->height == 0 &&
-                img->channels == 0 && memchr(err, 0, sizeof err) != NULL && err[0] != 0 &&
+                img->channels == 0 && !img->icc && !img->exif && !img->icc_size &&
+                !img->exif_size && memchr(err, 0, sizeof err) != NULL && err[0] != 0 &&
                 err[0] != 'x' && strchr(err, '\n') == NULL)
                    ? 0
                    : -1;
     if (!img->pixels || img->width == 0 || img->height == 0 || img->channels < 1 ||
         img->channels > 4 || (uint64_t)img->width * img->height > limit ||
-        (img->source_bit_depth != 8 && img->source_bit_depth != 16))
+        (img->source_bit_depth != 8 && img->source_bit_depth != 16) ||
+        (!img->icc != !img->icc_size) || (!img->exif != !img->exif_size) ||
+        img->orientation < 1 || img->orientation > 8 ||
+        aeio_exif_orientation(img->exif, img->exif_size) > 1)
         return -1;
-    size_t bytes = (size_t)img->width * img->height * (size_t)img->channels;
-    volatile uint8_t sum = 0;
-    for (size_t i = 0; i < bytes; i++)
-        sum = (uint8_t)(sum + img->pixels[i]);
-    (void)sum;
+    aecfuzz_touch(img->pixels, (size_t)img->width * img->height * (size_t)img->channels);
+    if (img->icc)
+        aecfuzz_touch(img->icc, img->icc_size);
+    if (img->exif)
+        aecfuzz_touch(img->exif, img->exif_size);
     return 0;
 }
 

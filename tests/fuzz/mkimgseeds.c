@@ -8,6 +8,9 @@
  *   jpeg-*  libjpeg: grey, colour 4:2:0 and 4:4:4, progressive, with
  *           restart markers
  *   pnm-*   P5 and P6 (maxval 255, 15, 1000), P7 of depth 1..4, comments
+ *   meta-*  PNG and JPEG with an ICC profile and EXIF whose Orientation
+ *           tag turns the pixels (little- and big-endian TIFF), so that the
+ *           fuzzer reaches the metadata readers and orientation.c
  * Sizes are odd and small (at most 17x11) so the seeds stay a few hundred
  * bytes.  Deterministic. */
 #include <stdint.h>
@@ -49,10 +52,58 @@ static unsigned sample(unsigned x, unsigned y, unsigned c, unsigned maxval)
     return (unsigned)((unsigned long)v * maxval / 255u);
 }
 
+/* ---- metadata ------------------------------------------------------------ */
+
+/* A small ICC profile libpng accepts: the 128-byte header (display
+ * class, the colour space of the image, XYZ connection space, the D50
+ * illuminant) and two tags, the media white point and 32 bytes of data
+ * that do not compress (libpng 1.6 ignores an iCCP chunk of fewer than 92
+ * bytes as "too short"). */
+enum { ICC_BYTES = 128 + 4 + 2 * 12 + 20 + 40 };
+static size_t icc_profile(uint8_t p[ICC_BYTES], int grey)
+{
+    static const uint8_t d50[12] = {0, 0, 0xF6, 0xD6, 0, 1, 0, 0, 0, 0, 0xD3, 0x2D};
+    memset(p, 0, ICC_BYTES);
+    p[3] = ICC_BYTES;                        /* size, big-endian */
+    p[8] = 2, p[9] = 0x10;                   /* version 2.1 */
+    memcpy(p + 12, "mntr", 4);
+    memcpy(p + 16, grey ? "GRAY" : "RGB ", 4);
+    memcpy(p + 20, "XYZ ", 4);
+    memcpy(p + 36, "acsp", 4);
+    memcpy(p + 68, d50, 12);
+    p[131] = 2;                              /* wtpt at 156, 20 bytes; data at 176, 40 */
+    memcpy(p + 132, "wtpt", 4);
+    p[139] = 156, p[143] = 20;
+    memcpy(p + 144, "fuzz", 4);
+    p[151] = 176, p[155] = 40;
+    memcpy(p + 156, "XYZ ", 4);
+    memcpy(p + 164, d50, 12);
+    memcpy(p + 176, "data", 4);
+    uint32_t r = 12345;
+    for (int i = 184; i < ICC_BYTES; i++)
+        r = r * 1103515245u + 12345u, p[i] = (uint8_t)(r >> 16);
+    return ICC_BYTES;
+}
+
+/* A TIFF-structured EXIF block (as in PNG eXIf, and after "Exif\0\0" in
+ * JPEG APP1) whose IFD0 holds one entry, Orientation = value. */
+static size_t exif_block(uint8_t e[26], int value, int big_endian)
+{
+    static const uint8_t le[26] = {'I', 'I', 42, 0, 8, 0, 0, 0, 1, 0, 0x12, 1, 3, 0,
+                                   1,   0,   0,  0, 0, 0, 0, 0, 0, 0, 0,    0};
+    static const uint8_t be[26] = {'M', 'M', 0, 42, 0, 0, 0, 8, 0, 1, 1, 0x12, 0, 3,
+                                   0,   0,   0, 1,  0, 0, 0, 0, 0, 0, 0, 0};
+    memcpy(e, big_endian ? be : le, 26);
+    e[big_endian ? 19 : 18] = (uint8_t)value;
+    return 26;
+}
+
 /* ---- PNG ----------------------------------------------------------------- */
 
 /* A w x h PNG of a colour type and bit depth; for palettes, a palette of
  * 2^depth entries; trns adds a tRNS chunk (palette alpha or a colour key). */
+static int g_png_orientation; /* > 0: the next PNG gets eXIf and iCCP */
+
 static void png(const char *name, unsigned w, unsigned h, int type, int depth, int trns,
                 int interlace)
 {
@@ -88,6 +139,12 @@ static void png(const char *name, unsigned w, unsigned h, int type, int depth, i
         key.blue = (png_uint_16)sample(0, 0, 2, maxval);
         png_set_tRNS(p, info, NULL, 0, &key);
     }
+    uint8_t icc[ICC_BYTES], exif[26];
+    if (g_png_orientation) {
+        int grey = type == PNG_COLOR_TYPE_GRAY || type == PNG_COLOR_TYPE_GRAY_ALPHA;
+        png_set_iCCP(p, info, "fuzz seed", PNG_COMPRESSION_TYPE_BASE, icc, (png_uint_32)icc_profile(icc, grey));
+        png_set_eXIf_1(p, info, (png_uint_32)exif_block(exif, g_png_orientation, 0), exif);
+    }
     png_write_info(p, info);
     if (depth < 8)
         png_set_packing(p);
@@ -112,13 +169,15 @@ static void png(const char *name, unsigned w, unsigned h, int type, int depth, i
             }
     }
     png_write_image(p, rows);
-    png_write_end(p, info);
+    png_write_end(p, NULL); /* (with info, libpng 1.6 writes eXIf again) */
     png_destroy_write_struct(&p, &info);
     free(rows), free(img);
     done(f, name);
 }
 
 /* ---- JPEG ---------------------------------------------------------------- */
+
+static int g_jpeg_orientation, g_jpeg_big_endian; /* > 0: APP1 Exif and APP2 ICC */
 
 static void jpeg(const char *name, unsigned w, unsigned h, int grey, int subsample,
                  int progressive, int restart)
@@ -141,6 +200,12 @@ static void jpeg(const char *name, unsigned w, unsigned h, int grey, int subsamp
         jpeg_simple_progression(&c);
     c.restart_interval = (unsigned)restart;
     jpeg_start_compress(&c, TRUE);
+    if (g_jpeg_orientation) {
+        uint8_t app1[6 + 26] = {'E', 'x', 'i', 'f', 0, 0}, icc[ICC_BYTES];
+        size_t n = 6 + exif_block(app1 + 6, g_jpeg_orientation, g_jpeg_big_endian);
+        jpeg_write_marker(&c, JPEG_APP0 + 1, app1, (unsigned)n);
+        jpeg_write_icc_profile(&c, icc, (unsigned)icc_profile(icc, grey));
+    }
     unsigned ch = grey ? 1 : 3;
     uint8_t *row = malloc((size_t)w * ch);
     while (c.next_scanline < h) {
@@ -219,5 +284,15 @@ int main(int argc, char **argv)
         3, 5, 3, 255);
     pnm("pnm-p7-rgba16-3x2.pam", "P7\nHEIGHT 2\nWIDTH 3\nMAXVAL 65535\nDEPTH 4\nTUPLTYPE RGB_ALPHA\nENDHDR\n",
         3, 2, 4, 65535);
+    g_png_orientation = 6;
+    png("meta-png-rgb8-exif6-icc-7x4.png", 7, 4, PNG_COLOR_TYPE_RGB, 8, 0, 0);
+    g_png_orientation = 8;
+    png("meta-png-grey8-exif8-icc-5x3.png", 5, 3, PNG_COLOR_TYPE_GRAY, 8, 0, 0);
+    g_png_orientation = 0;
+    g_jpeg_orientation = 6;
+    jpeg("meta-jpeg-rgb-exif6-icc-16x8.jpg", 16, 8, 0, 1, 0, 0);
+    g_jpeg_orientation = 3, g_jpeg_big_endian = 1;
+    jpeg("meta-jpeg-grey-exif3be-icc-9x5.jpg", 9, 5, 1, 0, 0, 0);
+    g_jpeg_orientation = 0;
     return 0;
 }
