@@ -41,6 +41,9 @@ T static inline __attribute__((always_inline)) void block(int R, int kc, const f
         __m512 s0, s1;
         if (epi & NN_EPI_SET) {
             s0 = s1 = bias ? _mm512_set1_ps(bias[r]) : zero;
+        } else if (ncols == NR) { /* plain loads: masked ones are slow (Zen 5) */
+            s0 = _mm512_loadu_ps(c);
+            s1 = _mm512_loadu_ps(c + 16);
         } else {
             s0 = _mm512_maskz_loadu_ps(m0, c);
             s1 = _mm512_maskz_loadu_ps(m1, c + 16);
@@ -51,8 +54,13 @@ T static inline __attribute__((always_inline)) void block(int R, int kc, const f
             s0 = _mm512_max_ps(s0, zero);
             s1 = _mm512_max_ps(s1, zero);
         }
-        _mm512_mask_storeu_ps(c, m0, s0);
-        _mm512_mask_storeu_ps(c + 16, m1, s1);
+        if (ncols == NR) {
+            _mm512_storeu_ps(c, s0);
+            _mm512_storeu_ps(c + 16, s1);
+        } else {
+            _mm512_mask_storeu_ps(c, m0, s0);
+            _mm512_mask_storeu_ps(c + 16, m1, s1);
+        }
     }
 }
 
@@ -69,10 +77,17 @@ T static void kernel_avx512(int rows, int kc, const float *A, int lda, const flo
     }
 }
 
-/* A row of the panel is two loads and two stores (edge rows masked: the
+/* A row of the panel is two loads and two stores (edge panels masked: the
  * masked-off lanes read nothing and are stored as zeros). */
 T static void pack_avx512(const float *B, int ldb, int kc, int ncols, float *Bp)
 {
+    if (ncols == NR) { /* plain loads: masked ones are slow (Zen 5) */
+        for (int k = 0; k < kc; k++, B += ldb, Bp += NR) {
+            _mm512_storeu_ps(Bp, _mm512_loadu_ps(B));
+            _mm512_storeu_ps(Bp + 16, _mm512_loadu_ps(B + 16));
+        }
+        return;
+    }
     int n0 = ncols < 16 ? ncols : 16, n1 = ncols - n0;
     __mmask16 m0 = (__mmask16)((1u << n0) - 1), m1 = (__mmask16)((1u << n1) - 1);
     for (int k = 0; k < kc; k++, B += ldb, Bp += NR) {
