@@ -73,6 +73,42 @@ static void test_paths_bit_identical(void)
     CHECK(nn_dsp_active() != NULL);
 }
 
+/* The fused epilogue (bias where the sums start, ReLU where they end) on
+ * every path gives the bits of the three passes it replaces on the C path:
+ * fill C with the bias, C += A*B, then x > 0 ? x : 0. */
+static void test_bias_relu_epilogue(void)
+{
+    static const int sizes[][3] = {{1, 1, 1}, {7, 33, 257}, {13, 70, 600}, {64, 128, 96}, {5, 9, 0}};
+    for (int isa = 0; isa < NN_ISA_COUNT; isa++) {
+        const nn_dsp *d = nn_dsp_of((enum nn_isa)isa);
+        if (!d)
+            continue;
+        for (size_t t = 0; t < sizeof sizes / sizeof *sizes; t++)
+            for (int with_bias = 0; with_bias <= 1; with_bias++)
+                for (int relu = 0; relu <= 1; relu++) {
+                    int M = sizes[t][0], N = sizes[t][1], K = sizes[t][2], ldc = N + 3;
+                    float *A = frandom((size_t)M * (K + 1)), *B = frandom((size_t)(K + 1) * N);
+                    float *bias = with_bias ? frandom((size_t)M) : NULL;
+                    float *want = frandom((size_t)M * ldc), *got = malloc((size_t)M * ldc * sizeof(float));
+                    memcpy(got, want, (size_t)M * ldc * sizeof(float)); /* the gaps stay */
+                    for (int i = 0; i < M; i++)
+                        for (int j = 0; j < N; j++)
+                            want[(size_t)i * ldc + j] = bias ? bias[i] : 0.0f;
+                    nn_gemm_nn_on(&nn_dsp_c, M, N, K, A, K, B, N, want, ldc, 1);
+                    for (int i = 0; relu && i < M; i++)
+                        for (int j = 0; j < N; j++) {
+                            float *x = &want[(size_t)i * ldc + j];
+                            *x = *x > 0.0f ? *x : 0.0f;
+                        }
+                    nn_gemm_nn_bias_on(d, M, N, K, A, K, B, N, got, ldc, bias, relu);
+                    CHECKF(memcmp(want, got, (size_t)M * ldc * sizeof(float)) == 0,
+                           "path %s bias=%d relu=%d M=%d N=%d K=%d: epilogue differs", d->name,
+                           with_bias, relu, M, N, K);
+                    free(A), free(B), free(bias), free(want), free(got);
+                }
+    }
+}
+
 /* Child mode (argv "--encode LEVEL"): encodes a small synthetic image at
  * LEVEL and writes the file to stdout; the path is the environment's
  * AEC_CPU, read when the process starts its first product. */
@@ -164,6 +200,7 @@ int main(int argc, char **argv)
     if (argc == 3 && strcmp(argv[1], "--encode") == 0)
         return encode_child(atoi(argv[2]));
     RUN_TEST(test_paths_bit_identical);
+    RUN_TEST(test_bias_relu_epilogue);
     RUN_TEST(test_encoded_bytes_path_independent);
     TEST_EXIT();
 }

@@ -1129,7 +1129,7 @@ static void test_model_file(void)
     aec_model_free(m);
 }
 
-/* A single image is convolved a band of output rows at a time (bounded
+/* A single image is convolved a band of output positions at a time (bounded
  * scratch); the bands must give what one whole pass over a batch gives. */
 static double max_rel_diff(const float *a, const float *b, size_t n)
 {
@@ -1181,6 +1181,20 @@ static void test_conv_banded(void)
     }
     printf("  banded backward vs one pass: dW %.1e db %.1e dX %.1e\n", ew, eb, ei);
     CHECKF(ew < 1e-4 && eb < 1e-5 && ei < 1e-5, "banded backward differs");
+    /* Forward bands split the output positions only (bands of positions, not
+     * rows, cut mid-row here): the very bits of one pass over the batch; and
+     * the ReLU in the GEMM's epilogue is the bits of nn_relu_forward after. */
+    float *out2 = falloc(2 * nout), *act = falloc(nout);
+    nn_conv_forward(&s, 2, H, W, in2, w, b, out2, scratch2);
+    int same = 1;
+    for (int c = 0; c < 16; c++)
+        same &= !memcmp(out + (size_t)c * H * W, out2 + (size_t)c * 2 * H * W,
+                        sizeof(float) * H * W);
+    CHECKF(same, "banded forward is not bit-identical to one pass");
+    nn_conv_forward_act(&s, 1, H, W, in, w, b, act, scratch1, 1);
+    nn_relu_forward(out, nout);
+    CHECKF(!memcmp(act, out, nout * sizeof(float)), "conv with fused ReLU differs from conv + ReLU");
+    free(out2), free(act);
     free(in), free(w), free(b), free(out), free(ref), free(dout), free(dw1), free(dw2);
     free(db1), free(db2), free(din1), free(din2), free(scratch1), free(scratch2), free(in2);
     free(dout2);
