@@ -36,7 +36,12 @@ else
     tail -n 20 "$tmp/build.log" | sed 's/^/  | /'
     exit 1
 fi
-for t in $(sed -n 's/^FUZZ_NAMES *:= *//p' tests/fuzz/fuzz.mk); do
+names=$(sed -n 's/^FUZZ_NAMES *:= *//p' tests/fuzz/fuzz.mk)
+if [ -z "$names" ]; then
+    echo "FAIL fuzz_targets (no FUZZ_NAMES in tests/fuzz/fuzz.mk)"
+    exit 1
+fi
+for t in $names; do
     mkdir -p "$tmp/corpus-$t" build-fuzz/artifacts
     dict=
     [ -f "tests/fuzz/$t.dict" ] && dict="-dict=tests/fuzz/$t.dict"
