@@ -71,6 +71,14 @@ chunk=$(($(wc -c <"$tmp/vq.aec") / 12 + 1))
     n=$(sed -n 's/^updates //p' "$tmp/err") && [ "${n:-0}" -ge 2 ]
 result pixbuf_progressive_preview $?
 
+# a colour profile in the file reaches the pixbuf as its "icc-profile"
+# option (a JPEG with a 300-byte profile made by test_metadata)
+"$BUILD/tests/test_metadata" --make-jpeg "$tmp/icc.jpg" 40 24 1 &&
+    "$BUILD/aeenc" -t 1 -q 3 "$tmp/icc.jpg" "$tmp/icc.aec" &&
+    "$LOAD" "$tmp/icc.aec" "$tmp/icc.ppm" 4096 2>"$tmp/icc.err" &&
+    grep -q '^icc-profile 300 bytes' "$tmp/icc.err"
+result pixbuf_icc_profile_option $?
+
 head -c $(($(wc -c <"$tmp/x.aec") / 2)) "$tmp/x.aec" >"$tmp/cut.aec"
 "$LOAD" "$tmp/cut.aec" "$tmp/o.ppm" 512 2>"$tmp/err"
 [ $? -eq 1 ] && grep -q 'aecodec' "$tmp/err"

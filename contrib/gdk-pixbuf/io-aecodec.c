@@ -116,6 +116,20 @@ static gboolean read_header(AecContext *ctx, GError **error)
 
 /* Decodes the data so far (partial: a prefix) into the pixbuf, created and
  * announced on first use, and signals the update. */
+/* The file's ICC profile as the pixbuf's "icc-profile" option (base64),
+ * where the PNG and JPEG loaders put theirs, so that colour-managed
+ * viewers use it.  The metadata stream is the file's last: only the final
+ * decode has it. */
+static void attach_icc_profile(AecContext *ctx)
+{
+    aec_metadata md;
+    if (aec_read_metadata(ctx->data->data, ctx->data->len, &md) != AEC_OK || !md.icc_size)
+        return;
+    gchar *b64 = g_base64_encode(md.icc, md.icc_size);
+    gdk_pixbuf_set_option(ctx->pixbuf, "icc-profile", b64);
+    g_free(b64);
+}
+
 static gboolean decode_into_pixbuf(AecContext *ctx, int partial, GError **error)
 {
     if (!ctx->pixbuf) {
@@ -143,6 +157,8 @@ static gboolean decode_into_pixbuf(AecContext *ctx, int partial, GError **error)
                   aec_decoder_last_error(ctx->dec));
         return FALSE;
     }
+    if (!partial)
+        attach_icc_profile(ctx);
     if (ctx->updated_func)
         ctx->updated_func(ctx->pixbuf, 0, 0, (int)ctx->out_w, (int)ctx->out_h, ctx->user_data);
     return TRUE;

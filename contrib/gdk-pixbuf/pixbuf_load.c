@@ -7,7 +7,9 @@
  * DELAY_MS: a pause after each chunk, as a slow network stream would make,
  * and "updates N" on stderr (area-updated signals: progressive previews);
  * WIDTHxHEIGHT: the size asked for (gdk_pixbuf_loader_set_size), as a
- * thumbnailer asks.  Exit 1 with the GError's message.
+ * thumbnailer asks.  "icc-profile N bytes" on stderr when the pixbuf carries
+ * a colour profile (its "icc-profile" option).  Exit 1 with the GError's
+ * message.
  * pixbuf_load --info IN: "FORMAT WIDTH HEIGHT" from gdk_pixbuf_get_file_info
  * (the loader asked for the size only; the type is sniffed, so the MIME
  * database must know image/x-aecodec). */
@@ -85,6 +87,12 @@ int main(int argc, char **argv)
     int bad = fclose(f) != 0;
     if (delay_ms)
         fprintf(stderr, "updates %d\n", updates);
+    const gchar *icc = gdk_pixbuf_get_option(pb, "icc-profile");
+    if (icc) {
+        gsize icc_len = 0;
+        g_free(g_base64_decode(icc, &icc_len));
+        fprintf(stderr, "icc-profile %lu bytes\n", (unsigned long)icc_len);
+    }
     g_object_unref(loader);
     return bad;
 }
