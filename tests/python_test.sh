@@ -146,4 +146,25 @@ for name in ("cut.aec", "rand.aec", "magic.aec"):
 sys.exit(0 if ok else 1)
 PY
 result python_pillow_bad_input_raises $?
+
+# metadata: a JPEG's ICC profile and EXIF go through Pillow into the file
+# and back into Image.info; read_metadata reads them from the bytes
+"$BUILD/tests/test_metadata" --make-jpeg "$tmp/icc.jpg" 40 24 1
+$PY - "$tmp" <<'PY'
+import sys
+from PIL import Image
+import aecodec, aecodec.pillow
+d = sys.argv[1]
+src = Image.open(d + "/icc.jpg")
+icc, exif = src.info["icc_profile"], src.info["exif"]
+src.save(d + "/icc.aec", quality=3)
+back = Image.open(d + "/icc.aec")
+md = aecodec.read_metadata(open(d + "/icc.aec", "rb").read())
+plain = aecodec.read_metadata(aecodec.encode_bytes(bytes(12), 2, 2, 3))
+ok = (len(icc) == 300 and back.info.get("icc_profile") == icc and md["icc_profile"] == icc
+      and back.info.get("exif") == exif and md["exif"] == exif[6:]
+      and plain == {"icc_profile": None, "exif": None})
+sys.exit(0 if ok else 1)
+PY
+result python_pillow_metadata $?
 exit $failed

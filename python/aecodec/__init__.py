@@ -69,6 +69,11 @@ class _DecodeParams(_c.Structure):
 _MODES = {None: 0, "L": 1, "LA": 2, "RGB": 3, "RGBA": 4}
 
 
+class _Metadata(_c.Structure):
+    _fields_ = [("icc", _u8p), ("icc_size", _c.c_size_t), ("exif", _u8p),
+                ("exif_size", _c.c_size_t)]
+
+
 class _Info(_c.Structure):
     _fields_ = [("width", _c.c_uint32), ("height", _c.c_uint32), ("layout", _c.c_int),
                 ("stages_coded", _c.c_int), ("stages_available", _c.c_int),
@@ -90,6 +95,8 @@ _version = _sig("aec_version_string", _c.c_char_p)
 _status_string = _sig("aec_status_string", _c.c_char_p, _c.c_int)
 _free = _sig("aec_free", None, _vp)
 _read_info = _sig("aec_read_info", _c.c_int, _c.c_char_p, _c.c_size_t, _c.POINTER(_Info))
+_read_metadata = _sig("aec_read_metadata", _c.c_int, _c.c_char_p, _c.c_size_t,
+                      _c.POINTER(_Metadata))
 _enc_create = _sig("aec_encoder_create", _c.c_int, _c.POINTER(_vp), _vp)
 _enc_destroy = _sig("aec_encoder_destroy", None, _vp)
 _enc_levels = _sig("aec_encoder_levels", _c.c_int, _vp)
@@ -132,10 +139,26 @@ def read_info(data):
             "lattice_step": info.lattice_step, "file_size": info.file_size}
 
 
-def encode_bytes(pixels, width, height, channels, quality=7, threads=0):
+def read_metadata(data):
+    """The file's colour profile and EXIF: {"icc_profile": bytes or None,
+    "exif": bytes or None} (EXIF from its TIFF header on)."""
+    data = bytes(data)
+    md = _Metadata()
+    st = _read_metadata(data, len(data), _c.byref(md))
+    if st:
+        _fail(st)
+    return {"icc_profile": _c.string_at(md.icc, md.icc_size) if md.icc_size else None,
+            "exif": _c.string_at(md.exif, md.exif_size) if md.exif_size else None}
+
+
+def encode_bytes(pixels, width, height, channels, quality=7, threads=0, icc_profile=None,
+                 exif=None):
     """Encode tightly packed 8-bit pixels (bytes of height*width*channels;
-    channels 1 grey, 2 grey+alpha, 3 RGB, 4 RGBA) at a quality level; the file's bytes."""
+    channels 1 grey, 2 grey+alpha, 3 RGB, 4 RGBA) at a quality level; the file's bytes.
+    icc_profile and exif (bytes, EXIF from its TIFF header on) are stored in the file."""
     pixels = bytes(pixels)
+    icc_profile = bytes(icc_profile) if icc_profile else None
+    exif = bytes(exif) if exif else None
     if channels not in (1, 2, 3, 4) or len(pixels) != width * height * channels:
         raise ValueError("aecodec: pixels must be width*height*channels bytes, channels 1..4")
     enc = _vp()
@@ -148,6 +171,10 @@ def encode_bytes(pixels, width, height, channels, quality=7, threads=0):
         p = _EncodeParams()
         _enc_defaults(_c.byref(p))
         p.quality, p.threads = int(quality), int(threads)
+        if icc_profile:  # the bytes objects stay alive until aec_encode returns
+            p.icc, p.icc_size = _c.cast(_c.c_char_p(icc_profile), _c.c_void_p), len(icc_profile)
+        if exif:
+            p.exif, p.exif_size = _c.cast(_c.c_char_p(exif), _c.c_void_p), len(exif)
         out, size = _u8p(), _c.c_size_t()
         st = _encode(enc, pixels, width, height, 0, channels, _c.byref(p), _c.byref(out),
                      _c.byref(size))

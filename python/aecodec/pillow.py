@@ -7,7 +7,7 @@ img.thumbnail() calls, makes the library decode at 1/2, 1/4 or 1/8 (the
 largest reduction still at least `size`) and in any of those modes."""
 from PIL import Image, ImageFile
 
-from . import Error, decode_bytes, encode_bytes, read_info
+from . import Error, decode_bytes, encode_bytes, read_info, read_metadata
 
 MAGIC = b"\x8bAEC"
 _MODES = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}
@@ -29,6 +29,11 @@ class AecImageFile(ImageFile.ImageFile):
             info = read_info(self._aec_data)
         except Error as e:
             raise SyntaxError("not a valid aecodec file: %s" % e) from None
+        md = read_metadata(self._aec_data)
+        if md["icc_profile"]:
+            self.info["icc_profile"] = md["icc_profile"]
+        if md["exif"]:  # as Pillow's JPEG and PNG readers keep it
+            self.info["exif"] = b"Exif\x00\x00" + md["exif"]
         self._set_mode(_MODES[info["channels"]])  # Pillow >= 10.1: mode is read-only
         self._size = (info["width"], info["height"])
         self._aec_scale, self._aec_mode = 1, None
@@ -75,7 +80,14 @@ def _save(im, fp, filename):
     quality = im.encoderinfo.get("quality", 7)
     if im.mode not in _CHANNELS:
         im = im.convert("RGBA" if "A" in im.mode or "transparency" in im.info else "RGB")
-    fp.write(encode_bytes(im.tobytes(), im.width, im.height, _CHANNELS[im.mode], quality))
+    icc = im.encoderinfo.get("icc_profile", im.info.get("icc_profile"))
+    exif = im.encoderinfo.get("exif", im.info.get("exif"))
+    if isinstance(exif, Image.Exif):
+        exif = exif.tobytes()
+    if exif and exif.startswith(b"Exif\x00\x00"):
+        exif = exif[6:]
+    fp.write(encode_bytes(im.tobytes(), im.width, im.height, _CHANNELS[im.mode], quality,
+                          icc_profile=icc, exif=exif))
 
 
 Image.register_open(AecImageFile.format, AecImageFile, _accept)
