@@ -57,6 +57,11 @@ auc() { "$B/aeanomaly" --eval "$1" "$2" | awk '$1 == "auc" {print $2}'; }
 [ "$(auc "$T/normal" "$T/normal")" = "0.5000" ] && ok anomaly_eval_same ||
     bad anomaly_eval_same
 
+# --against the same models at the same level: the same rebuild, ratio 1
+# in every block, score 0.
+s=$("$B/aeanomaly" --level 4 --against 4 "$T/anomalous/d1.png" | awk '{print $1}')
+[ "$s" = "0.0000" ] && ok anomaly_against_itself || bad anomaly_against_itself "score $s"
+
 # Bad input: one line on stderr, the right exit status, no map left behind.
 check_error() { # NAME EXPECTED_STATUS ARGS...
     name=$1 want=$2
@@ -75,6 +80,7 @@ check_error anomaly_junk_file 1 --map "$T/bad-map.png" "$T/junk.png"
 check_error anomaly_no_input 2
 check_error anomaly_map_needs_one 2 --map "$T/bad-map.png" "$T/normal/s1.png" "$T/normal/s2.png"
 check_error anomaly_level_range 2 --level 99 "$T/normal/s1.png"
+check_error anomaly_against_range 2 --against 99 "$T/normal/s1.png"
 check_error anomaly_eval_missing_dir 1 --eval "$T/nowhere" "$T/anomalous"
 check_error anomaly_eval_one_dir 2 --eval "$T/normal"
 check_error anomaly_bad_model 1 --model "$T/junk.png" "$T/normal/s1.png"

@@ -94,13 +94,13 @@ static void test_map_identity(void)
     for (size_t i = 0; i < (size_t)w * h * 3; i++)
         a[i] = (uint8_t)(i % 7 * 30);
     aean_map m = {0};
-    CHECK(aean_map_make(a, a, w, h, 3, &m) == 0);
+    CHECK(aean_map_make(a, a, NULL, w, h, 3, &m) == 0);
     CHECK(m.bw == 3 && m.bh == 2);
     for (int i = 0; i < 6; i++)
         CHECK(m.log_ratio[i] <= 0);
     memset(a, 100, (size_t)w * h * 3);
     aean_map_free(&m);
-    CHECK(aean_map_make(a, a, w, h, 3, &m) == 0);
+    CHECK(aean_map_make(a, a, NULL, w, h, 3, &m) == 0);
     uint8_t *g = NULL;
     CHECK(aean_map_image(&m, w, h, &g) == 0);
     for (size_t i = 0; g && i < (size_t)w * h; i++)
@@ -122,7 +122,7 @@ static void test_map_locates_error(void)
         for (uint32_t x = 16; x < 24; x++)
             b[y * w + x] = 110;
     aean_map m = {0};
-    CHECK(aean_map_make(a, b, w, h, 1, &m) == 0);
+    CHECK(aean_map_make(a, b, NULL, w, h, 1, &m) == 0);
     int worst = 0;
     for (int i = 1; i < 6; i++)
         if (m.log_ratio[i] > m.log_ratio[worst])
@@ -131,6 +131,11 @@ static void test_map_locates_error(void)
     /* (900 + 100) / 100 */
     CHECKF(fabs(m.log_ratio[5] - log2(1000.0 / 100)) < 1e-4, "%g", m.log_ratio[5]);
     CHECK(fabs(aean_score(&m) - m.log_ratio[5]) < 1e-6);
+    aean_map_free(&m);
+    /* against a reference that makes the same error: ratio 1 everywhere */
+    CHECK(aean_map_make(a, b, b, w, h, 1, &m) == 0);
+    for (int i = 0; i < 6; i++)
+        CHECK(fabs(m.log_ratio[i]) < 1e-6);
     aean_map_free(&m);
     free(a), free(b);
 }

@@ -33,6 +33,9 @@ static void usage(void)
            "  --model FILE   a model of one's own (aetrain); default: the built-in ones\n"
            "  --level L      quality level (with --model: VQ stages; default %d with the\n"
            "                 built-in models, 1 with --model)\n"
+           "  --against R    divide by the error of the built-in models at level R\n"
+           "                 instead of the blur's: where a model of one kind of\n"
+           "                 picture (--model) does worse than the general one\n"
            "  --map OUT      write the per-block map as a grey picture of the input's\n"
            "                 size (one IMG): 128 + 64 * log2(error ratio), so 128 = the\n"
            "                 model loses half what a 2x2 blur would, 192 = twice that\n"
@@ -49,6 +52,9 @@ typedef struct {
     aec_encoder *enc;
     aec_decoder *dec;
     int level, threads;
+    aec_encoder *ref_enc; /* --against: the built-in models, or NULL */
+    aec_decoder *ref_dec;
+    int ref_level;
 } scorer;
 
 /* Scores one picture (and writes its map when map_path); 0 or -1 after one
@@ -57,7 +63,7 @@ static int score_file(const scorer *s, const char *path, const char *map_path, d
 {
     aeio_image img = {0};
     char err[1024];
-    uint8_t *rebuilt = NULL, *grey = NULL;
+    uint8_t *rebuilt = NULL, *reference = NULL, *grey = NULL;
     aean_map m = {0};
     int rc = -1;
     if (aeio_read(path, &img, 0, err, sizeof err) != 0) {
@@ -66,12 +72,16 @@ static int score_file(const scorer *s, const char *path, const char *map_path, d
     }
     aec_status st = aean_rebuild(s->enc, s->dec, img.pixels, img.width, img.height,
                                  img.channels, s->level, s->threads, &rebuilt);
+    if (st == AEC_OK && s->ref_enc)
+        st = aean_rebuild(s->ref_enc, s->ref_dec, img.pixels, img.width, img.height,
+                          img.channels, s->ref_level, s->threads, &reference);
     if (st != AEC_OK) {
-        const char *d = aec_encoder_last_error(s->enc);
+        const char *d = aec_encoder_last_error(rebuilt ? s->ref_enc : s->enc);
         cli_error("%s: %s", path, d && *d ? d : aec_status_string(st));
         goto done;
     }
-    if (aean_map_make(img.pixels, rebuilt, img.width, img.height, img.channels, &m) != 0 ||
+    if (aean_map_make(img.pixels, rebuilt, reference, img.width, img.height, img.channels,
+                      &m) != 0 ||
         !isfinite(*score = aean_score(&m))) {
         cli_error("out of memory");
         goto done;
@@ -92,6 +102,7 @@ static int score_file(const scorer *s, const char *path, const char *map_path, d
 done:
     free(grey);
     free(rebuilt);
+    free(reference);
     aean_map_free(&m);
     aeio_free(&img);
     return rc;
@@ -157,7 +168,7 @@ done:
 
 typedef struct {
     const char *model_path, *map_path, *eval_normal, *eval_anomalous;
-    int level, threads;
+    int level, threads, against;
     const char **files;
     int nfiles;
 } anomaly_options;
@@ -186,6 +197,9 @@ static int parse_options(int argc, char **argv, anomaly_options *o)
             o->map_path = v;
         } else if ((r = cli_option(argc, argv, &i, NULL, "--level", &v)) != 0) {
             if (r < 0 || cli_option_int("--level", v, 1, 64, &o->level) != 0)
+                return CLI_EXIT_USAGE;
+        } else if ((r = cli_option(argc, argv, &i, NULL, "--against", &v)) != 0) {
+            if (r < 0 || cli_option_int("--against", v, 1, 64, &o->against) != 0)
                 return CLI_EXIT_USAGE;
         } else if ((r = cli_option(argc, argv, &i, "-t", "--threads", &v)) != 0) {
             if (r < 0 || cli_option_int("--threads", v, 0, 4096, &o->threads) != 0)
@@ -237,6 +251,20 @@ int main(int argc, char **argv)
     }
     aec_decoder_set_threads(s.dec, o.threads);
     s.threads = o.threads;
+    if (o.against) {
+        if ((st = aec_encoder_create(&s.ref_enc, NULL)) != AEC_OK ||
+            (st = aec_decoder_create(&s.ref_dec, NULL)) != AEC_OK) {
+            cli_error("cannot create the codec: %s", aec_status_string(st));
+            goto done;
+        }
+        aec_decoder_set_threads(s.ref_dec, o.threads);
+        s.ref_level = o.against;
+        if (s.ref_level > aec_encoder_levels(s.ref_enc)) {
+            rc = cli_usage_error("--against %d is above the %d levels of the built-in models",
+                                 s.ref_level, aec_encoder_levels(s.ref_enc));
+            goto done;
+        }
+    }
     int levels = aec_encoder_levels(s.enc);
     s.level = o.level ? o.level : model ? 1 : DEFAULT_BUILTIN_LEVEL;
     if (s.level > levels) {
@@ -269,6 +297,10 @@ done:
         aec_encoder_destroy(s.enc);
     if (s.dec)
         aec_decoder_destroy(s.dec);
+    if (s.ref_enc)
+        aec_encoder_destroy(s.ref_enc);
+    if (s.ref_dec)
+        aec_decoder_destroy(s.ref_dec);
     if (model)
         aec_model_free(model);
     free(o.files);

@@ -40,12 +40,13 @@ aec_status aean_rebuild(aec_encoder *enc, aec_decoder *dec, const uint8_t *pixel
     return AEC_OK;
 }
 
-/* Squared error sums of one block: against the rebuilt picture and against
- * the 2x2 box means of the original (cells aligned on even pixels; a cell
- * cut by the image's edge averages what it has). */
-static void block_errors(const uint8_t *orig, const uint8_t *rebuilt, uint32_t w, uint32_t h,
-                         int channels, int colours, uint32_t x0, uint32_t y0, double *model,
-                         double *detail, double *count)
+/* Squared error sums of one block: against the rebuilt picture, and the
+ * denominator's: against the reference when there is one, else half the
+ * deviations from the 2x2 box means of the original (cells aligned on even
+ * pixels; a cell cut by the image's edge averages what it has). */
+static void block_errors(const uint8_t *orig, const uint8_t *rebuilt, const uint8_t *reference,
+                         uint32_t w, uint32_t h, int channels, int colours, uint32_t x0,
+                         uint32_t y0, double *model, double *detail, double *count)
 {
     uint32_t x1 = x0 + AEAN_BLOCK < w ? x0 + AEAN_BLOCK : w;
     uint32_t y1 = y0 + AEAN_BLOCK < h ? y0 + AEAN_BLOCK : h;
@@ -59,17 +60,22 @@ static void block_errors(const uint8_t *orig, const uint8_t *rebuilt, uint32_t w
                     for (uint32_t x = cx; x < ex; x++) {
                         size_t i = ((size_t)y * w + x) * (size_t)channels + (size_t)c;
                         double v = orig[i], d = v - rebuilt[i];
-                        sum += v, sq += v * v, n++;
                         *model += d * d;
+                        if (reference) {
+                            double r = v - reference[i];
+                            *detail += r * r;
+                        }
+                        sum += v, sq += v * v, n++;
                     }
-                *detail += sq - sum * sum / n; /* squared deviations from the cell mean */
+                if (!reference)
+                    *detail += 0.5 * (sq - sum * sum / n);
                 *count += n;
             }
         }
 }
 
-int aean_map_make(const uint8_t *orig, const uint8_t *rebuilt, uint32_t w, uint32_t h,
-                  int channels, aean_map *m)
+int aean_map_make(const uint8_t *orig, const uint8_t *rebuilt, const uint8_t *reference,
+                  uint32_t w, uint32_t h, int channels, aean_map *m)
 {
     m->bw = (w + AEAN_BLOCK - 1) / AEAN_BLOCK;
     m->bh = (h + AEAN_BLOCK - 1) / AEAN_BLOCK;
@@ -80,9 +86,9 @@ int aean_map_make(const uint8_t *orig, const uint8_t *rebuilt, uint32_t w, uint3
     for (uint32_t by = 0; by < m->bh; by++)
         for (uint32_t bx = 0; bx < m->bw; bx++) {
             double model = 0, detail = 0, count = 0;
-            block_errors(orig, rebuilt, w, h, channels, colours, bx * AEAN_BLOCK,
+            block_errors(orig, rebuilt, reference, w, h, channels, colours, bx * AEAN_BLOCK,
                          by * AEAN_BLOCK, &model, &detail, &count);
-            double ratio = (model / count + AEAN_FLOOR) / (0.5 * detail / count + AEAN_FLOOR);
+            double ratio = (model / count + AEAN_FLOOR) / (detail / count + AEAN_FLOOR);
             m->log_ratio[(size_t)by * m->bw + bx] = (float)log2(ratio);
         }
     return 0;

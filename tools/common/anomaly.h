@@ -45,9 +45,14 @@ aec_status aean_rebuild(aec_encoder *enc, aec_decoder *dec, const uint8_t *pixel
                         uint8_t **rebuilt);
 
 /* Fills *m (log_ratio malloc'ed; free with aean_map_free) from the original
- * and the rebuilt picture.  0, or -1 when out of memory. */
-int aean_map_make(const uint8_t *orig, const uint8_t *rebuilt, uint32_t w, uint32_t h,
-                  int channels, aean_map *m);
+ * and the rebuilt picture.  With a reference (another model's rebuild of
+ * the same picture, e.g. the built-in general one's), the denominator is
+ * the reference's error instead of half the blur's: the ratio then says
+ * where the model does worse than a model of photographs in general, which
+ * is what a model trained on one kind of picture does outside its kind.
+ * 0, or -1 when out of memory. */
+int aean_map_make(const uint8_t *orig, const uint8_t *rebuilt, const uint8_t *reference,
+                  uint32_t w, uint32_t h, int channels, aean_map *m);
 void aean_map_free(aean_map *m);
 
 /* The picture's score: the mean log2 ratio of its worst 2 % of blocks (at
