@@ -8,7 +8,7 @@
 # Usage: sh tests/pixbuf_test.sh BUILD.  Prints "ok NAME" / "FAIL NAME".
 BUILD=${1:-build}
 if [ ! -f "$BUILD/pixbuf/loaders.cache" ] || [ ! -x "$BUILD/tests/pixbuf_load" ]; then
-    echo "SKIP pixbuf_test: gdk-pixbuf-2.0 not installed (libgdk-pixbuf-2.0-dev), loader not built"
+    echo "SKIP pixbuf_test: loader not built (gdk-pixbuf-2.0 not installed: libgdk-pixbuf-2.0-dev; or a sanitizer build, mk/viewer.mk)"
     exit 0
 fi
 GDK_PIXBUF_MODULE_FILE=$(cd "$BUILD/pixbuf" && pwd)/loaders.cache
