@@ -152,10 +152,11 @@ static void col2im(const nn_conv_shape *s, int B, int H, int W, const float *col
         }
 }
 
-/* im2col and col2im of the positions p0..p1-1, RUNS output rows at a time
- * (a band of a single image is a few rows: one go). */
-static void im2col_band(const nn_conv_shape *s, int B, int H, int W, const float *in,
-                        size_t p0, size_t p1, float *cols)
+/* im2col (from = the input, to = the matrix) or, adjoint, col2im (from =
+ * the matrix, to = the input gradient) of the positions p0..p1-1, RUNS
+ * output rows at a time (a band of a single image is a few rows: one go). */
+static void band_by_runs(const nn_conv_shape *s, int B, int H, int W, size_t p0, size_t p1,
+                         const float *from, float *to, int adjoint)
 {
     int Ho = nn_conv_out_dim(H, s->k, s->stride, s->pad),
         Wo = nn_conv_out_dim(W, s->k, s->stride, s->pad);
@@ -163,20 +164,10 @@ static void im2col_band(const nn_conv_shape *s, int B, int H, int W, const float
     long nruns;
     for (size_t q0 = p0; q0 < p1;) {
         q0 = out_runs(Ho, Wo, p0, q0, p1, runs, &nruns);
-        im2col(s, B, H, W, in, runs, nruns, p1 - p0, cols);
-    }
-}
-
-static void col2im_band(const nn_conv_shape *s, int B, int H, int W, const float *cols,
-                        size_t p0, size_t p1, float *din)
-{
-    int Ho = nn_conv_out_dim(H, s->k, s->stride, s->pad),
-        Wo = nn_conv_out_dim(W, s->k, s->stride, s->pad);
-    out_run runs[RUNS];
-    long nruns;
-    for (size_t q0 = p0; q0 < p1;) {
-        q0 = out_runs(Ho, Wo, p0, q0, p1, runs, &nruns);
-        col2im(s, B, H, W, cols, runs, nruns, p1 - p0, din);
+        if (adjoint)
+            col2im(s, B, H, W, from, runs, nruns, p1 - p0, to);
+        else
+            im2col(s, B, H, W, from, runs, nruns, p1 - p0, to);
     }
 }
 
@@ -196,7 +187,7 @@ void nn_conv_forward_act(const nn_conv_shape *s, int B, int H, int W, const floa
     for (size_t p0 = 0; p0 < (size_t)N; p0 += band) { /* one band when B > 1 */
         size_t p1 = p0 + band < (size_t)N ? p0 + band : (size_t)N;
         int n = (int)(p1 - p0);
-        im2col_band(s, B, H, W, in, p0, p1, scratch);
+        band_by_runs(s, B, H, W, p0, p1, in, scratch, 0);
         nn_gemm_nn_bias(s->cout, n, K, w, K, scratch, n, out + p0, N, b, relu);
     }
 }
@@ -237,12 +228,12 @@ void nn_conv_backward(const nn_conv_shape *s, int B, int H, int W, const float *
         int n = (int)(p1 - p0);
         const float *d = dout + p0;
         if (dw) {
-            im2col_band(s, B, H, W, in, p0, p1, scratch);
+            band_by_runs(s, B, H, W, p0, p1, in, scratch, 0);
             nn_gemm_nt(s->cout, K, n, d, N, scratch, n, dw, K, 1);
         }
         if (din) {
             nn_gemm_tn(K, n, s->cout, w, K, d, N, scratch, n, 0);
-            col2im_band(s, B, H, W, scratch, p0, p1, din);
+            band_by_runs(s, B, H, W, p0, p1, scratch, din, 1);
         }
     }
 }
