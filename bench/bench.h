@@ -126,7 +126,9 @@ int write_codec_json(const char *dir, const bench_rows *rows, const bench_meta *
 /* Reads every *.json of dir (sorted by name) into *out (malloc'ed). */
 int read_anchor_dir(const char *dir, rd_curve **out, int *n, char *err, size_t errlen);
 /* GFLOP/s of the encoder (decoder = 0) or decoder network alone on one
- * grid x grid latent grid with one thread, median of runs (bench/kernels.c). */
+ * grid x grid latent grid with one thread, median of runs, timed in the
+ * thread's own CPU time (so a busy machine's other processes do not count)
+ * (bench/kernels.c). */
 double bench_network_gflops(const aec_model *m, int decoder, int grid, int runs);
 /* Summary Markdown (also returned in *text, malloc'ed, if text != NULL). */
 int write_summary(const char *path, const bench_rows *rows, const bench_meta *meta,
@@ -155,7 +157,9 @@ typedef struct {
 const aec_model *builtin_model_of_level(int quality);
 int speed_main(const speed_opts *opt);
 
-/* fma.c: measured single-precision FMA peak in GFLOP/s (2 flops per FMA). */
+/* fma.c: measured single-precision FMA peak in GFLOP/s (2 flops per FMA);
+ * on 1 thread timed in the thread's CPU time, like bench_network_gflops,
+ * so their ratio holds on a busy machine; on more threads in wall time. */
 double fma_peak_gflops(int threads, const char **kind);
 
 /* ratecheck.c: `aebench --rate-search`, the library's search for a target

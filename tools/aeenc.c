@@ -143,28 +143,20 @@ static int parse_options(int argc, char **argv, enc_options *o)
                 return CLI_EXIT_USAGE;
             o->out_dir = v;
         } else if ((r = cli_option(argc, argv, &i, "-q", "--quality", &v)) != 0) {
-            if (r < 0)
-                return CLI_EXIT_USAGE;
             double q;
-            if (cli_parse_double(v, &q) != 0 || !(q >= 1 && q <= 16))
-                return cli_usage_error("--quality must be a level in 1..16 (got '%s')", v);
+            if (r < 0 || cli_option_double("--quality", v, 1, 16, &q) != 0)
+                return CLI_EXIT_USAGE;
             o->quality = (int)q;
             o->quality_fine = q == (double)o->quality ? 0 : q;
         } else if ((r = cli_option(argc, argv, &i, NULL, "--size", &v)) != 0) {
             if (r < 0 || cli_option_u64("--size", v, 1, UINT64_MAX / 16, &o->target_size) != 0)
                 return CLI_EXIT_USAGE;
         } else if ((r = cli_option(argc, argv, &i, NULL, "--bpp", &v)) != 0) {
-            if (r < 0)
+            if (r < 0 || cli_option_double("--bpp", v, 0.001, 64, &o->target_bpp) != 0)
                 return CLI_EXIT_USAGE;
-            if (cli_parse_double(v, &o->target_bpp) != 0 ||
-                !(o->target_bpp > 0 && o->target_bpp <= 64))
-                return cli_usage_error("--bpp must be a number in (0, 64] (got '%s')", v);
         } else if ((r = cli_option(argc, argv, &i, NULL, "--psnr", &v)) != 0) {
-            if (r < 0)
+            if (r < 0 || cli_option_double("--psnr", v, 1, 100, &o->target_psnr) != 0)
                 return CLI_EXIT_USAGE;
-            if (cli_parse_double(v, &o->target_psnr) != 0 ||
-                !(o->target_psnr > 0 && o->target_psnr <= 100))
-                return cli_usage_error("--psnr must be a number of dB in (0, 100] (got '%s')", v);
         } else if (cli_flag(a, NULL, "--strip")) {
             o->strip = 1;
         } else if ((r = cli_option(argc, argv, &i, "-t", "--threads", &v)) != 0) {

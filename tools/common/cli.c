@@ -209,6 +209,17 @@ int cli_option_u64(const char *name, const char *value, uint64_t min, uint64_t m
     return 0;
 }
 
+int cli_option_double(const char *name, const char *value, double min, double max,
+                      double *out)
+{
+    if (cli_parse_double(value, out) != 0 || !(*out >= min && *out <= max)) {
+        cli_usage_error("invalid value '%s' for %s: expected a number in %g..%g", value, name,
+                        min, max);
+        return -1;
+    }
+    return 0;
+}
+
 double cli_seconds(void)
 {
     struct timespec ts;

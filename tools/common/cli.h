@@ -63,6 +63,8 @@ int cli_option(int argc, char **argv, int *i, const char *shortopt, const char *
 int cli_option_int(const char *name, const char *value, int min, int max, int *out);
 int cli_option_u64(const char *name, const char *value, uint64_t min, uint64_t max,
                    uint64_t *out);
+int cli_option_double(const char *name, const char *value, double min, double max,
+                      double *out);
 
 /* Monotonic wall clock in seconds. */
 double cli_seconds(void);
