@@ -35,16 +35,19 @@ extern "C" {
 #endif
 
 #define AEC_VERSION_MAJOR 0
-#define AEC_VERSION_MINOR 4
+#define AEC_VERSION_MINOR 5
 #define AEC_VERSION_PATCH 0
-#define AEC_VERSION_STRING "0.4.0"
+#define AEC_VERSION_STRING "0.5.0"
 /* Version of the bitstream this library writes (spec/bitstream.md).  0.3.0
  * writes the lattice streams in the split layout (flags bit 3), which
  * libraries before 0.3.0 refuse as an unknown feature; it reads every file
  * they wrote.  0.4.0 writes the same format with a new built-in high-rate
  * model (aecodec-high-v2): libraries before 0.4.0 refuse those files as
  * coded with a model they lack, by its identifier; 0.4.0 still has the
- * model of 0.3.0 built in. */
+ * model of 0.3.0 built in.  0.5.0 writes a metadata stream (flags bit 4:
+ * ICC profile, EXIF) when the caller gives metadata; libraries before
+ * 0.5.0 refuse such files as an unknown feature, and read the others.
+ * 0.5.0 also grew aec_encode_params and aec_decode_params: recompile. */
 #define AEC_BITSTREAM_VERSION 1
 
 #if defined(_WIN32) || !defined(__GNUC__)
