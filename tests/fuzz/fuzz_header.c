@@ -20,6 +20,7 @@ static void check_parsed(const aecb_header *h, const uint8_t *d, size_t n)
 {
     uint32_t A = (h->flags & AECB_FLAG_ALPHA) ? 1u : 0u;
     uint32_t L = (h->flags & AECB_FLAG_LATTICE) ? 1u : 0u;
+    uint32_t M = (h->flags & AECB_FLAG_METADATA) ? 1u : 0u;
     REQUIRE(h->width >= 1 && h->height >= 1 && h->width <= 65535 && h->height <= 65535);
     REQUIRE(h->stages >= (L ? 0 : 1) && h->stages <= 16);
     /* stages 0 (the lattice layer alone) parses only when complete */
@@ -31,7 +32,11 @@ static void check_parsed(const aecb_header *h, const uint8_t *d, size_t n)
     REQUIRE(!h->lattice_available || (h->file_size == n && h->stages_available == h->stages));
     REQUIRE(!L || h->file_size != n || h->lattice_available);
     REQUIRE(h->n_tiles == h->tiles_x * h->tiles_y);
-    REQUIRE(h->n_streams == A + (uint32_t)h->stages * h->n_tiles + L * h->n_tiles);
+    REQUIRE(h->n_streams == A + (uint32_t)h->stages * h->n_tiles + L * h->n_tiles + M);
+    /* the metadata stream (flags bit 4) is the last one, of raw chunks */
+    if (M)
+        REQUIRE(aecb_metadata_stream_index(h) == h->n_streams - 1 &&
+                aecb_stream_bound(h, h->n_streams - 1) == AECB_MAX_METADATA);
     REQUIRE((uint64_t)h->header_bytes + h->table_bytes <= n);
     REQUIRE(h->file_size >= n);
     uint64_t pos = (uint64_t)h->header_bytes + h->table_bytes;
