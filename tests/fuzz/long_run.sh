@@ -13,6 +13,7 @@ cd "$(dirname "$0")/../.."
 secs=${1:?usage: long_run.sh SECONDS [NAME...]}
 shift
 [ $# -gt 0 ] || set -- header decode model lattice imageio
+names="$*"
 O=build-fuzz
 mkdir -p $O/long $O/logs $O/artifacts
 for t in "$@"; do
@@ -42,7 +43,8 @@ while [ $# -gt 0 ]; do
         shift
     fi
 done
-for t in $O/logs/*.log; do
-    echo "== $t"
-    grep -E '^#[0-9]+ +DONE|^stat::|exit status|^==[0-9]+==ERROR|SUMMARY' "$t" | tail -12
+for t in $names; do
+    echo "== fuzz_$t ($O/logs/$t.log)"
+    grep -E '^#[0-9]+ +DONE|^stat::|exit status|^==[0-9]+==ERROR|SUMMARY|Test unit' \
+        "$O/logs/$t.log" | tail -12
 done
