@@ -343,7 +343,7 @@ static aec_status resolve_level(aec_encoder *e, aec_encode_params *p, const aec_
             p->lambda = level_lambda(level, e->model->cfg.stages);
     } else {
         const aec_level *l = aec_builtin_level(level);
-        int model = l->model;
+        int model = aec_level_model(l, p->denoise);
         *stages = l->stages, *step = l->lattice_step;
         /* Between two lattice levels the step goes geometrically from one to
          * the next (the levels' rates grow by a constant factor), with the
@@ -353,7 +353,7 @@ static aec_status resolve_level(aec_encoder *e, aec_encode_params *p, const aec_
             const aec_level *u = aec_builtin_level(level + 1);
             *step = l->lattice_step * powf(u->lattice_step / l->lattice_step, frac);
             if (frac >= 0.5f)
-                model = u->model, *stages = u->stages;
+                model = aec_level_model(u, p->denoise), *stages = u->stages;
         }
         *m = aem_builtin_model(model);
         if (!*m) /* parsed on first use: only allocation can fail */
