@@ -64,7 +64,7 @@ fi
 # Man pages: present and, where groff is, free of formatting warnings.
 : >"$tmp/log"
 man_ok=1
-for m in aeenc aedec aeinfo; do
+for m in aeenc aedec aeinfo aeanomaly; do
     page=$root/usr/share/man/man1/$m.1
     [ -f "$page" ] || { echo "no $page" >>"$tmp/log"; man_ok=0; continue; }
     grep -q "^\.TH $(echo $m | tr a-z A-Z) 1" "$page" || { echo "$m.1: no .TH" >>"$tmp/log"; man_ok=0; }
