@@ -125,7 +125,7 @@ demo: all
 	@sh tools/demo.sh $(IMAGE)
 
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-asan build-fuzz build-tsan
 
 -include bench/bench.mk
 -include tests/fuzz/fuzz.mk
