@@ -243,7 +243,7 @@ static void usage(FILE *f)
             "                       default: the library's, 0 = nearest codes)\n");
 }
 
-static int parse_list(const char *s, double *out, int max)
+int bench_parse_list(const char *s, double *out, int max)
 {
     int n = 0;
     while (*s) {
@@ -522,12 +522,12 @@ static int rd_main(int argc, char **argv)
                 want[c] = 1;
             }
         } else if ((v = opt_value(argc, argv, &i, "--levels"))) {
-            if ((n_levels = parse_list(v, levels, 64)) <= 0) {
+            if ((n_levels = bench_parse_list(v, levels, 64)) <= 0) {
                 fprintf(stderr, "aebench: bad --levels\n");
                 return 2;
             }
         } else if ((v = opt_value(argc, argv, &i, "--jpeg-q"))) {
-            if ((n_jpeg = parse_list(v, jpeg_q, 128)) <= 0) {
+            if ((n_jpeg = bench_parse_list(v, jpeg_q, 128)) <= 0) {
                 fprintf(stderr, "aebench: bad --jpeg-q\n");
                 return 2;
             }

@@ -165,6 +165,9 @@ double fma_peak_gflops(int threads, const char **kind);
 /* ratecheck.c: `aebench --rate-search`, the library's search for a target
  * size or PSNR measured on images (bench/ratecontrol-check.sh). */
 int ratecheck_main(int argc, char **argv);
+/* aebench.c: a comma-separated list of numbers into out (at most max);
+ * the count, or -1 when malformed or too long. */
+int bench_parse_list(const char *s, double *out, int max);
 
 /* synthetic photo-like test image (RGB), deterministic. */
 uint8_t *make_synthetic(uint32_t w, uint32_t h);

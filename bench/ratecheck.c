@@ -19,9 +19,8 @@
 
 #include "common/imageio.h"
 #include "common/metrics.h"
+#include "enc/ratecontrol.h"
 
-#define SIZE_TOL 0.02 /* as codec/enc/ratecontrol.c */
-#define PSNR_TOL 0.1
 
 static void usage(FILE *f)
 {
@@ -33,21 +32,13 @@ static void usage(FILE *f)
                "PATH: image files.  Prints one Markdown row per image and target.\n");
 }
 
+/* A comma-separated list of positive targets. */
 static int parse_targets(const char *s, double *v, int max)
 {
-    int n = 0;
-    while (*s) {
-        char *end;
-        double x = strtod(s, &end);
-        if (end == s || n == max || !(x > 0))
+    int n = bench_parse_list(s, v, max);
+    for (int k = 0; k < n; k++)
+        if (!(v[k] > 0))
             return -1;
-        v[n++] = x;
-        s = end;
-        if (*s == ',')
-            s++;
-        else if (*s)
-            return -1;
-    }
     return n;
 }
 
@@ -173,13 +164,13 @@ int ratecheck_main(int argc, char **argv)
             char tgt[48], got[64], errs[32];
             if (by_psnr) {
                 e = psnr - target;
-                ok = e >= 0 && e <= PSNR_TOL + 1e-9;
+                ok = e >= 0 && e <= AEC_PSNR_TOL + 1e-9;
                 snprintf(tgt, sizeof tgt, "%.2f dB", target);
                 snprintf(got, sizeof got, "%.3f dB (%.4f bpp)", psnr, 8.0 * (double)size / pixels);
                 snprintf(errs, sizeof errs, "%+.3f dB", e);
             } else {
                 e = ((double)size / target - 1) * 100;
-                ok = (double)size <= target && (double)size >= target * (1 - SIZE_TOL);
+                ok = (double)size <= target && (double)size >= target * (1 - AEC_SIZE_TOL);
                 snprintf(tgt, sizeof tgt, "%.0f B (%g bpp)", target, bpps[t]);
                 snprintf(got, sizeof got, "%zu B (%.2f dB)", size, psnr);
                 snprintf(errs, sizeof errs, "%+.2f %%", e);

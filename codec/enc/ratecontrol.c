@@ -20,8 +20,6 @@
 #include "enc/ratecontrol.h"
 
 #define AEC_SEARCH_MAX 16
-#define AEC_SIZE_TOL 0.02   /* a size target accepts files down to 2 % below */
-#define AEC_PSNR_TOL 0.1    /* a PSNR target accepts files up to 0.1 dB above */
 
 typedef struct {
     float q;        /* fractional level                                */

@@ -5,6 +5,11 @@
 #define AEC_ENC_RATECONTROL_H
 #include "common/context.h"
 
+/* The windows a target accepts (the public header's target_size and
+ * target_psnr): files down to 2 % below a size, up to 0.1 dB above a PSNR. */
+#define AEC_SIZE_TOL 0.02
+#define AEC_PSNR_TOL 0.1
+
 struct aec_encoder {
     const aec_model *model; /* a model of the caller's, or NULL: built-in levels */
     aec_limits limits;
