@@ -423,7 +423,7 @@ static void test_space_depth(void)
         free(img), free(dep), free(back);
     }
     /* The model's wrappers use the same convention. */
-    aem_config cfg = {8, 3, 4, 5, 2, 6, 2, 3, 8};
+    aem_config cfg = {8, 3, 4, 5, 2, 6, 2, 3, 8, {0}, 0};
     int B = 2, Hs = 2, Ws = 3, H = 16, W = 24;
     size_t n = (size_t)3 * B * H * W;
     float *pix = falloc(n), *blk = falloc(n), *back = falloc(n);
@@ -451,11 +451,22 @@ static void fill_tensor(aec_model *m, size_t off, size_t count, int fan_in)
     fill(m->params + off, count, sqrtf(3.0f / (float)fan_in));
 }
 
-static aec_model *tiny_model(void)
+static aec_model *tiny_model_of(const aem_config *cfg);
+
+/* The same with a (tiny) upsampling synthesis. */
+static const aem_config tiny_up_cfg = {
+    .block = 8, .channels = 3, .latent = 4, .enc_width = 5, .enc_convs = 2,
+    .dec_width = 6, .dec_convs = 2, .stages = 3, .codes = 8,
+    .up_width = {5, 4, 3}, .refine_width = 4,
+};
+
+static aec_model *tiny_model(void) { return tiny_model_of(&tiny_cfg); }
+
+static aec_model *tiny_model_of(const aem_config *cfg)
 {
     aec_model *m = NULL;
     char err[200];
-    aec_status st = aem_model_new(&tiny_cfg, "tiny test model", &m, err, sizeof err);
+    aec_status st = aem_model_new(cfg, "tiny test model", &m, err, sizeof err);
     if (st != AEC_OK) {
         printf("  aem_model_new: %s\n", err);
         return NULL;
@@ -476,6 +487,16 @@ static aec_model *tiny_model(void)
         fill_tensor(m, L->dec_conv_w[i], (size_t)c->dec_width * cin * 9, cin * 9);
     }
     fill_tensor(m, L->dec_out_w, (size_t)X * c->dec_width, c->dec_width);
+    if (aem_has_upsampling(c)) {
+        aem_up_shapes u;
+        aem_up_shapes_of(c, &u);
+        size_t w[AEM_UP_LAYERS] = {L->up_w[0], L->up_w[1], L->up_w[2], L->ref_w, L->fin_w};
+        /* He's gain (half the units are off): the five layers keep the
+         * signal, and so gradients well above the loss's rounding noise */
+        for (int j = 0; j < AEM_UP_LAYERS; j++)
+            fill(m->params + w[j], (size_t)u.conv[j].cout * u.conv[j].cin * 9,
+                 sqrtf(6.0f / (float)(u.conv[j].cin * 9)));
+    }
     fill(m->params + L->codebooks, L->total - L->codebooks, 1.0f);
     aem_model_refresh(m);
     return m;
@@ -497,7 +518,34 @@ typedef struct {
     int decoder;
     uint8_t *mask0, *mask1;
     size_t nmask;
+    /* Deep stacks at full resolution: the loss's float rounding is a larger
+     * share of the small weight gradients, so larger steps and a 3 % bound
+     * (an error of the backward pass shows as far more: a wrong tensor is
+     * off by its own size); biases, which move whole channels across ReLU
+     * kinks, need only one clean entry. */
+    int loose;
 } net_ctx;
+
+/* The decoder's ReLU units: the hidden layers, and those of the upsampling
+ * synthesis when it has one; their pattern into mask unless it is NULL. */
+static size_t decoder_relu_units(const aem_config *cfg, const aem_acts *a, uint8_t *mask)
+{
+    size_t N = (size_t)a->B * a->Hs * a->Ws, n = N * cfg->dec_width * cfg->dec_convs;
+    if (mask)
+        relu_pattern(a->dec_h, cfg->dec_convs, N * cfg->dec_width, mask);
+    if (!aem_has_upsampling(cfg))
+        return n;
+    aem_up_shapes u;
+    aem_up_shapes_of(cfg, &u);
+    const float *h[AEM_UP_STAGES + 1] = {a->up_t[0], a->up_t[1], a->up_t[2], a->ref_h};
+    for (int j = 0; j <= AEM_UP_STAGES; j++) {
+        size_t per = N * u.scale[j] * u.scale[j] * u.conv[j].cout;
+        for (size_t i = 0; mask && i < per; i++)
+            mask[n + i] = h[j][i] > 0.0f;
+        n += per;
+    }
+    return n;
+}
 
 static double net_loss(net_ctx *c, uint8_t *mask)
 {
@@ -507,7 +555,7 @@ static double net_loss(net_ctx *c, uint8_t *mask)
     if (c->decoder) {
         aem_decoder_forward(c->m, c->a);
         out = c->a->y;
-        relu_pattern(c->a->dec_h, cfg->dec_convs, N * cfg->dec_width, mask);
+        decoder_relu_units(cfg, c->a, mask);
     } else {
         aem_encoder_forward(c->m, c->a);
         out = c->a->z;
@@ -529,6 +577,8 @@ static double net_fd_check(net_ctx *c, const char *what, float *x, size_t nx,
     /* Steps to try, largest first: a smaller one is used only when the
      * larger one crosses a kink (biases move whole channels). */
     static const float eps_try[] = {1e-2f, 2.5e-3f, 6.25e-4f};
+    static const float eps_loose[] = {4e-2f, 1e-2f, 2.5e-3f};
+    const float *eps_list = c->loose ? eps_loose : eps_try;
     relerr r;
     relerr_init(&r, analytic, nx);
     size_t step = nx > (size_t)limit ? (nx + limit - 1) / limit : 1;
@@ -540,7 +590,7 @@ static double net_fd_check(net_ctx *c, const char *what, float *x, size_t nx,
         int ok = 0;
         double num = 0;
         for (int t = 0; t < 3 && !ok; t++) {
-            float eps = eps_try[t];
+            float eps = eps_list[t];
             x[i] = v + eps;
             double Lp = net_loss(c, c->mask0);
             x[i] = v - eps;
@@ -568,20 +618,20 @@ static void check_net_tensor(net_ctx *c, const char *what, float *x, size_t nx,
 {
     int skipped, checked;
     double e = net_fd_check(c, what, x, nx, analytic, 160, &skipped, &checked);
-    CHECKF(e < 1e-2, "%s: max relative error %.3g", what, e);
-    CHECKF(checked >= 1 && skipped <= checked, "%s: %d checked, %d skipped", what, checked,
-           skipped);
+    CHECKF(e < (c->loose ? 3e-2 : 1e-2), "%s: max relative error %.3g", what, e);
+    CHECKF(checked >= 1 && (c->loose || skipped <= checked), "%s: %d checked, %d skipped", what,
+           checked, skipped);
 }
 
-static void test_decoder_backward(void)
+static void check_decoder_backward(const aem_config *config, int B, int Hs, int Ws)
 {
-    aec_model *m = tiny_model();
+    aec_model *m = tiny_model_of(config);
     CHECK(m != NULL);
     if (!m)
         return;
     const aem_config *cfg = &m->cfg;
     const aem_layout *L = &m->lay;
-    int B = 2, Hs = 3, Ws = 4, X = 192, D = cfg->latent;
+    int X = 192, D = cfg->latent;
     size_t N = (size_t)B * Hs * Ws;
     aem_acts a;
     aet_grad_ws ws;
@@ -592,8 +642,9 @@ static void test_decoder_backward(void)
     float *dq = falloc((size_t)D * N), *grads2 = calloc(L->trainable, sizeof(float));
     float *dq2 = falloc((size_t)D * N);
     fill(R, (size_t)X * N, 1.0f);
-    size_t nmask = N * cfg->dec_width * cfg->dec_convs;
-    net_ctx c = {m, &a, R, (size_t)X * N, 1, malloc(nmask), malloc(nmask), nmask};
+    size_t nmask = decoder_relu_units(cfg, &a, NULL);
+    net_ctx c = {m, &a, R, (size_t)X * N, 1, malloc(nmask), malloc(nmask), nmask,
+                 aem_has_upsampling(cfg)};
     uint8_t *mk = malloc(nmask);
     net_loss(&c, mk);
     int active = 0;
@@ -635,6 +686,20 @@ static void test_decoder_backward(void)
     check_net_tensor(&c, "dec_out_w", P + L->dec_out_w, (size_t)X * cfg->dec_width,
                      grads + L->dec_out_w);
     check_net_tensor(&c, "dec_out_b", P + L->dec_out_b, X, grads + L->dec_out_b);
+    if (aem_has_upsampling(cfg)) {
+        aem_up_shapes u;
+        aem_up_shapes_of(cfg, &u);
+        size_t w[AEM_UP_LAYERS] = {L->up_w[0], L->up_w[1], L->up_w[2], L->ref_w, L->fin_w};
+        size_t b[AEM_UP_LAYERS] = {L->up_b[0], L->up_b[1], L->up_b[2], L->ref_b, L->fin_b};
+        for (int j = 0; j < AEM_UP_LAYERS; j++) {
+            char nm[32];
+            snprintf(nm, sizeof nm, "up layer %d w", j);
+            check_net_tensor(&c, nm, P + w[j], (size_t)u.conv[j].cout * u.conv[j].cin * 9,
+                             grads + w[j]);
+            snprintf(nm, sizeof nm, "up layer %d b", j);
+            check_net_tensor(&c, nm, P + b[j], (size_t)u.conv[j].cout, grads + b[j]);
+        }
+    }
     check_net_tensor(&c, "dq", a.q, (size_t)D * N, dq);
     free(c.mask0), free(c.mask1), free(mk);
     free(R), free(grads), free(grads2), free(dq), free(dq2);
@@ -642,6 +707,13 @@ static void test_decoder_backward(void)
     aem_acts_free(&a);
     aec_model_free(m);
 }
+
+static void test_decoder_backward(void) { check_decoder_backward(&tiny_cfg, 2, 3, 4); }
+
+/* The upsampling synthesis' backward pass, and the block decoder's through
+ * it; a batch of two 16x8 crops keeps the loss's rounding noise (thousands
+ * of full-resolution outputs) below the tolerance. */
+static void test_upsampling_backward(void) { check_decoder_backward(&tiny_up_cfg, 2, 1, 2); }
 
 static void test_encoder_backward(void)
 {
@@ -661,7 +733,7 @@ static void test_encoder_backward(void)
     float *R = falloc((size_t)D * N), *grads = calloc(L->trainable, sizeof(float));
     fill(R, (size_t)D * N, 1.0f);
     size_t nmask = N * cfg->enc_width * cfg->enc_convs;
-    net_ctx c = {m, &a, R, (size_t)D * N, 0, malloc(nmask), malloc(nmask), nmask};
+    net_ctx c = {m, &a, R, (size_t)D * N, 0, malloc(nmask), malloc(nmask), nmask, 0};
     uint8_t *mk = malloc(nmask);
     net_loss(&c, mk);
     int active = 0;
@@ -1072,7 +1144,7 @@ static void test_model_file(void)
     fix_crc(c, size);
     CHECK(aem_model_parse(c, size, &p, err, sizeof err) == AEC_ERR_UNSUPPORTED && p == NULL);
     memcpy(c, buf, size);
-    aec_wr32(c + 4, 2);
+    aec_wr32(c + 4, 3);
     fix_crc(c, size);
     CHECK(aem_model_parse(c, size, &p, err, sizeof err) == AEC_ERR_UNSUPPORTED && p == NULL);
 
@@ -1086,7 +1158,7 @@ static void test_model_file(void)
         for (int i = 0; i < 9; i++)
             aec_wr32(h + 8 + 4 * i, big[i]);
         aem_layout lay;
-        aem_config bc = {8, 3, 256, 1024, 8, 1024, 8, 16, 256};
+        aem_config bc = {8, 3, 256, 1024, 8, 1024, 8, 16, 256, {0}, 0};
         CHECK(aem_config_layout(&bc, &lay, err, sizeof err) == 0);
         aec_wr64(h + 96, lay.total);
         fix_crc(h, sizeof h);
@@ -1200,6 +1272,48 @@ static void test_conv_banded(void)
     free(dout2);
 }
 
+/* A version 2 model (the upsampling synthesis) round-trips, a model
+ * without it is still written as version 1, and damaged version 2 headers
+ * are refused. */
+static void test_model_file_v2(void)
+{
+    aec_model *m = tiny_model_of(&tiny_up_cfg), *p = NULL, *q = NULL;
+    CHECK(m != NULL);
+    if (!m)
+        return;
+    uint8_t *buf = NULL, *plain = NULL;
+    size_t size = 0, plain_size = 0;
+    char err[200];
+    CHECK(aem_model_serialize(m, &buf, &size) == AEC_OK);
+    CHECK(aec_rd32(buf + 4) == 2 && size == 128 + m->lay.total * 4 + 4);
+    CHECK(aem_model_parse(buf, size, &p, err, sizeof err) == AEC_OK);
+    if (p) {
+        CHECK(memcmp(&p->cfg, &m->cfg, sizeof m->cfg) == 0);
+        CHECK(memcmp(p->params, m->params, m->lay.total * sizeof(float)) == 0);
+        CHECK(aem_decoder_halo(&p->cfg) == tiny_up_cfg.dec_convs + 2);
+    }
+    aec_model *b = tiny_model();
+    CHECK(b && aem_model_serialize(b, &plain, &plain_size) == AEC_OK);
+    CHECK(plain && aec_rd32(plain + 4) == 1 && plain_size == 112 + b->lay.total * 4 + 4);
+    /* A zero width, a width over 256, the header cut short. */
+    uint8_t *c = malloc(size);
+    uint32_t bad[][2] = {{112, 0}, {124, 0}, {116, 257}};
+    for (int i = 0; c && i < 3; i++) {
+        memcpy(c, buf, size);
+        aec_wr32(c + bad[i][0], bad[i][1]);
+        fix_crc(c, size);
+        CHECKF(aem_model_parse(c, size, &q, err, sizeof err) == AEC_ERR_BAD_MODEL && !q,
+               "width %u at %u accepted", bad[i][1], bad[i][0]);
+    }
+    if (c) {
+        memcpy(c, buf, 124);
+        fix_crc(c, 124);
+        CHECK(aem_model_parse(c, 124, &q, err, sizeof err) == AEC_ERR_BAD_MODEL && !q);
+    }
+    free(c), free(buf), free(plain);
+    aec_model_free(p), aec_model_free(m), aec_model_free(b);
+}
+
 int main(void)
 {
     RUN_TEST(test_gemm);
@@ -1211,9 +1325,11 @@ int main(void)
     RUN_TEST(test_space_depth);
     RUN_TEST(test_network_forward);
     RUN_TEST(test_decoder_backward);
+    RUN_TEST(test_upsampling_backward);
     RUN_TEST(test_encoder_backward);
     RUN_TEST(test_rvq);
     RUN_TEST(test_eigen);
     RUN_TEST(test_model_file);
+    RUN_TEST(test_model_file_v2);
     TEST_EXIT();
 }

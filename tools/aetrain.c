@@ -17,6 +17,7 @@
 #include "common/imageio.h"
 #include "model/model.h"
 #include "train/distributed.h"
+#include "train/init.h"
 #include "train/trainer.h"
 
 static void usage(FILE *f)
@@ -38,6 +39,9 @@ static void usage(FILE *f)
             "                     (Poisson-like) noise instead of Gaussian (default 0)\n"
             "  --latent D --stages S --codes K\n"
             "  --enc-width C --enc-convs N --dec-width C --dec-convs N   network shape\n"
+            "  --up U0,U1,U2,R    add the upsampling synthesis (spec/model.md): U_j channels\n"
+            "                     after each x2 stage, R at full resolution; with --init, the\n"
+            "                     model grows it with a zero last layer\n"
             "  --name NAME        model name stored in the file\n"
             "  --ckpt FILE        checkpoint path (default MODEL.ckpt)\n"
             "  --ckpt-every N     steps between checkpoints (default 500)\n"
@@ -95,6 +99,33 @@ static void validate(aet_trainer *t, const aet_dataset *valid)
         }
     }
     fflush(stdout);
+}
+
+/* The model file bytes *bytes -> the same model with the upsampling
+ * synthesis of cfg added (train/init.h), serialised in place. */
+static int grow_upsampling(uint8_t **bytes, size_t *size, const aem_config *cfg, uint64_t seed,
+                           char *err, size_t errlen)
+{
+    aec_model *m = NULL, *g = NULL;
+    uint64_t rng = seed * 0x9e3779b97f4a7c15ull + 7;
+    if (aem_model_parse(*bytes, *size, &m, err, errlen) != AEC_OK ||
+        aet_model_add_upsampling(m, cfg->up_width, cfg->refine_width, &rng, &g, err, errlen) !=
+            AEC_OK) {
+        aec_model_free(m);
+        return -1;
+    }
+    uint8_t *out;
+    size_t out_size;
+    int rc = aem_model_serialize(g, &out, &out_size) == AEC_OK ? 0 : -1;
+    if (rc)
+        snprintf(err, errlen, "out of memory");
+    else {
+        free(*bytes);
+        *bytes = out, *size = out_size;
+    }
+    aec_model_free(m);
+    aec_model_free(g);
+    return rc;
 }
 
 int main(int argc, char **argv)
@@ -162,6 +193,14 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--enc-convs")) cfg.enc_convs = atoi(v);
         else if (!strcmp(a, "--dec-width")) cfg.dec_width = atoi(v);
         else if (!strcmp(a, "--dec-convs")) cfg.dec_convs = atoi(v);
+        else if (!strcmp(a, "--up")) {
+            char tail;
+            if (sscanf(v, "%d,%d,%d,%d%c", &cfg.up_width[0], &cfg.up_width[1],
+                       &cfg.up_width[2], &cfg.refine_width, &tail) != 4) {
+                fprintf(stderr, "aetrain: --up needs four widths U0,U1,U2,R\n");
+                return aet_dist_end(&d, 2);
+            }
+        }
         else if (!strcmp(a, "--ckpt-every")) ckpt_every = atol(v);
         else if (!strcmp(a, "--valid-every")) valid_every = atol(v);
         else if (!strcmp(a, "--log-every")) log_every = atol(v);
@@ -216,6 +255,8 @@ int main(int argc, char **argv)
         uint8_t *bytes = NULL;
         size_t size = 0;
         int rc = aeio_read_file(init, &bytes, &size, (size_t)1 << 30, err, sizeof err);
+        if (!rc && aem_has_upsampling(&cfg))
+            rc = grow_upsampling(&bytes, &size, &cfg, opt.seed, err, sizeof err);
         if (!rc)
             rc = aet_trainer_from_model(&t, bytes, size, &opt, name, err, sizeof err);
         free(bytes);
@@ -240,6 +281,10 @@ int main(int argc, char **argv)
         return aet_dist_end(&d, 2);
     }
     const aem_config *c = &t.model->cfg;
+    if (aem_has_upsampling(c))
+        printf("upsampling synthesis: %d, %d, %d channels at 1/4, 1/2, 1; %d at full "
+               "resolution\n",
+               c->up_width[0], c->up_width[1], c->up_width[2], c->refine_width);
     printf("model %s: D=%d S=%d K=%d enc %dx%d dec %dx%d | %.0f MACs/pixel encoder network, "
            "%.0f with VQ search, %.0f decoder | %zu parameters\n",
            t.model->name, c->latent, c->stages, c->codes, c->enc_convs, c->enc_width,

@@ -12,9 +12,30 @@
 #include "common/hash.h"
 
 #define AEM_MAGIC "AEM1"
-#define AEM_VERSION 1u
+/* Version 1: the block decoder; version 2 adds the upsampling synthesis and
+ * four header fields (its widths).  A model without it is written as
+ * version 1, so its bytes, and its identifier, stay what they were. */
+#define AEM_VERSION_BLOCK 1u
+#define AEM_VERSION_UP 2u
 #define AEM_HEADER_BYTES 112u
+#define AEM_HEADER_BYTES_UP 128u
+#define AEM_MAX_UP_WIDTH 256
 #define AEM_MAX_DICT (1u << 20)
+
+/* All four widths 0 (no upsampling synthesis) or all in 1..256. */
+static int up_widths_valid(const aem_config *c)
+{
+    int w[AEM_UP_STAGES + 1], zeros = 0;
+    for (int j = 0; j < AEM_UP_STAGES; j++)
+        w[j] = c->up_width[j];
+    w[AEM_UP_STAGES] = c->refine_width;
+    for (int j = 0; j <= AEM_UP_STAGES; j++) {
+        if (w[j] < 0 || w[j] > AEM_MAX_UP_WIDTH)
+            return 0;
+        zeros += w[j] == 0;
+    }
+    return zeros == 0 || zeros == AEM_UP_STAGES + 1;
+}
 
 int aem_config_layout(const aem_config *c, aem_layout *lay, char *err, size_t errlen)
 {
@@ -34,6 +55,8 @@ int aem_config_layout(const aem_config *c, aem_layout *lay, char *err, size_t er
         bad = "stages must be 1..16";
     else if (c->codes < 2 || c->codes > 256)
         bad = "codes per stage must be 2..256";
+    else if (!up_widths_valid(c))
+        bad = "upsampling widths must all be 0, or all 1..256";
     if (bad) {
         snprintf(err, errlen, "invalid model configuration: %s", bad);
         return -1;
@@ -60,6 +83,18 @@ int aem_config_layout(const aem_config *c, aem_layout *lay, char *err, size_t er
     }
     TAKE(dec_out_w, X * c->dec_width);
     TAKE(dec_out_b, X);
+    if (aem_has_upsampling(c)) {
+        for (int j = 0; j < AEM_UP_STAGES; j++) {
+            size_t cin = j == 0 ? (size_t)c->dec_width : (size_t)c->up_width[j - 1];
+            TAKE(up_w[j], 4 * (size_t)c->up_width[j] * cin * 9);
+            TAKE(up_b[j], 4 * (size_t)c->up_width[j]);
+        }
+        size_t R = (size_t)c->refine_width;
+        TAKE(ref_w, R * ((size_t)c->up_width[AEM_UP_STAGES - 1] + c->channels) * 9);
+        TAKE(ref_b, R);
+        TAKE(fin_w, (size_t)c->channels * R * 9);
+        TAKE(fin_b, (size_t)c->channels);
+    }
     lay->trainable = n;
     TAKE(codebooks, (size_t)c->stages * c->codes * D);
 #undef TAKE
@@ -80,7 +115,18 @@ double aem_macs_per_pixel(const aem_config *c, int decoder, int stages)
         for (int i = 0; i < c->dec_convs; i++)
             per_latent += 9.0 * (i == 0 ? D : c->dec_width) * c->dec_width;
     }
-    return per_latent / (c->block * c->block);
+    double per_pixel = per_latent / (c->block * c->block);
+    if (decoder && aem_has_upsampling(c)) {
+        /* stage j's convolution runs at 1/8, 1/4, 1/2 resolution */
+        double area = 1.0 / (c->block * c->block), cin = c->dec_width;
+        for (int j = 0; j < AEM_UP_STAGES; j++, area *= 4) {
+            per_pixel += area * 9.0 * cin * 4 * c->up_width[j];
+            cin = c->up_width[j];
+        }
+        per_pixel += 9.0 * (cin + c->channels) * c->refine_width;
+        per_pixel += 9.0 * c->refine_width * c->channels;
+    }
+    return per_pixel;
 }
 
 void aem_model_refresh(aec_model *m)
@@ -130,12 +176,14 @@ static const int *config_fields(const aem_config *c, int i)
 
 aec_status aem_model_serialize(aec_model *m, uint8_t **out, size_t *out_size)
 {
-    size_t size = AEM_HEADER_BYTES + m->lay.total * 4 + m->dict_size + 4;
+    int up = aem_has_upsampling(&m->cfg);
+    size_t header = up ? AEM_HEADER_BYTES_UP : AEM_HEADER_BYTES;
+    size_t size = header + m->lay.total * 4 + m->dict_size + 4;
     uint8_t *b = calloc(1, size);
     if (!b)
         return AEC_ERR_OUT_OF_MEMORY;
     memcpy(b, AEM_MAGIC, 4);
-    aec_wr32(b + 4, AEM_VERSION);
+    aec_wr32(b + 4, up ? AEM_VERSION_UP : AEM_VERSION_BLOCK);
     for (int i = 0; i < AEM_CONFIG_FIELDS; i++)
         aec_wr32(b + 8 + 4 * i, (uint32_t)*config_fields(&m->cfg, i));
     aec_wr32(b + 44, 0); /* activation: 0 = ReLU */
@@ -143,7 +191,12 @@ aec_status aem_model_serialize(aec_model *m, uint8_t **out, size_t *out_size)
     aec_wr64(b + 96, m->lay.total);
     aec_wr32(b + 104, (uint32_t)m->dict_size);
     aec_wr32(b + 108, 0);
-    uint8_t *p = b + AEM_HEADER_BYTES;
+    if (up) {
+        for (int j = 0; j < AEM_UP_STAGES; j++)
+            aec_wr32(b + 112 + 4 * j, (uint32_t)m->cfg.up_width[j]);
+        aec_wr32(b + 112 + 4 * AEM_UP_STAGES, (uint32_t)m->cfg.refine_width);
+    }
+    uint8_t *p = b + header;
     for (size_t i = 0; i < m->lay.total; i++, p += 4)
         aec_wrf32(p, m->params[i]);
     if (m->dict_size)
@@ -167,16 +220,22 @@ static aec_status parse_model(const uint8_t *data, size_t size, uint64_t trusted
         snprintf(err, errlen, "not an aecodec model file (bad magic or too short)");
         return AEC_ERR_BAD_MODEL;
     }
-    if (aec_rd32(data + 4) != AEM_VERSION) {
-        snprintf(err, errlen, "model file version %u is not supported (this library reads 1)",
-                 aec_rd32(data + 4));
+    uint32_t version = aec_rd32(data + 4);
+    if (version != AEM_VERSION_BLOCK && version != AEM_VERSION_UP) {
+        snprintf(err, errlen, "model file version %u is not supported (this library reads 1, 2)",
+                 version);
         return AEC_ERR_UNSUPPORTED;
+    }
+    size_t header = version == AEM_VERSION_UP ? AEM_HEADER_BYTES_UP : AEM_HEADER_BYTES;
+    if (size < header + 4) {
+        snprintf(err, errlen, "model file too short for its header");
+        return AEC_ERR_BAD_MODEL;
     }
     if (!trusted_id && aecb_crc32(0, data, size - 4) != aec_rd32(data + size - 4)) {
         snprintf(err, errlen, "model file checksum mismatch (file corrupt or truncated)");
         return AEC_ERR_BAD_MODEL;
     }
-    aem_config cfg;
+    aem_config cfg = {0};
     int *fields[] = {&cfg.block,     &cfg.channels,  &cfg.latent, &cfg.enc_width, &cfg.enc_convs,
                      &cfg.dec_width, &cfg.dec_convs, &cfg.stages, &cfg.codes};
     for (int i = 0; i < AEM_CONFIG_FIELDS; i++) {
@@ -186,6 +245,16 @@ static aec_status parse_model(const uint8_t *data, size_t size, uint64_t trusted
     if (aec_rd32(data + 44) != 0) {
         snprintf(err, errlen, "model uses an unknown activation %u", aec_rd32(data + 44));
         return AEC_ERR_UNSUPPORTED;
+    }
+    if (version == AEM_VERSION_UP) {
+        for (int j = 0; j <= AEM_UP_STAGES; j++) {
+            uint32_t v = aec_rd32(data + 112 + 4 * j);
+            int w = v > AEM_MAX_UP_WIDTH || v == 0 ? -1 : (int)v; /* version 2 has them all */
+            if (j < AEM_UP_STAGES)
+                cfg.up_width[j] = w;
+            else
+                cfg.refine_width = w;
+        }
     }
     char name[AEM_NAME_BYTES + 1];
     memcpy(name, data + 48, AEM_NAME_BYTES);
@@ -197,8 +266,7 @@ static aec_status parse_model(const uint8_t *data, size_t size, uint64_t trusted
         return AEC_ERR_BAD_MODEL;
     uint64_t n = aec_rd64(data + 96);
     uint32_t dict_size = aec_rd32(data + 104);
-    if (n != lay.total || dict_size > AEM_MAX_DICT ||
-        size != AEM_HEADER_BYTES + n * 4 + dict_size + 4) {
+    if (n != lay.total || dict_size > AEM_MAX_DICT || size != header + n * 4 + dict_size + 4) {
         snprintf(err, errlen, "model file size does not match its configuration");
         return AEC_ERR_BAD_MODEL;
     }
@@ -206,7 +274,7 @@ static aec_status parse_model(const uint8_t *data, size_t size, uint64_t trusted
     aec_status st = aem_model_new(&cfg, name, &m, err, errlen);
     if (st != AEC_OK)
         return st;
-    const uint8_t *p = data + AEM_HEADER_BYTES;
+    const uint8_t *p = data + header;
     for (size_t i = 0; i < n; i++, p += 4) {
         float v = aec_rdf32(p);
         if (!(v == v) || v > 1e30f || v < -1e30f) { /* NaN or infinite weights */

@@ -7,6 +7,12 @@
  *   quantiser: residual VQ, S stages of K codes of dimension D
  *   decoder:  y = lin(q) + out(relu(conv3x3 ... relu(conv3x3(q))))  [C*P*P]
  *             image = depth_to_space_P(y)
+ *   upsampling synthesis (format version 2, when up_width[0] > 0): from
+ *   the decoder's last hidden layer h, three stages of
+ *             u_j = depth_to_space_2(relu(conv3x3(u_{j-1})))   1/8 -> 1/4 -> 1/2 -> 1
+ *   then, at full resolution, with the image above as 3 more channels,
+ *             image += conv3x3(relu(conv3x3([u_2, image])))
+ *   so a zero last convolution leaves the block decoder's image as it is.
  * The linear paths start as a PCA of image blocks (the trainer initialises
  * them); the convolution branches learn what the linear transform misses. */
 #ifndef AEC_MODEL_MODEL_H
@@ -17,6 +23,7 @@
 #include "aecodec.h"
 
 #define AEM_MAX_CONVS 8
+#define AEM_UP_STAGES 3 /* x2 upsampling stages: 1/8 -> 1/4 -> 1/2 -> 1 */
 #define AEM_MAX_STAGES 16
 #define AEM_NAME_BYTES 48
 
@@ -30,7 +37,13 @@ typedef struct {
     int dec_convs;
     int stages;     /* S                                         */
     int codes;      /* K (<= 256: one byte per index)            */
+    int up_width[AEM_UP_STAGES]; /* U_j: channels after upsampling stage j;
+                                    all 0 = no upsampling synthesis     */
+    int refine_width;            /* R: the full-resolution layer's channels */
 } aem_config;
+
+/* Whether the decoder has the upsampling synthesis (a version 2 model). */
+static inline int aem_has_upsampling(const aem_config *c) { return c->up_width[0] > 0; }
 
 /* Offsets (in floats) of each tensor inside the parameter array, in file
  * order.  Weights are [cout][cin][k][k]. */
@@ -41,6 +54,9 @@ typedef struct {
     size_t dec_lin_w, dec_lin_b;
     size_t dec_conv_w[AEM_MAX_CONVS], dec_conv_b[AEM_MAX_CONVS];
     size_t dec_out_w, dec_out_b;
+    size_t up_w[AEM_UP_STAGES], up_b[AEM_UP_STAGES]; /* [4*U_j][in][3][3] */
+    size_t ref_w, ref_b;                             /* [R][U_2 + C][3][3] */
+    size_t fin_w, fin_b;                             /* [C][R][3][3]       */
     size_t codebooks; /* [S][K][D] */
     size_t total;     /* all floats                                  */
     size_t trainable; /* floats before the codebooks (trained by Adam) */
@@ -78,7 +94,13 @@ void aem_model_refresh(aec_model *model);
  * when stages > 0) or of the decoder. */
 double aem_macs_per_pixel(const aem_config *cfg, int decoder, int stages);
 
-/* Receptive-field halo, in latents, of the encoder and decoder stacks. */
+/* Receptive-field halo, in latents, of the encoder and decoder stacks.  The
+ * upsampling synthesis widens the decoder's by 1 + 1/2 + 1/4 + 2/8 = 2
+ * latents: a 3x3 convolution at 1/8, 1/4 and 1/2 resolution and two at full
+ * resolution. */
 static inline int aem_encoder_halo(const aem_config *c) { return c->enc_convs; }
-static inline int aem_decoder_halo(const aem_config *c) { return c->dec_convs; }
+static inline int aem_decoder_halo(const aem_config *c)
+{
+    return c->dec_convs + (aem_has_upsampling(c) ? 2 : 0);
+}
 #endif

@@ -24,7 +24,41 @@ static size_t scratch_need(const aem_config *c, int B, int Hs, int Ws, int enc, 
         size_t n = nn_conv_scratch_floats(&s, B, Hs, Ws);
         need = n > need ? n : need;
     }
+    if (dec && aem_has_upsampling(c)) {
+        aem_up_shapes u;
+        aem_up_shapes_of(c, &u);
+        for (int j = 0; j < AEM_UP_LAYERS; j++) {
+            int f = u.scale[j];
+            size_t n = nn_conv_scratch_floats(&u.conv[j], B, Hs * f, Ws * f);
+            need = n > need ? n : need;
+        }
+    }
     return need;
+}
+
+void aem_up_shapes_of(const aem_config *c, aem_up_shapes *u)
+{
+    int cin = c->dec_width, f = 1;
+    for (int j = 0; j < AEM_UP_STAGES; j++, f *= 2) {
+        u->conv[j] = (nn_conv_shape){cin, 4 * c->up_width[j], 3, 1, 1};
+        u->scale[j] = f;
+        cin = c->up_width[j];
+    }
+    u->conv[AEM_UP_STAGES] = (nn_conv_shape){cin + c->channels, c->refine_width, 3, 1, 1};
+    u->conv[AEM_UP_STAGES + 1] = (nn_conv_shape){c->refine_width, c->channels, 3, 1, 1};
+    u->scale[AEM_UP_STAGES] = u->scale[AEM_UP_STAGES + 1] = c->block;
+}
+
+/* Floats of the upsampling synthesis' activations for N latents. */
+static size_t up_floats(const aem_config *c, size_t N)
+{
+    if (!aem_has_upsampling(c))
+        return 0;
+    size_t n = 0, area = N; /* positions at the stage's input resolution */
+    for (int j = 0; j < AEM_UP_STAGES; j++, area *= 4)
+        n += area * 4 * c->up_width[j] * 2; /* up_t and up_u: the same count */
+    size_t pixels = N * c->block * c->block;
+    return n + pixels * ((size_t)c->channels + c->refine_width + c->channels);
 }
 
 static size_t acts_floats(const aem_config *c, int B, int Hs, int Ws, int enc, int dec)
@@ -33,7 +67,8 @@ static size_t acts_floats(const aem_config *c, int B, int Hs, int Ws, int enc, i
     if (enc)
         n += N * (block_dim(c) + (size_t)c->enc_width * c->enc_convs + c->latent);
     if (dec)
-        n += N * (c->latent + (size_t)c->dec_width * c->dec_convs + block_dim(c));
+        n += N * (c->latent + (size_t)c->dec_width * c->dec_convs + block_dim(c)) +
+             up_floats(c, N);
     return n + scratch_need(c, B, Hs, Ws, enc, dec);
 }
 
@@ -62,6 +97,17 @@ static void acts_layout(aem_acts *a, const aem_config *c, int B, int Hs, int Ws,
         for (int i = 0; i < c->dec_convs; i++)
             a->dec_h[i] = p, p += N * c->dec_width;
         a->y = p, p += N * block_dim(c);
+        if (aem_has_upsampling(c)) {
+            size_t area = N;
+            for (int j = 0; j < AEM_UP_STAGES; j++, area *= 4) {
+                a->up_t[j] = p, p += area * 4 * c->up_width[j];
+                a->up_u[j] = p, p += area * 4 * c->up_width[j];
+            }
+            size_t pixels = N * c->block * c->block;
+            p += pixels * c->channels; /* up_u[2]'s image channels */
+            a->ref_h = p, p += pixels * c->refine_width;
+            a->pix = p, p += pixels * c->channels;
+        }
     }
     a->scratch = p;
     a->scratch_floats = scratch_need(c, B, Hs, Ws, enc, dec);
@@ -124,6 +170,37 @@ void aem_encoder_forward(const aec_model *m, aem_acts *a)
                a->z, (int)N, 1);
 }
 
+/* The upsampling synthesis: h [Cd][B][Hs][Ws] and the block decoder's
+ * output a->y -> the final image, whose blocks replace a->y. */
+static void upsampling_forward(const aec_model *m, aem_acts *a, const float *h)
+{
+    const aem_config *c = &m->cfg;
+    const aem_layout *L = &m->lay;
+    const float *P = m->params;
+    aem_up_shapes u;
+    aem_up_shapes_of(c, &u);
+    int B = a->B, H = a->Hs, W = a->Ws;
+    const float *in = h;
+    for (int j = 0; j < AEM_UP_STAGES; j++) {
+        nn_conv_forward_act(&u.conv[j], B, H, W, in, P + L->up_w[j], P + L->up_b[j], a->up_t[j],
+                            a->scratch, 1);
+        H *= 2, W *= 2;
+        nn_depth_to_space(c->up_width[j], B, H, W, 2, a->up_t[j], a->up_u[j]);
+        in = a->up_u[j];
+    }
+    /* The block decoder's image becomes the last C input channels. */
+    size_t pixels = (size_t)B * H * W;
+    float *image = a->up_u[AEM_UP_STAGES - 1] + (size_t)c->up_width[AEM_UP_STAGES - 1] * pixels;
+    aem_blocks_to_pixels(c, B, a->Hs, a->Ws, a->y, image);
+    nn_conv_forward_act(&u.conv[AEM_UP_STAGES], B, H, W, in, P + L->ref_w, P + L->ref_b, a->ref_h,
+                        a->scratch, 1);
+    nn_conv_forward(&u.conv[AEM_UP_STAGES + 1], B, H, W, a->ref_h, P + L->fin_w, P + L->fin_b,
+                    a->pix, a->scratch);
+    for (size_t i = 0; i < pixels * c->channels; i++)
+        a->pix[i] += image[i];
+    aem_pixels_to_blocks(c, B, a->Hs, a->Ws, a->pix, a->y);
+}
+
 void aem_decoder_forward(const aec_model *m, aem_acts *a)
 {
     const aem_config *c = &m->cfg;
@@ -149,6 +226,8 @@ void aem_decoder_forward(const aec_model *m, aem_acts *a)
     }
     nn_gemm_nn(X, (int)N, c->dec_width, P + m->lay.dec_out_w, c->dec_width, h, (int)N, a->y,
                (int)N, 1);
+    if (aem_has_upsampling(c))
+        upsampling_forward(m, a, h);
 }
 
 void aem_pixels_to_blocks(const aem_config *c, int B, int Hs, int Ws, const float *pix, float *x)

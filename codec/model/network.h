@@ -8,6 +8,17 @@
 #ifndef AEC_MODEL_NETWORK_H
 #define AEC_MODEL_NETWORK_H
 #include "model/model.h"
+#include "nn/layers.h"
+
+/* The upsampling synthesis' convolutions: the three upsampling stages, the
+ * full-resolution layer and the last one; scale[j] is the factor from the
+ * latent grid to the resolution layer j runs at (1, 2, 4, 8, 8). */
+#define AEM_UP_LAYERS (AEM_UP_STAGES + 2)
+typedef struct {
+    nn_conv_shape conv[AEM_UP_LAYERS];
+    int scale[AEM_UP_LAYERS];
+} aem_up_shapes;
+void aem_up_shapes_of(const aem_config *c, aem_up_shapes *u);
 
 typedef struct {
     int B, Hs, Ws;                  /* batch and latent grid            */
@@ -17,6 +28,13 @@ typedef struct {
     float *q;                       /* [D][N] decoder input             */
     float *dec_h[AEM_MAX_CONVS];    /* [dec_width][N] after ReLU        */
     float *y;                       /* [C*P*P][N] decoder output blocks */
+    /* Upsampling synthesis (model/model.h), at 1/8, 1/4, 1/2 resolution: */
+    float *up_t[AEM_UP_STAGES];     /* [4*U_j][B][h][w] after ReLU      */
+    float *up_u[AEM_UP_STAGES];     /* [U_j][B][2h][2w] depth-to-space;
+                                       up_u[2] has C more channels: the
+                                       block decoder's image             */
+    float *ref_h;                   /* [R][B][H][W] after ReLU          */
+    float *pix;                     /* [C][B][H][W] the final image     */
     float *scratch;                 /* im2col space                     */
     size_t scratch_floats;
     float *arena;
@@ -39,7 +57,8 @@ size_t aem_acts_bytes(const aem_config *c, int B, int Hs, int Ws, int want_encod
 
 /* a->x -> a->enc_h -> a->z */
 void aem_encoder_forward(const aec_model *m, aem_acts *a);
-/* a->q -> a->dec_h -> a->y */
+/* a->q -> a->dec_h -> a->y (and, with the upsampling synthesis, a->up_t,
+ * a->up_u, a->ref_h, a->pix, and a->y the final image's blocks) */
 void aem_decoder_forward(const aec_model *m, aem_acts *a);
 
 /* Pixel planes [3][B][H][W] (values 0..1) <-> block vectors [C*P*P][N]. */

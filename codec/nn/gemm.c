@@ -101,6 +101,25 @@ static float *transpose_copy(const float *X, int rows, int cols, int ld)
     return T;
 }
 
+/* Floats of B's transposed slice that nn_gemm_nt_on works on at a time: a
+ * buffer this small is reused by malloc from one call to the next, where a
+ * whole transposed B (a weight gradient's im2col matrix: 100 MB for a
+ * full-resolution layer of a training batch) was mapped afresh at every
+ * call, and its page faults were a fifth of a training step. */
+#define NT_SLICE_FLOATS (1u << 21)
+
+/* T[k - k0][j] = B[j][k] for k0 <= k < k0 + kc: a K slice of B (N x K,
+ * leading dimension ldb) transposed into kc x N. */
+static void transpose_slice(const float *B, int N, int ldb, int k0, int kc, float *T)
+{
+#pragma omp parallel for schedule(static) if (nn_may_fork((double)N * kc))
+    for (int c0 = 0; c0 < kc; c0 += 32)
+        for (int r0 = 0; r0 < N; r0 += 32)
+            for (int r = r0; r < N && r < r0 + 32; r++)
+                for (int c = c0; c < kc && c < c0 + 32; c++)
+                    T[(size_t)c * N + r] = B[(size_t)r * ldb + k0 + c];
+}
+
 void nn_gemm_nt_on(const nn_dsp *d, int M, int N, int K, const float *A, int lda,
                    const float *B, int ldb, float *C, int ldc, int accumulate)
 {
@@ -111,7 +130,11 @@ void nn_gemm_nt_on(const nn_dsp *d, int M, int N, int K, const float *A, int lda
             clear_rows(M, N, C, ldc);
         return;
     }
-    float *Bt = transpose_copy(B, N, K, ldb); /* K x N */
+    /* Slices of whole KC blocks, so each element of C is summed in the
+     * same order as by one product over all of K (the bits do not change). */
+    size_t per = NT_SLICE_FLOATS / (size_t)N / KC * KC;
+    int slice = per < KC ? KC : per > (size_t)K ? K : (int)per;
+    float *Bt = malloc((size_t)slice * N * sizeof(float));
     if (!Bt) { /* out of memory: slow path, B read as [N][K] */
         if (!accumulate)
             clear_rows(M, N, C, ldc);
@@ -124,7 +147,11 @@ void nn_gemm_nt_on(const nn_dsp *d, int M, int N, int K, const float *A, int lda
             }
         return;
     }
-    gemm_panels(d, M, N, K, A, lda, Bt, N, C, ldc, NULL, !accumulate, 0);
+    for (int k0 = 0; k0 < K; k0 += slice) {
+        int kc = K - k0 < slice ? K - k0 : slice;
+        transpose_slice(B, N, ldb, k0, kc, Bt);
+        gemm_panels(d, M, N, kc, A + k0, lda, Bt, N, C, ldc, NULL, !accumulate && k0 == 0, 0);
+    }
     free(Bt);
 }
 

@@ -7,17 +7,81 @@
 
 #include "nn/layers.h"
 
+/* Floats of the largest gradient of an upsampling layer's input or
+ * output, for N latents. */
+static size_t up_grad_floats(const aem_config *c, size_t N)
+{
+    aem_up_shapes u;
+    aem_up_shapes_of(c, &u);
+    size_t most = 0;
+    for (int j = 0; j < AEM_UP_LAYERS; j++) {
+        size_t area = N * u.scale[j] * u.scale[j];
+        size_t cin = (size_t)u.conv[j].cin, cout = (size_t)u.conv[j].cout;
+        size_t n = area * (cin > cout ? cin : cout);
+        most = n > most ? n : most;
+    }
+    return most;
+}
+
 int aet_grad_ws_alloc(aet_grad_ws *w, const aem_config *c, int B, int Hs, int Ws)
 {
+    memset(w, 0, sizeof *w);
     size_t N = (size_t)B * Hs * Ws;
     size_t width = c->enc_width > c->dec_width ? c->enc_width : c->dec_width;
-    w->arena = malloc(sizeof(float) * N * (2 * width + c->latent));
+    size_t X = (size_t)c->channels * c->block * c->block;
+    size_t up = aem_has_upsampling(c) ? up_grad_floats(c, N) : 0;
+    size_t up_all = up ? 2 * up + N * X /* dpix */ + N * X + N * c->dec_width : 0;
+    w->arena = malloc(sizeof(float) * (N * (2 * width + c->latent) + up_all));
     if (!w->arena)
         return -1;
     w->dh[0] = w->arena;
     w->dh[1] = w->arena + N * width;
     w->tmp = w->arena + 2 * N * width;
+    if (up) {
+        float *p = w->tmp + N * c->latent;
+        w->up[0] = p, p += up;
+        w->up[1] = p, p += up;
+        w->dpix = p, p += N * X;
+        w->dyc = p, p += N * X;
+        w->dh_up = p;
+    }
     return 0;
+}
+
+/* dy, the final image's blocks -> parameter gradients of the upsampling
+ * synthesis, w->dyc (the block decoder output's gradient) and w->dh_up
+ * (the last hidden layer's gradient through the synthesis). */
+static void upsampling_backward(const aec_model *m, aem_acts *a, const float *dy, float *grads,
+                                aet_grad_ws *w)
+{
+    const aem_config *c = &m->cfg;
+    const aem_layout *L = &m->lay;
+    const float *P = m->params;
+    aem_up_shapes u;
+    aem_up_shapes_of(c, &u);
+    int B = a->B, H = a->Hs * c->block, W = a->Ws * c->block, last = AEM_UP_STAGES - 1;
+    size_t pixels = (size_t)B * H * W;
+    /* image = block image + fin(relu(ref([u_2, block image]))) */
+    aem_blocks_to_pixels(c, B, a->Hs, a->Ws, dy, w->dpix);
+    nn_conv_backward(&u.conv[last + 2], B, H, W, a->ref_h, P + L->fin_w, w->dpix,
+                     grads + L->fin_w, grads + L->fin_b, w->up[0], a->scratch);
+    nn_relu_backward(a->ref_h, w->up[0], pixels * c->refine_width);
+    nn_conv_backward(&u.conv[last + 1], B, H, W, a->up_u[last], P + L->ref_w, w->up[0],
+                     grads + L->ref_w, grads + L->ref_b, w->up[1], a->scratch);
+    const float *dimage = w->up[1] + (size_t)c->up_width[last] * pixels;
+    for (size_t i = 0; i < pixels * c->channels; i++)
+        w->dpix[i] += dimage[i];
+    aem_pixels_to_blocks(c, B, a->Hs, a->Ws, w->dpix, w->dyc);
+    /* u_j = depth_to_space_2(relu(conv_j(u_{j-1}))), in reverse; the
+     * gradient of u_j is in w->up[1] at the top of each turn. */
+    for (int j = last; j >= 0; j--) {
+        nn_space_to_depth(c->up_width[j], B, H, W, 2, w->up[1], w->up[0]);
+        H /= 2, W /= 2;
+        nn_relu_backward(a->up_t[j], w->up[0], (size_t)B * H * W * 4 * c->up_width[j]);
+        const float *in = j == 0 ? a->dec_h[c->dec_convs - 1] : a->up_u[j - 1];
+        nn_conv_backward(&u.conv[j], B, H, W, in, P + L->up_w[j], w->up[0], grads + L->up_w[j],
+                         grads + L->up_b[j], j == 0 ? w->dh_up : w->up[1], a->scratch);
+    }
 }
 
 void aet_grad_ws_free(aet_grad_ws *w)
@@ -34,10 +98,17 @@ void aet_decoder_backward(const aec_model *m, aem_acts *a, const float *dy, floa
     const float *P = m->params;
     int X = c->channels * c->block * c->block, last = c->dec_convs - 1;
     size_t N = (size_t)a->B * a->Hs * a->Ws;
+    if (aem_has_upsampling(c)) { /* then dy reaches the block decoder through it */
+        upsampling_backward(m, a, dy, grads, w);
+        dy = w->dyc;
+    }
     /* y = lin(q) + out(h_last): both 1x1 convolutions see the same dy. */
     nn_conv_shape out = {c->dec_width, X, 1, 1, 0};
     nn_conv_backward(&out, a->B, a->Hs, a->Ws, a->dec_h[last], P + L->dec_out_w, dy,
                      grads + L->dec_out_w, grads + L->dec_out_b, w->dh[0], NULL);
+    if (aem_has_upsampling(c)) /* h_last also feeds the upsampling synthesis */
+        for (size_t i = 0; i < N * c->dec_width; i++)
+            w->dh[0][i] += w->dh_up[i];
     nn_conv_shape lin = {c->latent, X, 1, 1, 0};
     nn_conv_backward(&lin, a->B, a->Hs, a->Ws, a->q, P + L->dec_lin_w, dy, grads + L->dec_lin_w,
                      grads + L->dec_lin_b, dq, NULL);

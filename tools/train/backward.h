@@ -9,6 +9,11 @@ typedef struct {
     float *dh[2];   /* ping-pong gradients of the hidden activations */
     float *tmp;     /* a gradient with respect to the decoder input   */
     float *arena;
+    /* the upsampling synthesis (model/model.h), when the model has it: */
+    float *up[2];   /* ping-pong gradients of its layers              */
+    float *dpix;    /* [C][B][H][W] of the final image                */
+    float *dyc;     /* [C*P*P][N] of the block decoder's output       */
+    float *dh_up;   /* [Cd][N] of the last hidden layer, through it   */
 } aet_grad_ws;
 
 int aet_grad_ws_alloc(aet_grad_ws *w, const aem_config *c, int B, int Hs, int Ws);

@@ -4,6 +4,7 @@
 
 #include <float.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -100,6 +101,65 @@ void aet_init_random(aec_model *m, uint64_t *rng, float last_scale)
         fill_he(m->params + L->dec_conv_w[i], (size_t)c->dec_width * cin * 9, cin * 9, 1.0f, rng);
     }
     fill_he(m->params + L->dec_out_w, (size_t)X * c->dec_width, c->dec_width, last_scale, rng);
+    if (aem_has_upsampling(c))
+        aet_init_upsampling(m, rng, last_scale);
+}
+
+void aet_init_upsampling(aec_model *m, uint64_t *rng, float last_scale)
+{
+    const aem_layout *L = &m->lay;
+    aem_up_shapes u;
+    aem_up_shapes_of(&m->cfg, &u);
+    float *w[AEM_UP_LAYERS] = {m->params + L->up_w[0], m->params + L->up_w[1],
+                               m->params + L->up_w[2], m->params + L->ref_w,
+                               m->params + L->fin_w};
+    for (int j = 0; j < AEM_UP_LAYERS; j++) {
+        int fan_in = u.conv[j].cin * 9;
+        fill_he(w[j], (size_t)u.conv[j].cout * fan_in, fan_in,
+                j == AEM_UP_LAYERS - 1 ? last_scale : 1.0f, rng);
+    }
+    memset(m->params + L->up_b[0], 0, sizeof(float) * 4 * m->cfg.up_width[0]);
+    memset(m->params + L->up_b[1], 0, sizeof(float) * 4 * m->cfg.up_width[1]);
+    memset(m->params + L->up_b[2], 0, sizeof(float) * 4 * m->cfg.up_width[2]);
+    memset(m->params + L->ref_b, 0, sizeof(float) * m->cfg.refine_width);
+    memset(m->params + L->fin_b, 0, sizeof(float) * m->cfg.channels);
+}
+
+aec_status aet_model_add_upsampling(const aec_model *m, const int up_width[AEM_UP_STAGES],
+                                    int refine_width, uint64_t *rng, aec_model **out, char *err,
+                                    size_t errlen)
+{
+    *out = NULL;
+    if (aem_has_upsampling(&m->cfg)) {
+        snprintf(err, errlen, "the model already has an upsampling synthesis");
+        return AEC_ERR_INVALID_ARGUMENT;
+    }
+    aem_config c = m->cfg;
+    for (int j = 0; j < AEM_UP_STAGES; j++)
+        c.up_width[j] = up_width[j];
+    c.refine_width = refine_width;
+    aec_model *g;
+    aec_status st = aem_model_new(&c, m->name, &g, err, errlen);
+    if (st != AEC_OK)
+        return st;
+    /* The new tensors come after the block decoder and before the
+     * codebooks, so everything else keeps its offset or moves as a whole. */
+    memcpy(g->params, m->params, sizeof(float) * m->lay.trainable);
+    memcpy(g->params + g->lay.codebooks, m->params + m->lay.codebooks,
+           sizeof(float) * (m->lay.total - m->lay.codebooks));
+    if (m->dict_size) {
+        g->dict = malloc(m->dict_size);
+        if (!g->dict) {
+            aec_model_free(g);
+            return AEC_ERR_OUT_OF_MEMORY;
+        }
+        memcpy(g->dict, m->dict, m->dict_size);
+        g->dict_size = m->dict_size;
+    }
+    aet_init_upsampling(g, rng, 0.0f); /* a zero last layer: the same images */
+    aem_model_refresh(g);
+    *out = g;
+    return AEC_OK;
 }
 
 int aet_init_pca(aec_model *m, const aet_dataset *ds, uint64_t *rng, int samples)

@@ -17,6 +17,15 @@ void aet_symmetric_eigen(int n, double *A, double *values, double *vecs);
 /* Small random weights for the convolution branches (scale of the last
  * layer of each branch: near zero, so the model starts as the PCA). */
 void aet_init_random(aec_model *m, uint64_t *rng, float last_layer_scale);
+/* The same for the upsampling synthesis alone (its last layer scaled by
+ * last_layer_scale, biases zero). */
+void aet_init_upsampling(aec_model *m, uint64_t *rng, float last_layer_scale);
+/* A copy of model m (without the upsampling synthesis) with one of the given
+ * widths added, its last layer zero so that it decodes exactly as m did
+ * (adding a zero is exact): how a trained block decoder grows into a version 2 one. */
+aec_status aet_model_add_upsampling(const aec_model *m, const int up_width[AEM_UP_STAGES],
+                                    int refine_width, uint64_t *rng, aec_model **out, char *err,
+                                    size_t errlen);
 /* PCA of `samples` random blocks: sets the linear encoder/decoder paths. */
 int aet_init_pca(aec_model *m, const aet_dataset *ds, uint64_t *rng, int samples);
 /* k-means of the encoder's outputs on random crops, stage after stage. */
