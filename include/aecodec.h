@@ -186,6 +186,11 @@ AEC_API const aec_model *aec_model_default(void);
  * the high-rate model specialised to the top and to the lowest lattice
  * levels; NULL past the last one. */
 AEC_API const aec_model *aec_model_builtin(int i);
+/* The built-in model whose identifier is `id` (aec_info.model_id of a
+ * file), or NULL when none has it.  Only that model is prepared, so a tool
+ * that names a file's model pays for one model, not for all of them
+ * (aec_model_builtin(i) in a loop prepares each).  Added after 0.5.0. */
+AEC_API const aec_model *aec_model_builtin_find(uint64_t id);
 /* Load a model file (spec/model.md) from memory or from a path. */
 AEC_API aec_status aec_model_load_memory(aec_model **out, const void *data, size_t size);
 AEC_API aec_status aec_model_load_file(aec_model **out, const char *path);

@@ -383,6 +383,10 @@ static void test_builtin_levels(void)
     /* the list of models/builtin.mk: default, high, high-v1, top, low, denoise */
     CHECK(high != NULL && aec_model_builtin(2) != NULL && top != NULL && low != NULL &&
           aec_model_builtin(5) != NULL && aec_model_builtin(6) == NULL);
+    /* Found by identifier: the same static model; an unknown id finds none. */
+    CHECK(aec_model_builtin_find(aec_model_id(top)) == top);
+    CHECK(aec_model_builtin_find(aec_model_id(aec_model_default())) == aec_model_default());
+    CHECK(aec_model_builtin_find(aec_model_id(top) ^ 1) == NULL);
     if (!high || !top || !low)
         return;
     uint32_t w = 192, h = 128;

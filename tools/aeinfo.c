@@ -104,11 +104,9 @@ int main(int argc, char **argv)
         goto done;
     }
 
-    const aec_model *known = NULL;
-    int is_builtin = 0;
-    for (int i = 0; aec_model_builtin(i); i++)
-        if (aec_model_id(aec_model_builtin(i)) == info.model_id)
-            known = aec_model_builtin(i), is_builtin = 1;
+    /* Only the file's model is prepared: the others cost start-up time. */
+    const aec_model *known = aec_model_builtin_find(info.model_id);
+    int is_builtin = known != NULL;
     if (!known && loaded && aec_model_id(loaded) == info.model_id)
         known = loaded;
 

@@ -49,3 +49,11 @@ const char *aem_builtin_name(int which)
 const aec_model *aec_model_default(void) { return aem_builtin_model(AEM_BUILTIN_DEFAULT); }
 
 const aec_model *aec_model_builtin(int i) { return aem_builtin_model(i); }
+
+const aec_model *aec_model_builtin_find(uint64_t id)
+{
+    for (int i = 0; i < AEM_BUILTIN_MODELS; i++)
+        if (aem_builtin_id(i) == id) /* the build-time id: nothing parsed */
+            return aem_builtin_model(i);
+    return NULL;
+}
