@@ -120,6 +120,34 @@ static void transpose_slice(const float *B, int N, int ldb, int k0, int kc, floa
                     T[(size_t)c * N + r] = B[(size_t)r * ldb + k0 + c];
 }
 
+/* C = A*B^T computed as its transpose, C^T = B*A^T: only A (M x K) and C
+ * (M x N, twice) are transposed instead of B (N x K), which is far smaller
+ * when M is: a weight gradient dW[out][in*9] = dY[out][pixels] *
+ * cols[in*9][pixels]^T has M = out channels, N = 9 times more, K = every
+ * pixel of the batch.  C^T starts from C's values, so each element gets
+ * the same operations in the same order (C += acc per K slice of the
+ * micro-kernel; a x b = b x a in each fma): the bits do not change. */
+static int gemm_nt_swapped(const nn_dsp *d, int M, int N, int K, const float *A, int lda,
+                           const float *B, int ldb, float *C, int ldc, int accumulate)
+{
+    float *At = transpose_copy(A, M, K, lda); /* K x M */
+    float *Ct = malloc((size_t)N * M * sizeof(float)); /* N x M */
+    if (!At || !Ct) {
+        free(At), free(Ct);
+        return -1;
+    }
+    if (accumulate)
+        for (int i = 0; i < M; i++)
+            for (int j = 0; j < N; j++)
+                Ct[(size_t)j * M + i] = C[(size_t)i * ldc + j];
+    gemm_panels(d, N, M, K, B, ldb, At, M, Ct, M, NULL, !accumulate, 0);
+    for (int i = 0; i < M; i++)
+        for (int j = 0; j < N; j++)
+            C[(size_t)i * ldc + j] = Ct[(size_t)j * M + i];
+    free(At), free(Ct);
+    return 0;
+}
+
 void nn_gemm_nt_on(const nn_dsp *d, int M, int N, int K, const float *A, int lda,
                    const float *B, int ldb, float *C, int ldc, int accumulate)
 {
@@ -130,6 +158,10 @@ void nn_gemm_nt_on(const nn_dsp *d, int M, int N, int K, const float *A, int lda
             clear_rows(M, N, C, ldc);
         return;
     }
+    /* Transposing B costs N*K; the swapped product K*M + 2*M*N. */
+    if ((double)K * M + 2.0 * M * N < (double)K * N &&
+        gemm_nt_swapped(d, M, N, K, A, lda, B, ldb, C, ldc, accumulate) == 0)
+        return;
     /* Slices of whole KC blocks, so each element of C is summed in the
      * same order as by one product over all of K (the bits do not change). */
     size_t per = NT_SLICE_FLOATS / (size_t)N / KC * KC;
