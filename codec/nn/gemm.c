@@ -131,15 +131,12 @@ static int gemm_nt_swapped(const nn_dsp *d, int M, int N, int K, const float *A,
                            const float *B, int ldb, float *C, int ldc, int accumulate)
 {
     float *At = transpose_copy(A, M, K, lda); /* K x M */
-    float *Ct = malloc((size_t)N * M * sizeof(float)); /* N x M */
+    float *Ct = accumulate ? transpose_copy(C, M, N, ldc) /* N x M */
+                           : malloc((size_t)N * M * sizeof(float));
     if (!At || !Ct) {
         free(At), free(Ct);
         return -1;
     }
-    if (accumulate)
-        for (int i = 0; i < M; i++)
-            for (int j = 0; j < N; j++)
-                Ct[(size_t)j * M + i] = C[(size_t)i * ldc + j];
     gemm_panels(d, N, M, K, B, ldb, At, M, Ct, M, NULL, !accumulate, 0);
     for (int i = 0; i < M; i++)
         for (int j = 0; j < N; j++)
