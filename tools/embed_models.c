@@ -11,9 +11,11 @@
  *       identifier and size.
  *
  * The table mode checks each model file as the library's parser would
- * (magic, version, size against the configuration, CRC-32) and computes its
- * identifier here, so that the library need not hash or checksum megabytes
- * of weights at every start: a broken model fails the build instead. */
+ * (magic, version, size against the configuration, CRC-32), checks that
+ * every weight is finite (the library uses them in place, unchecked), and
+ * computes its identifier here, so that the library need not hash or
+ * checksum megabytes of weights at every start: a broken model fails the
+ * build instead. */
 #include <ctype.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -66,6 +68,16 @@ static void c_name(const char *name, char *out, size_t outlen, int upper)
     out[i] = 0;
 }
 
+/* Whether all `n` stored little-endian floats at `w` are finite: an
+ * exponent field of all ones is an infinity or a NaN. */
+static int weights_finite(const unsigned char *w, uint64_t n)
+{
+    for (uint64_t i = 0; i < n; i++)
+        if ((aec_rd32(w + 4 * i) & 0x7f800000u) == 0x7f800000u)
+            return 0;
+    return 1;
+}
+
 /* The checks of spec/model.md that need no allocation: 0 when the file is a
  * well-formed model; fills its stored name. */
 static int check_model(const unsigned char *d, size_t size, char name[49], const char **why)
@@ -79,6 +91,8 @@ static int check_model(const unsigned char *d, size_t size, char name[49], const
         *why = "CRC-32 mismatch";
     else if (112 + aec_rd64(d + 96) * 4 + aec_rd32(d + 104) + 4 != size)
         *why = "size does not match the parameter count";
+    else if (!weights_finite(d + 112, aec_rd64(d + 96)))
+        *why = "a weight is not finite"; /* the library uses them unchecked */
     memcpy(name, d + 48, 48);
     name[48] = 0;
     return *why != NULL;

@@ -4,8 +4,10 @@
  * Each model is parsed the first time something needs it, not at start-up:
  * a process that decodes one file prepares one model.  The files were
  * checked when the library was built (tools/embed_models.c), so the parse
- * skips the CRC-32 and the hash over megabytes of weights.  The parsed
- * model is published with a compare-and-swap: a thread that loses the race
+ * skips the CRC-32 and the hash over megabytes of weights, and the weights
+ * are used where they lie in the library (model.c, borrowable): preparing
+ * a model copies nothing, so a process touches only the pages it reads.
+ * The parsed model is published with a compare-and-swap: a thread that loses the race
  * frees its copy, and every thread gets the same immutable model. */
 #include <stdatomic.h>
 #include <stdlib.h>

@@ -1,0 +1,50 @@
+#!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
+# embed_test.sh - tools/embed_models, the build-time check of the built-in
+# models: the library uses their weights in place, unchecked, so a model
+# with a non-finite weight or a damaged CRC-32 must fail the build.
+# Usage: sh tests/embed_test.sh BUILD.  Prints "ok NAME" / "FAIL NAME".
+BUILD=${1:-build}
+EMBED=$BUILD/embed_models
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/aec_embed.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT
+failed=0
+result() { if [ "$2" = 0 ]; then echo "ok $1"; else echo "FAIL $1"; failed=1; fi; }
+# expect_refusal NAME FILE WHY: the table mode fails, naming WHY
+expect_refusal() {
+    "$EMBED" table "$tmp/gen" "m=$2" >"$tmp/out" 2>&1
+    rc=$?
+    [ $rc -ne 0 ] && grep -q "$3" "$tmp/out" && [ "$(wc -l <"$tmp/out")" -eq 1 ]
+    result "$1" $?
+}
+# with_crc FILE: FILE's last four bytes replaced by the CRC-32 of the rest
+# (gzip's trailer holds the same CRC-32, little-endian)
+with_crc() {
+    size=$(wc -c <"$1")
+    head -c $((size - 4)) "$1" >"$1.body"
+    gzip -c "$1.body" | tail -c 8 | head -c 4 >>"$1.body"
+    mv "$1.body" "$1"
+}
+
+model=models/default.aem
+"$EMBED" table "$tmp/gen" "m=$model" >/dev/null 2>&1 && [ -s "$tmp/gen.c" ]
+result embed_accepts_builtin $?
+
+# a NaN as the first weight, with a correct CRC-32
+cp "$model" "$tmp/nan.aem"
+printf '\000\000\300\177' | dd of="$tmp/nan.aem" bs=1 seek=112 conv=notrunc 2>/dev/null
+with_crc "$tmp/nan.aem"
+expect_refusal embed_refuses_nan_weight "$tmp/nan.aem" "not finite"
+
+# an infinity as the last weight
+cp "$model" "$tmp/inf.aem"
+n=$(od -An -t u4 -j 96 -N 4 "$model" | tr -d ' ')
+printf '\000\000\200\377' | dd of="$tmp/inf.aem" bs=1 seek=$((112 + 4 * (n - 1))) conv=notrunc 2>/dev/null
+with_crc "$tmp/inf.aem"
+expect_refusal embed_refuses_inf_weight "$tmp/inf.aem" "not finite"
+
+# a weight changed without mending the CRC-32
+cp "$model" "$tmp/crc.aem"
+printf '\001' | dd of="$tmp/crc.aem" bs=1 seek=200 conv=notrunc 2>/dev/null
+expect_refusal embed_refuses_bad_crc "$tmp/crc.aem" "CRC-32"
+exit $failed
