@@ -93,6 +93,7 @@ static float *transpose_copy(const float *X, int rows, int cols, int ld)
     float *T = malloc((size_t)rows * cols * sizeof(float));
     if (!T)
         return NULL;
+#pragma omp parallel for schedule(static) if (nn_may_fork_pass((size_t)rows * cols))
     for (int r0 = 0; r0 < rows; r0 += 32)
         for (int c0 = 0; c0 < cols; c0 += 32)
             for (int r = r0; r < rows && r < r0 + 32; r++)
@@ -138,6 +139,7 @@ static int gemm_nt_swapped(const nn_dsp *d, int M, int N, int K, const float *A,
         return -1;
     }
     gemm_panels(d, N, M, K, B, ldb, At, M, Ct, M, NULL, !accumulate, 0);
+#pragma omp parallel for schedule(static) if (nn_may_fork_pass((size_t)M * N))
     for (int i = 0; i < M; i++)
         for (int j = 0; j < N; j++)
             C[(size_t)i * ldc + j] = Ct[(size_t)j * M + i];

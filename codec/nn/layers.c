@@ -205,7 +205,8 @@ void nn_conv_backward(const nn_conv_shape *s, int B, int H, int W, const float *
     int Ho = nn_conv_out_dim(H, s->k, s->stride, s->pad),
         Wo = nn_conv_out_dim(W, s->k, s->stride, s->pad);
     int N = B * Ho * Wo, K = s->cin * s->k * s->k;
-    if (db)
+    if (db) /* each channel's sum by one thread, in order: the bits of a serial loop */
+#pragma omp parallel for schedule(static) if (nn_may_fork_pass((size_t)s->cout * N))
         for (int co = 0; co < s->cout; co++) {
             const float *d = dout + (size_t)co * N;
             double sum = 0;
@@ -220,8 +221,12 @@ void nn_conv_backward(const nn_conv_shape *s, int B, int H, int W, const float *
             nn_gemm_tn(s->cin, N, s->cout, w, K, dout, N, din, N, 0);
         return;
     }
-    if (din)
-        memset(din, 0, (size_t)s->cin * B * H * W * sizeof(float));
+    if (din) {
+        size_t plane = (size_t)B * H * W;
+#pragma omp parallel for schedule(static) if (nn_may_fork_pass(s->cin * plane))
+        for (int ci = 0; ci < s->cin; ci++)
+            memset(din + ci * plane, 0, plane * sizeof(float));
+    }
     size_t band = band_cols(s, B, Ho, Wo);
     for (size_t p0 = 0; p0 < (size_t)N; p0 += band) { /* one band when B > 1 */
         size_t p1 = p0 + band < (size_t)N ? p0 + band : (size_t)N;
@@ -270,6 +275,7 @@ void nn_relu_forward(float *x, size_t n)
 
 void nn_relu_backward(const float *y, float *dy, size_t n)
 {
+#pragma omp parallel for schedule(static) if (nn_may_fork_pass(n))
     for (size_t i = 0; i < n; i++)
         if (y[i] <= 0.0f)
             dy[i] = 0.0f;

@@ -7,10 +7,18 @@
  * kernels from outside any parallel region and lets them fan out. */
 #ifndef AEC_NN_PARALLEL_H
 #define AEC_NN_PARALLEL_H
+#include <stddef.h>
 #ifdef _OPENMP
 #include <omp.h>
 static inline int nn_may_fork(double work) { return omp_get_level() == 0 && work > 2e6; }
+/* The same for a pass over `floats` values (a copy, a ReLU's gradient, a
+ * sum): memory-bound, so worth a team from far fewer operations. */
+static inline int nn_may_fork_pass(size_t floats)
+{
+    return omp_get_level() == 0 && floats > (1u << 15);
+}
 #else
 static inline int nn_may_fork(double work) { (void)work; return 0; }
+static inline int nn_may_fork_pass(size_t floats) { (void)floats; return 0; }
 #endif
 #endif

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "nn/gemm.h"
+#include "nn/parallel.h"
 
 #define CHUNK 256
 
@@ -21,55 +22,78 @@ int aem_rvq_encode(const aec_model *m, const float *z, size_t N, int stages, uin
     return aem_rvq_encode_rd(m, z, N, stages, NULL, 0.0f, idx, q_out);
 }
 
-int aem_rvq_encode_rd(const aec_model *m, const float *z, size_t N, int stages,
-                      const float *bits, float lambda, uint8_t *idx, float *q_out)
+/* The search of the latents n0 .. n0+n-1 (n <= CHUNK), with a scratch of
+ * D*CHUNK + K*CHUNK floats. */
+static void encode_chunk(const aec_model *m, const float *z, size_t N, size_t n0, int n,
+                         int stages, const float *bits, float lambda, uint8_t *idx, float *q_out,
+                         float *res)
 {
     const aem_config *c = &m->cfg;
     int D = c->latent, K = c->codes;
     const float *books = m->params + m->lay.codebooks;
-    float *res = malloc(sizeof(float) * ((size_t)D * CHUNK + (size_t)K * CHUNK));
-    if (!res)
-        return -1;
     float *dots = res + (size_t)D * CHUNK;
-    for (size_t n0 = 0; n0 < N; n0 += CHUNK) {
-        int n = (int)(N - n0 < CHUNK ? N - n0 : CHUNK);
-        for (int d = 0; d < D; d++)
-            memcpy(res + (size_t)d * n, z + (size_t)d * N + n0, (size_t)n * sizeof(float));
-        for (int s = 0; s < stages; s++) {
-            const float *book = books + (size_t)s * K * D;
-            const float *norms = m->code_norms + (size_t)s * K;
-            const float *cost = bits ? bits + (size_t)s * K : NULL;
-            nn_gemm_nn(K, n, D, book, D, res, n, dots, n, 0);
-            uint8_t *out = idx + (size_t)s * N + n0;
-            for (int j = 0; j < n; j++) {
-                float best = FLT_MAX;
-                int arg = 0;
-                if (cost) /* distortion + lambda * bits: entropy-constrained choice */
-                    for (int k = 0; k < K; k++) {
-                        float dist = norms[k] - 2.0f * dots[(size_t)k * n + j] + lambda * cost[k];
-                        if (dist < best)
-                            best = dist, arg = k;
-                    }
-                else
-                    for (int k = 0; k < K; k++) {
-                        float dist = norms[k] - 2.0f * dots[(size_t)k * n + j];
-                        if (dist < best)
-                            best = dist, arg = k;
-                    }
-                out[j] = (uint8_t)arg;
-                const float *code = book + (size_t)arg * D;
-                for (int d = 0; d < D; d++)
-                    res[(size_t)d * n + j] -= code[d];
-            }
-        }
-        if (q_out) /* q = z - what is left over */
+    for (int d = 0; d < D; d++)
+        memcpy(res + (size_t)d * n, z + (size_t)d * N + n0, (size_t)n * sizeof(float));
+    for (int s = 0; s < stages; s++) {
+        const float *book = books + (size_t)s * K * D;
+        const float *norms = m->code_norms + (size_t)s * K;
+        const float *cost = bits ? bits + (size_t)s * K : NULL;
+        nn_gemm_nn(K, n, D, book, D, res, n, dots, n, 0);
+        uint8_t *out = idx + (size_t)s * N + n0;
+        for (int j = 0; j < n; j++) {
+            float best = FLT_MAX;
+            int arg = 0;
+            if (cost) /* distortion + lambda * bits: entropy-constrained choice */
+                for (int k = 0; k < K; k++) {
+                    float dist = norms[k] - 2.0f * dots[(size_t)k * n + j] + lambda * cost[k];
+                    if (dist < best)
+                        best = dist, arg = k;
+                }
+            else
+                for (int k = 0; k < K; k++) {
+                    float dist = norms[k] - 2.0f * dots[(size_t)k * n + j];
+                    if (dist < best)
+                        best = dist, arg = k;
+                }
+            out[j] = (uint8_t)arg;
+            const float *code = book + (size_t)arg * D;
             for (int d = 0; d < D; d++)
-                for (int j = 0; j < n; j++)
-                    q_out[(size_t)d * N + n0 + j] =
-                        z[(size_t)d * N + n0 + j] - res[(size_t)d * n + j];
+                res[(size_t)d * n + j] -= code[d];
+        }
     }
-    free(res);
-    return 0;
+    if (q_out) /* q = z - what is left over */
+        for (int d = 0; d < D; d++)
+            for (int j = 0; j < n; j++)
+                q_out[(size_t)d * N + n0 + j] = z[(size_t)d * N + n0 + j] - res[(size_t)d * n + j];
+}
+
+int aem_rvq_encode_rd(const aec_model *m, const float *z, size_t N, int stages,
+                      const float *bits, float lambda, uint8_t *idx, float *q_out)
+{
+    const aem_config *c = &m->cfg;
+    size_t scratch = (size_t)c->latent * CHUNK + (size_t)c->codes * CHUNK;
+    long chunks = (long)((N + CHUNK - 1) / CHUNK);
+    int failed = 0;
+    /* Chunks are independent: a team over them (the trainer's batch) where
+     * a caller outside any parallel region searches many; the products
+     * inside then stay serial (nn_may_fork). */
+#pragma omp parallel if (nn_may_fork((double)N * stages * c->codes * c->latent) && chunks > 1)
+    {
+        float *res = malloc(sizeof(float) * scratch);
+        if (!res) {
+#pragma omp atomic write
+            failed = 1;
+        }
+#pragma omp for schedule(static)
+        for (long ch = 0; ch < chunks; ch++) {
+            size_t n0 = (size_t)ch * CHUNK;
+            int n = (int)(N - n0 < CHUNK ? N - n0 : CHUNK);
+            if (res)
+                encode_chunk(m, z, N, n0, n, stages, bits, lambda, idx, q_out, res);
+        }
+        free(res);
+    }
+    return failed ? -1 : 0;
 }
 
 void aem_rvq_decode(const aec_model *m, const uint8_t *idx, size_t N, int stages, float *q_out)

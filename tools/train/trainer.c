@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nn/parallel.h"
 #include "train/init.h"
 #include "train/noise.h"
 #include "train/rng.h"
@@ -78,10 +79,11 @@ static int alloc_buffers(aet_trainer *t, char *err, size_t errlen)
     t->idx = malloc(S * N);
     t->sample_stages = malloc(sizeof(int) * B);
     t->sample_step = calloc(B, sizeof(float));
+    t->crop_sums = calloc((size_t)2 * B, sizeof(double));
     t->batch_counts = malloc(sizeof(int) * S * K);
     if (!t->grads || !t->adam_m || !t->adam_v || !t->ema_count || !t->ema_sum || !t->pix ||
         !t->dy || !t->dq || !t->dz || !t->res || !t->idx || !t->sample_stages || !t->sample_step ||
-        !t->batch_counts || aem_acts_alloc(&t->acts, c, B, g, g, 1, 1) ||
+        !t->crop_sums || !t->batch_counts || aem_acts_alloc(&t->acts, c, B, g, g, 1, 1) ||
         aet_grad_ws_alloc(&t->ws, c, B, g, g)) {
         snprintf(err, errlen, "out of memory for the training buffers");
         return -1;
@@ -160,7 +162,7 @@ void aet_trainer_free(aet_trainer *t)
     free(t->grads), free(t->adam_m), free(t->adam_v), free(t->ema_count), free(t->ema_sum);
     free(t->pix), free(t->dy), free(t->dq), free(t->dz), free(t->res), free(t->idx);
     free(t->clean);
-    free(t->sample_stages), free(t->sample_step), free(t->batch_counts);
+    free(t->sample_stages), free(t->sample_step), free(t->batch_counts), free(t->crop_sums);
     aem_acts_free(&t->acts);
     aet_grad_ws_free(&t->ws);
     memset(t, 0, sizeof *t);
@@ -186,15 +188,19 @@ static void update_codebooks(aet_trainer *t, size_t N)
         const uint8_t *idx = t->idx + (size_t)s * N;
         memset(counts, 0, sizeof(int) * K);
         memset(sums, 0, sizeof(double) * K * D);
-        for (size_t i = 0; i < N; i++) {
-            counts[idx[i]]++;
-            for (int d = 0; d < D; d++)
-                sums[(size_t)idx[i] * D + d] += t->res[(size_t)d * N + i];
-        }
-        /* Residual for the next stage, computed with this step's codes. */
         for (size_t i = 0; i < N; i++)
-            for (int d = 0; d < D; d++)
-                t->res[(size_t)d * N + i] -= book[(size_t)idx[i] * D + d];
+            counts[idx[i]]++;
+        /* By dimension, each a contiguous row of res and summed in the order
+         * of i: one thread per row, the bits of a serial loop.  Then the
+         * residual for the next stage, computed with this step's codes. */
+#pragma omp parallel for schedule(static) if (nn_may_fork_pass((size_t)D * N))
+        for (int d = 0; d < D; d++) {
+            float *r = t->res + (size_t)d * N;
+            for (size_t i = 0; i < N; i++)
+                sums[(size_t)idx[i] * D + d] += r[i];
+            for (size_t i = 0; i < N; i++)
+                r[i] -= book[(size_t)idx[i] * D + d];
+        }
         double entropy = 0;
         for (int k = 0; k < K; k++) {
             float *cnt = &t->ema_count[(size_t)s * K + k];
@@ -231,12 +237,31 @@ static void update_codebooks(aet_trainer *t, size_t N)
     aem_model_refresh(m);
 }
 
+/* Sums over many values are cut into SUM_PARTS fixed parts, each summed in
+ * order (in parallel), then the parts in order: the result does not depend
+ * on the thread count. */
+#define SUM_PARTS 64
+
+static double sum_parts(const double part[SUM_PARTS])
+{
+    double s = 0;
+    for (int p = 0; p < SUM_PARTS; p++)
+        s += part[p];
+    return s;
+}
+
 static void adam_update(aet_trainer *t, float lr)
 {
     size_t P = t->model->lay.trainable;
-    double norm2 = 0;
-    for (size_t i = 0; i < P; i++)
-        norm2 += (double)t->grads[i] * t->grads[i];
+    double part[SUM_PARTS];
+#pragma omp parallel for schedule(static) if (nn_may_fork_pass(P))
+    for (int p = 0; p < SUM_PARTS; p++) {
+        double s = 0;
+        for (size_t i = P * p / SUM_PARTS; i < P * (p + 1) / SUM_PARTS; i++)
+            s += (double)t->grads[i] * t->grads[i];
+        part[p] = s;
+    }
+    double norm2 = sum_parts(part);
     float scale = 1.0f;
     if (t->opt.clip > 0 && sqrt(norm2) > t->opt.clip)
         scale = (float)(t->opt.clip / sqrt(norm2));
@@ -309,38 +334,53 @@ void aet_trainer_pass(aet_trainer *t, int B, int b0, uint64_t *rng, size_t N_all
 
     /* Loss in the block domain equals the loss on pixels (a permutation).
      * Normalised by the whole step's N_all, so parts of a batch add up. */
-    double se = 0;
     float inv = 1.0f / (float)((size_t)X * N_all);
-    for (size_t i = 0; i < (size_t)X * N; i++) {
-        float e = a->y[i] - target[i];
-        se += (double)e * e;
-        t->dy[i] = 2.0f * e * inv;
+    size_t XN = (size_t)X * N;
+    double part[SUM_PARTS];
+#pragma omp parallel for schedule(static) if (nn_may_fork_pass(XN))
+    for (int p = 0; p < SUM_PARTS; p++) {
+        double s = 0;
+        for (size_t i = XN * p / SUM_PARTS; i < XN * (p + 1) / SUM_PARTS; i++) {
+            float e = a->y[i] - target[i];
+            s += (double)e * e;
+            t->dy[i] = 2.0f * e * inv;
+        }
+        part[p] = s;
     }
+    double se = sum_parts(part);
     /* VQ crops: the commitment pulls z towards its codes.  Lattice crops: a
      * rate term, log2(1 + |z|/step) bits per value, weighted by the slope
      * of a uniform quantiser's distortion-rate curve (step^2 ln2 / 6 per
      * bit), so the encoder cannot buy precision by inflating the latent. */
-    double ce = 0, rate_bits = 0;
+    double ce = 0, rate_bits = 0, *crop_sums = t->crop_sums + 2 * (size_t)b0;
     size_t fine_pixels = 0;
     float cinv = t->opt.beta * 2.0f / (float)((size_t)D * N_all);
+    /* A crop a turn, its sums kept apart and added in crop order after:
+     * the same sums whatever the thread count. */
+#pragma omp parallel for schedule(static) if (nn_may_fork_pass((size_t)D * N))
     for (int b = 0; b < B; b++) {
         float step = steps[b];
-        if (step > 0)
-            fine_pixels += per * c->block * c->block;
+        double ce_b = 0, rate_b = 0;
         for (int d = 0; d < D; d++)
             for (size_t j = 0; j < per; j++) {
                 size_t i = (size_t)d * N + (size_t)b * per + j;
                 if (step > 0) {
                     float az = fabsf(a->z[i]);
-                    rate_bits += log2(1.0 + az / step);
+                    rate_b += log2(1.0 + az / step);
                     float g = step * step / 6.0f / (step + az) * inv;
                     t->dz[i] = a->z[i] < 0 ? -g : g;
                 } else {
                     float e = a->z[i] - a->q[i];
-                    ce += (double)e * e;
+                    ce_b += (double)e * e;
                     t->dz[i] = cinv * e;
                 }
             }
+        crop_sums[2 * b] = ce_b, crop_sums[2 * b + 1] = rate_b;
+    }
+    for (int b = 0; b < B; b++) {
+        ce += crop_sums[2 * b], rate_bits += crop_sums[2 * b + 1];
+        if (steps[b] > 0)
+            fine_pixels += per * c->block * c->block;
     }
     sums[0] = se, sums[1] = ce, sums[2] = rate_bits, sums[3] = (double)fine_pixels;
 

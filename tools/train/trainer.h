@@ -53,6 +53,7 @@ typedef struct {
     uint8_t *idx;      /* [S][N] */
     int *sample_stages;
     float *sample_step; /* lattice step of each crop, 0 = VQ stages */
+    double *crop_sums;  /* [batch][2]: commitment and rate bits of each crop */
     int *batch_counts; /* [S][K] uses in the last step */
     /* last step's figures */
     double loss, mse, commit;
