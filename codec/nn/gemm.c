@@ -21,11 +21,28 @@
 
 #define KC NN_KC
 
+/* The panels of a B stored in memory, packed by the path's own routine. */
+typedef struct {
+    nn_panel_source base;
+    const nn_dsp *d;
+    const float *B;
+    int ldb;
+} stored_source;
+
+static void stored_pack(const nn_panel_source *src, int k0, int kc, int j0, int ncols, int nr,
+                        float *Bp)
+{
+    const stored_source *s = (const stored_source *)src;
+    (void)nr; /* the path's own */
+    s->d->pack(s->B + (size_t)k0 * s->ldb + j0, s->ldb, kc, ncols, Bp);
+}
+
 /* C = start + A*B (set: start = bias[i] or 0) or C += A*B, then the ReLU
  * (relu), all in the micro-kernel's epilogue: NN_EPI_SET on the first K
- * slice, NN_EPI_RELU on the last (nn/dsp.h).  K > 0. */
-static void gemm_panels(const nn_dsp *d, int M, int N, int K, const float *A, int lda,
-                        const float *B, int ldb, float *C, int ldc, const float *bias, int set,
+ * slice, NN_EPI_RELU on the last (nn/dsp.h).  K > 0.  B comes panel by
+ * panel from its source. */
+static void gemm_source(const nn_dsp *d, int M, int N, int K, const float *A, int lda,
+                        const nn_panel_source *B, float *C, int ldc, const float *bias, int set,
                         int relu)
 {
     const int MR = d->mr, NR = d->nr;
@@ -41,7 +58,7 @@ static void gemm_panels(const nn_dsp *d, int M, int N, int K, const float *A, in
             for (int k0 = 0; k0 < K; k0 += KC) {
                 int kc = K - k0 < KC ? K - k0 : KC;
                 int epi = (set && k0 == 0 ? NN_EPI_SET : 0) | (relu && k0 + kc == K ? NN_EPI_RELU : 0);
-                d->pack(B + (size_t)k0 * ldb + j0, ldb, kc, ncols, Bp);
+                B->pack(B, k0, kc, j0, ncols, NR, Bp);
                 for (int i = 0; i < M; i += MR) {
                     int rows = M - i < MR ? M - i : MR;
                     d->kernel(rows, kc, A + (size_t)i * lda + k0, lda, Bp,
@@ -50,6 +67,14 @@ static void gemm_panels(const nn_dsp *d, int M, int N, int K, const float *A, in
             }
         }
     }
+}
+
+static void gemm_panels(const nn_dsp *d, int M, int N, int K, const float *A, int lda,
+                        const float *B, int ldb, float *C, int ldc, const float *bias, int set,
+                        int relu)
+{
+    stored_source src = {{stored_pack}, d, B, ldb};
+    gemm_source(d, M, N, K, A, lda, &src.base, C, ldc, bias, set, relu);
 }
 
 static void clear_rows(int M, int N, float *C, int ldc)
@@ -71,20 +96,25 @@ void nn_gemm_nn_on(const nn_dsp *d, int M, int N, int K, const float *A, int lda
     gemm_panels(d, M, N, K, A, lda, B, ldb, C, ldc, NULL, !accumulate, 0);
 }
 
+/* C = the start (bias or 0) through the ReLU: a product over K = 0. */
+static void fill_start(int M, int N, float *C, int ldc, const float *bias, int relu)
+{
+    for (int i = 0; i < M; i++)
+        for (int j = 0; j < N; j++) {
+            float v = bias ? bias[i] : 0.0f;
+            C[(size_t)i * ldc + j] = relu && !(v > 0.0f) ? 0.0f : v;
+        }
+}
+
 void nn_gemm_nn_bias_on(const nn_dsp *d, int M, int N, int K, const float *A, int lda,
                         const float *B, int ldb, float *C, int ldc, const float *bias, int relu)
 {
     if (M <= 0 || N <= 0)
         return;
-    if (K > 0) {
+    if (K > 0)
         gemm_panels(d, M, N, K, A, lda, B, ldb, C, ldc, bias, 1, relu);
-        return;
-    }
-    for (int i = 0; i < M; i++) /* no product: the start, through the ReLU */
-        for (int j = 0; j < N; j++) {
-            float v = bias ? bias[i] : 0.0f;
-            C[(size_t)i * ldc + j] = relu && !(v > 0.0f) ? 0.0f : v;
-        }
+    else
+        fill_start(M, N, C, ldc, bias, relu);
 }
 
 /* Transposes rows x cols (leading dimension ld) into a dense cols x rows. */
@@ -235,6 +265,17 @@ void nn_gemm_nn_bias(int M, int N, int K, const float *A, int lda, const float *
                      float *C, int ldc, const float *bias, int relu)
 {
     nn_gemm_nn_bias_on(nn_dsp_active(), M, N, K, A, lda, B, ldb, C, ldc, bias, relu);
+}
+
+void nn_gemm_source_bias(int M, int N, int K, const float *A, int lda, const nn_panel_source *B,
+                         float *C, int ldc, const float *bias, int relu)
+{
+    if (M <= 0 || N <= 0)
+        return;
+    if (K > 0)
+        gemm_source(nn_dsp_active(), M, N, K, A, lda, B, C, ldc, bias, 1, relu);
+    else
+        fill_start(M, N, C, ldc, bias, relu);
 }
 
 void nn_gemm_reference(int M, int N, int K, const float *A, int lda, const float *B, int ldb,

@@ -22,6 +22,20 @@ void nn_gemm_tn(int M, int N, int K, const float *A, int lda, const float *B, in
  * with the bias, nn_gemm_nn(..., 1) and nn_relu_forward, in one pass. */
 void nn_gemm_nn_bias(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
                      float *C, int ldc, const float *bias, int relu);
+/* A B matrix that need not exist in memory: `pack` fills the kernel's
+ * panel Bp[kc][nr] (row-major, zero past ncols) with rows k0..k0+kc-1 and
+ * columns j0..j0+ncols-1 of B, exactly as nn_dsp's pack would from the
+ * stored matrix.  A convolution's im2col matrix is one (nn/layers.c): its
+ * panels are gathered from the input, so the matrix is never written.  A
+ * source embeds this as its first member. */
+typedef struct nn_panel_source {
+    void (*pack)(const struct nn_panel_source *src, int k0, int kc, int j0, int ncols, int nr,
+                 float *Bp);
+} nn_panel_source;
+/* nn_gemm_nn_bias with B given by its panels: the same bits as storing B
+ * and calling nn_gemm_nn_bias. */
+void nn_gemm_source_bias(int M, int N, int K, const float *A, int lda, const nn_panel_source *B,
+                         float *C, int ldc, const float *bias, int relu);
 /* The same four on one given path (nn/dsp.h), for the per-path tests and
  * benchmarks; the functions above use nn_dsp_active(). */
 void nn_gemm_nn_on(const nn_dsp *d, int M, int N, int K, const float *A, int lda,

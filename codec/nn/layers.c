@@ -2,6 +2,7 @@
 /* layers.c - convolution (im2col + GEMM), ReLU, space/depth reshuffles. */
 #include "nn/layers.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "nn/gemm.h"
@@ -171,6 +172,72 @@ static void band_by_runs(const nn_conv_shape *s, int B, int H, int W, size_t p0,
     }
 }
 
+/* The im2col matrix of a convolution as a panel source (nn/gemm.h): each
+ * panel is gathered from the input as im2col would have written it, so the
+ * forward pass never stores the matrix (K times the output's positions)
+ * and reads the input rows while they are in cache. */
+typedef struct {
+    nn_panel_source base;
+    const nn_conv_shape *s;
+    int B, H, W, Ho, Wo;
+    const float *in;
+} conv_source;
+
+/* Stride 1: dst[ox] = row[ox + off] for ox0 <= ox < ox1, zero where that
+ * falls outside the row (or everywhere when row is NULL). */
+static void copy_shifted(const float *row, int W, int off, int ox0, int ox1, float *dst)
+{
+    int lo = ox0, hi = ox1;
+    if (!row)
+        lo = hi = ox1;
+    lo = lo > -off ? lo : -off;
+    hi = hi < W - off ? hi : W - off;
+    hi = hi > lo ? hi : lo;
+    for (int ox = ox0; ox < lo && ox < ox1; ox++)
+        dst[ox] = 0.0f;
+#pragma omp simd
+    for (int ox = lo; ox < hi; ox++)
+        dst[ox] = row[ox + off];
+    for (int ox = hi > ox0 ? hi : ox0; ox < ox1; ox++)
+        dst[ox] = 0.0f;
+}
+
+static void conv_pack(const nn_panel_source *src, int k0, int kc, int j0, int ncols, int nr,
+                      float *Bp)
+{
+    const conv_source *cs = (const conv_source *)src;
+    const nn_conv_shape *s = cs->s;
+    int kk = s->k * s->k;
+    out_run runs[RUNS]; /* a panel's columns: at most one run each */
+    long nruns;
+    out_runs(cs->Ho, cs->Wo, (size_t)j0, (size_t)j0, (size_t)j0 + ncols, runs, &nruns);
+    /* Run by run, down the panel's rows: (ci, ky, kx) of row k advance
+     * without a division per row. */
+    for (long i = 0; i < nruns; i++) {
+        const out_run *u = &runs[i];
+        int ci = k0 / kk, ky = k0 % kk / s->k, kx = k0 % s->k;
+        float *d = Bp + u->at;
+        for (int k = 0; k < kc; k++, d += nr) {
+            int iy = u->oy * s->stride + ky - s->pad;
+            const float *row = iy < 0 || iy >= cs->H
+                                   ? NULL
+                                   : cs->in + (((size_t)ci * cs->B + u->b) * cs->H + iy) * cs->W;
+            if (s->stride == 1)
+                copy_shifted(row, cs->W, kx - s->pad, u->ox0, u->ox1, d - u->ox0);
+            else
+                gather_row(s, cs->W, row, kx, u->ox0, u->ox1, d);
+            if (++kx == s->k) {
+                kx = 0;
+                if (++ky == s->k)
+                    ky = 0, ci++;
+            }
+        }
+    }
+    if (ncols < nr) /* the last panel: zero columns past the matrix */
+        for (int k = 0; k < kc; k++)
+            memset(Bp + (size_t)k * nr + ncols, 0, (size_t)(nr - ncols) * sizeof(float));
+}
+
 void nn_conv_forward_act(const nn_conv_shape *s, int B, int H, int W, const float *in,
                          const float *w, const float *b, float *out, float *scratch, int relu)
 {
@@ -183,8 +250,18 @@ void nn_conv_forward_act(const nn_conv_shape *s, int B, int H, int W, const floa
         nn_gemm_nn_bias(s->cout, N, K, w, K, in, N, out, N, b, relu);
         return;
     }
+    /* A batch (the trainer): panels gathered from the input, as its im2col
+     * matrix (K x every position of the batch) would be far beyond the
+     * caches.  A single grid (the codec): im2col a band at a time, which
+     * stays in L2 and is packed with the path's vector loads; measured
+     * faster there than gathering (bench/NOTES.md). */
+    if (B > 1) {
+        conv_source src = {{conv_pack}, s, B, H, W, Ho, Wo, in};
+        nn_gemm_source_bias(s->cout, N, K, w, K, &src.base, out, N, b, relu);
+        return;
+    }
     size_t band = band_cols(s, B, Ho, Wo);
-    for (size_t p0 = 0; p0 < (size_t)N; p0 += band) { /* one band when B > 1 */
+    for (size_t p0 = 0; p0 < (size_t)N; p0 += band) {
         size_t p1 = p0 + band < (size_t)N ? p0 + band : (size_t)N;
         int n = (int)(p1 - p0);
         band_by_runs(s, B, H, W, p0, p1, in, scratch, 0);
@@ -196,6 +273,35 @@ void nn_conv_forward(const nn_conv_shape *s, int B, int H, int W, const float *i
                      const float *w, const float *b, float *out, float *scratch)
 {
     nn_conv_forward_act(s, B, H, W, in, w, b, out, scratch, 0);
+}
+
+/* A stride-1 convolution that keeps the size (pad = k/2, k odd) has as
+ * input gradient the convolution of dout with the weights transposed and
+ * turned half a turn: din[ci] = sum over co of conv(dout[co],
+ * w[co][ci] flipped).  Computed so, its panels are gathered from dout
+ * (conv_source) instead of a K x N matrix written by a product and
+ * scattered back by col2im.  Returns 1 when it did, 0 when the shape (or
+ * memory for the turned weights) does not allow it. */
+static int din_as_convolution(const nn_conv_shape *s, int B, int H, int W, const float *w,
+                              const float *dout, float *din)
+{
+    int k = s->k, kk = k * k;
+    if (s->stride != 1 || k % 2 == 0 || s->pad != k / 2)
+        return 0;
+    float *wt = malloc(sizeof(float) * (size_t)s->cin * s->cout * kk); /* [cin][cout][k][k] */
+    if (!wt)
+        return 0;
+    for (int co = 0; co < s->cout; co++)
+        for (int ci = 0; ci < s->cin; ci++)
+            for (int t = 0; t < kk; t++)
+                wt[((size_t)ci * s->cout + co) * kk + t] =
+                    w[((size_t)co * s->cin + ci) * kk + (kk - 1 - t)];
+    nn_conv_shape back = {s->cout, s->cin, k, 1, s->pad};
+    conv_source src = {{conv_pack}, &back, B, H, W, H, W, dout};
+    nn_gemm_source_bias(s->cin, B * H * W, s->cout * kk, wt, s->cout * kk, &src.base, din,
+                        B * H * W, NULL, 0);
+    free(wt);
+    return 1;
 }
 
 void nn_conv_backward(const nn_conv_shape *s, int B, int H, int W, const float *in,
@@ -221,6 +327,8 @@ void nn_conv_backward(const nn_conv_shape *s, int B, int H, int W, const float *
             nn_gemm_tn(s->cin, N, s->cout, w, K, dout, N, din, N, 0);
         return;
     }
+    if (din && din_as_convolution(s, B, H, W, w, dout, din))
+        din = NULL; /* done */
     if (din) {
         size_t plane = (size_t)B * H * W;
 #pragma omp parallel for schedule(static) if (nn_may_fork_pass(s->cin * plane))
