@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "nn/layers.h"
+#include "nn/parallel.h"
 
 /* Floats of the largest gradient of an upsampling layer's input or
  * output, for N latents. */
@@ -107,6 +108,7 @@ void aet_decoder_backward(const aec_model *m, aem_acts *a, const float *dy, floa
     nn_conv_backward(&out, a->B, a->Hs, a->Ws, a->dec_h[last], P + L->dec_out_w, dy,
                      grads + L->dec_out_w, grads + L->dec_out_b, w->dh[0], NULL);
     if (aem_has_upsampling(c)) /* h_last also feeds the upsampling synthesis */
+#pragma omp parallel for schedule(static) if (nn_may_fork_pass(N * c->dec_width))
         for (size_t i = 0; i < N * c->dec_width; i++)
             w->dh[0][i] += w->dh_up[i];
     nn_conv_shape lin = {c->latent, X, 1, 1, 0};
@@ -122,6 +124,7 @@ void aet_decoder_backward(const aec_model *m, aem_acts *a, const float *dy, floa
                          grads + L->dec_conv_w[i], grads + L->dec_conv_b[i], din, a->scratch);
         cur = 1 - cur;
     }
+#pragma omp parallel for schedule(static) if (nn_may_fork_pass(N * c->latent))
     for (size_t i = 0; i < N * c->latent; i++)
         dq[i] += w->tmp[i];
 }

@@ -312,6 +312,8 @@ void aet_trainer_pass(aet_trainer *t, int B, int b0, uint64_t *rng, size_t N_all
     }
     const float *books = m->params + m->lay.codebooks;
     memset(a->q, 0, sizeof(float) * D * N);
+    /* A crop a turn: each writes only its own columns of q. */
+#pragma omp parallel for schedule(static) if (nn_may_fork_pass((size_t)D * N))
     for (int b = 0; b < B; b++) {
         float step = steps[b];
         if (step > 0) { /* lattice crop: the latent rounded as the encoder does */
@@ -387,6 +389,7 @@ void aet_trainer_pass(aet_trainer *t, int B, int b0, uint64_t *rng, size_t N_all
     memset(grads, 0, sizeof(float) * m->lay.trainable);
     aet_decoder_backward(m, a, t->dy, grads, t->dq, &t->ws);
     /* Straight-through: the decoder's input gradient passes to z as is. */
+#pragma omp parallel for schedule(static) if (nn_may_fork_pass((size_t)D * N))
     for (size_t i = 0; i < (size_t)D * N; i++)
         t->dz[i] += t->dq[i];
     aet_encoder_backward(m, a, t->dz, grads, &t->ws);
