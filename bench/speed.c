@@ -20,6 +20,7 @@
 
 #include "common/cleanup.h"
 #include "common/metrics.h"
+#include "model/builtin.h"
 #include "nn/dsp.h"
 
 /* Multiply-accumulates per pixel of each network, from the library. */
@@ -582,6 +583,11 @@ int speed_main(const speed_opts *opt)
         fprintf(f, "- first use in this process: aec_decoder_create %.3f ms%s; preparing the "
                    "default model %.3f ms\n",
                 create_ms, first_st == AEC_OK ? "" : " (failed)", prepare_ms);
+        size_t embedded = 0;
+        for (int i = 0; i < AEM_BUILTIN_MODELS; i++)
+            embedded += aem_builtin_table[i].size;
+        fprintf(f, "- built-in models: %d, %.2f MB embedded in the library\n", AEM_BUILTIN_MODELS,
+                embedded / 1e6);
         if (have_macs)
             fprintf(f, "- MACs per pixel: encoder %.0f (at %d stages), decoder %.0f; achieved "
                        "GFLOP/s = 2 * MACs * pixels / time\n",

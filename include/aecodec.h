@@ -47,7 +47,11 @@ extern "C" {
  * model of 0.3.0 built in.  0.5.0 writes a metadata stream (flags bit 4:
  * ICC profile, EXIF) when the caller gives metadata; libraries before
  * 0.5.0 refuse such files as an unknown feature, and read the others.
- * 0.5.0 also grew aec_encode_params and aec_decode_params: recompile. */
+ * 0.5.0 also grew aec_encode_params and aec_decode_params: recompile.
+ * After 0.5.0 the built-in models are embedded with 16-bit weights, as
+ * models of their own: files of 0.5.0 decode only with the 32-bit model
+ * files loaded (aedec --model models/NAME.aem; the error says which), and
+ * files of 0.3.0 with models/high-v1.aem, no longer built in. */
 #define AEC_BITSTREAM_VERSION 1
 
 #if defined(_WIN32) || !defined(__GNUC__)
@@ -181,10 +185,12 @@ AEC_API void aec_free(void *p); /* frees buffers returned by the library */
 /* The built-in default model (static; do not free). */
 AEC_API const aec_model *aec_model_default(void);
 /* Built-in model i (static): 0 = the default model (VQ levels), 1 = the
- * high-rate model of the middle lattice levels, 2 = the high-rate model of
- * version 0.3 (aecodec-high-v1, kept so that its files decode), 3 and 4 =
- * the high-rate model specialised to the top and to the lowest lattice
- * levels; NULL past the last one. */
+ * high-rate model of the middle lattice levels, 2 and 3 = the high-rate
+ * model specialised to the top and to the lowest lattice levels, 4 = its
+ * de-noising fine-tune; NULL past the last one.  Changed after 0.5.0: the
+ * built-in models hold their weights in 16 bits (new identifiers: files of
+ * 0.5.0 decode with the 32-bit model files, aedec --model models/NAME.aem),
+ * and the model of 0.3.0 (index 2 before) is no longer built in. */
 AEC_API const aec_model *aec_model_builtin(int i);
 /* The built-in model whose identifier is `id` (aec_info.model_id of a
  * file), or NULL when none has it.  Only that model is prepared, so a tool

@@ -4,13 +4,15 @@
 # made by tools/embed_models.c), the library, the fuzz build and the install
 # derive from.  Each NAME is models/NAME.aem; its position is its index in
 # aec_model_builtin(i) and its C name is AEM_BUILTIN_<NAME> (upper case, '-'
-# as '_').  Append new models at the end: the indices are public.
+# as '_').  Append new models at the end: the indices are public.  The
+# library embeds each with its weights rounded to 16 bits (a model of its
+# own, with its own identifier; tools/embed_models.c); the file here, as
+# aetrain wrote it, stays loadable with --model.
 #
 #   default   aecodec-default-v1: VQ levels 1-2
 #   high      aecodec-high-v2: lattice levels 6-9
-#   high-v1   aecodec-high-v1: decoding version 0.3 files only
 #   high-top  aecodec-high-v2-top: lattice levels 10-14
 #   high-low  aecodec-high-v2-low: lattice levels 3-5
 #   high-denoise  aecodec-high-v2-denoise: lattice levels 3-14 with the
 #             `denoise` encode parameter (aeenc --denoise)
-BUILTIN_MODELS := default high high-v1 high-top high-low high-denoise
+BUILTIN_MODELS := default high high-top high-low high-denoise

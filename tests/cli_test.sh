@@ -365,4 +365,19 @@ expect_fail decode_into_missing_directory 1 "$tmp/nodir/x.png" "$DEC" $TH "$tmp/
 expect_fail encode_onto_directory 1 - "$ENC" $TH "$tmp/rgb.ppm" "$tmp/outdir"
 if [ -z "$(ls -a "$tmp/outdir" | grep -v '^\.\.\?$')" ]; then pass outdir_still_empty; else fail outdir_still_empty; fi
 
+# A file coded with a built-in model's 32-bit master (models/high.aem, what
+# 0.5.0 had built in): the default decoder names the model file to load,
+# and decodes it with that file loaded.
+if "$ENC" $TH --model models/high.aem -q 1 "$tmp/rgb.ppm" "$tmp/master.aec" 2>"$tmp/err"; then
+    expect_fail decode_master_coded 1 "$tmp/master.png" "$DEC" $TH "$tmp/master.aec" "$tmp/master.png"
+    if grep -q -- '--model models/high.aem' "$tmp/err"; then pass decode_master_named; else fail decode_master_named; fi
+    if "$DEC" $TH --model models/high.aem "$tmp/master.aec" "$tmp/master.png" 2>"$tmp/err"; then
+        pass decode_master_with_model
+    else
+        fail decode_master_with_model
+    fi
+else
+    fail encode_with_master_model
+fi
+
 [ $failed -eq 0 ]

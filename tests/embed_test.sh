@@ -1,8 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: BSD-3-Clause
 # embed_test.sh - tools/embed_models, the build-time check of the built-in
-# models: the library uses their weights in place, unchecked, so a model
-# with a non-finite weight or a damaged CRC-32 must fail the build.
+# models: the library does not check their weights again, so a model with
+# a non-finite weight or a damaged CRC-32 must fail the build; and the
+# models are embedded with 16-bit weights.
 # Usage: sh tests/embed_test.sh BUILD.  Prints "ok NAME" / "FAIL NAME".
 BUILD=${1:-build}
 EMBED=$BUILD/embed_models
@@ -29,6 +30,15 @@ with_crc() {
 model=models/default.aem
 "$EMBED" table "$tmp/gen" "m=$model" >/dev/null 2>&1 && [ -s "$tmp/gen.c" ]
 result embed_accepts_builtin $?
+
+# The embedded model has 16-bit weights (spec/model.md, weight_format 1):
+# 112 + 2 * n_params + dict_size + 4 bytes, in the table and in the array.
+n=$(od -An -t u4 -j 96 -N 4 "$model" | tr -d ' ')
+dict=$(od -An -t u4 -j 104 -N 4 "$model" | tr -d ' ')
+want=$((112 + 2 * n + dict + 4))
+"$EMBED" bytes m "$model" >"$tmp/bytes.c" 2>/dev/null
+grep -q "${want}u}" "$tmp/gen.c" && grep -q "\[$want\]" "$tmp/bytes.c"
+result embed_rounds_to_16_bits $?
 
 # a NaN as the first weight, with a correct CRC-32
 cp "$model" "$tmp/nan.aem"

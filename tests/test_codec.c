@@ -379,10 +379,10 @@ static void test_builtin_levels(void)
     aec_encoder_destroy(enc);
     CHECKF(L == 14, "%d built-in levels", L);
     const aec_model *high = aec_model_builtin(1);
-    const aec_model *top = aec_model_builtin(3), *low = aec_model_builtin(4);
-    /* the list of models/builtin.mk: default, high, high-v1, top, low, denoise */
-    CHECK(high != NULL && aec_model_builtin(2) != NULL && top != NULL && low != NULL &&
-          aec_model_builtin(5) != NULL && aec_model_builtin(6) == NULL);
+    const aec_model *top = aec_model_builtin(2), *low = aec_model_builtin(3);
+    /* the list of models/builtin.mk: default, high, top, low, denoise */
+    CHECK(high != NULL && top != NULL && low != NULL && aec_model_builtin(4) != NULL &&
+          aec_model_builtin(5) == NULL);
     /* Found by identifier: the same static model; an unknown id finds none. */
     CHECK(aec_model_builtin_find(aec_model_id(top)) == top);
     CHECK(aec_model_builtin_find(aec_model_id(aec_model_default())) == aec_model_default());

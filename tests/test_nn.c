@@ -16,6 +16,7 @@
 #include "aecodec.h"
 #include "bitstream/container.h" /* aecb_crc32, to forge consistent files */
 #include "common/bytes.h"
+#include "common/half.h"
 #include "model/model.h"
 #include "model/network.h"
 #include "nn/gemm.h"
@@ -1272,6 +1273,65 @@ static void test_conv_banded(void)
     free(dout2);
 }
 
+/* binary16 weights (spec/model.md, weight_format 1): every finite half
+ * survives float and back; a model stored so parses to the halves' exact
+ * values, with its own identifier; a half infinity, an unknown format and
+ * a binary32 size with format 1 are refused. */
+static void test_model_file_f16(void)
+{
+    int bad = 0;
+    for (uint32_t u = 0; u < 65536; u++)
+        if ((u >> 10 & 31) != 31 && aec_float_to_half(aec_half_to_float((uint16_t)u)) != u)
+            bad++;
+    CHECKF(bad == 0, "%d halves do not survive float and back", bad);
+    CHECK(aec_half_to_float(0x0001) == 1.0f / 16777216.0f && aec_half_to_float(0xc000) == -2.0f);
+    CHECK(aec_float_to_half(1.0f + 1.0f / 2048) == 0x3c00);     /* tie: to even */
+    CHECK(aec_float_to_half(1.0f + 3.0f / 2048) == 0x3c02);     /* tie: to even, up */
+    CHECK(aec_float_to_half(65520.0f) == 0x7c00 && aec_float_to_half(1e-9f) == 0);
+    aec_model *m = tiny_model(), *p = NULL, *q = NULL;
+    uint8_t *buf = NULL;
+    size_t size = 0;
+    char err[200];
+    CHECK(m && aem_model_serialize(m, &buf, &size) == AEC_OK);
+    if (!buf) {
+        aec_model_free(m);
+        return;
+    }
+    size_t n = m->lay.total, hsize = 112 + 2 * n + 4;
+    uint8_t *h = malloc(hsize);
+    CHECK(h != NULL);
+    if (!h) {
+        free(buf), aec_model_free(m);
+        return;
+    }
+    memcpy(h, buf, 112);
+    aec_wr32(h + 108, 1);
+    for (size_t i = 0; i < n; i++) {
+        uint16_t v = aec_float_to_half(m->params[i]);
+        h[112 + 2 * i] = (uint8_t)v, h[113 + 2 * i] = (uint8_t)(v >> 8);
+    }
+    fix_crc(h, hsize);
+    CHECK(aem_model_parse(h, hsize, &p, err, sizeof err) == AEC_OK);
+    if (p) {
+        size_t differ = 0;
+        for (size_t i = 0; i < n; i++)
+            differ += p->params[i] != aec_half_to_float(aec_float_to_half(m->params[i]));
+        CHECKF(differ == 0, "%zu parameters are not their halves", differ);
+        CHECK(p->id != m->id && memcmp(&p->cfg, &m->cfg, sizeof m->cfg) == 0);
+    }
+    h[112] = 0x00, h[113] = 0x7c; /* +infinity */
+    fix_crc(h, hsize);
+    CHECK(aem_model_parse(h, hsize, &q, err, sizeof err) == AEC_ERR_BAD_MODEL && !q);
+    aec_wr32(h + 108, 2);
+    fix_crc(h, hsize);
+    CHECK(aem_model_parse(h, hsize, &q, err, sizeof err) == AEC_ERR_UNSUPPORTED && !q);
+    aec_wr32(buf + 108, 1); /* format 1 with 4 bytes a parameter */
+    fix_crc(buf, size);
+    CHECK(aem_model_parse(buf, size, &q, err, sizeof err) == AEC_ERR_BAD_MODEL && !q);
+    free(h), free(buf);
+    aec_model_free(p), aec_model_free(m);
+}
+
 /* A version 2 model (the upsampling synthesis) round-trips, a model
  * without it is still written as version 1, and damaged version 2 headers
  * are refused. */
@@ -1331,5 +1391,6 @@ int main(void)
     RUN_TEST(test_eigen);
     RUN_TEST(test_model_file);
     RUN_TEST(test_model_file_v2);
+    RUN_TEST(test_model_file_f16);
     TEST_EXIT();
 }

@@ -144,6 +144,13 @@ static aec_status check_model(aec_decoder *d, const aecb_header *h, const aec_de
                               const aec_model **mp)
 {
     const aec_model *m = find_model(d, h->model_id);
+    int master = m ? -1 : aem_builtin_of_master(h->model_id);
+    if (master >= 0) /* a file of 0.5.0: the model's 32-bit master, not built in */
+        return aec_fail(d->err, AEC_ERR_MODEL_MISMATCH,
+                        "file was coded with the 32-bit weights of %s (aecodec 0.5.0), which "
+                        "this library embeds in 16 bits as another model; decode it with "
+                        "--model models/%s.aem",
+                        aem_builtin_name(master), aem_builtin_table[master].list_name);
     if (!m) {
         char have[400] = "";
         for (int i = 0; i < d->n_models; i++) {

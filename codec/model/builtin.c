@@ -4,10 +4,8 @@
  * Each model is parsed the first time something needs it, not at start-up:
  * a process that decodes one file prepares one model.  The files were
  * checked when the library was built (tools/embed_models.c), so the parse
- * skips the CRC-32 and the hash over megabytes of weights, and the weights
- * are used where they lie in the library (model.c, borrowable): preparing
- * a model copies nothing, so a process touches only the pages it reads.
- * The parsed model is published with a compare-and-swap: a thread that loses the race
+ * skips the CRC-32, the hash and the finiteness check over its weights
+ * (stored in 16 bits, converted once here).  The parsed model is published with a compare-and-swap: a thread that loses the race
  * frees its copy, and every thread gets the same immutable model. */
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -46,6 +44,14 @@ uint64_t aem_builtin_id(int which)
 const char *aem_builtin_name(int which)
 {
     return which >= 0 && which < AEM_BUILTIN_MODELS ? aem_builtin_table[which].model_name : "";
+}
+
+int aem_builtin_of_master(uint64_t id)
+{
+    for (int i = 0; i < AEM_BUILTIN_MODELS; i++)
+        if (aem_builtin_table[i].master_id == id)
+            return i;
+    return -1;
 }
 
 const aec_model *aec_model_default(void) { return aem_builtin_model(AEM_BUILTIN_DEFAULT); }

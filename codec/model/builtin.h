@@ -8,9 +8,7 @@
  * (vq/lattice.h), for the levels where codebooks of 256 entries stop
  * paying; and the same model fine-tuned on the coarsest steps for the
  * lowest lattice levels and on the finest for the top levels
- * (bench/NOTES.md).  A default decoder knows them all, and the
- * high-rate model of version 0.3 (aecodec-high-v1), so that its files
- * still decode.
+ * (bench/NOTES.md).  A default decoder knows them all.
  *
  * The list of models is models/builtin.mk; the build generates from it
  * the enum AEM_BUILTIN_<NAME> (builtin_models.h) and aem_builtin_table,
@@ -26,9 +24,11 @@
 #include "model/model.h"
 
 typedef struct {
-    const char *list_name;    /* its name in models/builtin.mk ("high-v1")    */
+    const char *list_name;    /* its name in models/builtin.mk ("high-top")   */
     const char *model_name;   /* the name stored in the file ("aecodec-...")  */
     uint64_t id;              /* FNV-1a of the file, computed at build time  */
+    uint64_t master_id;       /* the same of models/NAME.aem, its 32-bit
+                                 weights: the built-in model of 0.5.0 */
     const unsigned char *bytes; /* the model file, checked at build time     */
     size_t size;
 } aem_builtin_entry;
@@ -41,4 +41,7 @@ const aec_model *aem_builtin_model(int which);
 /* Its identifier and stored name, without parsing it. */
 uint64_t aem_builtin_id(int which);
 const char *aem_builtin_name(int which);
+/* The built-in model whose 32-bit master (models/NAME.aem) has identifier
+ * id, or -1: files of 0.5.0, coded with the masters, name it. */
+int aem_builtin_of_master(uint64_t id);
 #endif

@@ -9,6 +9,7 @@
 
 #include "bitstream/container.h" /* aecb_crc32 */
 #include "common/bytes.h"
+#include "common/half.h"
 #include "common/hash.h"
 
 #define AEM_MAGIC "AEM1"
@@ -21,6 +22,9 @@
 #define AEM_HEADER_BYTES_UP 128u
 #define AEM_MAX_UP_WIDTH 256
 #define AEM_MAX_DICT (1u << 20)
+/* weight_format (offset 108): how each parameter is stored. */
+#define AEM_WEIGHTS_F32 0u /* IEEE-754 binary32, 4 bytes */
+#define AEM_WEIGHTS_F16 1u /* binary16, 2 bytes: the built-in models */
 
 /* All four widths 0 (no upsampling synthesis) or all in 1..256. */
 static int up_widths_valid(const aem_config *c)
@@ -143,10 +147,8 @@ void aem_model_refresh(aec_model *m)
         }
 }
 
-/* A model of `cfg`; its parameters zeroed, or left NULL for the caller to
- * point at weights it already has (alloc_params 0). */
-static aec_status model_alloc(const aem_config *cfg, const char *name, int alloc_params,
-                              aec_model **out, char *err, size_t errlen)
+aec_status aem_model_new(const aem_config *cfg, const char *name, aec_model **out, char *err,
+                         size_t errlen)
 {
     *out = NULL;
     aec_model *m = calloc(1, sizeof *m);
@@ -157,21 +159,15 @@ static aec_status model_alloc(const aem_config *cfg, const char *name, int alloc
         free(m);
         return AEC_ERR_BAD_MODEL;
     }
-    m->params = alloc_params ? calloc(m->lay.total, sizeof(float)) : NULL;
+    m->params = calloc(m->lay.total, sizeof(float));
     m->code_norms = calloc((size_t)cfg->stages * cfg->codes, sizeof(float));
-    if ((alloc_params && !m->params) || !m->code_norms) {
+    if (!m->params || !m->code_norms) {
         aec_model_free(m);
         return AEC_ERR_OUT_OF_MEMORY;
     }
     snprintf(m->name, sizeof m->name, "%s", name ? name : "unnamed");
     *out = m;
     return AEC_OK;
-}
-
-aec_status aem_model_new(const aem_config *cfg, const char *name, aec_model **out, char *err,
-                         size_t errlen)
-{
-    return model_alloc(cfg, name, 1, out, err, errlen);
 }
 
 static const int *config_fields(const aem_config *c, int i)
@@ -217,20 +213,14 @@ aec_status aem_model_serialize(aec_model *m, uint8_t **out, size_t *out_size)
     return AEC_OK;
 }
 
-/* Whether a model's weights can be used in place instead of copied: a
- * built-in model (never freed, its weights checked finite when the library
- * was built) on a little-endian host, where the stored floats are already
- * native floats, and aligned for float loads.  Saves a copy of megabytes
- * and its page faults at every start. */
-static int borrowable(const uint8_t *weights, uint64_t trusted_id)
+/* Whether every weight is finite (and below 1e30: no weight of a trained
+ * model comes near, and sums of such stay finite). */
+static int weights_finite(const float *w, size_t n)
 {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    return trusted_id != 0 && (uintptr_t)weights % _Alignof(float) == 0;
-#else
-    (void)weights;
-    (void)trusted_id;
-    return 0;
-#endif
+    int ok = 1;
+    for (size_t i = 0; i < n; i++)
+        ok &= w[i] == w[i] && w[i] <= 1e30f && w[i] >= -1e30f;
+    return ok;
 }
 
 /* The parse; `trusted_id` non-zero skips the checksum and takes that
@@ -289,29 +279,33 @@ static aec_status parse_model(const uint8_t *data, size_t size, uint64_t trusted
     if (aem_config_layout(&cfg, &lay, err, errlen))
         return AEC_ERR_BAD_MODEL;
     uint64_t n = aec_rd64(data + 96);
-    uint32_t dict_size = aec_rd32(data + 104);
-    if (n != lay.total || dict_size > AEM_MAX_DICT || size != header + n * 4 + dict_size + 4) {
+    uint32_t dict_size = aec_rd32(data + 104), format = aec_rd32(data + 108);
+    if (format != AEM_WEIGHTS_F32 && format != AEM_WEIGHTS_F16) {
+        snprintf(err, errlen, "model weight format %u is not supported (this library reads 0, 1)",
+                 format);
+        return AEC_ERR_UNSUPPORTED;
+    }
+    size_t width = format == AEM_WEIGHTS_F16 ? 2 : 4; /* bytes per parameter */
+    if (n != lay.total || dict_size > AEM_MAX_DICT || size != header + n * width + dict_size + 4) {
         snprintf(err, errlen, "model file size does not match its configuration");
         return AEC_ERR_BAD_MODEL;
     }
     aec_model *m;
-    aec_status st = model_alloc(&cfg, name, !borrowable(data + header, trusted_id), &m, err, errlen);
+    aec_status st = aem_model_new(&cfg, name, &m, err, errlen);
     if (st != AEC_OK)
         return st;
     const uint8_t *p = data + header;
-    if (!m->params) { /* a built-in model: use its weights where they lie */
-        m->params = (float *)(uintptr_t)p;
-        m->params_borrowed = 1;
-        p += n * 4;
-    }
-    for (size_t i = 0; !m->params_borrowed && i < n; i++, p += 4) {
-        float v = aec_rdf32(p);
-        if (!(v == v) || v > 1e30f || v < -1e30f) { /* NaN or infinite weights */
-            snprintf(err, errlen, "model file holds a non-finite weight");
-            aec_model_free(m);
-            return AEC_ERR_BAD_MODEL;
-        }
-        m->params[i] = v;
+    if (format == AEM_WEIGHTS_F16)
+        aec_halves_to_floats(p, n, m->params);
+    else
+        for (size_t i = 0; i < n; i++)
+            m->params[i] = aec_rdf32(p + 4 * i);
+    p += n * width;
+    /* A built-in model's weights were checked when the library was built. */
+    if (!trusted_id && !weights_finite(m->params, n)) {
+        snprintf(err, errlen, "model file holds a non-finite weight");
+        aec_model_free(m);
+        return AEC_ERR_BAD_MODEL;
     }
     if (dict_size) {
         m->dict = malloc(dict_size);
@@ -394,8 +388,7 @@ void aec_model_free(aec_model *m)
 {
     if (!m || m->is_static)
         return;
-    if (!m->params_borrowed)
-        free(m->params);
+    free(m->params);
     free(m->dict);
     free(m->code_norms);
     free(m);

@@ -68,7 +68,6 @@ struct aec_model {
     char name[AEM_NAME_BYTES + 1];
     uint64_t id;
     float *params;       /* lay.total floats */
-    int params_borrowed; /* params point into a built-in model's bytes: not freed */
     uint8_t *dict;       /* optional zstd dictionary for index streams */
     size_t dict_size;
     float *code_norms;   /* |c|^2 of every code, [S][K], for the VQ search */
