@@ -452,9 +452,11 @@ int main(int argc, char **argv)
             goto done;
         }
     }
-    st = aec_decoder_create(&dec, loaded); /* NULL = the built-in models */
-    for (int i = 0; st == AEC_OK && loaded && aec_model_builtin(i); i++)
-        (void)aec_decoder_add_model(dec, aec_model_builtin(i)); /* fails only if full */
+    /* The built-in models, each prepared only if a file needs it, and the
+     * loaded one beside them. */
+    st = aec_decoder_create(&dec, NULL);
+    if (st == AEC_OK && loaded)
+        st = aec_decoder_add_model(dec, loaded);
     if (st != AEC_OK) {
         cli_error("cannot create decoder: %s", aec_status_string(st));
         goto done;
