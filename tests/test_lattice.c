@@ -399,6 +399,34 @@ static void test_split_sizes(void)
  * sections must be the spec's, byte for byte, and its stream within
  * aecb_split_bound; the reader must decode it and a stream assembled here
  * from the spec's sections (some with non-minimal LEB128 sizes). */
+/* aecb_split_write_tasks gives aecb_split_write's bytes, run by a team of
+ * threads (its sections as tasks) and outside any parallel region. */
+static void test_split_tasks_same_bytes(void)
+{
+    static const size_t dims[] = {3, 10, 64};
+    int differ = 0;
+    for (size_t a = 0; a < sizeof dims / sizeof *dims; a++)
+        for (int dense = 0; dense < 2; dense++) {
+            size_t D = dims[a], lw = 48, lh = 40, n = lw * lh;
+            int32_t *sym = malloc(sizeof(int32_t) * D * n);
+            for (size_t i = 0; i < D * n; i++)
+                sym[i] = test_symbol(dense);
+            uint8_t *one = NULL, *team = NULL, *alone = NULL;
+            size_t n1 = 0, n2 = 0, n3 = 0;
+            aec_status w1 = aecb_split_write(NULL, sym, D, lw, lh, 19, &one, &n1, NULL, 0);
+            aec_status w2 = AEC_ERR_INVALID_ARGUMENT;
+#pragma omp parallel num_threads(2)
+#pragma omp single
+            w2 = aecb_split_write_tasks(sym, D, lw, lh, 19, &team, &n2, NULL, 0);
+            aec_status w3 = aecb_split_write_tasks(sym, D, lw, lh, 19, &alone, &n3, NULL, 0);
+            CHECK(w1 == AEC_OK && w2 == AEC_OK && w3 == AEC_OK);
+            differ += !one || !team || !alone || n1 != n2 || n1 != n3 ||
+                      memcmp(one, team, n1) != 0 || memcmp(one, alone, n1) != 0;
+            free(one), free(team), free(alone), free(sym);
+        }
+    CHECKF(differ == 0, "%d streams differ between the loop and the tasks", differ);
+}
+
 static void test_split_round_trip(void)
 {
     static const size_t dims[] = {1, 2, 3, 9, 10, 64, 255};
@@ -801,6 +829,7 @@ int main(void)
     RUN_TEST(test_unpack_hostile);
     RUN_TEST(test_split_sizes);
     RUN_TEST(test_split_round_trip);
+    RUN_TEST(test_split_tasks_same_bytes);
     RUN_TEST(test_split_spec_example);
     RUN_TEST(test_split_corrupt);
     RUN_TEST(test_split_random_sections);

@@ -121,9 +121,39 @@ static size_t put_leb128(uint8_t *p, uint32_t v)
     return k;
 }
 
-aec_status aecb_split_write(ZSTD_CCtx *cctx, const int32_t *sym, size_t D, size_t lw,
-                            size_t lh, int level, uint8_t **out, size_t *out_size, char *err,
-                            size_t errlen)
+/* Most raw bytes section sec can have, for a tile of n latents. */
+static size_t section_cap(size_t D, size_t n, size_t sec)
+{
+    size_t PRED = predicted(D), G = groups(D), rest = (D - PRED) * n;
+    if (sec < PRED)
+        return 2 * n;
+    if (sec < PRED + G)
+        return n;
+    size_t tail[4] = {(rest + 7) / 8, rest, 2 * rest, (rest + 7) / 8}; /* GT1, R8, R16, SIGN */
+    return tail[sec - PRED - G];
+}
+
+/* Room for section sec's zstd frame. */
+static size_t frame_cap(size_t D, size_t n, size_t sec)
+{
+    return (size_t)aecb_compress_bound(section_cap(D, n, sec));
+}
+
+/* Section sec of sym compressed into dst (cap bytes); *w its size.  ctx:
+ * a context to use, or NULL for one of its own. */
+static aec_status write_section(ZSTD_CCtx *ctx, const int32_t *sym, size_t D, size_t lw, size_t n,
+                                size_t sec, int level, uint8_t *raw, uint8_t *dst, size_t cap,
+                                size_t *w, char *err, size_t errlen)
+{
+    size_t len = section_bytes(sym, D, lw, n, sec, raw);
+    *w = 0;
+    return len ? aecb_zstd_compress_into(ctx, dst, cap, raw, len, level, NULL, w, err, errlen)
+               : AEC_OK;
+}
+
+static aec_status split_write(ZSTD_CCtx *cctx, int tasks, const int32_t *sym, size_t D,
+                              size_t lw, size_t lh, int level, uint8_t **out, size_t *out_size,
+                              char *err, size_t errlen)
 {
     if (!sym || !out || !out_size || !lw || !lh || !D || D > 255) {
         aecb_seterr(err, errlen, "NULL or empty argument, or over 255 channels");
@@ -137,31 +167,64 @@ aec_status aecb_split_write(ZSTD_CCtx *cctx, const int32_t *sym, size_t D, size_
             aecb_seterr(err, errlen, "lattice symbol %d out of range", (int)sym[i]);
             return AEC_ERR_INVALID_ARGUMENT;
         }
-    uint64_t bound = aecb_split_bound(D, n);
-    uint8_t *raw = malloc(aecb_split_work_bytes(D, n));
-    uint8_t *frames = bound <= SIZE_MAX ? malloc((size_t)bound) : NULL;
+    /* Each section its own raw and frame space, so that the sections can be
+     * compressed in any order, or at once. */
+    size_t raw_all = 0, frame_all = 0;
+    for (size_t sec = 0; sec < S; sec++) {
+        raw_all += section_cap(D, n, sec);
+        frame_all += frame_cap(D, n, sec);
+    }
+    uint8_t *raw = malloc(raw_all + 1), *frames = malloc(frame_all + 1);
     uint32_t *sizes = malloc(sizeof(uint32_t) * S);
+    size_t *raw_at = malloc(sizeof(size_t) * 2 * S), *frame_at = raw_at + S;
+    aec_status *status = malloc(sizeof(aec_status) * S);
     aec_status st = AEC_ERR_OUT_OF_MEMORY;
-    if (!raw || !frames || !sizes) {
+    if (!raw || !frames || !sizes || !raw_at || !status) {
         aecb_seterr(err, errlen, "out of memory for a lattice stream");
         goto done;
     }
-    size_t used = 0;
-    for (size_t sec = 0; sec < S; sec++) {
-        size_t len = section_bytes(sym, D, lw, n, sec, raw), w = 0;
-        if (len) {
-            st = aecb_zstd_compress_into(cctx, frames + used, (size_t)bound - used, raw, len,
-                                         level, NULL, &w, err, errlen);
-            if (st != AEC_OK)
-                goto done;
-        }
-        sizes[sec] = (uint32_t)w;
-        used += w;
+    for (size_t sec = 0, r = 0, f = 0; sec < S; sec++) {
+        raw_at[sec] = r, frame_at[sec] = f;
+        r += section_cap(D, n, sec);
+        f += frame_cap(D, n, sec);
     }
-    uint8_t dir[LEB_MAX * (AEM_LATTICE_PREDICTED + 32 + 4)];
-    size_t dl = 0;
+    if (tasks) {
+        /* One task a section, each with a context of its own (tasks run on
+         * any thread of the team); zstd's bytes do not depend on the
+         * context, so they are those of the loop below. */
+#pragma omp taskloop grainsize(1)
+        for (size_t sec = 0; sec < S; sec++) {
+            size_t w = 0;
+            status[sec] = write_section(NULL, sym, D, lw, n, sec, level, raw + raw_at[sec],
+                                        frames + frame_at[sec], frame_cap(D, n, sec), &w, NULL, 0);
+            sizes[sec] = (uint32_t)w;
+        }
+    } else {
+        for (size_t sec = 0; sec < S; sec++) {
+            size_t w = 0;
+            status[sec] = write_section(cctx, sym, D, lw, n, sec, level, raw + raw_at[sec],
+                                        frames + frame_at[sec], frame_cap(D, n, sec), &w, err,
+                                        errlen);
+            sizes[sec] = (uint32_t)w;
+            if (status[sec] != AEC_OK) {
+                st = status[sec];
+                goto done;
+            }
+        }
+    }
     for (size_t sec = 0; sec < S; sec++)
+        if (status[sec] != AEC_OK) {
+            st = status[sec];
+            aecb_seterr(err, errlen, "%s compressing a lattice stream's section",
+                        st == AEC_ERR_OUT_OF_MEMORY ? "out of memory" : "zstd failed");
+            goto done;
+        }
+    uint8_t dir[LEB_MAX * (AEM_LATTICE_PREDICTED + 32 + 4)];
+    size_t dl = 0, used = 0;
+    for (size_t sec = 0; sec < S; sec++) {
         dl += put_leb128(dir + dl, sizes[sec]);
+        used += sizes[sec];
+    }
     st = AEC_ERR_OUT_OF_MEMORY;
     *out = malloc(dl + used);
     if (!*out) {
@@ -169,12 +232,26 @@ aec_status aecb_split_write(ZSTD_CCtx *cctx, const int32_t *sym, size_t D, size_
         goto done;
     }
     memcpy(*out, dir, dl);
-    memcpy(*out + dl, frames, used);
+    for (size_t sec = 0, at = dl; sec < S; at += sizes[sec], sec++)
+        memcpy(*out + at, frames + frame_at[sec], sizes[sec]);
     *out_size = dl + used;
     st = AEC_OK;
 done:
-    free(raw), free(frames), free(sizes);
+    free(raw), free(frames), free(sizes), free(raw_at), free(status);
     return st;
+}
+
+aec_status aecb_split_write(ZSTD_CCtx *cctx, const int32_t *sym, size_t D, size_t lw,
+                            size_t lh, int level, uint8_t **out, size_t *out_size, char *err,
+                            size_t errlen)
+{
+    return split_write(cctx, 0, sym, D, lw, lh, level, out, out_size, err, errlen);
+}
+
+aec_status aecb_split_write_tasks(const int32_t *sym, size_t D, size_t lw, size_t lh, int level,
+                                  uint8_t **out, size_t *out_size, char *err, size_t errlen)
+{
+    return split_write(NULL, 1, sym, D, lw, lh, level, out, out_size, err, errlen);
 }
 
 /* ---- reading ------------------------------------------------------------ */

@@ -44,6 +44,13 @@ aec_status aecb_split_write(ZSTD_CCtx *cctx, const int32_t *sym, size_t D, size_
                             size_t lh, int level, uint8_t **out, size_t *out_size, char *err,
                             size_t errlen);
 
+/* The same bytes, the sections compressed as OpenMP tasks, each with a
+ * zstd context of its own: for a caller inside a parallel region with
+ * threads to spare (an image of fewer tiles than threads), outside one it
+ * runs them one after the other. */
+aec_status aecb_split_write_tasks(const int32_t *sym, size_t D, size_t lw, size_t lh, int level,
+                                  uint8_t **out, size_t *out_size, char *err, size_t errlen);
+
 /* A split stream src[0..size) -> sym [D][lh][lw].  work holds
  * aecb_split_work_bytes(D, lw*lh) bytes.  AEC_ERR_CORRUPT with a one-line
  * reason when the stream breaks any rule of section 6.7; sym is then

@@ -133,7 +133,8 @@ typedef struct {
  * the planes layout (vq/lattice.h, 6.6). */
 static aec_status encode_lattice(const aec_model *m, const float *z, const uint8_t *idx,
                                  size_t n, size_t lw, int stages, float step, int split,
-                                 ZSTD_CCtx *zc, uint8_t **out, size_t *out_size, char *err)
+                                 int spare_threads, ZSTD_CCtx *zc, uint8_t **out,
+                                 size_t *out_size, char *err)
 {
     size_t D = (size_t)m->cfg.latent;
     float *q = malloc(sizeof(float) * D * n);
@@ -150,7 +151,10 @@ static aec_status encode_lattice(const aec_model *m, const float *z, const uint8
     for (size_t i = 0; i < D * n; i++)
         sym[i] = aem_lattice_symbol(z[i] - q[i], inv);
     aec_status st = AEC_ERR_OUT_OF_MEMORY;
-    if (split) {
+    if (split && spare_threads) { /* its sections at once on the idle threads */
+        st = aecb_split_write_tasks(sym, D, lw, n / lw, AEC_LATTICE_ZSTD_LEVEL, out, out_size,
+                                    err, AEC_ERR_BYTES);
+    } else if (split) {
         st = aecb_split_write(zc, sym, D, lw, n / lw, AEC_LATTICE_ZSTD_LEVEL, out, out_size, err,
                               AEC_ERR_BYTES);
     } else {
@@ -214,9 +218,12 @@ static aec_status cell_latents(const aec_model *m, const aecb_header *h,
 }
 
 /* Codes tile t from its latents z [D][n]: the VQ stages' indices (chosen
- * with lambda), each in a zstd stream, then the lattice refinement. */
+ * with lambda), each in a zstd stream, then the lattice refinement.
+ * spare_threads: fewer tiles than threads, so the lattice stream's
+ * sections are compressed as tasks of their own. */
 static aec_status code_tile(const aec_model *m, const aecb_header *h, uint32_t t, const float *z,
-                            int stages, float lambda, float step, ZSTD_CCtx *zc, tile_result *r)
+                            int stages, float lambda, float step, int spare_threads,
+                            ZSTD_CCtx *zc, tile_result *r)
 {
     uint32_t lw, lh;
     aecb_tile_latents(h, t, &lw, &lh);
@@ -233,7 +240,7 @@ static aec_status code_tile(const aec_model *m, const aecb_header *h, uint32_t t
                                 &r->sizes[s], r->err, sizeof r->err);
     if (st == AEC_OK && step > 0)
         st = encode_lattice(m, z, idx, n, lw, stages, step, (h->flags & AECB_FLAG_SPLIT) != 0,
-                            zc, &r->streams[stages], &r->sizes[stages], r->err);
+                            spare_threads, zc, &r->streams[stages], &r->sizes[stages], r->err);
     free(idx);
     return st;
 }
@@ -301,6 +308,7 @@ static aec_status encode_tiles(const aec_model *m, const aecb_header *h,
                     snprintf(res[t].err, sizeof res[t].err, "out of memory encoding tile %u", t);
                 } else { /* a tied task: this thread's context is not in use elsewhere */
                     res[t].status = code_tile(m, h, t, z[b], stages, lambda, step,
+                                              (int64_t)h->n_tiles < threads,
                                               zc[aec_thread_num()], &res[t]);
                 }
             }
