@@ -148,7 +148,7 @@ static aec_status verify_tile(const decode_job *j, worker *w, uint32_t t)
  * that is large enough (cells at the image's edges are smaller). */
 static int worker_acts(worker *w, const aem_config *c, int Hs, int Ws)
 {
-    return aem_acts_reshape(&w->a, c, 1, Hs, Ws, 0, 1);
+    return aem_acts_reshape(&w->a, c, 1, Hs, Ws, AEM_ACTS_NONE, AEM_ACTS_FORWARD);
 }
 
 /* The window's latents into q [D][Hs][Ws]: the codes of the decoded

@@ -61,13 +61,20 @@ static size_t up_floats(const aem_config *c, size_t N)
     return n + pixels * ((size_t)c->channels + c->refine_width + c->channels);
 }
 
+/* Buffers for `convs` hidden layers: one each, or two taking turns. */
+static int hidden_buffers(int convs, int want)
+{
+    return want == AEM_ACTS_FORWARD && convs > 2 ? 2 : convs;
+}
+
 static size_t acts_floats(const aem_config *c, int B, int Hs, int Ws, int enc, int dec)
 {
     size_t N = (size_t)B * Hs * Ws, n = 0;
     if (enc)
         n += N * (block_dim(c) + (size_t)c->enc_width * c->enc_convs + c->latent);
     if (dec)
-        n += N * (c->latent + (size_t)c->dec_width * c->dec_convs + block_dim(c)) +
+        n += N * (c->latent + (size_t)c->dec_width * hidden_buffers(c->dec_convs, dec) +
+                  block_dim(c)) +
              up_floats(c, N);
     return n + scratch_need(c, B, Hs, Ws, enc, dec);
 }
@@ -94,8 +101,10 @@ static void acts_layout(aem_acts *a, const aem_config *c, int B, int Hs, int Ws,
     }
     if (dec) {
         a->q = p, p += N * c->latent;
-        for (int i = 0; i < c->dec_convs; i++)
-            a->dec_h[i] = p, p += N * c->dec_width;
+        int buffers = hidden_buffers(c->dec_convs, dec);
+        for (int i = 0; i < c->dec_convs; i++) /* layer i reads i-1: never the same buffer */
+            a->dec_h[i] = i < buffers ? p + (size_t)i * N * c->dec_width : a->dec_h[i - 2];
+        p += (size_t)buffers * N * c->dec_width;
         a->y = p, p += N * block_dim(c);
         if (aem_has_upsampling(c)) {
             size_t area = N;

@@ -41,9 +41,15 @@ typedef struct {
     size_t arena_floats;            /* its capacity                     */
 } aem_acts;
 
+/* want_encoder / want_decoder: which halves get buffers, and how. */
+enum {
+    AEM_ACTS_NONE = 0,
+    AEM_ACTS_ALL = 1,     /* every layer's output kept: what a backward pass needs */
+    AEM_ACTS_FORWARD = 2, /* forward only: the hidden layers take turns in two
+                             buffers (a decoder's cell: a third less memory) */
+};
 /* Allocates activations for a batch of B grids of Hs x Ws latents; returns 0
- * on success, -1 when out of memory. want_encoder/want_decoder pick which
- * halves get buffers. */
+ * on success, -1 when out of memory. */
 int aem_acts_alloc(aem_acts *a, const aem_config *c, int B, int Hs, int Ws, int want_encoder,
                    int want_decoder);
 /* The same for a new shape, keeping a's arena (from aem_acts_alloc or an
