@@ -3,6 +3,8 @@
  * tests/fuzz/make_corpus.sh):
  *   DIR/model/min.aem       smallest model shape: D=1, widths 1, S=2, K=2
  *   DIR/model/dict.aem      D=2, 2 convolutions, S=3, K=4, with a dictionary
+ *   DIR/model/half.aem      min.aem with its weights stored in 16 bits
+ *                           (weight_format 1, as the built-in models)
  *   DIR/{header,decode}/NAME.aec  small files of several layouts and tilings for
  *                           min.aem (fuzz_decode rewrites the model id), three
  *                           with a lattice layer whose width (32, 64) is a
@@ -17,6 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/bytes.h"
+#include "common/half.h"
 #include "fuzz/fuzz_common.h"
 
 static int save(const char *dir, const char *sub, const char *name, const uint8_t *d, size_t n)
@@ -149,6 +153,28 @@ static int split_seed(const char *dir, const char *name, size_t D, size_t lw, si
     return rc;
 }
 
+/* A version-1 model file f (n bytes, binary32 weights) saved as
+ * model/half.aem with its weights in binary16 (spec/model.md). */
+static int save_half(const char *dir, const uint8_t *f, size_t n)
+{
+    size_t params = (size_t)aec_rd64(f + 96), rest = n - 112 - 4 * params;
+    size_t hn = 112 + 2 * params + rest;
+    uint8_t *h = malloc(hn);
+    if (!h)
+        return 1;
+    memcpy(h, f, 112);
+    aec_wr32(h + 108, 1);
+    for (size_t i = 0; i < params; i++) {
+        uint16_t v = aec_float_to_half(aec_rdf32(f + 112 + 4 * i));
+        h[112 + 2 * i] = (uint8_t)v, h[113 + 2 * i] = (uint8_t)(v >> 8);
+    }
+    memcpy(h + 112 + 2 * params, f + 112 + 4 * params, rest);
+    aec_wr32(h + hn - 4, aecb_crc32(0, h, hn - 4));
+    int rc = save(dir, "model", "half.aem", h, hn);
+    free(h);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -160,7 +186,7 @@ int main(int argc, char **argv)
     size_t n = 0;
     aem_config small = {8, 3, 1, 1, 1, 1, 1, 2, 2, {0}, 0};
     aec_model *m = model(&small, "fuzz-seed-min", 0, &f, &n);
-    if (save(dir, "model", "min.aem", f, n))
+    if (save(dir, "model", "min.aem", f, n) || save_half(dir, f, n))
         return 1;
     free(f);
     aem_config withdict = {8, 3, 2, 2, 2, 2, 2, 3, 4, {0}, 0};
