@@ -210,7 +210,8 @@ static int emit_table(const char *prefix, int count, char **specs)
             fprintf(h, "    AEM_BUILTIN_%s = %d,\n", upper, i);
             fprintf(c, "extern const unsigned char aem_model_bytes_%s[];\n", lower);
             snprintf(entries + 256 * i, 256,
-                     "    {\"%s\", \"%s\", 0x%016llxull, 0x%016llxull, aem_model_bytes_%s, %zuu},\n",
+                     "    {\"%s\", \"%s\", 0x%016llxull, 0x%016llxull, aem_model_bytes_%s, "
+                     "%zuu},\n",
                      name, stored, (unsigned long long)aec_fnv1a64(d, n),
                      (unsigned long long)master, lower, n);
         }

@@ -32,7 +32,6 @@ static inline float aec_half_to_float(uint16_t h)
 static inline void aec_halves_to_floats(const uint8_t *src, size_t n, float *dst)
 {
     const float two_m14 = 1.0f / 16384.0f; /* 2^-14: 113 << 23 as a float */
-#pragma omp simd
     for (size_t i = 0; i < n; i++) {
         uint32_t h = (uint32_t)src[2 * i] | (uint32_t)src[2 * i + 1] << 8;
         uint32_t em = (h & 0x7fffu) << 13, e = em & 0x0f800000u;

@@ -5,8 +5,9 @@
  * a process that decodes one file prepares one model.  The files were
  * checked when the library was built (tools/embed_models.c), so the parse
  * skips the CRC-32, the hash and the finiteness check over its weights
- * (stored in 16 bits, converted once here).  The parsed model is published with a compare-and-swap: a thread that loses the race
- * frees its copy, and every thread gets the same immutable model. */
+ * (stored in 16 bits, converted once here).  The parsed model is published
+ * with a compare-and-swap: a thread that loses the race frees its copy,
+ * and every thread gets the same immutable model. */
 #include <stdatomic.h>
 #include <stdlib.h>
 

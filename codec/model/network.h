@@ -46,7 +46,7 @@ enum {
     AEM_ACTS_NONE = 0,
     AEM_ACTS_ALL = 1,     /* every layer's output kept: what a backward pass needs */
     AEM_ACTS_FORWARD = 2, /* forward only: the hidden layers take turns in two
-                             buffers (a decoder's cell: a third less memory) */
+                             buffers (aecodec-high-v2's decoder: 2 of 3) */
 };
 /* Allocates activations for a batch of B grids of Hs x Ws latents; returns 0
  * on success, -1 when out of memory. */
