@@ -71,16 +71,6 @@ static void c_name(const char *name, char *out, size_t outlen, int upper)
     out[i] = 0;
 }
 
-/* Whether all `n` stored little-endian floats at `w` are finite: an
- * exponent field of all ones is an infinity or a NaN. */
-static int weights_finite(const unsigned char *w, uint64_t n)
-{
-    for (uint64_t i = 0; i < n; i++)
-        if ((aec_rd32(w + 4 * i) & 0x7f800000u) == 0x7f800000u)
-            return 0;
-    return 1;
-}
-
 /* The checks of spec/model.md that need no allocation: 0 when the file is a
  * well-formed model; fills its stored name. */
 static int check_model(const unsigned char *d, size_t size, char name[49], const char **why)
@@ -94,8 +84,6 @@ static int check_model(const unsigned char *d, size_t size, char name[49], const
         *why = "CRC-32 mismatch";
     else if (112 + aec_rd64(d + 96) * 4 + aec_rd32(d + 104) + 4 != size)
         *why = "size does not match the parameter count";
-    else if (!weights_finite(d + 112, aec_rd64(d + 96)))
-        *why = "a weight is not finite"; /* the library uses them unchecked */
     memcpy(name, d + 48, 48);
     name[48] = 0;
     return *why != NULL;
@@ -103,8 +91,9 @@ static int check_model(const unsigned char *d, size_t size, char name[49], const
 
 /* The model file d (checked, weight format 0) with its weights rounded to
  * 16 bits (spec/model.md, weight_format 1), its CRC-32 recomputed: the
- * bytes the library embeds.  NULL, with *why, when a weight does not fit
- * in a half or memory runs out. */
+ * bytes the library embeds.  NULL, with *why, when a weight is not finite
+ * (the library does not check a built-in model's weights again), does not
+ * fit in a half, or memory runs out. */
 static unsigned char *to_half(const unsigned char *d, size_t size, size_t *out_size,
                               const char **why)
 {
@@ -120,7 +109,7 @@ static unsigned char *to_half(const unsigned char *d, size_t size, size_t *out_s
     for (uint64_t i = 0; i < n; i++) {
         float v = aec_rdf32(d + header + 4 * i);
         if (!(v > -65504.0f && v < 65504.0f)) {
-            *why = "a weight is too large for 16 bits";
+            *why = v - v == 0.0f ? "a weight is too large for 16 bits" : "a weight is not finite";
             free(o);
             return NULL;
         }

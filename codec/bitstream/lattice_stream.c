@@ -43,12 +43,24 @@ size_t aecb_split_work_bytes(size_t D, size_t n)
     return 2 * n + 2 * ((rest + 7) / 8) + 3 * rest + SLACK;
 }
 
+/* Most raw bytes section sec can have, for a tile of n latents. */
+static size_t section_cap(size_t D, size_t n, size_t sec)
+{
+    size_t PRED = predicted(D), G = groups(D), rest = (D - PRED) * n;
+    if (sec < PRED)
+        return 2 * n;
+    if (sec < PRED + G)
+        return n;
+    size_t tail[4] = {(rest + 7) / 8, rest, 2 * rest, (rest + 7) / 8}; /* GT1, R8, R16, SIGN */
+    return tail[sec - PRED - G];
+}
+
 uint64_t aecb_split_bound(size_t D, size_t n)
 {
-    uint64_t rest = (uint64_t)(D - predicted(D)) * n, bits = (rest + 7) / 8;
-    return predicted(D) * aecb_compress_bound(2ull * n) + groups(D) * aecb_compress_bound(n) +
-           2 * aecb_compress_bound(bits) + aecb_compress_bound(rest) +
-           aecb_compress_bound(2 * rest) + LEB_MAX * aecb_split_sections(D);
+    uint64_t bound = LEB_MAX * aecb_split_sections(D);
+    for (size_t sec = 0; sec < aecb_split_sections(D); sec++)
+        bound += aecb_compress_bound(section_cap(D, n, sec));
+    return bound;
 }
 
 static int32_t clamp_symbol(int32_t v)
@@ -119,18 +131,6 @@ static size_t put_leb128(uint8_t *p, uint32_t v)
         v >>= 7;
     } while (v);
     return k;
-}
-
-/* Most raw bytes section sec can have, for a tile of n latents. */
-static size_t section_cap(size_t D, size_t n, size_t sec)
-{
-    size_t PRED = predicted(D), G = groups(D), rest = (D - PRED) * n;
-    if (sec < PRED)
-        return 2 * n;
-    if (sec < PRED + G)
-        return n;
-    size_t tail[4] = {(rest + 7) / 8, rest, 2 * rest, (rest + 7) / 8}; /* GT1, R8, R16, SIGN */
-    return tail[sec - PRED - G];
 }
 
 /* Room for section sec's zstd frame. */

@@ -117,18 +117,24 @@ void nn_gemm_nn_bias_on(const nn_dsp *d, int M, int N, int K, const float *A, in
         fill_start(M, N, C, ldc, bias, relu);
 }
 
+/* T[c][r] = X[r][c] for rows x cols of X (leading dimension ld), T's rows
+ * ldt apart; blocks of 32 x 32, T's row blocks shared out among threads. */
+static void transpose_into(const float *X, int rows, int cols, size_t ld, float *T, size_t ldt)
+{
+#pragma omp parallel for schedule(static) if (nn_may_fork_pass((size_t)rows * cols))
+    for (int c0 = 0; c0 < cols; c0 += 32)
+        for (int r0 = 0; r0 < rows; r0 += 32)
+            for (int r = r0; r < rows && r < r0 + 32; r++)
+                for (int c = c0; c < cols && c < c0 + 32; c++)
+                    T[(size_t)c * ldt + r] = X[(size_t)r * ld + c];
+}
+
 /* Transposes rows x cols (leading dimension ld) into a dense cols x rows. */
 static float *transpose_copy(const float *X, int rows, int cols, int ld)
 {
     float *T = malloc((size_t)rows * cols * sizeof(float));
-    if (!T)
-        return NULL;
-#pragma omp parallel for schedule(static) if (nn_may_fork_pass((size_t)rows * cols))
-    for (int r0 = 0; r0 < rows; r0 += 32)
-        for (int c0 = 0; c0 < cols; c0 += 32)
-            for (int r = r0; r < rows && r < r0 + 32; r++)
-                for (int c = c0; c < cols && c < c0 + 32; c++)
-                    T[(size_t)c * rows + r] = X[(size_t)r * ld + c];
+    if (T)
+        transpose_into(X, rows, cols, (size_t)ld, T, (size_t)rows);
     return T;
 }
 
@@ -138,18 +144,6 @@ static float *transpose_copy(const float *X, int rows, int cols, int ld)
  * full-resolution layer of a training batch) was mapped afresh at every
  * call, and its page faults were a fifth of a training step. */
 #define NT_SLICE_FLOATS (1u << 21)
-
-/* T[k - k0][j] = B[j][k] for k0 <= k < k0 + kc: a K slice of B (N x K,
- * leading dimension ldb) transposed into kc x N. */
-static void transpose_slice(const float *B, int N, int ldb, int k0, int kc, float *T)
-{
-#pragma omp parallel for schedule(static) if (nn_may_fork((double)N * kc))
-    for (int c0 = 0; c0 < kc; c0 += 32)
-        for (int r0 = 0; r0 < N; r0 += 32)
-            for (int r = r0; r < N && r < r0 + 32; r++)
-                for (int c = c0; c < kc && c < c0 + 32; c++)
-                    T[(size_t)c * N + r] = B[(size_t)r * ldb + k0 + c];
-}
 
 /* C = A*B^T computed as its transpose, C^T = B*A^T: only A (M x K) and C
  * (M x N, twice) are transposed instead of B (N x K), which is far smaller
@@ -169,10 +163,7 @@ static int gemm_nt_swapped(const nn_dsp *d, int M, int N, int K, const float *A,
         return -1;
     }
     gemm_panels(d, N, M, K, B, ldb, At, M, Ct, M, NULL, !accumulate, 0);
-#pragma omp parallel for schedule(static) if (nn_may_fork_pass((size_t)M * N))
-    for (int i = 0; i < M; i++)
-        for (int j = 0; j < N; j++)
-            C[(size_t)i * ldc + j] = Ct[(size_t)j * M + i];
+    transpose_into(Ct, N, M, (size_t)M, C, (size_t)ldc);
     free(At), free(Ct);
     return 0;
 }
@@ -210,7 +201,7 @@ void nn_gemm_nt_on(const nn_dsp *d, int M, int N, int K, const float *A, int lda
     }
     for (int k0 = 0; k0 < K; k0 += slice) {
         int kc = K - k0 < slice ? K - k0 : slice;
-        transpose_slice(B, N, ldb, k0, kc, Bt);
+        transpose_into(B + k0, N, kc, (size_t)ldb, Bt, (size_t)N); /* B's K slice, kc x N */
         gemm_panels(d, M, N, kc, A + k0, lda, Bt, N, C, ldc, NULL, !accumulate && k0 == 0, 0);
     }
     free(Bt);

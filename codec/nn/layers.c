@@ -45,34 +45,36 @@ size_t nn_conv_scratch_floats(const nn_conv_shape *s, int B, int H, int W)
     return (size_t)s->cin * s->k * s->k * band_cols(s, B, Ho, Wo);
 }
 
+/* Stride 1: dst[ox] = row[ox + off] for ox0 <= ox < ox1, zero where that
+ * falls outside the row (or everywhere when row is NULL). */
+static void copy_shifted(const float *row, int W, int off, int ox0, int ox1, float *dst)
+{
+    int lo = ox0, hi = ox1;
+    if (!row)
+        lo = hi = ox1;
+    lo = lo > -off ? lo : -off;
+    hi = hi < W - off ? hi : W - off;
+    hi = hi > lo ? hi : lo;
+    for (int ox = ox0; ox < lo && ox < ox1; ox++)
+        dst[ox] = 0.0f;
+    if (hi > lo)
+        memcpy(dst + lo, row + lo + off, (size_t)(hi - lo) * sizeof(float));
+    for (int ox = hi > ox0 ? hi : ox0; ox < ox1; ox++)
+        dst[ox] = 0.0f;
+}
+
 /* One row piece of im2col: d[ox - ox0] = in_row[ox*stride + kx - pad] for
  * ox0 <= ox < ox1 (zero outside the row, or everywhere when row is NULL). */
 static void gather_row(const nn_conv_shape *s, int W, const float *row, int kx, int ox0,
                        int ox1, float *d)
 {
-    if (!row) {
-        memset(d, 0, (size_t)(ox1 - ox0) * sizeof(float));
-        return;
-    }
     if (s->stride == 1) {
-        /* Valid range of ox where 0 <= ox + off < W. */
-        int off = kx - s->pad;
-        int lo = off < 0 ? -off : 0, hi = W - off;
-        lo = lo > ox0 ? lo : ox0;
-        hi = hi < ox1 ? hi : ox1;
-        if (hi < lo)
-            hi = lo;
-        for (int ox = ox0; ox < lo; ox++)
-            d[ox - ox0] = 0;
-        if (hi > lo)
-            memcpy(d + lo - ox0, row + lo + off, (size_t)(hi - lo) * sizeof(float));
-        for (int ox = hi; ox < ox1; ox++)
-            d[ox - ox0] = 0;
+        copy_shifted(row, W, kx - s->pad, ox0, ox1, d - ox0);
         return;
     }
     for (int ox = ox0; ox < ox1; ox++) {
         int ix = ox * s->stride + kx - s->pad;
-        d[ox - ox0] = (ix >= 0 && ix < W) ? row[ix] : 0.0f;
+        d[ox - ox0] = row && ix >= 0 && ix < W ? row[ix] : 0.0f;
     }
 }
 
@@ -183,25 +185,6 @@ typedef struct {
     const float *in;
 } conv_source;
 
-/* Stride 1: dst[ox] = row[ox + off] for ox0 <= ox < ox1, zero where that
- * falls outside the row (or everywhere when row is NULL). */
-static void copy_shifted(const float *row, int W, int off, int ox0, int ox1, float *dst)
-{
-    int lo = ox0, hi = ox1;
-    if (!row)
-        lo = hi = ox1;
-    lo = lo > -off ? lo : -off;
-    hi = hi < W - off ? hi : W - off;
-    hi = hi > lo ? hi : lo;
-    for (int ox = ox0; ox < lo && ox < ox1; ox++)
-        dst[ox] = 0.0f;
-#pragma omp simd
-    for (int ox = lo; ox < hi; ox++)
-        dst[ox] = row[ox + off];
-    for (int ox = hi > ox0 ? hi : ox0; ox < ox1; ox++)
-        dst[ox] = 0.0f;
-}
-
 static void conv_pack(const nn_panel_source *src, int k0, int kc, int j0, int ncols, int nr,
                       float *Bp)
 {
@@ -222,10 +205,7 @@ static void conv_pack(const nn_panel_source *src, int k0, int kc, int j0, int nc
             const float *row = iy < 0 || iy >= cs->H
                                    ? NULL
                                    : cs->in + (((size_t)ci * cs->B + u->b) * cs->H + iy) * cs->W;
-            if (s->stride == 1)
-                copy_shifted(row, cs->W, kx - s->pad, u->ox0, u->ox1, d - u->ox0);
-            else
-                gather_row(s, cs->W, row, kx, u->ox0, u->ox1, d);
+            gather_row(s, cs->W, row, kx, u->ox0, u->ox1, d);
             if (++kx == s->k) {
                 kx = 0;
                 if (++ky == s->k)

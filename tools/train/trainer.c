@@ -242,6 +242,9 @@ static void update_codebooks(aet_trainer *t, size_t N)
  * on the thread count. */
 #define SUM_PARTS 64
 
+/* Where part p of n values starts (part SUM_PARTS: n). */
+static size_t part_start(size_t n, int p) { return n * (size_t)p / SUM_PARTS; }
+
 static double sum_parts(const double part[SUM_PARTS])
 {
     double s = 0;
@@ -257,7 +260,7 @@ static void adam_update(aet_trainer *t, float lr)
 #pragma omp parallel for schedule(static) if (nn_may_fork_pass(P))
     for (int p = 0; p < SUM_PARTS; p++) {
         double s = 0;
-        for (size_t i = P * p / SUM_PARTS; i < P * (p + 1) / SUM_PARTS; i++)
+        for (size_t i = part_start(P, p); i < part_start(P, p + 1); i++)
             s += (double)t->grads[i] * t->grads[i];
         part[p] = s;
     }
@@ -342,7 +345,7 @@ void aet_trainer_pass(aet_trainer *t, int B, int b0, uint64_t *rng, size_t N_all
 #pragma omp parallel for schedule(static) if (nn_may_fork_pass(XN))
     for (int p = 0; p < SUM_PARTS; p++) {
         double s = 0;
-        for (size_t i = XN * p / SUM_PARTS; i < XN * (p + 1) / SUM_PARTS; i++) {
+        for (size_t i = part_start(XN, p); i < part_start(XN, p + 1); i++) {
             float e = a->y[i] - target[i];
             s += (double)e * e;
             t->dy[i] = 2.0f * e * inv;
