@@ -51,7 +51,11 @@ extern "C" {
  * After 0.5.0 the built-in models are embedded with 16-bit weights, as
  * models of their own: files of 0.5.0 decode only with the 32-bit model
  * files loaded (aedec --model models/NAME.aem; the error says which), and
- * files of 0.3.0 with models/high-v1.aem, no longer built in. */
+ * files of 0.3.0 with models/high-v1.aem, no longer built in.  The
+ * lattice levels are written in layers of latent channels (flags bit 5),
+ * so that a file cut after a layer still decodes, at a lower quality;
+ * libraries of 0.5.0 and before refuse such files as an unknown feature.
+ * aec_info and aec_progress grew fields for the layers: recompile. */
 #define AEC_BITSTREAM_VERSION 1
 
 #if defined(_WIN32) || !defined(__GNUC__)
@@ -166,6 +170,14 @@ typedef struct {
     int lattice_available;  /* 1 when the refinement's streams are present  */
     uint64_t lattice_bytes; /* bytes of all tiles' refinement streams       */
     uint64_t file_size;     /* bytes the header says the file has           */
+    /* ---- fields added after 0.5.0 ---- */
+    int lattice_layers;     /* layers the lattice refinement is coded in: 0
+                               without one, 1 unless the file is layered,
+                               else up to 6 (spec/bitstream.md 6.9)         */
+    int lattice_layers_available; /* leading layers all of whose streams are
+                               present (a file cut after a layer has fewer;
+                               it decodes with them)                         */
+    uint64_t layer_bytes[6]; /* bytes of all tiles' streams of each layer    */
 } aec_info;
 
 /* A loaded network model (encoder, quantiser codebooks, decoder).  The
@@ -270,7 +282,11 @@ AEC_API void aec_decoder_set_limits(aec_decoder *dec, const aec_limits *limits);
 typedef struct {
     int stages;     /* 0 = all available stages, else at most this many; the
                        lattice refinement applies only on top of all the
-                       coded stages                                         */
+                       coded stages.  With a layered file (aec_info's
+                       lattice_layers > 1), stages counts the VQ stages,
+                       then the lattice layers: stages_coded + l decodes l
+                       layers; without layers, stages_coded and more
+                       decode the whole refinement                          */
     uint32_t x, y;  /* region to decode, in pixels of the full-size image;
                        w = h = 0 means the whole image                      */
     uint32_t w, h;
@@ -370,6 +386,9 @@ typedef struct {
     uint32_t tiles;      /* tiles of the image                              */
     uint32_t tiles_refined; /* tiles with their lattice refinement decoded  */
     uint32_t tiles_blank;   /* tiles left mid-grey (nothing of them yet)     */
+    /* ---- field added after 0.5.0 ---- */
+    int layers;             /* lattice layers every tile has in the picture
+                               (tiles_refined counts those with one or more) */
 } aec_progress;
 
 /* What a decode of this prefix with these params gives, from the header

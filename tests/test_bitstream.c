@@ -567,8 +567,9 @@ static void test_field_errors(void)
         {16, 16, 1, 1, 4, 64, 8, 2, AEC_ERR_CORRUPT},   /* lattice, zero fields  */
         {16, 16, 1, 1, 8, 64, 8, 1, AEC_ERR_CORRUPT},   /* split, no lattice     */
         {16, 16, 1, 1, 8, 96, 0, 1, AEC_ERR_CORRUPT},   /* ... and more (step 7) */
-        {16, 16, 1, 1, 0x20, 64, 8, 1, AEC_ERR_UNSUPPORTED}, /* reserved bits */
-        {16, 16, 1, 1, 0x28, 64, 8, 1, AEC_ERR_UNSUPPORTED}, /* step 4 first  */
+        {16, 16, 1, 1, 0x20, 64, 8, 1, AEC_ERR_CORRUPT},     /* layered, no lattice */
+        {16, 16, 1, 1, 0x40, 64, 8, 1, AEC_ERR_UNSUPPORTED}, /* reserved bits */
+        {16, 16, 1, 1, 0x48, 64, 8, 1, AEC_ERR_UNSUPPORTED}, /* step 4 first  */
         {16, 16, 1, 1, 0x80, 64, 8, 1, AEC_ERR_UNSUPPORTED},
         {16, 16, 1, 1, 0, 96, 8, 1, AEC_ERR_CORRUPT},
         {16, 16, 1, 1, 0, 2048, 8, 1, AEC_ERR_CORRUPT},
@@ -588,6 +589,8 @@ static void test_field_errors(void)
         /* SPLIT without LATTICE is the first failing check of step 7 */
         if (cases[i].flags == AECB_FLAG_SPLIT)
             CHECKF(strstr(err, "split") != NULL, "case %zu: %s", i, err);
+        if (cases[i].flags == AECB_FLAG_LAYERED)
+            CHECKF(strstr(err, "layered") != NULL, "case %zu: %s", i, err);
         if (st == AEC_OK)
             aecb_header_free(&p);
         else
@@ -1073,7 +1076,7 @@ static void test_lattice_fields(void)
         f[7] &= (uint8_t)~AECB_FLAG_LATTICE;
         tb_fix_crc(f, h.table_bytes);
         CHECK(aecb_parse(f, size, NULL, &p, err, sizeof err) == AEC_ERR_CORRUPT);
-        f[7] |= AECB_FLAG_LATTICE | 0x20;
+        f[7] |= AECB_FLAG_LATTICE | 0x40;
         tb_fix_crc(f, h.table_bytes);
         CHECK(aecb_parse(f, size, NULL, &p, err, sizeof err) == AEC_ERR_UNSUPPORTED);
         f[7] = (uint8_t)(AECB_FLAG_LATTICE | AECB_FLAG_SPLIT);

@@ -148,6 +148,20 @@ int main(int argc, char **argv)
                (double)info.lattice_step, info.lattice_bytes,
                8.0 * (double)info.lattice_bytes / pixels,
                info.lattice_available ? "" : "  (missing)");
+    if (info.lattice_layers > 1) {
+        /* a file cut after a layer still decodes, with the layers before */
+        for (int l = 0; l < info.lattice_layers && l < 6; l++) {
+            int first = l == 0 ? 0 : 8 << (l - 1), last = (8 << l) - 1;
+            char channels[32]; /* the last layer ends at the latent's width */
+            if (l + 1 < info.lattice_layers)
+                snprintf(channels, sizeof channels, "%d-%d", first, last);
+            else
+                snprintf(channels, sizeof channels, "%d+", first);
+            printf("  layer %d:    channels %s, %" PRIu64 " bytes, %.4f bpp%s\n", l + 1, channels,
+                   info.layer_bytes[l], 8.0 * (double)info.layer_bytes[l] / pixels,
+                   l < info.lattice_layers_available ? "" : "  (missing)");
+        }
+    }
     printf("alpha bytes:  %" PRIu64 "%s\n", info.alpha_bytes,
            info.layout == AEC_GRAY_ALPHA || info.layout == AEC_RGBA ? "" : " (no alpha)");
     uint64_t payload = stage_total + info.alpha_bytes + info.lattice_bytes;

@@ -84,6 +84,38 @@ uint32_t aecb_lattice_stream_index(const aecb_header *h, uint32_t tile)
     return aecb_stream_index(h, h->stages, tile);
 }
 
+/* Layers stack after the stages in the table, as more stages would. */
+uint32_t aecb_layer_stream_index(const aecb_header *h, int layer, uint32_t tile)
+{
+    return aecb_stream_index(h, h->stages + layer, tile);
+}
+
+/* Channel at which layer l starts: 0, 8, 16, 32, ... */
+static uint32_t layer_start(int l)
+{
+    return l == 0 ? 0u : AECB_LAYER0_CHANNELS << (l - 1);
+}
+
+int aecb_layers_for(uint32_t lattice_dim)
+{
+    int L = 1;
+    while (layer_start(L) < lattice_dim)
+        L++;
+    return L;
+}
+
+void aecb_layer_channels(const aecb_header *h, int layer, uint32_t *first, uint32_t *count)
+{
+    uint32_t D = h->lattice_dim;
+    if (!(h->flags & AECB_FLAG_LAYERED)) {
+        *first = 0, *count = D;
+        return;
+    }
+    uint32_t a = layer_start(layer), b = layer_start(layer + 1);
+    *first = a < D ? a : D;
+    *count = (b < D ? b : D) - *first;
+}
+
 uint32_t aecb_metadata_stream_index(const aecb_header *h) { return h->n_streams - 1u; }
 
 static int aecb_is_metadata_stream(const aecb_header *h, uint32_t i)
@@ -127,10 +159,12 @@ uint64_t aecb_stream_raw_size(const aecb_header *h, uint32_t i)
             return (uint64_t)h->width * h->height;
         i--;
     }
-    uint32_t lw, lh;
+    uint32_t lw, lh, first, count;
     aecb_tile_latents(h, i % h->n_tiles, &lw, &lh);
-    if (i / h->n_tiles >= h->stages) /* a lattice stream */
-        return 2ull * h->lattice_dim * lw * lh;
+    if (i / h->n_tiles >= h->stages) { /* a lattice stream */
+        aecb_layer_channels(h, (int)(i / h->n_tiles - h->stages), &first, &count);
+        return 2ull * count * lw * lh;
+    }
     return (uint64_t)lw * lh;
 }
 
@@ -141,9 +175,10 @@ uint64_t aecb_stream_bound(const aecb_header *h, uint32_t i)
     uint64_t b = aecb_compress_bound(aecb_stream_raw_size(h, i));
     uint32_t a = (h->flags & AECB_FLAG_ALPHA) ? 1 : 0;
     if ((h->flags & AECB_FLAG_SPLIT) && i >= a + (uint32_t)h->stages * h->n_tiles) {
-        uint32_t lw, lh;
+        uint32_t lw, lh, first, count;
         aecb_tile_latents(h, (i - a) % h->n_tiles, &lw, &lh);
-        b = aecb_split_bound(h->lattice_dim, (size_t)lw * lh);
+        aecb_layer_channels(h, (int)((i - a) / h->n_tiles - h->stages), &first, &count);
+        b = aecb_split_bound_at(first, count, (size_t)lw * lh);
     }
     return b > UINT32_MAX ? UINT32_MAX : b;
 }
@@ -162,8 +197,9 @@ static int aecb_check_fields(const aecb_header *h, char *err, size_t errlen)
                     lattice ? 0 : 1);
         return 1;
     }
-    if ((h->flags & AECB_FLAG_SPLIT) && !lattice) {
-        aecb_seterr(err, errlen, "split lattice layout without a lattice layer");
+    if ((h->flags & (AECB_FLAG_SPLIT | AECB_FLAG_LAYERED)) && !lattice) {
+        aecb_seterr(err, errlen, "%s lattice layout without a lattice layer",
+                    (h->flags & AECB_FLAG_SPLIT) ? "split" : "layered");
         return 1;
     }
     if (lattice && (h->lattice_dim == 0 || h->lattice_step_q == 0)) {
@@ -197,8 +233,11 @@ static void aecb_derive(aecb_header *h)
     h->tiles_x = (h->width + h->tile_size - 1u) / h->tile_size;
     h->tiles_y = (h->height + h->tile_size - 1u) / h->tile_size;
     h->n_tiles = h->tiles_x * h->tiles_y;
+    h->lattice_layers = !(h->flags & AECB_FLAG_LATTICE)  ? 0
+                        : !(h->flags & AECB_FLAG_LAYERED) ? 1
+                                                          : aecb_layers_for(h->lattice_dim);
     h->n_streams = ((h->flags & AECB_FLAG_ALPHA) ? 1u : 0u) + (uint32_t)h->stages * h->n_tiles +
-                   ((h->flags & AECB_FLAG_LATTICE) ? h->n_tiles : 0u) +
+                   (uint32_t)h->lattice_layers * h->n_tiles +
                    ((h->flags & AECB_FLAG_METADATA) ? 1u : 0u);
     h->header_bytes = AECB_HEADER_BYTES;
     h->table_bytes = (uint32_t)aecb_header_table_size(h->n_streams);
@@ -256,6 +295,7 @@ aec_status aecb_header_init(aecb_header *h, char *err, size_t errlen)
     h->file_size = 0;
     h->stages_available = h->stages;
     h->lattice_available = (h->flags & AECB_FLAG_LATTICE) != 0;
+    h->lattice_layers_available = h->lattice_layers;
     if (aecb_alloc_arrays(h) != AEC_OK) {
         aecb_seterr(err, errlen, "out of memory for a table of %u streams", h->n_streams);
         return AEC_ERR_OUT_OF_MEMORY;
@@ -473,6 +513,7 @@ aec_status aecb_parse(const uint8_t *data, size_t size, const aec_limits *lim,
     /* 13. available stages and lattice layer */
     h->stages_available = h->stages;
     h->lattice_available = (h->flags & AECB_FLAG_LATTICE) != 0;
+    h->lattice_layers_available = h->lattice_layers;
     if ((uint64_t)size < h->file_size) {
         uint32_t i = 0;
         if (h->flags & AECB_FLAG_ALPHA) {
@@ -491,10 +532,20 @@ aec_status aecb_parse(const uint8_t *data, size_t size, const aec_limits *lim,
                 break;
         }
         /* The file is shorter than declared, so the last stream (the
-         * metadata or the last lattice stream when present) is missing:
-         * a truncated file never uses the lattice layer. */
-        h->lattice_available = 0;
-        if (s == 0) {
+         * metadata or the last lattice stream when present) is missing: a
+         * truncated file uses no lattice stream unless it is layered, and
+         * then only the layers all of whose streams it holds, on top of
+         * all the stages. */
+        int layers = 0;
+        if ((h->flags & AECB_FLAG_LAYERED) && s == h->stages)
+            for (; layers < h->lattice_layers; layers++) {
+                uint32_t last = i + (uint32_t)(s + layers + 1) * h->n_tiles - 1;
+                if (h->offsets[last] + h->sizes[last] > size)
+                    break;
+            }
+        h->lattice_layers_available = layers;
+        h->lattice_available = layers > 0 && layers == h->lattice_layers;
+        if (s == 0 && layers == 0) {
             aecb_seterr(err, errlen, "file truncated in %s (%zu of %llu bytes)",
                         h->stages ? "stage 1" : "the lattice refinement", size,
                         (unsigned long long)h->file_size);
@@ -522,6 +573,9 @@ aec_status aecb_check_stream(const aecb_header *h, const uint8_t *data, size_t s
         snprintf(what, sizeof what, "alpha stream");
     else if (aecb_is_metadata_stream(h, i))
         snprintf(what, sizeof what, "metadata stream");
+    else if ((i - (uint32_t)alpha) / h->n_tiles >= h->stages && h->lattice_layers > 1)
+        snprintf(what, sizeof what, "stream %u (lattice layer %u, tile %u)", i,
+                 (i - (uint32_t)alpha) / h->n_tiles - h->stages, (i - (uint32_t)alpha) % h->n_tiles);
     else if ((i - (uint32_t)alpha) / h->n_tiles >= h->stages)
         snprintf(what, sizeof what, "stream %u (lattice, tile %u)", i,
                  (i - (uint32_t)alpha) % h->n_tiles);

@@ -8,7 +8,8 @@
  * File layout:  header (48 bytes) | table (8 bytes per stream) | streams
  * Streams, in table order: [alpha frame if flags bit 0], then for stage
  * 0..stages-1 (0-based here, "stage 1..S" in the spec) every tile in tile
- * raster order, then [if flags bit 2] every tile's lattice refinement,
+ * raster order, then [if flags bit 2] every tile's lattice refinement
+ * (with flags bit 5, layer 0 of every tile, then layer 1, ...),
  * then [if flags bit 4] the metadata stream (bitstream/metadata.h).
  * Each stream but the metadata one is one magicless zstd frame (zstream.h).
  */
@@ -37,8 +38,17 @@
 #define AECB_FLAG_LATTICE 0x04u /* lattice refinement streams present      */
 #define AECB_FLAG_SPLIT 0x08u   /* lattice streams in the split layout    */
 #define AECB_FLAG_METADATA 0x10u /* last stream: ICC profile / EXIF chunks */
-#define AECB_FLAGS_KNOWN \
-    (AECB_FLAG_ALPHA | AECB_FLAG_DICT | AECB_FLAG_LATTICE | AECB_FLAG_SPLIT | AECB_FLAG_METADATA)
+#define AECB_FLAG_LAYERED 0x20u  /* lattice streams in layers of channels  */
+#define AECB_FLAGS_KNOWN                                                                \
+    (AECB_FLAG_ALPHA | AECB_FLAG_DICT | AECB_FLAG_LATTICE | AECB_FLAG_SPLIT |            \
+     AECB_FLAG_METADATA | AECB_FLAG_LAYERED)
+/* A layered file (flags bit 5, spec/bitstream.md 6.9) codes the lattice
+ * symbols of latent channels 0..7 in layer 0 and channels 8*2^(l-1) ..
+ * 8*2^l - 1 in layer l >= 1 (each cut at lattice_dim): the transform's
+ * first channels carry the most, so a file cut after a layer decodes with
+ * the channels it holds, at a lower quality. */
+#define AECB_LAYER0_CHANNELS 8u
+#define AECB_MAX_LAYERS 6 /* 255 channels: 0-7, 8-15, 16-31, 32-63, 64-127, 128-254 */
 /* Largest metadata stream (raw chunks, not compressed): 16 MiB holds any
  * ICC profile and EXIF block met in practice, and bounds what a hostile
  * file can make a reader look at. */
@@ -58,7 +68,9 @@ typedef struct {
     /* --- derived --- */
     uint32_t tiles_x, tiles_y, n_tiles;
     uint32_t n_streams;          /* (alpha?1:0) + stages*n_tiles
-                                    + (lattice?n_tiles:0) + (metadata?1:0)  */
+                                    + lattice_layers*n_tiles + (metadata?1:0) */
+    int lattice_layers;          /* layers of lattice streams: 0 without
+                                    flags bit 2, 1 without bit 5            */
     uint32_t *sizes, *crcs;      /* per stream, in table order              */
     uint64_t *offsets;           /* per stream, from the start of the file  */
     uint32_t table_bytes, header_bytes;
@@ -66,6 +78,8 @@ typedef struct {
                                     aecb_header_init)                       */
     int lattice_available;       /* 1 when every lattice stream lies within
                                     the data (flags bit 2 set), else 0      */
+    int lattice_layers_available; /* leading layers usable (filled by
+                                    aecb_parse; spec/bitstream.md 8)        */
 } aecb_header;
 
 /* Bytes of a stream table with n_streams entries (8 per entry). */
@@ -109,8 +123,16 @@ aec_status aecb_check_stream(const aecb_header *h, const uint8_t *data, size_t s
  * when present, is index 0 (AECB_ALPHA_STREAM). */
 #define AECB_ALPHA_STREAM 0u
 uint32_t aecb_stream_index(const aecb_header *h, int stage, uint32_t tile);
-/* Table index of tile's lattice refinement stream (flags bit 2). */
+/* Table index of tile's lattice refinement stream (flags bit 2), of layer
+ * 0 in a layered file. */
 uint32_t aecb_lattice_stream_index(const aecb_header *h, uint32_t tile);
+/* Table index of tile's stream of lattice layer `layer`. */
+uint32_t aecb_layer_stream_index(const aecb_header *h, int layer, uint32_t tile);
+/* The latent channels layer `layer` codes: first .. first + count - 1 (all
+ * lattice_dim channels in the one layer of a file without flags bit 5). */
+void aecb_layer_channels(const aecb_header *h, int layer, uint32_t *first, uint32_t *count);
+/* Layers that lattice_dim channels make in a layered file (1..6). */
+int aecb_layers_for(uint32_t lattice_dim);
 /* Table index of the metadata stream (flags bit 4): the last one. */
 uint32_t aecb_metadata_stream_index(const aecb_header *h);
 

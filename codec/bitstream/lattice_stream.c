@@ -30,23 +30,36 @@ enum { LEB_MAX = 5 }; /* bytes of a LEB128 u32 */
  * branch-free pass may read one byte past each section. */
 enum { SLACK = 8 };
 
-static size_t predicted(size_t D) { return D < AEM_LATTICE_PREDICTED ? D : AEM_LATTICE_PREDICTED; }
-static size_t groups(size_t D) { return (D - predicted(D) + 7) / 8; }
+size_t aecb_split_predicted(size_t first, size_t D)
+{
+    if (first >= AEM_LATTICE_PREDICTED)
+        return 0;
+    size_t below = AEM_LATTICE_PREDICTED - first;
+    return D < below ? D : below;
+}
+/* The channels of a stream: D of them, the first `pd` predicted. */
+static size_t groups(size_t D, size_t pd) { return (D - pd + 7) / 8; }
+static size_t sections(size_t D, size_t pd) { return pd + groups(D, pd) + 4; }
 
-size_t aecb_split_sections(size_t D) { return predicted(D) + groups(D) + 4; }
+size_t aecb_split_sections_at(size_t first, size_t D)
+{
+    return sections(D, aecb_split_predicted(first, D));
+}
+size_t aecb_split_sections(size_t D) { return aecb_split_sections_at(0, D); }
 
-size_t aecb_split_work_bytes(size_t D, size_t n)
+size_t aecb_split_work_bytes_at(size_t first, size_t D, size_t n)
 {
     /* a predicted or significance section, or the four last sections at
      * once (aecb_split_read decodes them together in one pass) */
-    size_t rest = (D - predicted(D)) * n;
+    size_t rest = (D - aecb_split_predicted(first, D)) * n;
     return 2 * n + 2 * ((rest + 7) / 8) + 3 * rest + SLACK;
 }
+size_t aecb_split_work_bytes(size_t D, size_t n) { return aecb_split_work_bytes_at(0, D, n); }
 
 /* Most raw bytes section sec can have, for a tile of n latents. */
-static size_t section_cap(size_t D, size_t n, size_t sec)
+static size_t section_cap(size_t D, size_t pd, size_t n, size_t sec)
 {
-    size_t PRED = predicted(D), G = groups(D), rest = (D - PRED) * n;
+    size_t PRED = pd, G = groups(D, pd), rest = (D - PRED) * n;
     if (sec < PRED)
         return 2 * n;
     if (sec < PRED + G)
@@ -55,13 +68,15 @@ static size_t section_cap(size_t D, size_t n, size_t sec)
     return tail[sec - PRED - G];
 }
 
-uint64_t aecb_split_bound(size_t D, size_t n)
+uint64_t aecb_split_bound_at(size_t first, size_t D, size_t n)
 {
-    uint64_t bound = LEB_MAX * aecb_split_sections(D);
-    for (size_t sec = 0; sec < aecb_split_sections(D); sec++)
-        bound += aecb_compress_bound(section_cap(D, n, sec));
+    size_t pd = aecb_split_predicted(first, D);
+    uint64_t bound = LEB_MAX * sections(D, pd);
+    for (size_t sec = 0; sec < sections(D, pd); sec++)
+        bound += aecb_compress_bound(section_cap(D, pd, n, sec));
     return bound;
 }
+uint64_t aecb_split_bound(size_t D, size_t n) { return aecb_split_bound_at(0, D, n); }
 
 static int32_t clamp_symbol(int32_t v)
 {
@@ -73,10 +88,10 @@ static int32_t clamp_symbol(int32_t v)
 /* ---- writing ------------------------------------------------------------ */
 
 /* The raw bytes of section `sec` of sym into raw; returns their count. */
-static size_t section_bytes(const int32_t *sym, size_t D, size_t lw, size_t n, size_t sec,
-                            uint8_t *raw)
+static size_t section_bytes(const int32_t *sym, size_t D, size_t pd, size_t lw, size_t n,
+                            size_t sec, uint8_t *raw)
 {
-    size_t PRED = predicted(D), G = groups(D), k = 0;
+    size_t PRED = pd, G = groups(D, pd), k = 0;
     const int32_t *rest = sym + PRED * n, *end = sym + D * n;
     if (sec < PRED) { /* a predicted channel: the planes layout of one channel */
         aem_lattice_pack(sym + sec * n, 1, lw, n / lw, raw);
@@ -134,25 +149,25 @@ static size_t put_leb128(uint8_t *p, uint32_t v)
 }
 
 /* Room for section sec's zstd frame. */
-static size_t frame_cap(size_t D, size_t n, size_t sec)
+static size_t frame_cap(size_t D, size_t pd, size_t n, size_t sec)
 {
-    return (size_t)aecb_compress_bound(section_cap(D, n, sec));
+    return (size_t)aecb_compress_bound(section_cap(D, pd, n, sec));
 }
 
 /* Section sec of sym compressed into dst (cap bytes); *w its size.  ctx:
  * a context to use, or NULL for one of its own. */
-static aec_status write_section(ZSTD_CCtx *ctx, const int32_t *sym, size_t D, size_t lw, size_t n,
-                                size_t sec, int level, uint8_t *raw, uint8_t *dst, size_t cap,
+static aec_status write_section(ZSTD_CCtx *ctx, const int32_t *sym, size_t D, size_t pd,
+                                size_t lw, size_t n, size_t sec, int level, uint8_t *raw, uint8_t *dst, size_t cap,
                                 size_t *w, char *err, size_t errlen)
 {
-    size_t len = section_bytes(sym, D, lw, n, sec, raw);
+    size_t len = section_bytes(sym, D, pd, lw, n, sec, raw);
     *w = 0;
     return len ? aecb_zstd_compress_into(ctx, dst, cap, raw, len, level, NULL, w, err, errlen)
                : AEC_OK;
 }
 
-static aec_status split_write(ZSTD_CCtx *cctx, int tasks, const int32_t *sym, size_t D,
-                              size_t lw, size_t lh, int level, uint8_t **out, size_t *out_size,
+static aec_status split_write(ZSTD_CCtx *cctx, int tasks, const int32_t *sym, size_t first,
+                              size_t D, size_t lw, size_t lh, int level, uint8_t **out, size_t *out_size,
                               char *err, size_t errlen)
 {
     if (!sym || !out || !out_size || !lw || !lh || !D || D > 255) {
@@ -161,7 +176,7 @@ static aec_status split_write(ZSTD_CCtx *cctx, int tasks, const int32_t *sym, si
     }
     *out = NULL;
     *out_size = 0;
-    size_t n = lw * lh, S = aecb_split_sections(D);
+    size_t n = lw * lh, pd = aecb_split_predicted(first, D), S = sections(D, pd);
     for (size_t i = 0; i < D * n; i++)
         if (sym[i] > AEM_LATTICE_MAX_SYMBOL || sym[i] < -AEM_LATTICE_MAX_SYMBOL) {
             aecb_seterr(err, errlen, "lattice symbol %d out of range", (int)sym[i]);
@@ -171,8 +186,8 @@ static aec_status split_write(ZSTD_CCtx *cctx, int tasks, const int32_t *sym, si
      * compressed in any order, or at once. */
     size_t raw_all = 0, frame_all = 0;
     for (size_t sec = 0; sec < S; sec++) {
-        raw_all += section_cap(D, n, sec);
-        frame_all += frame_cap(D, n, sec);
+        raw_all += section_cap(D, pd, n, sec);
+        frame_all += frame_cap(D, pd, n, sec);
     }
     uint8_t *raw = malloc(raw_all + 1), *frames = malloc(frame_all + 1);
     uint32_t *sizes = malloc(sizeof(uint32_t) * S);
@@ -185,8 +200,8 @@ static aec_status split_write(ZSTD_CCtx *cctx, int tasks, const int32_t *sym, si
     }
     for (size_t sec = 0, r = 0, f = 0; sec < S; sec++) {
         raw_at[sec] = r, frame_at[sec] = f;
-        r += section_cap(D, n, sec);
-        f += frame_cap(D, n, sec);
+        r += section_cap(D, pd, n, sec);
+        f += frame_cap(D, pd, n, sec);
     }
     if (tasks) {
         /* One task a section, each with a context of its own (tasks run on
@@ -195,16 +210,17 @@ static aec_status split_write(ZSTD_CCtx *cctx, int tasks, const int32_t *sym, si
 #pragma omp taskloop grainsize(1)
         for (size_t sec = 0; sec < S; sec++) {
             size_t w = 0;
-            status[sec] = write_section(NULL, sym, D, lw, n, sec, level, raw + raw_at[sec],
-                                        frames + frame_at[sec], frame_cap(D, n, sec), &w, NULL, 0);
+            status[sec] = write_section(NULL, sym, D, pd, lw, n, sec, level, raw + raw_at[sec],
+                                        frames + frame_at[sec], frame_cap(D, pd, n, sec), &w,
+                                        NULL, 0);
             sizes[sec] = (uint32_t)w;
         }
     } else {
         for (size_t sec = 0; sec < S; sec++) {
             size_t w = 0;
-            status[sec] = write_section(cctx, sym, D, lw, n, sec, level, raw + raw_at[sec],
-                                        frames + frame_at[sec], frame_cap(D, n, sec), &w, err,
-                                        errlen);
+            status[sec] = write_section(cctx, sym, D, pd, lw, n, sec, level, raw + raw_at[sec],
+                                        frames + frame_at[sec], frame_cap(D, pd, n, sec), &w,
+                                        err, errlen);
             sizes[sec] = (uint32_t)w;
             if (status[sec] != AEC_OK) {
                 st = status[sec];
@@ -241,17 +257,31 @@ done:
     return st;
 }
 
+aec_status aecb_split_write_at(ZSTD_CCtx *cctx, const int32_t *sym, size_t first, size_t D,
+                               size_t lw, size_t lh, int level, uint8_t **out, size_t *out_size,
+                               char *err, size_t errlen)
+{
+    return split_write(cctx, 0, sym, first, D, lw, lh, level, out, out_size, err, errlen);
+}
+
 aec_status aecb_split_write(ZSTD_CCtx *cctx, const int32_t *sym, size_t D, size_t lw,
                             size_t lh, int level, uint8_t **out, size_t *out_size, char *err,
                             size_t errlen)
 {
-    return split_write(cctx, 0, sym, D, lw, lh, level, out, out_size, err, errlen);
+    return split_write(cctx, 0, sym, 0, D, lw, lh, level, out, out_size, err, errlen);
+}
+
+aec_status aecb_split_write_tasks_at(const int32_t *sym, size_t first, size_t D, size_t lw,
+                                     size_t lh, int level, uint8_t **out, size_t *out_size,
+                                     char *err, size_t errlen)
+{
+    return split_write(NULL, 1, sym, first, D, lw, lh, level, out, out_size, err, errlen);
 }
 
 aec_status aecb_split_write_tasks(const int32_t *sym, size_t D, size_t lw, size_t lh, int level,
                                   uint8_t **out, size_t *out_size, char *err, size_t errlen)
 {
-    return split_write(NULL, 1, sym, D, lw, lh, level, out, out_size, err, errlen);
+    return split_write(NULL, 1, sym, 0, D, lw, lh, level, out, out_size, err, errlen);
 }
 
 /* ---- reading ------------------------------------------------------------ */
@@ -264,21 +294,22 @@ typedef struct {
     size_t errlen;
 } section_reader;
 
-static const char *section_name(size_t D, size_t sec)
+static const char *section_name(size_t D, size_t pd, size_t sec)
 {
     static const char *const tail[] = {"greater-than-one", "remainder", "large remainder",
                                        "sign"};
-    size_t PRED = predicted(D), G = groups(D);
+    size_t PRED = pd, G = groups(D, pd);
     return sec < PRED ? "predicted channel" : sec < PRED + G ? "significance" : tail[sec - PRED - G];
 }
 
 /* Decompresses section sec, of raw size len, into dst. */
-static aec_status read_section(section_reader *r, size_t D, size_t sec, size_t len, uint8_t *dst)
+static aec_status read_section(section_reader *r, size_t D, size_t pd, size_t sec, size_t len,
+                               uint8_t *dst)
 {
     uint32_t zs = r->sizes[sec];
     if (!len != !zs) {
         aecb_seterr(r->err, r->errlen,
-                    "lattice %s section %zu is %s (file corrupt)", section_name(D, sec), sec,
+                    "lattice %s section %zu is %s (file corrupt)", section_name(D, pd, sec), sec,
                     zs ? "not empty" : "missing");
         return AEC_ERR_CORRUPT;
     }
@@ -293,11 +324,19 @@ aec_status aecb_split_read(ZSTD_DCtx *dctx, const uint8_t *src, size_t size, siz
                            size_t lw, size_t lh, uint8_t *work, int32_t *sym, char *err,
                            size_t errlen)
 {
+    return aecb_split_read_at(dctx, src, size, 0, D, lw, lh, work, sym, err, errlen);
+}
+
+aec_status aecb_split_read_at(ZSTD_DCtx *dctx, const uint8_t *src, size_t size, size_t first,
+                              size_t D, size_t lw, size_t lh, uint8_t *work, int32_t *sym,
+                              char *err, size_t errlen)
+{
     if (!src || !work || !sym || !lw || !lh || !D || D > 255) {
         aecb_seterr(err, errlen, "NULL or empty argument");
         return AEC_ERR_INVALID_ARGUMENT;
     }
-    size_t n = lw * lh, PRED = predicted(D), G = groups(D), S = aecb_split_sections(D);
+    size_t n = lw * lh, pd = aecb_split_predicted(first, D), PRED = pd, G = groups(D, pd),
+           S = sections(D, pd);
     uint32_t sizes[AEM_LATTICE_PREDICTED + 32 + 4];
     /* The directory: S LEB128 sizes, then frames filling the stream. */
     size_t pos = 0;
@@ -333,14 +372,14 @@ aec_status aecb_split_read(ZSTD_DCtx *dctx, const uint8_t *src, size_t size, siz
 
     /* Predicted channels: residuals of the median prediction. */
     for (size_t d = 0; d < PRED; d++) {
-        if ((st = read_section(&r, D, d, 2 * n, work)) != AEC_OK)
+        if ((st = read_section(&r, D, pd, d, 2 * n, work)) != AEC_OK)
             return st;
         aem_lattice_unpack(work, 1, lw, lh, sym + d * n);
     }
     /* Significance: every other symbol becomes 0 or 1. */
     size_t nonzero = 0;
     for (size_t g = 0; g < G; g++) {
-        if ((st = read_section(&r, D, PRED + g, n, work)) != AEC_OK)
+        if ((st = read_section(&r, D, pd, PRED + g, n, work)) != AEC_OK)
             return st;
         size_t d0 = PRED + 8 * g, width = D - d0 < 8 ? D - d0 : 8;
         for (size_t j = 0; j < n; j++)
@@ -362,22 +401,22 @@ aec_status aecb_split_read(ZSTD_DCtx *dctx, const uint8_t *src, size_t size, siz
      * one before, then one pass over the non-zero symbols. */
     size_t sec = PRED + G, bits = (nonzero + 7) / 8;
     uint8_t *gt1 = work;
-    if ((st = read_section(&r, D, sec++, bits, gt1)) != AEC_OK)
+    if ((st = read_section(&r, D, pd, sec++, bits, gt1)) != AEC_OK)
         return st;
     size_t large = 0;
     for (size_t k = 0; k < nonzero; k++)
         large += (gt1[k / 8] >> (k % 8)) & 1;
     uint8_t *r8 = gt1 + bits;
-    if ((st = read_section(&r, D, sec++, large, r8)) != AEC_OK)
+    if ((st = read_section(&r, D, pd, sec++, large, r8)) != AEC_OK)
         return st;
     size_t escapes = 0;
     for (size_t k = 0; k < large; k++)
         escapes += r8[k] == 255;
     uint8_t *r16 = r8 + large;
-    if ((st = read_section(&r, D, sec++, 2 * escapes, r16)) != AEC_OK)
+    if ((st = read_section(&r, D, pd, sec++, 2 * escapes, r16)) != AEC_OK)
         return st;
     uint8_t *sign = r16 + 2 * escapes;
-    if ((st = read_section(&r, D, sec++, bits, sign)) != AEC_OK)
+    if ((st = read_section(&r, D, pd, sec++, bits, sign)) != AEC_OK)
         return st;
     memset(sign + bits, 0, SLACK);
     /* Branch-free (the zeros and non-zeros come in no predictable order):

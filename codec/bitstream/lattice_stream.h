@@ -25,16 +25,25 @@
 
 #include "aecodec.h"
 
+/* A stream codes D latent channels, first .. first + D - 1: all of them
+ * (first = 0), or one layer of a layered file (spec/bitstream.md 6.9).
+ * The functions without _at are those of first = 0.  Of its channels,
+ * those below AEM_LATTICE_PREDICTED (vq/lattice.h) are predicted: */
+size_t aecb_split_predicted(size_t first, size_t D);
+
 /* Sections of a split stream of D channels: the predicted channels, one
  * significance section per group of 8 other channels, then the
  * greater-than-one bits, the small and large remainders and the signs. */
 size_t aecb_split_sections(size_t D);
+size_t aecb_split_sections_at(size_t first, size_t D);
 
 /* Bytes of the work buffer aecb_split_read needs for a tile of n latents. */
 size_t aecb_split_work_bytes(size_t D, size_t n);
+size_t aecb_split_work_bytes_at(size_t first, size_t D, size_t n);
 
 /* Upper bound of a split stream's size for a tile of n latents. */
 uint64_t aecb_split_bound(size_t D, size_t n);
+uint64_t aecb_split_bound_at(size_t first, size_t D, size_t n);
 
 /* sym [D][lh][lw], every value within +-AEM_LATTICE_MAX_SYMBOL, -> a split
  * stream in a malloc'ed buffer of *out_size bytes (free with free).  cctx
@@ -43,6 +52,9 @@ uint64_t aecb_split_bound(size_t D, size_t n);
 aec_status aecb_split_write(ZSTD_CCtx *cctx, const int32_t *sym, size_t D, size_t lw,
                             size_t lh, int level, uint8_t **out, size_t *out_size, char *err,
                             size_t errlen);
+aec_status aecb_split_write_at(ZSTD_CCtx *cctx, const int32_t *sym, size_t first, size_t D,
+                               size_t lw, size_t lh, int level, uint8_t **out, size_t *out_size,
+                               char *err, size_t errlen);
 
 /* The same bytes, the sections compressed as OpenMP tasks, each with a
  * zstd context of its own: for a caller inside a parallel region with
@@ -50,6 +62,9 @@ aec_status aecb_split_write(ZSTD_CCtx *cctx, const int32_t *sym, size_t D, size_
  * runs them one after the other. */
 aec_status aecb_split_write_tasks(const int32_t *sym, size_t D, size_t lw, size_t lh, int level,
                                   uint8_t **out, size_t *out_size, char *err, size_t errlen);
+aec_status aecb_split_write_tasks_at(const int32_t *sym, size_t first, size_t D, size_t lw,
+                                     size_t lh, int level, uint8_t **out, size_t *out_size,
+                                     char *err, size_t errlen);
 
 /* A split stream src[0..size) -> sym [D][lh][lw].  work holds
  * aecb_split_work_bytes(D, lw*lh) bytes.  AEC_ERR_CORRUPT with a one-line
@@ -58,5 +73,8 @@ aec_status aecb_split_write_tasks(const int32_t *sym, size_t D, size_t lw, size_
 aec_status aecb_split_read(ZSTD_DCtx *dctx, const uint8_t *src, size_t size, size_t D,
                            size_t lw, size_t lh, uint8_t *work, int32_t *sym, char *err,
                            size_t errlen);
+aec_status aecb_split_read_at(ZSTD_DCtx *dctx, const uint8_t *src, size_t size, size_t first,
+                              size_t D, size_t lw, size_t lh, uint8_t *work, int32_t *sym,
+                              char *err, size_t errlen);
 
 #endif

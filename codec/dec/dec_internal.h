@@ -19,8 +19,8 @@
 /* What a decode uses of the data it has. */
 typedef struct {
     int stages;       /* VQ stages decoded                                  */
-    uint8_t *lat_ok;  /* [n_tiles]: 1 when the tile's lattice section is
-                         added; NULL when none is                           */
+    uint8_t *lat_layers; /* [n_tiles]: lattice layers added to the tile
+                            (0..lattice_layers); NULL when none is          */
     int alpha;        /* 1 when the alpha plane is present (or not coded)   */
     aec_progress progress;
 } dec_plan;
@@ -46,8 +46,7 @@ typedef struct {
     size_t size;
     const ZSTD_DDict *dict; /* the model's dictionary when the file uses it */
     int stages;             /* VQ stages decoded                             */
-    const uint8_t *lat_ok;  /* per tile: lattice section added (or NULL)     */
-    int lattice;            /* 1 when any tile's section is added            */
+    const uint8_t *lat_layers; /* per tile: lattice layers added (or NULL)   */
     float step;             /* the lattice step                              */
     int halo;               /* aem_decoder_halo                              */
     /* the rows being rendered: rx, ry, rw, rh in image pixels, written to

@@ -108,8 +108,13 @@ aec_status aec_read_info(const uint8_t *data, size_t size, aec_info *info)
     if (h.flags & AECB_FLAG_LATTICE) {
         info->lattice_step = lattice_step(&h);
         info->lattice_available = h.lattice_available;
-        for (uint32_t t = 0; t < h.n_tiles; t++)
-            info->lattice_bytes += h.sizes[aecb_lattice_stream_index(&h, t)];
+        info->lattice_layers = h.lattice_layers;
+        info->lattice_layers_available = h.lattice_layers_available;
+        for (int l = 0; l < h.lattice_layers; l++) /* AECB_MAX_LAYERS: 6 */
+            for (uint32_t t = 0; t < h.n_tiles; t++)
+                info->layer_bytes[l] += h.sizes[aecb_layer_stream_index(&h, l, t)];
+        for (int l = 0; l < h.lattice_layers; l++)
+            info->lattice_bytes += info->layer_bytes[l];
     }
     aecb_header_free(&h);
     return AEC_OK;
@@ -324,7 +329,7 @@ static aec_status decode_call(aec_decoder *d, const uint8_t *data, size_t size,
     d->progress = plan.progress;
     threads = aec_useful_threads(threads, (double)o->rw * o->rh);
     j.m = m, j.h = &h, j.data = data, j.size = size, j.stages = plan.stages;
-    j.lat_ok = plan.lat_ok, j.lattice = plan.lat_ok != NULL;
+    j.lat_layers = plan.lat_layers;
     j.step = lattice_step(&h);
     j.halo = aem_decoder_halo(&m->cfg);
     j.out_channels = h.layout;

@@ -78,41 +78,61 @@ aec_status aec_dec_plan(const aecb_header *h, size_t size, const aec_decode_para
     plan->stages = p->stages > 0 && p->stages < complete ? p->stages : complete;
     pr->stages = plan->stages;
     pr->bytes_used = plan->alpha ? stage_end(h, plan->stages) : 0;
-    /* The refinement sits on top of every coded stage; a conforming
-     * decode uses it only when all of it is there, a preview tile by tile
-     * (the sections come in raster order, so those present lead). */
-    uint32_t refined = 0;
-    if ((h->flags & AECB_FLAG_LATTICE) && plan->stages == h->stages && plan->alpha) {
-        while (refined < h->n_tiles && stream_end(h, aecb_lattice_stream_index(h, refined)) <= avail)
-            refined++;
-        if (!p->partial && !h->lattice_available)
-            refined = 0;
-        if (refined) {
-            plan->lat_ok = calloc(h->n_tiles, 1);
-            if (!plan->lat_ok)
+    /* The refinement sits on top of every coded stage, in layers of
+     * channels, each layer's streams in tile order (one layer unless the
+     * file is layered).  A conforming decode uses the layers all of whose
+     * streams are in; a preview also the tiles of the next layer that are
+     * in (the streams come in order, so those present lead). */
+    int layers = h->lattice_layers, cap_layers = layers;
+    if (p->stages > 0) /* stages counts the VQ stages, then the layers */
+        cap_layers = h->flags & AECB_FLAG_LAYERED ? p->stages - h->stages
+                                                   : p->stages >= h->stages;
+    cap_layers = cap_layers < 0 ? 0 : cap_layers > layers ? layers : cap_layers;
+    uint32_t present = 0, wanted = (uint32_t)cap_layers * h->n_tiles; /* lattice streams */
+    if (plan->stages == h->stages && plan->alpha) {
+        while (present < wanted &&
+               stream_end(h, aecb_layer_stream_index(h, (int)(present / h->n_tiles),
+                                                      present % h->n_tiles)) <= avail)
+            present++;
+        if (!p->partial) /* whole layers only */
+            present = (uint32_t)(h->lattice_layers_available < cap_layers
+                                     ? h->lattice_layers_available
+                                     : cap_layers) *
+                      h->n_tiles;
+        if (present) {
+            plan->lat_layers = calloc(h->n_tiles, 1);
+            if (!plan->lat_layers)
                 return aec_fail(err, AEC_ERR_OUT_OF_MEMORY, "out of memory");
-            memset(plan->lat_ok, 1, refined);
-            pr->bytes_used = stream_end(h, aecb_lattice_stream_index(h, refined - 1));
+            for (uint32_t t = 0; t < h->n_tiles; t++)
+                plan->lat_layers[t] = (uint8_t)(present / h->n_tiles + (t < present % h->n_tiles));
+            uint32_t last = present - 1;
+            pr->bytes_used = stream_end(
+                h, aecb_layer_stream_index(h, (int)(last / h->n_tiles), last % h->n_tiles));
         }
     }
-    pr->tiles_refined = refined;
-    pr->tiles_blank = plan->stages == 0 ? h->n_tiles - refined : 0;
+    pr->tiles_refined = present < h->n_tiles ? present : h->n_tiles;
+    pr->layers = (int)(present / h->n_tiles);
+    pr->tiles_blank = plan->stages == 0 ? h->n_tiles - pr->tiles_refined : 0;
     /* The next change: the next whole stage, else the next lattice
-     * section (without partial, only the whole refinement counts). */
+     * stream (without partial, the next whole layer). */
     int capped = p->stages > 0 && p->stages < h->stages;
     int cap = capped ? p->stages : h->stages;
     if (pr->final)
         pr->next_bytes = 0;
     else if (plan->stages < cap)
         pr->next_bytes = stage_end(h, plan->stages + 1);
-    else if (!capped && (h->flags & AECB_FLAG_LATTICE) && refined < h->n_tiles)
+    else if (!capped && present < wanted) {
+        uint32_t next = p->partial ? present : (present / h->n_tiles + 1) * h->n_tiles - 1;
         pr->next_bytes =
-            p->partial ? stream_end(h, aecb_lattice_stream_index(h, refined)) : h->file_size;
+            stream_end(h, aecb_layer_stream_index(h, (int)(next / h->n_tiles), next % h->n_tiles));
+        if (!p->partial && !(h->flags & AECB_FLAG_LAYERED))
+            pr->next_bytes = h->file_size;
+    }
     return AEC_OK;
 }
 
 void aec_dec_plan_free(dec_plan *plan)
 {
-    free(plan->lat_ok);
-    plan->lat_ok = NULL;
+    free(plan->lat_layers);
+    plan->lat_layers = NULL;
 }

@@ -19,7 +19,7 @@
  *     that a stream is decompressed once by each window it meets.
  *
  * A preview of a file still arriving (prefix.c) adds the lattice sections
- * of some tiles only (lat_ok), and a tile with neither stages nor a
+ * of some tiles only (lat_layers), and a tile with neither stages nor a
  * section is left mid-grey without running the network. */
 #include <limits.h>
 #include <stdlib.h>
@@ -101,22 +101,23 @@ static aec_status load_indices(const decode_job *j, worker *w, int s, uint32_t t
     return AEC_OK;
 }
 
-/* Tile t's lattice symbols into w->sym [D][lh][lw], from a stream of the
- * planes layout (one frame of 2*D*lw*lh bytes that aem_lattice_unpack
- * reads) or of the split layout (flags bit 3, bitstream/lattice_stream.h,
- * with w->raw as its work space).  The lattice streams never use the
- * model's dictionary. */
-static aec_status load_lattice(const decode_job *j, worker *w, uint32_t t, int verify)
+/* Layer `layer` of tile t's lattice symbols into its channels of w->sym
+ * [D][lh][lw], from a stream of the planes layout (one frame of
+ * 2*count*lw*lh bytes that aem_lattice_unpack_at reads) or of the split
+ * layout (flags bit 3, bitstream/lattice_stream.h, with w->raw as its work
+ * space).  The lattice streams never use the model's dictionary. */
+static aec_status load_layer(const decode_job *j, worker *w, int layer, uint32_t t, int verify)
 {
     const aecb_header *h = j->h;
-    uint32_t lw, lh;
+    uint32_t lw, lh, first, count;
     aecb_tile_latents(h, t, &lw, &lh);
-    size_t D = (size_t)j->m->cfg.latent;
-    uint32_t i = aecb_lattice_stream_index(h, t);
+    aecb_layer_channels(h, layer, &first, &count);
+    int32_t *sym = w->sym + (size_t)first * lw * lh;
+    uint32_t i = aecb_layer_stream_index(h, layer, t);
     if (!(h->flags & AECB_FLAG_SPLIT)) {
-        aec_status st = load_stream(j, w, i, 2 * D * lw * lh, NULL, verify);
+        aec_status st = load_stream(j, w, i, 2 * (size_t)count * lw * lh, NULL, verify);
         if (st == AEC_OK)
-            aem_lattice_unpack(w->raw, D, lw, lh, w->sym);
+            aem_lattice_unpack_at(w->raw, first, count, lw, lh, sym);
         return st;
     }
     if (verify) {
@@ -124,11 +125,33 @@ static aec_status load_lattice(const decode_job *j, worker *w, uint32_t t, int v
         if (st != AEC_OK)
             return st;
     }
-    return aecb_split_read(w->dz, j->data + h->offsets[i], h->sizes[i], D, lw, lh, w->raw,
-                           w->sym, w->err, AEC_ERR_BYTES);
+    return aecb_split_read_at(w->dz, j->data + h->offsets[i], h->sizes[i], first, count, lw, lh,
+                              w->raw, sym, w->err, AEC_ERR_BYTES);
 }
 
-static int tile_refined(const decode_job *j, uint32_t t) { return j->lat_ok && j->lat_ok[t]; }
+/* Lattice layers decoded for tile t (0 = none). */
+static int tile_layers(const decode_job *j, uint32_t t) { return j->lat_layers ? j->lat_layers[t] : 0; }
+static int tile_refined(const decode_job *j, uint32_t t) { return tile_layers(j, t) > 0; }
+
+/* Tile t's lattice symbols into w->sym [D][lh][lw]: the layers it has, and
+ * zeros in the channels of those it has not (a file cut after a layer, or
+ * a preview). */
+static aec_status load_lattice(const decode_job *j, worker *w, uint32_t t, int verify)
+{
+    int layers = tile_layers(j, t);
+    for (int l = 0; l < layers; l++) {
+        aec_status st = load_layer(j, w, l, t, verify);
+        if (st != AEC_OK)
+            return st;
+    }
+    uint32_t lw, lh, first, count;
+    aecb_tile_latents(j->h, t, &lw, &lh);
+    aecb_layer_channels(j->h, layers, &first, &count);
+    if (layers < j->h->lattice_layers)
+        memset(w->sym + (size_t)first * lw * lh, 0,
+               sizeof(int32_t) * (j->h->lattice_dim - first) * lw * lh);
+    return AEC_OK;
+}
 
 /* A tile with nothing of it yet (a preview's): mid-grey. */
 static int tile_blank(const decode_job *j, uint32_t t) { return j->stages == 0 && !tile_refined(j, t); }
@@ -173,7 +196,7 @@ static aec_status window_latents(const decode_job *j, worker *w, const aecb_tile
         }
     }
     aem_rvq_decode(j->m, w->idx, N, j->stages, q_out);
-    for (int k = 0; j->lattice && k < rect_count(&near); k++) {
+    for (int k = 0; j->lat_layers && k < rect_count(&near); k++) {
         uint32_t t = rect_tile(h, &near, k);
         if (!tile_refined(j, t))
             continue;
@@ -444,12 +467,12 @@ worker *aec_dec_workers_new(const decode_job *j, int threads)
     const aecb_header *h = j->h;
     uint32_t lw, lh; /* tile 0 is a largest tile */
     aecb_tile_latents(h, 0, &lw, &lh);
-    size_t raw = (size_t)lw * lh * (j->lattice ? 2 * (size_t)j->m->cfg.latent : 1);
-    if (j->lattice && (h->flags & AECB_FLAG_SPLIT)) {
+    size_t raw = (size_t)lw * lh * (j->lat_layers ? 2 * (size_t)j->m->cfg.latent : 1);
+    if (j->lat_layers && (h->flags & AECB_FLAG_SPLIT)) {
         size_t work = aecb_split_work_bytes((size_t)j->m->cfg.latent, (size_t)lw * lh);
         raw = work > raw ? work : raw;
     }
-    size_t sym = j->lattice ? (size_t)lw * lh * j->m->cfg.latent : 1;
+    size_t sym = j->lat_layers ? (size_t)lw * lh * j->m->cfg.latent : 1;
     int wmax, hmax;
     largest_window(j, &wmax, &hmax);
     size_t idx = (size_t)(j->stages > 0 ? j->stages : 1) * wmax * hmax;

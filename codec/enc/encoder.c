@@ -121,18 +121,44 @@ static void load_planes(const source_image *src, int px0, int py0, int W, int H,
 }
 
 typedef struct {
-    uint8_t *streams[AEM_MAX_STAGES + 1]; /* stages, then the lattice stream */
-    size_t sizes[AEM_MAX_STAGES + 1];
+    uint8_t *streams[AEM_MAX_STAGES + AECB_MAX_LAYERS]; /* stages, then the lattice
+                                                           layers' streams */
+    size_t sizes[AEM_MAX_STAGES + AECB_MAX_LAYERS];
     aec_status status;
     char err[AEC_ERR_BYTES];
 } tile_result;
 
+/* The stream of lattice layer `layer` of tile t: the symbols of its
+ * channels in the split layout (bitstream/lattice_stream.h,
+ * spec/bitstream.md 6.7) or the planes layout (vq/lattice.h, 6.6). */
+static aec_status encode_layer(const aecb_header *h, int layer, const int32_t *sym, size_t n,
+                               size_t lw, int spare_threads, ZSTD_CCtx *zc, uint8_t **out,
+                               size_t *out_size, char *err)
+{
+    uint32_t first, count;
+    aecb_layer_channels(h, layer, &first, &count);
+    const int32_t *s = sym + first * n;
+    if ((h->flags & AECB_FLAG_SPLIT) && spare_threads) /* its sections on the idle threads */
+        return aecb_split_write_tasks_at(s, first, count, lw, n / lw, AEC_LATTICE_ZSTD_LEVEL,
+                                         out, out_size, err, AEC_ERR_BYTES);
+    if (h->flags & AECB_FLAG_SPLIT)
+        return aecb_split_write_at(zc, s, first, count, lw, n / lw, AEC_LATTICE_ZSTD_LEVEL, out,
+                                   out_size, err, AEC_ERR_BYTES);
+    uint8_t *planes = malloc(2 * count * n);
+    if (!planes)
+        return aec_fail(err, AEC_ERR_OUT_OF_MEMORY, "out of memory for the lattice layer");
+    aem_lattice_pack_at(s, first, count, lw, n / lw, planes);
+    aec_status st = aecb_zstd_compress(zc, planes, 2 * count * n, AEC_LATTICE_ZSTD_LEVEL, NULL,
+                                       out, out_size, err, AEC_ERR_BYTES);
+    free(planes);
+    return st;
+}
+
 /* Lattice refinement of a tile's latents z [D][n] (n = lw * lh): what the
- * VQ stages left, rounded to the lattice step * Z^D, in a stream of the
- * split layout (bitstream/lattice_stream.h, spec/bitstream.md 6.7) or of
- * the planes layout (vq/lattice.h, 6.6). */
-static aec_status encode_lattice(const aec_model *m, const float *z, const uint8_t *idx,
-                                 size_t n, size_t lw, int stages, float step, int split,
+ * VQ stages left, rounded to the lattice step * Z^D, in one stream per
+ * layer of the file (one layer unless flags bit 5 is set). */
+static aec_status encode_lattice(const aec_model *m, const aecb_header *h, const float *z,
+                                 const uint8_t *idx, size_t n, size_t lw, int stages, float step,
                                  int spare_threads, ZSTD_CCtx *zc, uint8_t **out,
                                  size_t *out_size, char *err)
 {
@@ -150,24 +176,9 @@ static aec_status encode_lattice(const aec_model *m, const float *z, const uint8
     float inv = 1.0f / step;
     for (size_t i = 0; i < D * n; i++)
         sym[i] = aem_lattice_symbol(z[i] - q[i], inv);
-    aec_status st = AEC_ERR_OUT_OF_MEMORY;
-    if (split && spare_threads) { /* its sections at once on the idle threads */
-        st = aecb_split_write_tasks(sym, D, lw, n / lw, AEC_LATTICE_ZSTD_LEVEL, out, out_size,
-                                    err, AEC_ERR_BYTES);
-    } else if (split) {
-        st = aecb_split_write(zc, sym, D, lw, n / lw, AEC_LATTICE_ZSTD_LEVEL, out, out_size, err,
-                              AEC_ERR_BYTES);
-    } else {
-        uint8_t *planes = malloc(2 * D * n);
-        if (planes) {
-            aem_lattice_pack(sym, D, lw, n / lw, planes);
-            st = aecb_zstd_compress(zc, planes, 2 * D * n, AEC_LATTICE_ZSTD_LEVEL, NULL, out,
-                                    out_size, err, AEC_ERR_BYTES);
-        } else {
-            aec_fail(err, st, "out of memory for the lattice layer");
-        }
-        free(planes);
-    }
+    aec_status st = AEC_OK;
+    for (int l = 0; l < h->lattice_layers && st == AEC_OK; l++)
+        st = encode_layer(h, l, sym, n, lw, spare_threads, zc, &out[l], &out_size[l], err);
     free(q), free(sym);
     return st;
 }
@@ -239,8 +250,8 @@ static aec_status code_tile(const aec_model *m, const aecb_header *h, uint32_t t
         st = aecb_zstd_compress(zc, idx + (size_t)s * n, n, AEC_ZSTD_LEVEL, NULL, &r->streams[s],
                                 &r->sizes[s], r->err, sizeof r->err);
     if (st == AEC_OK && step > 0)
-        st = encode_lattice(m, z, idx, n, lw, stages, step, (h->flags & AECB_FLAG_SPLIT) != 0,
-                            spare_threads, zc, &r->streams[stages], &r->sizes[stages], r->err);
+        st = encode_lattice(m, h, z, idx, n, lw, stages, step, spare_threads, zc,
+                            &r->streams[stages], &r->sizes[stages], r->err);
     free(idx);
     return st;
 }
@@ -473,8 +484,11 @@ aec_status aec_encode_once(aec_encoder *e, const uint8_t *pixels, uint32_t width
          * is 18-117 % larger than the planes layout with 64-pixel tiles,
          * -9 to +7 % with 256, 0 to 11 % smaller with 512, the default
          * (bench/NOTES.md). */
+        /* Layers of channels (a file cut after one still decodes) cost a
+         * few frames more per tile, which the split layout's tiles earn
+         * back (bench/NOTES.md). */
         if (tile >= AEC_SPLIT_MIN_TILE)
-            h.flags |= AECB_FLAG_SPLIT;
+            h.flags |= AECB_FLAG_SPLIT | AECB_FLAG_LAYERED;
         h.lattice_dim = (uint8_t)m->cfg.latent;
         h.lattice_step_q = step_q;
     }
@@ -520,11 +534,11 @@ aec_status aec_encode_once(aec_encoder *e, const uint8_t *pixels, uint32_t width
             streams[i] = res[t].streams[s];
             h.sizes[i] = (uint32_t)res[t].sizes[s];
         }
-    if (h.flags & AECB_FLAG_LATTICE)
+    for (int l = 0; l < h.lattice_layers; l++)
         for (uint32_t t = 0; t < h.n_tiles; t++) {
-            uint32_t i = aecb_lattice_stream_index(&h, t);
-            streams[i] = res[t].streams[stages];
-            h.sizes[i] = (uint32_t)res[t].sizes[stages];
+            uint32_t i = aecb_layer_stream_index(&h, l, t);
+            streams[i] = res[t].streams[stages + l];
+            h.sizes[i] = (uint32_t)res[t].sizes[stages + l];
         }
     if (md) {
         aecb_metadata_write(&p.metadata, md);
@@ -537,7 +551,7 @@ aec_status aec_encode_once(aec_encoder *e, const uint8_t *pixels, uint32_t width
 done:
     if (res)
         for (uint32_t t = 0; t < h.n_tiles; t++)
-            for (int s = 0; s <= stages; s++)
+            for (int s = 0; s < stages + h.lattice_layers; s++)
                 free(res[t].streams[s]);
     free(res);
     free(streams);

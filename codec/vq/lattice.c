@@ -24,6 +24,12 @@ static int32_t aem_lattice_predict(const int32_t *plane, size_t lw, size_t x, si
 
 void aem_lattice_pack(const int32_t *sym, size_t D, size_t lw, size_t lh, uint8_t *planes)
 {
+    aem_lattice_pack_at(sym, 0, D, lw, lh, planes);
+}
+
+void aem_lattice_pack_at(const int32_t *sym, size_t first, size_t D, size_t lw, size_t lh,
+                         uint8_t *planes)
+{
     size_t n = lw * lh;
     for (size_t d = 0; d < D; d++) {
         const int32_t *plane = sym + d * n;
@@ -31,7 +37,7 @@ void aem_lattice_pack(const int32_t *sym, size_t D, size_t lw, size_t lh, uint8_
             for (size_t x = 0; x < lw; x++) {
                 size_t j = y * lw + x;
                 int32_t v = plane[j];
-                if (d < AEM_LATTICE_PREDICTED)
+                if (first + d < AEM_LATTICE_PREDICTED)
                     v -= aem_lattice_predict(plane, lw, x, y);
                 uint32_t u = v >= 0 ? (uint32_t)(2 * v) : (uint32_t)(-2 * v - 1);
                 planes[d * n + j] = (uint8_t)u;
@@ -42,6 +48,12 @@ void aem_lattice_pack(const int32_t *sym, size_t D, size_t lw, size_t lh, uint8_
 
 void aem_lattice_unpack(const uint8_t *planes, size_t D, size_t lw, size_t lh, int32_t *sym)
 {
+    aem_lattice_unpack_at(planes, 0, D, lw, lh, sym);
+}
+
+void aem_lattice_unpack_at(const uint8_t *planes, size_t first, size_t D, size_t lw, size_t lh,
+                           int32_t *sym)
+{
     size_t n = lw * lh;
     for (size_t d = 0; d < D; d++) {
         int32_t *plane = sym + d * n;
@@ -50,7 +62,7 @@ void aem_lattice_unpack(const uint8_t *planes, size_t D, size_t lw, size_t lh, i
                 size_t j = y * lw + x;
                 uint32_t u = planes[d * n + j] | (uint32_t)planes[D * n + d * n + j] << 8;
                 int32_t v = (u & 1) ? -(int32_t)(u >> 1) - 1 : (int32_t)(u >> 1);
-                if (d < AEM_LATTICE_PREDICTED)
+                if (first + d < AEM_LATTICE_PREDICTED)
                     v += aem_lattice_predict(plane, lw, x, y);
                 /* Encoders stay within the range; clamping what a hostile
                  * file holds keeps every later sum and prediction small. */

@@ -50,4 +50,11 @@ void aem_lattice_pack(const int32_t *sym, size_t D, size_t lw, size_t lh, uint8_
 /* The inverse; any input bytes give symbols within
  * +-AEM_LATTICE_MAX_SYMBOL. */
 void aem_lattice_unpack(const uint8_t *planes, size_t D, size_t lw, size_t lh, int32_t *sym);
+/* The same for the D channels first .. first + D - 1 of the latent (a layer
+ * of a layered file, spec/bitstream.md 6.9): sym and planes hold only
+ * them, and only those below AEM_LATTICE_PREDICTED are predicted. */
+void aem_lattice_pack_at(const int32_t *sym, size_t first, size_t D, size_t lw, size_t lh,
+                         uint8_t *planes);
+void aem_lattice_unpack_at(const uint8_t *planes, size_t first, size_t D, size_t lw, size_t lh,
+                           int32_t *sym);
 #endif

@@ -81,7 +81,8 @@ class _Info(_c.Structure):
                 ("model_id", _c.c_uint64), ("stage_bytes", _c.c_uint64 * 16),
                 ("alpha_bytes", _c.c_uint64), ("lattice_step", _c.c_float),
                 ("lattice_available", _c.c_int), ("lattice_bytes", _c.c_uint64),
-                ("file_size", _c.c_uint64)]
+                ("file_size", _c.c_uint64), ("lattice_layers", _c.c_int),
+                ("lattice_layers_available", _c.c_int), ("layer_bytes", _c.c_uint64 * 6)]
 
 
 def _sig(name, res, *args):
@@ -136,7 +137,9 @@ def read_info(data):
     return {"width": info.width, "height": info.height, "channels": info.layout,
             "stages_coded": info.stages_coded, "stages_available": info.stages_available,
             "tile_size": info.tile_size, "model_id": info.model_id,
-            "lattice_step": info.lattice_step, "file_size": info.file_size}
+            "lattice_step": info.lattice_step, "file_size": info.file_size,
+            "lattice_layers": info.lattice_layers,
+            "lattice_layers_available": info.lattice_layers_available}
 
 
 def read_metadata(data):
