@@ -257,7 +257,8 @@ static aec_status check_input_with(aec_decoder *dec, const uint8_t *d, size_t n,
         CHECKF(out && w == info.width && h == info.height && l == info.layout,
                "%s #%ld: decoded %ux%u layout %d, header says %ux%u layout %d", what, index, w,
                h, (int)l, info.width, info.height, (int)info.layout);
-        CHECKF((info.stages_available >= 1 || (info.stages_coded == 0 && info.lattice_available)) &&
+        CHECKF((info.stages_available >= 1 ||
+                (info.stages_coded == 0 && info.lattice_layers_available >= 1)) &&
                    info.stages_available <= info.stages_coded && info.file_size >= n,
                "%s #%ld: info stages %d/%d, file size %llu of %zu", what, index,
                info.stages_available, info.stages_coded, (unsigned long long)info.file_size, n);

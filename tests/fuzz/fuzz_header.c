@@ -20,6 +20,8 @@ static void check_parsed(const aecb_header *h, const uint8_t *d, size_t n)
 {
     uint32_t A = (h->flags & AECB_FLAG_ALPHA) ? 1u : 0u;
     uint32_t L = (h->flags & AECB_FLAG_LATTICE) ? 1u : 0u;
+    uint32_t layers = (uint32_t)h->lattice_layers; /* 1 unless LAYERED (6.9) */
+    int layered = (h->flags & AECB_FLAG_LAYERED) != 0;
     uint32_t M = (h->flags & AECB_FLAG_METADATA) ? 1u : 0u;
     REQUIRE(h->width >= 1 && h->height >= 1 && h->width <= 65535 && h->height <= 65535);
     REQUIRE(h->stages >= (L ? 0 : 1) && h->stages <= 16);
@@ -27,12 +29,17 @@ static void check_parsed(const aecb_header *h, const uint8_t *d, size_t n)
     REQUIRE(h->stages_available >= (h->stages ? 1 : 0) && h->stages_available <= h->stages);
     REQUIRE(L ? h->lattice_dim >= 1 && h->lattice_step_q >= 1
               : h->lattice_dim == 0 && h->lattice_step_q == 0 && !h->lattice_available);
-    REQUIRE(L || !(h->flags & AECB_FLAG_SPLIT)); /* SPLIT only with LATTICE */
-    /* the layer is available only in a complete file */
-    REQUIRE(!h->lattice_available || (h->file_size == n && h->stages_available == h->stages));
+    REQUIRE(L || !(h->flags & (AECB_FLAG_SPLIT | AECB_FLAG_LAYERED))); /* only with LATTICE */
+    REQUIRE(layers == (L ? (layered ? (uint32_t)aecb_layers_for(h->lattice_dim) : 1u) : 0u));
+    /* the layer is available only in a complete file, or the layers that
+     * are whole in a layered one, on top of every stage */
+    REQUIRE(h->lattice_layers_available >= 0 && (uint32_t)h->lattice_layers_available <= layers);
+    REQUIRE(h->lattice_available == (layers > 0 && (uint32_t)h->lattice_layers_available == layers));
+    REQUIRE(!h->lattice_layers_available || h->stages_available == h->stages);
+    REQUIRE(layered || h->file_size == n || !h->lattice_layers_available);
     REQUIRE(!L || h->file_size != n || h->lattice_available);
     REQUIRE(h->n_tiles == h->tiles_x * h->tiles_y);
-    REQUIRE(h->n_streams == A + (uint32_t)h->stages * h->n_tiles + L * h->n_tiles + M);
+    REQUIRE(h->n_streams == A + (uint32_t)h->stages * h->n_tiles + layers * h->n_tiles + M);
     /* the metadata stream (flags bit 4) is the last one, of raw chunks */
     if (M)
         REQUIRE(aecb_metadata_stream_index(h) == h->n_streams - 1 &&
@@ -52,9 +59,7 @@ static void check_parsed(const aecb_header *h, const uint8_t *d, size_t n)
     REQUIRE(pos == h->file_size);
     /* The streams of the available stages (and the alpha stream, and the
      * lattice streams when available) lie within the data. */
-    uint32_t used = A + (uint32_t)h->stages_available * h->n_tiles;
-    if (h->lattice_available)
-        used += h->n_tiles;
+    uint32_t used = A + (uint32_t)(h->stages_available + h->lattice_layers_available) * h->n_tiles;
     REQUIRE(used > 0 && h->offsets[used - 1] + h->sizes[used - 1] <= n);
     /* Tiles cover the image exactly. */
     uint64_t area = 0;
@@ -67,16 +72,21 @@ static void check_parsed(const aecb_header *h, const uint8_t *d, size_t n)
         REQUIRE(lh == (hh + h->block_size - 1) / h->block_size);
         for (int s = 0; s < h->stages; s++)
             REQUIRE(aecb_stream_index(h, s, t) < h->n_streams);
-        if (L) {
-            uint32_t i = aecb_lattice_stream_index(h, t);
-            REQUIRE(i == A + (uint32_t)h->stages * h->n_tiles + t && i < h->n_streams);
-            REQUIRE(aecb_stream_raw_size(h, i) == 2ull * h->lattice_dim * lw * lh);
+        uint32_t channels = 0;
+        for (uint32_t l = 0; l < layers; l++) {
+            uint32_t i = aecb_layer_stream_index(h, (int)l, t), first, count;
+            aecb_layer_channels(h, (int)l, &first, &count);
+            REQUIRE(first == channels && count >= 1);
+            channels += count;
+            REQUIRE(i == A + (uint32_t)(h->stages + l) * h->n_tiles + t && i < h->n_streams);
+            REQUIRE(aecb_stream_raw_size(h, i) == 2ull * count * lw * lh);
             /* the bound of step 12: split_bound (6.7) in the split layout */
             uint64_t b = (h->flags & AECB_FLAG_SPLIT)
-                             ? aecb_split_bound(h->lattice_dim, (size_t)lw * lh)
-                             : aecb_compress_bound(2ull * h->lattice_dim * lw * lh);
+                             ? aecb_split_bound_at(first, count, (size_t)lw * lh)
+                             : aecb_compress_bound(2ull * count * lw * lh);
             REQUIRE(aecb_stream_bound(h, i) == (b > UINT32_MAX ? UINT32_MAX : b));
         }
+        REQUIRE(channels == (L ? h->lattice_dim : 0u));
         area += (uint64_t)w * hh;
     }
     REQUIRE(area == (uint64_t)h->width * h->height);
@@ -102,12 +112,15 @@ static void one(const uint8_t *d, size_t n)
                 REQUIRE(info.stages_available == h.stages_available &&
                         info.width == h.width && info.height == h.height &&
                         info.file_size == h.file_size &&
-                        info.lattice_available == h.lattice_available);
+                        info.lattice_available == h.lattice_available &&
+                        info.lattice_layers == h.lattice_layers &&
+                        info.lattice_layers_available == h.lattice_layers_available);
             aecb_header_free(&h);
         }
     }
     if (ist == AEC_OK) {
-        REQUIRE((info.stages_available >= 1 || (info.stages_coded == 0 && info.lattice_available)) &&
+        REQUIRE((info.stages_available >= 1 ||
+                 (info.stages_coded == 0 && info.lattice_layers_available >= 1)) &&
                 info.stages_available <= info.stages_coded);
         REQUIRE(info.file_size >= n);
     }
