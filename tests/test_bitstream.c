@@ -11,7 +11,9 @@
 
 #include "testlib.h"
 #include "bitstream/container.h"
+#include "bitstream/lattice_stream.h"
 #include "bitstream/zstream.h"
+#include "vq/lattice.h"
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -985,6 +987,7 @@ static void test_lattice_header(void)
             if (st == AEC_OK) {
                 CHECK(p.flags == h.flags && p.lattice_dim == TB_DIM && p.lattice_step_q == TB_STEP);
                 CHECK(p.stages == S && p.stages_available == S && p.lattice_available == 1);
+                CHECK(p.lattice_layers == 1 && p.lattice_layers_available == 1);
                 CHECK(p.n_streams == h.n_streams && p.file_size == size);
                 for (uint32_t t = 0; t < NT; t++) {
                     uint32_t i = aecb_lattice_stream_index(&p, t), lw, lh;
@@ -1092,8 +1095,9 @@ static void test_lattice_fields(void)
 }
 
 /* A file cut inside its lattice streams keeps every stage (lattice_available
- * 0); with no stage before them it is TRUNCATED.  The same in the split
- * layout (flags bit 3), whose streams are cut the same way. */
+ * 0, lattice_layers_available 0: without flags bit 5 the one layer is never
+ * used in part); with no stage before them it is TRUNCATED.  The same in the
+ * split layout (flags bit 3), whose streams are cut the same way. */
 static void test_lattice_truncation(void)
 {
     for (int k = 0; k < 4; k++) { /* stages 0 and 2, planes and split layout */
@@ -1123,6 +1127,10 @@ static void test_lattice_truncation(void)
             if (st == AEC_OK && len < size) /* the last lattice stream is cut */
                 bad += aecb_check_stream(&p, copy, len, h.n_streams - 1, NULL, 0) !=
                        AEC_ERR_TRUNCATED;
+            /* not layered: one layer, none of it usable in a truncated file
+             * (section 8's old rule), even when only its last byte is cut */
+            if (st == AEC_OK)
+                bad += p.lattice_layers != 1 || p.lattice_layers_available != (len == size);
             if (st == AEC_OK)
                 aecb_header_free(&p);
             free(copy);
@@ -1150,15 +1158,19 @@ static void test_lattice_truncation(void)
 /* ---- split layout of the lattice streams (flags bit 3) ------------------- */
 
 /* split_bound of spec/bitstream.md 6.7 for D channels and n latents, from
- * the spec's formula (PD = min(D, 2) predicted channels, G groups of 8). */
-static uint64_t tb_split_bound(uint64_t D, uint64_t n)
+ * the spec's formula (PD = min(D, 2) predicted channels, G groups of 8);
+ * _at: for the D channels from channel `first` on, a layer of 6.9, whose
+ * predicted channels are those below channel 2. */
+static uint64_t tb_split_bound_at(uint64_t first, uint64_t D, uint64_t n)
 {
-    uint64_t PD = D < 2 ? D : 2, G = (D - PD + 7) / 8, R = (D - PD) * n;
+    uint64_t PD = first >= 2 ? 0 : D < 2 - first ? D : 2 - first;
+    uint64_t G = (D - PD + 7) / 8, R = (D - PD) * n;
     uint64_t b = PD * aecb_compress_bound(2 * n) + G * aecb_compress_bound(n) +
                  2 * aecb_compress_bound((R + 7) / 8) + aecb_compress_bound(R) +
                  aecb_compress_bound(2 * R) + 5 * (PD + G + 4);
     return b > 0xFFFFFFFFu ? 0xFFFFFFFFu : b;
 }
+static uint64_t tb_split_bound(uint64_t D, uint64_t n) { return tb_split_bound_at(0, D, n); }
 
 /* With SPLIT a lattice stream's size is bounded by split_bound instead of
  * compress_bound(2 D n) (step 12); nothing else of the container changes. */
@@ -1231,6 +1243,391 @@ static void test_split_header(void)
     aecb_header_free(&h);
 }
 
+/* ---- lattice layers (flags bit 5, spec/bitstream.md 6.9) ------------------ */
+
+/* start(l) of 6.9: 0, 8, 16, 32, 64, 128, 256 */
+static uint32_t tb_layer_start(int l) { return l == 0 ? 0u : 8u << (l - 1); }
+
+/* L = layers(D) of 6.9: the smallest l >= 1 with start(l) >= D. */
+static int tb_layers_for(uint32_t D)
+{
+    int l = 1;
+    while (tb_layer_start(l) < D)
+        l++;
+    return l;
+}
+
+/* Symbol k of latent channel d of tile t in the layered test files: mostly
+ * 0 and +-1, a few of more than one byte. */
+static int32_t tb_layer_symbol(uint32_t t, uint32_t d, size_t k)
+{
+    uint32_t r = (uint32_t)k * 2654435761u ^ d * 40503u ^ t * 977u;
+    r ^= r >> 13;
+    int32_t v = r % 5 == 0 ? (int32_t)(r % 7) - 3 : 0;
+    return r % 97 == 1 ? v * 300 : v;
+}
+
+/* A layered lattice file (flags LATTICE | LAYERED | extra: SPLIT for the
+ * split layout, METADATA) of tiles of 64 pixels, lattice_dim D: its alpha,
+ * index and metadata streams random bytes, and each lattice stream the
+ * real stream of its layer's channels of tb_layer_symbol (split layout:
+ * aecb_split_write_at; planes: aem_lattice_pack_at in one zstd frame). */
+static uint8_t *tb_make_layered(uint32_t w, uint32_t hgt, uint8_t layout, uint8_t stages,
+                                uint8_t extra, uint8_t D, aecb_header *hout, size_t *size)
+{
+    aecb_header h;
+    memset(&h, 0, sizeof h);
+    h.width = w, h.height = hgt, h.layout = layout, h.stages = stages;
+    h.tile_size = 64, h.block_size = 8;
+    h.flags = (uint8_t)(((layout == 2 || layout == 4) ? AECB_FLAG_ALPHA : 0) | AECB_FLAG_LATTICE |
+                        AECB_FLAG_LAYERED | extra);
+    h.lattice_dim = D, h.lattice_step_q = TB_STEP;
+    h.model_id = 0x0FEDCBA987654321ull;
+    char err[200];
+    aec_status st = aecb_header_init(&h, err, sizeof err);
+    CHECKF(st == AEC_OK, "init %ux%u: %s", w, hgt, err);
+    if (st != AEC_OK)
+        return NULL;
+    uint32_t A = (h.flags & AECB_FLAG_ALPHA) ? 1 : 0, lat = A + (uint32_t)stages * h.n_tiles;
+    uint32_t M = (h.flags & AECB_FLAG_METADATA) ? 1 : 0;
+    uint8_t **streams = calloc(h.n_streams, sizeof *streams);
+    for (uint32_t i = 0; i < h.n_streams; i++) {
+        if (i >= lat && i < h.n_streams - M) {
+            int l = (int)((i - lat) / h.n_tiles);
+            uint32_t t = (i - lat) % h.n_tiles, first, count, lw, lh;
+            aecb_layer_channels(&h, l, &first, &count);
+            aecb_tile_latents(&h, t, &lw, &lh);
+            size_t n = (size_t)lw * lh, sz = 0;
+            int32_t *sym = malloc(sizeof(int32_t) * count * n);
+            for (uint32_t c = 0; c < count; c++)
+                for (size_t k = 0; k < n; k++)
+                    sym[c * n + k] = tb_layer_symbol(t, first + c, k);
+            if (extra & AECB_FLAG_SPLIT) {
+                st = aecb_split_write_at(NULL, sym, first, count, lw, lh, 3, &streams[i], &sz,
+                                         NULL, 0);
+            } else {
+                uint8_t *planes = malloc(2 * count * n);
+                aem_lattice_pack_at(sym, first, count, lw, lh, planes);
+                st = aecb_zstd_compress(NULL, planes, 2 * count * n, 3, NULL, &streams[i], &sz,
+                                        NULL, 0);
+                free(planes);
+            }
+            CHECK(st == AEC_OK);
+            free(sym);
+            h.sizes[i] = (uint32_t)sz;
+            continue;
+        }
+        uint32_t sz = 1 + tb_rand() % 20;
+        if (sz > aecb_stream_bound(&h, i))
+            sz = (uint32_t)aecb_stream_bound(&h, i);
+        h.sizes[i] = sz;
+        streams[i] = malloc(sz);
+        for (uint32_t k = 0; k < sz; k++)
+            streams[i][k] = (uint8_t)tb_rand();
+    }
+    uint8_t *out = NULL;
+    st = aecb_write(&h, (const uint8_t *const *)streams, &out, size);
+    CHECK(st == AEC_OK);
+    for (uint32_t i = 0; i < h.n_streams; i++)
+        free(streams[i]);
+    free(streams);
+    *hout = h;
+    return out;
+}
+
+/* 1 when every stream of layer l of parsed file p (data[0..len)) checks
+ * out and decodes to tb_layer_symbol of its channels. */
+static int tb_layer_decodes(const aecb_header *p, const uint8_t *data, size_t len, int l)
+{
+    int ok = 1;
+    for (uint32_t t = 0; t < p->n_tiles && ok; t++) {
+        uint32_t i = aecb_layer_stream_index(p, l, t), first, count, lw, lh;
+        aecb_layer_channels(p, l, &first, &count);
+        aecb_tile_latents(p, t, &lw, &lh);
+        size_t n = (size_t)lw * lh;
+        ok = aecb_check_stream(p, data, len, i, NULL, 0) == AEC_OK;
+        int32_t *sym = malloc(sizeof(int32_t) * count * n);
+        if (ok && (p->flags & AECB_FLAG_SPLIT)) {
+            uint8_t *work = malloc(aecb_split_work_bytes_at(first, count, n));
+            ok = aecb_split_read_at(NULL, data + p->offsets[i], p->sizes[i], first, count, lw, lh,
+                                    work, sym, NULL, 0) == AEC_OK;
+            free(work);
+        } else if (ok) {
+            uint8_t *planes = malloc(2 * count * n);
+            ok = aecb_zstd_decompress(NULL, NULL, data + p->offsets[i], p->sizes[i], planes,
+                                      2 * count * n, NULL, 0) == AEC_OK;
+            if (ok)
+                aem_lattice_unpack_at(planes, first, count, lw, lh, sym);
+            free(planes);
+        }
+        for (uint32_t c = 0; ok && c < count; c++)
+            for (size_t k = 0; ok && k < n; k++)
+                ok = sym[c * n + k] == tb_layer_symbol(t, first + c, k);
+        free(sym);
+    }
+    return ok;
+}
+
+/* The geometry of a layered header: L = layers(D) layers of NT streams
+ * each after the stages (so N = A + S*NT + L*NT + M), the channels of each
+ * layer, their streams' indices, raw sizes and bounds (6.9); without
+ * flags bit 5 the one layer of all D channels. */
+static void test_layer_geometry(void)
+{
+    static const struct {
+        uint32_t D;
+        int L;
+    } lf[] = {{1, 1},  {8, 1},  {9, 2},  {16, 2}, {17, 3},
+              {32, 3}, {33, 4}, {64, 4}, {65, 5}, {255, 6}};
+    for (size_t i = 0; i < sizeof lf / sizeof *lf; i++)
+        CHECKF(aecb_layers_for(lf[i].D) == lf[i].L, "D=%u: %d layers", lf[i].D,
+               aecb_layers_for(lf[i].D));
+    for (uint32_t D = 1; D <= 255; D++)
+        CHECKF(aecb_layers_for(D) == tb_layers_for(D) && aecb_layers_for(D) <= AECB_MAX_LAYERS,
+               "D=%u: %d layers", D, aecb_layers_for(D));
+    static const uint8_t dims[] = {1, 8, 9, 12, 40, 64, 65, 255};
+    static const uint8_t extras[] = {0, AECB_FLAG_SPLIT, AECB_FLAG_SPLIT | AECB_FLAG_METADATA,
+                                     AECB_FLAG_METADATA};
+    int bad = 0;
+    for (size_t a = 0; a < sizeof dims; a++)
+        for (int k = 0; k < 16; k++) {
+            uint8_t D = dims[a], S = (uint8_t)(k % 2 * 2), layout = k / 2 % 2 ? 4 : 1;
+            uint8_t extra = extras[k / 4];
+            uint32_t A = layout == 4, M = (extra & AECB_FLAG_METADATA) ? 1 : 0, NT = 6;
+            int L = tb_layers_for(D), before = tl_failures_in_test;
+            aecb_header h, g;
+            memset(&h, 0, sizeof h);
+            h.width = 150, h.height = 90, h.layout = layout, h.stages = S;
+            h.tile_size = 64, h.block_size = 8, h.lattice_dim = D, h.lattice_step_q = TB_STEP;
+            h.flags = (uint8_t)((A ? AECB_FLAG_ALPHA : 0) | AECB_FLAG_LATTICE | extra);
+            g = h;
+            h.flags |= AECB_FLAG_LAYERED;
+            char err[200] = "";
+            CHECKF(aecb_header_init(&h, err, sizeof err) == AEC_OK, "D=%u: %s", D, err);
+            CHECK(aecb_header_init(&g, err, sizeof err) == AEC_OK);
+            if (!h.sizes || !g.sizes) {
+                aecb_header_free(&h), aecb_header_free(&g);
+                bad++;
+                continue;
+            }
+            CHECK(h.n_tiles == NT && h.lattice_layers == L && h.lattice_layers_available == L);
+            CHECKF(h.n_streams == A + S * NT + (uint32_t)L * NT + M, "D=%u S=%u: %u streams", D,
+                   S, h.n_streams);
+            CHECK(h.table_bytes == 8 * h.n_streams);
+            /* not layered: one layer of all D channels, NT lattice streams */
+            CHECK(g.lattice_layers == 1 && g.n_streams == A + S * NT + NT + M);
+            uint32_t first, count;
+            aecb_layer_channels(&g, 0, &first, &count);
+            CHECK(first == 0 && count == D);
+            if (L == 1) /* one layer: the same table as without the flag */
+                CHECK(h.n_streams == g.n_streams);
+            uint32_t next = 0;
+            for (int l = 0; l < L; l++) {
+                aecb_layer_channels(&h, l, &first, &count);
+                uint32_t end = tb_layer_start(l + 1) < D ? tb_layer_start(l + 1) : D;
+                CHECKF(first == tb_layer_start(l) && first == next && count == end - first &&
+                           count > 0,
+                       "D=%u layer %d: channels %u + %u", D, l, first, count);
+                next = first + count;
+                for (uint32_t t = 0; t < NT; t++) {
+                    uint32_t i = aecb_layer_stream_index(&h, l, t), lw, lh;
+                    aecb_tile_latents(&h, t, &lw, &lh);
+                    uint64_t n = (uint64_t)lw * lh;
+                    CHECK(i == A + (S + (uint32_t)l) * NT + t);
+                    CHECK(aecb_stream_raw_size(&h, i) == 2 * count * n);
+                    uint64_t want = (extra & AECB_FLAG_SPLIT) ? tb_split_bound_at(first, count, n)
+                                                              : aecb_compress_bound(2 * count * n);
+                    CHECKF(aecb_stream_bound(&h, i) == want, "D=%u layer %d tile %u: bound %llu",
+                           D, l, t, (unsigned long long)aecb_stream_bound(&h, i));
+                }
+            }
+            CHECKF(next == D, "D=%u: the layers end at channel %u", D, next);
+            aecb_layer_channels(&h, L, &first, &count); /* past the last: nothing */
+            CHECK(first == D && count == 0);
+            CHECK(aecb_lattice_stream_index(&h, 3) == aecb_layer_stream_index(&h, 0, 3));
+            for (uint32_t t = 0; t < NT; t++) { /* stages before the layers are unchanged */
+                uint32_t lw, lh;
+                aecb_tile_latents(&h, t, &lw, &lh);
+                for (int s = 0; s < S; s++)
+                    CHECK(aecb_stream_raw_size(&h, aecb_stream_index(&h, s, t)) ==
+                          (uint64_t)lw * lh);
+            }
+            if (M)
+                CHECK(aecb_metadata_stream_index(&h) == A + S * NT + (uint32_t)L * NT &&
+                      aecb_stream_bound(&h, h.n_streams - 1) == AECB_MAX_METADATA);
+            bad += tl_failures_in_test != before;
+            aecb_header_free(&h), aecb_header_free(&g);
+        }
+    CHECKF(bad == 0, "%d headers failed", bad);
+}
+
+/* A layered file's header survives write and parse (flags byte 0x2D with
+ * alpha and the split layout); its layer streams decode; the flag bit
+ * changes the table's geometry, so clearing it (or setting it on a file of
+ * more than 8 channels) is CORRUPT, while on a file of 8 channels or fewer
+ * (one layer) it changes nothing. */
+static void test_layered_header(void)
+{
+    aecb_header h, p;
+    size_t size;
+    char err[200] = "";
+    uint8_t *f = tb_make_layered(150, 90, 4, 1, AECB_FLAG_SPLIT, 40, &h, &size);
+    if (!f)
+        return;
+    CHECK(f[7] == 0x2D && f[19] == 40 && tb_get32(f + 20) == 1 + 6 + 4 * 6);
+    CHECK(aecb_parse(f, size, NULL, &p, err, sizeof err) == AEC_OK);
+    if (p.sizes) {
+        CHECK(p.flags == 0x2D && p.lattice_dim == 40 && p.lattice_layers == 4);
+        CHECK(p.lattice_layers_available == 4 && p.lattice_available == 1);
+        CHECK(p.stages_available == 1 && p.n_streams == h.n_streams);
+        for (int l = 0; l < 4; l++)
+            CHECKF(tb_layer_decodes(&p, f, size, l), "layer %d", l);
+        aecb_header_free(&p);
+    }
+    f[7] &= (uint8_t)~AECB_FLAG_LAYERED; /* 6 lattice streams, the table has 24 */
+    tb_fix_crc(f, h.table_bytes);
+    CHECK(aecb_parse(f, size, NULL, &p, err, sizeof err) == AEC_ERR_CORRUPT && !p.sizes);
+    aecb_header_free(&h);
+    free(f);
+    f = tb_make_file_ex(150, 90, 1, 1, 64, AECB_FLAG_LATTICE | AECB_FLAG_SPLIT, TB_DIM, TB_STEP,
+                        20, &h, &size);
+    if (f) { /* 12 channels: 2 layers, 12 lattice streams, the table has 6 */
+        f[7] |= AECB_FLAG_LAYERED;
+        tb_fix_crc(f, h.table_bytes);
+        CHECK(aecb_parse(f, size, NULL, &p, err, sizeof err) == AEC_ERR_CORRUPT && !p.sizes);
+        aecb_header_free(&h);
+        free(f);
+    }
+    f = tb_make_file_ex(150, 90, 1, 0, 64, AECB_FLAG_LATTICE, 8, TB_STEP, 20, &h, &size);
+    if (f) { /* 8 channels: one layer either way */
+        f[7] |= AECB_FLAG_LAYERED;
+        tb_fix_crc(f, h.table_bytes);
+        CHECK(aecb_parse(f, size, NULL, &p, err, sizeof err) == AEC_OK);
+        if (p.sizes) {
+            CHECK(p.lattice_layers == 1 && p.lattice_layers_available == 1 && p.lattice_available);
+            aecb_header_free(&p);
+        }
+        aecb_header_free(&h);
+        free(f);
+    }
+}
+
+/* A layered file cut anywhere (section 8): stages_available as before; with
+ * every stage in, lattice_layers_available the layers all of whose streams
+ * are in (0 otherwise); lattice_available 1 only with all layers; TRUNCATED
+ * when neither a stage nor a layer is whole.  Checked against offsets
+ * summed here from the writer's sizes, at every length, with and without
+ * stages and alpha, in both layouts and with a metadata stream last. */
+static void test_layered_truncation(void)
+{
+    static const struct {
+        uint8_t layout, stages, extra;
+    } cases[] = {
+        {1, 0, AECB_FLAG_SPLIT}, {4, 0, 0}, {4, 2, AECB_FLAG_SPLIT}, {1, 2, 0},
+        {1, 0, AECB_FLAG_SPLIT | AECB_FLAG_METADATA},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        uint8_t S = cases[c].stages;
+        aecb_header h;
+        size_t size;
+        uint8_t *f = tb_make_layered(150, 90, cases[c].layout, S, cases[c].extra, 40, &h, &size);
+        if (!f)
+            continue;
+        const int L = 4;
+        uint32_t A = (h.flags & AECB_FLAG_ALPHA) ? 1 : 0, NT = h.n_tiles;
+        int M = (h.flags & AECB_FLAG_METADATA) != 0;
+        CHECK(h.lattice_layers == L && h.n_streams == A + S * NT + 4 * NT + (uint32_t)M);
+        /* ends[i]: the offset past stream i */
+        uint64_t *ends = malloc(sizeof(uint64_t) * h.n_streams), pos = 48 + (uint64_t)h.table_bytes;
+        for (uint32_t i = 0; i < h.n_streams; i++)
+            ends[i] = pos += h.sizes[i];
+        CHECK(pos == size);
+        uint64_t head = 48 + (uint64_t)h.table_bytes;
+        uint64_t lend[5]; /* lend[l]: past the last stream of layer l - 1 (6.9, 8) */
+        lend[0] = S ? ends[A + S * NT - 1] : A ? ends[0] : head;
+        for (int l = 1; l <= L; l++)
+            lend[l] = ends[A + (S + (uint32_t)l) * NT - 1];
+        int bad = 0, seen[5] = {0};
+        for (size_t len = (size_t)head; len <= size; len++) {
+            uint8_t *copy = malloc(len);
+            memcpy(copy, f, len);
+            aecb_header p;
+            char err[200] = "";
+            aec_status st = aecb_parse(copy, len, NULL, &p, err, sizeof err);
+            int stages = tb_expected_stages(&h, len), layers = 0;
+            int alpha = !A || ends[0] <= len;
+            while (alpha && stages == S && layers < L && lend[layers + 1] <= len)
+                layers++;
+            int want_ok = len == size || (alpha && (stages > 0 || layers > 0));
+            if (!want_ok) {
+                bad += st != AEC_ERR_TRUNCATED;
+                if (S == 0 && alpha && st == AEC_ERR_TRUNCATED) /* inside layer 0 */
+                    bad += strstr(err, "lattice") == NULL;
+            } else if (st != AEC_OK) {
+                bad++;
+            } else {
+                int all = len == size ? L : layers;
+                bad += p.stages_available != (len == size ? S : stages);
+                bad += p.lattice_layers != L || p.lattice_layers_available != all;
+                bad += p.lattice_available != (all == L);
+                seen[all]++;
+                /* the streams of the layers in check out, the next layer's
+                 * last one is cut */
+                for (int l = 0; l < all; l++)
+                    for (uint32_t t = 0; t < NT; t++)
+                        bad += aecb_check_stream(&p, copy, len, aecb_layer_stream_index(&p, l, t),
+                                                 NULL, 0) != AEC_OK;
+                if (all < L)
+                    bad += aecb_check_stream(&p, copy, len,
+                                             aecb_layer_stream_index(&p, all, NT - 1), NULL,
+                                             0) != AEC_ERR_TRUNCATED;
+                if (len == lend[all] || len == size) /* and they decode */
+                    for (int l = 0; l < all; l++)
+                        bad += !tb_layer_decodes(&p, copy, len, l);
+                aecb_header_free(&p);
+            }
+            free(copy);
+            if (bad) {
+                printf("  case %zu: cut at %zu of %zu: status %d, %s\n", c, len, size, (int)st,
+                       err);
+                break;
+            }
+        }
+        CHECKF(bad == 0, "case %zu (stages %u, flags 0x%02x)", c, S, h.flags);
+        for (int l = 0; l <= L; l++) /* every count of layers was met */
+            CHECKF(seen[l] > 0 || (l == 0 && S == 0), "case %zu: never %d layers", c, l);
+        /* the rules at the boundaries, spelt out */
+        aecb_header p;
+        char err[200] = "";
+        if (S == 0) {
+            CHECK(aecb_parse(f, (size_t)lend[1] - 1, NULL, &p, err, sizeof err) ==
+                  AEC_ERR_TRUNCATED);
+            CHECK(strstr(err, "lattice") != NULL && !p.sizes);
+        } else { /* inside the last stage: no layer, even though none is cut */
+            CHECK(aecb_parse(f, (size_t)lend[0] - 1, NULL, &p, err, sizeof err) == AEC_OK);
+            CHECK(p.stages_available == S - 1 && p.lattice_layers_available == 0 &&
+                  !p.lattice_available);
+            aecb_header_free(&p);
+            CHECK(aecb_parse(f, (size_t)lend[0], NULL, &p, err, sizeof err) == AEC_OK);
+            CHECK(p.stages_available == S && p.lattice_layers_available == 0 &&
+                  !p.lattice_available);
+            aecb_header_free(&p);
+        }
+        for (int l = 1; l <= L; l++) {
+            CHECK(aecb_parse(f, (size_t)lend[l], NULL, &p, err, sizeof err) == AEC_OK);
+            CHECKF(p.sizes && p.stages_available == S && p.lattice_layers_available == l &&
+                       p.lattice_available == (l == L),
+                   "case %zu: cut after layer %d: %d layers, lattice %d", c, l - 1,
+                   p.lattice_layers_available, p.lattice_available);
+            aecb_header_free(&p);
+        }
+        CHECK((size_t)lend[L] == size - (M ? h.sizes[h.n_streams - 1] : 0));
+        free(ends);
+        aecb_header_free(&h);
+        free(f);
+    }
+}
+
 int main(void)
 {
     RUN_TEST(test_crc32_vectors);
@@ -1252,5 +1649,8 @@ int main(void)
     RUN_TEST(test_lattice_fields);
     RUN_TEST(test_lattice_truncation);
     RUN_TEST(test_split_header);
+    RUN_TEST(test_layer_geometry);
+    RUN_TEST(test_layered_header);
+    RUN_TEST(test_layered_truncation);
     TEST_EXIT();
 }

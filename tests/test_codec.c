@@ -572,9 +572,11 @@ static void test_cells_never_show(void)
 /* The planes-layout twin of split-layout file f (spec/bitstream.md 6.6,
  * 6.7 and 6.9): the same header without flags bits 3 and 5, the same
  * stage streams, and each tile's lattice symbols (read layer by layer by
- * aecb_split_read_at) packed by aem_lattice_pack into one frame.  NULL
- * when f cannot be read. */
-static uint8_t *planes_twin(const blob *f, size_t *size)
+ * aecb_split_read_at) packed by aem_lattice_pack into one frame.  With
+ * layered, flags bit 5 stays and each layer's symbols are packed by
+ * aem_lattice_pack_at into a frame of their own.  NULL when f cannot be
+ * read. */
+static uint8_t *planes_twin_ex(const blob *f, int layered, size_t *size)
 {
     aecb_header p, g;
     if (aecb_parse(f->data, f->size, NULL, &p, NULL, 0) != AEC_OK)
@@ -583,6 +585,8 @@ static uint8_t *planes_twin(const blob *f, size_t *size)
     g.width = p.width, g.height = p.height, g.layout = p.layout, g.stages = p.stages;
     g.tile_size = p.tile_size, g.block_size = p.block_size, g.model_id = p.model_id;
     g.flags = (uint8_t)(p.flags & ~(AECB_FLAG_SPLIT | AECB_FLAG_LAYERED | AECB_FLAG_METADATA));
+    if (layered)
+        g.flags |= (uint8_t)(p.flags & AECB_FLAG_LAYERED);
     g.lattice_dim = p.lattice_dim, g.lattice_step_q = p.lattice_step_q;
     uint8_t *out = NULL;
     if (!(p.flags & AECB_FLAG_METADATA) && aecb_header_init(&g, NULL, 0) == AEC_OK) {
@@ -593,7 +597,7 @@ static uint8_t *planes_twin(const blob *f, size_t *size)
         for (uint32_t i = 0; i < aecb_lattice_stream_index(&g, 0); i++) /* alpha, stages */
             streams[i] = f->data + p.offsets[i], g.sizes[i] = p.sizes[i];
         for (uint32_t t = 0; t < p.n_tiles && ok; t++) {
-            uint32_t i = aecb_lattice_stream_index(&g, t), lw, lh;
+            uint32_t lw, lh;
             aecb_tile_latents(&p, t, &lw, &lh);
             size_t n = (size_t)lw * lh, sz = 0;
             uint8_t *work = malloc(aecb_split_work_bytes(D, n)), *planes = malloc(2 * D * n);
@@ -603,8 +607,16 @@ static uint8_t *planes_twin(const blob *f, size_t *size)
                 aecb_layer_channels(&p, l, &first, &count);
                 ok = aecb_split_read_at(NULL, f->data + p.offsets[j], p.sizes[j], first, count,
                                         lw, lh, work, sym + first * n, NULL, 0) == AEC_OK;
+                if (ok && layered) {
+                    uint32_t i = aecb_layer_stream_index(&g, l, t);
+                    aem_lattice_pack_at(sym + first * n, first, count, lw, lh, planes);
+                    ok = aecb_zstd_compress(NULL, planes, 2 * count * n, 19, NULL, &owned[i], &sz,
+                                            NULL, 0) == AEC_OK;
+                    streams[i] = owned[i], g.sizes[i] = (uint32_t)sz;
+                }
             }
-            if (ok) {
+            if (ok && !layered) {
+                uint32_t i = aecb_lattice_stream_index(&g, t);
                 aem_lattice_pack(sym, D, lw, lh, planes);
                 ok = aecb_zstd_compress(NULL, planes, 2 * D * n, 19, NULL, &owned[i], &sz, NULL,
                                         0) == AEC_OK;
@@ -622,6 +634,7 @@ static uint8_t *planes_twin(const blob *f, size_t *size)
     aecb_header_free(&p);
     return out;
 }
+static uint8_t *planes_twin(const blob *f, size_t *size) { return planes_twin_ex(f, 0, size); }
 
 /* The VQ levels write no lattice flag; the lattice levels set flags bits
  * 2 and 3 (LATTICE and SPLIT, header byte 7): with tiles of 256 pixels or
@@ -684,6 +697,368 @@ static void test_split_layout(void)
     }
     CHECK(lattice_levels > 0);
     free(pix);
+}
+
+/* aec_decode of b, whole, with params stages and partial; *pr: what the
+ * decode used (aec_decoder_last_progress).  NULL on an error (*st_out). */
+static uint8_t *decode_progress(const blob *b, int stages, int partial, aec_progress *pr,
+                                aec_status *st_out)
+{
+    aec_decoder *dec = NULL;
+    uint8_t *out = NULL;
+    uint32_t ow, oh;
+    memset(pr, 0, sizeof *pr);
+    aec_status st = aec_decoder_create(&dec, NULL);
+    if (st == AEC_OK) {
+        aec_decode_params p;
+        aec_decode_params_default(&p);
+        p.stages = stages, p.partial = partial;
+        st = aec_decode(dec, b->data, b->size, &p, &out, &ow, &oh, NULL);
+        aec_decoder_last_progress(dec, pr);
+    }
+    aec_decoder_destroy(dec);
+    *st_out = st;
+    if (st != AEC_OK) {
+        free(out);
+        out = NULL;
+    }
+    return out;
+}
+
+/* Split-layout layered file f with zero lattice symbols in layers k and
+ * later: those streams written again (aecb_split_write_at) from zeros,
+ * everything else as it is.  NULL when f cannot be read. */
+static uint8_t *zeroed_layers(const blob *f, int k, size_t *size)
+{
+    aecb_header p, g;
+    if (aecb_parse(f->data, f->size, NULL, &p, NULL, 0) != AEC_OK)
+        return NULL;
+    memset(&g, 0, sizeof g);
+    g.width = p.width, g.height = p.height, g.layout = p.layout, g.stages = p.stages;
+    g.tile_size = p.tile_size, g.block_size = p.block_size, g.model_id = p.model_id;
+    g.flags = p.flags, g.lattice_dim = p.lattice_dim, g.lattice_step_q = p.lattice_step_q;
+    uint8_t *out = NULL;
+    if ((p.flags & AECB_FLAG_SPLIT) && aecb_header_init(&g, NULL, 0) == AEC_OK &&
+        g.n_streams == p.n_streams) {
+        const uint8_t **streams = calloc(g.n_streams, sizeof *streams);
+        uint8_t **owned = calloc(g.n_streams, sizeof *owned);
+        int ok = 1;
+        for (uint32_t i = 0; i < g.n_streams; i++)
+            streams[i] = f->data + p.offsets[i], g.sizes[i] = p.sizes[i];
+        for (int l = k; l < p.lattice_layers && ok; l++)
+            for (uint32_t t = 0; t < p.n_tiles && ok; t++) {
+                uint32_t i = aecb_layer_stream_index(&p, l, t), first, count, lw, lh;
+                aecb_layer_channels(&p, l, &first, &count);
+                aecb_tile_latents(&p, t, &lw, &lh);
+                int32_t *zeros = calloc((size_t)count * lw * lh, sizeof *zeros);
+                size_t sz = 0;
+                ok = zeros && aecb_split_write_at(NULL, zeros, first, count, lw, lh, 3, &owned[i],
+                                                  &sz, NULL, 0) == AEC_OK;
+                streams[i] = owned[i], g.sizes[i] = (uint32_t)sz;
+                free(zeros);
+            }
+        if (!ok || aecb_write(&g, streams, &out, size) != AEC_OK)
+            out = NULL;
+        for (uint32_t i = 0; i < g.n_streams; i++)
+            free(owned[i]);
+        free(owned), free(streams);
+    }
+    aecb_header_free(&g);
+    aecb_header_free(&p);
+    return out;
+}
+
+/* Lattice layers (flags bit 5, spec/bitstream.md 6.9): at a lattice level
+ * with tiles of 256 pixels the encoder codes the high model's 64 latent
+ * channels in 4 layers (0-7, 8-15, 16-31, 32-63), one stream per tile and
+ * layer, layer-major.  A file cut after layer l - 1 decodes (conforming,
+ * partial = 0) to the pixels of the whole file decoded with stages = l
+ * (no VQ stages at these levels), which are also those of the file with
+ * the later layers' symbols zeroed (6.9), and its PSNR does not fall as
+ * layers are added; stages = 0 and stages = 4 are the whole file, and so
+ * is the layered planes-layout twin.  A cut inside layer 0 is TRUNCATED;
+ * one inside layer 1 decodes with 1 layer, and a preview of it
+ * (partial = 1) has layer 1 of the tiles whose stream of it is in. */
+static void test_lattice_layers(void)
+{
+    uint32_t w = 300, h = 200; /* two tiles of 256 pixels */
+    size_t npix = (size_t)w * h;
+    uint8_t *pix = make_image(w, h, 3, 37);
+    aec_encoder *enc = NULL;
+    CHECK(aec_encoder_create(&enc, NULL) == AEC_OK);
+    int L = aec_encoder_levels(enc);
+    aec_encoder_destroy(enc);
+    const int levels[2] = {8, L};
+    for (int v = 0; v < 2; v++) {
+        int q = levels[v];
+        aec_status st;
+        blob b = encode(pix, w, h, AEC_RGB, q, 256, &st);
+        CHECKF(st == AEC_OK && b.data, "level %d: %s", q, aec_status_string(st));
+        if (!b.data)
+            continue;
+        CHECKF(b.data[7] == (AECB_FLAG_LATTICE | AECB_FLAG_SPLIT | AECB_FLAG_LAYERED),
+               "level %d: flags 0x%02x", q, b.data[7]);
+        aec_info info;
+        CHECK(aec_read_info(b.data, b.size, &info) == AEC_OK);
+        CHECKF(info.stages_coded == 0 && info.lattice_layers == 4 &&
+                   info.lattice_layers_available == 4 && info.lattice_available,
+               "level %d: %d stages, %d layers (%d available)", q, info.stages_coded,
+               info.lattice_layers, info.lattice_layers_available);
+        aecb_header p;
+        CHECK(aecb_parse(b.data, b.size, NULL, &p, NULL, 0) == AEC_OK);
+        if (!p.sizes) {
+            free(b.data);
+            continue;
+        }
+        uint32_t NT = p.n_tiles;
+        CHECK(NT == 2 && p.lattice_layers == 4 && p.lattice_dim == 64);
+        /* lend[l]: the end of layer l - 1's streams; each layer's bytes */
+        size_t lend[5] = {(size_t)p.header_bytes + p.table_bytes, 0, 0, 0, 0};
+        uint64_t sum = 0;
+        for (int l = 0; l < 4; l++) {
+            uint64_t bytes = 0;
+            for (uint32_t t = 0; t < NT; t++)
+                bytes += p.sizes[aecb_layer_stream_index(&p, l, t)];
+            uint32_t last = aecb_layer_stream_index(&p, l, NT - 1);
+            lend[l + 1] = (size_t)(p.offsets[last] + p.sizes[last]);
+            CHECKF(info.layer_bytes[l] == bytes && bytes > 0, "level %d layer %d: %llu bytes", q,
+                   l, (unsigned long long)info.layer_bytes[l]);
+            sum += info.layer_bytes[l];
+        }
+        CHECK(info.layer_bytes[4] == 0 && info.layer_bytes[5] == 0);
+        CHECKF(sum == info.lattice_bytes, "level %d: layers %llu bytes, lattice %llu", q,
+               (unsigned long long)sum, (unsigned long long)info.lattice_bytes);
+        CHECK(lend[4] == b.size);
+        uint32_t ow, oh;
+        uint8_t *whole = decode(&b, 0, 0, 0, 0, 0, 0, &ow, &oh, NULL, &st);
+        uint8_t *four = decode(&b, 4, 0, 0, 0, 0, 0, &ow, &oh, NULL, &st);
+        uint8_t *more = decode(&b, 9, 0, 0, 0, 0, 0, &ow, &oh, NULL, &st);
+        CHECK(whole && four && more && memcmp(whole, four, npix * 3) == 0 &&
+              memcmp(whole, more, npix * 3) == 0);
+        /* the layered planes-layout twin (flags 0x24, which the encoder
+         * does not write) decodes to the same pixels, whole and cut after
+         * layer 1 */
+        blob pt = {NULL, 0};
+        pt.data = planes_twin_ex(&b, 1, &pt.size);
+        aec_info pi;
+        CHECK(pt.data && pt.data[7] == (AECB_FLAG_LATTICE | AECB_FLAG_LAYERED) &&
+              aec_read_info(pt.data, pt.size, &pi) == AEC_OK && pi.lattice_layers == 4);
+        if (pt.data) {
+            uint8_t *c = decode(&pt, 0, 0, 0, 0, 0, 0, &ow, &oh, NULL, &st);
+            CHECKF(c && whole && memcmp(c, whole, npix * 3) == 0,
+                   "level %d: the layered planes twin decodes to other pixels", q);
+            free(c);
+            aecb_header tp;
+            if (aecb_parse(pt.data, pt.size, NULL, &tp, NULL, 0) == AEC_OK) {
+                uint32_t last = aecb_layer_stream_index(&tp, 1, NT - 1);
+                blob cut = {pt.data, (size_t)(tp.offsets[last] + tp.sizes[last])};
+                c = decode(&cut, 0, 0, 0, 0, 0, 0, &ow, &oh, NULL, &st);
+                uint8_t *two = decode(&b, 2, 0, 0, 0, 0, 0, &ow, &oh, NULL, &st);
+                CHECKF(c && two && memcmp(c, two, npix * 3) == 0,
+                       "level %d: the planes twin cut after layer 1 differs", q);
+                free(c), free(two);
+                aecb_header_free(&tp);
+            }
+        }
+        free(pt.data);
+        double prev = 0, pw = whole ? psnr_channels(pix, whole, npix, 3, 3) : 0;
+        uint8_t *one_layer = NULL;
+        printf("  level %d: layers of %llu, %llu, %llu, %llu bytes:", q,
+               (unsigned long long)info.layer_bytes[0], (unsigned long long)info.layer_bytes[1],
+               (unsigned long long)info.layer_bytes[2], (unsigned long long)info.layer_bytes[3]);
+        for (int k = 1; k <= 4; k++) { /* the file cut after layer k - 1 */
+            blob cut = {b.data, lend[k]};
+            aec_info ci;
+            CHECK(aec_read_info(cut.data, cut.size, &ci) == AEC_OK);
+            CHECKF(ci.lattice_layers == 4 && ci.lattice_layers_available == k &&
+                       ci.lattice_available == (k == 4) && ci.stages_available == 0,
+                   "level %d cut after layer %d: %d layers, lattice %d", q, k - 1,
+                   ci.lattice_layers_available, ci.lattice_available);
+            uint8_t *a = decode(&cut, 0, 0, 0, 0, 0, 0, &ow, &oh, NULL, &st);
+            uint8_t *ref = decode(&b, k, 0, 0, 0, 0, 0, &ow, &oh, NULL, &st);
+            CHECKF(a && ref && memcmp(a, ref, npix * 3) == 0,
+                   "level %d: cut after layer %d differs from stages = %d", q, k - 1, k);
+            if (k < 4) { /* 6.9: the channels of the missing layers are zero */
+                blob z = {NULL, 0};
+                z.data = zeroed_layers(&b, k, &z.size);
+                uint8_t *za = z.data ? decode(&z, 0, 0, 0, 0, 0, 0, &ow, &oh, NULL, &st) : NULL;
+                CHECKF(za && a && memcmp(za, a, npix * 3) == 0,
+                       "level %d: cut after layer %d differs from layers %d.. zeroed", q, k - 1, k);
+                free(za), free(z.data);
+            }
+            double pk = a ? psnr_channels(pix, a, npix, 3, 3) : 0;
+            printf(" %.2f", pk);
+            CHECKF(pk >= prev, "level %d: %d layers %.3f dB, %d layers %.3f dB", q, k, pk, k - 1,
+                   prev);
+            prev = pk;
+            /* what a viewer is told of the cut: k layers, every tile */
+            aec_progress pr;
+            CHECK(aec_probe_prefix(cut.data, cut.size, NULL, &pr) == AEC_OK);
+            CHECKF(pr.layers == k && pr.tiles_refined == NT && pr.tiles_blank == 0 &&
+                       pr.stages == 0 && pr.bytes_used == lend[k] && pr.final == (k == 4),
+                   "level %d cut after layer %d: progress %d layers, %u tiles, %llu bytes", q,
+                   k - 1, pr.layers, pr.tiles_refined, (unsigned long long)pr.bytes_used);
+            if (k < 4) /* the next change: tile 0's stream of the next layer */
+                CHECK(pr.next_bytes == p.offsets[aecb_layer_stream_index(&p, k, 0)] +
+                                           p.sizes[aecb_layer_stream_index(&p, k, 0)]);
+            if (k == 1)
+                one_layer = ref, ref = NULL;
+            free(a), free(ref);
+        }
+        printf(" dB\n");
+        CHECK(prev == pw); /* 4 layers: the whole file */
+
+        /* cut inside layer 0 (no VQ stage before it): nothing to decode */
+        size_t in0[2] = {lend[1] - 1, (size_t)p.offsets[aecb_layer_stream_index(&p, 0, 0)] + 1};
+        for (int c = 0; c < 2; c++) {
+            blob cut = {b.data, in0[c]};
+            aec_info ci;
+            aec_progress pr;
+            CHECK(aec_read_info(cut.data, cut.size, &ci) == AEC_ERR_TRUNCATED);
+            uint8_t *a = decode_progress(&cut, 0, 0, &pr, &st);
+            CHECKF(!a && st == AEC_ERR_TRUNCATED, "level %d: cut at %zu inside layer 0: %s", q,
+                   in0[c], aec_status_string(st));
+            free(a);
+        }
+
+        /* cut inside layer 1, after tile 0's stream of it */
+        uint32_t i10 = aecb_layer_stream_index(&p, 1, 0);
+        blob mid = {b.data, (size_t)(p.offsets[i10] + p.sizes[i10])};
+        CHECK(mid.size > lend[1] && mid.size < lend[2]);
+        aec_info mi;
+        CHECK(aec_read_info(mid.data, mid.size, &mi) == AEC_OK &&
+              mi.lattice_layers_available == 1 && !mi.lattice_available);
+        aec_progress pr, dp;
+        CHECK(aec_probe_prefix(mid.data, mid.size, NULL, &pr) == AEC_OK);
+        CHECKF(pr.layers == 1 && pr.tiles_refined == NT && pr.tiles_blank == 0 && pr.stages == 0 &&
+                   !pr.final && pr.bytes_used == mid.size && pr.next_bytes == lend[2],
+               "level %d, layer 1 in part: progress %d layers, %u tiles, used %llu, next %llu",
+               q, pr.layers, pr.tiles_refined, (unsigned long long)pr.bytes_used,
+               (unsigned long long)pr.next_bytes);
+        uint8_t *prev_pic = decode_progress(&mid, 0, 1, &dp, &st); /* a preview */
+        CHECKF(prev_pic && dp.layers == 1 && dp.tiles_refined == NT && dp.bytes_used == mid.size,
+               "level %d: preview %s, %d layers", q, aec_status_string(st), dp.layers);
+        uint8_t *conf = decode_progress(&mid, 0, 0, &dp, &st); /* whole layers only */
+        CHECKF(conf && one_layer && memcmp(conf, one_layer, npix * 3) == 0,
+               "level %d: a cut inside layer 1 does not decode with 1 layer", q);
+        /* the next change without partial: the next whole layer */
+        CHECK(dp.layers == 1 && dp.tiles_refined == NT && dp.bytes_used == lend[1] &&
+              dp.next_bytes == lend[2]);
+        /* a region across the two tiles, with 2 threads: its crop */
+        uint32_t ow2, oh2;
+        uint8_t *part = decode(&mid, 0, 221, 17, 70, 60, 2, &ow2, &oh2, NULL, &st);
+        CHECK(part && one_layer && ow2 == 70 && oh2 == 60 &&
+              is_crop_of(part, one_layer, w, 3, 221, 17, 70, 60));
+        free(part);
+        /* the preview capped at 1 layer (stages = 1): layer 0 alone, and
+         * nothing more to wait for */
+        aec_decode_params cap;
+        aec_decode_params_default(&cap);
+        cap.stages = 1;
+        CHECK(aec_probe_prefix(mid.data, mid.size, &cap, &pr) == AEC_OK);
+        CHECK(pr.layers == 1 && pr.bytes_used == lend[1] && pr.next_bytes == 0);
+        free(prev_pic), free(conf), free(one_layer), free(whole), free(four), free(more);
+        aecb_header_free(&p);
+        free(b.data);
+    }
+    /* with tiles of 128 pixels the planes layout, not layered: one layer,
+     * which stages = 1 (at least stages_coded) decodes whole */
+    aec_status st;
+    blob b = encode(pix, w, h, AEC_RGB, 8, 128, &st);
+    aec_info info;
+    CHECK(b.data && aec_read_info(b.data, b.size, &info) == AEC_OK);
+    if (b.data) {
+        CHECK(b.data[7] == AECB_FLAG_LATTICE && info.lattice_layers == 1 &&
+              info.lattice_layers_available == 1 && info.layer_bytes[0] == info.lattice_bytes &&
+              info.layer_bytes[1] == 0);
+        uint32_t ow, oh;
+        uint8_t *a = decode(&b, 0, 0, 0, 0, 0, 0, &ow, &oh, NULL, &st);
+        uint8_t *c = decode(&b, 1, 0, 0, 0, 0, 0, &ow, &oh, NULL, &st);
+        CHECK(a && c && memcmp(a, c, npix * 3) == 0);
+        blob cut = {b.data, b.size - 1}; /* its one layer cut: TRUNCATED */
+        CHECK(aec_read_info(cut.data, cut.size, &info) == AEC_ERR_TRUNCATED);
+        free(a), free(c);
+    }
+    free(b.data), free(pix);
+}
+
+/* Layers on top of VQ stages (the default model, 32 latent channels: 3
+ * layers, 0-7, 8-15, 16-31, with 3 stages and a lattice step of its
+ * caller's): params.stages counts the stages, then the layers, and a file
+ * cut after stage s or after layer l decodes as stages = s or 3 + l do; a
+ * cut inside layer 0 keeps the 3 stages. */
+static void test_lattice_layers_on_stages(void)
+{
+    uint32_t w = 300, h = 200;
+    size_t npix = (size_t)w * h;
+    uint8_t *pix = make_image(w, h, 3, 41);
+    aec_status st;
+    g_model = aec_model_default();
+    g_lambda = 0.0f;
+    g_lattice = 0.1f;
+    blob b = encode(pix, w, h, AEC_RGB, 3, 256, &st);
+    g_model = NULL, g_lambda = AEC_LAMBDA_AUTO, g_lattice = AEC_LATTICE_AUTO;
+    aec_info info;
+    aecb_header p;
+    CHECK(b.data && aec_read_info(b.data, b.size, &info) == AEC_OK);
+    CHECK(b.data && aecb_parse(b.data, b.size, NULL, &p, NULL, 0) == AEC_OK);
+    if (!b.data || !p.sizes) {
+        free(b.data), free(pix);
+        return;
+    }
+    CHECKF(b.data[7] == 0x2C && info.stages_coded == 3 && info.lattice_layers == 3 &&
+               info.lattice_layers_available == 3 && p.n_tiles == 2,
+           "flags 0x%02x, %d stages, %d layers", b.data[7], info.stages_coded,
+           info.lattice_layers);
+    uint32_t NT = p.n_tiles, ow, oh;
+    /* ends[s]: past stage s (s = 1..3), then past layer s - 4 (s = 4..6) */
+    size_t ends[7] = {0};
+    for (int s = 1; s <= 6; s++) {
+        uint32_t last = s <= 3 ? aecb_stream_index(&p, s - 1, NT - 1)
+                               : aecb_layer_stream_index(&p, s - 4, NT - 1);
+        ends[s] = (size_t)(p.offsets[last] + p.sizes[last]);
+    }
+    CHECK(ends[6] == b.size);
+    uint8_t *whole = decode(&b, 0, 0, 0, 0, 0, 0, &ow, &oh, NULL, &st);
+    double prev = 0;
+    for (int s = 1; s <= 6; s++) {
+        blob cut = {b.data, ends[s]};
+        aec_info ci;
+        CHECK(aec_read_info(cut.data, cut.size, &ci) == AEC_OK);
+        int layers = s > 3 ? s - 3 : 0;
+        CHECKF(ci.stages_available == (s < 3 ? s : 3) && ci.lattice_layers_available == layers &&
+                   ci.lattice_available == (s == 6),
+               "cut after %d: %d stages, %d layers", s, ci.stages_available,
+               ci.lattice_layers_available);
+        uint8_t *a = decode(&cut, 0, 0, 0, 0, 0, 0, &ow, &oh, NULL, &st);
+        uint8_t *ref = decode(&b, s, 0, 0, 0, 0, 0, &ow, &oh, NULL, &st);
+        CHECKF(a && ref && memcmp(a, ref, npix * 3) == 0, "cut after %d differs from stages = %d",
+               s, s);
+        double q = a ? psnr_channels(pix, a, npix, 3, 3) : 0;
+        if (s > 3) /* the layers add to the 3 stages */
+            CHECKF(q >= prev, "stages = %d: %.3f dB, stages = %d: %.3f dB", s, q, s - 1, prev);
+        prev = q;
+        if (s == 6)
+            CHECK(whole && a && memcmp(whole, a, npix * 3) == 0);
+        free(a), free(ref);
+    }
+    /* a cut inside layer 0 (in tile 1's stream of it): a conforming decode
+     * has the 3 stages and no layer, a preview tile 0's layer 0 on top */
+    blob in0 = {b.data, ends[4] - 1};
+    aec_progress pr;
+    uint8_t *a = decode_progress(&in0, 0, 0, &pr, &st);
+    uint8_t *three = decode(&b, 3, 0, 0, 0, 0, 0, &ow, &oh, NULL, &st);
+    CHECK(a && three && memcmp(a, three, npix * 3) == 0);
+    CHECK(pr.stages == 3 && pr.layers == 0 && pr.tiles_refined == 0 && pr.bytes_used == ends[3] &&
+          pr.next_bytes == ends[4]);
+    CHECK(aec_probe_prefix(in0.data, in0.size, NULL, &pr) == AEC_OK);
+    CHECKF(pr.stages == 3 && pr.layers == 0 && pr.tiles_refined == 1 &&
+               pr.next_bytes == ends[4],
+           "preview inside layer 0: %d stages, %d layers, %u tiles refined", pr.stages,
+           pr.layers, pr.tiles_refined);
+    free(a), free(three), free(whole);
+    aecb_header_free(&p);
+    free(b.data), free(pix);
 }
 
 static void test_model_identity(void)
@@ -783,6 +1158,8 @@ int main(void)
     RUN_TEST(test_lattice_layer);
     RUN_TEST(test_lattice_region_threads);
     RUN_TEST(test_split_layout);
+    RUN_TEST(test_lattice_layers);
+    RUN_TEST(test_lattice_layers_on_stages);
     RUN_TEST(test_cells_partition);
     RUN_TEST(test_cells_never_show);
     RUN_TEST(test_model_identity);

@@ -125,12 +125,17 @@ static uint64_t spec_cbound(uint64_t n)
     return n + n / 256 + (n < 131072 ? (131072 - n) / 2048 : 0);
 }
 
-/* split_bound of section 6.7 (before the clamp to 2^32 - 1) */
+/* split_bound of section 6.7 (before the clamp to 2^32 - 1) for D
+ * channels of which the first pd are predicted */
+static uint64_t spec_split_bound_pd(size_t D, size_t pd, size_t n)
+{
+    uint64_t R = (uint64_t)(D - pd) * n, G = (D - pd + 7) / 8;
+    return pd * spec_cbound(2 * (uint64_t)n) + G * spec_cbound(n) +
+           2 * spec_cbound((R + 7) / 8) + spec_cbound(R) + spec_cbound(2 * R) + 5 * (pd + G + 4);
+}
 static uint64_t spec_split_bound(size_t D, size_t n)
 {
-    uint64_t R = (uint64_t)(D - spec_pd(D)) * n;
-    return spec_pd(D) * spec_cbound(2 * (uint64_t)n) + spec_groups(D) * spec_cbound(n) +
-           2 * spec_cbound((R + 7) / 8) + spec_cbound(R) + spec_cbound(2 * R) + 5 * spec_nsec(D);
+    return spec_split_bound_pd(D, spec_pd(D), n);
 }
 
 /* MED of section 6.6 on plane s [lh][lw] */
@@ -165,13 +170,15 @@ static void spec_free(spec_sections *s)
 }
 static int spec_bit(const uint8_t *b, size_t i) { return (b[i / 8] >> (i % 8)) & 1; }
 
-/* The section contents of symbols sym [D][lh][lw]. */
-static void spec_split_sections(const int32_t *sym, size_t D, size_t lw, size_t lh,
-                                spec_sections *s)
+/* The section contents of symbols sym [D][lh][lw], the first pd channels
+ * predicted (6.7: pd = min(D, 2) for a stream of channels 0..D-1; 6.9: the
+ * channels of a layer below 2, so none in a layer from channel 8 on). */
+static void spec_split_sections_pd(const int32_t *sym, size_t D, size_t pd, size_t lw, size_t lh,
+                                   spec_sections *s)
 {
-    size_t n = lw * lh, pd = spec_pd(D), G = spec_groups(D), k0 = pd + G;
+    size_t n = lw * lh, G = (D - pd + 7) / 8, k0 = pd + G;
     memset(s, 0, sizeof *s);
-    s->count = spec_nsec(D);
+    s->count = pd + G + 4;
     for (size_t d = 0; d < pd; d++) { /* P_d: zigzag residual codes, low then high */
         uint8_t *b = spec_alloc(s, d, 2 * n);
         for (size_t y = 0; y < lh; y++)
@@ -214,11 +221,18 @@ static void spec_split_sections(const int32_t *sym, size_t D, size_t lw, size_t 
     }
 }
 
-/* The symbols that section contents (of the raw sizes 6.7 gives) code. */
-static void spec_split_decode(const spec_sections *s, size_t D, size_t lw, size_t lh,
-                              int32_t *sym)
+/* The section contents of symbols sym [D][lh][lw] (channels 0..D-1). */
+static void spec_split_sections(const int32_t *sym, size_t D, size_t lw, size_t lh,
+                                spec_sections *s)
 {
-    size_t n = lw * lh, pd = spec_pd(D), k0 = pd + spec_groups(D);
+    spec_split_sections_pd(sym, D, spec_pd(D), lw, lh, s);
+}
+
+/* The symbols that section contents (of the raw sizes 6.7 gives) code. */
+static void spec_split_decode_pd(const spec_sections *s, size_t D, size_t pd, size_t lw,
+                                 size_t lh, int32_t *sym)
+{
+    size_t n = lw * lh, k0 = pd + (D - pd + 7) / 8;
     for (size_t d = 0; d < pd; d++)
         for (size_t y = 0; y < lh; y++)
             for (size_t x = 0; x < lw; x++) {
@@ -248,6 +262,12 @@ static void spec_split_decode(const spec_sections *s, size_t D, size_t lw, size_
         sym[i] = spec_bit(s->raw[k0 + 3], i1) ? -a : a;
         i1++;
     }
+}
+
+static void spec_split_decode(const spec_sections *s, size_t D, size_t lw, size_t lh,
+                              int32_t *sym)
+{
+    spec_split_decode_pd(s, D, spec_pd(D), lw, lh, sym);
 }
 
 /* Unsigned LEB128 of v at p, at least `pad` bytes long (a non-minimal
@@ -321,18 +341,23 @@ static int same_sections(const uint8_t *st, size_t size, const spec_sections *s)
 /* aecb_split_read of st[0..size) into a sym full of garbage (it must write
  * every symbol) and a work buffer of aecb_split_work_bytes, each with
  * guard bytes behind it that must stay as they were (ASan checks the rest).
- * On AEC_OK every symbol must be within range.  *out: the symbols (free). */
-static aec_status split_read_guarded(ZSTD_DCtx *dctx, const uint8_t *st, size_t size, size_t D,
-                                     size_t lw, size_t lh, int32_t **out, char *err)
+ * On AEC_OK every symbol must be within range.  *out: the symbols (free).
+ * With at, the same through aecb_split_read_at and aecb_split_work_bytes_at
+ * for the D channels from channel `first` on (a layer, spec 6.9). */
+static aec_status split_read_guarded_ex(ZSTD_DCtx *dctx, const uint8_t *st, size_t size, int at,
+                                        size_t first, size_t D, size_t lw, size_t lh,
+                                        int32_t **out, char *err)
 {
-    size_t n = lw * lh, wb = aecb_split_work_bytes(D, n);
+    size_t n = lw * lh;
+    size_t wb = at ? aecb_split_work_bytes_at(first, D, n) : aecb_split_work_bytes(D, n);
     uint8_t *work = malloc(wb + GUARD);
     int32_t *sym = malloc(sizeof(int32_t) * (D * n + GUARD));
     memset(work, 0xA5, wb + GUARD);
     for (size_t i = 0; i < D * n + GUARD; i++)
         sym[i] = 0x5A5A5A5A;
     err[0] = 0;
-    aec_status st_ = aecb_split_read(dctx, st, size, D, lw, lh, work, sym, err, 200);
+    aec_status st_ = at ? aecb_split_read_at(dctx, st, size, first, D, lw, lh, work, sym, err, 200)
+                        : aecb_split_read(dctx, st, size, D, lw, lh, work, sym, err, 200);
     int guards = 1, range = 1;
     for (size_t i = 0; i < GUARD; i++)
         guards &= work[wb + i] == 0xA5 && sym[D * n + i] == 0x5A5A5A5A;
@@ -346,6 +371,11 @@ static aec_status split_read_guarded(ZSTD_DCtx *dctx, const uint8_t *st, size_t 
     else
         free(sym);
     return st_;
+}
+static aec_status split_read_guarded(ZSTD_DCtx *dctx, const uint8_t *st, size_t size, size_t D,
+                                     size_t lw, size_t lh, int32_t **out, char *err)
+{
+    return split_read_guarded_ex(dctx, st, size, 0, 0, D, lw, lh, out, err);
 }
 
 /* A test symbol: 0 (7 in 8 when sparse, 1 in 16 when dense), else of
@@ -822,6 +852,287 @@ static void test_split_arguments(void)
               AEC_ERR_INVALID_ARGUMENT && out == NULL);
 }
 
+/* ---- lattice layers (spec/bitstream.md 6.9) -------------------------------
+ * A layer's stream codes the D channels first .. first + D - 1 of the
+ * latent: of them only those below channel 2 (AEM_LATTICE_PREDICTED) are
+ * predicted, so a stream from channel 2 on (every layer but layer 0) has no
+ * predicted section, and one from channel 1 has one. */
+
+/* Channels of a stream of D from channel `first` that 6.9 predicts. */
+static size_t spec_pd_at(size_t first, size_t D)
+{
+    return first >= 2 ? 0 : D < 2 - first ? D : 2 - first;
+}
+
+/* The zigzag code of v (6.6). */
+static uint32_t spec_zigzag(int32_t v)
+{
+    return v >= 0 ? 2u * (uint32_t)v : 2u * (uint32_t)(-v) - 1u;
+}
+
+/* Sizes of streams from channel `first`, against 6.7's formulas with the
+ * predicted channels of 6.9; those from channel 0 are the plain ones. */
+static void test_split_layer_sizes(void)
+{
+    /* worked out by hand: predicted + groups of 8 + the four last sections */
+    CHECK(aecb_split_predicted(0, 8) == 2 && aecb_split_predicted(0, 1) == 1);
+    CHECK(aecb_split_predicted(1, 8) == 1 && aecb_split_predicted(1, 1) == 1);
+    CHECK(aecb_split_predicted(2, 8) == 0 && aecb_split_predicted(8, 8) == 0);
+    CHECK(aecb_split_predicted(32, 32) == 0 && aecb_split_predicted(128, 127) == 0);
+    CHECK(aecb_split_sections_at(8, 8) == 5);      /* 0 + 1 + 4: layer 1 */
+    CHECK(aecb_split_sections_at(16, 16) == 6);    /* 0 + 2 + 4: layer 2 */
+    CHECK(aecb_split_sections_at(32, 32) == 8);    /* 0 + 4 + 4: layer 3 */
+    CHECK(aecb_split_sections_at(128, 127) == 20); /* 0 + 16 + 4: layer 5 of 255 */
+    CHECK(aecb_split_sections_at(0, 8) == 7 && aecb_split_sections(8) == 7); /* 2 + 1 + 4 */
+    CHECK(aecb_split_sections_at(1, 8) == 6);      /* 1 + 1 + 4 */
+    CHECK(aecb_split_sections_at(1, 1) == 5);      /* 1 + 0 + 4 */
+    CHECK(aecb_split_sections_at(2, 1) == 5);      /* 0 + 1 + 4 */
+    static const size_t firsts[] = {0, 1, 2, 8, 16, 32, 64, 128};
+    static const size_t dims[] = {1, 2, 3, 8, 9, 16, 32, 64, 127};
+    static const size_t ns[] = {1, 21, 4096, 1u << 20};
+    int bad = 0;
+    for (size_t a = 0; a < sizeof firsts / sizeof *firsts; a++)
+        for (size_t b = 0; b < sizeof dims / sizeof *dims; b++) {
+            size_t first = firsts[a], D = dims[b], pd = spec_pd_at(first, D);
+            int before = tl_failures_in_test;
+            CHECKF(aecb_split_predicted(first, D) == pd, "first %zu D=%zu: %zu predicted", first,
+                   D, aecb_split_predicted(first, D));
+            CHECKF(aecb_split_sections_at(first, D) == pd + (D - pd + 7) / 8 + 4,
+                   "first %zu D=%zu: %zu sections", first, D, aecb_split_sections_at(first, D));
+            if (first == 0)
+                CHECK(aecb_split_sections_at(0, D) == aecb_split_sections(D));
+            for (size_t c = 0; c < sizeof ns / sizeof *ns; c++) {
+                size_t n = ns[c], R = (D - pd) * n, wb = aecb_split_work_bytes_at(first, D, n);
+                CHECKF(aecb_split_bound_at(first, D, n) == spec_split_bound_pd(D, pd, n),
+                       "first %zu D=%zu n=%zu: bound %llu", first, D, n,
+                       (unsigned long long)aecb_split_bound_at(first, D, n));
+                CHECKF(wb >= 2 * n && wb >= 2 * ((R + 7) / 8) + 3 * R + 8 &&
+                           wb <= 2 * n + 4 * R + 16,
+                       "first %zu D=%zu n=%zu: work %zu bytes", first, D, n, wb);
+                if (first == 0)
+                    CHECK(aecb_split_bound_at(0, D, n) == aecb_split_bound(D, n) &&
+                          wb == aecb_split_work_bytes(D, n));
+            }
+            bad += tl_failures_in_test != before;
+        }
+    CHECKF(bad == 0, "%d (first, D) pairs with other sizes than 6.7 and 6.9 give", bad);
+}
+
+/* Round trips of random symbols through aecb_split_write_at and
+ * aecb_split_read_at for streams from channel 0, 1, 8 and 32 (layers 0, 1,
+ * 3 start at 0, 8, 32): the writer's sections are those of 6.7 with the
+ * predicted channels of 6.9, byte for byte, its stream within
+ * aecb_split_bound_at and the same from aecb_split_write_tasks_at; the
+ * reader decodes it and a stream assembled here from the spec's sections. */
+static void test_split_layer_round_trip(void)
+{
+    static const size_t firsts[] = {0, 1, 8, 32};
+    static const size_t dims[] = {1, 3, 8, 9, 32};
+    static const size_t shapes[][2] = {{1, 1}, {7, 3}, {16, 16}};
+    ZSTD_CCtx *cctx = ZSTD_createCCtx();
+    ZSTD_DCtx *dctx = ZSTD_createDCtx();
+    int cases = 0, bad = 0;
+    char err[200];
+    for (size_t a = 0; a < sizeof firsts / sizeof *firsts; a++)
+        for (size_t b = 0; b < sizeof dims / sizeof *dims; b++)
+            for (size_t c = 0; c < sizeof shapes / sizeof *shapes; c++) {
+                size_t first = firsts[a], D = dims[b], lw = shapes[c][0], lh = shapes[c][1];
+                size_t n = lw * lh, pd = spec_pd_at(first, D);
+                int dense = cases % 2, before = tl_failures_in_test;
+                int32_t *sym = malloc(sizeof(int32_t) * D * n);
+                for (size_t i = 0; i < D * n; i++)
+                    sym[i] = test_symbol(dense);
+                if (dense && D * n > 2) /* extremes side by side */
+                    sym[0] = AEM_LATTICE_MAX_SYMBOL, sym[1] = -AEM_LATTICE_MAX_SYMBOL;
+                uint8_t *st = NULL, *tasks = NULL;
+                size_t size = 0, tsize = 0;
+                aec_status w = aecb_split_write_at(cases % 3 ? cctx : NULL, sym, first, D, lw, lh,
+                                                   1 + cases % 3, &st, &size, err, sizeof err);
+                CHECKF(w == AEC_OK, "first %zu D=%zu %zux%zu: write: %s", first, D, lw, lh, err);
+                CHECK(aecb_split_write_tasks_at(sym, first, D, lw, lh, 1 + cases % 3, &tasks,
+                                                &tsize, NULL, 0) == AEC_OK);
+                if (w != AEC_OK || !st) {
+                    free(sym), free(tasks);
+                    bad++;
+                    continue;
+                }
+                CHECKF(tasks && tsize == size && memcmp(tasks, st, size) == 0,
+                       "first %zu D=%zu %zux%zu: the tasks' bytes differ", first, D, lw, lh);
+                CHECKF(size <= aecb_split_bound_at(first, D, n),
+                       "first %zu D=%zu %zux%zu: %zu bytes above the bound %llu", first, D, lw,
+                       lh, size, (unsigned long long)aecb_split_bound_at(first, D, n));
+                if (first == 0) { /* the stream of channels 0.. is the plain one */
+                    uint8_t *plain = NULL;
+                    size_t psize = 0;
+                    CHECK(aecb_split_write(NULL, sym, D, lw, lh, 1 + cases % 3, &plain, &psize,
+                                           NULL, 0) == AEC_OK);
+                    CHECK(plain && psize == size && memcmp(plain, st, size) == 0);
+                    free(plain);
+                }
+                spec_sections sec;
+                spec_split_sections_pd(sym, D, pd, lw, lh, &sec);
+                CHECK(sec.count == aecb_split_sections_at(first, D));
+                CHECKF(same_sections(st, size, &sec) == 0,
+                       "first %zu D=%zu %zux%zu: the writer's sections are not the spec's", first,
+                       D, lw, lh);
+                int32_t *back = NULL;
+                aec_status r = split_read_guarded_ex(cases % 2 ? dctx : NULL, st, size, 1, first,
+                                                     D, lw, lh, &back, err);
+                CHECKF(r == AEC_OK && memcmp(back, sym, sizeof(int32_t) * D * n) == 0,
+                       "first %zu D=%zu %zux%zu: read back: %d %s", first, D, lw, lh, (int)r, err);
+                free(back);
+                size_t ssize = 0;
+                uint8_t *sp = spec_split_stream(&sec, (size_t)(cases % 4 == 0 ? 3 : 0), &ssize);
+                r = split_read_guarded_ex(dctx, sp, ssize, 1, first, D, lw, lh, &back, err);
+                CHECKF(r == AEC_OK && memcmp(back, sym, sizeof(int32_t) * D * n) == 0,
+                       "first %zu D=%zu %zux%zu: the spec's stream: %d %s", first, D, lw, lh,
+                       (int)r, err);
+                free(back);
+                back = malloc(sizeof(int32_t) * D * n);
+                spec_split_decode_pd(&sec, D, pd, lw, lh, back);
+                CHECK(memcmp(back, sym, sizeof(int32_t) * D * n) == 0);
+                free(back);
+                /* read as a stream of another first, it does not give the
+                 * symbols back (another count of sections or of predicted
+                 * channels) */
+                if (pd > 0 || D > 2) {
+                    size_t other = first < 2 ? 8 : 0;
+                    r = split_read_guarded_ex(NULL, st, size, 1, other, D, lw, lh, &back, err);
+                    CHECKF(r != AEC_OK || memcmp(back, sym, sizeof(int32_t) * D * n) != 0,
+                           "first %zu D=%zu %zux%zu: read as from channel %zu", first, D, lw, lh,
+                           other);
+                    free(back);
+                }
+                spec_free(&sec);
+                free(sp), free(st), free(tasks), free(sym);
+                bad += tl_failures_in_test != before;
+                cases++;
+            }
+    printf("  %d layer round trips, %d failed\n", cases, bad);
+    CHECK(cases == 60 && bad == 0);
+    ZSTD_freeCCtx(cctx);
+    ZSTD_freeDCtx(dctx);
+}
+
+/* From channel 1 one channel is predicted: the first section of a stream of
+ * ramps (6 + x + 2y in every channel) holds the MED residuals of its first
+ * channel (1 at most, aem_lattice_pack's planes of that one channel), the
+ * next the significance of the other two; from channel 2 on the
+ * significance comes first, and from channel 0 two channels are predicted. */
+static void test_split_layer_predicted(void)
+{
+    size_t D = 3, lw = 8, lh = 8, n = lw * lh;
+    int32_t sym[3 * 64];
+    uint8_t pred[2 * 64];
+    for (size_t d = 0; d < D; d++)
+        for (size_t j = 0; j < n; j++)
+            sym[d * n + j] = 6 + (int32_t)(j % lw) + 2 * (int32_t)(j / lw);
+    aem_lattice_pack(sym, 1, lw, lh, pred);
+    static const size_t firsts[] = {0, 1, 2, 8};
+    for (size_t a = 0; a < sizeof firsts / sizeof *firsts; a++) {
+        size_t first = firsts[a], pd = 2 - (first < 2 ? first : 2);
+        uint8_t *st = NULL;
+        size_t size = 0;
+        CHECK(aecb_split_write_at(NULL, sym, first, D, lw, lh, 19, &st, &size, NULL, 0) == AEC_OK);
+        if (!st)
+            continue;
+        unsigned long long sz[MAXSEC];
+        CHECKF(tl_split_directory(st, size, pd + 1 + 4, sz) > 0, "first %zu", first);
+        spec_sections sec, wrong;
+        spec_split_sections_pd(sym, D, pd, lw, lh, &sec);
+        CHECKF(same_sections(st, size, &sec) == 0, "first %zu: not %zu predicted channels",
+               first, pd);
+        for (size_t k = 0; k < pd; k++) /* each predicted channel's residuals */
+            CHECK(sec.len[k] == 2 * n && memcmp(sec.raw[k], pred, 2 * n) == 0);
+        /* the significance of the other channels: all of them are non-zero */
+        CHECK(sec.len[pd] == n && sec.raw[pd][0] == (1u << (D - pd)) - 1u);
+        if (pd != 1) { /* one predicted channel fewer or more: other sections */
+            spec_split_sections_pd(sym, D, 1, lw, lh, &wrong);
+            CHECK(same_sections(st, size, &wrong) != 0);
+            spec_free(&wrong);
+        }
+        spec_free(&sec);
+        free(st);
+    }
+}
+
+/* aem_lattice_pack_at / unpack_at: a round trip for any first; from
+ * channel 0 the bytes of aem_lattice_pack; from channel 2 on the plain
+ * zigzag codes of the symbols (no prediction), low bytes then high bytes;
+ * from channel 1 its first channel predicted; and a layer's planes are
+ * the planes of those channels in the whole tile's. */
+static void test_pack_at(void)
+{
+    static const size_t firsts[] = {0, 1, 2, 8, 32};
+    static const size_t shapes[][3] = {{1, 1, 1}, {5, 3, 3}, {8, 8, 8}, {4, 7, 2}};
+    int bad = 0;
+    for (size_t a = 0; a < sizeof firsts / sizeof *firsts; a++)
+        for (size_t k = 0; k < sizeof shapes / sizeof *shapes; k++) {
+            size_t first = firsts[a], lw = shapes[k][0], lh = shapes[k][1], D = shapes[k][2];
+            size_t n = lw * lh;
+            int before = tl_failures_in_test;
+            int32_t *sym = malloc(sizeof(int32_t) * D * n), *back = malloc(sizeof(int32_t) * D * n);
+            uint8_t *planes = malloc(2 * D * n), *ref = malloc(2 * D * n);
+            for (size_t i = 0; i < D * n; i++)
+                sym[i] = test_symbol((int)(i % 2));
+            if (D * n > 2)
+                sym[0] = AEM_LATTICE_MAX_SYMBOL, sym[1] = -AEM_LATTICE_MAX_SYMBOL;
+            aem_lattice_pack_at(sym, first, D, lw, lh, planes);
+            aem_lattice_unpack_at(planes, first, D, lw, lh, back);
+            CHECKF(memcmp(sym, back, sizeof(int32_t) * D * n) == 0,
+                   "first %zu %zux%zu D=%zu: round trip", first, lw, lh, D);
+            if (first == 0) {
+                aem_lattice_pack(sym, D, lw, lh, ref);
+                CHECK(memcmp(planes, ref, 2 * D * n) == 0);
+            }
+            for (size_t d = 0; d < D; d++) {
+                int predicted = first + d < 2;
+                uint8_t one[2 * 64];
+                if (predicted) /* the one channel's planes of aem_lattice_pack */
+                    aem_lattice_pack(sym + d * n, 1, lw, lh, one);
+                for (size_t j = 0; j < n; j++) {
+                    uint32_t u = spec_zigzag(sym[d * n + j]);
+                    uint8_t lo = predicted ? one[j] : (uint8_t)u;
+                    uint8_t hi = predicted ? one[n + j] : (uint8_t)(u >> 8);
+                    if (planes[d * n + j] != lo || planes[D * n + d * n + j] != hi) {
+                        CHECKF(0, "first %zu %zux%zu D=%zu: channel %zu latent %zu", first, lw,
+                               lh, D, d, j);
+                        break;
+                    }
+                }
+            }
+            bad += tl_failures_in_test != before;
+            free(sym), free(back), free(planes), free(ref);
+        }
+    CHECKF(bad == 0, "%d cases failed", bad);
+    /* the layers' planes of a tile of 40 channels (0-7, 8-15, 16-31, 32-39)
+     * are the whole tile's planes of their channels */
+    size_t D = 40, lw = 6, lh = 5, n = lw * lh;
+    static const size_t cuts[] = {0, 8, 16, 32, 40};
+    int32_t *sym = malloc(sizeof(int32_t) * D * n), *back = malloc(sizeof(int32_t) * D * n);
+    uint8_t *whole = malloc(2 * D * n), *layer = malloc(2 * D * n);
+    for (size_t i = 0; i < D * n; i++)
+        sym[i] = test_symbol(1);
+    aem_lattice_pack(sym, D, lw, lh, whole);
+    for (size_t l = 0; l < 4; l++) {
+        size_t f = cuts[l], c = cuts[l + 1] - f;
+        aem_lattice_pack_at(sym + f * n, f, c, lw, lh, layer);
+        CHECKF(memcmp(layer, whole + f * n, c * n) == 0 &&
+                   memcmp(layer + c * n, whole + D * n + f * n, c * n) == 0,
+               "layer %zu: other planes than the whole tile's", l);
+        aem_lattice_unpack_at(layer, f, c, lw, lh, back + f * n);
+    }
+    CHECK(memcmp(back, sym, sizeof(int32_t) * D * n) == 0);
+    /* hostile bytes from channel 8 on: symbols within range */
+    memset(layer, 0xFF, 2 * 8 * n);
+    aem_lattice_unpack_at(layer, 8, 8, lw, lh, back);
+    int range = 1;
+    for (size_t i = 0; i < 8 * n; i++)
+        range &= back[i] >= -AEM_LATTICE_MAX_SYMBOL && back[i] <= AEM_LATTICE_MAX_SYMBOL;
+    CHECK(range && back[0] == -AEM_LATTICE_MAX_SYMBOL);
+    free(sym), free(back), free(whole), free(layer);
+}
+
 int main(void)
 {
     RUN_TEST(test_symbol_rounding);
@@ -835,5 +1146,9 @@ int main(void)
     RUN_TEST(test_split_random_sections);
     RUN_TEST(test_split_hostile);
     RUN_TEST(test_split_arguments);
+    RUN_TEST(test_split_layer_sizes);
+    RUN_TEST(test_split_layer_round_trip);
+    RUN_TEST(test_split_layer_predicted);
+    RUN_TEST(test_pack_at);
     TEST_EXIT();
 }
