@@ -84,9 +84,9 @@ aec_status aec_dec_plan(const aecb_header *h, size_t size, const aec_decode_para
      * streams are in; a preview also the tiles of the next layer that are
      * in (the streams come in order, so those present lead). */
     int layers = h->lattice_layers, cap_layers = layers;
-    if (p->stages > 0) /* stages counts the VQ stages, then the layers */
-        cap_layers = h->flags & AECB_FLAG_LAYERED ? p->stages - h->stages
-                                                   : p->stages >= h->stages;
+    if (p->stages > 0) /* stages counts the VQ stages, then the layers (of
+                          which a file of one layer has its whole refinement) */
+        cap_layers = layers > 1 ? p->stages - h->stages : p->stages >= h->stages;
     cap_layers = cap_layers < 0 ? 0 : cap_layers > layers ? layers : cap_layers;
     uint32_t present = 0, wanted = (uint32_t)cap_layers * h->n_tiles; /* lattice streams */
     if (plan->stages == h->stages && plan->alpha) {
