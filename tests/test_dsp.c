@@ -136,24 +136,58 @@ static int encode_child(int level)
     return ok ? 0 : 3;
 }
 
-/* Runs this program in child mode with AEC_CPU=cpu (a fresh process, so the
- * path is chosen anew); returns the file it wrote (malloc'd) or NULL. */
-static uint8_t *encode_on(const char *cpu, int level, size_t *size)
+/* Child mode (argv "--decode"): decodes the file on stdin and writes its
+ * pixels to stdout, on the path of the environment's AEC_CPU. */
+static int decode_child(void)
 {
-    int fd[2];
+    size_t cap = 1 << 16, n = 0;
+    uint8_t *in = malloc(cap);
+    size_t r;
+    while (in && (r = fread(in + n, 1, cap - n, stdin)) > 0)
+        if ((n += r) == cap)
+            in = realloc(in, cap *= 2);
+    aec_decoder *dec = NULL;
+    aec_decode_params dp;
+    aec_decode_params_default(&dp);
+    uint8_t *px = NULL;
+    uint32_t w = 0, h = 0;
+    aec_layout layout;
+    if (!in || aec_decoder_create(&dec, NULL) != AEC_OK ||
+        aec_decode(dec, in, n, &dp, &px, &w, &h, &layout) != AEC_OK)
+        return 2;
+    int ok = fwrite(px, 1, (size_t)w * h * 3, stdout) == (size_t)w * h * 3;
+    aec_free(px);
+    aec_decoder_destroy(dec);
+    free(in);
+    return ok ? 0 : 3;
+}
+
+/* Runs this program in child mode with AEC_CPU=cpu (a fresh process, so the
+ * path is chosen anew), `input` (when not NULL) on its stdin; returns what
+ * it wrote (malloc'd) or NULL. */
+static uint8_t *run_child(const char *cpu, const char *mode, const char *arg,
+                          const uint8_t *input, size_t input_size, size_t *size)
+{
+    int fd[2], in[2];
     if (pipe(fd) != 0)
         return NULL;
+    if (pipe(in) != 0) {
+        close(fd[0]), close(fd[1]);
+        return NULL;
+    }
     pid_t pid = fork();
     if (pid == 0) {
-        char arg[16];
-        snprintf(arg, sizeof arg, "%d", level);
         dup2(fd[1], 1);
-        close(fd[0]), close(fd[1]);
+        dup2(in[0], 0);
+        close(fd[0]), close(fd[1]), close(in[0]), close(in[1]);
         setenv("AEC_CPU", cpu, 1);
-        execl("/proc/self/exe", "test_dsp", "--encode", arg, (char *)NULL);
+        execl("/proc/self/exe", "test_dsp", mode, arg, (char *)NULL);
         _exit(4);
     }
-    close(fd[1]);
+    close(fd[1]), close(in[0]);
+    /* the inputs are small (a pipe's buffer holds them): write, then read */
+    int wrote = !input || write(in[1], input, input_size) == (ssize_t)input_size;
+    close(in[1]);
     size_t cap = 1 << 16, n = 0;
     uint8_t *buf = malloc(cap);
     ssize_t r;
@@ -165,12 +199,19 @@ static uint8_t *encode_on(const char *cpu, int level, size_t *size)
     close(fd[0]);
     int status = 0;
     waitpid(pid, &status, 0);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    if (!wrote || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         free(buf);
         return NULL;
     }
     *size = n;
     return buf;
+}
+
+static uint8_t *encode_on(const char *cpu, int level, size_t *size)
+{
+    char arg[16];
+    snprintf(arg, sizeof arg, "%d", level);
+    return run_child(cpu, "--encode", arg, NULL, 0, size);
 }
 
 static void test_encoded_bytes_path_independent(void)
@@ -195,12 +236,43 @@ static void test_encoded_bytes_path_independent(void)
     }
 }
 
+/* Issue 14's exactness target: the decoder reads its symbols with integer
+ * arithmetic only (spec/bitstream.md 6.4-6.9: no context comes from a
+ * network output), and its networks give the same bits on every path, so
+ * a file decodes to the same pixels on every path: a lattice level (its
+ * layers) and a VQ level, each decoded in a fresh process per path. */
+static void test_decoded_pixels_path_independent(void)
+{
+    static const char *const names[NN_ISA_COUNT] = {"c", "avx2", "avx512"};
+    static const int levels[] = {2, 7};
+    for (size_t l = 0; l < sizeof levels / sizeof *levels; l++) {
+        size_t nf = 0, nref = 0;
+        uint8_t *file = encode_on("c", levels[l], &nf);
+        uint8_t *ref = file ? run_child("c", "--decode", "", file, nf, &nref) : NULL;
+        CHECKF(ref != NULL && nref == 80 * 56 * 3, "decode on the C path at level %d", levels[l]);
+        for (int isa = 1; isa < NN_ISA_COUNT && ref; isa++) {
+            if (!nn_dsp_of((enum nn_isa)isa))
+                continue;
+            size_t n = 0;
+            uint8_t *got = run_child(names[isa], "--decode", "", file, nf, &n);
+            CHECKF(got && n == nref && memcmp(got, ref, n) == 0,
+                   "level %d: pixels decoded on %s differ from C", levels[l], names[isa]);
+            free(got);
+        }
+        free(ref);
+        free(file);
+    }
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 3 && strcmp(argv[1], "--encode") == 0)
         return encode_child(atoi(argv[2]));
+    if (argc == 3 && strcmp(argv[1], "--decode") == 0)
+        return decode_child();
     RUN_TEST(test_paths_bit_identical);
     RUN_TEST(test_bias_relu_epilogue);
     RUN_TEST(test_encoded_bytes_path_independent);
+    RUN_TEST(test_decoded_pixels_path_independent);
     TEST_EXIT();
 }
