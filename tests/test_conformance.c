@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* test_conformance.c - decodes the conformance files of tests/conformance/
  * (spec/bitstream.md section 14) with the models stored there (tiny.aem,
- * and pins.aem for the pin-*.aec files) and checks them against
+ * pins.aem for the pin-*.aec files and layers.aem, latent 20, for the
+ * lattice layers' files) and checks them against
  * tests/conformance/manifest.txt:
  *
  *  - valid files: aec_decode succeeds with the stored models; size, layout
@@ -17,7 +18,12 @@
  *    bytes but the same symbols hash alike;
  *  - the split-layout files (flags bit 3): rgb100x60-split.aec holds the
  *    symbols of rgb100x60-lattice.aec in the other layout and must decode to
- *    its very pixels; rgba70x70-split0.aec reaches the escape section.
+ *    its very pixels; rgba70x70-split0.aec reaches the escape section;
+ *  - the lattice layers (flags bit 5): what aec_read_info reports of the
+ *    layers of layers-rgb300x70.aec and its cuts, that the cuts decode like
+ *    the whole file with as many layers (params.stages counting them), in
+ *    regions too, and that layers-d8-rgb100x60.aec (D = 8: one layer) is
+ *    rgb100x60-split.aec.
  *
  * Independent of the built-in model.  Run from the repository root (as
  * tests/run_tests.sh does). */
@@ -36,7 +42,7 @@
 #define DIR "tests/conformance"
 #define TOLERANCE 2
 
-static aec_model *g_tiny, *g_pins;
+static aec_model *g_tiny, *g_pins, *g_layers;
 
 static uint8_t *read_all(const char *path, size_t *n)
 {
@@ -95,7 +101,8 @@ static void check_valid(const char *name, const uint8_t *d, size_t n, uint32_t w
         return;
     CHECKF(info.width == w && info.height == h && (int)info.layout == layout &&
                info.stages_available == stages &&
-               (info.model_id == aec_model_id(g_tiny) || info.model_id == aec_model_id(g_pins)),
+               (info.model_id == aec_model_id(g_tiny) || info.model_id == aec_model_id(g_pins) ||
+                info.model_id == aec_model_id(g_layers)),
            "%s: header %ux%u layout %d, %d stages, model %016llx", name, info.width,
            info.height, (int)info.layout, info.stages_available,
            (unsigned long long)info.model_id);
@@ -117,6 +124,8 @@ static void check_valid(const char *name, const uint8_t *d, size_t n, uint32_t w
             st = aec_decoder_add_model(dec, g_tiny);
         if (st == AEC_OK)
             st = aec_decoder_add_model(dec, g_pins);
+        if (st == AEC_OK)
+            st = aec_decoder_add_model(dec, g_layers);
         CHECK(st == AEC_OK);
         if (st != AEC_OK) {
             aec_decoder_destroy(dec);
@@ -185,6 +194,11 @@ static void test_conformance_files(void)
     CHECKF(st == AEC_OK, DIR "/pins.aem: %s", aec_status_string(st));
     if (st != AEC_OK)
         return;
+    st = aec_model_load_file(&g_layers, DIR "/layers.aem");
+    CHECKF(st == AEC_OK, DIR "/layers.aem: %s", aec_status_string(st));
+    if (st != AEC_OK)
+        return;
+    CHECK(aec_model_stages(g_layers) == 4);
     FILE *f = fopen(DIR "/manifest.txt", "r");
     CHECKF(f != NULL, "cannot open " DIR "/manifest.txt");
     if (!f)
@@ -222,10 +236,11 @@ static void test_conformance_files(void)
     fclose(f);
     printf("  %d valid files (largest difference %d levels), %d invalid files\n", g_valid,
            g_max_diff, g_invalid);
-    CHECK(g_valid >= 17 && g_invalid >= 23);
+    CHECK(g_valid >= 23 && g_invalid >= 26);
     aec_model_free(g_tiny);
     aec_model_free(g_pins);
-    g_tiny = g_pins = NULL;
+    aec_model_free(g_layers);
+    g_tiny = g_pins = g_layers = NULL;
 }
 
 static uint8_t *decode_file(const uint8_t *d, size_t n, int stages, int threads, uint32_t x,
@@ -234,6 +249,10 @@ static uint8_t *decode_file(const uint8_t *d, size_t n, int stages, int threads,
     aec_decoder *dec = NULL;
     if (aec_decoder_create(&dec, g_tiny) != AEC_OK)
         return NULL;
+    if (g_layers && aec_decoder_add_model(dec, g_layers) != AEC_OK) {
+        aec_decoder_destroy(dec);
+        return NULL;
+    }
     aec_decoder_set_threads(dec, threads);
     aec_decode_params p;
     aec_decode_params_default(&p);
@@ -445,6 +464,165 @@ done:
     g_tiny = NULL;
 }
 
+/* The lattice layers (flags bit 5, spec/bitstream.md 6.9 and 8), D = 20:
+ * layers-rgb300x70.aec (no stage, split layout, 2x1 tiles) holds layer 0
+ * (channels 0-7), 1 (8-15) and 2 (16-19) layer-major; its -cut1 is its
+ * prefix one byte short of layer 1's end (1 layer), -cut2 the prefix
+ * ending with layer 1 (2 layers).  Each cut decodes like the whole file
+ * with params.stages = that many layers, whole and as a region; each layer
+ * changes the image.  layers-rgba150x70-planes.aec codes the layers in
+ * the planes layout over 2 stages and alpha; layers-d8-rgb100x60.aec is
+ * rgb100x60-split.aec with LAYERED: one layer, the same pixels. */
+static void test_layered_files(void)
+{
+    if (aec_model_load_file(&g_tiny, DIR "/tiny.aem") != AEC_OK ||
+        aec_model_load_file(&g_layers, DIR "/layers.aem") != AEC_OK) {
+        CHECK(0);
+        goto done;
+    }
+    static const char *const names[3] = {DIR "/layers-rgb300x70.aec",
+                                         DIR "/layers-rgb300x70-cut1.aec",
+                                         DIR "/layers-rgb300x70-cut2.aec"};
+    uint8_t *f[3] = {NULL, NULL, NULL}, *img[3] = {NULL, NULL, NULL};
+    size_t n[3] = {0, 0, 0}, px = 300 * 70 * 3;
+    uint64_t hash[3] = {0, 1, 2};
+    for (int k = 0; k < 3; k++) {
+        f[k] = read_all(names[k], &n[k]);
+        CHECKF(f[k] != NULL, "cannot read %s", names[k]);
+    }
+    aecb_header h;
+    if (!f[0] || !f[1] || !f[2] || aecb_parse(f[0], n[0], NULL, &h, NULL, 0) != AEC_OK) {
+        CHECK(0);
+        goto free_files;
+    }
+    CHECK(h.flags == (AECB_FLAG_LATTICE | AECB_FLAG_SPLIT | AECB_FLAG_LAYERED) &&
+          h.lattice_dim == 20 && h.stages == 0 && h.n_tiles == 2 && h.lattice_layers == 3 &&
+          h.n_streams == 6);
+    /* The directories (6.7, 6.9): layer 0 has PD = 2 (7 sections, its
+     * escapes used in some tile), layers 1 and 2 none (5 sections); the
+     * sizes fill each stream. */
+    int escapes = 0;
+    for (int l = 0; l < 3 && h.n_streams == 6; l++)
+        for (uint32_t t = 0; t < h.n_tiles; t++) {
+            uint32_t i = aecb_layer_stream_index(&h, l, t);
+            size_t ns = l == 0 ? 7 : 5;
+            unsigned long long sz[7], sum = 0;
+            long dir = tl_split_directory(f[0] + h.offsets[i], h.sizes[i], ns, sz);
+            for (size_t k = 0; k < ns; k++)
+                sum += sz[k];
+            CHECKF(i == (uint32_t)(l * 2 + t) && dir > 0 && dir + sum == h.sizes[i],
+                   "layers-rgb300x70.aec: layer %d of tile %u is not a %zu-section stream", l, t,
+                   ns);
+            escapes += l == 0 && dir > 0 && sz[5] > 0;
+        }
+    CHECK(escapes > 0);
+    /* lend(2): past the last stream of layer 1, the 4th of 6 */
+    uint64_t lend2 = h.offsets[3] + h.sizes[3];
+    CHECK(n[1] == lend2 - 1 && n[2] == lend2 && memcmp(f[1], f[0], n[1]) == 0 &&
+          memcmp(f[2], f[0], n[2]) == 0);
+    static const int avail[3] = {3, 1, 2};
+    for (int k = 0; k < 3; k++) {
+        aec_info info;
+        CHECK(aec_read_info(f[k], n[k], &info) == AEC_OK && info.stages_coded == 0 &&
+              info.stages_available == 0 && info.lattice_layers == 3 &&
+              info.lattice_layers_available == avail[k] && info.lattice_available == (k == 0) &&
+              info.lattice_step == 1.0f / 64);
+        uint64_t sum = 0;
+        for (int l = 0; l < 3; l++) {
+            uint64_t lb = 0;
+            for (uint32_t t = 0; t < h.n_tiles; t++)
+                lb += h.sizes[aecb_layer_stream_index(&h, l, t)];
+            CHECK(info.layer_bytes[l] == lb && lb > 0);
+            sum += lb;
+        }
+        CHECK(info.lattice_bytes == sum);
+        CHECK(stream_hash(f[k], n[k], &hash[k]) == 0);
+        img[k] = decode_file(f[k], n[k], 0, 1, 0, 0, 0, 0);
+        CHECK(img[k] != NULL);
+    }
+    /* a cut inside layer 0 holds nothing whole: TRUNCATED */
+    aec_info info;
+    CHECK(aec_read_info(f[0], (size_t)(h.offsets[1] + h.sizes[1] - 1), &info) ==
+          AEC_ERR_TRUNCATED);
+    CHECKF(hash[0] != hash[1] && hash[0] != hash[2] && hash[1] != hash[2],
+           "the layers' stream hashes are not all different");
+    if (img[0] && img[1] && img[2]) {
+        CHECK(memcmp(img[0], img[1], px) != 0 && memcmp(img[0], img[2], px) != 0 &&
+              memcmp(img[1], img[2], px) != 0); /* each layer changes the image */
+        for (int l = 1; l <= 3; l++) { /* params.stages: the 0 stages, then l layers */
+            uint8_t *a = decode_file(f[0], n[0], l, l == 2 ? 2 : 1, 0, 0, 0, 0);
+            CHECKF(a && memcmp(a, img[l == 3 ? 0 : l], px) == 0,
+                   "layers-rgb300x70.aec with %d layers differs from its cut", l);
+            aec_free(a);
+        }
+        for (int k = 0; k < 3; k++) { /* a region across the tile seam, 2 threads */
+            uint8_t *r = decode_file(f[k], n[k], 0, 2, 230, 11, 60, 50);
+            int same = r != NULL;
+            for (uint32_t y = 0; same && y < 50; y++)
+                same = memcmp(r + (size_t)y * 60 * 3, img[k] + ((size_t)(11 + y) * 300 + 230) * 3,
+                              60 * 3) == 0;
+            CHECKF(same, "%s: a region differs from the whole decode", names[k]);
+            aec_free(r);
+        }
+    }
+    aecb_header_free(&h);
+
+    /* the planes layout in layers, over 2 stages and alpha */
+    size_t np = 0;
+    uint8_t *p = read_all(DIR "/layers-rgba150x70-planes.aec", &np);
+    if (p && aecb_parse(p, np, NULL, &h, NULL, 0) == AEC_OK) {
+        CHECK(h.flags == (AECB_FLAG_ALPHA | AECB_FLAG_LATTICE | AECB_FLAG_LAYERED) &&
+              h.stages == 2 && h.n_tiles == 2 && h.lattice_layers == 3 &&
+              h.n_streams == 1 + 2 * 2 + 3 * 2);
+        for (int l = 0; l < 3; l++) /* planes: 2 bytes per symbol of the layer */
+            for (uint32_t t = 0; t < h.n_tiles; t++) {
+                uint32_t lw, lh;
+                aecb_tile_latents(&h, t, &lw, &lh);
+                CHECK(aecb_stream_raw_size(&h, aecb_layer_stream_index(&h, l, t)) ==
+                      2ull * (l < 2 ? 8 : 4) * lw * lh);
+            }
+        size_t ppx = 150 * 70 * 4;
+        uint8_t *all = decode_file(p, np, 0, 1, 0, 0, 0, 0);
+        uint8_t *five = decode_file(p, np, 5, 2, 0, 0, 0, 0); /* 2 stages + 3 layers */
+        uint8_t *two = decode_file(p, np, 2, 1, 0, 0, 0, 0);  /* the stages alone */
+        uint8_t *three = decode_file(p, np, 3, 1, 0, 0, 0, 0); /* and layer 0 */
+        CHECK(all && five && two && three && memcmp(all, five, ppx) == 0 &&
+              memcmp(all, two, ppx) != 0 && memcmp(all, three, ppx) != 0 &&
+              memcmp(two, three, ppx) != 0);
+        aec_free(all), aec_free(five), aec_free(two), aec_free(three);
+        aecb_header_free(&h);
+    } else {
+        CHECK(0);
+    }
+    free(p);
+
+    /* D = 8: LAYERED makes one layer of all 8 channels; nothing changes */
+    size_t n8 = 0, ns = 0;
+    uint8_t *d8 = read_all(DIR "/layers-d8-rgb100x60.aec", &n8);
+    uint8_t *sp = read_all(DIR "/rgb100x60-split.aec", &ns);
+    if (d8 && sp && n8 == ns && aec_read_info(d8, n8, &info) == AEC_OK) {
+        CHECK(info.lattice_layers == 1 && info.lattice_layers_available == 1);
+        CHECK(d8[7] == (sp[7] | AECB_FLAG_LAYERED) && memcmp(d8, sp, 7) == 0 &&
+              memcmp(d8 + 8, sp + 8, 44 - 8) == 0 && memcmp(d8 + 48, sp + 48, ns - 48) == 0);
+        uint64_t h8 = 0, hs = 1;
+        CHECK(stream_hash(d8, n8, &h8) == 0 && stream_hash(sp, ns, &hs) == 0 && h8 == hs);
+        uint8_t *a = decode_file(d8, n8, 0, 1, 0, 0, 0, 0);
+        uint8_t *b = decode_file(sp, ns, 0, 1, 0, 0, 0, 0);
+        CHECK(a && b && memcmp(a, b, 100 * 60 * 3) == 0);
+        aec_free(a), aec_free(b);
+    } else {
+        CHECK(0);
+    }
+    free(d8), free(sp);
+free_files:
+    for (int k = 0; k < 3; k++)
+        free(f[k]), aec_free(img[k]);
+done:
+    aec_model_free(g_tiny);
+    aec_model_free(g_layers);
+    g_tiny = g_layers = NULL;
+}
+
 /* The conformance files name the tiny model, not the built-in one. */
 /* meta-grey33x17.aec (spec/bitstream.md 6.8 and 14): its metadata stream
  * holds an ICCP chunk of the bytes 00..0F and an EXIF chunk of a
@@ -493,6 +671,7 @@ int main(void)
     RUN_TEST(test_lattice_files);
     RUN_TEST(test_split_files);
     RUN_TEST(test_hash_on_symbols);
+    RUN_TEST(test_layered_files);
     RUN_TEST(test_metadata_file);
     RUN_TEST(test_default_model_refuses);
     TEST_EXIT();

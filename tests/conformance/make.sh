@@ -4,6 +4,8 @@
 #   tiny.aem      a tiny model trained here (deterministic, single thread)
 #   pins.aem      a small model trained longer, whose decoder's convolution
 #                 branch matters: the pin-*.aec files pin the network with it
+#   layers.aem    tiny.aem's shape with a latent of 20 channels, so that its
+#                 lattice makes 3 layers (flags bit 5): the layers-*.aec files
 #   NAME.aec      files coded with it (and invalid variants)
 #   NAME.png      the expected decoded images
 #   manifest.txt  what tests/test_conformance.c checks for each file
@@ -14,7 +16,8 @@
 # (`mkconf lattice MODEL DIR` adds only the lattice-layer files, `mkconf split
 # MODEL DIR` only the split-layout ones, `mkconf zstd MODEL DIR` the frame
 # rules' files, `mkconf pins MODEL DIR` the pin-*.aec files, `mkconf meta
-# MODEL DIR` the metadata-stream files; README.md.)
+# MODEL DIR` the metadata-stream files, `mkconf layers MODEL DIR` the
+# lattice layers' files; README.md.)
 set -eu
 cd "$(dirname "$0")/../.."
 BUILD=${1:-build}
@@ -46,4 +49,11 @@ OMP_NUM_THREADS=1 "$BUILD/aetrain" --train "$tmp/train" --out "$DIR/pins.aem" \
     --lr 2e-3 --seed 7 -t 1 --ckpt-every 1000 --log-every 100 --name aecodec-conformance-pins
 OMP_NUM_THREADS=1 "$tmp/mkconf" pins "$DIR/pins.aem" "$DIR"
 OMP_NUM_THREADS=1 "$tmp/mkconf" meta "$DIR/tiny.aem" "$DIR"
-echo "make.sh: wrote $DIR/tiny.aem, $DIR/pins.aem, $(ls "$DIR"/*.aec | wc -l) .aec files and manifest.txt"
+# The lattice layers: tiny's shape and run with a latent of 20 channels, so
+# that the layers are channels 0-7, 8-15 and 16-19.
+OMP_NUM_THREADS=1 "$BUILD/aetrain" --train "$tmp/train" --out "$DIR/layers.aem" \
+    --ckpt "$tmp/layers.ckpt" --steps 40 --batch 4 --crop 32 --latent 20 \
+    --enc-width 8 --enc-convs 1 --dec-width 8 --dec-convs 1 --stages 4 --codes 16 \
+    --seed 7 -t 1 --ckpt-every 1000 --log-every 10 --name aecodec-conformance-layers
+OMP_NUM_THREADS=1 "$tmp/mkconf" layers "$DIR/layers.aem" "$DIR"
+echo "make.sh: wrote $DIR/tiny.aem, $DIR/pins.aem, $DIR/layers.aem, $(ls "$DIR"/*.aec | wc -l) .aec files and manifest.txt"

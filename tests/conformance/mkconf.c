@@ -28,6 +28,13 @@
  *                             with MODEL (pins.aem, whose convolution branch
  *                             carries much of the image), appended to
  *                             DIR/manifest.txt like the others
+ *   mkconf meta MODEL DIR     the metadata stream's files (flags bit 4), from
+ *                             DIR/grey33x17.aec
+ *   mkconf layers MODEL DIR   the files of the lattice layers (flags bit 5),
+ *                             coded with MODEL (layers.aem, latent 20: 3
+ *                             layers), each layer stream checked against
+ *                             the library's; one from DIR/rgb100x60-split.aec
+ *                             (with DIR/tiny.aem), one from grey33x17.aec
  *
  * Images are made with integer arithmetic only, so they are the same on
  * every platform.  Links with libcodec's internals and the tools' imageio. */
@@ -183,14 +190,19 @@ static int32_t spec_prediction(const int32_t *s, size_t lw, size_t x, size_t y)
     return c >= hi ? lo : c <= lo ? hi : l + a - c;
 }
 
-static void spec_pack(const int32_t *sym, int D, size_t lw, size_t lh, uint8_t *planes)
+/* The planes of the D channels first .. first + D - 1 of the latent (all
+ * of them with first = 0; one layer of a layered file, 6.9): sym [D][lh][lw]
+ * holds only them, and of them only the latent channels below 2 (absolute
+ * index) are predicted. */
+static void spec_pack(const int32_t *sym, size_t first, int D, size_t lw, size_t lh,
+                      uint8_t *planes)
 {
     size_t n = lw * lh;
     for (int d = 0; d < D; d++)
         for (size_t y = 0; y < lh; y++)
             for (size_t x = 0; x < lw; x++) {
                 size_t k = (size_t)d * n + y * lw + x;
-                int32_t r = sym[k] - (d < AEM_LATTICE_PREDICTED
+                int32_t r = sym[k] - (first + (size_t)d < AEM_LATTICE_PREDICTED
                                           ? spec_prediction(sym + (size_t)d * n, lw, x, y) : 0);
                 uint32_t c = r >= 0 ? 2u * (uint32_t)r : 2u * (uint32_t)(-r) - 1u;
                 planes[k] = (uint8_t)c, planes[(size_t)D * n + k] = (uint8_t)(c >> 8);
@@ -267,7 +279,7 @@ static void code_tile(const aec_model *m, const aecb_header *h, uint32_t t, cons
         sym[i] = aem_lattice_symbol(z[i] - q[i], 1.0f / step);
         q[i] += step * (float)sym[i];
     }
-    spec_pack(sym, D, (size_t)win.lw, (size_t)win.lh, planes);
+    spec_pack(sym, 0, D, (size_t)win.lw, (size_t)win.lh, planes);
     aem_lattice_pack(sym, (size_t)D, (size_t)win.lw, (size_t)win.lh, lib);
     if (memcmp(planes, lib, 2 * (size_t)D * n) != 0) {
         fprintf(stderr, "tile %u: spec_pack and aem_lattice_pack disagree\n", t);
@@ -310,14 +322,17 @@ static size_t spec_leb128(uint8_t *p, uint32_t v)
     return k;
 }
 
-/* The split stream of sym [D][lh][lw] (malloc'ed, *size bytes).  stray: a
- * significance bit of channel D + 1 (the last group must have room for it),
- * extra: a zero byte after the last frame; both make the stream invalid,
- * for the bad files. */
-static uint8_t *spec_split(const int32_t *sym, int D, size_t lw, size_t lh, int stray, int extra,
-                           size_t *size)
+/* The split stream of sym [D][lh][lw] (malloc'ed, *size bytes), the
+ * latent channels first .. first + D - 1 (6.9: first = 0 but in a layer of
+ * a layered file; only the latent channels below 2 are predicted, so PD =
+ * min(D, 2 - first) when first < 2, else 0).  stray: a significance bit of
+ * channel D + 1 (the last group must have room for it), extra: a zero byte
+ * after the last frame; both make the stream invalid, for the bad files. */
+static uint8_t *spec_split(const int32_t *sym, size_t first, int D, size_t lw, size_t lh,
+                           int stray, int extra, size_t *size)
 {
-    size_t n = lw * lh, pd = D < AEM_LATTICE_PREDICTED ? (size_t)D : AEM_LATTICE_PREDICTED;
+    size_t below = first < AEM_LATTICE_PREDICTED ? AEM_LATTICE_PREDICTED - first : 0;
+    size_t n = lw * lh, pd = (size_t)D < below ? (size_t)D : below;
     size_t G = ((size_t)D - pd + 7) / 8, NS = pd + G + 4, k0 = pd + G;
     uint8_t *raw[SPEC_MAXSEC] = {0}, *frame[SPEC_MAXSEC] = {0};
     size_t len[SPEC_MAXSEC] = {0}, fs[SPEC_MAXSEC] = {0};
@@ -390,44 +405,129 @@ static uint8_t *spec_split(const int32_t *sym, int D, size_t lw, size_t lh, int 
     return out;
 }
 
-/* spec_split of a valid stream, checked against the library. */
-static uint8_t *split_checked(const int32_t *sym, int D, size_t lw, size_t lh, uint32_t t,
-                              size_t *size)
+/* spec_split of a valid stream (channels first .. first + D - 1),
+ * checked against the library's reader and writer. */
+static uint8_t *split_checked(const int32_t *sym, size_t first, int D, size_t lw, size_t lh,
+                              uint32_t t, size_t *size)
 {
-    uint8_t *mine = spec_split(sym, D, lw, lh, 0, 0, size), *lib = NULL;
+    uint8_t *mine = spec_split(sym, first, D, lw, lh, 0, 0, size), *lib = NULL;
     size_t lib_size = 0, n = lw * lh;
-    uint8_t *work = malloc(aecb_split_work_bytes((size_t)D, n));
+    uint8_t *work = malloc(aecb_split_work_bytes_at(first, (size_t)D, n));
     int32_t *back = malloc(sizeof(int32_t) * (size_t)D * n);
-    if (aecb_split_read(NULL, mine, *size, (size_t)D, lw, lh, work, back, err, sizeof err) !=
-            AEC_OK ||
+    if (aecb_split_read_at(NULL, mine, *size, first, (size_t)D, lw, lh, work, back, err,
+                           sizeof err) != AEC_OK ||
         memcmp(back, sym, sizeof(int32_t) * (size_t)D * n) != 0) {
-        fprintf(stderr, "tile %u: aecb_split_read does not give spec_split's symbols: %s\n", t,
-                err);
+        fprintf(stderr, "tile %u, channels %zu..: aecb_split_read_at does not give spec_split's "
+                "symbols: %s\n", t, first, err);
         exit(1);
     }
-    if (aecb_split_write(NULL, sym, (size_t)D, lw, lh, 19, &lib, &lib_size, err, sizeof err) !=
-            AEC_OK ||
+    if (aecb_split_write_at(NULL, sym, first, (size_t)D, lw, lh, 19, &lib, &lib_size, err,
+                            sizeof err) != AEC_OK ||
         lib_size != *size || memcmp(lib, mine, lib_size) != 0) {
-        fprintf(stderr, "tile %u: spec_split and aecb_split_write disagree\n", t);
+        fprintf(stderr, "tile %u, channels %zu..: spec_split and aecb_split_write_at disagree\n",
+                t, first);
+        exit(1);
+    }
+    if (*size > aecb_split_bound_at(first, (size_t)D, n)) {
+        fprintf(stderr, "tile %u, channels %zu..: above aecb_split_bound_at\n", t, first);
         exit(1);
     }
     free(work), free(back), free(lib);
     return mine;
 }
 
+/* The planes-layout stream of the channels first .. first + D - 1
+ * (spec_pack, compressed), checked against the library's
+ * aem_lattice_pack_at and aem_lattice_unpack_at. */
+static uint8_t *planes_checked(const int32_t *sym, size_t first, int D, size_t lw, size_t lh,
+                               uint32_t t, size_t *size)
+{
+    size_t n = lw * lh, raw = 2 * (size_t)D * n;
+    uint8_t *mine = malloc(raw), *lib = malloc(raw), *z = NULL;
+    int32_t *back = malloc(sizeof(int32_t) * (size_t)D * n);
+    spec_pack(sym, first, D, lw, lh, mine);
+    aem_lattice_pack_at(sym, first, (size_t)D, lw, lh, lib);
+    aem_lattice_unpack_at(mine, first, (size_t)D, lw, lh, back);
+    if (memcmp(mine, lib, raw) != 0 || memcmp(back, sym, sizeof(int32_t) * (size_t)D * n) != 0) {
+        fprintf(stderr, "tile %u, channels %zu..: spec_pack and aem_lattice_pack_at / "
+                "aem_lattice_unpack_at disagree\n", t, first);
+        exit(1);
+    }
+    if (aecb_zstd_compress(NULL, mine, raw, 19, NULL, &z, size, err, sizeof err) != AEC_OK) {
+        fprintf(stderr, "%s\n", err);
+        exit(1);
+    }
+    free(mine), free(lib), free(back);
+    return z;
+}
+
+/* ---- lattice layers (flags bit 5) ------------------------------------------
+ * spec/bitstream.md 6.9, written from the spec: layer 0 codes the latent
+ * channels 0..7, layer l >= 1 the channels 8*2^(l-1) .. 8*2^l - 1, each cut
+ * at D; L = the smallest l >= 1 with start(l) >= D; stream A + S*NT +
+ * l*NT + t holds layer l of tile t.  Checked against the library's
+ * aecb_layers_for, aecb_layer_channels and aecb_layer_stream_index. */
+static uint32_t spec_layer_start(int l) { return l == 0 ? 0u : 8u << (l - 1); }
+
+static int spec_layers(uint32_t D)
+{
+    int L = 1;
+    while (spec_layer_start(L) < D)
+        L++;
+    return L;
+}
+
+/* Layers of header h: spec_layers(D) when layered, else 1 (0 without LATTICE). */
+static int spec_header_layers(const aecb_header *h)
+{
+    return !(h->flags & AECB_FLAG_LATTICE)  ? 0
+           : !(h->flags & AECB_FLAG_LAYERED) ? 1
+                                             : spec_layers(h->lattice_dim);
+}
+
+/* Layer l of h: its latent channels first .. first + count - 1 (all D in
+ * the one layer of a file that is not layered); returns the table index of
+ * its stream of tile t. */
+static uint32_t spec_layer(const aecb_header *h, int l, uint32_t t, uint32_t *first,
+                           uint32_t *count)
+{
+    uint32_t D = h->lattice_dim, a = spec_layer_start(l), b = spec_layer_start(l + 1), lf, lc;
+    if (!(h->flags & AECB_FLAG_LAYERED))
+        a = 0, b = D;
+    *first = a < D ? a : D;
+    *count = (b < D ? b : D) - *first;
+    uint32_t A = (h->flags & AECB_FLAG_ALPHA) ? 1u : 0u;
+    uint32_t i = A + (uint32_t)(h->stages + l) * h->n_tiles + t;
+    aecb_layer_channels(h, l, &lf, &lc);
+    if (lf != *first || lc != *count || !*count || aecb_layer_stream_index(h, l, t) != i ||
+        h->lattice_layers != spec_header_layers(h) ||
+        ((h->flags & AECB_FLAG_LAYERED) && aecb_layers_for(D) != spec_layers(D))) {
+        fprintf(stderr, "layer %d of D = %u: the library says channels %u+%u, stream %u, %d "
+                "layers; the spec %u+%u, stream %u, %d layers\n", l, D, lf, lc,
+                aecb_layer_stream_index(h, l, t), h->lattice_layers, *first, *count, i,
+                spec_header_layers(h));
+        exit(1);
+    }
+    return i;
+}
+
+/* Non-zero symbols written in each layer (printed, and each layer of the
+ * layered files must have some). */
+static size_t g_layer_nz[AECB_MAX_LAYERS];
+
 /* Codes a lattice case into a file (*out, malloc'ed), its lattice streams
- * in the planes layout, or with split in the split layout.  q_img gets the
- * decoded latents of the whole image [D][LH][LW]. */
+ * in the planes layout, or with flags AECB_FLAG_SPLIT in the split layout,
+ * and with AECB_FLAG_LAYERED in layers (6.9).  q_img gets the decoded
+ * latents of the whole image [D][LH][LW]. */
 static int lattice_file(const aec_model *m, const lattice_case *k, const aeio_image *im,
-                        int split, uint8_t **out, size_t *size, float *q_img)
+                        unsigned flags, uint8_t **out, size_t *size, float *q_img)
 {
     aecb_header h;
     memset(&h, 0, sizeof h);
     h.width = k->w, h.height = k->h, h.layout = (uint8_t)k->ch, h.stages = (uint8_t)k->stages;
     h.tile_size = (uint16_t)k->tile, h.block_size = (uint8_t)m->cfg.block, h.model_id = m->id;
     h.flags = (uint8_t)(AECB_FLAG_LATTICE | (k->ch == 2 || k->ch == 4 ? AECB_FLAG_ALPHA : 0));
-    if (split)
-        h.flags |= AECB_FLAG_SPLIT;
+    h.flags |= (uint8_t)(flags & (AECB_FLAG_SPLIT | AECB_FLAG_LAYERED));
     h.lattice_dim = (uint8_t)m->cfg.latent, h.lattice_step_q = k->step_q;
     if (aecb_header_init(&h, err, sizeof err) != AEC_OK)
         return -1;
@@ -456,13 +556,16 @@ static int lattice_file(const aec_model *m, const lattice_case *k, const aeio_im
             aecb_zstd_compress(NULL, idx + (size_t)s * n, n, 19, NULL, &streams[i], &sz, NULL, 0);
             h.sizes[i] = (uint32_t)sz;
         }
-        uint32_t i = aecb_lattice_stream_index(&h, t);
-        if (split)
-            streams[i] = split_checked(sym, m->cfg.latent, lw, lh, t, &sz);
-        else
-            aecb_zstd_compress(NULL, planes, 2 * (size_t)m->cfg.latent * n, 19, NULL,
-                               &streams[i], &sz, NULL, 0);
-        h.sizes[i] = (uint32_t)sz;
+        for (int l = 0; l < h.lattice_layers; l++) { /* layer-major in the table */
+            uint32_t first, count, i = spec_layer(&h, l, t, &first, &count);
+            const int32_t *s = sym + (size_t)first * n;
+            streams[i] = (h.flags & AECB_FLAG_SPLIT)
+                             ? split_checked(s, first, (int)count, lw, lh, t, &sz)
+                             : planes_checked(s, first, (int)count, lw, lh, t, &sz);
+            h.sizes[i] = (uint32_t)sz;
+            for (size_t j = 0; j < (size_t)count * n; j++)
+                g_layer_nz[l] += s[j] != 0;
+        }
         free(idx), free(planes), free(sym);
     }
     int rc = aecb_write(&h, (const uint8_t *const *)streams, out, size) == AEC_OK ? 0 : -1;
@@ -704,12 +807,12 @@ static int split_files(const aec_model *m, aec_decoder *dec, const char *dir, FI
                                  err, sizeof err) != AEC_OK)
             return 1;
         aem_lattice_unpack(planes, (size_t)D, lw, lh, sym[t]);
-        spec_pack(sym[t], D, lw, lh, again); /* the symbols are those of 6.6 */
+        spec_pack(sym[t], 0, D, lw, lh, again); /* the symbols are those of 6.6 */
         if (memcmp(planes, again, raw) != 0) {
             fprintf(stderr, "tile %u: aem_lattice_unpack disagrees with spec_pack\n", t);
             return 1;
         }
-        lat[t] = split_checked(sym[t], D, lw, lh, t, &lat_size[t]);
+        lat[t] = split_checked(sym[t], 0, D, lw, lh, t, &lat_size[t]);
         free(planes), free(again);
     }
     uint8_t *file = NULL, *img = NULL, *planes_img = NULL;
@@ -738,7 +841,7 @@ static int split_files(const aec_model *m, aec_decoder *dec, const char *dir, FI
         float *q = calloc((size_t)D * N, sizeof(float));
         uint8_t *f = NULL, *out = NULL;
         size_t fs = 0, esc = g_split_esc;
-        if (lattice_file(m, k, &im, 1, &f, &fs, q) ||
+        if (lattice_file(m, k, &im, AECB_FLAG_SPLIT, &f, &fs, q) ||
             write_valid(dec, dir, man, k->name, f, fs, &hash, &out))
             return 1;
         int d = untiled_difference(m, &im, q, out);
@@ -770,7 +873,7 @@ static int split_files(const aec_model *m, aec_decoder *dec, const char *dir, FI
         uint32_t lw, lh;
         aecb_tile_latents(&ph, 1, &lw, &lh);
         if (i < 2) { /* a significance bit of channel D + 1; a byte after the frames */
-            lat[1] = spec_split(sym[1], D, lw, lh, i == 0, i == 1, &lat_size[1]);
+            lat[1] = spec_split(sym[1], 0, D, lw, lh, i == 0, i == 1, &lat_size[1]);
             if (rewrite_lattice(&ph, planes_file, (uint8_t)(ph.flags | AECB_FLAG_SPLIT), lat,
                                 lat_size, &b, &n))
                 return 1;
@@ -1267,6 +1370,238 @@ static int add_meta_files(const char *model_path, const char *dir)
     return rc;
 }
 
+/* ---- the files of the lattice layers (flags bit 5) -------------------------
+ * Coded with layers.aem (make.sh: tiny.aem's shape with a latent of D = 20,
+ * so 3 layers: channels 0-7, 8-15 and 16-19), mkconf writing every stream
+ * itself as for the lattice files above, each layer stream checked byte
+ * for byte against the library's writer (aecb_split_write_at,
+ * aem_lattice_pack_at) and symbol for symbol against its reader:
+ *  - layers-rgb300x70.aec: split layout, no VQ stage, 2x1 tiles of 256
+ *    (the second 44 pixels wide), so the table is layer-major: layer 0 of
+ *    tiles 0 and 1, then layer 1 of both, then layer 2; a step fine enough
+ *    that every layer holds non-zero symbols;
+ *  - layers-rgb300x70-cut1.aec: it cut one byte before the end of layer 1
+ *    (layer 1 whole in tile 0, not in tile 1): 1 layer decoded, the
+ *    channels 8-19 taken as 0;
+ *  - layers-rgb300x70-cut2.aec: it cut exactly after layer 1: 2 layers;
+ *  - layers-rgba150x70-planes.aec: the planes layout in layers (the
+ *    reference encoder writes LAYERED only with SPLIT, but 6.9 allows
+ *    both), on top of 2 VQ stages and an alpha stream, 2x1 tiles of 128;
+ *  - layers-d8-rgb100x60.aec: rgb100x60-split.aec (tiny.aem, D = 8) with
+ *    LAYERED set: D = 8 makes one layer of all 8 channels, so the table
+ *    and the streams are unchanged and it decodes to the very same pixels
+ *    and stream hash;
+ *  - cut-in-layer0.aec: layers-rgb300x70.aec cut one byte before the end
+ *    of layer 0: no stage and no whole layer, TRUNCATED (step 15);
+ *  - bad-layered-flag.aec: grey33x17.aec with LAYERED and no LATTICE
+ *    (CRC made valid): CORRUPT (step 7). */
+static const lattice_case layer_cases[] = {
+    {"layers-rgb300x70", 300, 70, 3, 0, 256, 1u << 14, 0,
+     "RGB, 2x1 tiles of 256, no stage, 3 layers (D = 20) in the split layout, step 1/64"},
+    {"layers-rgba150x70-planes", 150, 70, 4, 2, 128, 1u << 14, 3,
+     "RGBA, 2x1 tiles of 128, 2 stages + 3 layers in the planes layout, step 1/64"},
+};
+
+/* lend(l) of spec section 8 from the file's own table: the offset past the
+ * last stream of layer l - 1 (lend(0) = end(S)). */
+static uint64_t spec_lend(const uint8_t *d, const aecb_header *h, int l)
+{
+    uint32_t N = (uint32_t)d[20] | (uint32_t)d[21] << 8 | (uint32_t)d[22] << 16 |
+                 (uint32_t)d[23] << 24;
+    uint32_t A = (h->flags & AECB_FLAG_ALPHA) ? 1u : 0u;
+    uint32_t last = A + (uint32_t)(h->stages + l) * h->n_tiles; /* streams before lend(l) */
+    uint64_t end = 48 + 8 * (uint64_t)N;
+    for (uint32_t i = 0; i < last; i++) {
+        const uint8_t *e = d + 48 + 8 * (size_t)i;
+        end += (uint32_t)e[0] | (uint32_t)e[1] << 8 | (uint32_t)e[2] << 16 | (uint32_t)e[3] << 24;
+    }
+    return end;
+}
+
+/* Decodes d[0..n) with params.stages = stages (0: all) into a malloc'ed image. */
+static uint8_t *decode_with(aec_decoder *dec, const uint8_t *d, size_t n, int stages)
+{
+    aec_decode_params p;
+    aec_decode_params_default(&p);
+    p.stages = stages;
+    uint8_t *out = NULL;
+    uint32_t ow, oh;
+    return aec_decode(dec, d, n, &p, &out, &ow, &oh, NULL) == AEC_OK ? out : NULL;
+}
+
+static int layers_files(const aec_model *m, aec_decoder *dec, const char *dir, FILE *man,
+                        const uint8_t *grey, size_t grey_size)
+{
+    int D = m->cfg.latent, rc = 0;
+    if (D != 20 || spec_layers((uint32_t)D) != 3) {
+        fprintf(stderr, "layers: the model has D = %d, not 20\n", D);
+        return 1;
+    }
+    fprintf(man, "# model layers.aem id %016llx (%d stages, %d codes, latent %d: %d lattice"
+                 " layers): layers-rgb300x70*.aec, layers-rgba150x70-planes.aec,"
+                 " cut-in-layer0.aec\n"
+                 "# layered files (flags bit 5): STAGES_DECODED counts the VQ stages; the stream"
+                 " hash covers the lattice layers available, the channels of the others as 0"
+                 " (spec 14.2)\n",
+            (unsigned long long)aec_model_id(m), aec_model_stages(m), m->cfg.codes, D,
+            spec_layers((uint32_t)D));
+    uint8_t *keep = NULL;
+    size_t keep_size = 0;
+    for (size_t c = 0; c < sizeof layer_cases / sizeof *layer_cases && !rc; c++) {
+        const lattice_case *k = &layer_cases[c];
+        aeio_image im = pattern(k->w, k->h, k->ch, k->kind);
+        size_t N = (size_t)((k->w + 7) / 8) * ((k->h + 7) / 8);
+        float *q = calloc((size_t)D * N, sizeof(float));
+        uint8_t *file = NULL, *out = NULL;
+        size_t size = 0;
+        uint64_t hash;
+        memset(g_layer_nz, 0, sizeof g_layer_nz);
+        unsigned flags = AECB_FLAG_LAYERED | (c == 0 ? AECB_FLAG_SPLIT : 0);
+        if (lattice_file(m, k, &im, flags, &file, &size, q) ||
+            write_valid(dec, dir, man, k->name, file, size, &hash, &out))
+            return 1;
+        int d = untiled_difference(m, &im, q, out);
+        printf("%-30s %5zu bytes  %s; tiled vs untiled decode: max difference %d\n", k->name,
+               size, k->what, d);
+        printf("%30s non-zero symbols per layer: %zu %zu %zu\n", "", g_layer_nz[0],
+               g_layer_nz[1], g_layer_nz[2]);
+        if (d > 1 || !g_layer_nz[0] || !g_layer_nz[1] || !g_layer_nz[2])
+            return 1;
+        aecb_header h;
+        aec_info info;
+        if (aecb_parse(file, size, NULL, &h, err, sizeof err) != AEC_OK ||
+            aec_read_info(file, size, &info) != AEC_OK || info.lattice_layers != 3 ||
+            info.lattice_layers_available != 3 || spec_lend(file, &h, 3) != size) {
+            fprintf(stderr, "%s: aec_read_info or the table\n", k->name);
+            return 1;
+        }
+        /* params.stages counts the stages, then the layers: S + 3 (or 0)
+         * decodes the whole file, S + l its first l layers */
+        uint8_t *all = decode_with(dec, file, size, k->stages + 3);
+        if (!all || memcmp(all, out, (size_t)k->w * k->h * k->ch) != 0) {
+            fprintf(stderr, "%s: params.stages = S + 3 decodes unlike the whole file\n", k->name);
+            return 1;
+        }
+        aec_free(all);
+        if (c == 0) {
+            /* valid cuts: inside layer 1 (1 layer) and just after it (2) */
+            struct {
+                const char *suffix;
+                size_t n;
+                int layers;
+            } cuts[] = {
+                {"-cut1", (size_t)spec_lend(file, &h, 2) - 1, 1},
+                {"-cut2", (size_t)spec_lend(file, &h, 2), 2},
+            };
+            for (int j = 0; j < 2 && !rc; j++) {
+                char name[256];
+                uint8_t *img = NULL, *want = NULL;
+                uint64_t ch;
+                snprintf(name, sizeof name, "%s%s", k->name, cuts[j].suffix);
+                if (aec_read_info(file, cuts[j].n, &info) != AEC_OK ||
+                    info.lattice_layers_available != cuts[j].layers ||
+                    info.stages_available != 0 || info.lattice_available ||
+                    write_valid(dec, dir, man, name, file, cuts[j].n, &ch, &img))
+                    return 1;
+                /* the decoder's latent: the layers' symbols, 0 beyond */
+                float *ql = malloc(sizeof(float) * (size_t)D * N);
+                uint32_t first = spec_layer_start(cuts[j].layers);
+                memcpy(ql, q, sizeof(float) * (size_t)D * N);
+                memset(ql + (size_t)first * N, 0, sizeof(float) * (size_t)(D - (int)first) * N);
+                d = untiled_difference(m, &im, ql, img);
+                want = decode_with(dec, file, size, k->stages + cuts[j].layers);
+                printf("%-30s %5zu bytes  cut %s layer 1: %d layer%s decoded (tiled vs untiled: "
+                       "%d)\n", name, cuts[j].n, j ? "just after" : "one byte before the end of",
+                       cuts[j].layers, cuts[j].layers > 1 ? "s" : "", d);
+                if (d > 1 || ch == hash || !want ||
+                    memcmp(want, img, (size_t)k->w * k->h * k->ch) != 0) {
+                    fprintf(stderr, "%s: decodes unlike the whole file with %d layers\n", name,
+                            cuts[j].layers);
+                    rc = 1;
+                }
+                free(ql), aec_free(img), aec_free(want);
+            }
+            keep = file, keep_size = (size_t)spec_lend(file, &h, 1) - 1; /* cut-in-layer0 */
+        } else {
+            free(file);
+        }
+        aecb_header_free(&h);
+        aec_free(out), free(q);
+        aeio_free(&im);
+    }
+    if (rc)
+        return rc;
+
+    /* D = 8: one layer; rgb100x60-split.aec with LAYERED, with tiny.aem */
+    char path[1024];
+    uint8_t *sp = NULL, *a = NULL, *b = NULL;
+    size_t sn = 0;
+    aec_model *tiny = NULL;
+    aec_decoder *dt = NULL;
+    uint64_t h8, hs;
+    snprintf(path, sizeof path, "%s/tiny.aem", dir);
+    if (aec_model_load_file(&tiny, path) != AEC_OK || aec_decoder_create(&dt, tiny) != AEC_OK)
+        return 1;
+    aec_decoder_set_threads(dt, 1);
+    snprintf(path, sizeof path, "%s/rgb100x60-split.aec", dir);
+    if (aeio_read_file(path, &sp, &sn, 1u << 20, err, sizeof err) || sp[19] != 8 ||
+        sp[7] != (AECB_FLAG_LATTICE | AECB_FLAG_SPLIT))
+        return 1;
+    uint8_t *d8 = malloc(sn);
+    memcpy(d8, sp, sn);
+    d8[7] |= AECB_FLAG_LAYERED, fix_crc(d8, sn);
+    if (write_valid(dt, dir, man, "layers-d8-rgb100x60", d8, sn, &h8, &a) ||
+        index_hash(sp, sn, &hs, NULL) || !(b = decode_with(dt, sp, sn, 0)) || h8 != hs ||
+        memcmp(a, b, 100 * 60 * 3) != 0) {
+        fprintf(stderr, "layers-d8-rgb100x60.aec decodes unlike rgb100x60-split.aec\n");
+        return 1;
+    }
+    printf("%-30s %5zu bytes  rgb100x60-split.aec with LAYERED: D = 8, one layer\n",
+           "layers-d8-rgb100x60.aec", sn);
+    aec_free(a), aec_free(b), free(sp), free(d8);
+
+    /* Invalid files: a cut inside layer 0 (no stage) and LAYERED without
+     * LATTICE; the library must refuse each as listed. */
+    struct {
+        const char *name;
+        aec_status expect;
+        const char *expect_name;
+    } bad[] = {
+        {"cut-in-layer0.aec", AEC_ERR_TRUNCATED, "TRUNCATED"},
+        {"bad-layered-flag.aec", AEC_ERR_CORRUPT, "CORRUPT"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad && !rc; i++) {
+        size_t n = i == 0 ? keep_size : grey_size;
+        uint8_t *f = malloc(n), *out = NULL;
+        memcpy(f, i == 0 ? keep : grey, n);
+        if (i == 1)
+            f[7] |= AECB_FLAG_LAYERED, fix_crc(f, n);
+        uint32_t ow, oh;
+        aec_status st = aec_decode(i == 0 ? dec : dt, f, n, NULL, &out, &ow, &oh, NULL);
+        printf("%-30s %5zu bytes  %s (%s)\n", bad[i].name, n, aec_status_string(st),
+               aec_decoder_last_error(i == 0 ? dec : dt));
+        if (st != bad[i].expect || write_file(dir, bad[i].name, f, n))
+            rc = 1;
+        else
+            fprintf(man, "%s %s\n", bad[i].name, bad[i].expect_name);
+        aec_free(out), free(f);
+    }
+    free(keep);
+    aec_decoder_destroy(dt);
+    aec_model_free(tiny);
+    return rc;
+}
+
+static int add_layers_files(const char *model_path, const char *dir)
+{
+    conf_base b;
+    if (base_load(&b, model_path, dir))
+        return 1;
+    int rc = append_files(dir, &b, layers_files);
+    base_free(&b);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 3 && !strcmp(argv[1], "train"))
@@ -1283,8 +1618,10 @@ int main(int argc, char **argv)
         return add_pin_files(argv[2], argv[3]);
     if (argc == 4 && !strcmp(argv[1], "meta"))
         return add_meta_files(argv[2], argv[3]);
+    if (argc == 4 && !strcmp(argv[1], "layers"))
+        return add_layers_files(argv[2], argv[3]);
     fprintf(stderr, "usage: mkconf train DIR | mkconf files MODEL DIR | mkconf lattice MODEL DIR"
                     " | mkconf split MODEL DIR | mkconf zstd MODEL DIR | mkconf pins MODEL DIR"
-                    " | mkconf meta MODEL DIR\n");
+                    " | mkconf meta MODEL DIR | mkconf layers MODEL DIR\n");
     return 2;
 }
