@@ -424,7 +424,7 @@ static void test_space_depth(void)
         free(img), free(dep), free(back);
     }
     /* The model's wrappers use the same convention. */
-    aem_config cfg = {8, 3, 4, 5, 2, 6, 2, 3, 8, {0}, 0};
+    aem_config cfg = {8, 3, 4, 5, 2, 6, 2, 3, 8, {0}, 0, {0}};
     int B = 2, Hs = 2, Ws = 3, H = 16, W = 24;
     size_t n = (size_t)3 * B * H * W;
     float *pix = falloc(n), *blk = falloc(n), *back = falloc(n);
@@ -461,6 +461,14 @@ static const aem_config tiny_up_cfg = {
     .up_width = {5, 4, 3}, .refine_width = 4,
 };
 
+/* The same with (tiny) analysis stages and the upsampling synthesis: a
+ * version 3 model. */
+static const aem_config tiny_down_cfg = {
+    .block = 8, .channels = 3, .latent = 4, .enc_width = 5, .enc_convs = 2,
+    .dec_width = 6, .dec_convs = 2, .stages = 3, .codes = 8,
+    .up_width = {5, 4, 3}, .refine_width = 4, .down_width = {3, 4, 5},
+};
+
 static aec_model *tiny_model(void) { return tiny_model_of(&tiny_cfg); }
 
 static aec_model *tiny_model_of(const aem_config *cfg)
@@ -478,8 +486,15 @@ static aec_model *tiny_model_of(const aem_config *cfg)
     fill(m->params, L->total, 0.1f); /* biases (and everything else first) */
     fill_tensor(m, L->enc_lin_w, (size_t)D * X, X);
     for (int i = 0; i < c->enc_convs; i++) {
-        int cin = i == 0 ? X : c->enc_width;
+        int cin = i == 0 ? aem_encoder_inputs(c) : c->enc_width;
         fill_tensor(m, L->enc_conv_w[i], (size_t)c->enc_width * cin * 9, cin * 9);
+    }
+    if (aem_has_analysis(c)) {
+        aem_down_shapes d;
+        aem_down_shapes_of(c, &d);
+        for (int j = 0; j < AEM_DOWN_STAGES; j++) /* He's gain, as the synthesis below */
+            fill(m->params + L->down_w[j], (size_t)d.conv[j].cout * d.conv[j].cin * 9,
+                 sqrtf(6.0f / (float)(d.conv[j].cin * 9)));
     }
     fill_tensor(m, L->enc_out_w, (size_t)D * c->enc_width, c->enc_width);
     fill_tensor(m, L->dec_lin_w, (size_t)X * D, D);
@@ -548,10 +563,11 @@ static size_t decoder_relu_units(const aem_config *cfg, const aem_acts *a, uint8
     return n;
 }
 
+static size_t encoder_relu_units(const aem_config *cfg, const aem_acts *a, uint8_t *mask);
+
 static double net_loss(net_ctx *c, uint8_t *mask)
 {
     const aem_config *cfg = &c->m->cfg;
-    size_t N = (size_t)c->a->B * c->a->Hs * c->a->Ws;
     const float *out;
     if (c->decoder) {
         aem_decoder_forward(c->m, c->a);
@@ -560,7 +576,7 @@ static double net_loss(net_ctx *c, uint8_t *mask)
     } else {
         aem_encoder_forward(c->m, c->a);
         out = c->a->z;
-        relu_pattern(c->a->enc_h, cfg->enc_convs, N * cfg->enc_width, mask);
+        encoder_relu_units(cfg, c->a, mask);
     }
     double L = 0;
     for (size_t i = 0; i < c->nR; i++)
@@ -716,15 +732,36 @@ static void test_decoder_backward(void) { check_decoder_backward(&tiny_cfg, 2, 3
  * of full-resolution outputs) below the tolerance. */
 static void test_upsampling_backward(void) { check_decoder_backward(&tiny_up_cfg, 2, 1, 2); }
 
-static void test_encoder_backward(void)
+/* The encoder's ReLU units: the analysis stages' when it has them, then
+ * the hidden layers; their pattern into mask unless it is NULL. */
+static size_t encoder_relu_units(const aem_config *cfg, const aem_acts *a, uint8_t *mask)
 {
-    aec_model *m = tiny_model();
+    size_t N = (size_t)a->B * a->Hs * a->Ws, n = 0;
+    if (aem_has_analysis(cfg)) {
+        aem_down_shapes d;
+        aem_down_shapes_of(cfg, &d);
+        const float *h[AEM_DOWN_STAGES] = {a->dn_t[0], a->dn_t[1], a->x + (size_t)192 * N};
+        for (int j = 0; j < AEM_DOWN_STAGES; j++) {
+            size_t per = N * d.scale[j] * d.scale[j] * d.conv[j].cout;
+            for (size_t i = 0; mask && i < per; i++)
+                mask[n + i] = h[j][i] > 0.0f;
+            n += per;
+        }
+    }
+    if (mask)
+        relu_pattern(a->enc_h, cfg->enc_convs, N * cfg->enc_width, mask + n);
+    return n + N * cfg->enc_width * cfg->enc_convs;
+}
+
+static void check_encoder_backward(const aem_config *config, int B, int Hs, int Ws)
+{
+    aec_model *m = tiny_model_of(config);
     CHECK(m != NULL);
     if (!m)
         return;
     const aem_config *cfg = &m->cfg;
     const aem_layout *L = &m->lay;
-    int B = 2, Hs = 3, Ws = 4, X = 192, D = cfg->latent;
+    int X = 192, D = cfg->latent;
     size_t N = (size_t)B * Hs * Ws;
     aem_acts a;
     aet_grad_ws ws;
@@ -733,8 +770,9 @@ static void test_encoder_backward(void)
     fill(a.x, (size_t)X * N, 1.0f);
     float *R = falloc((size_t)D * N), *grads = calloc(L->trainable, sizeof(float));
     fill(R, (size_t)D * N, 1.0f);
-    size_t nmask = N * cfg->enc_width * cfg->enc_convs;
-    net_ctx c = {m, &a, R, (size_t)D * N, 0, malloc(nmask), malloc(nmask), nmask, 0};
+    size_t nmask = encoder_relu_units(cfg, &a, NULL);
+    net_ctx c = {m, &a, R, (size_t)D * N, 0, malloc(nmask), malloc(nmask), nmask,
+                 aem_has_analysis(cfg)};
     uint8_t *mk = malloc(nmask);
     net_loss(&c, mk);
     int active = 0;
@@ -751,9 +789,22 @@ static void test_encoder_backward(void)
     float *P = m->params;
     check_net_tensor(&c, "enc_lin_w", P + L->enc_lin_w, (size_t)D * X, grads + L->enc_lin_w);
     check_net_tensor(&c, "enc_lin_b", P + L->enc_lin_b, D, grads + L->enc_lin_b);
+    if (aem_has_analysis(cfg)) {
+        aem_down_shapes d;
+        aem_down_shapes_of(cfg, &d);
+        for (int j = 0; j < AEM_DOWN_STAGES; j++) {
+            char nm[32];
+            snprintf(nm, sizeof nm, "down_w[%d]", j);
+            check_net_tensor(&c, nm, P + L->down_w[j], (size_t)d.conv[j].cout * d.conv[j].cin * 9,
+                             grads + L->down_w[j]);
+            snprintf(nm, sizeof nm, "down_b[%d]", j);
+            check_net_tensor(&c, nm, P + L->down_b[j], (size_t)d.conv[j].cout,
+                             grads + L->down_b[j]);
+        }
+    }
     for (int i = 0; i < cfg->enc_convs; i++) {
         char nm[32];
-        int cin = i == 0 ? X : cfg->enc_width;
+        int cin = i == 0 ? aem_encoder_inputs(cfg) : cfg->enc_width;
         snprintf(nm, sizeof nm, "enc_conv_w[%d]", i);
         check_net_tensor(&c, nm, P + L->enc_conv_w[i], (size_t)cfg->enc_width * cin * 9,
                          grads + L->enc_conv_w[i]);
@@ -767,6 +818,109 @@ static void test_encoder_backward(void)
     aet_grad_ws_free(&ws);
     aem_acts_free(&a);
     aec_model_free(m);
+}
+
+static void test_encoder_backward(void) { check_encoder_backward(&tiny_cfg, 2, 3, 4); }
+
+/* The analysis stages' backward pass, and the encoder's through them. */
+static void test_analysis_backward(void) { check_encoder_backward(&tiny_down_cfg, 2, 2, 2); }
+
+/* The analysis stages widen the encoder's receptive field by at most
+ * aem_encoder_halo - enc_convs latents: z of the inner latents of a window
+ * grown by the halo equals z of the whole grid (what makes the encoder's
+ * cells, and so its files, independent of the tiling). */
+static void test_analysis_halo(void)
+{
+    aec_model *m = tiny_model_of(&tiny_down_cfg);
+    CHECK(m != NULL);
+    if (!m)
+        return;
+    const aem_config *cfg = &m->cfg;
+    int H = 9, W = 10, halo = aem_encoder_halo(cfg), X = 192, D = cfg->latent;
+    CHECK(halo == cfg->enc_convs + 2);
+    aem_acts whole, win;
+    CHECK(aem_acts_alloc(&whole, cfg, 1, H, W, 1, 0) == 0);
+    fill(whole.x, (size_t)X * H * W, 1.0f);
+    aem_encoder_forward(m, &whole);
+    /* inner latents y0..y1, x0..x1 of the whole grid; window = them + halo */
+    int y0 = 4, y1 = 5, x0 = 4, x1 = 6;
+    int wy0 = y0 - halo, wx0 = x0 - halo, wh = y1 - y0 + 2 * halo, ww = x1 - x0 + 2 * halo;
+    CHECK(wy0 >= 0 && wx0 >= 0 && wy0 + wh <= H && wx0 + ww <= W);
+    CHECK(aem_acts_alloc(&win, cfg, 1, wh, ww, 1, 0) == 0);
+    for (int k = 0; k < X; k++)
+        for (int y = 0; y < wh; y++)
+            memcpy(win.x + ((size_t)k * wh + y) * ww,
+                   whole.x + ((size_t)k * H + wy0 + y) * W + wx0, sizeof(float) * ww);
+    aem_encoder_forward(m, &win);
+    double diff = 0;
+    for (int d = 0; d < D; d++)
+        for (int y = y0; y < y1; y++)
+            for (int x = x0; x < x1; x++)
+                diff = fmax(diff, fabs((double)win.z[((size_t)d * wh + y - wy0) * ww + x - wx0] -
+                                       whole.z[((size_t)d * H + y) * W + x]));
+    CHECKF(diff == 0, "inner z differs by %.3g between the window and the whole grid", diff);
+    /* and one latent less of halo is not enough */
+    aem_acts small;
+    CHECK(aem_acts_alloc(&small, cfg, 1, wh - 2, ww - 2, 1, 0) == 0);
+    for (int k = 0; k < X; k++)
+        for (int y = 0; y < wh - 2; y++)
+            memcpy(small.x + ((size_t)k * (wh - 2) + y) * (ww - 2),
+                   whole.x + ((size_t)k * H + wy0 + 1 + y) * W + wx0 + 1, sizeof(float) * (ww - 2));
+    aem_encoder_forward(m, &small);
+    double diff1 = 0;
+    for (int d = 0; d < D; d++)
+        for (int y = y0; y < y1; y++)
+            for (int x = x0; x < x1; x++)
+                diff1 = fmax(diff1, fabs((double)small.z[((size_t)d * (wh - 2) + y - wy0 - 1) *
+                                                             (ww - 2) + x - wx0 - 1] -
+                                         whole.z[((size_t)d * H + y) * W + x]));
+    CHECKF(diff1 > 0, "a halo one latent smaller gave the same z: the halo is not tight");
+    aem_acts_free(&small);
+    aem_acts_free(&win);
+    aem_acts_free(&whole);
+    aec_model_free(m);
+}
+
+static void fix_crc(uint8_t *d, size_t n);
+
+/* A version 3 model (analysis stages, with and without the upsampling
+ * synthesis) survives the file format; a bad width or reserved field is
+ * refused. */
+static void test_model_file_v3(void)
+{
+    aem_config no_up = tiny_cfg;
+    no_up.down_width[0] = 2, no_up.down_width[1] = 3, no_up.down_width[2] = 4;
+    const aem_config *cfgs[2] = {&tiny_down_cfg, &no_up};
+    for (int k = 0; k < 2; k++) {
+        aec_model *m = tiny_model_of(cfgs[k]), *p = NULL, *q = NULL;
+        CHECK(m != NULL);
+        if (!m)
+            return;
+        uint8_t *buf = NULL;
+        size_t size = 0;
+        char err[200];
+        CHECK(aem_model_serialize(m, &buf, &size) == AEC_OK);
+        CHECK(aec_rd32(buf + 4) == 3 && size == 144 + m->lay.total * 4 + 4);
+        CHECK(aem_model_parse(buf, size, &p, err, sizeof err) == AEC_OK);
+        if (p) {
+            CHECK(memcmp(&p->cfg, &m->cfg, sizeof m->cfg) == 0);
+            CHECK(memcmp(p->params, m->params, m->lay.total * sizeof(float)) == 0);
+            CHECK(aem_encoder_halo(&p->cfg) == cfgs[k]->enc_convs + 2);
+        }
+        uint8_t *c = malloc(size);
+        uint32_t bad[][3] = {{128, 0, AEC_ERR_BAD_MODEL},
+                             {136, 257, AEC_ERR_BAD_MODEL},
+                             {140, 1, AEC_ERR_UNSUPPORTED}};
+        for (int i = 0; c && i < 3; i++) {
+            memcpy(c, buf, size);
+            aec_wr32(c + bad[i][0], bad[i][1]);
+            fix_crc(c, size);
+            CHECKF(aem_model_parse(c, size, &q, err, sizeof err) == (aec_status)bad[i][2] && !q,
+                   "value %u at %u: not refused as expected", bad[i][1], bad[i][0]);
+        }
+        free(c), free(buf);
+        aec_model_free(p), aec_model_free(m);
+    }
 }
 
 /* The forward passes against direct loops over the architecture of
@@ -1159,7 +1313,7 @@ static void test_model_file(void)
         for (int i = 0; i < 9; i++)
             aec_wr32(h + 8 + 4 * i, big[i]);
         aem_layout lay;
-        aem_config bc = {8, 3, 256, 1024, 8, 1024, 8, 16, 256, {0}, 0};
+        aem_config bc = {8, 3, 256, 1024, 8, 1024, 8, 16, 256, {0}, 0, {0}};
         CHECK(aem_config_layout(&bc, &lay, err, sizeof err) == 0);
         aec_wr64(h + 96, lay.total);
         fix_crc(h, sizeof h);
@@ -1387,10 +1541,13 @@ int main(void)
     RUN_TEST(test_decoder_backward);
     RUN_TEST(test_upsampling_backward);
     RUN_TEST(test_encoder_backward);
+    RUN_TEST(test_analysis_backward);
+    RUN_TEST(test_analysis_halo);
     RUN_TEST(test_rvq);
     RUN_TEST(test_eigen);
     RUN_TEST(test_model_file);
     RUN_TEST(test_model_file_v2);
+    RUN_TEST(test_model_file_v3);
     RUN_TEST(test_model_file_f16);
     TEST_EXIT();
 }

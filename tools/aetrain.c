@@ -42,6 +42,8 @@ static void usage(FILE *f)
             "  --up U0,U1,U2,R    add the upsampling synthesis (spec/model.md): U_j channels\n"
             "                     after each x2 stage, R at full resolution; with --init, the\n"
             "                     model grows it with a zero last layer\n"
+            "  --down A0,A1,A2    give the encoder the analysis stages (spec/model.md): A_j\n"
+            "                     channels at 1/2, 1/4 and 1/8 resolution (a new model only)\n"
             "  --name NAME        model name stored in the file\n"
             "  --ckpt FILE        checkpoint path (default MODEL.ckpt)\n"
             "  --ckpt-every N     steps between checkpoints (default 500)\n"
@@ -201,6 +203,14 @@ int main(int argc, char **argv)
                 return aet_dist_end(&d, 2);
             }
         }
+        else if (!strcmp(a, "--down")) {
+            char tail;
+            if (sscanf(v, "%d,%d,%d%c", &cfg.down_width[0], &cfg.down_width[1],
+                       &cfg.down_width[2], &tail) != 3) {
+                fprintf(stderr, "aetrain: --down needs three widths A0,A1,A2\n");
+                return aet_dist_end(&d, 2);
+            }
+        }
         else if (!strcmp(a, "--ckpt-every")) ckpt_every = atol(v);
         else if (!strcmp(a, "--valid-every")) valid_every = atol(v);
         else if (!strcmp(a, "--log-every")) log_every = atol(v);
@@ -255,6 +265,10 @@ int main(int argc, char **argv)
         uint8_t *bytes = NULL;
         size_t size = 0;
         int rc = aeio_read_file(init, &bytes, &size, (size_t)1 << 30, err, sizeof err);
+        if (!rc && aem_has_analysis(&cfg)) {
+            snprintf(err, sizeof err, "--down makes a new model: it cannot grow one (--init)");
+            rc = -1;
+        }
         if (!rc && aem_has_upsampling(&cfg))
             rc = grow_upsampling(&bytes, &size, &cfg, opt.seed, err, sizeof err);
         if (!rc)
@@ -285,6 +299,9 @@ int main(int argc, char **argv)
         printf("upsampling synthesis: %d, %d, %d channels at 1/4, 1/2, 1; %d at full "
                "resolution\n",
                c->up_width[0], c->up_width[1], c->up_width[2], c->refine_width);
+    if (aem_has_analysis(c))
+        printf("analysis stages: %d, %d, %d channels at 1/2, 1/4, 1/8\n", c->down_width[0],
+               c->down_width[1], c->down_width[2]);
     printf("model %s: D=%d S=%d K=%d enc %dx%d dec %dx%d | %.0f MACs/pixel encoder network, "
            "%.0f with VQ search, %.0f decoder | %zu parameters\n",
            t.model->name, c->latent, c->stages, c->codes, c->enc_convs, c->enc_width,

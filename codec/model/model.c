@@ -18,8 +18,10 @@
  * version 1, so its bytes, and its identifier, stay what they were. */
 #define AEM_VERSION_BLOCK 1u
 #define AEM_VERSION_UP 2u
+#define AEM_VERSION_ANALYSIS 3u /* and three more: the analysis widths */
 #define AEM_HEADER_BYTES 112u
 #define AEM_HEADER_BYTES_UP 128u
+#define AEM_HEADER_BYTES_ANALYSIS 144u
 #define AEM_MAX_UP_WIDTH 256
 #define AEM_MAX_DICT (1u << 20)
 /* weight_format (offset 108): how each parameter is stored. */
@@ -39,6 +41,18 @@ static int up_widths_valid(const aem_config *c)
         zeros += w[j] == 0;
     }
     return zeros == 0 || zeros == AEM_UP_STAGES + 1;
+}
+
+/* All three 0 (no analysis stages) or all in 1..256. */
+static int down_widths_valid(const aem_config *c)
+{
+    int zeros = 0;
+    for (int j = 0; j < AEM_DOWN_STAGES; j++) {
+        if (c->down_width[j] < 0 || c->down_width[j] > AEM_MAX_UP_WIDTH)
+            return 0;
+        zeros += c->down_width[j] == 0;
+    }
+    return zeros == 0 || zeros == AEM_DOWN_STAGES;
 }
 
 int aem_config_layout(const aem_config *c, aem_layout *lay, char *err, size_t errlen)
@@ -61,6 +75,8 @@ int aem_config_layout(const aem_config *c, aem_layout *lay, char *err, size_t er
         bad = "codes per stage must be 2..256";
     else if (!up_widths_valid(c))
         bad = "upsampling widths must all be 0, or all 1..256";
+    else if (!down_widths_valid(c))
+        bad = "analysis widths must all be 0, or all 1..256";
     if (bad) {
         snprintf(err, errlen, "invalid model configuration: %s", bad);
         return -1;
@@ -71,8 +87,14 @@ int aem_config_layout(const aem_config *c, aem_layout *lay, char *err, size_t er
 #define TAKE(field, count) (lay->field = n, n += (count))
     TAKE(enc_lin_w, D * X);
     TAKE(enc_lin_b, D);
+    if (aem_has_analysis(c))
+        for (int j = 0; j < AEM_DOWN_STAGES; j++) {
+            size_t cin = 4 * (j == 0 ? (size_t)c->channels : (size_t)c->down_width[j - 1]);
+            TAKE(down_w[j], (size_t)c->down_width[j] * cin * 9);
+            TAKE(down_b[j], (size_t)c->down_width[j]);
+        }
     for (int i = 0; i < c->enc_convs; i++) {
-        size_t cin = i == 0 ? X : (size_t)c->enc_width;
+        size_t cin = i == 0 ? (size_t)aem_encoder_inputs(c) : (size_t)c->enc_width;
         TAKE(enc_conv_w[i], (size_t)c->enc_width * cin * 9);
         TAKE(enc_conv_b[i], (size_t)c->enc_width);
     }
@@ -112,7 +134,7 @@ double aem_macs_per_pixel(const aem_config *c, int decoder, int stages)
     if (!decoder) {
         per_latent += X * D + (double)c->enc_width * D;
         for (int i = 0; i < c->enc_convs; i++)
-            per_latent += 9.0 * (i == 0 ? X : c->enc_width) * c->enc_width;
+            per_latent += 9.0 * (i == 0 ? aem_encoder_inputs(c) : c->enc_width) * c->enc_width;
         per_latent += (double)stages * c->codes * D; /* nearest-code search */
     } else {
         per_latent += X * D + (double)c->dec_width * X;
@@ -120,6 +142,14 @@ double aem_macs_per_pixel(const aem_config *c, int decoder, int stages)
             per_latent += 9.0 * (i == 0 ? D : c->dec_width) * c->dec_width;
     }
     double per_pixel = per_latent / (c->block * c->block);
+    if (!decoder && aem_has_analysis(c)) {
+        /* stage j's convolution runs at 1/2, 1/4, 1/8 resolution */
+        double area = 0.25, cin = 4.0 * c->channels;
+        for (int j = 0; j < AEM_DOWN_STAGES; j++, area /= 4) {
+            per_pixel += area * 9.0 * cin * c->down_width[j];
+            cin = 4.0 * c->down_width[j];
+        }
+    }
     if (decoder && aem_has_upsampling(c)) {
         /* stage j's convolution runs at 1/8, 1/4, 1/2 resolution */
         double area = 1.0 / (c->block * c->block), cin = c->dec_width;
@@ -180,14 +210,17 @@ static const int *config_fields(const aem_config *c, int i)
 
 aec_status aem_model_serialize(aec_model *m, uint8_t **out, size_t *out_size)
 {
-    int up = aem_has_upsampling(&m->cfg);
-    size_t header = up ? AEM_HEADER_BYTES_UP : AEM_HEADER_BYTES;
+    int up = aem_has_upsampling(&m->cfg), down = aem_has_analysis(&m->cfg);
+    /* the lowest version that holds the model: its bytes stay those of
+     * the versions before whenever they can */
+    uint32_t version = down ? AEM_VERSION_ANALYSIS : up ? AEM_VERSION_UP : AEM_VERSION_BLOCK;
+    size_t header = down ? AEM_HEADER_BYTES_ANALYSIS : up ? AEM_HEADER_BYTES_UP : AEM_HEADER_BYTES;
     size_t size = header + m->lay.total * 4 + m->dict_size + 4;
     uint8_t *b = calloc(1, size);
     if (!b)
         return AEC_ERR_OUT_OF_MEMORY;
     memcpy(b, AEM_MAGIC, 4);
-    aec_wr32(b + 4, up ? AEM_VERSION_UP : AEM_VERSION_BLOCK);
+    aec_wr32(b + 4, version);
     for (int i = 0; i < AEM_CONFIG_FIELDS; i++)
         aec_wr32(b + 8 + 4 * i, (uint32_t)*config_fields(&m->cfg, i));
     aec_wr32(b + 44, 0); /* activation: 0 = ReLU */
@@ -195,6 +228,9 @@ aec_status aem_model_serialize(aec_model *m, uint8_t **out, size_t *out_size)
     aec_wr64(b + 96, m->lay.total);
     aec_wr32(b + 104, (uint32_t)m->dict_size);
     aec_wr32(b + 108, 0);
+    if (down)
+        for (int j = 0; j < AEM_DOWN_STAGES; j++)
+            aec_wr32(b + AEM_HEADER_BYTES_UP + 4 * j, (uint32_t)m->cfg.down_width[j]);
     if (up) {
         for (int j = 0; j < AEM_UP_STAGES; j++)
             aec_wr32(b + 112 + 4 * j, (uint32_t)m->cfg.up_width[j]);
@@ -235,12 +271,14 @@ static aec_status parse_model(const uint8_t *data, size_t size, uint64_t trusted
         return AEC_ERR_BAD_MODEL;
     }
     uint32_t version = aec_rd32(data + 4);
-    if (version != AEM_VERSION_BLOCK && version != AEM_VERSION_UP) {
-        snprintf(err, errlen, "model file version %u is not supported (this library reads 1, 2)",
-                 version);
+    if (version < AEM_VERSION_BLOCK || version > AEM_VERSION_ANALYSIS) {
+        snprintf(err, errlen,
+                 "model file version %u is not supported (this library reads 1, 2, 3)", version);
         return AEC_ERR_UNSUPPORTED;
     }
-    size_t header = version == AEM_VERSION_UP ? AEM_HEADER_BYTES_UP : AEM_HEADER_BYTES;
+    size_t header = version == AEM_VERSION_ANALYSIS ? AEM_HEADER_BYTES_ANALYSIS
+                    : version == AEM_VERSION_UP     ? AEM_HEADER_BYTES_UP
+                                                    : AEM_HEADER_BYTES;
     if (size < header + 4) {
         snprintf(err, errlen, "model file too short for its header");
         return AEC_ERR_BAD_MODEL;
@@ -260,14 +298,25 @@ static aec_status parse_model(const uint8_t *data, size_t size, uint64_t trusted
         snprintf(err, errlen, "model uses an unknown activation %u", aec_rd32(data + 44));
         return AEC_ERR_UNSUPPORTED;
     }
-    if (version == AEM_VERSION_UP) {
+    if (version >= AEM_VERSION_UP) {
         for (int j = 0; j <= AEM_UP_STAGES; j++) {
             uint32_t v = aec_rd32(data + 112 + 4 * j);
-            int w = v > AEM_MAX_UP_WIDTH || v == 0 ? -1 : (int)v; /* version 2 has them all */
+            /* version 2 has them all; in version 3 they may all be 0 */
+            int w = v > AEM_MAX_UP_WIDTH || (v == 0 && version == AEM_VERSION_UP) ? -1 : (int)v;
             if (j < AEM_UP_STAGES)
                 cfg.up_width[j] = w;
             else
                 cfg.refine_width = w;
+        }
+    }
+    if (version == AEM_VERSION_ANALYSIS) {
+        for (int j = 0; j < AEM_DOWN_STAGES; j++) {
+            uint32_t v = aec_rd32(data + AEM_HEADER_BYTES_UP + 4 * j);
+            cfg.down_width[j] = v > AEM_MAX_UP_WIDTH || v == 0 ? -1 : (int)v; /* all present */
+        }
+        if (aec_rd32(data + AEM_HEADER_BYTES_UP + 4 * AEM_DOWN_STAGES) != 0) {
+            snprintf(err, errlen, "model file's reserved field is not 0 (unsupported)");
+            return AEC_ERR_UNSUPPORTED;
         }
     }
     char name[AEM_NAME_BYTES + 1];

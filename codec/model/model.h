@@ -13,6 +13,11 @@
  *   then, at full resolution, with the image above as 3 more channels,
  *             image += conv3x3(relu(conv3x3([u_2, image])))
  *   so a zero last convolution leaves the block decoder's image as it is.
+ *   analysis stages (format version 3, when down_width[0] > 0): the mirror
+ *   of the upsampling synthesis, from the image to the encoder,
+ *             v_j = relu(conv3x3(space_to_depth_2(v_{j-1})))   1 -> 1/2 -> 1/4 -> 1/8
+ *   from v_0 = the image; v_3 joins x as more input channels of the
+ *   encoder's first convolution (not of its linear path).
  * The linear paths start as a PCA of image blocks (the trainer initialises
  * them); the convolution branches learn what the linear transform misses. */
 #ifndef AEC_MODEL_MODEL_H
@@ -24,6 +29,7 @@
 
 #define AEM_MAX_CONVS 8
 #define AEM_UP_STAGES 3 /* x2 upsampling stages: 1/8 -> 1/4 -> 1/2 -> 1 */
+#define AEM_DOWN_STAGES 3 /* x2 analysis stages: 1 -> 1/2 -> 1/4 -> 1/8 */
 #define AEM_MAX_STAGES 16
 #define AEM_NAME_BYTES 48
 
@@ -40,15 +46,27 @@ typedef struct {
     int up_width[AEM_UP_STAGES]; /* U_j: channels after upsampling stage j;
                                     all 0 = no upsampling synthesis     */
     int refine_width;            /* R: the full-resolution layer's channels */
+    int down_width[AEM_DOWN_STAGES]; /* A_j: channels of analysis stage j (at
+                                        1/2, 1/4, 1/8); all 0 = none      */
 } aem_config;
 
 /* Whether the decoder has the upsampling synthesis (a version 2 model). */
 static inline int aem_has_upsampling(const aem_config *c) { return c->up_width[0] > 0; }
+/* Whether the encoder has the analysis stages (a version 3 model). */
+static inline int aem_has_analysis(const aem_config *c) { return c->down_width[0] > 0; }
+/* Input channels of the encoder's first convolution: the blocks, and the
+ * analysis stages' output when there are some. */
+static inline int aem_encoder_inputs(const aem_config *c)
+{
+    return c->channels * c->block * c->block +
+           (aem_has_analysis(c) ? c->down_width[AEM_DOWN_STAGES - 1] : 0);
+}
 
 /* Offsets (in floats) of each tensor inside the parameter array, in file
  * order.  Weights are [cout][cin][k][k]. */
 typedef struct {
     size_t enc_lin_w, enc_lin_b;
+    size_t down_w[AEM_DOWN_STAGES], down_b[AEM_DOWN_STAGES]; /* [A_j][in][3][3] */
     size_t enc_conv_w[AEM_MAX_CONVS], enc_conv_b[AEM_MAX_CONVS];
     size_t enc_out_w, enc_out_b;
     size_t dec_lin_w, dec_lin_b;
@@ -98,7 +116,12 @@ double aem_macs_per_pixel(const aem_config *cfg, int decoder, int stages);
  * upsampling synthesis widens the decoder's by 1 + 1/2 + 1/4 + 2/8 = 2
  * latents: a 3x3 convolution at 1/8, 1/4 and 1/2 resolution and two at full
  * resolution. */
-static inline int aem_encoder_halo(const aem_config *c) { return c->enc_convs; }
+static inline int aem_encoder_halo(const aem_config *c)
+{
+    /* the analysis stages: a convolution at 1/8 and, rounded up, those at
+     * 1/2 and 1/4 (a quarter and half a latent) */
+    return c->enc_convs + (aem_has_analysis(c) ? 2 : 0);
+}
 static inline int aem_decoder_halo(const aem_config *c)
 {
     return c->dec_convs + (aem_has_upsampling(c) ? 2 : 0);

@@ -15,7 +15,7 @@ static size_t scratch_need(const aem_config *c, int B, int Hs, int Ws, int enc, 
 {
     size_t need = 0;
     for (int i = 0; enc && i < c->enc_convs; i++) {
-        nn_conv_shape s = {i == 0 ? (int)block_dim(c) : c->enc_width, c->enc_width, 3, 1, 1};
+        nn_conv_shape s = {i == 0 ? aem_encoder_inputs(c) : c->enc_width, c->enc_width, 3, 1, 1};
         size_t n = nn_conv_scratch_floats(&s, B, Hs, Ws);
         need = n > need ? n : need;
     }
@@ -23,6 +23,15 @@ static size_t scratch_need(const aem_config *c, int B, int Hs, int Ws, int enc, 
         nn_conv_shape s = {i == 0 ? c->latent : c->dec_width, c->dec_width, 3, 1, 1};
         size_t n = nn_conv_scratch_floats(&s, B, Hs, Ws);
         need = n > need ? n : need;
+    }
+    if (enc && aem_has_analysis(c)) {
+        aem_down_shapes d;
+        aem_down_shapes_of(c, &d);
+        for (int j = 0; j < AEM_DOWN_STAGES; j++) {
+            int f = d.scale[j];
+            size_t n = nn_conv_scratch_floats(&d.conv[j], B, Hs * f, Ws * f);
+            need = n > need ? n : need;
+        }
     }
     if (dec && aem_has_upsampling(c)) {
         aem_up_shapes u;
@@ -49,6 +58,30 @@ void aem_up_shapes_of(const aem_config *c, aem_up_shapes *u)
     u->scale[AEM_UP_STAGES] = u->scale[AEM_UP_STAGES + 1] = c->block;
 }
 
+void aem_down_shapes_of(const aem_config *c, aem_down_shapes *d)
+{
+    int cin = 4 * c->channels, f = c->block / 2;
+    for (int j = 0; j < AEM_DOWN_STAGES; j++, f /= 2) {
+        d->conv[j] = (nn_conv_shape){cin, c->down_width[j], 3, 1, 1};
+        d->scale[j] = f;
+        cin = 4 * c->down_width[j];
+    }
+}
+
+/* Floats of the analysis stages' activations for N latents (stage 2's
+ * output lies in x). */
+static size_t down_floats(const aem_config *c, size_t N)
+{
+    if (!aem_has_analysis(c))
+        return 0;
+    aem_down_shapes d;
+    aem_down_shapes_of(c, &d);
+    size_t n = N * d.scale[0] * d.scale[0] * d.conv[0].cin; /* dn_x */
+    for (int j = 0; j < AEM_DOWN_STAGES - 1; j++)
+        n += 2 * N * d.scale[j] * d.scale[j] * d.conv[j].cout; /* dn_t and dn_s */
+    return n;
+}
+
 /* Floats of the upsampling synthesis' activations for N latents. */
 static size_t up_floats(const aem_config *c, size_t N)
 {
@@ -71,7 +104,9 @@ static size_t acts_floats(const aem_config *c, int B, int Hs, int Ws, int enc, i
 {
     size_t N = (size_t)B * Hs * Ws, n = 0;
     if (enc)
-        n += N * (block_dim(c) + (size_t)c->enc_width * c->enc_convs + c->latent);
+        n += N * ((size_t)aem_encoder_inputs(c) + (size_t)c->enc_width * c->enc_convs +
+                  c->latent) +
+             down_floats(c, N);
     if (dec)
         n += N * (c->latent + (size_t)c->dec_width * hidden_buffers(c->dec_convs, dec) +
                   block_dim(c)) +
@@ -94,7 +129,17 @@ static void acts_layout(aem_acts *a, const aem_config *c, int B, int Hs, int Ws,
     size_t N = (size_t)B * Hs * Ws;
     float *p = arena;
     if (enc) {
-        a->x = p, p += N * block_dim(c);
+        a->x = p, p += N * (size_t)aem_encoder_inputs(c);
+        if (aem_has_analysis(c)) {
+            aem_down_shapes d;
+            aem_down_shapes_of(c, &d);
+            a->dn_x = p, p += N * d.scale[0] * d.scale[0] * d.conv[0].cin;
+            for (int j = 0; j < AEM_DOWN_STAGES - 1; j++) {
+                size_t area = N * d.scale[j] * d.scale[j];
+                a->dn_t[j] = p, p += area * d.conv[j].cout;
+                a->dn_s[j] = p, p += area * d.conv[j].cout;
+            }
+        }
         for (int i = 0; i < c->enc_convs; i++)
             a->enc_h[i] = p, p += N * c->enc_width;
         a->z = p, p += N * c->latent;
@@ -151,15 +196,60 @@ void aem_acts_free(aem_acts *a)
     memset(a, 0, sizeof *a);
 }
 
+void aem_blocks_to_half(const aem_config *c, int B, int Hs, int Ws, const float *x, float *out)
+{
+    int P = c->block, H = Hs * P / 2, W = Ws * P / 2;
+    size_t N = (size_t)B * Hs * Ws, n = (size_t)B * H * W;
+    for (int ch = 0; ch < c->channels; ch++)
+        for (int dy = 0; dy < 2; dy++)
+            for (int dx = 0; dx < 2; dx++) {
+                float *o = out + (size_t)(4 * ch + 2 * dy + dx) * n;
+                for (int b = 0; b < B; b++)
+                    for (int Y = 0; Y < H; Y++) {
+                        int py = 2 * Y + dy;
+                        for (int X = 0; X < W; X++) {
+                            int px = 2 * X + dx, k = ch * P * P + (py % P) * P + px % P;
+                            *o++ = x[(size_t)k * N + ((size_t)b * Hs + py / P) * Ws + px / P];
+                        }
+                    }
+            }
+}
+
+/* The analysis stages: the image (from a->x's blocks) -> their output, the
+ * rows of a->x after the blocks. */
+static void analysis_forward(const aec_model *m, aem_acts *a)
+{
+    const aem_config *c = &m->cfg;
+    const aem_layout *L = &m->lay;
+    aem_down_shapes d;
+    aem_down_shapes_of(c, &d);
+    int B = a->B;
+    size_t N = (size_t)B * a->Hs * a->Ws;
+    aem_blocks_to_half(c, B, a->Hs, a->Ws, a->x, a->dn_x);
+    const float *in = a->dn_x;
+    for (int j = 0; j < AEM_DOWN_STAGES; j++) {
+        int H = a->Hs * d.scale[j], W = a->Ws * d.scale[j];
+        float *out = j < AEM_DOWN_STAGES - 1 ? a->dn_t[j] : a->x + block_dim(c) * N;
+        nn_conv_forward_act(&d.conv[j], B, H, W, in, m->params + L->down_w[j],
+                            m->params + L->down_b[j], out, a->scratch, 1);
+        if (j < AEM_DOWN_STAGES - 1) {
+            nn_space_to_depth(d.conv[j].cout, B, H, W, 2, out, a->dn_s[j]);
+            in = a->dn_s[j];
+        }
+    }
+}
+
 void aem_encoder_forward(const aec_model *m, aem_acts *a)
 {
     const aem_config *c = &m->cfg;
     const float *P = m->params;
     int X = (int)block_dim(c);
     size_t N = (size_t)a->B * a->Hs * a->Ws;
+    if (aem_has_analysis(c))
+        analysis_forward(m, a);
     const float *h = a->x;
     for (int i = 0; i < c->enc_convs; i++) {
-        nn_conv_shape s = {i == 0 ? X : c->enc_width, c->enc_width, 3, 1, 1};
+        nn_conv_shape s = {i == 0 ? aem_encoder_inputs(c) : c->enc_width, c->enc_width, 3, 1, 1};
         /* bias and ReLU in the GEMM's epilogue */
         nn_conv_forward_act(&s, a->B, a->Hs, a->Ws, h, P + m->lay.enc_conv_w[i],
                             P + m->lay.enc_conv_b[i], a->enc_h[i], a->scratch, 1);

@@ -20,9 +20,29 @@ typedef struct {
 } aem_up_shapes;
 void aem_up_shapes_of(const aem_config *c, aem_up_shapes *u);
 
+/* The analysis stages' convolutions; stage j runs on the grid of
+ * (4 >> j) x the latent grid's rows and columns (1/2, 1/4, 1/8). */
+typedef struct {
+    nn_conv_shape conv[AEM_DOWN_STAGES];
+    int scale[AEM_DOWN_STAGES];
+} aem_down_shapes;
+void aem_down_shapes_of(const aem_config *c, aem_down_shapes *d);
+/* The blocks x [C*P*P][B][Hs][Ws] -> the image at half resolution, 2x2
+ * pixels a position: out [4C][B][Hs*P/2][Ws*P/2], channel 4c + 2dy + dx. */
+void aem_blocks_to_half(const aem_config *c, int B, int Hs, int Ws, const float *x, float *out);
+
 typedef struct {
     int B, Hs, Ws;                  /* batch and latent grid            */
-    float *x;                       /* [C*P*P][N] blocks of the image   */
+    float *x;                       /* [C*P*P][N] blocks of the image, then
+                                       (with the analysis stages) their
+                                       output: aem_encoder_inputs rows   */
+    /* Analysis stages (model/model.h), at 1/2, 1/4, 1/8 resolution: */
+    float *dn_x;                    /* [4C][B][4Hs][4Ws] the image, 2x2
+                                       pixels a position                  */
+    float *dn_t[AEM_DOWN_STAGES - 1]; /* [A_j][B][..] after ReLU (stage 2's
+                                       is the tail of x)                 */
+    float *dn_s[AEM_DOWN_STAGES - 1]; /* [4A_j][B][..] space_to_depth_2 of
+                                       dn_t[j]: stage j+1's input        */
     float *enc_h[AEM_MAX_CONVS];    /* [enc_width][N] after ReLU        */
     float *z;                       /* [D][N] encoder output            */
     float *q;                       /* [D][N] decoder input             */

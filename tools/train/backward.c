@@ -24,6 +24,21 @@ static size_t up_grad_floats(const aem_config *c, size_t N)
     return most;
 }
 
+/* Floats of the largest gradient of an analysis layer's input or output
+ * (stage 2's output excepted: it lies in w->dx), for N latents. */
+static size_t down_grad_floats(const aem_config *c, size_t N)
+{
+    aem_down_shapes d;
+    aem_down_shapes_of(c, &d);
+    size_t most = 0;
+    for (int j = 0; j < AEM_DOWN_STAGES; j++) {
+        size_t area = N * d.scale[j] * d.scale[j];
+        size_t n = area * (size_t)(d.conv[j].cin > d.conv[j].cout ? d.conv[j].cin : d.conv[j].cout);
+        most = n > most ? n : most;
+    }
+    return most;
+}
+
 int aet_grad_ws_alloc(aet_grad_ws *w, const aem_config *c, int B, int Hs, int Ws)
 {
     memset(w, 0, sizeof *w);
@@ -32,7 +47,9 @@ int aet_grad_ws_alloc(aet_grad_ws *w, const aem_config *c, int B, int Hs, int Ws
     size_t X = (size_t)c->channels * c->block * c->block;
     size_t up = aem_has_upsampling(c) ? up_grad_floats(c, N) : 0;
     size_t up_all = up ? 2 * up + N * X /* dpix */ + N * X + N * c->dec_width : 0;
-    w->arena = malloc(sizeof(float) * (N * (2 * width + c->latent) + up_all));
+    size_t down = aem_has_analysis(c) ? down_grad_floats(c, N) : 0;
+    size_t down_all = down ? 2 * down + N * (size_t)aem_encoder_inputs(c) : 0;
+    w->arena = malloc(sizeof(float) * (N * (2 * width + c->latent) + up_all + down_all));
     if (!w->arena)
         return -1;
     w->dh[0] = w->arena;
@@ -45,6 +62,12 @@ int aet_grad_ws_alloc(aet_grad_ws *w, const aem_config *c, int B, int Hs, int Ws
         w->dpix = p, p += N * X;
         w->dyc = p, p += N * X;
         w->dh_up = p;
+    }
+    if (down) {
+        float *p = w->tmp + N * c->latent + up_all;
+        w->dx = p, p += N * (size_t)aem_encoder_inputs(c);
+        w->dn[0] = p, p += down;
+        w->dn[1] = p;
     }
     return 0;
 }
@@ -129,6 +152,34 @@ void aet_decoder_backward(const aec_model *m, aem_acts *a, const float *dy, floa
         dq[i] += w->tmp[i];
 }
 
+/* w->dx's rows after the blocks (the gradient of the analysis stages'
+ * output) -> their parameter gradients. */
+static void analysis_backward(const aec_model *m, aem_acts *a, float *grads, aet_grad_ws *w)
+{
+    const aem_config *c = &m->cfg;
+    const aem_layout *L = &m->lay;
+    const float *P = m->params;
+    aem_down_shapes d;
+    aem_down_shapes_of(c, &d);
+    int B = a->B, last = AEM_DOWN_STAGES - 1;
+    size_t N = (size_t)B * a->Hs * a->Ws, X = (size_t)c->channels * c->block * c->block;
+    float *g = w->dx + X * N; /* of stage j's output, at the top of each turn */
+    nn_relu_backward(a->x + X * N, g, N * d.conv[last].cout);
+    for (int j = last; j >= 0; j--) {
+        int H = a->Hs * d.scale[j], W = a->Ws * d.scale[j];
+        const float *in = j == 0 ? a->dn_x : a->dn_s[j - 1];
+        float *din = j == 0 ? NULL : w->dn[0];
+        nn_conv_backward(&d.conv[j], B, H, W, in, P + L->down_w[j], g, grads + L->down_w[j],
+                         grads + L->down_b[j], din, a->scratch);
+        if (j == 0)
+            break;
+        /* v_j = space_to_depth_2(relu(t_{j-1})): back through both */
+        nn_depth_to_space(d.conv[j - 1].cout, B, 2 * H, 2 * W, 2, w->dn[0], w->dn[1]);
+        nn_relu_backward(a->dn_t[j - 1], w->dn[1], (size_t)B * 4 * H * W * d.conv[j - 1].cout);
+        g = w->dn[1];
+    }
+}
+
 void aet_encoder_backward(const aec_model *m, aem_acts *a, const float *dz, float *grads,
                           aet_grad_ws *w)
 {
@@ -146,11 +197,14 @@ void aet_encoder_backward(const aec_model *m, aem_acts *a, const float *dz, floa
     int cur = 0;
     for (int i = last; i >= 0; i--) {
         nn_relu_backward(a->enc_h[i], w->dh[cur], N * c->enc_width);
-        nn_conv_shape s = {i == 0 ? X : c->enc_width, c->enc_width, 3, 1, 1};
+        nn_conv_shape s = {i == 0 ? aem_encoder_inputs(c) : c->enc_width, c->enc_width, 3, 1, 1};
         const float *in = i == 0 ? a->x : a->enc_h[i - 1];
-        float *din = i == 0 ? NULL : w->dh[1 - cur];
+        /* the image needs no gradient, the analysis stages' output does */
+        float *din = i > 0 ? w->dh[1 - cur] : aem_has_analysis(c) ? w->dx : NULL;
         nn_conv_backward(&s, a->B, a->Hs, a->Ws, in, P + L->enc_conv_w[i], w->dh[cur],
                          grads + L->enc_conv_w[i], grads + L->enc_conv_b[i], din, a->scratch);
         cur = 1 - cur;
     }
+    if (aem_has_analysis(c))
+        analysis_backward(m, a, grads, w);
 }

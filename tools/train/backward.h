@@ -14,6 +14,9 @@ typedef struct {
     float *dpix;    /* [C][B][H][W] of the final image                */
     float *dyc;     /* [C*P*P][N] of the block decoder's output       */
     float *dh_up;   /* [Cd][N] of the last hidden layer, through it   */
+    /* the analysis stages, when the model has them: */
+    float *dx;      /* [X + A_2][N] of the first convolution's input  */
+    float *dn[2];   /* ping-pong gradients of their layers            */
 } aet_grad_ws;
 
 int aet_grad_ws_alloc(aet_grad_ws *w, const aem_config *c, int B, int Hs, int Ws);

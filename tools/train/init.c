@@ -90,8 +90,16 @@ void aet_init_random(aec_model *m, uint64_t *rng, float last_scale)
     const aem_layout *L = &m->lay;
     int X = c->channels * c->block * c->block;
     memset(m->params, 0, L->total * sizeof(float));
+    if (aem_has_analysis(c)) {
+        aem_down_shapes d;
+        aem_down_shapes_of(c, &d);
+        for (int j = 0; j < AEM_DOWN_STAGES; j++) {
+            int fan_in = d.conv[j].cin * 9;
+            fill_he(m->params + L->down_w[j], (size_t)d.conv[j].cout * fan_in, fan_in, 1.0f, rng);
+        }
+    }
     for (int i = 0; i < c->enc_convs; i++) {
-        int cin = i == 0 ? X : c->enc_width;
+        int cin = i == 0 ? aem_encoder_inputs(c) : c->enc_width;
         fill_he(m->params + L->enc_conv_w[i], (size_t)c->enc_width * cin * 9, cin * 9, 1.0f, rng);
     }
     fill_he(m->params + L->enc_out_w, (size_t)c->latent * c->enc_width, c->enc_width, last_scale,
