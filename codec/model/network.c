@@ -10,6 +10,30 @@
 
 static size_t block_dim(const aem_config *c) { return (size_t)c->channels * c->block * c->block; }
 
+size_t aem_stack_most_floats(const nn_conv_shape *conv, const int *scale, int n, size_t N)
+{
+    size_t most = 0;
+    for (int j = 0; j < n; j++) {
+        size_t area = N * scale[j] * scale[j];
+        size_t cin = (size_t)conv[j].cin, cout = (size_t)conv[j].cout;
+        size_t k = area * (cin > cout ? cin : cout);
+        most = k > most ? k : most;
+    }
+    return most;
+}
+
+/* Largest im2col matrix of a stack of convolutions at scales of the grid. */
+static size_t stack_scratch(const nn_conv_shape *conv, const int *scale, int n, int B, int Hs,
+                            int Ws)
+{
+    size_t need = 0;
+    for (int j = 0; j < n; j++) {
+        size_t k = nn_conv_scratch_floats(&conv[j], B, Hs * scale[j], Ws * scale[j]);
+        need = k > need ? k : need;
+    }
+    return need;
+}
+
 /* Largest im2col matrix among the 3x3 convolutions that will run. */
 static size_t scratch_need(const aem_config *c, int B, int Hs, int Ws, int enc, int dec)
 {
@@ -27,20 +51,14 @@ static size_t scratch_need(const aem_config *c, int B, int Hs, int Ws, int enc, 
     if (enc && aem_has_analysis(c)) {
         aem_down_shapes d;
         aem_down_shapes_of(c, &d);
-        for (int j = 0; j < AEM_DOWN_STAGES; j++) {
-            int f = d.scale[j];
-            size_t n = nn_conv_scratch_floats(&d.conv[j], B, Hs * f, Ws * f);
-            need = n > need ? n : need;
-        }
+        size_t n = stack_scratch(d.conv, d.scale, AEM_DOWN_STAGES, B, Hs, Ws);
+        need = n > need ? n : need;
     }
     if (dec && aem_has_upsampling(c)) {
         aem_up_shapes u;
         aem_up_shapes_of(c, &u);
-        for (int j = 0; j < AEM_UP_LAYERS; j++) {
-            int f = u.scale[j];
-            size_t n = nn_conv_scratch_floats(&u.conv[j], B, Hs * f, Ws * f);
-            need = n > need ? n : need;
-        }
+        size_t n = stack_scratch(u.conv, u.scale, AEM_UP_LAYERS, B, Hs, Ws);
+        need = n > need ? n : need;
     }
     return need;
 }

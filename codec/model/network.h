@@ -27,6 +27,10 @@ typedef struct {
     int scale[AEM_DOWN_STAGES];
 } aem_down_shapes;
 void aem_down_shapes_of(const aem_config *c, aem_down_shapes *d);
+/* Floats of the largest input or output of n convolutions conv[j] on the
+ * grid of N latents scaled by scale[j] (an upsampling or analysis stack):
+ * what a buffer for any of their activations or gradients needs. */
+size_t aem_stack_most_floats(const nn_conv_shape *conv, const int *scale, int n, size_t N);
 /* The blocks x [C*P*P][B][Hs][Ws] -> the image at half resolution, 2x2
  * pixels a position: out [4C][B][Hs*P/2][Ws*P/2], channel 4c + 2dy + dx. */
 void aem_blocks_to_half(const aem_config *c, int B, int Hs, int Ws, const float *x, float *out);

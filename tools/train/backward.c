@@ -14,29 +14,15 @@ static size_t up_grad_floats(const aem_config *c, size_t N)
 {
     aem_up_shapes u;
     aem_up_shapes_of(c, &u);
-    size_t most = 0;
-    for (int j = 0; j < AEM_UP_LAYERS; j++) {
-        size_t area = N * u.scale[j] * u.scale[j];
-        size_t cin = (size_t)u.conv[j].cin, cout = (size_t)u.conv[j].cout;
-        size_t n = area * (cin > cout ? cin : cout);
-        most = n > most ? n : most;
-    }
-    return most;
+    return aem_stack_most_floats(u.conv, u.scale, AEM_UP_LAYERS, N);
 }
 
-/* Floats of the largest gradient of an analysis layer's input or output
- * (stage 2's output excepted: it lies in w->dx), for N latents. */
+/* The same for the analysis stages (stage 2's output lies in w->dx). */
 static size_t down_grad_floats(const aem_config *c, size_t N)
 {
     aem_down_shapes d;
     aem_down_shapes_of(c, &d);
-    size_t most = 0;
-    for (int j = 0; j < AEM_DOWN_STAGES; j++) {
-        size_t area = N * d.scale[j] * d.scale[j];
-        size_t n = area * (size_t)(d.conv[j].cin > d.conv[j].cout ? d.conv[j].cin : d.conv[j].cout);
-        most = n > most ? n : most;
-    }
-    return most;
+    return aem_stack_most_floats(d.conv, d.scale, AEM_DOWN_STAGES, N);
 }
 
 int aet_grad_ws_alloc(aet_grad_ws *w, const aem_config *c, int B, int Hs, int Ws)
