@@ -58,6 +58,30 @@ static void tb_fix_crc(uint8_t *buf, uint32_t table_bytes)
     tb_put32(buf + 44, c);
 }
 
+/* Stream i of h: 1..maxsz random bytes (within its bound). */
+static void tb_random_stream(aecb_header *h, uint32_t i, uint32_t maxsz, uint8_t **streams)
+{
+    uint32_t sz = 1 + tb_rand() % maxsz;
+    if (sz > aecb_stream_bound(h, i))
+        sz = (uint32_t)aecb_stream_bound(h, i);
+    h->sizes[i] = sz;
+    streams[i] = malloc(sz);
+    for (uint32_t k = 0; k < sz; k++)
+        streams[i][k] = (uint8_t)tb_rand();
+}
+
+/* The file of h's streams (h->sizes set); frees them; *hout keeps h. */
+static uint8_t *tb_assemble(aecb_header *h, uint8_t **streams, aecb_header *hout, size_t *size)
+{
+    uint8_t *out = NULL;
+    CHECK(aecb_write(h, (const uint8_t *const *)streams, &out, size) == AEC_OK);
+    for (uint32_t i = 0; i < h->n_streams; i++)
+        free(streams[i]);
+    free(streams);
+    *hout = *h;
+    return out;
+}
+
 /* Build a file whose streams are random bytes of random sizes (1..maxsz,
  * within each stream's bound).  Returns the buffer; *hout keeps the header
  * (free with aecb_header_free). */
@@ -84,23 +108,9 @@ static uint8_t *tb_make_file_ex(uint32_t w, uint32_t hgt, uint8_t layout, uint8_
     if (st != AEC_OK)
         return NULL;
     uint8_t **streams = calloc(h.n_streams, sizeof *streams);
-    for (uint32_t i = 0; i < h.n_streams; i++) {
-        uint32_t sz = 1 + tb_rand() % maxsz;
-        if (sz > aecb_stream_bound(&h, i))
-            sz = (uint32_t)aecb_stream_bound(&h, i);
-        h.sizes[i] = sz;
-        streams[i] = malloc(sz);
-        for (uint32_t k = 0; k < sz; k++)
-            streams[i][k] = (uint8_t)tb_rand();
-    }
-    uint8_t *out = NULL;
-    st = aecb_write(&h, (const uint8_t *const *)streams, &out, size);
-    CHECK(st == AEC_OK);
     for (uint32_t i = 0; i < h.n_streams; i++)
-        free(streams[i]);
-    free(streams);
-    *hout = h;
-    return out;
+        tb_random_stream(&h, i, maxsz, streams);
+    return tb_assemble(&h, streams, hout, size);
 }
 static uint8_t *tb_make_file(uint32_t w, uint32_t hgt, uint8_t layout, uint8_t stages,
                              uint16_t tile, uint8_t extra_flags, uint32_t maxsz,
@@ -1317,22 +1327,9 @@ static uint8_t *tb_make_layered(uint32_t w, uint32_t hgt, uint8_t layout, uint8_
             h.sizes[i] = (uint32_t)sz;
             continue;
         }
-        uint32_t sz = 1 + tb_rand() % 20;
-        if (sz > aecb_stream_bound(&h, i))
-            sz = (uint32_t)aecb_stream_bound(&h, i);
-        h.sizes[i] = sz;
-        streams[i] = malloc(sz);
-        for (uint32_t k = 0; k < sz; k++)
-            streams[i][k] = (uint8_t)tb_rand();
+        tb_random_stream(&h, i, 20, streams);
     }
-    uint8_t *out = NULL;
-    st = aecb_write(&h, (const uint8_t *const *)streams, &out, size);
-    CHECK(st == AEC_OK);
-    for (uint32_t i = 0; i < h.n_streams; i++)
-        free(streams[i]);
-    free(streams);
-    *hout = h;
-    return out;
+    return tb_assemble(&h, streams, hout, size);
 }
 
 /* 1 when every stream of layer l of parsed file p (data[0..len)) checks

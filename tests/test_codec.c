@@ -569,6 +569,31 @@ static void test_cells_never_show(void)
     free(part), free(ref), free(one.data), free(three.data), free(small.data), free(pix);
 }
 
+/* A twin's header: p's fields with these flags, initialised (its arrays
+ * allocated).  1 on success. */
+static int twin_header(const aecb_header *p, uint8_t flags, aecb_header *g)
+{
+    memset(g, 0, sizeof *g);
+    g->width = p->width, g->height = p->height, g->layout = p->layout, g->stages = p->stages;
+    g->tile_size = p->tile_size, g->block_size = p->block_size, g->model_id = p->model_id;
+    g->flags = flags, g->lattice_dim = p->lattice_dim, g->lattice_step_q = p->lattice_step_q;
+    return aecb_header_init(g, NULL, 0) == AEC_OK;
+}
+
+/* The twin's file from its streams (NULL unless ok); frees owned[] and the
+ * arrays. */
+static uint8_t *twin_write(aecb_header *g, const uint8_t **streams, uint8_t **owned, int ok,
+                           size_t *size)
+{
+    uint8_t *out = NULL;
+    if (!ok || aecb_write(g, streams, &out, size) != AEC_OK)
+        out = NULL;
+    for (uint32_t i = 0; i < g->n_streams; i++)
+        free(owned[i]);
+    free(owned), free(streams);
+    return out;
+}
+
 /* The planes-layout twin of split-layout file f (spec/bitstream.md 6.6,
  * 6.7 and 6.9): the same header without flags bits 3 and 5, the same
  * stage streams, and each tile's lattice symbols (read layer by layer by
@@ -581,15 +606,11 @@ static uint8_t *planes_twin_ex(const blob *f, int layered, size_t *size)
     aecb_header p, g;
     if (aecb_parse(f->data, f->size, NULL, &p, NULL, 0) != AEC_OK)
         return NULL;
-    memset(&g, 0, sizeof g);
-    g.width = p.width, g.height = p.height, g.layout = p.layout, g.stages = p.stages;
-    g.tile_size = p.tile_size, g.block_size = p.block_size, g.model_id = p.model_id;
-    g.flags = (uint8_t)(p.flags & ~(AECB_FLAG_SPLIT | AECB_FLAG_LAYERED | AECB_FLAG_METADATA));
+    uint8_t flags = (uint8_t)(p.flags & ~(AECB_FLAG_SPLIT | AECB_FLAG_LAYERED | AECB_FLAG_METADATA));
     if (layered)
-        g.flags |= (uint8_t)(p.flags & AECB_FLAG_LAYERED);
-    g.lattice_dim = p.lattice_dim, g.lattice_step_q = p.lattice_step_q;
+        flags |= (uint8_t)(p.flags & AECB_FLAG_LAYERED);
     uint8_t *out = NULL;
-    if (!(p.flags & AECB_FLAG_METADATA) && aecb_header_init(&g, NULL, 0) == AEC_OK) {
+    if (!(p.flags & AECB_FLAG_METADATA) && twin_header(&p, flags, &g)) {
         const uint8_t **streams = calloc(g.n_streams, sizeof *streams);
         uint8_t **owned = calloc(g.n_streams, sizeof *owned);
         size_t D = p.lattice_dim;
@@ -624,11 +645,7 @@ static uint8_t *planes_twin_ex(const blob *f, int layered, size_t *size)
             }
             free(work), free(planes), free(sym);
         }
-        if (!ok || aecb_write(&g, streams, &out, size) != AEC_OK)
-            out = NULL;
-        for (uint32_t i = 0; i < g.n_streams; i++)
-            free(owned[i]);
-        free(owned), free(streams);
+        out = twin_write(&g, streams, owned, ok, size);
     }
     aecb_header_free(&g);
     aecb_header_free(&p);
@@ -733,13 +750,8 @@ static uint8_t *zeroed_layers(const blob *f, int k, size_t *size)
     aecb_header p, g;
     if (aecb_parse(f->data, f->size, NULL, &p, NULL, 0) != AEC_OK)
         return NULL;
-    memset(&g, 0, sizeof g);
-    g.width = p.width, g.height = p.height, g.layout = p.layout, g.stages = p.stages;
-    g.tile_size = p.tile_size, g.block_size = p.block_size, g.model_id = p.model_id;
-    g.flags = p.flags, g.lattice_dim = p.lattice_dim, g.lattice_step_q = p.lattice_step_q;
     uint8_t *out = NULL;
-    if ((p.flags & AECB_FLAG_SPLIT) && aecb_header_init(&g, NULL, 0) == AEC_OK &&
-        g.n_streams == p.n_streams) {
+    if ((p.flags & AECB_FLAG_SPLIT) && twin_header(&p, p.flags, &g) && g.n_streams == p.n_streams) {
         const uint8_t **streams = calloc(g.n_streams, sizeof *streams);
         uint8_t **owned = calloc(g.n_streams, sizeof *owned);
         int ok = 1;
@@ -757,11 +769,7 @@ static uint8_t *zeroed_layers(const blob *f, int k, size_t *size)
                 streams[i] = owned[i], g.sizes[i] = (uint32_t)sz;
                 free(zeros);
             }
-        if (!ok || aecb_write(&g, streams, &out, size) != AEC_OK)
-            out = NULL;
-        for (uint32_t i = 0; i < g.n_streams; i++)
-            free(owned[i]);
-        free(owned), free(streams);
+        out = twin_write(&g, streams, owned, ok, size);
     }
     aecb_header_free(&g);
     aecb_header_free(&p);
