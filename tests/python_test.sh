@@ -60,8 +60,16 @@ small = aecodec.decode(data, scale=4)
 box = rgb[:4, :4].reshape(-1, 3).astype(int).sum(0)
 ok = ok and small.shape == (12, 17, 3) and (small[0, 0] == (box + 8) // 16).all()
 ok = ok and aecodec.decode(data, partial=True).shape == (45, 67, 3)
-grey = aecodec.decode(data[:len(data) - 1], partial=True)  # lattice file: its tile still missing
+# a lattice file in layers: cut in layer 0, its tile is still missing (mid-grey);
+# cut in the last layer, the tile decodes with the layers before
+info = aecodec.read_info(data)
+layers = info["layer_bytes"]
+ok = ok and info["lattice_layers"] == len(layers) == 4 and info["lattice_layers_available"] == 4
+grey = aecodec.decode(data[:len(data) - sum(layers[1:]) - 1], partial=True)
 ok = ok and (grey == 128).all()
+three = aecodec.decode(data[:len(data) - 1], partial=True)
+ok = ok and three.shape == rgb.shape and not (three == 128).all() and (three != rgb).any()
+ok = ok and aecodec.read_info(data[:len(data) - 1])["lattice_layers_available"] == 3
 sys.exit(0 if ok else 1)
 PY
 result python_mode_scale_partial $?

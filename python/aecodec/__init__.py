@@ -139,7 +139,8 @@ def read_info(data):
             "tile_size": info.tile_size, "model_id": info.model_id,
             "lattice_step": info.lattice_step, "file_size": info.file_size,
             "lattice_layers": info.lattice_layers,
-            "lattice_layers_available": info.lattice_layers_available}
+            "lattice_layers_available": info.lattice_layers_available,
+            "layer_bytes": list(info.layer_bytes)[:max(info.lattice_layers, 0)]}
 
 
 def read_metadata(data):
