@@ -995,6 +995,50 @@ static void test_lattice_layers(void)
  * caller's): params.stages counts the stages, then the layers, and a file
  * cut after stage s or after layer l decodes as stages = s or 3 + l do; a
  * cut inside layer 0 keeps the 3 stages. */
+/* A layered file of 8 latent channels has one layer: stages = stages_coded
+ * decodes its whole refinement, as for a file without layers
+ * (include/aecodec.h), and stages = stages_coded - 1 none of it.  The
+ * conformance model tiny.aem has D = 8. */
+static void test_single_layer_stages(void)
+{
+    aec_model *m = NULL;
+    CHECK(aec_model_load_file(&m, "tests/conformance/tiny.aem") == AEC_OK);
+    if (!m)
+        return;
+    uint32_t w = 300, h = 200, ow, oh;
+    uint8_t *pix = make_image(w, h, 3, 43);
+    aec_status st;
+    g_model = m, g_lambda = 0.0f, g_lattice = 0.1f;
+    blob b = encode(pix, w, h, AEC_RGB, 2, 256, &st);
+    g_lambda = AEC_LAMBDA_AUTO, g_lattice = AEC_LATTICE_AUTO;
+    aec_info info;
+    CHECK(b.data && aec_read_info(b.data, b.size, &info) == AEC_OK);
+    CHECKF(b.data && b.data[7] == 0x2C && info.stages_coded == 2 && info.lattice_layers == 1,
+           "flags 0x%02x, %d stages, %d layers", b.data ? b.data[7] : 0, info.stages_coded,
+           info.lattice_layers);
+    uint8_t *out[4] = {NULL}; /* stages 0 (all), 1, 2, 3 */
+    aec_decoder *dec = NULL;
+    CHECK(aec_decoder_create(&dec, m) == AEC_OK);
+    for (int k = 0; dec && b.data && k < 4; k++) {
+        aec_decode_params p;
+        aec_decode_params_default(&p);
+        p.stages = k;
+        CHECK(aec_decode(dec, b.data, b.size, &p, &out[k], &ow, &oh, NULL) == AEC_OK);
+    }
+    aec_decoder_destroy(dec);
+    uint8_t *all = out[0], *one = out[1], *two = out[2], *three = out[3];
+    size_t n = (size_t)w * h * 3;
+    CHECK(all && two && three && one);
+    if (all && two && three && one) {
+        CHECK(memcmp(all, two, n) == 0 && memcmp(all, three, n) == 0);
+        CHECK(memcmp(all, one, n) != 0);
+    }
+    free(all), free(two), free(three), free(one);
+    g_model = NULL;
+    free(b.data), free(pix);
+    aec_model_free(m);
+}
+
 static void test_lattice_layers_on_stages(void)
 {
     uint32_t w = 300, h = 200;
@@ -1168,6 +1212,7 @@ int main(void)
     RUN_TEST(test_split_layout);
     RUN_TEST(test_lattice_layers);
     RUN_TEST(test_lattice_layers_on_stages);
+    RUN_TEST(test_single_layer_stages);
     RUN_TEST(test_cells_partition);
     RUN_TEST(test_cells_never_show);
     RUN_TEST(test_model_identity);
