@@ -14,12 +14,14 @@ trap 'rm -rf "$tmp"' EXIT INT TERM
 $CC -O1 -std=c11 -fopenmp -D_POSIX_C_SOURCE=200809L -Iinclude -Icodec -I"$BUILD/gen" -Itests \
     -o "$tmp/mkseeds" tests/fuzz/mkseeds.c "$BUILD/libcodec.a" -lzstd -lz -lm -lpthread
 $CC -O1 -std=c11 -D_POSIX_C_SOURCE=200809L -o "$tmp/mkimgseeds" tests/fuzz/mkimgseeds.c -lpng -ljpeg
-rm -rf "$C"
+# Generated files are written over; the inputs fuzzing found (named by
+# their SHA-1, committed) stay.
 mkdir -p "$C/header" "$C/decode" "$C/model" "$C/lattice" "$C/imageio"
 "$tmp/mkseeds" "$C"
 "$tmp/mkimgseeds" "$C/imageio"
 for f in grey33x17 rgb100x60 rgba70x70 rgb80x48-cut2 greyalpha45x23 rgb100x60-lattice \
-         rgba70x70-lattice0 rgb100x60-split rgba70x70-split0; do
+         rgba70x70-lattice0 rgb100x60-split rgba70x70-split0 layers-rgb300x70 \
+         layers-rgb300x70-cut1 layers-rgba150x70-planes; do
     cp "tests/conformance/$f.aec" "$C/decode/conf-$f.aec"
     cp "tests/conformance/$f.aec" "$C/header/conf-$f.aec"
 done

@@ -10,7 +10,9 @@
  *                           with a lattice layer whose width (32, 64) is a
  *                           built-in model's latent, so that fuzz_decode
  *                           points them at that model and reaches the layer
- *                           (one of them in the split layout, flags bit 3)
+ *                           (one of them in the split layout, flags bit 3;
+ *                           two in layers of channels, flags bit 5, of the
+ *                           split and of the planes layout)
  *   DIR/lattice/NAME.bin    split-layout lattice streams of one tile for
  *                           fuzz_lattice: 3 bytes (D - 1, lw - 1, lh - 1),
  *                           then the stream
@@ -65,12 +67,14 @@ static int32_t seed_symbol(size_t k)
 }
 
 /* lattice_dim 0: no lattice layer; else its symbols are small, some above
- * one byte (zigzag codes in a low and a high byte plane), or with split
- * those of seed_symbol in the split layout. */
+ * one byte (zigzag codes in a low and a high byte plane), or with
+ * AECB_FLAG_SPLIT in extra those of seed_symbol in the split layout; with
+ * AECB_FLAG_LAYERED, one stream per layer of channels (spec 6.9). */
 static int aec_file_ex(const char *dir, const char *name, const aec_model *m, uint32_t w,
                        uint32_t h, aec_layout layout, int stages, int tile, uint8_t lattice_dim,
-                       int split)
+                       uint8_t extra)
 {
+    int split = (extra & AECB_FLAG_SPLIT) != 0;
     aecb_header hd;
     memset(&hd, 0, sizeof hd);
     hd.width = w, hd.height = h, hd.layout = (uint8_t)layout, hd.stages = (uint8_t)stages;
@@ -79,8 +83,7 @@ static int aec_file_ex(const char *dir, const char *name, const aec_model *m, ui
     if (lattice_dim)
         hd.flags |= AECB_FLAG_LATTICE, hd.lattice_dim = lattice_dim,
             hd.lattice_step_q = AECB_LATTICE_STEP_ONE / 32;
-    if (split)
-        hd.flags |= AECB_FLAG_SPLIT;
+    hd.flags |= extra;
     if (aecb_header_init(&hd, NULL, 0) != AEC_OK)
         return -1;
     int alpha = (hd.flags & AECB_FLAG_ALPHA) != 0;
@@ -89,14 +92,16 @@ static int aec_file_ex(const char *dir, const char *name, const aec_model *m, ui
         size_t raw = (size_t)aecb_stream_raw_size(&hd, i), sz = 0;
         int lattice = lattice_dim && i >= (uint32_t)alpha + (uint32_t)stages * hd.n_tiles;
         if (lattice && split) {
-            uint32_t t = i - (uint32_t)alpha - (uint32_t)stages * hd.n_tiles, lw, lh;
+            uint32_t j = i - (uint32_t)alpha - (uint32_t)stages * hd.n_tiles, lw, lh, first, D;
+            uint32_t t = j % hd.n_tiles;
             aecb_tile_latents(&hd, t, &lw, &lh);
-            size_t count = (size_t)lattice_dim * lw * lh;
+            aecb_layer_channels(&hd, (int)(j / hd.n_tiles), &first, &D);
+            size_t count = (size_t)D * lw * lh;
             int32_t *sym = malloc(sizeof(int32_t) * count);
             for (size_t k = 0; k < count; k++)
-                sym[k] = seed_symbol(k + t * 100);
-            aec_status st = aecb_split_write(NULL, sym, lattice_dim, lw, lh, 19, &streams[i], &sz,
-                                             NULL, 0);
+                sym[k] = seed_symbol(k + first * lw * lh + t * 100);
+            aec_status st = aecb_split_write_at(NULL, sym, first, D, lw, lh, 19, &streams[i],
+                                                &sz, NULL, 0);
             free(sym);
             if (st != AEC_OK)
                 return -1;
@@ -201,7 +206,12 @@ int main(int argc, char **argv)
         aec_file(dir, "gen-ga20x10.aec", m, 20, 10, AEC_GRAY_ALPHA, 2, 128) ||
         aec_file_ex(dir, "gen-lattice-rgb72x24-d32.aec", m, 72, 24, AEC_RGB, 1, 64, 32, 0) ||
         aec_file_ex(dir, "gen-lattice0-ga24x16-d64.aec", m, 24, 16, AEC_GRAY_ALPHA, 0, 64, 64, 0) ||
-        aec_file_ex(dir, "gen-split-rgb72x24-d32.aec", m, 72, 24, AEC_RGB, 1, 64, 32, 1))
+        aec_file_ex(dir, "gen-split-rgb72x24-d32.aec", m, 72, 24, AEC_RGB, 1, 64, 32,
+                    AECB_FLAG_SPLIT) ||
+        aec_file_ex(dir, "gen-layers-rgb72x24-d64.aec", m, 72, 24, AEC_RGB, 0, 64, 64,
+                    AECB_FLAG_SPLIT | AECB_FLAG_LAYERED) ||
+        aec_file_ex(dir, "gen-layers-planes-ga24x16-d32.aec", m, 24, 16, AEC_GRAY_ALPHA, 1, 64,
+                    32, AECB_FLAG_LAYERED))
         return 1;
     if (split_seed(dir, "d1-1x1.bin", 1, 1, 1, 0) || split_seed(dir, "d3-2x1.bin", 3, 2, 1, 1) ||
         split_seed(dir, "d8-7x3.bin", 8, 7, 3, 2) || split_seed(dir, "d10-5x4.bin", 10, 5, 4, 3) ||
