@@ -109,6 +109,55 @@ static void test_bias_relu_epilogue(void)
     }
 }
 
+/* conv3_row (nn/dsp.h) on every path that has one gives, bit for bit, what
+ * the GEMM gives on that path for the same layer (its im2col matrix, zeros
+ * outside the grid, the bias started in the epilogue, the ReLU after):
+ * the few-output path changes no model's bits.  Rows of 1..70 pixels
+ * (blocks of 16 and masked ends), missing rows above and below, 1..16
+ * outputs, up to 28 inputs (one K slice). */
+static void test_conv3_rows_as_gemm(void)
+{
+    int cases = 0, bad = 0;
+    for (int isa = 0; isa < NN_ISA_COUNT; isa++) {
+        const nn_dsp *d = nn_dsp_of((enum nn_isa)isa);
+        if (!d || !d->conv3_row)
+            continue;
+        for (int t = 0; t < 40; t++) {
+            int cout = 1 + t % 16, cin = 1 + (t * 7) % 28, W = 1 + (t * 13) % 70, H = 3;
+            int K = cin * 9, relu = t % 2;
+            float *in = frandom((size_t)cin * H * W), *w = frandom((size_t)cout * K);
+            float *bias = frandom((size_t)cout), *col = calloc((size_t)K * W, sizeof(float));
+            float *want = malloc(sizeof(float) * cout * W), *got = malloc(sizeof(float) * cout * W);
+            float *wt = malloc(sizeof(float) * cout * K); /* [K][cout] */
+            for (int o = 0; o < cout; o++)
+                for (int k = 0; k < K; k++)
+                    wt[k * cout + o] = w[o * K + k];
+            for (int y = 0; y < H; y++) {
+                const float *rows[NN_KC / 3];
+                for (int i = 0; i < cin; i++)
+                    for (int ky = 0; ky < 3; ky++) {
+                        int yy = y + ky - 1;
+                        rows[i * 3 + ky] = yy < 0 || yy >= H ? NULL : in + ((size_t)i * H + yy) * W;
+                        for (int kx = 0; kx < 3; kx++)
+                            for (int x = 0; x < W; x++) {
+                                int xx = x + kx - 1;
+                                col[(size_t)((i * 3 + ky) * 3 + kx) * W + x] =
+                                    rows[i * 3 + ky] && xx >= 0 && xx < W ? rows[i * 3 + ky][xx]
+                                                                         : 0.0f;
+                            }
+                    }
+                nn_gemm_nn_bias_on(d, cout, W, K, w, K, col, W, want, W, bias, relu);
+                d->conv3_row(cout, cin, W, rows, wt, bias, got, W, relu);
+                cases++;
+                bad += memcmp(want, got, sizeof(float) * cout * W) != 0;
+            }
+            free(in), free(w), free(wt), free(bias), free(col), free(want), free(got);
+        }
+    }
+    printf("  %d rows compared, %d differ\n", cases, bad);
+    CHECK(cases > 0 && bad == 0);
+}
+
 /* Child mode (argv "--encode LEVEL"): encodes a small synthetic image at
  * LEVEL and writes the file to stdout; the path is the environment's
  * AEC_CPU, read when the process starts its first product. */
@@ -272,6 +321,7 @@ int main(int argc, char **argv)
         return decode_child();
     RUN_TEST(test_paths_bit_identical);
     RUN_TEST(test_bias_relu_epilogue);
+    RUN_TEST(test_conv3_rows_as_gemm);
     RUN_TEST(test_encoded_bytes_path_independent);
     RUN_TEST(test_decoded_pixels_path_independent);
     TEST_EXIT();

@@ -36,12 +36,30 @@ typedef void (*nn_kernel_fn)(int rows, int kc, const float *A, int lda, const fl
  * for any other of the same nr. */
 typedef void (*nn_pack_fn)(const float *B, int ldb, int kc, int ncols, float *Bp);
 
+/* One output row of a 3x3 stride-1 convolution with few outputs (cout <=
+ * NN_CONV3_MAX_OUT, K = cin * 9 <= NN_KC): for x < W and o < cout,
+ *   out[o * ostride + x] = bias[o] + acc,  acc = fmaf(wt[k*cout + o], in_k, acc)
+ *   over k = (i*3 + ky)*3 + kx in order from 0,
+ *   in_k = rows[i*3 + ky][x + kx - 1], 0 outside 0..W-1 or where the row
+ *   pointer is NULL (a row above or below the grid)
+ * (then the ReLU when relu): the bits of the GEMM with its one K slice.
+ * wt is the layer's weight matrix [cout][K] transposed, [K][cout], so that
+ * the weights of one k are consecutive.
+ * Layers with few output channels (the full-resolution ones) spend more
+ * time gathering the GEMM's panels than multiplying; this reads the input
+ * rows where they are. */
+#define NN_CONV3_MAX_OUT 16
+typedef void (*nn_conv3_row_fn)(int cout, int cin, int W, const float *const *rows,
+                                const float *wt, const float *bias, float *out, long ostride,
+                                int relu);
+
 typedef struct {
     const char *name; /* "c", "avx2", "avx512" */
     int mr, nr;       /* register block: rows of A, columns of the panel */
     nn_kernel_fn kernel;
     nn_pack_fn pack;  /* with the path's vectors: a row of the panel is one
                        * or two loads, not a call to memcpy */
+    nn_conv3_row_fn conv3_row; /* NULL: the GEMM does these layers too */
 } nn_dsp;
 
 /* The path in use: the widest this CPU runs, or the one AEC_CPU asks for

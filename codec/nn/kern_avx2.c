@@ -97,5 +97,5 @@ T static void pack_avx2(const float *B, int ldb, int kc, int ncols, float *Bp)
     }
 }
 
-const nn_dsp nn_dsp_avx2 = {"avx2", MR, NR, kernel_avx2, pack_avx2};
+const nn_dsp nn_dsp_avx2 = {"avx2", MR, NR, kernel_avx2, pack_avx2, NULL};
 #endif

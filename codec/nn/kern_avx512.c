@@ -96,5 +96,125 @@ T static void pack_avx512(const float *B, int ldb, int kc, int ncols, float *Bp)
     }
 }
 
-const nn_dsp nn_dsp_avx512 = {"avx512", MR, NR, kernel_avx512, pack_avx512};
+/* NB blocks of 16 pixels of conv3_row inside the row (x >= 1 and x + 16 NB
+ * + 1 <= W: the loads need no mask), R outputs: R x NB accumulators, so
+ * that a few outputs still keep enough FMA chains in flight to hide their
+ * latency. */
+T static inline __attribute__((always_inline)) void conv3_inside(int R, int NB, int cin, int x,
+                                                                 const float *const *rows,
+                                                                 const float *wt,
+                                                                 const float *bias, float *out,
+                                                                 long ostride, int relu)
+{
+    const __m512 zero = _mm512_setzero_ps();
+    __m512 acc[NN_CONV3_MAX_OUT][4];
+    for (int o = 0; o < R; o++)
+        for (int b = 0; b < NB; b++)
+            acc[o][b] = zero;
+    for (int j = 0; j < cin * 3; j++) {
+        const float *r = rows[j];
+        for (int kx = 0; kx < 3; kx++) {
+            __m512 v[4];
+            for (int b = 0; b < NB; b++)
+                v[b] = r ? _mm512_loadu_ps(r + x + 16 * b + kx - 1) : zero;
+            const float *wk = wt + (j * 3 + kx) * R;
+            for (int o = 0; o < R; o++) {
+                __m512 wo = _mm512_set1_ps(wk[o]);
+                for (int b = 0; b < NB; b++)
+                    acc[o][b] = _mm512_fmadd_ps(wo, v[b], acc[o][b]);
+            }
+        }
+    }
+    for (int o = 0; o < R; o++)
+        for (int b = 0; b < NB; b++) {
+            __m512 s = _mm512_add_ps(_mm512_set1_ps(bias[o]), acc[o][b]);
+            if (relu) /* max(x, 0) is 0 for x <= 0 and NaN: x > 0 ? x : 0 */
+                s = _mm512_max_ps(s, zero);
+            _mm512_storeu_ps(out + o * ostride + x + 16 * b, s);
+        }
+}
+
+/* One block of up to 16 pixels at an end of the row: masked loads, the
+ * lanes outside the row (and a missing row) read as zeros. */
+T static inline __attribute__((always_inline)) void conv3_edge(int R, int cin, int W, int x,
+                                                               const float *const *rows,
+                                                               const float *wt,
+                                                               const float *bias, float *out,
+                                                               long ostride, int relu)
+{
+    int n = W - x < 16 ? W - x : 16;
+    const __m512 zero = _mm512_setzero_ps();
+    __mmask16 m[3]; /* lanes l < n with 0 <= x + l + kx - 1 < W */
+    for (int kx = 0; kx < 3; kx++) {
+        unsigned bits = 0;
+        for (int l = 0; l < n; l++)
+            bits |= (unsigned)(x + l + kx - 1 >= 0 && x + l + kx - 1 < W) << l;
+        m[kx] = (__mmask16)bits;
+    }
+    __m512 acc[NN_CONV3_MAX_OUT];
+    for (int o = 0; o < R; o++)
+        acc[o] = zero;
+    for (int j = 0; j < cin * 3; j++) {
+        const float *r = rows[j];
+        for (int kx = 0; kx < 3; kx++) {
+            __m512 v;
+            if (!r)
+                v = zero;
+            else if (x + kx == 0) /* lanes 1.. take r[0..]: no address before the row */
+                v = _mm512_maskz_expandloadu_ps(m[0], r);
+            else
+                v = _mm512_maskz_loadu_ps(m[kx], r + x + kx - 1);
+            const float *wk = wt + (j * 3 + kx) * R;
+            for (int o = 0; o < R; o++)
+                acc[o] = _mm512_fmadd_ps(_mm512_set1_ps(wk[o]), v, acc[o]);
+        }
+    }
+    __mmask16 keep = (__mmask16)((1u << n) - 1);
+    for (int o = 0; o < R; o++) {
+        __m512 s = _mm512_add_ps(_mm512_set1_ps(bias[o]), acc[o]);
+        if (relu)
+            s = _mm512_max_ps(s, zero);
+        _mm512_mask_storeu_ps(out + o * ostride + x, keep, s);
+    }
+}
+
+/* conv3_row for R outputs (a constant in each instantiation, so the
+ * accumulators stay in registers): the inside of the row NB blocks at a
+ * time, its ends one masked block each. */
+T static inline __attribute__((always_inline)) void conv3_block(int R, int NB, int cin, int W,
+                                                                const float *const *rows,
+                                                                const float *wt,
+                                                                const float *bias, float *out,
+                                                                long ostride, int relu)
+{
+    int x = 0;
+    if (W >= 17) { /* the first block reaches before the row */
+        conv3_edge(R, cin, W, 0, rows, wt, bias, out, ostride, relu);
+        x = 16;
+    }
+    for (; x + 16 * NB + 1 <= W; x += 16 * NB)
+        conv3_inside(R, NB, cin, x, rows, wt, bias, out, ostride, relu);
+    for (; x + 17 <= W; x += 16)
+        conv3_inside(R, 1, cin, x, rows, wt, bias, out, ostride, relu);
+    for (; x < W; x += 16)
+        conv3_edge(R, cin, W, x, rows, wt, bias, out, ostride, relu);
+}
+
+T static void conv3_row_avx512(int cout, int cin, int W, const float *const *rows,
+                               const float *wt, const float *bias, float *out, long ostride,
+                               int relu)
+{
+    /* R x NB accumulators: at least 12 chains, at most 24 registers */
+    switch (cout) {
+#define CASE(R, NB)                                                                            \
+    case R: conv3_block(R, NB, cin, W, rows, wt, bias, out, ostride, relu); break;
+        CASE(1, 4) CASE(2, 4) CASE(3, 4) CASE(4, 3) CASE(5, 3) CASE(6, 2) CASE(7, 2)
+        CASE(8, 2) CASE(9, 2) CASE(10, 2) CASE(11, 2) CASE(12, 2) CASE(13, 1) CASE(14, 1)
+        CASE(15, 1)
+#undef CASE
+    default: conv3_block(16, 1, cin, W, rows, wt, bias, out, ostride, relu); break;
+    }
+}
+
+const nn_dsp nn_dsp_avx512 = {"avx512", MR, NR, kernel_avx512, pack_avx512, conv3_row_avx512};
 #endif

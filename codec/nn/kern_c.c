@@ -36,4 +36,21 @@ static void pack_c(const float *B, int ldb, int kc, int ncols, float *Bp)
     }
 }
 
-const nn_dsp nn_dsp_c = {"c", MR, NR, kernel_c, pack_c};
+static void conv3_row_c(int cout, int cin, int W, const float *const *rows, const float *wt,
+                        const float *bias, float *out, long ostride, int relu)
+{
+    for (int o = 0; o < cout; o++)
+        for (int x = 0; x < W; x++) {
+            float acc = 0.0f;
+            for (int j = 0; j < cin * 3; j++)
+                for (int kx = 0; kx < 3; kx++) {
+                    int at = x + kx - 1;
+                    float in = rows[j] && at >= 0 && at < W ? rows[j][at] : 0.0f;
+                    acc = fmaf(wt[(long)(j * 3 + kx) * cout + o], in, acc);
+                }
+            float v = bias[o] + acc;
+            out[o * ostride + x] = relu ? (v > 0.0f ? v : 0.0f) : v;
+        }
+}
+
+const nn_dsp nn_dsp_c = {"c", MR, NR, kernel_c, pack_c, conv3_row_c};

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nn/dsp.h"
 #include "nn/gemm.h"
 #include "nn/parallel.h"
 
@@ -218,9 +219,46 @@ static void conv_pack(const nn_panel_source *src, int k0, int kc, int j0, int nc
             memset(Bp + (size_t)k * nr + ncols, 0, (size_t)(nr - ncols) * sizeof(float));
 }
 
+/* A 3x3 same convolution with few outputs and one K slice: the path's
+ * conv3_row (nn/dsp.h) on each output row, when it has one. */
+static int few_outputs(const nn_conv_shape *s)
+{
+    return s->k == 3 && s->stride == 1 && s->pad == 1 && s->cout <= NN_CONV3_MAX_OUT &&
+           s->cin * 9 <= NN_KC;
+}
+
+static void conv3_rows(nn_conv3_row_fn row, const nn_conv_shape *s, int B, int H, int W,
+                       const float *in, const float *w, const float *b, float *out, int relu)
+{
+    static const float no_bias[NN_CONV3_MAX_OUT];
+    long plane = (long)B * H * W; /* channel stride of [C][B][H][W] */
+    int K = s->cin * 9;
+    double work = (double)plane * s->cout * K;
+    float wt[NN_KC * NN_CONV3_MAX_OUT]; /* [K][cout] */
+    for (int o = 0; o < s->cout; o++)
+        for (int k = 0; k < K; k++)
+            wt[k * s->cout + o] = w[(long)o * K + k];
+#pragma omp parallel for schedule(static) if (B > 1 && nn_may_fork(work))
+    for (long r = 0; r < (long)B * H; r++) { /* output row y of item r / H */
+        int y = (int)(r % H);
+        const float *rows[NN_KC / 3];
+        for (int i = 0; i < s->cin; i++)
+            for (int ky = 0; ky < 3; ky++) {
+                int yy = y + ky - 1;
+                rows[i * 3 + ky] = yy < 0 || yy >= H ? NULL : in + i * plane + (r - y + yy) * W;
+            }
+        row(s->cout, s->cin, W, rows, wt, b ? b : no_bias, out + r * W, plane, relu);
+    }
+}
+
 void nn_conv_forward_act(const nn_conv_shape *s, int B, int H, int W, const float *in,
                          const float *w, const float *b, float *out, float *scratch, int relu)
 {
+    nn_conv3_row_fn row = nn_dsp_active()->conv3_row;
+    if (row && few_outputs(s)) {
+        conv3_rows(row, s, B, H, W, in, w, b, out, relu);
+        return;
+    }
     int Ho = nn_conv_out_dim(H, s->k, s->stride, s->pad),
         Wo = nn_conv_out_dim(W, s->k, s->stride, s->pad);
     int N = B * Ho * Wo, K = s->cin * s->k * s->k;
@@ -277,9 +315,14 @@ static int din_as_convolution(const nn_conv_shape *s, int B, int H, int W, const
                 wt[((size_t)ci * s->cout + co) * kk + t] =
                     w[((size_t)co * s->cin + ci) * kk + (kk - 1 - t)];
     nn_conv_shape back = {s->cout, s->cin, k, 1, s->pad};
-    conv_source src = {{conv_pack}, &back, B, H, W, H, W, dout};
-    nn_gemm_source_bias(s->cin, B * H * W, s->cout * kk, wt, s->cout * kk, &src.base, din,
-                        B * H * W, NULL, 0);
+    nn_conv3_row_fn row = nn_dsp_active()->conv3_row;
+    if (row && few_outputs(&back)) {
+        conv3_rows(row, &back, B, H, W, dout, wt, NULL, din, 0);
+    } else {
+        conv_source src = {{conv_pack}, &back, B, H, W, H, W, dout};
+        nn_gemm_source_bias(s->cin, B * H * W, s->cout * kk, wt, s->cout * kk, &src.base, din,
+                            B * H * W, NULL, 0);
+    }
     free(wt);
     return 1;
 }
