@@ -575,7 +575,8 @@ aec_status aecb_check_stream(const aecb_header *h, const uint8_t *data, size_t s
         snprintf(what, sizeof what, "metadata stream");
     else if ((i - (uint32_t)alpha) / h->n_tiles >= h->stages && h->lattice_layers > 1)
         snprintf(what, sizeof what, "stream %u (lattice layer %u, tile %u)", i,
-                 (i - (uint32_t)alpha) / h->n_tiles - h->stages, (i - (uint32_t)alpha) % h->n_tiles);
+                 (i - (uint32_t)alpha) / h->n_tiles - h->stages,
+                 (i - (uint32_t)alpha) % h->n_tiles);
     else if ((i - (uint32_t)alpha) / h->n_tiles >= h->stages)
         snprintf(what, sizeof what, "stream %u (lattice, tile %u)", i,
                  (i - (uint32_t)alpha) % h->n_tiles);

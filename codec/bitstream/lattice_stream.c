@@ -157,8 +157,8 @@ static size_t frame_cap(size_t D, size_t pd, size_t n, size_t sec)
 /* Section sec of sym compressed into dst (cap bytes); *w its size.  ctx:
  * a context to use, or NULL for one of its own. */
 static aec_status write_section(ZSTD_CCtx *ctx, const int32_t *sym, size_t D, size_t pd,
-                                size_t lw, size_t n, size_t sec, int level, uint8_t *raw, uint8_t *dst, size_t cap,
-                                size_t *w, char *err, size_t errlen)
+                                size_t lw, size_t n, size_t sec, int level, uint8_t *raw,
+                                uint8_t *dst, size_t cap, size_t *w, char *err, size_t errlen)
 {
     size_t len = section_bytes(sym, D, pd, lw, n, sec, raw);
     *w = 0;
@@ -167,8 +167,8 @@ static aec_status write_section(ZSTD_CCtx *ctx, const int32_t *sym, size_t D, si
 }
 
 static aec_status split_write(ZSTD_CCtx *cctx, int tasks, const int32_t *sym, size_t first,
-                              size_t D, size_t lw, size_t lh, int level, uint8_t **out, size_t *out_size,
-                              char *err, size_t errlen)
+                              size_t D, size_t lw, size_t lh, int level, uint8_t **out,
+                              size_t *out_size, char *err, size_t errlen)
 {
     if (!sym || !out || !out_size || !lw || !lh || !D || D > 255) {
         aecb_seterr(err, errlen, "NULL or empty argument, or over 255 channels");

@@ -130,7 +130,10 @@ static aec_status load_layer(const decode_job *j, worker *w, int layer, uint32_t
 }
 
 /* Lattice layers decoded for tile t (0 = none). */
-static int tile_layers(const decode_job *j, uint32_t t) { return j->lat_layers ? j->lat_layers[t] : 0; }
+static int tile_layers(const decode_job *j, uint32_t t)
+{
+    return j->lat_layers ? j->lat_layers[t] : 0;
+}
 static int tile_refined(const decode_job *j, uint32_t t) { return tile_layers(j, t) > 0; }
 
 /* Tile t's lattice symbols into w->sym [D][lh][lw]: the layers it has, and
