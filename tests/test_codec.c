@@ -606,7 +606,8 @@ static uint8_t *planes_twin_ex(const blob *f, int layered, size_t *size)
     aecb_header p, g;
     if (aecb_parse(f->data, f->size, NULL, &p, NULL, 0) != AEC_OK)
         return NULL;
-    uint8_t flags = (uint8_t)(p.flags & ~(AECB_FLAG_SPLIT | AECB_FLAG_LAYERED | AECB_FLAG_METADATA));
+    uint8_t flags =
+        (uint8_t)(p.flags & ~(AECB_FLAG_SPLIT | AECB_FLAG_LAYERED | AECB_FLAG_METADATA));
     if (layered)
         flags |= (uint8_t)(p.flags & AECB_FLAG_LAYERED);
     uint8_t *out = NULL;

@@ -390,8 +390,8 @@ static void test_every_bit_flip(void)
             else if (byte == 7 && (bit % 8 >= 3 && bit % 8 <= 5))
                 /* SPLIT, LAYERED: alone step 6; METADATA, LAYERED: streams
                  * more or fewer than the table, step 7; else the CRC */
-                CHECKF(st == AEC_ERR_CORRUPT, "%s bit %zu (SPLIT/METADATA/LAYERED): %s", s->name, bit,
-                       aec_status_string(st));
+                CHECKF(st == AEC_ERR_CORRUPT, "%s bit %zu (SPLIT/METADATA/LAYERED): %s", s->name,
+                       bit, aec_status_string(st));
             else if (byte < head)
                 CHECKF(st == AEC_ERR_CORRUPT || st == AEC_ERR_LIMIT, "%s bit %zu: %s", s->name,
                        bit, aec_status_string(st));
