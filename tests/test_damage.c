@@ -712,7 +712,7 @@ static void test_bombs(void)
 static void test_model_damage(void)
 {
     /* a small valid model: latent 4, widths 4, 2 stages of 8 codes */
-    aem_config cfg = {8, 3, 4, 4, 1, 4, 1, 2, 8, {0}, 0};
+    aem_config cfg = {8, 3, 4, 4, 1, 4, 1, 2, 8, {0}, 0, {0}};
     aec_model *m = NULL;
     CHECK(aem_model_new(&cfg, "damage-test", &m, NULL, 0) == AEC_OK);
     if (!m)

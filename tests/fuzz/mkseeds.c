@@ -189,12 +189,12 @@ int main(int argc, char **argv)
     const char *dir = argv[1];
     uint8_t *f = NULL;
     size_t n = 0;
-    aem_config small = {8, 3, 1, 1, 1, 1, 1, 2, 2, {0}, 0};
+    aem_config small = {8, 3, 1, 1, 1, 1, 1, 2, 2, {0}, 0, {0}};
     aec_model *m = model(&small, "fuzz-seed-min", 0, &f, &n);
     if (save(dir, "model", "min.aem", f, n) || save_half(dir, f, n))
         return 1;
     free(f);
-    aem_config withdict = {8, 3, 2, 2, 2, 2, 2, 3, 4, {0}, 0};
+    aem_config withdict = {8, 3, 2, 2, 2, 2, 2, 3, 4, {0}, 0, {0}};
     aec_model *m2 = model(&withdict, "fuzz-seed-dict", 32, &f, &n);
     if (save(dir, "model", "dict.aem", f, n))
         return 1;
