@@ -333,6 +333,25 @@ expect_fail decode_bad_region 2 "$tmp/o.png" "$DEC" --region 1,2,3 "$tmp/rgb.aec
 expect_fail decode_bad_stages 2 "$tmp/o.png" "$DEC" --stages 0 "$tmp/rgb.aec" "$tmp/o.png"
 expect_fail decode_max_pixels 1 "$tmp/o.png" "$DEC" $TH --max-pixels 100 "$tmp/rgb.aec" "$tmp/o.png"
 expect_fail aeinfo_garbage 1 - "$INFO" "$tmp/garbage.aec"
+
+# A lattice file cut after its third layer (spec/bitstream.md 6.9) decodes,
+# with one line of warning saying what it held, to the pixels of --stages 3
+last=$("$INFO" "$tmp/rgb.aec" | sed -n 's/^  layer 4: .*, \([0-9]*\) bytes, .*/\1/p')
+total=$(wc -c <"$tmp/rgb.aec")
+head -c $((total - ${last:-0})) "$tmp/rgb.aec" >"$tmp/cut3.aec"
+run "$DEC" $TH "$tmp/cut3.aec" "$tmp/cut3.ppm"
+if [ -n "$last" ] && [ $rc -eq 0 ] && [ "$(lines "$tmp/err")" = 1 ] &&
+    grep -q 'decoded with 3 of its 4 lattice layers' "$tmp/err"; then
+    pass decode_cut_after_layer_warns
+else
+    fail decode_cut_after_layer_warns "exit status $rc, layer 4 of '${last}' bytes"
+fi
+run "$DEC" $TH --stages 3 "$tmp/rgb.aec" "$tmp/stages3.ppm"
+if [ $rc -eq 0 ] && [ ! -s "$tmp/err" ] && cmp -s "$tmp/cut3.ppm" "$tmp/stages3.ppm"; then
+    pass decode_cut_equals_stages
+else
+    fail decode_cut_equals_stages "exit status $rc"
+fi
 expect_fail aeinfo_missing 1 - "$INFO" "$tmp/nonexistent.aec"
 expect_fail aeinfo_wrong_magic 1 - "$INFO" "$tmp/magic.aec"
 
