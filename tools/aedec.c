@@ -417,16 +417,16 @@ static int decode_one(aec_decoder *dec, const dec_options *o, const char *in, co
     if (run.drops_metadata)
         cli_warning("%s: ICC profile / EXIF not written (only PNG output holds them)", out);
     /* A cut file decodes at a lower quality from what it holds: say so. */
-    if (have_info && (uint64_t)size < info.file_size && info.lattice_layers > 1)
+    if (have_info && (uint64_t)size < info.file_size) {
+        int layered = info.lattice_layers > 1;
         cli_warning("%s: file truncated (%zu of %" PRIu64 " bytes): decoded with %d of its %d "
-                    "lattice layers",
-                    in_name, size, info.file_size, info.lattice_layers_available,
-                    info.lattice_layers);
-    else if (have_info && (uint64_t)size < info.file_size)
-        cli_warning("%s: file truncated (%zu of %" PRIu64 " bytes): decoded with %d of its %d "
-                    "stages%s",
-                    in_name, size, info.file_size, info.stages_available, info.stages_coded,
-                    info.lattice_step > 0 ? ", without its lattice refinement" : "");
+                    "%s%s",
+                    in_name, size, info.file_size,
+                    layered ? info.lattice_layers_available : info.stages_available,
+                    layered ? info.lattice_layers : info.stages_coded,
+                    layered ? "lattice layers" : "stages",
+                    !layered && info.lattice_step > 0 ? ", without its lattice refinement" : "");
+    }
     if (o->verbose)
         fprintf(stderr, "%s: %s: decoded %ux%u in %.3f s\n", cli_prog(), in_name,
                 (unsigned)run.width, (unsigned)run.height, run.seconds);
