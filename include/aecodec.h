@@ -272,7 +272,8 @@ AEC_API aec_status aec_read_info(const uint8_t *data, size_t size, aec_info *inf
 AEC_API aec_status aec_read_metadata(const uint8_t *data, size_t size, aec_metadata *md);
 
 /* model NULL = the built-in models; more models can be added with
- * aec_decoder_add_model so that files from any of them decode. */
+ * aec_decoder_add_model so that files from any of them decode (8 of the
+ * caller's at most, counting model; AEC_ERR_LIMIT past that). */
 AEC_API aec_status aec_decoder_create(aec_decoder **out, const aec_model *model);
 AEC_API aec_status aec_decoder_add_model(aec_decoder *dec, const aec_model *model);
 AEC_API void aec_decoder_destroy(aec_decoder *dec);

@@ -235,8 +235,10 @@ if cmp -s "$tmp/bs.png" "$tmp/b.png"; then pass bands_to_stdout; else fail bands
 # back, shows that earlier bands were written before the failure.)
 size=$(wc -c <"$tmp/band.aec" | tr -d ' ')
 cp "$tmp/band.aec" "$tmp/badtail.aec"
-# the last byte belongs to the last stream: the last tile's
-printf '\001' | dd of="$tmp/badtail.aec" bs=1 seek=$((size - 1)) conv=notrunc 2>/dev/null
+# the last byte belongs to the last stream: the last tile's; its bits flipped
+last=$(tail -c 1 "$tmp/band.aec" | od -An -tu1 | tr -d ' ')
+printf "\\$(printf %03o $((255 - last)))" | dd of="$tmp/badtail.aec" bs=1 seek=$((size - 1)) conv=notrunc 2>/dev/null
+cmp -s "$tmp/band.aec" "$tmp/badtail.aec" && fail badtail_differs
 expect_fail bands_fail_mid_stream_no_output 1 "$tmp/bt.png" "$DEC" $TH "$tmp/badtail.aec" "$tmp/bt.png"
 expect_fail bands_fail_mid_stream_no_output_ppm 1 "$tmp/bt.ppm" "$DEC" $TH "$tmp/badtail.aec" "$tmp/bt.ppm"
 printf 'old' >"$tmp/keep.png"

@@ -1486,6 +1486,38 @@ static void test_model_file_f16(void)
     aec_model_free(p), aec_model_free(m);
 }
 
+/* The decoder's forward-only buffers, where the upsampling synthesis' stages
+ * take turns in two regions and the image lands where q was (the library's
+ * decoder), give the same pixels as the buffers a backward pass keeps, in
+ * less memory. */
+static void test_upsampling_forward_only(void)
+{
+    aec_model *m = tiny_model_of(&tiny_up_cfg);
+    CHECK(m != NULL);
+    if (!m)
+        return;
+    const aem_config *cfg = &m->cfg;
+    int Hs = 3, Ws = 4, C = cfg->channels;
+    size_t N = (size_t)Hs * Ws, pixels = N * cfg->block * cfg->block;
+    aem_acts all, fwd;
+    CHECK(aem_acts_alloc(&all, cfg, 1, Hs, Ws, AEM_ACTS_NONE, AEM_ACTS_ALL) == 0);
+    CHECK(aem_acts_alloc(&fwd, cfg, 1, Hs, Ws, AEM_ACTS_NONE, AEM_ACTS_FORWARD) == 0);
+    size_t all_bytes = aem_acts_bytes(cfg, 1, Hs, Ws, AEM_ACTS_NONE, AEM_ACTS_ALL);
+    size_t fwd_bytes = aem_acts_bytes(cfg, 1, Hs, Ws, AEM_ACTS_NONE, AEM_ACTS_FORWARD);
+    CHECKF(fwd_bytes < all_bytes, "forward-only %zu bytes, all layers %zu", fwd_bytes, all_bytes);
+    fill(all.q, (size_t)cfg->latent * N, 1.0f);
+    memcpy(fwd.q, all.q, sizeof(float) * cfg->latent * N);
+    aem_decoder_forward(m, &all);
+    aem_decoder_forward(m, &fwd);
+    CHECK(!all.pix_only && fwd.pix_only);
+    float *img = falloc((size_t)C * pixels);
+    aem_blocks_to_pixels(cfg, 1, Hs, Ws, all.y, img);
+    CHECK(memcmp(img, fwd.pix, sizeof(float) * C * pixels) == 0);
+    free(img);
+    aem_acts_free(&all), aem_acts_free(&fwd);
+    aec_model_free(m);
+}
+
 /* A version 2 model (the upsampling synthesis) round-trips, a model
  * without it is still written as version 1, and damaged version 2 headers
  * are refused. */
@@ -1549,5 +1581,6 @@ int main(void)
     RUN_TEST(test_model_file_v2);
     RUN_TEST(test_model_file_v3);
     RUN_TEST(test_model_file_f16);
+    RUN_TEST(test_upsampling_forward_only); /* last: fill's sequence before it unchanged */
     TEST_EXIT();
 }

@@ -71,18 +71,25 @@ static void c_name(const char *name, char *out, size_t outlen, int upper)
     out[i] = 0;
 }
 
+/* The header's size under model file version v (spec/model.md), 0 for a
+ * version this tool does not know. */
+static size_t header_bytes(uint32_t v) { return v == 1 ? 112 : v == 2 ? 128 : v == 3 ? 144 : 0; }
+
 /* The checks of spec/model.md that need no allocation: 0 when the file is a
  * well-formed model; fills its stored name. */
 static int check_model(const unsigned char *d, size_t size, char name[49], const char **why)
 {
     *why = NULL;
+    size_t header = size >= 116 ? header_bytes(aec_rd32(d + 4)) : 0;
     if (size < 116 || memcmp(d, "AEM1", 4) != 0)
         *why = "bad magic or too short";
-    else if (aec_rd32(d + 4) != 1)
+    else if (header == 0)
         *why = "unsupported model file version";
+    else if (aec_rd32(d + 108) != 0)
+        *why = "its weights are already rounded (weight_format is not 0)";
     else if (crc32_z(0, d, size - 4) != aec_rd32(d + size - 4))
         *why = "CRC-32 mismatch";
-    else if (112 + aec_rd64(d + 96) * 4 + aec_rd32(d + 104) + 4 != size)
+    else if (header + aec_rd64(d + 96) * 4 + aec_rd32(d + 104) + 4 != size)
         *why = "size does not match the parameter count";
     memcpy(name, d + 48, 48);
     name[48] = 0;
@@ -98,7 +105,7 @@ static unsigned char *to_half(const unsigned char *d, size_t size, size_t *out_s
                               const char **why)
 {
     uint64_t n = aec_rd64(d + 96);
-    size_t header = 112, rest = size - header - 4 * (size_t)n; /* the dictionary and the CRC */
+    size_t header = header_bytes(aec_rd32(d + 4)), rest = size - header - 4 * (size_t)n; /* the dictionary and the CRC */
     size_t out_n = header + 2 * (size_t)n + rest;
     unsigned char *o = malloc(out_n);
     *why = "out of memory";

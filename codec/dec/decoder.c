@@ -19,7 +19,9 @@
 #include "dec/dec_internal.h"
 #include "model/builtin.h"
 
-#define MAX_MODELS 8
+/* Room for every built-in model and 8 of the caller's. */
+#define CALLER_MODELS 8
+#define MAX_MODELS (AEM_BUILTIN_MODELS + CALLER_MODELS)
 
 /* A decoder's models: the caller's, or built-in ones by index, which are
  * parsed only when a file needs them (so creating a decoder costs nothing). */
@@ -50,7 +52,7 @@ aec_status aec_decoder_create(aec_decoder **out, const aec_model *model)
     if (model) {
         d->models[d->n_models++] = (decoder_model){model, -1};
     } else { /* every built-in model, so files of any built-in level decode */
-        for (int i = 0; i < AEM_BUILTIN_MODELS && d->n_models < MAX_MODELS; i++)
+        for (int i = 0; i < AEM_BUILTIN_MODELS; i++)
             d->models[d->n_models++] = (decoder_model){NULL, i};
     }
     aec_limits_default(&d->limits);
@@ -62,8 +64,12 @@ aec_status aec_decoder_add_model(aec_decoder *d, const aec_model *model)
 {
     if (!d || !model)
         return AEC_ERR_INVALID_ARGUMENT;
-    if (d->n_models == MAX_MODELS)
-        return aec_fail(d->err, AEC_ERR_LIMIT, "a decoder holds at most %d models", MAX_MODELS);
+    int callers = 0;
+    for (int i = 0; i < d->n_models; i++)
+        callers += d->models[i].builtin < 0;
+    if (callers == CALLER_MODELS)
+        return aec_fail(d->err, AEC_ERR_LIMIT, "a decoder holds at most %d models of the caller's",
+                        CALLER_MODELS);
     d->models[d->n_models++] = (decoder_model){model, -1};
     return AEC_OK;
 }

@@ -222,11 +222,12 @@ static aec_status window_latents(const decode_job *j, worker *w, const aecb_tile
 }
 
 /* Writes the part of a cell inside the region from the decoder's output
- * blocks y [C*P*P][Hs][Ws] of its window: pixel (X, Y) of the window is
- * sample (Y mod P, X mod P) of block (X / P, Y / P), in the plane
+ * for its window: pixel planes [C][8Hs][8Ws] (a->pix_only), or blocks
+ * y [C*P*P][Hs][Ws] where pixel (X, Y) of the window is sample
+ * (Y mod P, X mod P) of block (X / P, Y / P), in the plane
  * ((c*P + Y mod P)*P + X mod P) (depth-to-space, read in place). */
 static void write_pixels(const decode_job *j, const aec_cell *cell, const aec_cell *win,
-                         const float *y)
+                         const aem_acts *a)
 {
     const aecb_header *h = j->h;
     int P = j->m->cfg.block, Ws = win->w;
@@ -243,11 +244,12 @@ static void write_pixels(const decode_job *j, const aec_cell *cell, const aec_ce
     int gray = aec_layout_is_gray(h->layout);
     for (uint32_t py = iy0; py < iy1; py++) {
         int Y = (int)py - win->y0 * P;
-        const float *row = y + (size_t)(Y % P) * P * N + (size_t)(Y / P) * Ws;
+        const float *row = a->pix_only ? a->pix + (size_t)Y * P * Ws
+                                       : a->y + (size_t)(Y % P) * P * N + (size_t)(Y / P) * Ws;
         uint8_t *o = j->out + (size_t)(py - j->ry) * j->out_stride + (size_t)(ix0 - j->rx) * j->out_channels;
         for (uint32_t px = ix0; px < ix1; px++, o += j->out_channels) {
             int X = (int)px - win->x0 * P;
-            const float *b = row + (size_t)(X % P) * N + X / P;
+            const float *b = a->pix_only ? row + X : row + (size_t)(X % P) * N + X / P;
             float v[3] = {b[0], b[chan], b[2 * chan]};
             if (gray) { /* grey was coded as R=G=B; its luma is the best grey */
                 float g = 0.299f * v[0] + 0.587f * v[1] + 0.114f * v[2];
@@ -283,7 +285,7 @@ static aec_status render_cell(const decode_job *j, worker *w, const aecb_tile_wi
                        (win.x0 - twin->hx0),
                    sizeof(float) * win.w);
     aem_decoder_forward(j->m, &w->a);
-    write_pixels(j, cell, &win, w->a.y);
+    write_pixels(j, cell, &win, &w->a);
     return AEC_OK;
 }
 

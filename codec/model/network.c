@@ -112,6 +112,28 @@ static size_t up_floats(const aem_config *c, size_t N)
     return n + pixels * ((size_t)c->channels + c->refine_width + c->channels);
 }
 
+/* Forward only, the upsampling synthesis in two regions that take turns
+ * (each stage's input is dead once its output exists): "odd" holds each
+ * up_t and then ref_h, "even" each up_u and u_2's image channels.  The
+ * final image goes where q, the hidden layers and y were (dead by then).
+ * About half of up_floats for aecodec-high-v4's shape. */
+static void up_turns_floats(const aem_config *c, size_t N, size_t *odd, size_t *even)
+{
+    size_t area = N, pixels = N * c->block * c->block;
+    *odd = pixels * c->refine_width;
+    *even = pixels * ((size_t)c->up_width[AEM_UP_STAGES - 1] + c->channels);
+    for (int j = 0; j < AEM_UP_STAGES; j++, area *= 4) {
+        size_t n = area * 4 * c->up_width[j]; /* up_t[j], and up_u[j] */
+        *odd = n > *odd ? n : *odd;
+        *even = n > *even ? n : *even;
+    }
+}
+
+static int up_in_turns(const aem_config *c, int dec)
+{
+    return dec == AEM_ACTS_FORWARD && aem_has_upsampling(c);
+}
+
 /* Buffers for `convs` hidden layers: one each, or two taking turns. */
 static int hidden_buffers(int convs, int want)
 {
@@ -125,10 +147,17 @@ static size_t acts_floats(const aem_config *c, int B, int Hs, int Ws, int enc, i
         n += N * ((size_t)aem_encoder_inputs(c) + (size_t)c->enc_width * c->enc_convs +
                   c->latent) +
              down_floats(c, N);
-    if (dec)
+    if (dec) {
         n += N * (c->latent + (size_t)c->dec_width * hidden_buffers(c->dec_convs, dec) +
-                  block_dim(c)) +
-             up_floats(c, N);
+                  block_dim(c));
+        if (up_in_turns(c, dec)) {
+            size_t odd, even;
+            up_turns_floats(c, N, &odd, &even);
+            n += odd + even;
+        } else {
+            n += up_floats(c, N);
+        }
+    }
     return n + scratch_need(c, B, Hs, Ws, enc, dec);
 }
 
@@ -169,7 +198,16 @@ static void acts_layout(aem_acts *a, const aem_config *c, int B, int Hs, int Ws,
             a->dec_h[i] = i < buffers ? p + (size_t)i * N * c->dec_width : a->dec_h[i - 2];
         p += (size_t)buffers * N * c->dec_width;
         a->y = p, p += N * block_dim(c);
-        if (aem_has_upsampling(c)) {
+        if (up_in_turns(c, dec)) {
+            size_t odd, even;
+            up_turns_floats(c, N, &odd, &even);
+            for (int j = 0; j < AEM_UP_STAGES; j++)
+                a->up_t[j] = p, a->up_u[j] = p + odd;
+            a->ref_h = p;
+            a->pix = a->q; /* C*P*P <= the floats of q, hidden layers and y */
+            a->pix_only = 1;
+            p += odd + even;
+        } else if (aem_has_upsampling(c)) {
             size_t area = N;
             for (int j = 0; j < AEM_UP_STAGES; j++, area *= 4) {
                 a->up_t[j] = p, p += area * 4 * c->up_width[j];
@@ -315,7 +353,8 @@ static void upsampling_forward(const aec_model *m, aem_acts *a, const float *h)
                     a->pix, a->scratch);
     for (size_t i = 0; i < pixels * c->channels; i++)
         a->pix[i] += image[i];
-    aem_pixels_to_blocks(c, B, a->Hs, a->Ws, a->pix, a->y);
+    if (!a->pix_only)
+        aem_pixels_to_blocks(c, B, a->Hs, a->Ws, a->pix, a->y);
 }
 
 void aem_decoder_forward(const aec_model *m, aem_acts *a)

@@ -59,6 +59,10 @@ typedef struct {
                                        block decoder's image             */
     float *ref_h;                   /* [R][B][H][W] after ReLU          */
     float *pix;                     /* [C][B][H][W] the final image     */
+    int pix_only;                   /* 1: the final image is in pix only
+                                       (forward-only buffers of an
+                                       upsampling synthesis, which reuse
+                                       q, dec_h, y and up_*)              */
     float *scratch;                 /* im2col space                     */
     size_t scratch_floats;
     float *arena;
@@ -70,7 +74,9 @@ enum {
     AEM_ACTS_NONE = 0,
     AEM_ACTS_ALL = 1,     /* every layer's output kept: what a backward pass needs */
     AEM_ACTS_FORWARD = 2, /* forward only: the hidden layers take turns in two
-                             buffers (aecodec-high-v2's decoder: 2 of 3) */
+                             buffers (aecodec-high-v2's decoder: 2 of 3), and
+                             so do the upsampling synthesis' stages
+                             (pix_only) */
 };
 /* Allocates activations for a batch of B grids of Hs x Ws latents; returns 0
  * on success, -1 when out of memory. */
@@ -88,7 +94,8 @@ size_t aem_acts_bytes(const aem_config *c, int B, int Hs, int Ws, int want_encod
 /* a->x -> a->enc_h -> a->z */
 void aem_encoder_forward(const aec_model *m, aem_acts *a);
 /* a->q -> a->dec_h -> a->y (and, with the upsampling synthesis, a->up_t,
- * a->up_u, a->ref_h, a->pix, and a->y the final image's blocks) */
+ * a->up_u, a->ref_h, a->pix, and a->y the final image's blocks unless
+ * a->pix_only: then a->pix alone holds it, and q and y are overwritten) */
 void aem_decoder_forward(const aec_model *m, aem_acts *a);
 
 /* Pixel planes [3][B][H][W] (values 0..1) <-> block vectors [C*P*P][N]. */
