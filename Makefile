@@ -58,10 +58,12 @@ $(BUILD)/gen/model_%.c: models/%.aem $(BUILD)/embed_models
 	@mkdir -p $(dir $@)
 	$(BUILD)/embed_models bytes $* $< > $@.tmp && mv $@.tmp $@
 # One rule makes both files; the header is the target others depend on.
-$(BUILD)/gen/builtin_models.h: models/builtin.mk $(BUILTIN_MODELS:%=models/%.aem) $(BUILD)/embed_models
+$(BUILD)/gen/builtin_models.h: models/builtin.mk $(BUILTIN_MODELS:%=models/%.aem) \
+		$(RETIRED_MODELS:%=models/%.aem) $(BUILD)/embed_models
 	@mkdir -p $(dir $@)
 	$(BUILD)/embed_models table $(BUILD)/gen/builtin_models \
-	    $(foreach m,$(BUILTIN_MODELS),$(m)=models/$(m).aem)
+	    $(foreach m,$(BUILTIN_MODELS),$(m)=models/$(m).aem) \
+	    retired $(foreach m,$(RETIRED_MODELS),$(m)=models/$(m).aem)
 $(BUILD)/gen/builtin_models.c: $(BUILD)/gen/builtin_models.h
 $(BUILD)/gen/model_%.o: $(BUILD)/gen/model_%.c
 	$(CC) -c -O1 -fPIC -fvisibility=hidden -o $@ $<

@@ -5,6 +5,11 @@
 # measurement behind the built-in levels' steps (codec/enc/levels.c).
 #
 #   sh bench/lattice-sweep.sh DIR [STEPS...]      (default steps below)
+#   MODEL=models/NAME.aem sh bench/lattice-sweep.sh DIR [STEPS...]
+#       the same with a model file: one VQ stage of it under the lattice
+#       (aeenc --model M -q 1; a model of the caller's codes at least one
+#       stage), so compare model files with each other this way, not with
+#       the built-in levels, which code the lattice alone
 set -eu
 DIR=${1:?usage: lattice-sweep.sh DIR [STEPS...]}
 shift
@@ -13,6 +18,8 @@ BUILD=${BUILD:-build}
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 LEVELS=$("$BUILD"/aeenc --version | sed -n 's/.*; \([0-9][0-9]*\) quality levels.*/\1/p')
+Q=$LEVELS
+[ -z "${MODEL:-}" ] || Q=1
 printf '%8s %8s %8s\n' step bpp PSNR
 for step in "$@"; do
     n=0
@@ -21,8 +28,8 @@ for step in "$@"; do
     for img in "$DIR"/*.png "$DIR"/*.jpg; do
         [ -f "$img" ] || continue
         # the top level codes with the high-rate model; --lattice sets its step
-        "$BUILD"/aeenc -q "$LEVELS" --lattice "$step" "$img" "$T/x.aec"
-        "$BUILD"/aedec "$T/x.aec" "$T/x.png"
+        "$BUILD"/aeenc ${MODEL:+--model "$MODEL"} -q "$Q" --lattice "$step" "$img" "$T/x.aec"
+        "$BUILD"/aedec ${MODEL:+--model "$MODEL"} "$T/x.aec" "$T/x.png"
         dims=$("$BUILD"/aeinfo "$T/x.aec" | sed -n 's/^size: *//p')
         size=$(wc -c <"$T/x.aec")
         psnr=$("$BUILD"/aecompare "$img" "$T/x.png" | awk '{print $2}')

@@ -55,7 +55,13 @@ extern "C" {
  * lattice levels are written in layers of latent channels (flags bit 5),
  * so that a file cut after a layer still decodes, at a lower quality;
  * libraries of 0.5.0 and before refuse such files as an unknown feature.
- * aec_info and aec_progress grew fields for the layers: recompile. */
+ * aec_info and aec_progress grew fields for the layers: recompile.
+ * The lattice levels then code with aecodec-high-v4 (an upsampling
+ * decoder) and its fine-tune aecodec-high-v4-top; aecodec-high-v2 and its
+ * fine-tunes, which coded levels 3-14 of 0.5.0, are no longer built in:
+ * files of 0.5.0 decode with aedec --model models/high*.aem (the error
+ * names the file), and files that development libraries after 0.5.0
+ * coded with their 16-bit roundings do not decode. */
 #define AEC_BITSTREAM_VERSION 1
 
 #if defined(_WIN32) || !defined(__GNUC__)
@@ -197,12 +203,14 @@ AEC_API void aec_free(void *p); /* frees buffers returned by the library */
 /* The built-in default model (static; do not free). */
 AEC_API const aec_model *aec_model_default(void);
 /* Built-in model i (static): 0 = the default model (VQ levels), 1 = the
- * high-rate model of the middle lattice levels, 2 and 3 = the high-rate
- * model specialised to the top and to the lowest lattice levels, 4 = its
- * de-noising fine-tune; NULL past the last one.  Changed after 0.5.0: the
+ * high-rate model of lattice levels 3-9 (aecodec-high-v4), 2 = the same
+ * specialised to the top levels 10-14, 3 = the de-noising high-rate model
+ * (aeenc --denoise); NULL past the last one.  Changed after 0.5.0: the
  * built-in models hold their weights in 16 bits (new identifiers: files of
  * 0.5.0 decode with the 32-bit model files, aedec --model models/NAME.aem),
- * and the model of 0.3.0 (index 2 before) is no longer built in. */
+ * and the high-rate models are the upsampling aecodec-high-v4 family
+ * (0.5.0 had 1 = aecodec-high-v2, 2 = its top, 3 = its low fine-tune,
+ * 4 = de-noising). */
 AEC_API const aec_model *aec_model_builtin(int i);
 /* The built-in model whose identifier is `id` (aec_info.model_id of a
  * file), or NULL when none has it.  Only that model is prepared, so a tool

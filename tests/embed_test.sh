@@ -57,4 +57,14 @@ expect_refusal embed_refuses_inf_weight "$tmp/inf.aem" "not finite"
 cp "$model" "$tmp/crc.aem"
 printf '\001' | dd of="$tmp/crc.aem" bs=1 seek=200 conv=notrunc 2>/dev/null
 expect_refusal embed_refuses_bad_crc "$tmp/crc.aem" "CRC-32"
+# A retired model (RETIRED_MODELS, after the word "retired") keeps its
+# name and identifiers in aem_retired_table but no bytes, and takes no
+# index among the built-in models; a damaged one fails the build too.
+"$EMBED" table "$tmp/gen" "m=$model" retired "r=$model" >/dev/null 2>&1 &&
+    grep -q 'AEM_BUILTIN_MODELS = 1$' "$tmp/gen.h" && ! grep -q 'AEM_BUILTIN_R ' "$tmp/gen.h" &&
+    grep -A1 'aem_retired_table' "$tmp/gen.c" | grep -q '{"r", "aecodec-default-v1", 0x[0-9a-f]*ull, 0x[0-9a-f]*ull, NULL, 0u}'
+result embed_keeps_retired_ids $?
+"$EMBED" table "$tmp/gen" "m=$model" retired "r=$tmp/crc.aem" >"$tmp/out" 2>&1
+[ $? -ne 0 ] && grep -q "CRC-32" "$tmp/out" && [ ! -e "$tmp/gen.c" ]
+result embed_refuses_bad_retired $?
 exit $failed

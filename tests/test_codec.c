@@ -369,8 +369,8 @@ static void test_threads_identical(void)
 
 
 /* The built-in levels: 1..2 are VQ stages of the default model, the rest
- * lattice steps of the high-rate model (its fine-tunes for levels 3..5 and
- * from level 10 on).  Bytes and PSNR rise with the level. */
+ * lattice steps of the high-rate model (its fine-tune from level 10 on).
+ * Bytes and PSNR rise with the level. */
 static void test_builtin_levels(void)
 {
     aec_encoder *enc = NULL;
@@ -378,30 +378,28 @@ static void test_builtin_levels(void)
     int L = aec_encoder_levels(enc);
     aec_encoder_destroy(enc);
     CHECKF(L == 14, "%d built-in levels", L);
-    const aec_model *high = aec_model_builtin(1);
-    const aec_model *top = aec_model_builtin(2), *low = aec_model_builtin(3);
-    /* the list of models/builtin.mk: default, high, top, low, denoise */
-    CHECK(high != NULL && top != NULL && low != NULL && aec_model_builtin(4) != NULL &&
-          aec_model_builtin(5) == NULL);
+    const aec_model *high = aec_model_builtin(1), *top = aec_model_builtin(2);
+    /* the list of models/builtin.mk: default, high-v4, high-v4-top, denoise */
+    CHECK(high != NULL && top != NULL && aec_model_builtin(3) != NULL &&
+          aec_model_builtin(4) == NULL);
     /* Found by identifier: the same static model; an unknown id finds none. */
     CHECK(aec_model_builtin_find(aec_model_id(top)) == top);
     CHECK(aec_model_builtin_find(aec_model_id(aec_model_default())) == aec_model_default());
     CHECK(aec_model_builtin_find(aec_model_id(top) ^ 1) == NULL);
-    if (!high || !top || !low)
+    if (!high || !top)
         return;
     uint32_t w = 192, h = 128;
     uint8_t *pix = make_image(w, h, 3, 17);
     aec_status st;
-    double prev_psnr = 0;
+    double prev_psnr = 0, prev2_psnr = 0;
     size_t prev_size = 0;
-    int prev_lattice = 0;
+    int prev_lattice = 0, prev2_lattice = -1;
     for (int q = 1; q <= L; q++) {
         blob b = encode(pix, w, h, AEC_RGB, q, 0, &st);
         aec_info info;
         CHECK(st == AEC_OK && aec_read_info(b.data, b.size, &info) == AEC_OK);
         int lattice = info.lattice_step > 0;
         uint64_t want = !lattice  ? aec_model_id(aec_model_default())
-                        : q <= 5  ? aec_model_id(low)
                         : q >= 10 ? aec_model_id(top)
                                   : aec_model_id(high);
         CHECKF(info.model_id == want, "level %d coded with model %016llx", q,
@@ -416,12 +414,17 @@ static void test_builtin_levels(void)
         if (lattice == prev_lattice && q > 1) {
             CHECKF(b.size > prev_size, "level %d not larger than level %d", q, q - 1);
             /* A finer step may lose a little on this synthetic pattern (a
-             * nonlinear decoder trained on photographs: 0.13 dB from level
-             * 4 to 5); bench/check-levels.sh checks every level on real
-             * photographs. */
-            CHECKF(p > prev_psnr - 0.2, "level %d PSNR %.2f below level %d %.2f", q, p, q - 1,
+             * nonlinear decoder trained on photographs: aecodec-high-v4
+             * loses 0.26 dB from level 4 to 5 here), but two levels up
+             * always gain; bench/check-levels.sh checks every level on
+             * real photographs, where each gains. */
+            CHECKF(p > prev_psnr - 0.3, "level %d PSNR %.2f below level %d %.2f", q, p, q - 1,
                    prev_psnr);
+            if (q > 2 && lattice == prev2_lattice)
+                CHECKF(p > prev2_psnr, "level %d PSNR %.2f not above level %d %.2f", q, p, q - 2,
+                       prev2_psnr);
         }
+        prev2_psnr = prev_psnr, prev2_lattice = prev_lattice;
         prev_psnr = p, prev_size = b.size, prev_lattice = lattice;
         free(a), free(b.data);
     }

@@ -162,6 +162,18 @@ static aec_status check_model(aec_decoder *d, const aecb_header *h, const aec_de
                         "this library embeds in 16 bits as another model; decode it with "
                         "--model models/%s.aem",
                         aem_builtin_name(master), aem_builtin_table[master].list_name);
+    const aem_builtin_entry *retired = m ? NULL : aem_retired_find(h->model_id);
+    if (retired && retired->master_id == h->model_id)
+        return aec_fail(d->err, AEC_ERR_MODEL_MISMATCH,
+                        "file was coded with %s, which this library no longer builds in; decode "
+                        "it with --model models/%s.aem",
+                        retired->model_name, retired->list_name);
+    if (retired) /* the 16-bit rounding that development libraries after 0.5.0 built in */
+        return aec_fail(d->err, AEC_ERR_MODEL_MISMATCH,
+                        "file was coded with %s in 16 bits, as development libraries after "
+                        "0.5.0 built it in; this library no longer has it (models/%s.aem holds "
+                        "its 32-bit weights, another model)",
+                        retired->model_name, retired->list_name);
     if (!m) {
         char have[400] = "";
         for (int i = 0; i < d->n_models; i++) {

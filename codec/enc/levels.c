@@ -8,35 +8,40 @@
  * model's 64-channel latent, rounded on a lattice whose step sets the rate
  * and coded in the split layout, is ahead at equal rate; the steps are
  * spaced so the levels' rates grow by about a quarter from one level to
- * the next.  Two fine-tunes of the high-rate model serve the ends of the
- * range: one on steps 0.3-0.8 (aecodec-high-v2-low, levels 3-5, 0.1-0.15 dB
- * above the high-rate model at equal rate) and one on steps 0.025-0.1
- * (aecodec-high-v2-top, levels 10-14, 2-3 % smaller at equal PSNR).  Where one family member beats the other was measured on the
- * validation photographs with bench/lattice-sweep.sh: see bench/NOTES.md.
+ * the next.  The lattice
+ * levels code with aecodec-high-v4 (an upsampling synthesis to full
+ * resolution, 5-6 % smaller than the block decoder of aecodec-high-v2 at
+ * equal PSNR), and from level 10 up with its fine-tune on steps
+ * 0.025-0.1 (aecodec-high-v4-top, about 2 % smaller there); measured on
+ * the validation photographs with bench/lattice-sweep.sh and the bench:
+ * see bench/NOTES.md.  Level 3's step is 0.53, not the 0.6 of
+ * aecodec-high-v2: the new model spends fewer bytes at a given step, and
+ * at 0.6 level 3 fell below level 2 on one validation photograph
+ * (bench/check-levels.sh).
  *
  * With the `denoise` encode parameter every lattice level codes with
  * aecodec-high-v2-denoise instead, at the level's own step: a fine-tune of
- * the high-rate model on all the levels' steps (0.03-0.6) whose encoder saw
- * noisy crops (sigma 0-25) and whose loss compared with the clean ones
- * (corpus/TRAINING.md).  Files record the model's id, so decoders need no
+ * the earlier high-rate model (aecodec-high-v2) on all the levels' steps
+ * (0.03-0.6) whose encoder saw noisy crops (sigma 0-25) and whose loss
+ * compared with the clean ones (corpus/TRAINING.md).  Files record the model's id, so decoders need no
  * option. */
 #include "enc/levels.h"
 
 static const aec_level levels[] = {
     {AEM_BUILTIN_DEFAULT, 1, 0.007f, 0},
     {AEM_BUILTIN_DEFAULT, 2, 0.007f, 0},
-    {AEM_BUILTIN_HIGH_LOW, 0, 0, 0.6f},
-    {AEM_BUILTIN_HIGH_LOW, 0, 0, 0.46f},
-    {AEM_BUILTIN_HIGH_LOW, 0, 0, 0.385f},
-    {AEM_BUILTIN_HIGH, 0, 0, 0.30f},
-    {AEM_BUILTIN_HIGH, 0, 0, 0.24f},
-    {AEM_BUILTIN_HIGH, 0, 0, 0.185f},
-    {AEM_BUILTIN_HIGH, 0, 0, 0.145f},
-    {AEM_BUILTIN_HIGH_TOP, 0, 0, 0.107f},
-    {AEM_BUILTIN_HIGH_TOP, 0, 0, 0.08f},
-    {AEM_BUILTIN_HIGH_TOP, 0, 0, 0.058f},
-    {AEM_BUILTIN_HIGH_TOP, 0, 0, 0.043f},
-    {AEM_BUILTIN_HIGH_TOP, 0, 0, 0.03f},
+    {AEM_BUILTIN_HIGH_V4, 0, 0, 0.53f},
+    {AEM_BUILTIN_HIGH_V4, 0, 0, 0.46f},
+    {AEM_BUILTIN_HIGH_V4, 0, 0, 0.385f},
+    {AEM_BUILTIN_HIGH_V4, 0, 0, 0.30f},
+    {AEM_BUILTIN_HIGH_V4, 0, 0, 0.24f},
+    {AEM_BUILTIN_HIGH_V4, 0, 0, 0.185f},
+    {AEM_BUILTIN_HIGH_V4, 0, 0, 0.145f},
+    {AEM_BUILTIN_HIGH_V4_TOP, 0, 0, 0.107f},
+    {AEM_BUILTIN_HIGH_V4_TOP, 0, 0, 0.08f},
+    {AEM_BUILTIN_HIGH_V4_TOP, 0, 0, 0.058f},
+    {AEM_BUILTIN_HIGH_V4_TOP, 0, 0, 0.043f},
+    {AEM_BUILTIN_HIGH_V4_TOP, 0, 0, 0.03f},
 };
 
 int aec_builtin_levels(void) { return (int)(sizeof levels / sizeof levels[0]); }

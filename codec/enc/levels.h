@@ -5,7 +5,7 @@
 #include "model/builtin.h"
 
 typedef struct {
-    int model;          /* AEM_BUILTIN_DEFAULT, _HIGH, _HIGH_LOW or _HIGH_TOP */
+    int model;          /* AEM_BUILTIN_DEFAULT, _HIGH_V4 or _HIGH_V4_TOP     */
     int stages;         /* VQ stages                                         */
     float lambda;       /* rate-distortion trade-off of the index choice     */
     float lattice_step; /* step of the lattice refinement, 0 = none          */

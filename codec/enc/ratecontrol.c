@@ -87,6 +87,16 @@ static aec_status code_point(aec_encoder *e, aec_decoder *dec, const uint8_t *pi
     return AEC_OK;
 }
 
+/* Is point a a better answer than point b (both meeting the target)? */
+static int better(const rc_point *a, const rc_point *b, int by_psnr)
+{
+    if (!by_psnr)
+        return a->q > b->q;
+    /* Two levels can give files of one size: the PSNR nearer the target is
+     * the one the window promises. */
+    return a->size < b->size || (a->size == b->size && a->psnr < b->psnr);
+}
+
 /* Index of the point to return: for a size, the largest level that fits
  * (else the smallest file); for a PSNR, the smallest file that reaches it
  * (else the best PSNR). */
@@ -95,7 +105,7 @@ static int best_point(const rc_point *pts, int n, int by_psnr, double target)
     int best = -1;
     for (int i = 0; i < n; i++) {
         int ok = by_psnr ? pts[i].psnr >= target : (double)pts[i].size <= target;
-        if (ok && (best < 0 || (by_psnr ? pts[i].size < pts[best].size : pts[i].q > pts[best].q)))
+        if (ok && (best < 0 || better(&pts[i], &pts[best], by_psnr)))
             best = i;
     }
     if (best >= 0)

@@ -55,6 +55,14 @@ int aem_builtin_of_master(uint64_t id)
     return -1;
 }
 
+const aem_builtin_entry *aem_retired_find(uint64_t id)
+{
+    for (const aem_builtin_entry *e = aem_retired_table; e->list_name; e++)
+        if (e->id == id || e->master_id == id)
+            return e;
+    return NULL;
+}
+
 const aec_model *aec_model_default(void) { return aem_builtin_model(AEM_BUILTIN_DEFAULT); }
 
 const aec_model *aec_model_builtin(int i) { return aem_builtin_model(i); }

@@ -6,9 +6,10 @@
  * bytes of codebook indices per 8x8 block buy the most; the high-rate
  * model, whose wider latent is coded by the lattice refinement
  * (vq/lattice.h), for the levels where codebooks of 256 entries stop
- * paying; and the same model fine-tuned on the coarsest steps for the
- * lowest lattice levels and on the finest for the top levels
- * (bench/NOTES.md).  A default decoder knows them all.
+ * paying; and the same model fine-tuned on the finest steps for the top
+ * levels (bench/NOTES.md).  A default decoder knows them all, and the
+ * names and identifiers of the models that left the list, to say which
+ * model file decodes their files.
  *
  * The list of models is models/builtin.mk; the build generates from it
  * the enum AEM_BUILTIN_<NAME> (builtin_models.h) and aem_builtin_table,
@@ -34,6 +35,9 @@ typedef struct {
 } aem_builtin_entry;
 
 extern const aem_builtin_entry aem_builtin_table[AEM_BUILTIN_MODELS];
+/* The models that left the list (RETIRED_MODELS), without their bytes;
+ * the last entry's list_name is NULL. */
+extern const aem_builtin_entry aem_retired_table[];
 
 /* Built-in model `which`, parsed on first use (static; never freed), or
  * NULL when `which` is out of range or the model cannot be allocated. */
@@ -44,4 +48,7 @@ const char *aem_builtin_name(int which);
 /* The built-in model whose 32-bit master (models/NAME.aem) has identifier
  * id, or -1: files of 0.5.0, coded with the masters, name it. */
 int aem_builtin_of_master(uint64_t id);
+/* The retired model whose built-in (16-bit) or master identifier is id,
+ * or NULL. */
+const aem_builtin_entry *aem_retired_find(uint64_t id);
 #endif
