@@ -20,6 +20,7 @@
 #include "model/model.h"
 #include "model/network.h"
 #include "nn/gemm.h"
+#include "nn/dsp.h"
 #include "nn/layers.h"
 #include "testlib.h"
 #include "train/backward.h"
@@ -1518,6 +1519,38 @@ static void test_upsampling_forward_only(void)
     aec_model_free(m);
 }
 
+/* The full-resolution pair run row by row (the second layer reading a
+ * ring of the first's rows) gives the bits of the two layers one after
+ * the other, for two items and rows at both borders. */
+static void test_conv3_pair_rows(void)
+{
+    nn_conv_shape first = {11, 16, 3, 1, 1}, second = {16, 3, 3, 1, 1};
+    /* every path with a row kernel runs the pair (AVX2 has none) */
+    CHECK(nn_conv3_pair_supported(&first, &second) == (nn_dsp_active()->conv3_row != NULL));
+    if (!nn_conv3_pair_supported(&first, &second)) {
+        printf("  path %s: no row kernel, the pair runs as two layers\n", nn_dsp_active()->name);
+        return;
+    }
+    int B = 2, H = 7, W = 37;
+    size_t plane = (size_t)B * H * W;
+    float *in = falloc(first.cin * plane), *w1 = falloc((size_t)16 * 11 * 9), *b1 = falloc(16);
+    float *w2 = falloc((size_t)3 * 16 * 9), *b2 = falloc(3), *mid = falloc(16 * plane);
+    float *want = falloc(3 * plane), *got = falloc(3 * plane), *ring = falloc((size_t)3 * 16 * W);
+    float *scratch = falloc(nn_conv_scratch_floats(&first, B, H, W) +
+                            nn_conv_scratch_floats(&second, B, H, W));
+    fill(in, first.cin * plane, 1.0f), fill(w1, (size_t)16 * 11 * 9, 0.3f), fill(b1, 16, 0.1f);
+    fill(w2, (size_t)3 * 16 * 9, 0.3f), fill(b2, 3, 0.1f);
+    nn_conv_forward_act(&first, B, H, W, in, w1, b1, mid, scratch, 1);
+    nn_conv_forward(&second, B, H, W, mid, w2, b2, want, scratch);
+    nn_conv3_pair_forward(&first, &second, B, H, W, in, w1, b1, w2, b2, ring, got);
+    CHECK(memcmp(want, got, sizeof(float) * 3 * plane) == 0);
+    /* the pair needs the second to read what the first writes */
+    nn_conv_shape other = {15, 3, 3, 1, 1};
+    CHECK(!nn_conv3_pair_supported(&first, &other));
+    free(in), free(w1), free(b1), free(w2), free(b2), free(mid), free(want), free(got);
+    free(ring), free(scratch);
+}
+
 /* A version 2 model (the upsampling synthesis) round-trips, a model
  * without it is still written as version 1, and damaged version 2 headers
  * are refused. */
@@ -1582,5 +1615,6 @@ int main(void)
     RUN_TEST(test_model_file_v3);
     RUN_TEST(test_model_file_f16);
     RUN_TEST(test_upsampling_forward_only); /* last: fill's sequence before it unchanged */
+    RUN_TEST(test_conv3_pair_rows);
     TEST_EXIT();
 }

@@ -112,15 +112,27 @@ static size_t up_floats(const aem_config *c, size_t N)
     return n + pixels * ((size_t)c->channels + c->refine_width + c->channels);
 }
 
+/* Whether the full-resolution refinement runs row by row
+ * (nn_conv3_pair_forward), its hidden layer in a ring of three rows. */
+static int refine_in_rows(const aem_config *c)
+{
+    aem_up_shapes u;
+    aem_up_shapes_of(c, &u);
+    return nn_conv3_pair_supported(&u.conv[AEM_UP_STAGES], &u.conv[AEM_UP_STAGES + 1]);
+}
+
 /* Forward only, the upsampling synthesis in two regions that take turns
  * (each stage's input is dead once its output exists): "odd" holds each
- * up_t and then ref_h, "even" each up_u and u_2's image channels.  The
- * final image goes where q, the hidden layers and y were (dead by then).
- * About half of up_floats for aecodec-high-v4's shape. */
-static void up_turns_floats(const aem_config *c, size_t N, size_t *odd, size_t *even)
+ * up_t and then ref_h (or its ring of rows), "even" each up_u and u_2's
+ * image channels.  The final image goes where q, the hidden layers and y
+ * were (dead by then).  For aecodec-high-v4's shape about half of
+ * up_floats with ref_h whole, 19 floats a pixel instead of 27 with the
+ * ring. */
+static void up_turns_floats(const aem_config *c, size_t N, int Ws, size_t *odd, size_t *even)
 {
     size_t area = N, pixels = N * c->block * c->block;
-    *odd = pixels * c->refine_width;
+    *odd = refine_in_rows(c) ? 3 * (size_t)c->refine_width * Ws * c->block
+                             : pixels * c->refine_width;
     *even = pixels * ((size_t)c->up_width[AEM_UP_STAGES - 1] + c->channels);
     for (int j = 0; j < AEM_UP_STAGES; j++, area *= 4) {
         size_t n = area * 4 * c->up_width[j]; /* up_t[j], and up_u[j] */
@@ -152,7 +164,7 @@ static size_t acts_floats(const aem_config *c, int B, int Hs, int Ws, int enc, i
                   block_dim(c));
         if (up_in_turns(c, dec)) {
             size_t odd, even;
-            up_turns_floats(c, N, &odd, &even);
+            up_turns_floats(c, N, Ws, &odd, &even);
             n += odd + even;
         } else {
             n += up_floats(c, N);
@@ -200,7 +212,7 @@ static void acts_layout(aem_acts *a, const aem_config *c, int B, int Hs, int Ws,
         a->y = p, p += N * block_dim(c);
         if (up_in_turns(c, dec)) {
             size_t odd, even;
-            up_turns_floats(c, N, &odd, &even);
+            up_turns_floats(c, N, Ws, &odd, &even);
             for (int j = 0; j < AEM_UP_STAGES; j++)
                 a->up_t[j] = p, a->up_u[j] = p + odd;
             a->ref_h = p;
@@ -347,10 +359,16 @@ static void upsampling_forward(const aec_model *m, aem_acts *a, const float *h)
     size_t pixels = (size_t)B * H * W;
     float *image = a->up_u[AEM_UP_STAGES - 1] + (size_t)c->up_width[AEM_UP_STAGES - 1] * pixels;
     aem_blocks_to_pixels(c, B, a->Hs, a->Ws, a->y, image);
-    nn_conv_forward_act(&u.conv[AEM_UP_STAGES], B, H, W, in, P + L->ref_w, P + L->ref_b, a->ref_h,
-                        a->scratch, 1);
-    nn_conv_forward(&u.conv[AEM_UP_STAGES + 1], B, H, W, a->ref_h, P + L->fin_w, P + L->fin_b,
-                    a->pix, a->scratch);
+    if (a->pix_only && refine_in_rows(c)) { /* ref_h is a ring of rows (up_turns_floats) */
+        nn_conv3_pair_forward(&u.conv[AEM_UP_STAGES], &u.conv[AEM_UP_STAGES + 1], B, H, W, in,
+                              P + L->ref_w, P + L->ref_b, P + L->fin_w, P + L->fin_b, a->ref_h,
+                              a->pix);
+    } else {
+        nn_conv_forward_act(&u.conv[AEM_UP_STAGES], B, H, W, in, P + L->ref_w, P + L->ref_b,
+                            a->ref_h, a->scratch, 1);
+        nn_conv_forward(&u.conv[AEM_UP_STAGES + 1], B, H, W, a->ref_h, P + L->fin_w,
+                        P + L->fin_b, a->pix, a->scratch);
+    }
     for (size_t i = 0; i < pixels * c->channels; i++)
         a->pix[i] += image[i];
     if (!a->pix_only)

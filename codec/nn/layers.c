@@ -227,6 +227,15 @@ static int few_outputs(const nn_conv_shape *s)
            s->cin * 9 <= NN_KC;
 }
 
+/* w [cout][K] -> wt [K][cout], the layout conv3_row reads. */
+static void conv3_transpose(const nn_conv_shape *s, const float *w, float *wt)
+{
+    int K = s->cin * 9;
+    for (int o = 0; o < s->cout; o++)
+        for (int k = 0; k < K; k++)
+            wt[k * s->cout + o] = w[(long)o * K + k];
+}
+
 static void conv3_rows(nn_conv3_row_fn row, const nn_conv_shape *s, int B, int H, int W,
                        const float *in, const float *w, const float *b, float *out, int relu)
 {
@@ -235,9 +244,7 @@ static void conv3_rows(nn_conv3_row_fn row, const nn_conv_shape *s, int B, int H
     int K = s->cin * 9;
     double work = (double)plane * s->cout * K;
     float wt[NN_KC * NN_CONV3_MAX_OUT]; /* [K][cout] */
-    for (int o = 0; o < s->cout; o++)
-        for (int k = 0; k < K; k++)
-            wt[k * s->cout + o] = w[(long)o * K + k];
+    conv3_transpose(s, w, wt);
 #pragma omp parallel for schedule(static) if (B > 1 && nn_may_fork(work))
     for (long r = 0; r < (long)B * H; r++) { /* output row y of item r / H */
         int y = (int)(r % H);
@@ -248,6 +255,52 @@ static void conv3_rows(nn_conv3_row_fn row, const nn_conv_shape *s, int B, int H
                 rows[i * 3 + ky] = yy < 0 || yy >= H ? NULL : in + i * plane + (r - y + yy) * W;
             }
         row(s->cout, s->cin, W, rows, wt, b ? b : no_bias, out + r * W, plane, relu);
+    }
+}
+
+int nn_conv3_pair_supported(const nn_conv_shape *first, const nn_conv_shape *second)
+{
+    return nn_dsp_active()->conv3_row && few_outputs(first) && few_outputs(second) &&
+           second->cin == first->cout;
+}
+
+/* Row y of the second layer reads rows y-1..y+1 of the first: the first
+ * layer runs one row ahead of the second, into ring slot (row % 3). */
+void nn_conv3_pair_forward(const nn_conv_shape *first, const nn_conv_shape *second, int B, int H,
+                           int W, const float *in, const float *w1, const float *b1,
+                           const float *w2, const float *b2, float *ring, float *out)
+{
+    static const float no_bias[NN_CONV3_MAX_OUT];
+    nn_conv3_row_fn row = nn_dsp_active()->conv3_row;
+    long plane = (long)B * H * W;
+    size_t slot = (size_t)first->cout * W; /* one row of the first layer: [cout][W] */
+    float wt1[NN_KC * NN_CONV3_MAX_OUT], wt2[NN_KC * NN_CONV3_MAX_OUT];
+    conv3_transpose(first, w1, wt1);
+    conv3_transpose(second, w2, wt2);
+    const float *rows[NN_KC / 3];
+    for (int b = 0; b < B; b++) {
+        long item = (long)b * H; /* row index of the item's first row */
+        int ahead = 0;           /* rows of the first layer done for this item */
+        for (int y = 0; y < H; y++) {
+            for (; ahead < H && ahead <= y + 1; ahead++) {
+                for (int i = 0; i < first->cin; i++)
+                    for (int ky = 0; ky < 3; ky++) {
+                        int yy = ahead + ky - 1;
+                        rows[i * 3 + ky] =
+                            yy < 0 || yy >= H ? NULL : in + i * plane + (item + yy) * W;
+                    }
+                row(first->cout, first->cin, W, rows, wt1, b1 ? b1 : no_bias,
+                    ring + (size_t)(ahead % 3) * slot, W, 1);
+            }
+            for (int i = 0; i < second->cin; i++)
+                for (int ky = 0; ky < 3; ky++) {
+                    int yy = y + ky - 1;
+                    rows[i * 3 + ky] =
+                        yy < 0 || yy >= H ? NULL : ring + (size_t)(yy % 3) * slot + (size_t)i * W;
+                }
+            row(second->cout, second->cin, W, rows, wt2, b2 ? b2 : no_bias,
+                out + (item + y) * W, plane, 0);
+        }
     }
 }
 

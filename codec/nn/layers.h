@@ -29,6 +29,17 @@ void nn_conv_forward(const nn_conv_shape *s, int B, int H, int W, const float *i
  * bits as nn_conv_forward then nn_relu_forward. */
 void nn_conv_forward_act(const nn_conv_shape *s, int B, int H, int W, const float *in,
                          const float *w, const float *b, float *out, float *scratch, int relu);
+/* Two 3x3 same convolutions with few outputs, the second reading the
+ * first's ReLU (the upsampling synthesis' full-resolution layers):
+ * out[second.cout][B][H][W] = second(relu(first(in))), with the first
+ * layer's rows in ring (3 * first.cout * W floats) instead of a whole
+ * [first.cout][B][H][W] buffer.  The same bits as the two layers one after
+ * the other; only when nn_conv3_pair_supported (the kernel path has a row
+ * kernel and the shapes fit it). */
+int nn_conv3_pair_supported(const nn_conv_shape *first, const nn_conv_shape *second);
+void nn_conv3_pair_forward(const nn_conv_shape *first, const nn_conv_shape *second, int B, int H,
+                           int W, const float *in, const float *w1, const float *b1,
+                           const float *w2, const float *b2, float *ring, float *out);
 /* Given dout, accumulates dw and db, and writes din unless it is NULL.
  * scratch must hold nn_conv_scratch_floats() floats. */
 void nn_conv_backward(const nn_conv_shape *s, int B, int H, int W, const float *in,
