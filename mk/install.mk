@@ -3,6 +3,10 @@
 # defined.  Library, header, pkg-config file, tools and man pages are here;
 # the gdk-pixbuf loader, MIME type, thumbnailer and Python module are
 # mk/viewer.mk's parts.  Packagers: `make install DESTDIR=/tmp/pkg PREFIX=/usr`.
+# `make install-models` (not part of install) puts the 32-bit model files
+# of models/builtin.mk's two lists in MODELDIR, for packages that keep
+# older files decodable (aedec --model MODELDIR/NAME.aem; the decoder's
+# message names the file).
 PREFIX       ?= /usr/local
 BINDIR       ?= $(PREFIX)/bin
 LIBDIR       ?= $(PREFIX)/lib
@@ -11,10 +15,13 @@ MANDIR       ?= $(PREFIX)/share/man
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 INSTALL      ?= install
 LDCONFIG     ?= ldconfig
+MODELDIR     ?= $(PREFIX)/share/aecodec/models
 MAN_PAGES    := $(wildcard docs/man/*.1)
+MODEL_FILES   = $(BUILTIN_MODELS:%=models/%.aem) $(RETIRED_MODELS:%=models/%.aem)
 
 install: install-lib install-tools install-man install-pixbuf install-viewer-data install-python
-uninstall: uninstall-lib uninstall-tools uninstall-man uninstall-pixbuf uninstall-viewer
+uninstall: uninstall-lib uninstall-tools uninstall-man uninstall-pixbuf uninstall-viewer \
+           uninstall-models
 
 # libcodec.so.X.Y.Z, libcodec.so.X -> it (the soname, what programs load)
 # and libcodec.so -> libcodec.so.X (what -lcodec finds when linking).
@@ -48,5 +55,11 @@ install-man: $(MAN_PAGES)
 uninstall-man:
 	rm -f $(MAN_PAGES:docs/man/%=$(DESTDIR)$(MANDIR)/man1/%)
 
+install-models: $(MODEL_FILES)
+	$(INSTALL) -d $(DESTDIR)$(MODELDIR)
+	$(INSTALL) -m 644 $(MODEL_FILES) $(DESTDIR)$(MODELDIR)/
+uninstall-models:
+	rm -f $(MODEL_FILES:models/%=$(DESTDIR)$(MODELDIR)/%)
+
 .PHONY: install uninstall install-lib uninstall-lib install-tools uninstall-tools \
-        install-man uninstall-man
+        install-man uninstall-man install-models uninstall-models

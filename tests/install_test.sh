@@ -170,6 +170,17 @@ else
     fail install_pkgconfig_static_roundtrip "flags: $flags"
 fi
 
+# install-models: the 32-bit model files of models/builtin.mk's lists, as
+# they are in models/ (the decoder's messages name them).
+if $MAKE -s --no-print-directory install-models BUILD="$BUILD" DESTDIR="$root" PREFIX=/usr \
+        >"$tmp/log" 2>&1 &&
+   cmp -s models/high.aem "$root/usr/share/aecodec/models/high.aem" &&
+   cmp -s models/default.aem "$root/usr/share/aecodec/models/default.aem"; then
+    pass install_models
+else
+    fail install_models
+fi
+
 # Uninstall removes every file install put there (folders may stay).
 if $MAKE -s --no-print-directory uninstall BUILD="$BUILD" DESTDIR="$root" PREFIX=/usr \
         >"$tmp/log" 2>&1 &&

@@ -126,6 +126,9 @@ aec_status aec_read_info(const uint8_t *data, size_t size, aec_info *info)
     return AEC_OK;
 }
 
+/* Where the model files that the messages name are found. */
+#define AEC_MODEL_FILES "models/ of the source, or share/aecodec/models/ after make install-models"
+
 /* ---- one decode call ---------------------------------------------------- */
 
 static uint64_t model_id(const decoder_model *dm)
@@ -160,13 +163,13 @@ static aec_status check_model(aec_decoder *d, const aecb_header *h, const aec_de
         return aec_fail(d->err, AEC_ERR_MODEL_MISMATCH,
                         "file was coded with the 32-bit weights of %s (aecodec 0.5.0), which "
                         "this library embeds in 16 bits as another model; decode it with "
-                        "--model models/%s.aem",
+                        "--model models/%s.aem (" AEC_MODEL_FILES ")",
                         aem_builtin_name(master), aem_builtin_table[master].list_name);
     const aem_builtin_entry *retired = m ? NULL : aem_retired_find(h->model_id);
     if (retired && retired->master_id == h->model_id)
         return aec_fail(d->err, AEC_ERR_MODEL_MISMATCH,
                         "file was coded with %s, which this library no longer builds in; decode "
-                        "it with --model models/%s.aem",
+                        "it with --model models/%s.aem (" AEC_MODEL_FILES ")",
                         retired->model_name, retired->list_name);
     if (retired) /* the 16-bit rounding that development libraries after 0.5.0 built in */
         return aec_fail(d->err, AEC_ERR_MODEL_MISMATCH,
