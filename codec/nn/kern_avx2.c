@@ -97,5 +97,122 @@ T static void pack_avx2(const float *B, int ldb, int kc, int ncols, float *Bp)
     }
 }
 
-const nn_dsp nn_dsp_avx2 = {"avx2", MR, NR, kernel_avx2, pack_avx2, NULL};
+/* conv3_row (nn/dsp.h) with 8-lane vectors.  Outputs go in groups of at
+ * most 8 (16 ymm registers: R x NB accumulators, NB inputs, a weight);
+ * each output's sum is the same sequence of FMAs in any grouping, so the
+ * bits are the other paths'.  wt's rows are cout apart. */
+
+/* NB blocks of 8 pixels inside the row (x >= 1 and x + 8 NB + 1 <= W). */
+T static inline __attribute__((always_inline)) void conv3_inside(int R, int NB, int cin, int cout,
+                                                                 int x,
+                                                                 const float *const *rows,
+                                                                 const float *wt,
+                                                                 const float *bias, float *out,
+                                                                 long ostride, int relu)
+{
+    const __m256 zero = _mm256_setzero_ps();
+    __m256 acc[8][3];
+    for (int o = 0; o < R; o++)
+        for (int b = 0; b < NB; b++)
+            acc[o][b] = zero;
+    for (int j = 0; j < cin * 3; j++) {
+        const float *r = rows[j];
+        for (int kx = 0; kx < 3; kx++) {
+            __m256 v[3];
+            for (int b = 0; b < NB; b++)
+                v[b] = r ? _mm256_loadu_ps(r + x + 8 * b + kx - 1) : zero;
+            const float *wk = wt + (long)(j * 3 + kx) * cout;
+            for (int o = 0; o < R; o++) {
+                __m256 wo = _mm256_broadcast_ss(wk + o);
+                for (int b = 0; b < NB; b++)
+                    acc[o][b] = _mm256_fmadd_ps(wo, v[b], acc[o][b]);
+            }
+        }
+    }
+    for (int o = 0; o < R; o++)
+        for (int b = 0; b < NB; b++) {
+            __m256 s = _mm256_add_ps(_mm256_set1_ps(bias[o]), acc[o][b]);
+            if (relu) /* maxps gives its second operand for a NaN: x > 0 ? x : 0 */
+                s = _mm256_max_ps(s, zero);
+            _mm256_storeu_ps(out + o * ostride + x + 8 * b, s);
+        }
+}
+
+/* One block of up to 8 pixels anywhere in the row: each input row's
+ * pixels x-1 .. x+8 copied with zeros outside the row, then loaded at the
+ * three offsets. */
+T static inline __attribute__((always_inline)) void conv3_edge(int R, int cin, int cout, int W,
+                                                               int x,
+                                                               const float *const *rows,
+                                                               const float *wt,
+                                                               const float *bias, float *out,
+                                                               long ostride, int relu)
+{
+    int n = W - x < 8 ? W - x : 8;
+    const __m256 zero = _mm256_setzero_ps();
+    __m256 acc[8];
+    for (int o = 0; o < R; o++)
+        acc[o] = zero;
+    for (int j = 0; j < cin * 3; j++) {
+        float pad[10];
+        for (int l = 0; l < 10; l++) {
+            int at = x - 1 + l;
+            pad[l] = rows[j] && at >= 0 && at < W ? rows[j][at] : 0.0f;
+        }
+        for (int kx = 0; kx < 3; kx++) {
+            __m256 v = _mm256_loadu_ps(pad + kx);
+            const float *wk = wt + (long)(j * 3 + kx) * cout;
+            for (int o = 0; o < R; o++)
+                acc[o] = _mm256_fmadd_ps(_mm256_broadcast_ss(wk + o), v, acc[o]);
+        }
+    }
+    const __m256i keep =
+        _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    for (int o = 0; o < R; o++) {
+        __m256 s = _mm256_add_ps(_mm256_set1_ps(bias[o]), acc[o]);
+        if (relu)
+            s = _mm256_max_ps(s, zero);
+        _mm256_maskstore_ps(out + o * ostride + x, keep, s);
+    }
+}
+
+/* R outputs (a constant in each instantiation) over the whole row. */
+T static inline __attribute__((always_inline)) void conv3_group(int R, int NB, int cin, int cout,
+                                                                int W,
+                                                                const float *const *rows,
+                                                                const float *wt,
+                                                                const float *bias, float *out,
+                                                                long ostride, int relu)
+{
+    int x = 0;
+    if (W >= 9) { /* the first block reaches before the row */
+        conv3_edge(R, cin, cout, W, 0, rows, wt, bias, out, ostride, relu);
+        x = 8;
+    }
+    for (; x + 8 * NB + 1 <= W; x += 8 * NB)
+        conv3_inside(R, NB, cin, cout, x, rows, wt, bias, out, ostride, relu);
+    for (; x + 9 <= W; x += 8)
+        conv3_inside(R, 1, cin, cout, x, rows, wt, bias, out, ostride, relu);
+    for (; x < W; x += 8)
+        conv3_edge(R, cin, cout, W, x, rows, wt, bias, out, ostride, relu);
+}
+
+T static void conv3_row_avx2(int cout, int cin, int W, const float *const *rows, const float *wt,
+                             const float *bias, float *out, long ostride, int relu)
+{
+    for (int o0 = 0; o0 < cout; o0 += 8) {
+        int R = cout - o0 < 8 ? cout - o0 : 8;
+        const float *w = wt + o0, *b = bias + o0;
+        float *y = out + o0 * ostride;
+        switch (R) {
+#define CASE(R, NB)                                                                            \
+    case R: conv3_group(R, NB, cin, cout, W, rows, w, b, y, ostride, relu); break;
+            CASE(1, 3) CASE(2, 3) CASE(3, 3) CASE(4, 2) CASE(5, 2) CASE(6, 2) CASE(7, 1)
+#undef CASE
+        default: conv3_group(8, 1, cin, cout, W, rows, w, b, y, ostride, relu); break;
+        }
+    }
+}
+
+const nn_dsp nn_dsp_avx2 = {"avx2", MR, NR, kernel_avx2, pack_avx2, conv3_row_avx2};
 #endif
