@@ -184,6 +184,9 @@ typedef struct {
                                present (a file cut after a layer has fewer;
                                it decodes with them)                         */
     uint64_t layer_bytes[6]; /* bytes of all tiles' streams of each layer    */
+    uint32_t layer_channels[6][2]; /* first latent channel and channel count
+                               of each layer (a file without layers: one
+                               layer of every channel)                      */
 } aec_info;
 
 /* A loaded network model (encoder, quantiser codebooks, decoder).  The

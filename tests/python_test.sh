@@ -65,6 +65,7 @@ ok = ok and aecodec.decode(data, partial=True).shape == (45, 67, 3)
 info = aecodec.read_info(data)
 layers = info["layer_bytes"]
 ok = ok and info["lattice_layers"] == len(layers) == 4 and info["lattice_layers_available"] == 4
+ok = ok and info["layer_channels"] == [(0, 8), (8, 8), (16, 16), (32, 32)]
 grey = aecodec.decode(data[:len(data) - sum(layers[1:]) - 1], partial=True)
 ok = ok and (grey == 128).all()
 three = aecodec.decode(data[:len(data) - 1], partial=True)

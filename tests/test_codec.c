@@ -836,7 +836,14 @@ static void test_lattice_layers(void)
             CHECKF(info.layer_bytes[l] == bytes && bytes > 0, "level %d layer %d: %llu bytes", q,
                    l, (unsigned long long)info.layer_bytes[l]);
             sum += info.layer_bytes[l];
+            /* the layers' channels follow one another from 0 to the latent's width */
+            uint32_t want_first = l == 0 ? 0 : info.layer_channels[l - 1][0] + info.layer_channels[l - 1][1];
+            CHECKF(info.layer_channels[l][0] == want_first && info.layer_channels[l][1] > 0,
+                   "layer %d: channels from %u, %u of them", l, info.layer_channels[l][0],
+                   info.layer_channels[l][1]);
         }
+        CHECK(info.layer_channels[0][1] == 8 &&
+              info.layer_channels[3][0] + info.layer_channels[3][1] == 64);
         CHECK(info.layer_bytes[4] == 0 && info.layer_bytes[5] == 0);
         CHECKF(sum == info.lattice_bytes, "level %d: layers %llu bytes, lattice %llu", q,
                (unsigned long long)sum, (unsigned long long)info.lattice_bytes);

@@ -151,12 +151,9 @@ int main(int argc, char **argv)
     if (info.lattice_layers > 1) {
         /* a file cut after a layer still decodes, with the layers before */
         for (int l = 0; l < info.lattice_layers && l < 6; l++) {
-            int first = l == 0 ? 0 : 8 << (l - 1), last = (8 << l) - 1;
-            char channels[32]; /* the last layer ends at the latent's width */
-            if (l + 1 < info.lattice_layers)
-                snprintf(channels, sizeof channels, "%d-%d", first, last);
-            else
-                snprintf(channels, sizeof channels, "%d+", first);
+            uint32_t first = info.layer_channels[l][0], count = info.layer_channels[l][1];
+            char channels[32];
+            snprintf(channels, sizeof channels, "%u-%u", first, first + count - 1);
             printf("  layer %d:    channels %s, %" PRIu64 " bytes, %.4f bpp%s\n", l + 1, channels,
                    info.layer_bytes[l], 8.0 * (double)info.layer_bytes[l] / pixels,
                    l < info.lattice_layers_available ? "" : "  (missing)");

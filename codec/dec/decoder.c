@@ -116,9 +116,11 @@ aec_status aec_read_info(const uint8_t *data, size_t size, aec_info *info)
         info->lattice_available = h.lattice_available;
         info->lattice_layers = h.lattice_layers;
         info->lattice_layers_available = h.lattice_layers_available;
-        for (int l = 0; l < h.lattice_layers; l++) /* AECB_MAX_LAYERS: 6 */
+        for (int l = 0; l < h.lattice_layers; l++) { /* AECB_MAX_LAYERS: 6 */
             for (uint32_t t = 0; t < h.n_tiles; t++)
                 info->layer_bytes[l] += h.sizes[aecb_layer_stream_index(&h, l, t)];
+            aecb_layer_channels(&h, l, &info->layer_channels[l][0], &info->layer_channels[l][1]);
+        }
         for (int l = 0; l < h.lattice_layers; l++)
             info->lattice_bytes += info->layer_bytes[l];
     }

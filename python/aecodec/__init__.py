@@ -82,7 +82,8 @@ class _Info(_c.Structure):
                 ("alpha_bytes", _c.c_uint64), ("lattice_step", _c.c_float),
                 ("lattice_available", _c.c_int), ("lattice_bytes", _c.c_uint64),
                 ("file_size", _c.c_uint64), ("lattice_layers", _c.c_int),
-                ("lattice_layers_available", _c.c_int), ("layer_bytes", _c.c_uint64 * 6)]
+                ("lattice_layers_available", _c.c_int), ("layer_bytes", _c.c_uint64 * 6),
+                ("layer_channels", (_c.c_uint32 * 2) * 6)]
 
 
 def _sig(name, res, *args):
@@ -140,7 +141,8 @@ def read_info(data):
             "lattice_step": info.lattice_step, "file_size": info.file_size,
             "lattice_layers": info.lattice_layers,
             "lattice_layers_available": info.lattice_layers_available,
-            "layer_bytes": list(info.layer_bytes)[:max(info.lattice_layers, 0)]}
+            "layer_bytes": list(info.layer_bytes)[:max(info.lattice_layers, 0)],
+            "layer_channels": [tuple(c) for c in info.layer_channels][:max(info.lattice_layers, 0)]}
 
 
 def read_metadata(data):
