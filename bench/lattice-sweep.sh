@@ -6,10 +6,9 @@
 #
 #   sh bench/lattice-sweep.sh DIR [STEPS...]      (default steps below)
 #   MODEL=models/NAME.aem sh bench/lattice-sweep.sh DIR [STEPS...]
-#       the same with a model file: one VQ stage of it under the lattice
-#       (aeenc --model M -q 1; a model of the caller's codes at least one
-#       stage), so compare model files with each other this way, not with
-#       the built-in levels, which code the lattice alone
+#       the same with a model file, coded as the built-in lattice levels
+#       code (aeenc --model M --lattice-only: no VQ stage), to compare a
+#       candidate, or a model's 32-bit file, with the built-in levels
 set -eu
 DIR=${1:?usage: lattice-sweep.sh DIR [STEPS...]}
 shift
@@ -19,7 +18,7 @@ T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 LEVELS=$("$BUILD"/aeenc --version | sed -n 's/.*; \([0-9][0-9]*\) quality levels.*/\1/p')
 Q=$LEVELS
-[ -z "${MODEL:-}" ] || Q=1
+[ -z "${MODEL:-}" ] || Q="1 --lattice-only"
 printf '%8s %8s %8s\n' step bpp PSNR
 for step in "$@"; do
     n=0
@@ -28,7 +27,7 @@ for step in "$@"; do
     for img in "$DIR"/*.png "$DIR"/*.jpg; do
         [ -f "$img" ] || continue
         # the top level codes with the high-rate model; --lattice sets its step
-        "$BUILD"/aeenc ${MODEL:+--model "$MODEL"} -q "$Q" --lattice "$step" "$img" "$T/x.aec"
+        "$BUILD"/aeenc ${MODEL:+--model "$MODEL"} -q $Q --lattice "$step" "$img" "$T/x.aec"
         "$BUILD"/aedec ${MODEL:+--model "$MODEL"} "$T/x.aec" "$T/x.png"
         dims=$("$BUILD"/aeinfo "$T/x.aec" | sed -n 's/^size: *//p')
         size=$(wc -c <"$T/x.aec")

@@ -156,6 +156,11 @@ typedef struct {
                       a noisy input decodes closer to the clean picture;
                       default 0.  Decoders need nothing: the file names its
                       model.  Ignored with a model of the caller's          */
+    int lattice_only; /* 1: code no VQ stage, the latent on the lattice
+                      alone (as the built-in lattice levels do), with the
+                      level's model and lattice_step (which must then be
+                      > 0); meant for a model of the caller's, whose levels
+                      count VQ stages.  Default 0.  Added after 0.5.0     */
 } aec_encode_params;
 #define AEC_LAMBDA_AUTO (-1.0f)
 #define AEC_LATTICE_AUTO (-1.0f)

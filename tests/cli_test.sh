@@ -410,4 +410,21 @@ for kind in 'default:master:aecodec 0.5.0' 'high:retired:no longer builds in'; d
         fail encode_with_${what}_model
     fi
 done
+# --lattice-only: a model of the caller's codes the lattice alone, as the
+# built-in lattice levels do (0 VQ stages); the built-in level 7 already
+# does, so the flag changes none of its bytes; without a step it is refused.
+if "$ENC" $TH --model models/high-v4.aem -q 1 --lattice-only --lattice 0.46 "$tmp/rgb.ppm" \
+        "$tmp/lonly.aec" 2>"$tmp/err" &&
+   "$INFO" "$tmp/lonly.aec" | grep -q '^stages: *0 coded' &&
+   "$INFO" "$tmp/lonly.aec" | grep -q '^lattice: *step 0.46' &&
+   "$DEC" $TH --model models/high-v4.aem "$tmp/lonly.aec" "$tmp/lonly.png" 2>"$tmp/err" &&
+   "$ENC" $TH -q 7 "$tmp/rgb.ppm" "$tmp/l7.aec" && "$ENC" $TH -q 7 --lattice-only "$tmp/rgb.ppm" "$tmp/l7o.aec" &&
+   cmp -s "$tmp/l7.aec" "$tmp/l7o.aec"; then
+    pass encode_lattice_only
+else
+    fail encode_lattice_only
+fi
+expect_fail encode_lattice_only_needs_step 1 "$tmp/x.aec" "$ENC" $TH --model models/high-v4.aem -q 1 \
+    --lattice-only "$tmp/rgb.ppm" "$tmp/x.aec"
+
 [ $failed -eq 0 ]

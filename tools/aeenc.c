@@ -62,6 +62,9 @@ static void usage(void)
            "                      smaller = finer and larger (default: chosen per level;\n"
            "                      0 = none)\n"
            "      --model FILE    encode with this model file instead of the built-in ones\n"
+           "      --lattice-only  code no VQ stage, the latent on the lattice alone (as\n"
+           "                      levels 3..%d do; with --model, whose -q counts stages);\n"
+           "                      needs a lattice step: the level's or --lattice\n"
            "      --denoise       code a noisy photograph with the de-noising fine-tune of\n"
            "                      the high-rate model (levels 3..%d, same steps): it decodes\n"
            "                      closer to the clean picture.  Not with --model\n"
@@ -77,7 +80,7 @@ static void usage(void)
            "      --version       show version and model\n"
            "\n"
            "Exit status: 0 ok, 1 error (with -o: any file failed), 2 usage error.\n",
-           levels, (levels + 1) / 2, levels, (unsigned long long)AEC_DEFAULT_MAX_PIXELS);
+           levels, (levels + 1) / 2, levels, levels, (unsigned long long)AEC_DEFAULT_MAX_PIXELS);
 }
 
 static void version(void)
@@ -101,6 +104,7 @@ static const char *detail(aec_status st, const char *last)
 typedef struct {
     int quality, threads, tile, verbose, no_clobber, strip;
     int denoise; /* --denoise: the de-noising fine-tune */
+    int lattice_only; /* --lattice-only: no VQ stage, the lattice alone */
     double quality_fine; /* -q with a fraction, else 0 */
     uint64_t target_size; /* --size, 0 = off */
     double target_bpp, target_psnr; /* --bpp, --psnr; 0 = off */
@@ -138,6 +142,8 @@ static int parse_options(int argc, char **argv, enc_options *o)
             o->no_clobber = 1;
         } else if (cli_flag(a, NULL, "--denoise")) {
             o->denoise = 1;
+        } else if (cli_flag(a, NULL, "--lattice-only")) {
+            o->lattice_only = 1;
         } else if ((r = cli_option(argc, argv, &i, "-o", "--output-dir", &v)) != 0) {
             if (r < 0)
                 return CLI_EXIT_USAGE;
@@ -267,6 +273,7 @@ static int encode_one(aec_encoder *enc, const enc_options *o, const char *in, co
     params.threads = o->threads;
     params.tile_size = o->tile;
     params.denoise = o->denoise;
+    params.lattice_only = o->lattice_only;
     if (o->lambda >= 0)
         params.lambda = (float)o->lambda;
     if (o->lattice >= 0)

@@ -394,9 +394,13 @@ static aec_status resolve_level(aec_encoder *e, aec_encode_params *p, const aec_
         return aec_fail(e->err, AEC_ERR_INVALID_ARGUMENT,
                         "the lattice layer codes at most 255 latent channels, not %d",
                         (*m)->cfg.latent);
+    if (p->lattice_only)
+        *stages = 0;
     if (*stages == 0 && *step == 0)
         return aec_fail(e->err, AEC_ERR_INVALID_ARGUMENT,
-                        "quality %d codes no VQ stage, so it needs a lattice step", level);
+                        p->lattice_only ? "lattice_only needs a lattice step"
+                                        : "quality %d codes no VQ stage, so it needs a lattice step",
+                        level);
     return AEC_OK;
 }
 

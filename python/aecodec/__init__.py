@@ -56,7 +56,8 @@ class _EncodeParams(_c.Structure):
                 ("target_psnr", _c.c_float),
                 ("icc", _c.c_void_p), ("icc_size", _c.c_size_t),
                 ("exif", _c.c_void_p), ("exif_size", _c.c_size_t),
-                ("denoise", _c.c_int), ("_reserved", _c.c_uint8 * 256)]
+                ("denoise", _c.c_int), ("lattice_only", _c.c_int),
+                ("_reserved", _c.c_uint8 * 256)]
 
 
 class _DecodeParams(_c.Structure):
