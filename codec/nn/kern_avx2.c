@@ -102,6 +102,15 @@ T static void pack_avx2(const float *B, int ldb, int kc, int ncols, float *Bp)
  * each output's sum is the same sequence of FMAs in any grouping, so the
  * bits are the other paths'.  wt's rows are cout apart. */
 
+/* bias + the sum of products, then the ReLU: the other paths' order.
+ * maxps gives its second operand for a NaN: x > 0 ? x : 0. */
+T static inline __attribute__((always_inline)) __m256 conv3_finish(__m256 acc, float bias,
+                                                                   int relu)
+{
+    __m256 s = _mm256_add_ps(_mm256_set1_ps(bias), acc);
+    return relu ? _mm256_max_ps(s, _mm256_setzero_ps()) : s;
+}
+
 /* NB blocks of 8 pixels inside the row (x >= 1 and x + 8 NB + 1 <= W). */
 T static inline __attribute__((always_inline)) void conv3_inside(int R, int NB, int cin, int cout,
                                                                  int x,
@@ -130,12 +139,8 @@ T static inline __attribute__((always_inline)) void conv3_inside(int R, int NB, 
         }
     }
     for (int o = 0; o < R; o++)
-        for (int b = 0; b < NB; b++) {
-            __m256 s = _mm256_add_ps(_mm256_set1_ps(bias[o]), acc[o][b]);
-            if (relu) /* maxps gives its second operand for a NaN: x > 0 ? x : 0 */
-                s = _mm256_max_ps(s, zero);
-            _mm256_storeu_ps(out + o * ostride + x + 8 * b, s);
-        }
+        for (int b = 0; b < NB; b++)
+            _mm256_storeu_ps(out + o * ostride + x + 8 * b, conv3_finish(acc[o][b], bias[o], relu));
 }
 
 /* One block of up to 8 pixels anywhere in the row: each input row's
@@ -168,12 +173,8 @@ T static inline __attribute__((always_inline)) void conv3_edge(int R, int cin, i
     }
     const __m256i keep =
         _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-    for (int o = 0; o < R; o++) {
-        __m256 s = _mm256_add_ps(_mm256_set1_ps(bias[o]), acc[o]);
-        if (relu)
-            s = _mm256_max_ps(s, zero);
-        _mm256_maskstore_ps(out + o * ostride + x, keep, s);
-    }
+    for (int o = 0; o < R; o++)
+        _mm256_maskstore_ps(out + o * ostride + x, keep, conv3_finish(acc[o], bias[o], relu));
 }
 
 /* R outputs (a constant in each instantiation) over the whole row. */
