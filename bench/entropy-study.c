@@ -21,7 +21,14 @@
  *             a = |q| left + |q| above + |q| same position, previous channel
  *             (0 outside the tile), per tile and channel (K tables each);
  *   zstd/K    what zstd pays when the symbols are split into one zstd frame
- *             per class (zigzag bytes, 255 = escape to a 16-bit frame).
+ *             per class (zigzag bytes, 255 = escape to a 16-bit frame);
+ *   significance  the split layout's significance bytes, one frame per
+ *             group as today, and split into one frame per class of the
+ *             popcounts of the causal bytes (left, above, previous group);
+ *   sections  every section's frame against the order-0 entropy of its
+ *             bytes: what headers and Huffman tables cost, the most that
+ *             tables shipped with the model could save.
+ * Files of every layout are read (planes, split, layered).
  * The classes use integers only (decoded symbols), so a decoder could
  * rebuild them on every machine.  Not part of `make test`: it reads photos.
  */
@@ -43,13 +50,17 @@
 #define NSYM (2 * AEM_LATTICE_MAX_SYMBOL + 1)
 #define MAXK 8
 
-static const int study_levels[] = {4, 7, 10};
+static const int study_levels[] = {3, 5, 7, 10};
 #define NLEVELS (int)(sizeof study_levels / sizeof study_levels[0])
 
 typedef struct {
     double coded, h0, hk[2], zk[2]; /* bytes; [0] K = 4, [1] K = 8 */
+    double sig, sigk[3]; /* significance bytes: one frame per group; per class */
+    double kz[5], kh[5]; /* per section kind: zstd bytes, order-0 entropy of its bytes */
+    uint64_t frames;
     uint64_t symbols;
 } tally;
+#define NVARIANTS 3
 
 /* Activity a -> class: K = 4: {0}, {1}, {2,3}, {4..}; K = 8: {0}, {1}, {2},
  * {3}, {4,5}, {6..8}, {9..15}, {16..}. */
@@ -132,6 +143,140 @@ out:
     return rc;
 }
 
+static int popcount8(unsigned v) { return __builtin_popcount(v & 0xffu); }
+
+/* The split layout's significance bytes of one tile, per layer and group of
+ * 8 channels as the writer makes them, compressed as one frame per group
+ * (today) and as one frame per class of a causal context: the popcounts of
+ * the same group's bytes left and above, and of the previous group's byte
+ * at the same latent. */
+static int study_significance(const aecb_header *h, const int32_t *q, size_t lw, size_t lh,
+                              ZSTD_CCtx *z, tally *t)
+{
+    size_t n = lw * lh, cap = ZSTD_compressBound(n);
+    uint8_t *cur = calloc(n, 1), *prev = calloc(n, 1), *cls = malloc(n * MAXK), *dst = malloc(cap);
+    int rc = -1, layers = (h->flags & AECB_FLAG_LAYERED) ? h->lattice_layers : 1, have_prev = 0;
+    if (!cur || !prev || !cls || !dst)
+        goto out;
+    for (int l = 0; l < layers; l++) {
+        uint32_t first, count;
+        aecb_layer_channels(h, l, &first, &count);
+        size_t c0 = first + aecb_split_predicted(first, count), end = first + count;
+        for (size_t g = c0; g < end; g += 8) {
+            memset(cur, 0, n);
+            for (size_t k = 0; k < 8 && g + k < end; k++)
+                for (size_t j = 0; j < n; j++)
+                    cur[j] |= (uint8_t)((q[(g + k) * n + j] != 0) << k);
+            t->sig += zstd_bytes(z, cur, n, dst, cap);
+            for (int v = 0; v < NVARIANTS; v++) {
+                size_t fill[MAXK] = {0};
+                for (size_t y = 0; y < lh; y++)
+                    for (size_t x = 0; x < lw; x++) {
+                        size_t j = y * lw + x;
+                        int a = (x ? popcount8(cur[j - 1]) : 0) + (y ? popcount8(cur[j - lw]) : 0);
+                        int b = have_prev ? popcount8(prev[j]) : 0;
+                        int cl;
+                        if (v == 0)
+                            cl = a == 0 ? 0 : a <= 2 ? 1 : a <= 5 ? 2 : 3;
+                        else if (v == 1)
+                            cl = a + 2 * b == 0 ? 0 : a + 2 * b <= 2 ? 1 : a + 2 * b <= 5 ? 2 : 3;
+                        else {
+                            int s = a + 2 * b;
+                            cl = s == 0 ? 0 : s <= 1 ? 1 : s <= 2 ? 2 : s <= 4 ? 3 : s <= 6 ? 4
+                                 : s <= 9 ? 5 : s <= 13 ? 6 : 7;
+                        }
+                        cls[(size_t)cl * n + fill[cl]++] = cur[j];
+                    }
+                for (int cl = 0; cl < MAXK; cl++)
+                    t->sigk[v] += zstd_bytes(z, cls + (size_t)cl * n, fill[cl], dst, cap);
+            }
+            memcpy(prev, cur, n), have_prev = 1;
+        }
+    }
+    rc = 0;
+out:
+    free(cur), free(prev), free(cls), free(dst);
+    return rc;
+}
+
+/* Order-0 entropy in bytes of n bytes. */
+static double byte_entropy(const uint8_t *b, size_t n)
+{
+    uint32_t cnt[256] = {0};
+    for (size_t i = 0; i < n; i++)
+        cnt[b[i]]++;
+    double bits = 0;
+    for (int v = 0; v < 256; v++)
+        if (cnt[v])
+            bits -= cnt[v] * log2((double)cnt[v] / (double)n);
+    return bits / 8;
+}
+
+/* Every section of a tile's split streams rebuilt (lattice_stream.c's
+ * section_bytes): its zstd frame against its bytes' order-0 entropy, per
+ * kind (0 predicted, 1 significance, 2 GT1, 3 R8, 4 SIGN).  The gap is
+ * what headers, Huffman tables and Huffman's rounding cost: the most that
+ * tables shipped with the model (a zstd dictionary) could save. */
+static int study_sections(const aecb_header *h, const int32_t *q, size_t lw, size_t lh,
+                          ZSTD_CCtx *z, tally *t)
+{
+    size_t n = lw * lh, D = h->lattice_dim, cap = ZSTD_compressBound(3 * D * n);
+    uint8_t *raw = malloc(3 * D * n + 16), *dst = malloc(cap);
+    int layers = (h->flags & AECB_FLAG_LAYERED) ? h->lattice_layers : 1, rc = -1;
+    if (!raw || !dst)
+        goto out;
+    for (int l = 0; l < layers; l++) {
+        uint32_t first, count;
+        aecb_layer_channels(h, l, &first, &count);
+        size_t pd = aecb_split_predicted(first, count), end = first + count;
+        for (size_t c = first; c < first + pd; c++) {
+            /* q holds residuals for these channels: rebuild zigzag planes */
+            for (size_t j = 0; j < n; j++) {
+                int32_t v = q[c * n + j];
+                uint32_t zz = v >= 0 ? 2u * (uint32_t)v : 2u * (uint32_t)-v - 1;
+                raw[j] = (uint8_t)zz, raw[n + j] = (uint8_t)(zz >> 8);
+            }
+            t->kz[0] += zstd_bytes(z, raw, 2 * n, dst, cap), t->kh[0] += byte_entropy(raw, n) +
+                                                                      byte_entropy(raw + n, n);
+            t->frames++;
+        }
+        for (size_t g = first + pd; g < end; g += 8) {
+            for (size_t j = 0; j < n; j++) {
+                unsigned b = 0;
+                for (size_t k = 0; k < 8 && g + k < end; k++)
+                    b |= (unsigned)(q[(g + k) * n + j] != 0) << k;
+                raw[j] = (uint8_t)b;
+            }
+            t->kz[1] += zstd_bytes(z, raw, n, dst, cap), t->kh[1] += byte_entropy(raw, n);
+            t->frames++;
+        }
+        for (int kind = 2; kind <= 4; kind++) {
+            size_t k = 0;
+            for (size_t c = first + pd; c < end; c++)
+                for (size_t j = 0; j < n; j++) {
+                    int32_t s = q[c * n + j], a = s < 0 ? -s : s;
+                    if (kind == 3) {
+                        if (a > 1)
+                            raw[k++] = (uint8_t)(a - 2 < 255 ? a - 2 : 255);
+                    } else if (s) {
+                        int bit = kind == 2 ? a > 1 : s < 0;
+                        if (k % 8 == 0)
+                            raw[k / 8] = 0;
+                        raw[k / 8] |= (uint8_t)(bit << (k % 8));
+                        k++;
+                    }
+                }
+            size_t nb = kind == 3 ? k : (k + 7) / 8;
+            t->kz[kind] += zstd_bytes(z, raw, nb, dst, cap), t->kh[kind] += byte_entropy(raw, nb);
+            t->frames += nb > 0;
+        }
+    }
+    rc = 0;
+out:
+    free(raw), free(dst);
+    return rc;
+}
+
 /* The symbols as the streams code them: the first AEM_LATTICE_PREDICTED
  * channels of q [D][lh][lw] replaced, in place, by their residual from the
  * median predictor (aem_lattice_pack of one channel, zigzag undone). */
@@ -164,27 +309,34 @@ static int study_file(const uint8_t *f, size_t size, ZSTD_CCtx *z, ZSTD_DCtx *dz
     int rc = 0;
     size_t D = h.lattice_dim;
     for (uint32_t tile = 0; rc == 0 && (h.flags & AECB_FLAG_LATTICE) && tile < h.n_tiles; tile++) {
-        uint32_t lw, lh, i = aecb_lattice_stream_index(&h, tile);
+        uint32_t lw, lh;
         aecb_tile_latents(&h, tile, &lw, &lh);
         size_t n = (size_t)lw * lh;
+        int layers = (h.flags & AECB_FLAG_LAYERED) ? h.lattice_layers : 1;
         size_t wb = (h.flags & AECB_FLAG_SPLIT) ? aecb_split_work_bytes(D, n) : 2 * D * n;
         uint8_t *work = malloc(wb);
         int32_t *q = malloc(sizeof *q * D * n);
-        aec_status st = AEC_ERR_OUT_OF_MEMORY;
-        if (work && q && (h.flags & AECB_FLAG_SPLIT))
-            st = aecb_split_read(dz, f + h.offsets[i], h.sizes[i], D, lw, lh, work, q, err,
-                                 sizeof err);
-        else if (work && q) {
-            st = aecb_zstd_decompress(dz, NULL, f + h.offsets[i], h.sizes[i], work, wb, err,
-                                      sizeof err);
-            if (st == AEC_OK)
-                aem_lattice_unpack(work, D, lw, lh, q);
+        aec_status st = work && q ? AEC_OK : AEC_ERR_OUT_OF_MEMORY;
+        for (int l = 0; st == AEC_OK && l < layers; l++) {
+            uint32_t first, count, i = aecb_layer_stream_index(&h, l, tile);
+            aecb_layer_channels(&h, l, &first, &count);
+            int32_t *sym = q + (size_t)first * n;
+            if (h.flags & AECB_FLAG_SPLIT)
+                st = aecb_split_read_at(dz, f + h.offsets[i], h.sizes[i], first, count, lw, lh,
+                                        work, sym, err, sizeof err);
+            else {
+                st = aecb_zstd_decompress(dz, NULL, f + h.offsets[i], h.sizes[i], work, wb, err,
+                                          sizeof err);
+                if (st == AEC_OK)
+                    aem_lattice_unpack_at(work, first, count, lw, lh, sym);
+            }
+            t->coded += h.sizes[i];
         }
-        if (st != AEC_OK || to_coded_symbols(q, D, lw, lh) || study_tile(q, D, lw, lh, z, t)) {
+        if (st != AEC_OK || to_coded_symbols(q, D, lw, lh) || study_tile(q, D, lw, lh, z, t) ||
+            study_significance(&h, q, lw, lh, z, t) || study_sections(&h, q, lw, lh, z, t)) {
             fprintf(stderr, "entropy-study: tile %u: %s\n", tile, aec_status_string(st));
             rc = -1;
         }
-        t->coded += h.sizes[i];
         free(work), free(q);
     }
     aecb_header_free(&h);
@@ -248,6 +400,16 @@ int main(int argc, char **argv)
             printf("  bpp        %7.4f %7.4f %7.4f %7.4f %9.4f %9.4f\n", 8 * s->coded / pixels,
                    8 * s->h0 / pixels, 8 * s->hk[0] / pixels, 8 * s->hk[1] / pixels,
                    8 * s->zk[0] / pixels, 8 * s->zk[1] / pixels);
+            printf("  significance %7.0f; by class: spatial K=4 %7.0f (%+.1f%%), +previous group "
+                   "K=4 %7.0f (%+.1f%%), K=8 %7.0f (%+.1f%%)\n",
+                   s->sig, s->sigk[0], 100 * (s->sigk[0] / s->sig - 1), s->sigk[1],
+                   100 * (s->sigk[1] / s->sig - 1), s->sigk[2], 100 * (s->sigk[2] / s->sig - 1));
+            static const char *const kind[] = {"predicted", "significance", "GT1", "R8", "SIGN"};
+            printf("  sections (%llu frames): zstd bytes / order-0 entropy of their bytes:",
+                   (unsigned long long)s->frames);
+            for (int k = 0; k < 5; k++)
+                printf(" %s %.0f/%.0f", kind[k], s->kz[k], s->kh[k]);
+            printf("\n");
         }
     }
     aec_encoder_destroy(enc);
