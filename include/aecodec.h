@@ -127,7 +127,7 @@ typedef struct {
                       index minimises distortion + lambda * estimated bits;
                       0 = plain nearest code; AEC_LAMBDA_AUTO (the default)
                       = the library's choice for the quality level (0.007
-                      at the built-in VQ levels; with a model of the
+                      at the built-in VQ level 1; with a model of the
                       caller's larger at low levels, 0 at the top two) */
     float lattice_step; /* step of the lattice refinement of the latent left
                       after the VQ stages (0 = none, smaller = finer, more
@@ -210,8 +210,9 @@ AEC_API void aec_free(void *p); /* frees buffers returned by the library */
 /* ---- models ------------------------------------------------------------ */
 /* The built-in default model (static; do not free). */
 AEC_API const aec_model *aec_model_default(void);
-/* Built-in model i (static): 0 = the default model (VQ levels), 1 = the
- * high-rate model of lattice levels 3-9 (aecodec-high-v4), 2 = the same
+/* Built-in model i (static): 0 = the default model (levels 1-2,
+ * aecodec-high-v4-coarse; until 0.6 the VQ model aecodec-default-v1), 1 =
+ * the high-rate model of lattice levels 3-9 (aecodec-high-v4), 2 = the same
  * specialised to the top levels 10-14, 3 = the de-noising high-rate model
  * (aeenc --denoise); NULL past the last one.  Changed after 0.5.0: the
  * built-in models hold their weights in 16 bits (new identifiers: files of
@@ -231,7 +232,7 @@ AEC_API aec_status aec_model_load_file(aec_model **out, const char *path);
 AEC_API void aec_model_free(aec_model *model);
 AEC_API uint64_t aec_model_id(const aec_model *model);
 AEC_API int aec_model_stages(const aec_model *model);
-/* The name stored in the model file ("aecodec-default-v1"). */
+/* The name stored in the model file ("aecodec-high-v4-coarse"). */
 AEC_API const char *aec_model_name(const aec_model *model);
 /* Multiply-accumulates per pixel of the decoder network (decoder = 1), or of
  * the encoder network plus the quantiser search over `stages` stages
@@ -375,11 +376,11 @@ AEC_API aec_status aec_decode_into(aec_decoder *dec, const uint8_t *data, size_t
  *  - fewer than 48 + 8 * streams bytes (header and stream table): nothing;
  *    AEC_ERR_TRUNCATED, and aec_decoder_last_progress says how many bytes
  *    are needed (next_bytes).
- *  - VQ files (levels 1-2, or a model of the caller's): the VQ stages all of
+ *  - VQ files (level 1, or a model of the caller's): the VQ stages all of
  *    whose tiles are in, i.e. the file at a lower quality level; before
  *    stage 1 is complete, a mid-grey image (alpha 255 until the alpha plane
  *    is in).  Streams of a stage partly arrived are not used.
- *  - lattice files (levels 3-14, no VQ stages): tiles whose lattice section
+ *  - lattice files (levels 2-14, no VQ stages): tiles whose lattice section
  *    is in are decoded (near the tiles still missing their pixels differ
  *    slightly from the final ones: the decoder network sees zero latents
  *    there), the tiles still missing are mid-grey (128).  Lattice files

@@ -11,7 +11,8 @@
 # own, with its own identifier; tools/embed_models.c); the file here, as
 # aetrain wrote it, stays loadable with --model.
 #
-#   default   aecodec-default-v1: VQ levels 1-2
+#   default   aecodec-high-v4-coarse: level 1 (its first VQ stage) and
+#             lattice level 2; the default model of the API
 #   high-v4   aecodec-high-v4-scratch: lattice levels 3-9
 #   high-v4-top  aecodec-high-v4-top: lattice levels 10-14
 #   high-denoise  aecodec-high-v2-denoise: lattice levels 3-14 with the
@@ -22,7 +23,9 @@ BUILTIN_MODELS := default high-v4 high-v4-top high-denoise
 # --model; the library keeps only their names and identifiers, so that a
 # decoder tells which file decodes a file coded with one of them.
 #
+#   default-v1  aecodec-default-v1: the VQ levels 1-2 until version 0.6
+#             (the default model's file was models/default.aem)
 #   high      aecodec-high-v2: lattice levels 6-9 (0.5.0: 3-14)
 #   high-top  aecodec-high-v2-top: lattice levels 10-14
 #   high-low  aecodec-high-v2-low: lattice levels 3-5
-RETIRED_MODELS := high high-top high-low
+RETIRED_MODELS := default-v1 high high-top high-low

@@ -27,7 +27,7 @@ with_crc() {
     mv "$1.body" "$1"
 }
 
-model=models/default.aem
+model=models/default-v1.aem  # a version-1 model: a 112-byte header
 "$EMBED" table "$tmp/gen" "m=$model" >/dev/null 2>&1 && [ -s "$tmp/gen.c" ]
 result embed_accepts_builtin $?
 

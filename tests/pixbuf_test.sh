@@ -63,8 +63,8 @@ fi
     "$LOAD" "$tmp/big.aec" "$tmp/small.ppm" 4096 0 300x112 && head -c 15 "$tmp/small.ppm" | grep -q '^300 112$'
 result pixbuf_asked_size $?
 
-# a slow stream of a 2-stage VQ file (tiles of 64): a preview (area
-# updated) before the end, and the final picture is still aedec's
+# a slow stream of a level-2 file (tiles of 64, lattice layers): a preview
+# (area updated) before the end, and the final picture is still aedec's
 "$BUILD/aeenc" -t 1 -q 2 --tile 64 "$tmp/in.ppm" "$tmp/vq.aec" && "$BUILD/aedec" -t 1 "$tmp/vq.aec" "$tmp/vqref.ppm"
 chunk=$(($(wc -c <"$tmp/vq.aec") / 12 + 1))
 "$LOAD" "$tmp/vq.aec" "$tmp/vqpb.ppm" $chunk 80 2>"$tmp/err" && cmp -s "$tmp/vqpb.ppm" "$tmp/vqref.ppm" &&

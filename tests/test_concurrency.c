@@ -49,9 +49,10 @@ enum { JOBS = 5, COPIES = 2, MAX_THREADS = JOBS * COPIES, REPEATS = 2 };
  * two OpenMP threads per context codes a larger image. */
 static uint32_t W, H;
 
-/* quality level and layout of each job: level 2 is the default model's
- * VQ; 4, 8 and 12 code the lattice with three different high-rate models
- * (levels.c); one image has alpha, one is grey. */
+/* quality level and layout of each job: level 1 is the default model's
+ * VQ, level 2 its lattice; 4 and 8 code the lattice with aecodec-high-v4,
+ * 12 with its top fine-tune (levels.c); one image has alpha, one is
+ * grey. */
 static const struct {
     int quality;
     aec_layout layout;

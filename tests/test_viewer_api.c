@@ -306,7 +306,8 @@ static double psnr(const uint8_t *a, const uint8_t *b, size_t n)
     return se == 0 ? 99 : 10 * log10(255.0 * 255.0 * (double)n / se);
 }
 
-/* Every prefix of a 6-stage VQ file (RGBA: the alpha plane comes first):
+/* Every prefix of a 6-stage VQ file (RGBA: the alpha plane comes first;
+ * coded with aecodec-default-v1, the 12-stage VQ model of models/):
  * never a crash; before the table, TRUNCATED with the bytes needed; then a
  * picture equal to the whole file decoded with the stages the prefix
  * holds (mid-grey before stage 1), whose PSNR does not fall as the prefix
@@ -316,14 +317,17 @@ static void test_prefix_of_vq_file(void)
     const uint32_t W = 72, H = 40; /* 2 tiles of 64 */
     uint8_t *px = synth(W, H, 4, 9);
     size_t size = 0;
-    uint8_t *file = encode(px, W, H, 4, aec_model_default(), 6, &size);
+    aec_model *vq = NULL;
+    CHECK(aec_model_load_file(&vq, "models/default-v1.aem") == AEC_OK);
+    uint8_t *file = vq ? encode(px, W, H, 4, vq, 6, &size) : NULL;
     CHECK(file != NULL);
     if (!file) {
+        aec_model_free(vq);
         free(px);
         return;
     }
     aec_decoder *dec;
-    aec_decoder_create(&dec, NULL);
+    aec_decoder_create(&dec, vq);
     aec_decoder_set_threads(dec, 1); /* many small decodes: no team to wake */
     size_t n = (size_t)W * H * 4;
     uint8_t *by_stage[7] = {NULL};
@@ -387,6 +391,7 @@ static void test_prefix_of_vq_file(void)
     free(px);
     aec_free(file);
     aec_decoder_destroy(dec);
+    aec_model_free(vq);
 }
 
 /* Prefixes of a lattice file of 4 x 2 tiles: tiles arrive in raster

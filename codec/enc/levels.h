@@ -17,8 +17,8 @@ const aec_level *aec_builtin_level(int level);
 
 /* The built-in model that codes level l: l->model, or with denoise (the
  * `denoise` encode parameter) the de-noising fine-tune of the high-rate
- * model at the lattice levels.  The VQ levels keep the default model: it
- * has no de-noising fine-tune, and one codebook index per 8x8 block
- * already drops most of the noise. */
+ * model at its lattice levels (3-14).  Levels 1-2 keep the default model:
+ * it has no de-noising fine-tune, the de-noising model was never trained
+ * at level 2's step, and at these rates little of the noise is coded. */
 int aec_level_model(const aec_level *l, int denoise);
 #endif
