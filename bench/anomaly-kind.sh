@@ -28,16 +28,19 @@ done
 for n in $TRAIN; do ln -s "$SRC/wiki-$n.png" "$OUT/train/"; done
 for n in $NORMAL; do ln -s "$SRC/wiki-$n.png" "$OUT/normal/"; done
 for n in $ANOMALOUS; do ln -s "$SRC/wiki-$n.png" "$OUT/anomalous/"; done
-# The general VQ model (models/default.aem) fine-tuned on the kind: a
-# model that does better than the general one on buildings, and no better
-# elsewhere.  Each picture is scored against the general model at the same
-# number of stages (--against), so what counts is where the fine-tune
-# helps or not, not how busy the picture is.
-"$B/aetrain" --train "$OUT/train" --init models/default.aem --out "$OUT/kind.aem" \
+# The general VQ model (aecodec-default-v1, the default model up to
+# session 28: models/default-v1.aem) fine-tuned on the kind: a model that
+# does better than the general one on buildings, and no better elsewhere.
+# Each picture is scored against the general model at the same number of
+# stages (--against, --against-model), so what counts is where the
+# fine-tune helps or not, not how busy the picture is.
+GENERAL=models/default-v1.aem
+"$B/aetrain" --train "$OUT/train" --init "$GENERAL" --out "$OUT/kind.aem" \
     --batch 8 --steps "$STEPS" --lr 2e-4 --warmup 50 --seed 1 -t 2 \
     --name anomaly-buildings --ckpt-every "$STEPS" --log-every 50 > "$OUT/train.log"
 for level in 1 2; do
     "$B/aeanomaly" --model "$OUT/kind.aem" --level $level --against $level \
+        --against-model "$GENERAL" \
         --eval "$OUT/normal" "$OUT/anomalous" > "$OUT/eval-$level.txt"
     tail -n 1 "$OUT/eval-$level.txt"
 done

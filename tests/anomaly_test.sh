@@ -61,6 +61,12 @@ auc() { "$B/aeanomaly" --eval "$1" "$2" | awk '$1 == "auc" {print $2}'; }
 # in every block, score 0.
 s=$("$B/aeanomaly" --level 4 --against 4 "$T/anomalous/d1.png" | awk '{print $1}')
 [ "$s" = "0.0000" ] && ok anomaly_against_itself || bad anomaly_against_itself "score $s"
+# The same with a model file on both sides (--against-model): its VQ
+# stages, not the built-in levels.
+s=$("$B/aeanomaly" --model models/default-v1.aem --level 2 --against 2 \
+    --against-model models/default-v1.aem "$T/anomalous/d1.png" | awk '{print $1}')
+[ "$s" = "0.0000" ] && ok anomaly_against_model_itself ||
+    bad anomaly_against_model_itself "score $s"
 
 # Bad input: one line on stderr, the right exit status, no map left behind.
 check_error() { # NAME EXPECTED_STATUS ARGS...
@@ -81,6 +87,10 @@ check_error anomaly_no_input 2
 check_error anomaly_map_needs_one 2 --map "$T/bad-map.png" "$T/normal/s1.png" "$T/normal/s2.png"
 check_error anomaly_level_range 2 --level 99 "$T/normal/s1.png"
 check_error anomaly_against_range 2 --against 99 "$T/normal/s1.png"
+check_error anomaly_against_model_alone 2 --against-model models/default-v1.aem "$T/normal/s1.png"
+check_error anomaly_against_model_range 2 --against 13 --against-model models/default-v1.aem \
+    "$T/normal/s1.png"
+check_error anomaly_against_bad_model 1 --against 1 --against-model "$T/junk.png" "$T/normal/s1.png"
 check_error anomaly_eval_missing_dir 1 --eval "$T/nowhere" "$T/anomalous"
 check_error anomaly_eval_one_dir 2 --eval "$T/normal"
 check_error anomaly_bad_model 1 --model "$T/junk.png" "$T/normal/s1.png"

@@ -36,6 +36,8 @@ static void usage(void)
            "  --against R    divide by the error of the built-in models at level R\n"
            "                 instead of the blur's: where a model of one kind of\n"
            "                 picture (--model) does worse than the general one\n"
+           "  --against-model FILE  with --against: the general model is FILE\n"
+           "                 (R = its VQ stages) instead of the built-in ones\n"
            "  --map OUT      write the per-block map as a grey picture of the input's\n"
            "                 size (one IMG): 128 + 64 * log2(error ratio), so 128 = the\n"
            "                 model loses half what a 2x2 blur would, 192 = twice that\n"
@@ -167,7 +169,7 @@ done:
 }
 
 typedef struct {
-    const char *model_path, *map_path, *eval_normal, *eval_anomalous;
+    const char *model_path, *against_model_path, *map_path, *eval_normal, *eval_anomalous;
     int level, threads, against;
     const char **files;
     int nfiles;
@@ -191,6 +193,10 @@ static int parse_options(int argc, char **argv, anomaly_options *o)
             if (r < 0)
                 return CLI_EXIT_USAGE;
             o->model_path = v;
+        } else if ((r = cli_option(argc, argv, &i, NULL, "--against-model", &v)) != 0) {
+            if (r < 0)
+                return CLI_EXIT_USAGE;
+            o->against_model_path = v;
         } else if ((r = cli_option(argc, argv, &i, NULL, "--map", &v)) != 0) {
             if (r < 0)
                 return CLI_EXIT_USAGE;
@@ -213,6 +219,8 @@ static int parse_options(int argc, char **argv, anomaly_options *o)
             return cli_usage_error("unknown option '%s'", a);
         }
     }
+    if (o->against_model_path && !o->against)
+        return cli_usage_error("--against-model needs --against R");
     if (o->eval_normal && (o->nfiles || o->map_path))
         return cli_usage_error("--eval takes its two folders and no pictures or --map");
     if (!o->eval_normal && o->nfiles == 0)
@@ -233,7 +241,7 @@ int main(int argc, char **argv)
         return CLI_EXIT_RUNTIME;
     }
     scorer s = {0};
-    aec_model *model = NULL;
+    aec_model *model = NULL, *ref_model = NULL;
     double *normal = NULL, *anomalous = NULL;
     int rc = parse_options(argc, argv, &o);
     if (rc >= 0)
@@ -251,17 +259,23 @@ int main(int argc, char **argv)
     }
     aec_decoder_set_threads(s.dec, o.threads);
     s.threads = o.threads;
+    if (o.against_model_path &&
+        (st = aec_model_load_file(&ref_model, o.against_model_path)) != AEC_OK) {
+        cli_error("%s: cannot load model: %s", o.against_model_path, aec_status_string(st));
+        goto done;
+    }
     if (o.against) {
-        if ((st = aec_encoder_create(&s.ref_enc, NULL)) != AEC_OK ||
-            (st = aec_decoder_create(&s.ref_dec, NULL)) != AEC_OK) {
+        if ((st = aec_encoder_create(&s.ref_enc, ref_model)) != AEC_OK ||
+            (st = aec_decoder_create(&s.ref_dec, ref_model)) != AEC_OK) {
             cli_error("cannot create the codec: %s", aec_status_string(st));
             goto done;
         }
         aec_decoder_set_threads(s.ref_dec, o.threads);
         s.ref_level = o.against;
         if (s.ref_level > aec_encoder_levels(s.ref_enc)) {
-            rc = cli_usage_error("--against %d is above the %d levels of the built-in models",
-                                 s.ref_level, aec_encoder_levels(s.ref_enc));
+            rc = cli_usage_error("--against %d is above the %d levels %s", s.ref_level,
+                                 aec_encoder_levels(s.ref_enc),
+                                 ref_model ? "(VQ stages) of that model" : "of the built-in models");
             goto done;
         }
     }
@@ -303,6 +317,8 @@ done:
         aec_decoder_destroy(s.ref_dec);
     if (model)
         aec_model_free(model);
+    if (ref_model)
+        aec_model_free(ref_model);
     free(o.files);
     return rc;
 }
