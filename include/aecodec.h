@@ -136,9 +136,11 @@ typedef struct {
                       of `quality` when > 0 (default 0).  Between two lattice
                       levels the step is interpolated geometrically (7.5:
                       halfway, in log step, from level 7 to 8) with the
-                      nearer level's model; fractions below the first
-                      lattice level (and with a model of the caller's) take
-                      the level below, since VQ stages are whole           */
+                      nearer level's model; between the VQ level 1 and
+                      level 2 the default model's lattice goes from step
+                      1.8 (about level 1's rate) to level 2's step.  With
+                      a model of the caller's fractions take the level
+                      below, since VQ stages are whole                     */
     uint64_t target_size; /* bytes; > 0: search the levels (quality_fine) for
                       the best PSNR whose file fits (within 2 % below when
                       the range allows; the smallest file when none fits).

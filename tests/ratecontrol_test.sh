@@ -38,6 +38,18 @@ result aeenc_psnr_within_0.1_dB $?
     [ "$(size "$tmp/75.aec")" -lt "$(size "$tmp/8.aec")" ]
 result aeenc_fractional_quality_between_levels $?
 
+# Between the VQ level 1 and the lattice level 2 a fraction codes the
+# lattice (encoder.c, resolve_level): its size lies between theirs, and
+# rises with the fraction.
+"$BUILD/aeenc" -t 1 -q 1 "$in" "$tmp/1.aec" && "$BUILD/aeenc" -t 1 -q 2 "$in" "$tmp/2.aec" &&
+    "$BUILD/aeenc" -t 1 -q 1.3 "$in" "$tmp/13.aec" &&
+    "$BUILD/aeenc" -t 1 -q 1.7 "$in" "$tmp/17.aec" &&
+    [ "$(size "$tmp/1.aec")" -lt "$(size "$tmp/17.aec")" ] &&
+    [ "$(size "$tmp/13.aec")" -lt "$(size "$tmp/17.aec")" ] &&
+    [ "$(size "$tmp/17.aec")" -lt "$(size "$tmp/2.aec")" ] &&
+    "$BUILD/aeinfo" "$tmp/13.aec" | grep -q -i lattice
+result aeenc_fraction_between_vq_and_lattice_levels $?
+
 "$BUILD/aeenc" --size 3000 --psnr 36 "$in" "$tmp/x.aec" 2>"$tmp/err"
 [ $? -eq 2 ] && [ ! -e "$tmp/x.aec" ] && grep -q 'one of --size' "$tmp/err"
 result aeenc_conflicting_targets_refused $?

@@ -42,7 +42,7 @@ static void usage(void)
            "  -q, --quality N     quality level, 1..%d with the built-in models (default:\n"
            "                      the middle one, %d); with --model, VQ stages to code.\n"
            "                      Fractions (7.5) interpolate the lattice step between\n"
-           "                      levels\n"
+           "                      levels (from 1 to 2: the lattice from step 1.8)\n"
            "      --size BYTES    the best quality whose file fits in BYTES (a search of\n"
            "                      the fractional levels; within 2 %% below where the\n"
            "                      levels reach it)\n"

@@ -366,13 +366,20 @@ static aec_status resolve_level(aec_encoder *e, aec_encode_params *p, const aec_
         *stages = l->stages, *step = l->lattice_step;
         /* Between two lattice levels the step goes geometrically from one to
          * the next (the levels' rates grow by a constant factor), with the
-         * model of the nearer level; the VQ levels' stages are whole, so
-         * fractions below the first lattice level take the level below. */
-        if (frac > 0 && level < levels && l->lattice_step > 0) {
-            const aec_level *u = aec_builtin_level(level + 1);
+         * model of the nearer level.  VQ stages are whole, so between a VQ
+         * level and the lattice level above the fraction codes the upper
+         * level's lattice from AEC_LEVEL_COARSEST_STEP (about the VQ
+         * level's rate) to its own step; between two VQ levels it takes
+         * the level below. */
+        const aec_level *u = frac > 0 && level < levels ? aec_builtin_level(level + 1) : 0;
+        if (u && l->lattice_step > 0) {
             *step = l->lattice_step * powf(u->lattice_step / l->lattice_step, frac);
             if (frac >= 0.5f)
                 model = aec_level_model(u, p->denoise), *stages = u->stages;
+        } else if (u && u->lattice_step > 0) {
+            l = u, model = aec_level_model(u, p->denoise), *stages = u->stages;
+            *step = AEC_LEVEL_COARSEST_STEP *
+                    powf(u->lattice_step / AEC_LEVEL_COARSEST_STEP, frac);
         }
         *m = aem_builtin_model(model);
         if (!*m) /* parsed on first use: only allocation can fail */

@@ -49,7 +49,8 @@ static double image_psnr(const uint8_t *src, size_t stride, const uint8_t *dec, 
 }
 
 /* The level a point at q really codes: whole levels below the first
- * lattice level (and with a caller's model), 1/1024 of a level above. */
+ * level with fractions (and with a caller's model), 1/1024 of a level
+ * above. */
 static float snap_level(const aec_encoder *e, float q, int levels, float first_fine)
 {
     q = q < 1 ? 1 : q > levels ? (float)levels : q;
@@ -130,9 +131,11 @@ static aec_status search(aec_encoder *e, const uint8_t *pixels, uint32_t w, uint
         target = (double)params->target_size, hi = log(target),
         lo = log(target * (1 - AEC_SIZE_TOL));
     double mid = (lo + hi) / 2, slope0 = by_psnr ? 1.0 : log(1.25); /* per level */
-    float first_fine = (float)levels; /* first level with fractions */
+    /* First level with fractions: the lowest one below a lattice level
+     * (encoder.c, resolve_level). */
+    float first_fine = (float)levels;
     if (!e->model)
-        for (int l = levels; l >= 1 && aec_builtin_level(l)->lattice_step > 0; l--)
+        for (int l = levels - 1; l >= 1 && aec_builtin_level(l + 1)->lattice_step > 0; l--)
             first_fine = (float)l;
     aec_decoder *dec = NULL;
     aec_status st = AEC_OK;
