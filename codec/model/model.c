@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "bitstream/container.h" /* aecb_crc32 */
+#include "common/arena.h"
 #include "common/bytes.h"
 #include "common/half.h"
 #include "common/hash.h"
@@ -189,7 +190,8 @@ aec_status aem_model_new(const aem_config *cfg, const char *name, aec_model **ou
         free(m);
         return AEC_ERR_BAD_MODEL;
     }
-    m->params = calloc(m->lay.total, sizeof(float));
+    /* the weights are written once, at parse: their pages mapped in one call */
+    m->params = aec_arena_alloc(m->lay.total * sizeof(float));
     m->code_norms = calloc((size_t)cfg->stages * cfg->codes, sizeof(float));
     if (!m->params || !m->code_norms) {
         aec_model_free(m);
@@ -437,7 +439,7 @@ void aec_model_free(aec_model *m)
 {
     if (!m || m->is_static)
         return;
-    free(m->params);
+    aec_arena_free(m->params, m->lay.total * sizeof(float));
     free(m->dict);
     free(m->code_norms);
     free(m);

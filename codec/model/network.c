@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/arena.h"
 #include "nn/gemm.h"
 #include "nn/layers.h"
 
@@ -238,7 +239,7 @@ static void acts_layout(aem_acts *a, const aem_config *c, int B, int Hs, int Ws,
 int aem_acts_alloc(aem_acts *a, const aem_config *c, int B, int Hs, int Ws, int enc, int dec)
 {
     size_t floats = acts_floats(c, B, Hs, Ws, enc, dec);
-    float *arena = malloc(floats * sizeof(float) + 64);
+    float *arena = aec_arena_alloc(floats * sizeof(float) + 64);
     if (!arena) {
         memset(a, 0, sizeof *a);
         return -1;
@@ -260,7 +261,7 @@ int aem_acts_reshape(aem_acts *a, const aem_config *c, int B, int Hs, int Ws, in
 
 void aem_acts_free(aem_acts *a)
 {
-    free(a->arena);
+    aec_arena_free(a->arena, a->arena_floats * sizeof(float) + 64);
     memset(a, 0, sizeof *a);
 }
 

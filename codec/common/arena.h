@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* arena.h - large buffers (activations, a model's weights), mapped with
+ * their pages already in.
+ *
+ * A network's weights and activations are written once per process in a
+ * few large buffers.  Faulting them in one 4 KiB page at a time costs an exception
+ * per page, which on a virtual machine is several microseconds: a
+ * whole-process decode of a 768x512 picture took about 14,000 faults, a
+ * fifth of its CPU time (bench/NOTES.md).  Where the system can map a
+ * buffer with its pages populated in one call (Linux MAP_POPULATE), buffers
+ * of AEC_ARENA_MAP_MIN bytes and more are mapped so; smaller ones, and
+ * every buffer elsewhere, come from calloc. */
+#ifndef AEC_COMMON_ARENA_H
+#define AEC_COMMON_ARENA_H
+#include <stddef.h>
+
+#define AEC_ARENA_MAP_MIN ((size_t)1 << 20)
+
+/* A zeroed buffer of `bytes` (64-byte aligned when mapped), or NULL. */
+void *aec_arena_alloc(size_t bytes);
+/* Frees p, from aec_arena_alloc with the same `bytes`. */
+void aec_arena_free(void *p, size_t bytes);
+#endif
