@@ -1522,6 +1522,25 @@ static void test_upsampling_forward_only(void)
 /* The full-resolution pair run row by row (the second layer reading a
  * ring of the first's rows) gives the bits of the two layers one after
  * the other, for two items and rows at both borders. */
+/* A row filler for nn_conv3_pair_rows: copies row y of item b from a
+ * planar [11][B][H][W] tensor, counting calls and checking their order. */
+typedef struct {
+    const float *in;
+    int H, W;
+    size_t plane;
+    int calls, out_of_order;
+} pair_fill_ctx;
+
+static void pair_fill(void *ctx, int b, int y, float *dst, int W)
+{
+    pair_fill_ctx *f = ctx;
+    f->out_of_order |= f->calls != b * f->H + y || W != f->W;
+    f->calls++;
+    for (int i = 0; i < 11; i++)
+        memcpy(dst + (size_t)i * W, f->in + i * f->plane + ((size_t)b * f->H + y) * W,
+               sizeof(float) * (size_t)W);
+}
+
 static void test_conv3_pair_rows(void)
 {
     nn_conv_shape first = {11, 16, 3, 1, 1}, second = {16, 3, 3, 1, 1};
@@ -1544,6 +1563,20 @@ static void test_conv3_pair_rows(void)
     nn_conv_forward(&second, B, H, W, mid, w2, b2, want, scratch);
     nn_conv3_pair_forward(&first, &second, B, H, W, in, w1, b1, w2, b2, ring, got);
     CHECK(memcmp(want, got, sizeof(float) * 3 * plane) == 0);
+    /* rows made by a filler into a ring of three, each once and in order,
+     * plus input channels 8..10 added: the same bits as the planar pair
+     * followed by the addition */
+    for (size_t c = 0; c < 3; c++)
+        for (size_t i = 0; i < plane; i++)
+            want[c * plane + i] += in[(8 + c) * plane + i];
+    float *in_ring = falloc((size_t)3 * 11 * W);
+    pair_fill_ctx ctx = {in, H, W, plane, 0, 0};
+    memset(got, 0, sizeof(float) * 3 * plane);
+    nn_conv3_pair_rows(&first, &second, B, H, W, pair_fill, &ctx, in_ring, w1, b1, w2, b2, ring,
+                       got, 8);
+    CHECK(memcmp(want, got, sizeof(float) * 3 * plane) == 0);
+    CHECK(ctx.calls == B * H && !ctx.out_of_order);
+    free(in_ring);
     /* the pair needs the second to read what the first writes */
     nn_conv_shape other = {15, 3, 3, 1, 1};
     CHECK(!nn_conv3_pair_supported(&first, &other));

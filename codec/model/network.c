@@ -338,6 +338,56 @@ void aem_encoder_forward(const aec_model *m, aem_acts *a)
                a->z, (int)N, 1);
 }
 
+/* The refinement's input rows made on the fly (forward only): u_2 is the
+ * depth-to-space of the last stage's t [4*U][B][H/2][W/2] and the block
+ * image that of y [C*P*P][B][Hs][Ws]; row y of both, as nn_depth_to_space
+ * would write them, without the two [.][H][W] planes that it writes and
+ * the refinement reads back (bench/NOTES.md). */
+typedef struct {
+    const aem_config *c;
+    const float *t, *y;
+    int B, Hs, Ws;
+} refine_rows;
+
+static void fill_refine_row(void *ctx, int b, int Y, float *dst, int W)
+{
+    const refine_rows *r = ctx;
+    const aem_config *c = r->c;
+    int U = c->up_width[AEM_UP_STAGES - 1], P = c->block, B = r->B;
+    int H = r->Hs * P, Wh = W / 2;
+    size_t tplane = (size_t)B * (H / 2) * Wh, yplane = (size_t)B * r->Hs * r->Ws;
+    for (int ch = 0; ch < U; ch++, dst += W) { /* input channel 4ch + 2dy + dx */
+        const float *s0 = r->t + (size_t)(4 * ch + 2 * (Y % 2)) * tplane +
+                          ((size_t)b * (H / 2) + Y / 2) * Wh,
+                    *s1 = s0 + tplane;
+        for (int x = 0; x < Wh; x++)
+            dst[2 * x] = s0[x], dst[2 * x + 1] = s1[x];
+    }
+    for (int ch = 0; ch < c->channels; ch++, dst += W) { /* (ch*P + dy)*P + dx */
+        const float *s = r->y + (size_t)(ch * P + Y % P) * P * yplane +
+                         ((size_t)b * r->Hs + Y / P) * r->Ws;
+        for (int x = 0; x < r->Ws; x++)
+            for (int dx = 0; dx < P; dx++)
+                dst[x * P + dx] = s[dx * yplane + x];
+    }
+}
+
+/* Whether the forward-only synthesis can make the refinement's input rows
+ * on the fly: the row kernels run the pair, the final image (in q's place)
+ * ends before y, which the rows read meanwhile, and the two rings fit in
+ * up_u's region, free once the last stage's t exists. */
+static int refine_fused(const aem_config *c, const aem_acts *a)
+{
+    aem_up_shapes u;
+    aem_up_shapes_of(c, &u);
+    int H = a->Hs * c->block, W = a->Ws * c->block;
+    size_t pixels = (size_t)a->B * H * W, odd, even;
+    up_turns_floats(c, (size_t)a->B * a->Hs * a->Ws, a->Ws, &odd, &even);
+    size_t rings = 3 * (size_t)W * (u.conv[AEM_UP_STAGES].cout + u.conv[AEM_UP_STAGES].cin);
+    return a->pix_only && refine_in_rows(c) && a->pix + c->channels * pixels <= a->y &&
+           rings <= even;
+}
+
 /* The upsampling synthesis: h [Cd][B][Hs][Ws] and the block decoder's
  * output a->y -> the final image, whose blocks replace a->y. */
 static void upsampling_forward(const aec_model *m, aem_acts *a, const float *h)
@@ -349,12 +399,25 @@ static void upsampling_forward(const aec_model *m, aem_acts *a, const float *h)
     aem_up_shapes_of(c, &u);
     int B = a->B, H = a->Hs, W = a->Ws;
     const float *in = h;
+    int fused = refine_fused(c, a);
     for (int j = 0; j < AEM_UP_STAGES; j++) {
         nn_conv_forward_act(&u.conv[j], B, H, W, in, P + L->up_w[j], P + L->up_b[j], a->up_t[j],
                             a->scratch, 1);
         H *= 2, W *= 2;
+        if (fused && j == AEM_UP_STAGES - 1)
+            break;
         nn_depth_to_space(c->up_width[j], B, H, W, 2, a->up_t[j], a->up_u[j]);
         in = a->up_u[j];
+    }
+    if (fused) {
+        refine_rows rows = {c, a->up_t[AEM_UP_STAGES - 1], a->y, B, a->Hs, a->Ws};
+        float *ring = a->up_u[AEM_UP_STAGES - 1];
+        float *in_ring = ring + 3 * (size_t)W * u.conv[AEM_UP_STAGES].cout;
+        nn_conv3_pair_rows(&u.conv[AEM_UP_STAGES], &u.conv[AEM_UP_STAGES + 1], B, H, W,
+                           fill_refine_row, &rows, in_ring, P + L->ref_w, P + L->ref_b,
+                           P + L->fin_w, P + L->fin_b, ring, a->pix,
+                           c->up_width[AEM_UP_STAGES - 1]);
+        return;
     }
     /* The block decoder's image becomes the last C input channels. */
     size_t pixels = (size_t)B * H * W;

@@ -264,11 +264,35 @@ int nn_conv3_pair_supported(const nn_conv_shape *first, const nn_conv_shape *sec
            second->cin == first->cout;
 }
 
+/* Where the pair's input rows come from: a planar [cin][B][H][W] tensor, or
+ * a filler writing each row once into a ring of three. */
+typedef struct {
+    const float *in; /* planar input, or NULL: fill into in_ring */
+    long plane;
+    nn_row_fill_fn fill;
+    void *ctx;
+    float *in_ring; /* 3 slots of [cin][W] */
+    int cin, W, filled; /* rows of the current item filled so far */
+} pair_input;
+
+/* Input row yy (0 <= yy < H) of item b, channel i. */
+static const float *pair_row(pair_input *s, int b, int H, int yy, int i)
+{
+    if (s->in)
+        return s->in + i * s->plane + ((long)b * H + yy) * s->W;
+    size_t slot = (size_t)s->cin * s->W;
+    for (; s->filled <= yy; s->filled++)
+        s->fill(s->ctx, b, s->filled, s->in_ring + (size_t)(s->filled % 3) * slot, s->W);
+    return s->in_ring + (size_t)(yy % 3) * slot + (size_t)i * s->W;
+}
+
 /* Row y of the second layer reads rows y-1..y+1 of the first: the first
- * layer runs one row ahead of the second, into ring slot (row % 3). */
-void nn_conv3_pair_forward(const nn_conv_shape *first, const nn_conv_shape *second, int B, int H,
-                           int W, const float *in, const float *w1, const float *b1,
-                           const float *w2, const float *b2, float *ring, float *out)
+ * layer runs one row ahead of the second, into ring slot (row % 3); it
+ * reads input rows up to y+2, so a filled input ring still holds row y
+ * (for the residual) when the second layer's row y is done. */
+static void conv3_pair(const nn_conv_shape *first, const nn_conv_shape *second, int B, int H,
+                       int W, pair_input *src, const float *w1, const float *b1, const float *w2,
+                       const float *b2, float *ring, float *out, int residual)
 {
     static const float no_bias[NN_CONV3_MAX_OUT];
     nn_conv3_row_fn row = nn_dsp_active()->conv3_row;
@@ -281,13 +305,13 @@ void nn_conv3_pair_forward(const nn_conv_shape *first, const nn_conv_shape *seco
     for (int b = 0; b < B; b++) {
         long item = (long)b * H; /* row index of the item's first row */
         int ahead = 0;           /* rows of the first layer done for this item */
+        src->filled = 0;
         for (int y = 0; y < H; y++) {
             for (; ahead < H && ahead <= y + 1; ahead++) {
                 for (int i = 0; i < first->cin; i++)
                     for (int ky = 0; ky < 3; ky++) {
                         int yy = ahead + ky - 1;
-                        rows[i * 3 + ky] =
-                            yy < 0 || yy >= H ? NULL : in + i * plane + (item + yy) * W;
+                        rows[i * 3 + ky] = yy < 0 || yy >= H ? NULL : pair_row(src, b, H, yy, i);
                     }
                 row(first->cout, first->cin, W, rows, wt1, b1 ? b1 : no_bias,
                     ring + (size_t)(ahead % 3) * slot, W, 1);
@@ -298,10 +322,32 @@ void nn_conv3_pair_forward(const nn_conv_shape *first, const nn_conv_shape *seco
                     rows[i * 3 + ky] =
                         yy < 0 || yy >= H ? NULL : ring + (size_t)(yy % 3) * slot + (size_t)i * W;
                 }
-            row(second->cout, second->cin, W, rows, wt2, b2 ? b2 : no_bias,
-                out + (item + y) * W, plane, 0);
+            float *o = out + (item + y) * W;
+            row(second->cout, second->cin, W, rows, wt2, b2 ? b2 : no_bias, o, plane, 0);
+            for (int c = 0; residual >= 0 && c < second->cout; c++) {
+                const float *r = pair_row(src, b, H, y, residual + c);
+                for (int x = 0; x < W; x++)
+                    o[c * plane + x] += r[x];
+            }
         }
     }
+}
+
+void nn_conv3_pair_forward(const nn_conv_shape *first, const nn_conv_shape *second, int B, int H,
+                           int W, const float *in, const float *w1, const float *b1,
+                           const float *w2, const float *b2, float *ring, float *out)
+{
+    pair_input src = {in, (long)B * H * W, NULL, NULL, NULL, first->cin, W, 0};
+    conv3_pair(first, second, B, H, W, &src, w1, b1, w2, b2, ring, out, -1);
+}
+
+void nn_conv3_pair_rows(const nn_conv_shape *first, const nn_conv_shape *second, int B, int H,
+                        int W, nn_row_fill_fn fill, void *ctx, float *in_ring, const float *w1,
+                        const float *b1, const float *w2, const float *b2, float *ring,
+                        float *out, int residual)
+{
+    pair_input src = {NULL, 0, fill, ctx, in_ring, first->cin, W, 0};
+    conv3_pair(first, second, B, H, W, &src, w1, b1, w2, b2, ring, out, residual);
 }
 
 void nn_conv_forward_act(const nn_conv_shape *s, int B, int H, int W, const float *in,

@@ -40,6 +40,17 @@ int nn_conv3_pair_supported(const nn_conv_shape *first, const nn_conv_shape *sec
 void nn_conv3_pair_forward(const nn_conv_shape *first, const nn_conv_shape *second, int B, int H,
                            int W, const float *in, const float *w1, const float *b1,
                            const float *w2, const float *b2, float *ring, float *out);
+/* The same with the input rows written by fill, each once, in order, into
+ * in_ring (3 * first.cin * W floats) instead of read from a whole tensor:
+ * fill(ctx, b, y, dst, W) writes row y of item b as dst[cin][W].  With
+ * residual >= 0 the output row then gets input channels residual ..
+ * residual + second.cout - 1 of the same row added (out = second(...) +
+ * in[residual + c], one rounding, as adding them afterwards would). */
+typedef void (*nn_row_fill_fn)(void *ctx, int b, int y, float *dst, int W);
+void nn_conv3_pair_rows(const nn_conv_shape *first, const nn_conv_shape *second, int B, int H,
+                        int W, nn_row_fill_fn fill, void *ctx, float *in_ring, const float *w1,
+                        const float *b1, const float *w2, const float *b2, float *ring,
+                        float *out, int residual);
 /* Given dout, accumulates dw and db, and writes din unless it is NULL.
  * scratch must hold nn_conv_scratch_floats() floats. */
 void nn_conv_backward(const nn_conv_shape *s, int B, int H, int W, const float *in,
