@@ -113,6 +113,12 @@ static size_t up_floats(const aem_config *c, size_t N)
     return n + pixels * ((size_t)c->channels + c->refine_width + c->channels);
 }
 
+/* Buffers for `convs` hidden layers: one each, or two taking turns. */
+static int hidden_buffers(int convs, int want)
+{
+    return want == AEM_ACTS_FORWARD && convs > 2 ? 2 : convs;
+}
+
 /* Whether the full-resolution refinement runs row by row
  * (nn_conv3_pair_forward), its hidden layer in a ring of three rows. */
 static int refine_in_rows(const aem_config *c)
@@ -122,35 +128,53 @@ static int refine_in_rows(const aem_config *c)
     return nn_conv3_pair_supported(&u.conv[AEM_UP_STAGES], &u.conv[AEM_UP_STAGES + 1]);
 }
 
+/* Whether a forward-only synthesis also makes the refinement's input rows
+ * on the fly (nn_conv3_pair_rows): the final image, written in q's place
+ * while the rows still read y, must end before y. */
+static int refine_fusable(const aem_config *c)
+{
+    return refine_in_rows(c) &&
+           (size_t)c->channels * c->block * c->block <=
+               (size_t)c->latent + (size_t)hidden_buffers(c->dec_convs, AEM_ACTS_FORWARD) *
+                                       c->dec_width;
+}
+
+/* The two rings of the fused refinement: its hidden rows and input rows. */
+static size_t refine_rings_floats(const aem_config *c, int Ws)
+{
+    aem_up_shapes u;
+    aem_up_shapes_of(c, &u);
+    return 3 * (size_t)Ws * c->block *
+           (u.conv[AEM_UP_STAGES].cout + u.conv[AEM_UP_STAGES].cin);
+}
+
 /* Forward only, the upsampling synthesis in two regions that take turns
  * (each stage's input is dead once its output exists): "odd" holds each
  * up_t and then ref_h (or its ring of rows), "even" each up_u and u_2's
  * image channels.  The final image goes where q, the hidden layers and y
  * were (dead by then).  For aecodec-high-v4's shape about half of
  * up_floats with ref_h whole, 19 floats a pixel instead of 27 with the
- * ring. */
+ * ring.  Fused (refine_fusable), u_2 and the image are never whole: "even"
+ * holds up_u[0..1] and then the two rings, 12 floats a pixel in all. */
 static void up_turns_floats(const aem_config *c, size_t N, int Ws, size_t *odd, size_t *even)
 {
     size_t area = N, pixels = N * c->block * c->block;
+    int fused = refine_fusable(c);
     *odd = refine_in_rows(c) ? 3 * (size_t)c->refine_width * Ws * c->block
                              : pixels * c->refine_width;
-    *even = pixels * ((size_t)c->up_width[AEM_UP_STAGES - 1] + c->channels);
+    *even = fused ? refine_rings_floats(c, Ws)
+                  : pixels * ((size_t)c->up_width[AEM_UP_STAGES - 1] + c->channels);
     for (int j = 0; j < AEM_UP_STAGES; j++, area *= 4) {
         size_t n = area * 4 * c->up_width[j]; /* up_t[j], and up_u[j] */
         *odd = n > *odd ? n : *odd;
-        *even = n > *even ? n : *even;
+        if (!fused || j < AEM_UP_STAGES - 1)
+            *even = n > *even ? n : *even;
     }
 }
 
 static int up_in_turns(const aem_config *c, int dec)
 {
     return dec == AEM_ACTS_FORWARD && aem_has_upsampling(c);
-}
-
-/* Buffers for `convs` hidden layers: one each, or two taking turns. */
-static int hidden_buffers(int convs, int want)
-{
-    return want == AEM_ACTS_FORWARD && convs > 2 ? 2 : convs;
 }
 
 static size_t acts_floats(const aem_config *c, int B, int Hs, int Ws, int enc, int dec)
@@ -372,20 +396,11 @@ static void fill_refine_row(void *ctx, int b, int Y, float *dst, int W)
     }
 }
 
-/* Whether the forward-only synthesis can make the refinement's input rows
- * on the fly: the row kernels run the pair, the final image (in q's place)
- * ends before y, which the rows read meanwhile, and the two rings fit in
- * up_u's region, free once the last stage's t exists. */
+/* Whether this synthesis makes the refinement's input rows on the fly: a
+ * forward-only one (its buffers laid out for it by up_turns_floats). */
 static int refine_fused(const aem_config *c, const aem_acts *a)
 {
-    aem_up_shapes u;
-    aem_up_shapes_of(c, &u);
-    int H = a->Hs * c->block, W = a->Ws * c->block;
-    size_t pixels = (size_t)a->B * H * W, odd, even;
-    up_turns_floats(c, (size_t)a->B * a->Hs * a->Ws, a->Ws, &odd, &even);
-    size_t rings = 3 * (size_t)W * (u.conv[AEM_UP_STAGES].cout + u.conv[AEM_UP_STAGES].cin);
-    return a->pix_only && refine_in_rows(c) && a->pix + c->channels * pixels <= a->y &&
-           rings <= even;
+    return a->pix_only && refine_fusable(c);
 }
 
 /* The upsampling synthesis: h [Cd][B][Hs][Ws] and the block decoder's
