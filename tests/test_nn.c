@@ -1519,9 +1519,6 @@ static void test_upsampling_forward_only(void)
     aec_model_free(m);
 }
 
-/* The full-resolution pair run row by row (the second layer reading a
- * ring of the first's rows) gives the bits of the two layers one after
- * the other, for two items and rows at both borders. */
 /* A row filler for nn_conv3_pair_rows: copies row y of item b from a
  * planar [11][B][H][W] tensor, counting calls and checking their order. */
 typedef struct {
@@ -1541,6 +1538,9 @@ static void pair_fill(void *ctx, int b, int y, float *dst, int W)
                sizeof(float) * (size_t)W);
 }
 
+/* The full-resolution pair run row by row (the second layer reading a
+ * ring of the first's rows) gives the bits of the two layers one after
+ * the other, for two items and rows at both borders. */
 static void test_conv3_pair_rows(void)
 {
     nn_conv_shape first = {11, 16, 3, 1, 1}, second = {16, 3, 3, 1, 1};

@@ -6,33 +6,33 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 
+/* Whether buffers of `bytes` are mapped (else from calloc). */
+static int mapped(size_t bytes)
+{
 #if defined(MAP_POPULATE) && defined(MAP_ANONYMOUS)
-#define AEC_ARENA_MAPS 1
+    return bytes >= AEC_ARENA_MAP_MIN;
 #else
-#define AEC_ARENA_MAPS 0
+    (void)bytes;
+    return 0;
 #endif
+}
 
 void *aec_arena_alloc(size_t bytes)
 {
-    if (AEC_ARENA_MAPS && bytes >= AEC_ARENA_MAP_MIN) {
-#if AEC_ARENA_MAPS
+#if defined(MAP_POPULATE) && defined(MAP_ANONYMOUS)
+    if (mapped(bytes)) {
         void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
         return p == MAP_FAILED ? NULL : p;
-#endif
     }
+#endif
     return calloc(1, bytes);
 }
 
 void aec_arena_free(void *p, size_t bytes)
 {
-    if (!p)
-        return;
-    if (AEC_ARENA_MAPS && bytes >= AEC_ARENA_MAP_MIN) {
-#if AEC_ARENA_MAPS
+    if (p && mapped(bytes))
         munmap(p, bytes);
-        return;
-#endif
-    }
-    free(p);
+    else
+        free(p);
 }

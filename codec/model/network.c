@@ -377,23 +377,9 @@ static void fill_refine_row(void *ctx, int b, int Y, float *dst, int W)
 {
     const refine_rows *r = ctx;
     const aem_config *c = r->c;
-    int U = c->up_width[AEM_UP_STAGES - 1], P = c->block, B = r->B;
-    int H = r->Hs * P, Wh = W / 2;
-    size_t tplane = (size_t)B * (H / 2) * Wh, yplane = (size_t)B * r->Hs * r->Ws;
-    for (int ch = 0; ch < U; ch++, dst += W) { /* input channel 4ch + 2dy + dx */
-        const float *s0 = r->t + (size_t)(4 * ch + 2 * (Y % 2)) * tplane +
-                          ((size_t)b * (H / 2) + Y / 2) * Wh,
-                    *s1 = s0 + tplane;
-        for (int x = 0; x < Wh; x++)
-            dst[2 * x] = s0[x], dst[2 * x + 1] = s1[x];
-    }
-    for (int ch = 0; ch < c->channels; ch++, dst += W) { /* (ch*P + dy)*P + dx */
-        const float *s = r->y + (size_t)(ch * P + Y % P) * P * yplane +
-                         ((size_t)b * r->Hs + Y / P) * r->Ws;
-        for (int x = 0; x < r->Ws; x++)
-            for (int dx = 0; dx < P; dx++)
-                dst[x * P + dx] = s[dx * yplane + x];
-    }
+    int U = c->up_width[AEM_UP_STAGES - 1], H = r->Hs * c->block;
+    nn_depth_to_space_row(U, r->B, H, W, 2, r->t, b, Y, dst);
+    nn_depth_to_space_row(c->channels, r->B, H, W, c->block, r->y, b, Y, dst + (size_t)U * W);
 }
 
 /* Whether this synthesis makes the refinement's input rows on the fly: a

@@ -544,3 +544,21 @@ void nn_depth_to_space(int C, int B, int H, int W, int P, const float *in, float
                     }
             }
 }
+
+void nn_depth_to_space_row(int C, int B, int H, int W, int P, const float *in, int b, int Y,
+                           float *dst)
+{
+    int Hs = H / P, Ws = W / P, dy = Y % P;
+    size_t plane = (size_t)B * Hs * Ws; /* from one input channel to the next */
+    for (int c = 0; c < C; c++, dst += W) {
+        const float *src = in + (size_t)(c * P + dy) * P * plane + ((size_t)b * Hs + Y / P) * Ws;
+        if (P == 2) { /* the upsampling stages: two rows interleaved */
+            for (int x = 0; x < Ws; x++)
+                dst[2 * x] = src[x], dst[2 * x + 1] = src[plane + x];
+        } else {
+            for (int x = 0; x < Ws; x++)
+                for (int dx = 0; dx < P; dx++)
+                    dst[x * P + dx] = src[dx * plane + x];
+        }
+    }
+}

@@ -69,4 +69,8 @@ void nn_relu_backward(const float *y, float *dy, size_t n);
  * exact inverse (and so each one is the other's backward pass). */
 void nn_space_to_depth(int C, int B, int H, int W, int P, const float *in, float *out);
 void nn_depth_to_space(int C, int B, int H, int W, int P, const float *in, float *out);
+/* Row Y of item b of depth-to-space's output, every channel: dst[C][W],
+ * the values nn_depth_to_space writes there. */
+void nn_depth_to_space_row(int C, int B, int H, int W, int P, const float *in, int b, int Y,
+                           float *dst);
 #endif
