@@ -15,6 +15,7 @@
 
 #include "aecodec.h"
 #include "bitstream/container.h" /* aecb_crc32, to forge consistent files */
+#include "common/arena.h"
 #include "common/bytes.h"
 #include "common/half.h"
 #include "model/model.h"
@@ -1626,8 +1627,40 @@ static void test_model_file_v2(void)
     aec_model_free(p), aec_model_free(m), aec_model_free(b);
 }
 
+
+/* The arena: small and large buffers come back zeroed, writable to their
+ * last byte (ASan sees the mapped ones' ends only through the mapping, so
+ * the large sizes are odd ones, not whole pages), and large ones on a
+ * huge-page boundary as arena.h says. */
+static void test_arena(void)
+{
+    const size_t sizes[] = {1, 4096, AEC_ARENA_MAP_MIN - 1, AEC_ARENA_MAP_MIN,
+                            AEC_ARENA_MAP_MIN * 3 + 12345, ((size_t)2 << 20) * 2};
+    for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
+        size_t n = sizes[i];
+        unsigned char *p = aec_arena_alloc(n);
+        CHECKF(p != NULL, "size %zu", n);
+        if (!p)
+            continue;
+        size_t nonzero = 0;
+        for (size_t k = 0; k < n; k++)
+            nonzero += p[k] != 0;
+        CHECKF(nonzero == 0, "size %zu: %zu bytes not zero", n, nonzero);
+        memset(p, 0xa5, n);
+        CHECK(p[0] == 0xa5 && p[n - 1] == 0xa5);
+#ifdef __linux__ /* mapped there */
+        if (n >= AEC_ARENA_MAP_MIN)
+            CHECKF((uintptr_t)p % ((uintptr_t)2 << 20) == 0, "size %zu at %p", n, (void *)p);
+#endif
+        aec_arena_free(p, n);
+    }
+    aec_arena_free(NULL, AEC_ARENA_MAP_MIN); /* like free(NULL) */
+    aec_arena_free(NULL, 16);
+}
+
 int main(void)
 {
+    RUN_TEST(test_arena);
     RUN_TEST(test_gemm);
     RUN_TEST(test_gemm_thread_independence);
     RUN_TEST(test_conv_forward);

@@ -1,15 +1,23 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* arena.c - see arena.h. */
-#define _DEFAULT_SOURCE /* MAP_ANONYMOUS, MAP_POPULATE */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS, MAP_POPULATE, madvise */
 #include "common/arena.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <unistd.h>
+
+#if defined(MAP_POPULATE) && defined(MAP_ANONYMOUS)
+#define ARENA_MAPS 1
+#endif
+
+#define HUGE_PAGE ((size_t)2 << 20) /* x86-64's and arm64's transparent huge page */
 
 /* Whether buffers of `bytes` are mapped (else from calloc). */
 static int mapped(size_t bytes)
 {
-#if defined(MAP_POPULATE) && defined(MAP_ANONYMOUS)
+#ifdef ARENA_MAPS
     return bytes >= AEC_ARENA_MAP_MIN;
 #else
     (void)bytes;
@@ -17,13 +25,53 @@ static int mapped(size_t bytes)
 #endif
 }
 
+/* What a mapped buffer of `bytes` spans: whole huge pages. */
+static size_t mapped_span(size_t bytes) { return (bytes + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1); }
+
+#ifdef ARENA_MAPS
+/* Maps `span` bytes at a huge-page boundary (so that the kernel can back
+ * them with huge pages), or returns NULL. */
+static void *map_aligned(size_t span)
+{
+    size_t reserve = span + HUGE_PAGE;
+    uint8_t *p = mmap(NULL, reserve, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return NULL;
+    uint8_t *start = (uint8_t *)(((uintptr_t)p + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1));
+    if (start > p)
+        munmap(p, (size_t)(start - p));
+    if (start + span < p + reserve)
+        munmap(start + span, (size_t)(p + reserve - (start + span)));
+    return start;
+}
+
+/* Faults the buffer's pages in now, in as few exceptions as the system
+ * allows: one call where it can populate a range, else a write per page. */
+static void populate(uint8_t *p, size_t span)
+{
+#ifdef MADV_POPULATE_WRITE
+    if (madvise(p, span, MADV_POPULATE_WRITE) == 0)
+        return;
+#endif
+    long page = sysconf(_SC_PAGESIZE);
+    for (size_t i = 0; i < span; i += page > 0 ? (size_t)page : 4096)
+        ((volatile uint8_t *)p)[i] = 0;
+}
+#endif
+
 void *aec_arena_alloc(size_t bytes)
 {
-#if defined(MAP_POPULATE) && defined(MAP_ANONYMOUS)
+#ifdef ARENA_MAPS
     if (mapped(bytes)) {
-        void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-        return p == MAP_FAILED ? NULL : p;
+        size_t span = mapped_span(bytes);
+        uint8_t *p = map_aligned(span);
+        if (!p)
+            return NULL;
+#ifdef MADV_HUGEPAGE
+        madvise(p, span, MADV_HUGEPAGE); /* advice only: refused, it stays 4 KiB pages */
+#endif
+        populate(p, span);
+        return p;
     }
 #endif
     return calloc(1, bytes);
@@ -32,7 +80,7 @@ void *aec_arena_alloc(size_t bytes)
 void aec_arena_free(void *p, size_t bytes)
 {
     if (p && mapped(bytes))
-        munmap(p, bytes);
+        munmap(p, mapped_span(bytes));
     else
         free(p);
 }

@@ -63,6 +63,8 @@ typedef struct {
     uint8_t *raw;  /* one decompressed stream (the largest this file has)   */
     uint8_t *idx;  /* a window's indices [stage][Hs][Ws] (the largest window) */
     int32_t *sym;  /* one tile's lattice symbols [D][lh][lw]                 */
+    void *buffers; /* the three above, one arena (common/arena.h)            */
+    size_t buffer_bytes;
     aem_acts a;    /* decoder activations for the current cell's window     */
     char err[AEC_ERR_BYTES];
     /* the first (lowest numbered) tile that failed in this thread */

@@ -27,6 +27,7 @@
 
 #include "bitstream/lattice_stream.h"
 #include "bitstream/zstream.h"
+#include "common/arena.h"
 #include "common/cells.h"
 #include "dec/dec_internal.h"
 #include "vq/lattice.h"
@@ -383,9 +384,12 @@ aec_status aec_dec_render_tiles(const decode_job *j, worker *ws, int threads, co
     aec_cell_job *jobs = malloc(sizeof *jobs * (size_t)slots * AEC_MAX_CELLS);
     aec_status st =
         q && twin && tile_st && n_cells && tile_err && jobs ? AEC_OK : AEC_ERR_OUT_OF_MEMORY;
+    /* the slots' latents in one arena */
+    float *q_all = st == AEC_OK ? aec_arena_alloc(sizeof(float) * qfloats * slots) : NULL;
+    if (!q_all)
+        st = AEC_ERR_OUT_OF_MEMORY;
     for (int i = 0; i < slots && st == AEC_OK; i++)
-        if (!(q[i] = malloc(sizeof(float) * qfloats)))
-            st = AEC_ERR_OUT_OF_MEMORY;
+        q[i] = q_all + qfloats * i;
     if (st != AEC_OK) {
         aec_fail(err, st, "out of memory for the tiles' latents");
         goto done;
@@ -445,8 +449,7 @@ aec_status aec_dec_render_tiles(const decode_job *j, worker *ws, int threads, co
         }
     }
 done:
-    for (int i = 0; q && i < slots; i++)
-        free(q[i]);
+    aec_arena_free(q_all, sizeof(float) * qfloats * slots);
     free(q), free(twin), free(tile_st), free(n_cells), free(tile_err), free(jobs);
     return st;
 }
@@ -455,9 +458,7 @@ void aec_dec_workers_free(worker *ws, int n)
 {
     for (int i = 0; ws && i < n; i++) {
         ZSTD_freeDCtx(ws[i].dz);
-        free(ws[i].raw);
-        free(ws[i].idx);
-        free(ws[i].sym);
+        aec_arena_free(ws[i].buffers, ws[i].buffer_bytes);
         aem_acts_free(&ws[i].a);
     }
     free(ws);
@@ -481,16 +482,20 @@ worker *aec_dec_workers_new(const decode_job *j, int threads)
     int wmax, hmax;
     largest_window(j, &wmax, &hmax);
     size_t idx = (size_t)(j->stages > 0 ? j->stages : 1) * wmax * hmax;
+    /* one arena a thread: sym first (4-byte aligned), then raw, then idx */
+    size_t bytes = sizeof(int32_t) * sym + raw + idx;
     worker *ws = calloc((size_t)threads, sizeof *ws);
     for (int i = 0; ws && i < threads; i++) {
         ws[i].dz = ZSTD_createDCtx();
-        ws[i].raw = malloc(raw);
-        ws[i].idx = malloc(idx);
-        ws[i].sym = malloc(sizeof(int32_t) * sym);
-        if (!ws[i].dz || !ws[i].raw || !ws[i].idx || !ws[i].sym) {
+        ws[i].buffers = aec_arena_alloc(bytes);
+        ws[i].buffer_bytes = bytes;
+        if (!ws[i].dz || !ws[i].buffers) {
             aec_dec_workers_free(ws, threads);
             return NULL;
         }
+        ws[i].sym = ws[i].buffers;
+        ws[i].raw = (uint8_t *)ws[i].buffers + sizeof(int32_t) * sym;
+        ws[i].idx = ws[i].raw + raw;
     }
     return ws;
 }

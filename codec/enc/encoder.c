@@ -19,6 +19,7 @@
 #include "bitstream/lattice_stream.h"
 #include "bitstream/metadata.h"
 #include "bitstream/zstream.h"
+#include "common/arena.h"
 #include "common/cells.h"
 #include "common/context.h"
 #include "enc/levels.h"
@@ -163,12 +164,12 @@ static aec_status encode_lattice(const aec_model *m, const aecb_header *h, const
                                  size_t *out_size, char *err)
 {
     size_t D = (size_t)m->cfg.latent;
-    float *q = malloc(sizeof(float) * D * n);
-    int32_t *sym = malloc(sizeof(int32_t) * D * n);
-    if (!q || !sym) {
-        free(q), free(sym);
+    /* q and sym in one arena (common/arena.h): a tile's are a few MB */
+    size_t bytes = (sizeof(float) + sizeof(int32_t)) * D * n;
+    float *q = aec_arena_alloc(bytes);
+    int32_t *sym = q ? (int32_t *)(q + D * n) : NULL;
+    if (!q)
         return aec_fail(err, AEC_ERR_OUT_OF_MEMORY, "out of memory for the lattice layer");
-    }
     if (stages > 0)
         aem_rvq_decode(m, idx, n, stages, q);
     else
@@ -179,7 +180,7 @@ static aec_status encode_lattice(const aec_model *m, const aecb_header *h, const
     aec_status st = AEC_OK;
     for (int l = 0; l < h->lattice_layers && st == AEC_OK; l++)
         st = encode_layer(h, l, sym, n, lw, spare_threads, zc, &out[l], &out_size[l], err);
-    free(q), free(sym);
+    aec_arena_free(q, bytes);
     return st;
 }
 
@@ -205,9 +206,9 @@ static aec_status cell_latents(const aec_model *m, const aecb_header *h,
     int Hs = win.h, Ws = win.w;
     size_t N = (size_t)Hs * Ws, n = (size_t)tw->lw * tw->lh, need = 3 * N * P * P;
     if (cs->planes_floats < need) {
-        free(cs->planes);
+        aec_arena_free(cs->planes, sizeof(float) * cs->planes_floats);
         cs->planes_floats = 0;
-        if (!(cs->planes = malloc(sizeof(float) * need)))
+        if (!(cs->planes = aec_arena_alloc(sizeof(float) * need)))
             return AEC_ERR_OUT_OF_MEMORY;
         cs->planes_floats = need;
     }
@@ -281,9 +282,12 @@ static aec_status encode_tiles(const aec_model *m, const aecb_header *h,
     cell_scratch *scratch = calloc((size_t)threads, sizeof *scratch);
     aec_cell_job *jobs = malloc(sizeof *jobs * (size_t)slots * AEC_MAX_CELLS);
     aec_status st = z && zc && scratch && jobs ? AEC_OK : AEC_ERR_OUT_OF_MEMORY;
+    /* the slots' latents in one arena */
+    float *z_all = st == AEC_OK ? aec_arena_alloc(sizeof(float) * zfloats * slots) : NULL;
+    if (!z_all)
+        st = AEC_ERR_OUT_OF_MEMORY;
     for (int i = 0; i < slots && st == AEC_OK; i++)
-        if (!(z[i] = malloc(sizeof(float) * zfloats)))
-            st = AEC_ERR_OUT_OF_MEMORY;
+        z[i] = z_all + zfloats * i;
     for (int i = 0; i < threads && st == AEC_OK; i++)
         if (!(zc[i] = ZSTD_createCCtx()))
             st = AEC_ERR_OUT_OF_MEMORY;
@@ -332,12 +336,12 @@ static aec_status encode_tiles(const aec_model *m, const aecb_header *h,
             }
     }
 done:
-    for (int i = 0; z && i < slots; i++)
-        free(z[i]);
+    aec_arena_free(z_all, sizeof(float) * zfloats * slots);
     for (int i = 0; zc && i < threads; i++)
         ZSTD_freeCCtx(zc[i]);
     for (int i = 0; scratch && i < threads; i++)
-        aem_acts_free(&scratch[i].a), free(scratch[i].planes);
+        aem_acts_free(&scratch[i].a),
+            aec_arena_free(scratch[i].planes, sizeof(float) * scratch[i].planes_floats);
     free(z), free(zc), free(scratch), free(jobs);
     return st;
 }
