@@ -5,6 +5,7 @@
 #include "testlib.h"
 
 #include "aecodec.h"
+#include "common/half.h"
 #include "nn/dsp.h"
 #include "nn/gemm.h"
 
@@ -313,6 +314,36 @@ static void test_decoded_pixels_path_independent(void)
     }
 }
 
+/* halves (nn/dsp.h) on every path: all 65,536 halves, at every offset of
+ * the vector loop's tail, give aec_half_to_float's bits (NaNs: a NaN). */
+static void test_halves_every_path(void)
+{
+    size_t n = 65536 + 21;
+    uint8_t *src = malloc(2 * n);
+    float *got = malloc(sizeof(float) * n);
+    for (size_t i = 0; i < n; i++)
+        src[2 * i] = (uint8_t)(i & 0xff), src[2 * i + 1] = (uint8_t)(i >> 8 & 0xff);
+    int paths = 0;
+    for (int isa = 0; isa < NN_ISA_COUNT; isa++) {
+        const nn_dsp *d = nn_dsp_of((enum nn_isa)isa);
+        if (!d)
+            continue;
+        paths++;
+        for (size_t start = 0; start < 21; start += 5) { /* misaligned starts, odd tails */
+            size_t bad = 0, m = n - start;
+            d->halves(src + 2 * start, m, got);
+            for (size_t i = 0; i < m; i++) {
+                uint16_t h = (uint16_t)(src[2 * (start + i)] | src[2 * (start + i) + 1] << 8);
+                float want = aec_half_to_float(h);
+                bad += want != want ? got[i] == got[i] : memcmp(&want, &got[i], 4) != 0;
+            }
+            CHECKF(bad == 0, "path %s start %zu: %zu halves differ", d->name, start, bad);
+        }
+    }
+    CHECK(paths > 0);
+    free(src), free(got);
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 3 && strcmp(argv[1], "--encode") == 0)
@@ -322,6 +353,7 @@ int main(int argc, char **argv)
     RUN_TEST(test_paths_bit_identical);
     RUN_TEST(test_bias_relu_epilogue);
     RUN_TEST(test_conv3_rows_as_gemm);
+    RUN_TEST(test_halves_every_path);
     RUN_TEST(test_encoded_bytes_path_independent);
     RUN_TEST(test_decoded_pixels_path_independent);
     TEST_EXIT();

@@ -10,8 +10,8 @@
 #include "bitstream/container.h" /* aecb_crc32 */
 #include "common/arena.h"
 #include "common/bytes.h"
-#include "common/half.h"
 #include "common/hash.h"
+#include "nn/dsp.h"
 
 #define AEM_MAGIC "AEM1"
 /* Version 1: the block decoder; version 2 adds the upsampling synthesis and
@@ -347,7 +347,7 @@ static aec_status parse_model(const uint8_t *data, size_t size, uint64_t trusted
         return st;
     const uint8_t *p = data + header;
     if (format == AEM_WEIGHTS_F16)
-        aec_halves_to_floats(p, n, m->params);
+        nn_dsp_active()->halves(p, n, m->params); /* exact on every path */
     else
         for (size_t i = 0; i < n; i++)
             m->params[i] = aec_rdf32(p + 4 * i);

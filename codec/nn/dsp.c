@@ -13,7 +13,8 @@ static int cpu_runs(enum nn_isa isa)
 #ifdef NN_HAVE_X86_PATHS
     __builtin_cpu_init();
     if (isa == NN_ISA_AVX2)
-        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+               __builtin_cpu_supports("f16c");
     if (isa == NN_ISA_AVX512)
         return __builtin_cpu_supports("avx512f");
 #endif

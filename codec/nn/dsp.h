@@ -16,6 +16,9 @@
 #define NN_KC 256    /* K slice: the packed panel stays in L1/L2 */
 #define NN_NR_MAX 32 /* widest panel any path packs */
 
+#include <stddef.h>
+#include <stdint.h>
+
 enum nn_isa { NN_ISA_C, NN_ISA_AVX2, NN_ISA_AVX512, NN_ISA_COUNT };
 
 /* The epilogue, how the block's sums acc (over one K slice) reach C:
@@ -49,6 +52,12 @@ typedef void (*nn_pack_fn)(const float *B, int ldb, int kc, int ncols, float *Bp
  * time gathering the GEMM's panels than multiplying; this reads the input
  * rows where they are. */
 #define NN_CONV3_MAX_OUT 16
+
+/* dst[i] = the IEEE binary16 stored little-endian at src + 2i, i < n: a
+ * model's 16-bit weights made floats (common/half.h).  Every finite half
+ * is exactly a float, so every path gives the same bits (a NaN stays a
+ * NaN; its payload may not). */
+typedef void (*nn_halves_fn)(const uint8_t *src, size_t n, float *dst);
 typedef void (*nn_conv3_row_fn)(int cout, int cin, int W, const float *const *rows,
                                 const float *wt, const float *bias, float *out, long ostride,
                                 int relu);
@@ -60,6 +69,7 @@ typedef struct {
     nn_pack_fn pack;  /* with the path's vectors: a row of the panel is one
                        * or two loads, not a call to memcpy */
     nn_conv3_row_fn conv3_row; /* NULL: the GEMM does these layers too */
+    nn_halves_fn halves;       /* with the path's conversion instruction */
 } nn_dsp;
 
 /* The path in use: the widest this CPU runs, or the one AEC_CPU asks for

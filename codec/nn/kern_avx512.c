@@ -7,6 +7,8 @@
 #ifdef NN_HAVE_X86_PATHS
 #include <immintrin.h>
 
+#include "common/half.h"
+
 #define MR 6
 #define NR 32
 #define T __attribute__((target("avx512f")))
@@ -216,5 +218,16 @@ T static void conv3_row_avx512(int cout, int cin, int W, const float *const *row
     }
 }
 
-const nn_dsp nn_dsp_avx512 = {"avx512", MR, NR, kernel_avx512, pack_avx512, conv3_row_avx512};
+/* 16 halves an instruction (vcvtph2ps is in AVX-512F). */
+T static void halves_avx512(const uint8_t *src, size_t n, float *dst)
+{
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        _mm512_storeu_ps(dst + i,
+                         _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(src + 2 * i))));
+    aec_halves_to_floats(src + 2 * i, n - i, dst + i);
+}
+
+const nn_dsp nn_dsp_avx512 = {"avx512",    MR,         NR,           kernel_avx512,
+                              pack_avx512, conv3_row_avx512, halves_avx512};
 #endif

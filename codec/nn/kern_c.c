@@ -6,6 +6,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "common/half.h"
+
 #define MR 4
 #define NR 16
 
@@ -53,4 +55,4 @@ static void conv3_row_c(int cout, int cin, int W, const float *const *rows, cons
         }
 }
 
-const nn_dsp nn_dsp_c = {"c", MR, NR, kernel_c, pack_c, conv3_row_c};
+const nn_dsp nn_dsp_c = {"c", MR, NR, kernel_c, pack_c, conv3_row_c, aec_halves_to_floats};
