@@ -2,9 +2,21 @@
 /* dsp.c - choosing the kernel path once, from cpuid and AEC_CPU. */
 #include "nn/dsp.h"
 
+#ifdef NN_HAVE_X86_PATHS
+#include <cpuid.h>
+#endif
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+
+#ifdef NN_HAVE_X86_PATHS
+/* cpuid leaf 1, ecx bit 29 (clang's __builtin_cpu_supports has no "f16c") */
+static int has_f16c(void)
+{
+    unsigned a, b, c, d;
+    return __get_cpuid(1, &a, &b, &c, &d) && (c & bit_F16C);
+}
+#endif
 
 static int cpu_runs(enum nn_isa isa)
 {
@@ -13,8 +25,7 @@ static int cpu_runs(enum nn_isa isa)
 #ifdef NN_HAVE_X86_PATHS
     __builtin_cpu_init();
     if (isa == NN_ISA_AVX2)
-        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-               __builtin_cpu_supports("f16c");
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && has_f16c();
     if (isa == NN_ISA_AVX512)
         return __builtin_cpu_supports("avx512f");
 #endif
