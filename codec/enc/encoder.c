@@ -157,30 +157,30 @@ static aec_status encode_layer(const aecb_header *h, int layer, const int32_t *s
 
 /* Lattice refinement of a tile's latents z [D][n] (n = lw * lh): what the
  * VQ stages left, rounded to the lattice step * Z^D, in one stream per
- * layer of the file (one layer unless flags bit 5 is set). */
+ * layer of the file (one layer unless flags bit 5 is set); sym [D][n] is
+ * the tile slot's buffer for the symbols. */
 static aec_status encode_lattice(const aec_model *m, const aecb_header *h, const float *z,
                                  const uint8_t *idx, size_t n, size_t lw, int stages, float step,
-                                 int spare_threads, ZSTD_CCtx *zc, uint8_t **out,
+                                 int spare_threads, ZSTD_CCtx *zc, int32_t *sym, uint8_t **out,
                                  size_t *out_size, char *err)
 {
     size_t D = (size_t)m->cfg.latent;
-    /* q and sym in one arena (common/arena.h): a tile's are a few MB */
-    size_t bytes = (sizeof(float) + sizeof(int32_t)) * D * n;
-    float *q = aec_arena_alloc(bytes);
-    int32_t *sym = q ? (int32_t *)(q + D * n) : NULL;
-    if (!q)
-        return aec_fail(err, AEC_ERR_OUT_OF_MEMORY, "out of memory for the lattice layer");
-    if (stages > 0)
-        aem_rvq_decode(m, idx, n, stages, q);
-    else
-        memset(q, 0, sizeof(float) * D * n);
     float inv = 1.0f / step;
-    for (size_t i = 0; i < D * n; i++)
-        sym[i] = aem_lattice_symbol(z[i] - q[i], inv);
+    if (stages > 0) { /* what the stages left */
+        float *q = malloc(sizeof(float) * D * n);
+        if (!q)
+            return aec_fail(err, AEC_ERR_OUT_OF_MEMORY, "out of memory for the lattice layer");
+        aem_rvq_decode(m, idx, n, stages, q);
+        for (size_t i = 0; i < D * n; i++)
+            sym[i] = aem_lattice_symbol(z[i] - q[i], inv);
+        free(q);
+    } else {
+        for (size_t i = 0; i < D * n; i++)
+            sym[i] = aem_lattice_symbol(z[i], inv);
+    }
     aec_status st = AEC_OK;
     for (int l = 0; l < h->lattice_layers && st == AEC_OK; l++)
         st = encode_layer(h, l, sym, n, lw, spare_threads, zc, &out[l], &out_size[l], err);
-    aec_arena_free(q, bytes);
     return st;
 }
 
@@ -234,8 +234,8 @@ static aec_status cell_latents(const aec_model *m, const aecb_header *h,
  * spare_threads: fewer tiles than threads, so the lattice stream's
  * sections are compressed as tasks of their own. */
 static aec_status code_tile(const aec_model *m, const aecb_header *h, uint32_t t, const float *z,
-                            int stages, float lambda, float step, int spare_threads,
-                            ZSTD_CCtx *zc, tile_result *r)
+                            int32_t *sym, int stages, float lambda, float step,
+                            int spare_threads, ZSTD_CCtx *zc, tile_result *r)
 {
     uint32_t lw, lh;
     aecb_tile_latents(h, t, &lw, &lh);
@@ -251,7 +251,7 @@ static aec_status code_tile(const aec_model *m, const aecb_header *h, uint32_t t
         st = aecb_zstd_compress(zc, idx + (size_t)s * n, n, AEC_ZSTD_LEVEL, NULL, &r->streams[s],
                                 &r->sizes[s], r->err, sizeof r->err);
     if (st == AEC_OK && step > 0)
-        st = encode_lattice(m, h, z, idx, n, lw, stages, step, spare_threads, zc,
+        st = encode_lattice(m, h, z, idx, n, lw, stages, step, spare_threads, zc, sym,
                             &r->streams[stages], &r->sizes[stages], r->err);
     free(idx);
     return st;
@@ -278,16 +278,20 @@ static aec_status encode_tiles(const aec_model *m, const aecb_header *h,
      * more would only add halos. */
     int min_cells = (threads + (int)h->n_tiles - 1) / (int)h->n_tiles;
     float **z = calloc((size_t)slots, sizeof *z);
+    int32_t **sym = calloc((size_t)slots, sizeof *sym);
     ZSTD_CCtx **zc = calloc((size_t)threads, sizeof *zc);
     cell_scratch *scratch = calloc((size_t)threads, sizeof *scratch);
     aec_cell_job *jobs = malloc(sizeof *jobs * (size_t)slots * AEC_MAX_CELLS);
-    aec_status st = z && zc && scratch && jobs ? AEC_OK : AEC_ERR_OUT_OF_MEMORY;
-    /* the slots' latents in one arena */
-    float *z_all = st == AEC_OK ? aec_arena_alloc(sizeof(float) * zfloats * slots) : NULL;
+    aec_status st = z && sym && zc && scratch && jobs ? AEC_OK : AEC_ERR_OUT_OF_MEMORY;
+    /* the slots' latents and lattice symbols in one arena */
+    size_t slot_bytes = (sizeof(float) + sizeof(int32_t)) * zfloats;
+    float *z_all = st == AEC_OK ? aec_arena_alloc(slot_bytes * slots) : NULL;
     if (!z_all)
         st = AEC_ERR_OUT_OF_MEMORY;
-    for (int i = 0; i < slots && st == AEC_OK; i++)
+    for (int i = 0; i < slots && st == AEC_OK; i++) {
         z[i] = z_all + zfloats * i;
+        sym[i] = (int32_t *)(z_all + zfloats * slots) + zfloats * i;
+    }
     for (int i = 0; i < threads && st == AEC_OK; i++)
         if (!(zc[i] = ZSTD_createCCtx()))
             st = AEC_ERR_OUT_OF_MEMORY;
@@ -322,7 +326,7 @@ static aec_status encode_tiles(const aec_model *m, const aecb_header *h,
                     res[t].status = cs;
                     snprintf(res[t].err, sizeof res[t].err, "out of memory encoding tile %u", t);
                 } else { /* a tied task: this thread's context is not in use elsewhere */
-                    res[t].status = code_tile(m, h, t, z[b], stages, lambda, step,
+                    res[t].status = code_tile(m, h, t, z[b], sym[b], stages, lambda, step,
                                               (int64_t)h->n_tiles < threads,
                                               zc[aec_thread_num()], &res[t]);
                 }
@@ -336,13 +340,13 @@ static aec_status encode_tiles(const aec_model *m, const aecb_header *h,
             }
     }
 done:
-    aec_arena_free(z_all, sizeof(float) * zfloats * slots);
+    aec_arena_free(z_all, slot_bytes * slots);
     for (int i = 0; zc && i < threads; i++)
         ZSTD_freeCCtx(zc[i]);
     for (int i = 0; scratch && i < threads; i++)
         aem_acts_free(&scratch[i].a),
             aec_arena_free(scratch[i].planes, sizeof(float) * scratch[i].planes_floats);
-    free(z), free(zc), free(scratch), free(jobs);
+    free(z), free(sym), free(zc), free(scratch), free(jobs);
     return st;
 }
 
