@@ -1133,9 +1133,36 @@ static void test_pack_at(void)
     free(sym), free(back), free(whole), free(layer);
 }
 
+/* The encoder's offsets: the first AEM_LATTICE_DETAIL_FROM channels and
+ * every channel at fine steps round with AEM_LATTICE_ROUNDING; the detail
+ * channels' offset falls with the step to AEM_LATTICE_DETAIL_ROUNDING,
+ * never rising, and rounds as its offset says. */
+static void test_detail_rounding(void)
+{
+    for (int d = 0; d < AEM_LATTICE_DETAIL_FROM; d++)
+        CHECK(aem_lattice_rounding(d, 0.9f) == AEM_LATTICE_ROUNDING);
+    CHECK(aem_lattice_rounding(AEM_LATTICE_DETAIL_FROM, 0.1f) == AEM_LATTICE_ROUNDING);
+    CHECK(aem_lattice_rounding(63, AEM_LATTICE_DETAIL_FINE) == AEM_LATTICE_ROUNDING);
+    CHECK(aem_lattice_rounding(63, 0.85f) == AEM_LATTICE_DETAIL_ROUNDING);
+    CHECK(aem_lattice_rounding(63, AEM_LATTICE_DETAIL_COARSE) == AEM_LATTICE_DETAIL_ROUNDING);
+    float last = 1.0f;
+    int falls = 1;
+    for (float step = 0.2f; step < 0.6f; step += 0.01f) {
+        float r = aem_lattice_rounding(AEM_LATTICE_DETAIL_FROM, step);
+        falls &= r <= last && r >= AEM_LATTICE_DETAIL_ROUNDING && r <= AEM_LATTICE_ROUNDING;
+        last = r;
+    }
+    CHECK(falls);
+    /* at step 1 with offset 0.10: 0.89 rounds to 0, 0.91 to 1 */
+    CHECK(aem_lattice_symbol_rounded(0.89f, 1.0f, 0.10f) == 0);
+    CHECK(aem_lattice_symbol_rounded(0.91f, 1.0f, 0.10f) == 1);
+    CHECK(aem_lattice_symbol_rounded(-1.91f, 1.0f, 0.10f) == -2);
+}
+
 int main(void)
 {
     RUN_TEST(test_symbol_rounding);
+    RUN_TEST(test_detail_rounding);
     RUN_TEST(test_pack_round_trip);
     RUN_TEST(test_unpack_hostile);
     RUN_TEST(test_split_sizes);

@@ -166,18 +166,19 @@ static aec_status encode_lattice(const aec_model *m, const aecb_header *h, const
 {
     size_t D = (size_t)m->cfg.latent;
     float inv = 1.0f / step;
-    if (stages > 0) { /* what the stages left */
-        float *q = malloc(sizeof(float) * D * n);
+    float *q = NULL; /* what the stages left, when there are stages */
+    if (stages > 0) {
+        q = malloc(sizeof(float) * D * n);
         if (!q)
             return aec_fail(err, AEC_ERR_OUT_OF_MEMORY, "out of memory for the lattice layer");
         aem_rvq_decode(m, idx, n, stages, q);
-        for (size_t i = 0; i < D * n; i++)
-            sym[i] = aem_lattice_symbol(z[i] - q[i], inv);
-        free(q);
-    } else {
-        for (size_t i = 0; i < D * n; i++)
-            sym[i] = aem_lattice_symbol(z[i], inv);
     }
+    for (size_t d = 0; d < D; d++) {
+        float rounding = aem_lattice_rounding((int)d, step);
+        for (size_t i = d * n; i < (d + 1) * n; i++)
+            sym[i] = aem_lattice_symbol_rounded(q ? z[i] - q[i] : z[i], inv, rounding);
+    }
+    free(q);
     aec_status st = AEC_OK;
     for (int l = 0; l < h->lattice_layers && st == AEC_OK; l++)
         st = encode_layer(h, l, sym, n, lw, spare_threads, zc, &out[l], &out_size[l], err);
@@ -645,9 +646,12 @@ aec_status aec_encode_latents(aec_encoder *e, const uint8_t *pixels, uint32_t wi
                     st = AEC_ERR_OUT_OF_MEMORY;
                 aem_rvq_decode(m, idx, n, stages, tq);
             }
-            if (step > 0)
-                for (size_t i = 0; i < D * n; i++)
-                    tq[i] += step * (float)aem_lattice_symbol(tz[i] - tq[i], 1.0f / step);
+            for (int d = 0; step > 0 && d < D; d++) { /* as encode_lattice rounds */
+                float rounding = aem_lattice_rounding(d, step);
+                for (size_t i = (size_t)d * n; i < (size_t)(d + 1) * n; i++)
+                    tq[i] += step * (float)aem_lattice_symbol_rounded(tz[i] - tq[i], 1.0f / step,
+                                                                      rounding);
+            }
             /* [2][Hs][Ws][D]: channels last, as image libraries expect. */
             for (int d = 0; d < D; d++)
                 for (int y = 0; y < lh; y++)
