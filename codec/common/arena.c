@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* arena.c - see arena.h. */
-#define _DEFAULT_SOURCE /* MAP_ANONYMOUS, MAP_POPULATE, madvise */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS, madvise */
 #include "common/arena.h"
 
 #include <stdint.h>
@@ -8,7 +8,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#if defined(MAP_POPULATE) && defined(MAP_ANONYMOUS)
+#ifdef MAP_ANONYMOUS
 #define ARENA_MAPS 1
 #endif
 

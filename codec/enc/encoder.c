@@ -165,7 +165,6 @@ static aec_status encode_lattice(const aec_model *m, const aecb_header *h, const
                                  size_t *out_size, char *err)
 {
     size_t D = (size_t)m->cfg.latent;
-    float inv = 1.0f / step;
     float *q = NULL; /* what the stages left, when there are stages */
     if (stages > 0) {
         q = malloc(sizeof(float) * D * n);
@@ -173,11 +172,7 @@ static aec_status encode_lattice(const aec_model *m, const aecb_header *h, const
             return aec_fail(err, AEC_ERR_OUT_OF_MEMORY, "out of memory for the lattice layer");
         aem_rvq_decode(m, idx, n, stages, q);
     }
-    for (size_t d = 0; d < D; d++) {
-        float rounding = aem_lattice_rounding((int)d, step);
-        for (size_t i = d * n; i < (d + 1) * n; i++)
-            sym[i] = aem_lattice_symbol_rounded(q ? z[i] - q[i] : z[i], inv, rounding);
-    }
+    aem_lattice_symbols(z, q, D, n, step, sym);
     free(q);
     aec_status st = AEC_OK;
     for (int l = 0; l < h->lattice_layers && st == AEC_OK; l++)
@@ -344,9 +339,10 @@ done:
     aec_arena_free(z_all, slot_bytes * slots);
     for (int i = 0; zc && i < threads; i++)
         ZSTD_freeCCtx(zc[i]);
-    for (int i = 0; scratch && i < threads; i++)
-        aem_acts_free(&scratch[i].a),
-            aec_arena_free(scratch[i].planes, sizeof(float) * scratch[i].planes_floats);
+    for (int i = 0; scratch && i < threads; i++) {
+        aem_acts_free(&scratch[i].a);
+        aec_arena_free(scratch[i].planes, sizeof(float) * scratch[i].planes_floats);
+    }
     free(z), free(sym), free(zc), free(scratch), free(jobs);
     return st;
 }
@@ -622,9 +618,10 @@ aec_status aec_encode_latents(aec_encoder *e, const uint8_t *pixels, uint32_t wi
     float *res = malloc(sizeof(float) * 2 * N * D);
     int tl = tile / P; /* a tile's side in latents */
     float *tz = malloc(sizeof(float) * D * tl * tl), *tq = malloc(sizeof(float) * D * tl * tl);
+    int32_t *tsym = malloc(sizeof(int32_t) * D * tl * tl);
     uint8_t *idx = malloc((size_t)(stages > 0 ? stages : 1) * tl * tl);
-    if (!planes || !res || !tz || !tq || !idx || aem_acts_alloc(&a, c, 1, Hs, Ws, 1, 0)) {
-        free(planes), free(res), free(tz), free(tq), free(idx);
+    if (!planes || !res || !tz || !tq || !tsym || !idx || aem_acts_alloc(&a, c, 1, Hs, Ws, 1, 0)) {
+        free(planes), free(res), free(tz), free(tq), free(tsym), free(idx);
         return aec_fail(e->err, AEC_ERR_OUT_OF_MEMORY, "out of memory for the latents");
     }
     load_planes(&src, 0, 0, Ws * P, Hs * P, planes);
@@ -646,11 +643,10 @@ aec_status aec_encode_latents(aec_encoder *e, const uint8_t *pixels, uint32_t wi
                     st = AEC_ERR_OUT_OF_MEMORY;
                 aem_rvq_decode(m, idx, n, stages, tq);
             }
-            for (int d = 0; step > 0 && d < D; d++) { /* as encode_lattice rounds */
-                float rounding = aem_lattice_rounding(d, step);
-                for (size_t i = (size_t)d * n; i < (size_t)(d + 1) * n; i++)
-                    tq[i] += step * (float)aem_lattice_symbol_rounded(tz[i] - tq[i], 1.0f / step,
-                                                                      rounding);
+            if (step > 0) { /* as encode_lattice rounds */
+                aem_lattice_symbols(tz, tq, (size_t)D, n, step, tsym);
+                for (size_t i = 0; i < (size_t)D * n; i++)
+                    tq[i] += step * (float)tsym[i];
             }
             /* [2][Hs][Ws][D]: channels last, as image libraries expect. */
             for (int d = 0; d < D; d++)
@@ -662,7 +658,7 @@ aec_status aec_encode_latents(aec_encoder *e, const uint8_t *pixels, uint32_t wi
                     }
         }
     aem_acts_free(&a);
-    free(planes), free(tz), free(tq), free(idx);
+    free(planes), free(tz), free(tq), free(tsym), free(idx);
     if (st != AEC_OK) {
         free(res);
         return aec_fail(e->err, st, "out of memory for the latents");

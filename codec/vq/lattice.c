@@ -22,6 +22,17 @@ static int32_t aem_lattice_predict(const int32_t *plane, size_t lw, size_t x, si
     return left + above - corner;
 }
 
+void aem_lattice_symbols(const float *z, const float *q, size_t D, size_t n, float step,
+                         int32_t *sym)
+{
+    float inv = 1.0f / step;
+    for (size_t d = 0; d < D; d++) {
+        float rounding = aem_lattice_rounding((int)d, step);
+        for (size_t i = d * n; i < (d + 1) * n; i++)
+            sym[i] = aem_lattice_symbol_rounded(q ? z[i] - q[i] : z[i], inv, rounding);
+    }
+}
+
 void aem_lattice_pack(const int32_t *sym, size_t D, size_t lw, size_t lh, uint8_t *planes)
 {
     aem_lattice_pack_at(sym, 0, D, lw, lh, planes);

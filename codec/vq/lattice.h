@@ -63,6 +63,13 @@ static inline int32_t aem_lattice_symbol_rounded(float r, float inv_step, float 
     return r < 0 ? -v : v;
 }
 
+/* The encoder's symbols of D channels of n values, sym [D][n]: the
+ * residual z - q (q NULL: z itself), channel d rounded with
+ * aem_lattice_rounding(d, step).  aec_encode and aec_encode_latents both
+ * quantise with it, so they agree. */
+void aem_lattice_symbols(const float *z, const float *q, size_t D, size_t n, float step,
+                         int32_t *sym);
+
 /* The same with AEM_LATTICE_ROUNDING (the trainer's rounding). */
 static inline int32_t aem_lattice_symbol(float r, float inv_step)
 {
