@@ -55,8 +55,9 @@ static void test_latents_grid(void)
         size_t n = (size_t)gw * gh * D;
         double d = max_diff(lat, n);
         /* The codec rounds with an offset of at least that of the detail
-         * channels at this step: an error of at most 1 - offset steps. */
-        double bound = 1.0 - aem_lattice_rounding(AEM_LATTICE_DETAIL_FROM, steps[k]);
+         * channels at this step (an error of at most 1 - offset steps),
+         * and empties sparse groups only under a threshold above that. */
+        double bound = aem_lattice_sparse_threshold(steps[k]);
         CHECKF(d <= bound * steps[k] + 1e-5 && d > 0, "step %g: max error %g", steps[k], d);
         if (k > 0)
             CHECK(d < prev);

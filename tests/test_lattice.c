@@ -1159,10 +1159,50 @@ static void test_detail_rounding(void)
     CHECK(aem_lattice_symbol_rounded(-1.91f, 1.0f, 0.10f) == -2);
 }
 
+/* Sparse groups of the detail channels are emptied when what they add is
+ * worth less than their bits; groups with a larger symbol, with three
+ * symbols, above the budget, or among the first channels are kept. */
+static void test_sparse_groups(void)
+{
+    enum { D = 24, N = 6 };
+    float step = 0.3f, T = aem_lattice_sparse_threshold(step);
+    CHECK(T > 1.0f - aem_lattice_rounding(AEM_LATTICE_DETAIL_FROM, step));
+    CHECK(aem_lattice_sparse_threshold(0.1f) < aem_lattice_sparse_threshold(0.9f));
+    float z[D * N] = {0};
+    /* u = |z| / step, in step units, for latent i and channel d */
+#define AT(d, i) z[(d) * N + (i)]
+    AT(9, 0) = 0.95f * T * step;    /* a lone +-1 under T: dropped */
+    AT(9, 1) = -1.05f * T * step;   /* a lone one over T: kept */
+    AT(10, 2) = 0.8f * step;        /* a pair whose added error is small: dropped */
+    AT(17, 2) = 0.95f * T * step;   /* (another group: a lone one, dropped) */
+    AT(11, 2) = -0.8f * step;
+    AT(12, 3) = 0.95f * T * step;   /* beside a +-2: the group is kept */
+    AT(13, 3) = 2.0f * step;
+    AT(8, 4) = AT(9, 4) = AT(10, 4) = 0.9f * step; /* three: kept */
+    AT(3, 5) = 0.9f * step;         /* channels below the detail ones: kept */
+    int32_t sym[D * N];
+    aem_lattice_symbols(z, NULL, D, N, step, sym);
+    CHECK(sym[9 * N + 0] == 0);
+    CHECK(sym[9 * N + 1] == -1);
+    CHECK(sym[10 * N + 2] == 0 && sym[11 * N + 2] == 0 && sym[17 * N + 2] == 0);
+    CHECK(sym[12 * N + 3] == 1 && sym[13 * N + 3] == 2);
+    CHECK(sym[8 * N + 4] == 1 && sym[9 * N + 4] == 1 && sym[10 * N + 4] == 1);
+    CHECK(sym[3 * N + 5] == 1);
+    /* the same values as a residual z - q give the same symbols */
+    float q[D * N], zq[D * N];
+    for (int k = 0; k < D * N; k++)
+        q[k] = 0.25f * (float)(k % 7), zq[k] = z[k] + q[k];
+    int32_t sym2[D * N];
+    aem_lattice_symbols(zq, q, D, N, step, sym2);
+    CHECK(memcmp(sym, sym2, sizeof sym) == 0);
+#undef AT
+}
+
 int main(void)
 {
     RUN_TEST(test_symbol_rounding);
     RUN_TEST(test_detail_rounding);
+    RUN_TEST(test_sparse_groups);
     RUN_TEST(test_pack_round_trip);
     RUN_TEST(test_unpack_hostile);
     RUN_TEST(test_split_sizes);

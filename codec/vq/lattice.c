@@ -22,6 +22,30 @@ static int32_t aem_lattice_predict(const int32_t *plane, size_t lw, size_t x, si
     return left + above - corner;
 }
 
+/* Empties the group of channels g0 .. g1 - 1 at latent i when it holds one
+ * or two symbols, all +-1, whose error if dropped stays under the budget
+ * (vq/lattice.h, "Sparse groups"). */
+static void empty_sparse_group(const float *z, const float *q, size_t n, size_t i, size_t g0,
+                               size_t g1, float inv, float one_budget, int32_t *sym)
+{
+    size_t at[2], count = 0;
+    float added = 0.0f; /* squared error added, in step^2 */
+    for (size_t d = g0; d < g1; d++) {
+        int32_t s = sym[d * n + i];
+        if (!s)
+            continue;
+        if ((s != 1 && s != -1) || count == 2)
+            return;
+        float r = q ? z[d * n + i] - q[d * n + i] : z[d * n + i];
+        added += 2.0f * fabsf(r) * inv - 1.0f;
+        at[count++] = d;
+    }
+    float budget = count == 2 ? AEM_LATTICE_PAIR_FACTOR * one_budget : one_budget;
+    if (count && added < budget)
+        for (size_t k = 0; k < count; k++)
+            sym[at[k] * n + i] = 0;
+}
+
 void aem_lattice_symbols(const float *z, const float *q, size_t D, size_t n, float step,
                          int32_t *sym)
 {
@@ -30,6 +54,12 @@ void aem_lattice_symbols(const float *z, const float *q, size_t D, size_t n, flo
         float rounding = aem_lattice_rounding((int)d, step);
         for (size_t i = d * n; i < (d + 1) * n; i++)
             sym[i] = aem_lattice_symbol_rounded(q ? z[i] - q[i] : z[i], inv, rounding);
+    }
+    float one_budget = 2.0f * aem_lattice_sparse_threshold(step) - 1.0f;
+    for (size_t g0 = AEM_LATTICE_DETAIL_FROM; g0 < D; g0 += AEM_LATTICE_GROUP) {
+        size_t g1 = g0 + AEM_LATTICE_GROUP < D ? g0 + AEM_LATTICE_GROUP : D;
+        for (size_t i = 0; i < n; i++)
+            empty_sparse_group(z, q, n, i, g0, g1, inv, one_budget, sym);
     }
 }
 
