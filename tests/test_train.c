@@ -21,6 +21,7 @@
 #include "train/init.h"
 #include "train/rng.h"
 #include "train/trainer.h"
+#include "vq/lattice.h"
 
 static char g_dir[64]; /* the temporary folder, "" when there is none */
 
@@ -543,6 +544,92 @@ static void test_lattice_training(void)
     aet_trainer_free(&t);
 }
 
+/* --rounding codec: the lattice crops decode from the latent rounded by
+ * the codec's own rule (aem_lattice_symbols, with the sparse groups of a
+ * latent of 16 channels), which changes the run; the mode survives a
+ * checkpoint, and a checkpoint of version 3 resumes with the plain one. */
+static void test_codec_rounding(void)
+{
+    CHECK(g_have_ds);
+    if (!g_have_ds)
+        return;
+    aem_config cfg = small_cfg;
+    cfg.latent = 16;
+    aet_options o;
+    small_options(&o, 4, 5);
+    o.fine_prob = 1.0f, o.fine_min = 0.4f, o.fine_max = 0.8f;
+    aet_trainer plain, codec;
+    char err[256];
+    int rc = aet_trainer_new(&plain, &cfg, &o, &g_ds, "plain", err, sizeof err);
+    CHECKF(rc == 0, "%s", err);
+    o.codec_rounding = 1;
+    rc |= aet_trainer_new(&codec, &cfg, &o, &g_ds, "codec", err, sizeof err);
+    CHECKF(rc == 0, "%s", err);
+    if (rc)
+        return;
+    aet_trainer_step(&plain, &g_ds);
+    aet_trainer_step(&codec, &g_ds);
+    /* The last pass's q is the codec's rounding of its z, crop by crop. */
+    int g = o.crop / cfg.block, B = o.batch, D = cfg.latent;
+    size_t per = (size_t)g * g, N = (size_t)B * per;
+    float zc[16 * 16];
+    int32_t sym[16 * 16];
+    int same = 1, emptied = 0;
+    for (int b = 0; b < B && per <= 16; b++) {
+        float step = codec.sample_step[b];
+        same &= step > 0;
+        for (int d = 0; d < D; d++)
+            memcpy(zc + (size_t)d * per, codec.acts.z + (size_t)d * N + b * per, sizeof(float) * per);
+        aem_lattice_symbols(zc, NULL, (size_t)D, per, step, sym);
+        for (int d = 0; d < D; d++)
+            for (size_t j = 0; j < per; j++) {
+                float z = zc[(size_t)d * per + j];
+                int32_t s = sym[(size_t)d * per + j];
+                same &= codec.acts.q[(size_t)d * N + b * per + j] == step * (float)s;
+                emptied += d >= AEM_LATTICE_DETAIL_FROM && s == 0 &&
+                           aem_lattice_symbol_rounded(z, 1.0f / step,
+                                                      aem_lattice_rounding(d, step)) != 0;
+            }
+    }
+    printf("  codec rounding: %d detail symbols emptied in the last pass\n", emptied);
+    CHECK(per <= 16 && same);
+    CHECK(memcmp(plain.model->params, codec.model->params,
+                 plain.model->lay.total * sizeof(float)) != 0);
+    /* The mode is kept by a checkpoint; version 3 has none: plain. */
+    char ckpt[160], old[160];
+    snprintf(ckpt, sizeof ckpt, "%s/codec.ckpt", g_dir);
+    snprintf(old, sizeof old, "%s/v3.ckpt", g_dir);
+    CHECK(aet_trainer_save(&codec, ckpt, err, sizeof err) == 0);
+    FILE *f = fopen(ckpt, "rb"), *w = fopen(old, "wb");
+    size_t head = 8 + sizeof(long) + sizeof(uint64_t),
+           opt_v3 = offsetof(aet_options, codec_rounding);
+    uint8_t buf[4096];
+    size_t n = f ? fread(buf, 1, head + sizeof(aet_options), f) : 0;
+    CHECK(n == head + sizeof(aet_options) && w);
+    if (n == head + sizeof(aet_options) && w) {
+        memcpy(buf, "AETRAIN3", 8);
+        fwrite(buf, 1, head + opt_v3, w);
+        while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+            fwrite(buf, 1, n, w);
+    }
+    if (f)
+        fclose(f);
+    if (w)
+        fclose(w);
+    aet_trainer r;
+    rc = aet_trainer_resume(&r, ckpt, &o, err, sizeof err);
+    CHECKF(rc == 0 && r.opt.codec_rounding == 1, "%s", err);
+    if (rc == 0)
+        aet_trainer_free(&r);
+    rc = aet_trainer_resume(&r, old, &o, err, sizeof err);
+    CHECKF(rc == 0 && r.opt.codec_rounding == 0 && r.step == 1, "%s", err);
+    if (rc == 0)
+        aet_trainer_free(&r);
+    unlink(ckpt), unlink(old);
+    aet_trainer_free(&plain);
+    aet_trainer_free(&codec);
+}
+
 int main(void)
 {
     RUN_TEST(test_kmeans);
@@ -564,6 +651,7 @@ int main(void)
     RUN_TEST(test_training_smoke);
     RUN_TEST(test_reproducible_and_resume);
     RUN_TEST(test_lattice_training);
+    RUN_TEST(test_codec_rounding);
     RUN_TEST(test_init_from_model);
     if (g_have_ds)
         aet_dataset_free(&g_ds);

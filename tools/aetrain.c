@@ -33,6 +33,9 @@ static void usage(FILE *f)
             "  --lr X             peak learning rate (default 5e-4, cosine to 1e-5)\n"
             "  --fine P           train this fraction of crops on the lattice refinement\n"
             "  --fine-steps A B   its steps, log-uniform in [A, B] (default 0.04 0.5)\n"
+            "  --rounding MODE    how those crops are rounded: plain (every value with\n"
+            "                     the offset 0.35, the default) or codec (as aeenc rounds:\n"
+            "                     the detail channels' dead zone, sparse groups emptied)\n"
             "  --denoise A B      de-noising: the encoder sees each crop with noise of a\n"
             "                     sigma uniform in [A, B] (on 0..255), the loss the clean crop\n"
             "  --denoise-poisson P  that fraction of the noisy crops gets signal-dependent\n"
@@ -188,6 +191,13 @@ int main(int argc, char **argv)
             opt.noise_max = (float)atof(argv[++i]);
         }
         else if (!strcmp(a, "--denoise-poisson")) opt.noise_poisson = (float)atof(v);
+        else if (!strcmp(a, "--rounding")) {
+            if (strcmp(v, "plain") && strcmp(v, "codec")) {
+                fprintf(stderr, "aetrain: --rounding takes plain or codec, not %s\n", v);
+                return aet_dist_end(&d, 2);
+            }
+            opt.codec_rounding = !strcmp(v, "codec");
+        }
         else if (!strcmp(a, "--latent")) cfg.latent = atoi(v);
         else if (!strcmp(a, "--stages")) cfg.stages = atoi(v);
         else if (!strcmp(a, "--codes")) cfg.codes = atoi(v);
@@ -310,6 +320,8 @@ int main(int argc, char **argv)
     printf("train: %d images from %s, batch %d x %dx%d, %d threads, seed %llu\n", train.count,
            train_dir, t.opt.batch, t.opt.crop, t.opt.crop, omp_get_max_threads(),
            (unsigned long long)t.opt.seed);
+    if (t.opt.fine_prob > 0 && t.opt.codec_rounding)
+        printf("lattice crops rounded as the codec's encoder rounds them\n");
     if (t.opt.noise_max > 0)
         printf("de-noising: sigma %.1f..%.1f (0..255), %.0f%% signal-dependent\n",
                t.opt.noise_min, t.opt.noise_max, 100 * t.opt.noise_poisson);

@@ -19,7 +19,10 @@
 #define ADAM_B1 0.9f
 #define ADAM_B2 0.999f
 #define ADAM_EPS 1e-8f
-#define CKPT_MAGIC "AETRAIN3"
+#define CKPT_MAGIC "AETRAIN4"
+/* Checkpoints of version 3 stored the options without codec_rounding. */
+#define CKPT_MAGIC_V3 "AETRAIN3"
+#define CKPT_OPTIONS_V3 offsetof(aet_options, codec_rounding)
 /* Checkpoints of version 2 stored the options without the noise fields. */
 #define CKPT_MAGIC_V2 "AETRAIN2"
 #define CKPT_OPTIONS_V2 offsetof(aet_options, noise_min)
@@ -280,6 +283,30 @@ static void adam_update(aet_trainer *t, float lr)
     }
 }
 
+/* One crop's latent (channel d of the crop at z[d * N + at0 ..], per
+ * values) rounded as the codec's encoder rounds it, aem_lattice_symbols,
+ * into the same places of q.  Copied to and from [D][per], as the
+ * encoder's rounding reads a latent's channels together (sparse groups).
+ * Out of memory, the plain rounding, so that the step still runs. */
+static void lattice_crop_as_codec(const float *z, size_t N, size_t at0, size_t per, size_t D,
+                                  float step, float *q)
+{
+    float *zc = malloc(sizeof(float) * D * per);
+    int32_t *sym = malloc(sizeof(int32_t) * D * per);
+    for (size_t d = 0; zc && sym && d < D; d++)
+        memcpy(zc + d * per, z + d * N + at0, sizeof(float) * per);
+    if (zc && sym)
+        aem_lattice_symbols(zc, NULL, D, per, step, sym);
+    for (size_t d = 0; d < D; d++)
+        for (size_t j = 0; j < per; j++) {
+            size_t i = d * N + at0 + j;
+            int32_t v = zc && sym ? sym[d * per + j] : aem_lattice_symbol(z[i], 1.0f / step);
+            q[i] = step * (float)v;
+        }
+    free(zc);
+    free(sym);
+}
+
 void aet_trainer_pass(aet_trainer *t, int B, int b0, uint64_t *rng, size_t N_all, float *grads,
                       double sums[4])
 {
@@ -319,7 +346,11 @@ void aet_trainer_pass(aet_trainer *t, int B, int b0, uint64_t *rng, size_t N_all
 #pragma omp parallel for schedule(static) if (nn_may_fork_pass((size_t)D * N))
     for (int b = 0; b < B; b++) {
         float step = steps[b];
-        if (step > 0) { /* lattice crop: the latent rounded as the encoder does */
+        if (step > 0 && t->opt.codec_rounding) {
+            lattice_crop_as_codec(a->z, N, (size_t)b * per, per, (size_t)D, step, a->q);
+            continue;
+        }
+        if (step > 0) { /* lattice crop: the latent rounded with the offset */
             for (int d = 0; d < D; d++)
                 for (size_t j = 0; j < per; j++) {
                     size_t i = (size_t)d * N + (size_t)b * per + j;
@@ -626,12 +657,16 @@ int aet_trainer_resume(aet_trainer *t, const char *path, const aet_options *opt,
     uint8_t *blob = NULL;
     int rc = -1;
     aet_options_default(&saved);
-    int v1 = 0, v2 = 0;
+    int v1 = 0, v2 = 0, v3 = 0;
     if (read_all(f, magic, 8) ||
         (memcmp(magic, CKPT_MAGIC, 8) && !(v1 = !memcmp(magic, CKPT_MAGIC_V1, 8)) &&
-         !(v2 = !memcmp(magic, CKPT_MAGIC_V2, 8))) ||
+         !(v2 = !memcmp(magic, CKPT_MAGIC_V2, 8)) && !(v3 = !memcmp(magic, CKPT_MAGIC_V3, 8))) ||
         read_all(f, &t->step, sizeof t->step) || read_all(f, &t->rng, sizeof t->rng) ||
-        read_all(f, &saved, v1 ? CKPT_OPTIONS_V1 : v2 ? CKPT_OPTIONS_V2 : sizeof saved) ||
+        read_all(f, &saved,
+                 v1   ? CKPT_OPTIONS_V1
+                 : v2 ? CKPT_OPTIONS_V2
+                 : v3 ? CKPT_OPTIONS_V3
+                      : sizeof saved) ||
         read_all(f, &bs, sizeof bs) || bs > (1u << 30) ||
         !(blob = malloc(bs)) || read_all(f, blob, bs)) {
         snprintf(err, errlen, "%s: not a checkpoint of this trainer, or truncated", path);

@@ -33,6 +33,11 @@ typedef struct {
      * signal-dependent for a fraction noise_poisson of the crops, and the
      * loss compares the decoded crop with the clean one. */
     float noise_min, noise_max, noise_poisson;
+    /* Non-zero: the lattice crops are rounded as the codec's encoder rounds
+     * (aem_lattice_symbols: the detail channels' dead zone and the emptied
+     * sparse groups, vq/lattice.h), so the decoder learns the latents it
+     * will be given; 0: every value with AEM_LATTICE_ROUNDING. */
+    int codec_rounding;
 } aet_options;
 
 void aet_options_default(aet_options *o);
