@@ -46,6 +46,7 @@ void aet_options_default(aet_options *o)
     o->fine_min = 0.04f;
     o->fine_max = 0.5f;
     o->noise_min = o->noise_max = o->noise_poisson = 0;
+    o->codec_rounding = 0;
 }
 
 float aet_learning_rate(const aet_options *o, long step)
