@@ -186,6 +186,46 @@ static void test_gemm(void)
     CHECK(C[0] == 0 && C[5] == 0);
 }
 
+/* A weight gradient's shape, dW[out][in*9] += dY[out][pixels] *
+ * cols[in*9][pixels]^T (few rows, many columns, a long K): nn_gemm_nt
+ * computes it as its transpose (gemm_nt_swapped), which must give the bits
+ * of the plain product, with any thread count (the trainer's results do not
+ * depend on either). */
+static void test_gemm_nt_weight_gradient_bits(void)
+{
+    uint64_t rng_before = g_rng; /* the later tests' random networks stay as they were */
+    int M = 40, N = 300, K = 1100;
+    float *A = falloc((size_t)M * K), *Bt = falloc((size_t)N * K), *B = falloc((size_t)K * N);
+    float *C0 = falloc((size_t)M * N), *Cnt = falloc((size_t)M * N), *Cnn = falloc((size_t)M * N);
+    fill(A, (size_t)M * K, 1), fill(Bt, (size_t)N * K, 1), fill(C0, (size_t)M * N, 1);
+    for (int k = 0; k < K; k++)
+        for (int j = 0; j < N; j++)
+            B[(size_t)k * N + j] = Bt[(size_t)j * K + k];
+    int runs = 1;
+#ifdef _OPENMP
+    int saved = omp_get_max_threads();
+    runs = 2;
+#endif
+    for (int r = 0; r < runs; r++) {
+#ifdef _OPENMP
+        omp_set_num_threads(r == 0 ? 1 : 3);
+#endif
+        for (int acc = 0; acc <= 1; acc++) {
+            memcpy(Cnt, C0, (size_t)M * N * sizeof(float));
+            memcpy(Cnn, C0, (size_t)M * N * sizeof(float));
+            nn_gemm_nt(M, N, K, A, K, Bt, K, Cnt, N, acc);
+            nn_gemm_nn(M, N, K, A, K, B, N, Cnn, N, acc);
+            CHECKF(memcmp(Cnt, Cnn, (size_t)M * N * sizeof(float)) == 0,
+                   "nt differs from nn (acc=%d, run %d)", acc, r);
+        }
+    }
+#ifdef _OPENMP
+    omp_set_num_threads(saved);
+#endif
+    free(A), free(Bt), free(B), free(C0), free(Cnt), free(Cnn);
+    g_rng = rng_before;
+}
+
 /* The same product must give the same bits with 1 and 3 threads (each output
  * element is summed in the same order, whatever the split). */
 static void test_gemm_thread_independence(void)
@@ -1663,6 +1703,7 @@ int main(void)
     RUN_TEST(test_arena);
     RUN_TEST(test_gemm);
     RUN_TEST(test_gemm_thread_independence);
+    RUN_TEST(test_gemm_nt_weight_gradient_bits);
     RUN_TEST(test_conv_forward);
     RUN_TEST(test_conv_backward);
     RUN_TEST(test_conv_banded);
