@@ -489,6 +489,20 @@ static int write_old_checkpoint(const char *from, const char *to, const char *ma
     return rc;
 }
 
+/* Saves t as g_dir/TAG.ckpt (into ckpt) and rewrites it as a checkpoint of
+ * an older format (write_old_checkpoint) into g_dir/old-TAG.ckpt (into
+ * old).  0 on success. */
+static int save_with_old_copy(aet_trainer *t, const char *tag, const char *magic,
+                              size_t opt_bytes, char ckpt[160], char old[160])
+{
+    char err[256];
+    snprintf(ckpt, 160, "%s/%s.ckpt", g_dir, tag);
+    snprintf(old, 160, "%s/old-%s.ckpt", g_dir, tag);
+    if (aet_trainer_save(t, ckpt, err, sizeof err))
+        return -1;
+    return write_old_checkpoint(ckpt, old, magic, opt_bytes);
+}
+
 static void test_lattice_training(void)
 {
     CHECK(g_have_ds);
@@ -532,10 +546,8 @@ static void test_lattice_training(void)
     /* A checkpoint of the first format (before the lattice options) still
      * resumes, with the lattice off. */
     char ckpt[160], old[160];
-    snprintf(ckpt, sizeof ckpt, "%s/lat.ckpt", g_dir);
-    snprintf(old, sizeof old, "%s/v1.ckpt", g_dir);
-    CHECK(aet_trainer_save(&t, ckpt, err, sizeof err) == 0);
-    CHECK(write_old_checkpoint(ckpt, old, "AETRAIN1", offsetof(aet_options, fine_prob)) == 0);
+    CHECK(save_with_old_copy(&t, "lat", "AETRAIN1", offsetof(aet_options, fine_prob), ckpt, old) ==
+          0);
     aet_trainer r;
     aet_options longer = o;
     longer.steps = 70;
@@ -609,10 +621,8 @@ static void test_codec_rounding(void)
                  plain.model->lay.total * sizeof(float)) != 0);
     /* The mode is kept by a checkpoint; version 3 has none: plain. */
     char ckpt[160], old[160];
-    snprintf(ckpt, sizeof ckpt, "%s/codec.ckpt", g_dir);
-    snprintf(old, sizeof old, "%s/v3.ckpt", g_dir);
-    CHECK(aet_trainer_save(&codec, ckpt, err, sizeof err) == 0);
-    CHECK(write_old_checkpoint(ckpt, old, "AETRAIN3", offsetof(aet_options, codec_rounding)) == 0);
+    CHECK(save_with_old_copy(&codec, "codec", "AETRAIN3", offsetof(aet_options, codec_rounding),
+                             ckpt, old) == 0);
     aet_trainer r;
     rc = aet_trainer_resume(&r, ckpt, &o, err, sizeof err);
     CHECKF(rc == 0 && r.opt.codec_rounding == 1, "%s", err);

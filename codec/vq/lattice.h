@@ -36,19 +36,32 @@
  * MS-SSIM more at the same rate; at step 0.24 and below (about 0.5 bpp and
  * up) it lost PSNR (bench/NOTES.md, "A wider dead zone for the detail
  * channels").  An encoder choice: the decoder and the format do not see
- * it; the trainer rounds with AEM_LATTICE_ROUNDING throughout. */
+ * it; the trainer rounds with AEM_LATTICE_ROUNDING unless it is told to
+ * round as the encoder does (aetrain --rounding codec). */
 #define AEM_LATTICE_DETAIL_FROM 8
 #define AEM_LATTICE_DETAIL_ROUNDING 0.10f /* at steps of ... */
 #define AEM_LATTICE_DETAIL_COARSE 0.46f   /* ... this and coarser; */
 #define AEM_LATTICE_DETAIL_FINE 0.24f     /* AEM_LATTICE_ROUNDING from this finer */
+
+/* Where `step` lies between the fine and the coarse end of the detail
+ * channels' rules: 0 at AEM_LATTICE_DETAIL_FINE and finer, 1 at
+ * AEM_LATTICE_DETAIL_COARSE and coarser, linear between. */
+static inline float aem_lattice_coarseness(float step)
+{
+    if (step <= AEM_LATTICE_DETAIL_FINE)
+        return 0.0f;
+    if (step >= AEM_LATTICE_DETAIL_COARSE)
+        return 1.0f;
+    return (step - AEM_LATTICE_DETAIL_FINE) / (AEM_LATTICE_DETAIL_COARSE - AEM_LATTICE_DETAIL_FINE);
+}
+
 static inline float aem_lattice_rounding(int channel, float step)
 {
-    if (channel < AEM_LATTICE_DETAIL_FROM || step <= AEM_LATTICE_DETAIL_FINE)
+    float t = aem_lattice_coarseness(step);
+    if (channel < AEM_LATTICE_DETAIL_FROM || t == 0.0f)
         return AEM_LATTICE_ROUNDING;
-    if (step >= AEM_LATTICE_DETAIL_COARSE)
+    if (t == 1.0f)
         return AEM_LATTICE_DETAIL_ROUNDING;
-    float t = (step - AEM_LATTICE_DETAIL_FINE) /
-              (AEM_LATTICE_DETAIL_COARSE - AEM_LATTICE_DETAIL_FINE);
     return AEM_LATTICE_ROUNDING + t * (AEM_LATTICE_DETAIL_ROUNDING - AEM_LATTICE_ROUNDING);
 }
 
@@ -73,14 +86,10 @@ static inline float aem_lattice_rounding(int channel, float step)
 #define AEM_LATTICE_PAIR_FACTOR 1.3f
 static inline float aem_lattice_sparse_threshold(float step)
 {
-    float t = step <= AEM_LATTICE_DETAIL_FINE     ? 0.0f
-              : step >= AEM_LATTICE_DETAIL_COARSE ? 1.0f
-                                                  : (step - AEM_LATTICE_DETAIL_FINE) /
-                                                        (AEM_LATTICE_DETAIL_COARSE -
-                                                         AEM_LATTICE_DETAIL_FINE);
     return 1.0f - aem_lattice_rounding(AEM_LATTICE_DETAIL_FROM, step) +
            AEM_LATTICE_SPARSE_RAISE_FINE +
-           t * (AEM_LATTICE_SPARSE_RAISE_COARSE - AEM_LATTICE_SPARSE_RAISE_FINE);
+           aem_lattice_coarseness(step) *
+               (AEM_LATTICE_SPARSE_RAISE_COARSE - AEM_LATTICE_SPARSE_RAISE_FINE);
 }
 
 /* The lattice symbol of residual value r for a step of 1/inv_step, rounded
