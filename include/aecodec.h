@@ -117,18 +117,18 @@ typedef struct {
 
 typedef struct {
     int quality;   /* quality level, 1..aec_encoder_levels(enc); 0 = the
-                      middle level.  With the built-in models, levels 1..2
-                      code 1..2 VQ stages of the default model and the higher
-                      ones code the high-rate model's latent on a lattice;
-                      with a model of the caller's, level = VQ stages        */
+                      middle level.  With the built-in models every level
+                      codes the latent of a built-in model on a lattice
+                      (levels 1..4 at half size, see half_size); with a
+                      model of the caller's, level = VQ stages             */
     int threads;   /* 0 = all available (OpenMP default), else this many   */
     int tile_size; /* tile side in pixels, multiple of 64 in 64..1024; 0 = default (1024) */
     float lambda;  /* rate-distortion trade-off of the index choice, 0..1: each
                       index minimises distortion + lambda * estimated bits;
                       0 = plain nearest code; AEC_LAMBDA_AUTO (the default)
-                      = the library's choice for the quality level (0.007
-                      at the built-in VQ level 1; with a model of the
-                      caller's larger at low levels, 0 at the top two) */
+                      = the library's choice for the quality level (with a
+                      model of the caller's larger at low levels, 0 at the
+                      top two; the built-in levels code no VQ stage)       */
     float lattice_step; /* step of the lattice refinement of the latent left
                       after the VQ stages (0 = none, smaller = finer, more
                       bits); AEC_LATTICE_AUTO (the default) = the level's */
@@ -136,11 +136,11 @@ typedef struct {
                       of `quality` when > 0 (default 0).  Between two lattice
                       levels the step is interpolated geometrically (7.5:
                       halfway, in log step, from level 7 to 8) with the
-                      nearer level's model; between the VQ level 1 and
-                      level 2 the default model's lattice goes from step
-                      1.8 (about level 1's rate) to level 2's step.  With
-                      a model of the caller's fractions take the level
-                      below, since VQ stages are whole                     */
+                      nearer level's model; between level 4 (half size)
+                      and level 5 (full size) the half-size step goes on
+                      to where its rate meets level 5's.  With a model of
+                      the caller's fractions take the level below, since
+                      VQ stages are whole                                  */
     uint64_t target_size; /* bytes; > 0: search the levels (quality_fine) for
                       the best PSNR whose file fits (within 2 % below when
                       the range allows; the smallest file when none fits).
@@ -163,6 +163,14 @@ typedef struct {
                       level's model and lattice_step (which must then be
                       > 0); meant for a model of the caller's, whose levels
                       count VQ stages.  Default 0.  Added after 0.5.0     */
+    int half_size; /* 0 (default) = the level's choice: the built-in levels
+                      1..4 code the picture at half size (halves rounded
+                      up), which the decoder upsamples by two with a fixed
+                      cubic, since below about 0.2 bpp that beats the
+                      full-size transform; -1 = always full size; 1 = half
+                      size at any level or model.  Pictures with alpha are
+                      always coded at full size (1 is then an error).
+                      Added after 0.5.0                                   */
 } aec_encode_params;
 #define AEC_LAMBDA_AUTO (-1.0f)
 #define AEC_LATTICE_AUTO (-1.0f)
@@ -194,6 +202,9 @@ typedef struct {
     uint32_t layer_channels[6][2]; /* first latent channel and channel count
                                of each layer (a file without layers: one
                                layer of every channel)                      */
+    int half_size;          /* 1 when the picture is coded at half size, (width
+                               + 1) / 2 x (height + 1) / 2, and decoded
+                               upsampled by two (spec/bitstream.md 4.1)     */
 } aec_info;
 
 /* A loaded network model (encoder, quantiser codebooks, decoder).  The
@@ -246,8 +257,7 @@ AEC_API void aec_limits_default(aec_limits *limits);
 
 /* ---- encoding ---------------------------------------------------------- */
 AEC_API void aec_encode_params_default(aec_encode_params *params);
-/* model NULL = the built-in models (the default one and the high-rate
- * one, chosen per level).  A model of the caller's must outlive the
+/* model NULL = the built-in models (chosen per level).  A model of the caller's must outlive the
  * encoder. */
 AEC_API aec_status aec_encoder_create(aec_encoder **out, const aec_model *model);
 /* Number of quality levels the encoder offers. */
@@ -256,7 +266,9 @@ AEC_API void aec_encoder_destroy(aec_encoder *enc);
 /* The latent grid an encode of these pixels with these params codes, for
  * downstream use of the representation (aeenc --latents): one latent vector
  * of *dims floats per 8x8 block, on a grid of *grid_w = ceil(width / 8) by
- * *grid_h = ceil(height / 8).  *out (release with aec_free) holds
+ * *grid_h = ceil(height / 8), of the half-size image (ceil(width / 2) x
+ * ceil(height / 2)) at a half-size level (half_size).  *out (release with
+ * aec_free) holds
  * 2 x grid_h x grid_w x dims floats in C order: [0] the encoder network's
  * output before quantisation, [1] the quantised latent the decoder rebuilds
  * from the file (VQ codes plus lattice refinement).  The model is the one

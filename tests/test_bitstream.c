@@ -580,8 +580,12 @@ static void test_field_errors(void)
         {16, 16, 1, 1, 8, 64, 8, 1, AEC_ERR_CORRUPT},   /* split, no lattice     */
         {16, 16, 1, 1, 8, 96, 0, 1, AEC_ERR_CORRUPT},   /* ... and more (step 7) */
         {16, 16, 1, 1, 0x20, 64, 8, 1, AEC_ERR_CORRUPT},     /* layered, no lattice */
-        {16, 16, 1, 1, 0x40, 64, 8, 1, AEC_ERR_UNSUPPORTED}, /* reserved bits */
-        {16, 16, 1, 1, 0x48, 64, 8, 1, AEC_ERR_UNSUPPORTED}, /* step 4 first  */
+        {16, 16, 1, 1, 0x40, 64, 8, 1, AEC_OK},              /* half size: 8x8 coded */
+        {16, 16, 2, 1, 0x41, 64, 8, 2, AEC_ERR_CORRUPT},     /* half size with alpha */
+        {130, 16, 1, 1, 0x40, 64, 8, 2, AEC_OK},     /* 65x8 coded: 2 tiles of 64 */
+        {130, 16, 1, 1, 0x40, 64, 8, 3, AEC_ERR_CORRUPT},    /* the picture's 3 tiles */
+        {16, 16, 1, 1, 0x80, 64, 8, 1, AEC_ERR_UNSUPPORTED}, /* reserved bit */
+        {16, 16, 1, 1, 0x88, 64, 8, 1, AEC_ERR_UNSUPPORTED}, /* step 4 first  */
         {16, 16, 1, 1, 0x80, 64, 8, 1, AEC_ERR_UNSUPPORTED},
         {16, 16, 1, 1, 0, 96, 8, 1, AEC_ERR_CORRUPT},
         {16, 16, 1, 1, 0, 2048, 8, 1, AEC_ERR_CORRUPT},
@@ -1089,7 +1093,7 @@ static void test_lattice_fields(void)
         f[7] &= (uint8_t)~AECB_FLAG_LATTICE;
         tb_fix_crc(f, h.table_bytes);
         CHECK(aecb_parse(f, size, NULL, &p, err, sizeof err) == AEC_ERR_CORRUPT);
-        f[7] |= AECB_FLAG_LATTICE | 0x40;
+        f[7] |= AECB_FLAG_LATTICE | 0x80;
         tb_fix_crc(f, h.table_bytes);
         CHECK(aecb_parse(f, size, NULL, &p, err, sizeof err) == AEC_ERR_UNSUPPORTED);
         f[7] = (uint8_t)(AECB_FLAG_LATTICE | AECB_FLAG_SPLIT);

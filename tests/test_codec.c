@@ -59,6 +59,7 @@ typedef struct {
 static float g_lambda = AEC_LAMBDA_AUTO; /* the encoder's RD trade-off in these tests */
 static float g_lattice = AEC_LATTICE_AUTO; /* its lattice step */
 static int g_enc_threads = 0;              /* its thread count (0 = all) */
+static int g_half = 0;                     /* its half_size (0 = the level's) */
 /* The encoder's model: NULL = the built-in levels; the VQ tests set the
  * default model so that a quality level is a number of stages. */
 static const aec_model *g_model = NULL;
@@ -79,6 +80,7 @@ static blob encode(const uint8_t *pix, uint32_t w, uint32_t h, aec_layout layout
         p.lambda = g_lambda;
         p.lattice_step = g_lattice;
         p.threads = g_enc_threads;
+        p.half_size = g_half;
         st = aec_encode(enc, pix, w, h, 0, layout, &p, &b.data, &b.size);
         if (st != AEC_OK)
             printf("  encode: %s\n", aec_encoder_last_error(enc));
@@ -373,6 +375,9 @@ static void test_threads_identical(void)
 /* The built-in levels: 1 is a VQ stage of the default model, 2 a lattice
  * step of it, the rest lattice steps of the high-rate model (its
  * fine-tune from level 10 on).  Bytes and PSNR rise with the level. */
+/* Flags bit 6 of a file, read as the spec lays the header out. */
+static int is_half(const blob *b) { return b->size > 7 && (b->data[7] & 0x40) != 0; }
+
 static void test_builtin_levels(void)
 {
     aec_encoder *enc = NULL;
@@ -401,13 +406,12 @@ static void test_builtin_levels(void)
         aec_info info;
         CHECK(st == AEC_OK && aec_read_info(b.data, b.size, &info) == AEC_OK);
         int lattice = info.lattice_step > 0;
-        uint64_t want = q <= 2    ? aec_model_id(aec_model_default())
-                        : q >= 10 ? aec_model_id(top)
-                                  : aec_model_id(high);
+        uint64_t want = q >= 10 ? aec_model_id(top) : aec_model_id(high);
         CHECKF(info.model_id == want, "level %d coded with model %016llx", q,
                (unsigned long long)info.model_id);
-        CHECKF(lattice == (q > 1), "level %d: lattice step %g", q, (double)info.lattice_step);
-        CHECKF(lattice || info.stages_coded == q, "level %d: %d stages", q, info.stages_coded);
+        CHECKF(lattice && info.stages_coded == 0, "level %d: lattice step %g, %d stages", q,
+               (double)info.lattice_step, info.stages_coded);
+        CHECKF(is_half(&b) == (q <= 4), "level %d: half size %d", q, is_half(&b));
         uint32_t ow, oh;
         uint8_t *a = decode(&b, 0, 0, 0, 0, 0, 0, &ow, &oh, NULL, &st);
         double p = a ? psnr_channels(pix, a, (size_t)w * h, 3, 3) : 0;
@@ -431,6 +435,115 @@ static void test_builtin_levels(void)
         free(a), free(b.data);
     }
     free(pix);
+}
+
+/* Half-size coding (spec/bitstream.md 4.1): the low levels code the picture
+ * at half size and decode it at its own; regions are crops of the whole
+ * picture on any thread count; reduced and converted outputs are those of
+ * the whole; pictures with alpha stay full size; a file cut after its
+ * first layer still decodes at the picture's size. */
+static void test_half_size(void)
+{
+    uint32_t w = 201, h = 135; /* odd: the coded image is 101 x 68 */
+    uint8_t *pix = make_image(w, h, 3, 23);
+    aec_status st;
+    blob half = encode(pix, w, h, AEC_RGB, 2, 0, &st);
+    g_half = -1;
+    blob full = encode(pix, w, h, AEC_RGB, 2, 0, &st);
+    g_half = 0;
+    aec_info info;
+    CHECK(is_half(&half) && !is_half(&full));
+    CHECK(aec_read_info(half.data, half.size, &info) == AEC_OK && info.width == w &&
+          info.height == h && info.half_size == 1);
+    CHECK(aec_read_info(full.data, full.size, &info) == AEC_OK && info.half_size == 0);
+    CHECKF(half.size < full.size, "half size %zu bytes, full size %zu", half.size, full.size);
+    uint32_t ow = 0, oh = 0;
+    uint8_t *whole = decode(&half, 0, 0, 0, 0, 0, 1, &ow, &oh, NULL, &st);
+    CHECK(whole && ow == w && oh == h);
+    double p = whole ? psnr_channels(pix, whole, (size_t)w * h, 3, 3) : 0;
+    printf("  level 2: half size %zu bytes %.2f dB; full size %zu bytes\n", half.size, p,
+           full.size);
+    CHECKF(p > 22, "half-size decode at %.2f dB", p);
+    const uint32_t regions[][4] = {{0, 0, 1, 1},    {1, 1, 3, 3},   {200, 134, 1, 1},
+                                   {37, 12, 100, 61}, {64, 64, 137, 71}, {0, 100, 201, 35}};
+    for (int r = 0; r < 6 && whole; r++)
+        for (int threads = 1; threads <= 2; threads++) {
+            uint32_t x = regions[r][0], y = regions[r][1], rw = regions[r][2], rh = regions[r][3];
+            uint8_t *part = decode(&half, 0, x, y, rw, rh, threads, &ow, &oh, NULL, &st);
+            int same = part && ow == rw && oh == rh && is_crop_of(part, whole, w, 3, x, y, rw, rh);
+            CHECKF(same, "region %u,%u %ux%u (%d threads) differs from the crop", x, y, rw, rh,
+                   threads);
+            free(part);
+        }
+    /* Reduced by 2 and made grey: the rounded means and lumas of the whole. */
+    aec_decoder *dec = NULL;
+    uint8_t *small = NULL;
+    aec_layout ol;
+    aec_decode_params dp;
+    aec_decode_params_default(&dp);
+    dp.scale = 2, dp.layout = AEC_GRAY;
+    CHECK(aec_decoder_create(&dec, NULL) == AEC_OK &&
+          aec_decode(dec, half.data, half.size, &dp, &small, &ow, &oh, &ol) == AEC_OK);
+    CHECK(small && ow == (w + 1) / 2 && oh == (h + 1) / 2 && ol == AEC_GRAY);
+    int mismatches = 0;
+    for (uint32_t y = 0; small && whole && y < oh; y++)
+        for (uint32_t x = 0; x < ow; x++) {
+            uint32_t sum = 0, n = 0;
+            for (uint32_t yy = 2 * y; yy < 2 * y + 2 && yy < h; yy++)
+                for (uint32_t xx = 2 * x; xx < 2 * x + 2 && xx < w; xx++, n++) {
+                    const uint8_t *q = whole + ((size_t)yy * w + xx) * 3;
+                    sum += (299u * q[0] + 587u * q[1] + 114u * q[2] + 500u) / 1000u;
+                }
+            mismatches += small[(size_t)y * ow + x] != (sum + n / 2) / n;
+        }
+    CHECKF(mismatches == 0, "%d reduced grey pixels differ from the whole's", mismatches);
+    aec_free(small);
+    /* Into the caller's rows, 7 bytes of padding after each: the same. */
+    size_t row = (size_t)w * 3, stride = row + 7;
+    uint8_t *rows = malloc(stride * h);
+    memset(rows, 0xEE, stride * h);
+    CHECK(aec_decode_into(dec, half.data, half.size, NULL, rows, stride, stride * h) == AEC_OK);
+    int into_bad = 0;
+    for (uint32_t y = 0; whole && y < h; y++) {
+        into_bad += memcmp(rows + y * stride, whole + y * row, row) != 0;
+        for (int k = 0; k < 7; k++)
+            into_bad += rows[y * stride + row + k] != 0xEE;
+    }
+    CHECKF(into_bad == 0, "%d rows of aec_decode_into differ or touched their padding", into_bad);
+    free(rows);
+    /* A prefix holding the first lattice layer decodes at the picture's size. */
+    CHECK(aec_read_info(half.data, half.size, &info) == AEC_OK && info.lattice_layers > 1);
+    size_t cut = (size_t)info.file_size;
+    for (int l = info.lattice_layers - 1; l >= 1; l--)
+        cut -= (size_t)info.layer_bytes[l];
+    uint8_t *first = decode(&(blob){half.data, cut}, 0, 0, 0, 0, 0, 0, &ow, &oh, NULL, &st);
+    double pf = first ? psnr_channels(pix, first, (size_t)w * h, 3, 3) : 0;
+    CHECKF(first && ow == w && oh == h && pf > 15 && pf < p,
+           "first layer alone: %.2f dB (all layers %.2f)", pf, p);
+    free(first);
+    /* Alpha stays full size; asking for half size with it is an error, and
+     * so is a half_size other than -1, 0, 1. */
+    uint8_t *rgba = make_image(w, h, 4, 23);
+    blob ra = encode(rgba, w, h, AEC_RGBA, 2, 0, &st);
+    CHECK(st == AEC_OK && !is_half(&ra));
+    g_half = 1;
+    blob bad = encode(rgba, w, h, AEC_RGBA, 2, 0, &st);
+    CHECK(st == AEC_ERR_INVALID_ARGUMENT && !bad.data);
+    g_half = 2;
+    bad = encode(pix, w, h, AEC_RGB, 2, 0, &st);
+    CHECK(st == AEC_ERR_INVALID_ARGUMENT && !bad.data);
+    /* Forced at a full-size level, and grey. */
+    g_half = 1;
+    uint8_t *grey = make_image(w, h, 1, 29);
+    blob gh = encode(grey, w, h, AEC_GRAY, 7, 64, &st);
+    g_half = 0;
+    CHECK(st == AEC_OK && is_half(&gh));
+    uint8_t *gd = decode(&gh, 0, 0, 0, 0, 0, 0, &ow, &oh, NULL, &st);
+    CHECK(gd && ow == w && oh == h && psnr_channels(grey, gd, (size_t)w * h, 1, 1) > 22);
+    free(gd), free(grey), free(gh.data);
+    free(ra.data), free(rgba);
+    aec_decoder_destroy(dec);
+    free(whole), free(half.data), free(full.data), free(pix);
 }
 
 /* A model of many VQ stages for the tests of lattice layers on top of
@@ -702,13 +815,15 @@ static void test_split_layout(void)
         lattice_levels += lattice;
         if (lattice) { /* small tiles: the planes layout */
             blob small = encode(pix, w, h, AEC_RGB, q, 128, &st);
-            CHECKF(st == AEC_OK && small.data[7] == AECB_FLAG_LATTICE,
+            CHECKF(st == AEC_OK && (small.data[7] & ~AECB_FLAG_HALF) == AECB_FLAG_LATTICE,
                    "level %d with 128-pixel tiles: flags 0x%02x", q, small.data[7]);
             if (small.data)
                 free(decode_same_with_threads(&small, w, h));
             free(small.data);
         }
-        CHECKF(b.data[7] == (lattice ? 0x2C : 0x00), "level %d: flags 0x%02x", q, b.data[7]);
+        /* the half-size levels 1-4 add bit 6 */
+        CHECKF(b.data[7] == (lattice ? 0x2C : 0x00) + (q <= 4 ? 0x40 : 0), "level %d: flags 0x%02x",
+               q, b.data[7]);
         if (q == L) {
             CHECKF(lattice, "the top level %d has no lattice layer", q);
             blob twin = {NULL, 0};
@@ -1254,6 +1369,7 @@ int main(void)
     RUN_TEST(test_cells_partition);
     RUN_TEST(test_cells_never_show);
     RUN_TEST(test_model_identity);
+    RUN_TEST(test_half_size);
     RUN_TEST(test_bad_arguments);
     TEST_EXIT();
 }

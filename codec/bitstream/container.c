@@ -134,9 +134,9 @@ void aecb_tile_rect(const aecb_header *h, uint32_t tile, uint32_t *x0, uint32_t 
     if (y0)
         *y0 = Y;
     if (w)
-        *w = (h->width - X < T) ? h->width - X : T;
+        *w = (h->coded_w - X < T) ? h->coded_w - X : T;
     if (hgt)
-        *hgt = (h->height - Y < T) ? h->height - Y : T;
+        *hgt = (h->coded_h - Y < T) ? h->coded_h - Y : T;
 }
 
 void aecb_tile_latents(const aecb_header *h, uint32_t tile, uint32_t *lw, uint32_t *lh)
@@ -213,6 +213,10 @@ static int aecb_check_fields(const aecb_header *h, char *err, size_t errlen)
                     (h->flags & AECB_FLAG_ALPHA) ? 1 : 0, h->layout);
         return 1;
     }
+    if ((h->flags & AECB_FLAG_HALF) && has_alpha) { /* alpha is lossless, at full size */
+        aecb_seterr(err, errlen, "half-size coding with an alpha plane");
+        return 1;
+    }
     if (h->tile_size < AECB_MIN_TILE || h->tile_size > AECB_MAX_TILE ||
         h->tile_size % 64 != 0) {
         aecb_seterr(err, errlen, "invalid tile size %u (must be a multiple of 64 in 64..1024)",
@@ -230,8 +234,11 @@ static int aecb_check_fields(const aecb_header *h, char *err, size_t errlen)
 /* Derived counts; fields must have passed the range checks. */
 static void aecb_derive(aecb_header *h)
 {
-    h->tiles_x = (h->width + h->tile_size - 1u) / h->tile_size;
-    h->tiles_y = (h->height + h->tile_size - 1u) / h->tile_size;
+    int half = (h->flags & AECB_FLAG_HALF) != 0;
+    h->coded_w = half ? (h->width + 1u) / 2u : h->width;
+    h->coded_h = half ? (h->height + 1u) / 2u : h->height;
+    h->tiles_x = (h->coded_w + h->tile_size - 1u) / h->tile_size;
+    h->tiles_y = (h->coded_h + h->tile_size - 1u) / h->tile_size;
     h->n_tiles = h->tiles_x * h->tiles_y;
     h->lattice_layers = !(h->flags & AECB_FLAG_LATTICE)  ? 0
                         : !(h->flags & AECB_FLAG_LAYERED) ? 1
@@ -599,8 +606,8 @@ static int clamp_int(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi :
 
 void aecb_latent_grid(const aecb_header *h, int *grid_w, int *grid_h)
 {
-    *grid_w = (int)((h->width + h->block_size - 1) / h->block_size);
-    *grid_h = (int)((h->height + h->block_size - 1) / h->block_size);
+    *grid_w = (int)((h->coded_w + h->block_size - 1) / h->block_size);
+    *grid_h = (int)((h->coded_h + h->block_size - 1) / h->block_size);
 }
 
 void aecb_tile_window_of(const aecb_header *h, uint32_t tile, int halo, aecb_tile_window *w)

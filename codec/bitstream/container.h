@@ -39,9 +39,10 @@
 #define AECB_FLAG_SPLIT 0x08u   /* lattice streams in the split layout    */
 #define AECB_FLAG_METADATA 0x10u /* last stream: ICC profile / EXIF chunks */
 #define AECB_FLAG_LAYERED 0x20u  /* lattice streams in layers of channels  */
+#define AECB_FLAG_HALF 0x40u     /* coded at half size, upsampled by two    */
 #define AECB_FLAGS_KNOWN                                                                \
     (AECB_FLAG_ALPHA | AECB_FLAG_DICT | AECB_FLAG_LATTICE | AECB_FLAG_SPLIT |            \
-     AECB_FLAG_METADATA | AECB_FLAG_LAYERED)
+     AECB_FLAG_METADATA | AECB_FLAG_LAYERED | AECB_FLAG_HALF)
 /* A layered file (flags bit 5, spec/bitstream.md 6.9) codes the lattice
  * symbols of latent channels 0..7 in layer 0 and channels 8*2^(l-1) ..
  * 8*2^l - 1 in layer l >= 1 (each cut at lattice_dim): the transform's
@@ -66,6 +67,10 @@ typedef struct {
     uint8_t lattice_dim;         /* flags bit 2: latent channels refined    */
     uint32_t lattice_step_q;     /* flags bit 2: step in 2^-20 units, > 0   */
     /* --- derived --- */
+    uint32_t coded_w, coded_h;   /* the coded image, which the tiles, latents
+                                    and streams describe: width x height, or
+                                    with flags bit 6 (HALF) their halves
+                                    rounded up (spec/bitstream.md 4.1)      */
     uint32_t tiles_x, tiles_y, n_tiles;
     uint32_t n_streams;          /* (alpha?1:0) + stages*n_tiles
                                     + lattice_layers*n_tiles + (metadata?1:0) */

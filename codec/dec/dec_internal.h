@@ -117,4 +117,17 @@ int aec_dec_output_direct(const dec_output *o);
 void aec_dec_output_band(const dec_output *o, const uint8_t *band, size_t band_stride,
                          uint32_t band_y0, uint32_t band_h);
 
+/* ---- upsample.c --------------------------------------------------------- */
+
+/* The coded columns [*c0, *c1) (or rows) that the picture's columns
+ * [x, x + w) of a half-size file read, of a coded side of `coded`. */
+void aec_half_source(uint32_t x, uint32_t w, uint32_t coded, uint32_t *c0, uint32_t *c1);
+/* The picture's rows Y0..Y0+H-1, columns X0..X0+W-1 (ch channels, 8 bits)
+ * into dst, from the coded pixels src, whose first pixel is the coded
+ * image's (sx0, sy0) and which hold what aec_half_source names.  Returns
+ * -1 when out of memory. */
+int aec_upsample2(const uint8_t *src, size_t src_stride, uint32_t sx0, uint32_t sy0,
+                  uint32_t coded_w, uint32_t coded_h, int ch, uint32_t X0, uint32_t Y0,
+                  uint32_t W, uint32_t H, uint8_t *dst, size_t dst_stride);
+
 #endif

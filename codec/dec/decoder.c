@@ -106,6 +106,7 @@ aec_status aec_read_info(const uint8_t *data, size_t size, aec_info *info)
     info->stages_coded = h.stages, info->stages_available = h.stages_available;
     info->tile_size = h.tile_size, info->tiles_x = h.tiles_x, info->tiles_y = h.tiles_y;
     info->model_id = h.model_id, info->file_size = h.file_size;
+    info->half_size = (h.flags & AECB_FLAG_HALF) != 0;
     if (h.flags & AECB_FLAG_ALPHA)
         info->alpha_bytes = h.sizes[AECB_ALPHA_STREAM];
     for (int s = 0; s < h.stages && s < 16; s++)
@@ -313,6 +314,56 @@ static aec_status render_region(aec_decoder *d, decode_job *j, worker *ws, int t
     return st;
 }
 
+/* The coded rectangle a region needs: itself, or for a half-size file the
+ * coded pixels its upsampling reads. */
+static void coded_source(const aecb_header *h, const dec_output *o, uint32_t *x, uint32_t *y,
+                         uint32_t *w, uint32_t *hgt)
+{
+    if (!(h->flags & AECB_FLAG_HALF)) {
+        *x = o->rx, *y = o->ry, *w = o->rw, *hgt = o->rh;
+        return;
+    }
+    uint32_t x1, y1;
+    aec_half_source(o->rx, o->rw, h->coded_w, x, &x1);
+    aec_half_source(o->ry, o->rh, h->coded_h, y, &y1);
+    *w = x1 - *x, *hgt = y1 - *y;
+}
+
+/* A half-size file: the coded pixels the region reads rendered at once (a
+ * quarter of the region's), then upsampled band by band into the output. */
+static aec_status render_half(aec_decoder *d, decode_job *j, worker *ws, int threads,
+                              const dec_output *o)
+{
+    const aecb_header *h = j->h;
+    int ch = o->coded;
+    coded_source(h, o, &j->rx, &j->ry, &j->rw, &j->rh);
+    j->out_stride = (size_t)j->rw * (size_t)ch;
+    int direct = aec_dec_output_direct(o);
+    uint32_t band_rows = direct ? o->rh : h->tile_size; /* a multiple of every scale */
+    size_t band_stride = (size_t)o->rw * (size_t)ch;
+    uint8_t *band = direct ? NULL : malloc(band_stride * band_rows);
+    if (!(j->out = malloc(j->out_stride * j->rh)) || (!direct && !band)) {
+        free(j->out), free(band);
+        return aec_fail(d->err, AEC_ERR_OUT_OF_MEMORY, "out of memory for the %ux%u coded pixels",
+                        j->rw, j->rh);
+    }
+    tile_rect r = aec_dec_tiles_of(h, j->rx, j->ry, j->rw, j->rh);
+    aec_status st = aec_dec_render_tiles(j, ws, threads, &r, d->err);
+    for (uint32_t y = o->ry; y < o->ry + o->rh && st == AEC_OK; y += band_rows) {
+        uint32_t rows = o->ry + o->rh - y < band_rows ? o->ry + o->rh - y : band_rows;
+        uint8_t *dst = direct ? o->pixels + (size_t)(y - o->ry) * o->stride : band;
+        size_t stride = direct ? o->stride : band_stride;
+        if (aec_upsample2(j->out, j->out_stride, j->rx, j->ry, h->coded_w, h->coded_h, ch, o->rx,
+                          y, o->rw, rows, dst, stride))
+            st = aec_fail(d->err, AEC_ERR_OUT_OF_MEMORY, "out of memory for the upsampling");
+        else
+            aec_dec_output_band(o, dst, stride, y, rows);
+    }
+    free(j->out), free(band);
+    j->out = NULL;
+    return st;
+}
+
 /* One decode call: parse, plan, check, verify, then render into dst. */
 static aec_status decode_call(aec_decoder *d, const uint8_t *data, size_t size,
                               const aec_decode_params *params, destination *dst, dec_output *o)
@@ -363,7 +414,9 @@ static aec_status decode_call(aec_decoder *d, const uint8_t *data, size_t size,
         }
     }
     /* Output tiles meeting the region, and the tiles their windows meet. */
-    tile_rect render = aec_dec_tiles_of(&h, o->rx, o->ry, o->rw, o->rh);
+    uint32_t cx, cy, cw, chgt;
+    coded_source(&h, o, &cx, &cy, &cw, &chgt);
+    tile_rect render = aec_dec_tiles_of(&h, cx, cy, cw, chgt);
     tile_rect needed = aec_dec_tiles_needed(&j, &render);
     ws = aec_dec_workers_new(&j, threads);
     if (!ws) {
@@ -381,7 +434,9 @@ static aec_status decode_call(aec_decoder *d, const uint8_t *data, size_t size,
     }
     o->pixels = dst->pixels, o->stride = dst->stride;
     if (st == AEC_OK)
-        st = render_region(d, &j, ws, threads, plane, (h.flags & AECB_FLAG_ALPHA) != 0, o);
+        st = (h.flags & AECB_FLAG_HALF)
+                 ? render_half(d, &j, ws, threads, o)
+                 : render_region(d, &j, ws, threads, plane, (h.flags & AECB_FLAG_ALPHA) != 0, o);
     if (st == AEC_OK && dst->alloc)
         *dst->alloc = own, own = NULL;
 done:

@@ -236,8 +236,8 @@ static void write_pixels(const decode_job *j, const aec_cell *cell, const aec_ce
     /* the cell's pixels, clipped to the image */
     uint32_t x0 = (uint32_t)cell->x0 * P, y0 = (uint32_t)cell->y0 * P;
     uint32_t tw = (uint32_t)cell->w * P, th = (uint32_t)cell->h * P;
-    tw = x0 + tw < h->width ? tw : h->width - x0;
-    th = y0 + th < h->height ? th : h->height - y0;
+    tw = x0 + tw < h->coded_w ? tw : h->coded_w - x0;
+    th = y0 + th < h->coded_h ? th : h->coded_h - y0;
     /* Intersection of this cell with the region, in image coordinates. */
     uint32_t ix0 = x0 > j->rx ? x0 : j->rx, iy0 = y0 > j->ry ? y0 : j->ry;
     uint32_t ix1 = x0 + tw < j->rx + j->rw ? x0 + tw : j->rx + j->rw;

@@ -22,6 +22,7 @@
 #include "common/arena.h"
 #include "common/cells.h"
 #include "common/context.h"
+#include "enc/downsample.h"
 #include "enc/levels.h"
 #include "enc/ratecontrol.h"
 #include "model/network.h"
@@ -350,7 +351,7 @@ done:
 /* What the quality level (and the caller's overrides) code: the model, the
  * VQ stages, lambda in p->lambda and the lattice step (0 = none). */
 static aec_status resolve_level(aec_encoder *e, aec_encode_params *p, const aec_model **m,
-                                int *stages, float *step)
+                                int *stages, float *step, int *half)
 {
     int levels = aec_encoder_levels(e);
     float fine = p->quality_fine > 0 ? p->quality_fine : (float)p->quality;
@@ -361,6 +362,7 @@ static aec_status resolve_level(aec_encoder *e, aec_encode_params *p, const aec_
                         (double)fine, levels);
     int level = (int)floorf(fine);
     float frac = fine - (float)level;
+    *half = 0;
     if (e->model) { /* the caller's model: a level is a number of VQ stages */
         *m = e->model, *stages = level, *step = 0;
         if (p->lambda == AEC_LAMBDA_AUTO)
@@ -368,23 +370,19 @@ static aec_status resolve_level(aec_encoder *e, aec_encode_params *p, const aec_
     } else {
         const aec_level *l = aec_builtin_level(level);
         int model = aec_level_model(l, p->denoise);
-        *stages = l->stages, *step = l->lattice_step;
-        /* Between two lattice levels the step goes geometrically from one to
-         * the next (the levels' rates grow by a constant factor), with the
-         * model of the nearer level.  VQ stages are whole, so between a VQ
-         * level and the lattice level above the fraction codes the upper
-         * level's lattice from AEC_LEVEL_COARSEST_STEP (about the VQ
-         * level's rate) to its own step; between two VQ levels it takes
-         * the level below. */
+        *stages = l->stages, *step = l->lattice_step, *half = l->half;
+        /* Between two levels the step goes geometrically from one to the
+         * next (the levels' rates grow by a constant factor), with the
+         * model of the nearer level; from the last half-size level to the
+         * full-size one above, the half-size step goes on to
+         * AEC_LEVEL_HALF_TOP_STEP, where the two sizes' rates meet. */
         const aec_level *u = frac > 0 && level < levels ? aec_builtin_level(level + 1) : 0;
-        if (u && l->lattice_step > 0) {
+        if (u && l->half && !u->half) {
+            *step = l->lattice_step * powf(AEC_LEVEL_HALF_TOP_STEP / l->lattice_step, frac);
+        } else if (u) {
             *step = l->lattice_step * powf(u->lattice_step / l->lattice_step, frac);
             if (frac >= 0.5f)
                 model = aec_level_model(u, p->denoise), *stages = u->stages;
-        } else if (u && u->lattice_step > 0) {
-            l = u, model = aec_level_model(u, p->denoise), *stages = u->stages;
-            *step = AEC_LEVEL_COARSEST_STEP *
-                    powf(u->lattice_step / AEC_LEVEL_COARSEST_STEP, frac);
         }
         *m = aem_builtin_model(model);
         if (!*m) /* parsed on first use: only allocation can fail */
@@ -393,6 +391,12 @@ static aec_status resolve_level(aec_encoder *e, aec_encode_params *p, const aec_
         if (p->lambda == AEC_LAMBDA_AUTO)
             p->lambda = l->lambda;
     }
+    if (p->half_size < -1 || p->half_size > 1)
+        return aec_fail(e->err, AEC_ERR_INVALID_ARGUMENT,
+                        "half_size %d is not -1 (full size), 0 (the level's) or 1 (half size)",
+                        p->half_size);
+    if (p->half_size)
+        *half = p->half_size > 0;
     if (p->lattice_step != AEC_LATTICE_AUTO)
         *step = p->lattice_step;
     if (!(p->lambda >= 0 && p->lambda <= 1))
@@ -424,6 +428,7 @@ typedef struct {
     const aec_model *model;
     int stages, tile, channels;
     float step;
+    int half; /* code the picture at half size (flags bit 6) */
 } encode_setup;
 
 static aec_status prepare_encode(aec_encoder *e, const aec_encode_params *params,
@@ -434,9 +439,15 @@ static aec_status prepare_encode(aec_encoder *e, const aec_encode_params *params
     if (params)
         s->params = *params;
     s->model = NULL, s->stages = 0, s->step = 0;
-    aec_status st = resolve_level(e, &s->params, &s->model, &s->stages, &s->step);
+    aec_status st = resolve_level(e, &s->params, &s->model, &s->stages, &s->step, &s->half);
     if (st != AEC_OK)
         return st;
+    if (s->half && aec_layout_has_alpha(layout)) {
+        if (s->params.half_size > 0)
+            return aec_fail(e->err, AEC_ERR_INVALID_ARGUMENT,
+                            "half-size coding is for pictures without alpha");
+        s->half = 0; /* the alpha plane is lossless, at full size */
+    }
     s->tile = s->params.tile_size ? s->params.tile_size : AEC_DEFAULT_TILE;
     if (s->tile < 64 || s->tile > 1024 || s->tile % 64)
         return aec_fail(e->err, AEC_ERR_INVALID_ARGUMENT,
@@ -508,9 +519,24 @@ aec_status aec_encode_once(aec_encoder *e, const uint8_t *pixels, uint32_t width
         h.lattice_dim = (uint8_t)m->cfg.latent;
         h.lattice_step_q = step_q;
     }
+    /* At half size the header keeps the picture's size; the tiles describe
+     * the half-size image made here. */
+    uint8_t *halved = NULL;
+    if (set.half) {
+        h.flags |= AECB_FLAG_HALF;
+        uint32_t cw = (width + 1) / 2, ch = (height + 1) / 2;
+        halved = malloc((size_t)cw * ch * channels);
+        if (!halved || aec_downsample2(pixels, width, height, stride, channels, halved)) {
+            free(halved);
+            return aec_fail(e->err, AEC_ERR_OUT_OF_MEMORY, "out of memory for the half-size image");
+        }
+        pixels = halved, width = cw, height = ch, stride = (size_t)cw * channels;
+    }
     st = aecb_header_init(&h, e->err, AEC_ERR_BYTES);
-    if (st != AEC_OK)
+    if (st != AEC_OK) {
+        free(halved);
         return st;
+    }
     source_image src = {pixels, width, height, stride, channels, aec_layout_is_gray(layout)};
     tile_result *res = calloc(h.n_tiles, sizeof *res);
     const uint8_t **streams = calloc(h.n_streams, sizeof *streams);
@@ -574,6 +600,7 @@ done:
     free(alpha);
     free(alpha_raw);
     free(md);
+    free(halved);
     aecb_header_free(&h);
     return st;
 }
@@ -607,6 +634,16 @@ aec_status aec_encode_latents(aec_encoder *e, const uint8_t *pixels, uint32_t wi
     if (step > 0) /* the step the file stores, as aec_encode quantises */
         step = (float)(uint32_t)(step * (float)AECB_LATTICE_STEP_ONE + 0.5f) /
                (float)AECB_LATTICE_STEP_ONE;
+    uint8_t *halved = NULL; /* a half-size level: the latents of what it codes */
+    if (set.half) {
+        uint32_t cw = (width + 1) / 2, chh = (height + 1) / 2;
+        halved = malloc((size_t)cw * chh * channels);
+        if (!halved || aec_downsample2(pixels, width, height, stride, channels, halved)) {
+            free(halved);
+            return aec_fail(e->err, AEC_ERR_OUT_OF_MEMORY, "out of memory for the half-size image");
+        }
+        pixels = halved, width = cw, height = chh, stride = (size_t)cw * channels;
+    }
     const aem_config *c = &m->cfg;
     int P = c->block, D = c->latent;
     int Ws = (int)((width + P - 1) / P), Hs = (int)((height + P - 1) / P);
@@ -621,7 +658,7 @@ aec_status aec_encode_latents(aec_encoder *e, const uint8_t *pixels, uint32_t wi
     int32_t *tsym = malloc(sizeof(int32_t) * D * tl * tl);
     uint8_t *idx = malloc((size_t)(stages > 0 ? stages : 1) * tl * tl);
     if (!planes || !res || !tz || !tq || !tsym || !idx || aem_acts_alloc(&a, c, 1, Hs, Ws, 1, 0)) {
-        free(planes), free(res), free(tz), free(tq), free(tsym), free(idx);
+        free(planes), free(res), free(tz), free(tq), free(tsym), free(idx), free(halved);
         return aec_fail(e->err, AEC_ERR_OUT_OF_MEMORY, "out of memory for the latents");
     }
     load_planes(&src, 0, 0, Ws * P, Hs * P, planes);
@@ -658,7 +695,7 @@ aec_status aec_encode_latents(aec_encoder *e, const uint8_t *pixels, uint32_t wi
                     }
         }
     aem_acts_free(&a);
-    free(planes), free(tz), free(tq), free(tsym), free(idx);
+    free(planes), free(tz), free(tq), free(tsym), free(idx), free(halved);
     if (st != AEC_OK) {
         free(res);
         return aec_fail(e->err, st, "out of memory for the latents");

@@ -9,14 +9,15 @@ typedef struct {
     int stages;         /* VQ stages                                         */
     float lambda;       /* rate-distortion trade-off of the index choice     */
     float lattice_step; /* step of the lattice refinement, 0 = none          */
+    int half;           /* 1: the picture is coded at half size              */
 } aec_level;
 
-/* Fractional levels between a VQ level and a lattice level above it (1 to
- * 2) code that level's lattice from this step: the coarsest step the
- * default model was trained on, where its rate meets level 1's (0.064
- * bpp on the validation photographs, 0.9 dB below level 1's VQ stage), so
- * that a size target between the two levels is reachable. */
-#define AEC_LEVEL_COARSEST_STEP 1.8f
+/* Fractional levels between the last half-size level and the full-size
+ * level above it stay at half size, the step going on to this one, where
+ * the half-size rate meets the full-size level's (0.23 bpp on the
+ * validation photographs): the two sizes' curves cross about there, and
+ * the rate keeps rising with the fraction. */
+#define AEC_LEVEL_HALF_TOP_STEP 0.175f
 
 /* Levels of the built-in family, 1..aec_builtin_levels(). */
 int aec_builtin_levels(void);
@@ -24,8 +25,7 @@ const aec_level *aec_builtin_level(int level);
 
 /* The built-in model that codes level l: l->model, or with denoise (the
  * `denoise` encode parameter) the de-noising fine-tune of the high-rate
- * model at its lattice levels (3-14).  Levels 1-2 keep the default model:
- * it has no de-noising fine-tune, the de-noising model was never trained
- * at level 2's step, and at these rates little of the noise is coded. */
+ * model at its full-size lattice levels (5-14).  The half-size levels keep
+ * their model: downsampling already averages most of the noise away. */
 int aec_level_model(const aec_level *l, int denoise);
 #endif
