@@ -56,4 +56,6 @@ OMP_NUM_THREADS=1 "$BUILD/aetrain" --train "$tmp/train" --out "$DIR/layers.aem" 
     --enc-width 8 --enc-convs 1 --dec-width 8 --dec-convs 1 --stages 4 --codes 16 \
     --seed 7 -t 1 --ckpt-every 1000 --log-every 10 --name aecodec-conformance-layers
 OMP_NUM_THREADS=1 "$tmp/mkconf" layers "$DIR/layers.aem" "$DIR"
+# Half-size files (flags bit 6): tiny.aem again.
+OMP_NUM_THREADS=1 "$tmp/mkconf" half "$DIR/tiny.aem" "$DIR"
 echo "make.sh: wrote $DIR/tiny.aem, $DIR/pins.aem, $DIR/layers.aem, $(ls "$DIR"/*.aec | wc -l) .aec files and manifest.txt"

@@ -1602,6 +1602,69 @@ static int add_layers_files(const char *model_path, const char *dir)
     return rc;
 }
 
+/* ---- half-size files (flags bit 6, spec section 4.1) ------------------------
+ * Coded by the library's encoder with tiny.aem and half_size = 1, nearest
+ * codes (lambda 0):
+ *  - half-rgb75x41.aec: RGB 75x41, odd both ways (the coded image is
+ *    38x21), 4 VQ stages;
+ *  - half-grey64x50-lattice.aec: grey 64x50 (coded 32x25), 2 stages and
+ *    the lattice at step 1/16;
+ *  - bad-half-alpha.aec: half-rgb75x41.aec with layout 4 and ALPHA set (CRC
+ *    made valid): CORRUPT (step 7, before the stream count). */
+static int add_half_files(const char *model_path, const char *dir)
+{
+    static const struct {
+        const char *name;
+        uint32_t w, h;
+        int ch, stages;
+        float step;
+        unsigned kind;
+    } half_cases[] = {{"half-rgb75x41", 75, 41, 3, 4, 0, 0},
+                      {"half-grey64x50-lattice", 64, 50, 1, 2, 1.0f / 16, 2}};
+    conf_base b;
+    if (base_load(&b, model_path, dir))
+        return 1;
+    char path[1024];
+    snprintf(path, sizeof path, "%s/manifest.txt", dir);
+    FILE *man = fopen(path, "a");
+    aec_encoder *enc = NULL;
+    int rc = !man || aec_encoder_create(&enc, b.m) != AEC_OK;
+    uint8_t *rgb = NULL;
+    size_t rgb_n = 0;
+    for (int i = 0; i < 2 && !rc; i++) {
+        aeio_image im = pattern(half_cases[i].w, half_cases[i].h, half_cases[i].ch,
+                                half_cases[i].kind);
+        aec_encode_params p;
+        aec_encode_params_default(&p);
+        p.quality = half_cases[i].stages, p.lambda = 0, p.threads = 1, p.half_size = 1;
+        p.lattice_step = half_cases[i].step;
+        uint8_t *file = NULL;
+        size_t n = 0;
+        uint64_t hash;
+        rc = !im.pixels ||
+             aec_encode(enc, im.pixels, im.width, im.height, 0, (aec_layout)im.channels, &p, &file,
+                        &n) != AEC_OK ||
+             write_valid(b.dec, dir, man, half_cases[i].name, file, n, &hash, NULL);
+        if (i == 0)
+            rgb = file, rgb_n = n;
+        else
+            aec_free(file);
+        free(im.pixels);
+    }
+    if (!rc && rgb) {
+        rgb[5] = AEC_RGBA, rgb[7] |= AECB_FLAG_ALPHA;
+        fix_crc(rgb, rgb_n);
+        rc = write_file(dir, "bad-half-alpha.aec", rgb, rgb_n) != 0;
+        fprintf(man, "bad-half-alpha.aec CORRUPT\n");
+    }
+    aec_free(rgb);
+    aec_encoder_destroy(enc);
+    if (man && fclose(man))
+        rc = 1;
+    base_free(&b);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 3 && !strcmp(argv[1], "train"))
@@ -1620,8 +1683,10 @@ int main(int argc, char **argv)
         return add_meta_files(argv[2], argv[3]);
     if (argc == 4 && !strcmp(argv[1], "layers"))
         return add_layers_files(argv[2], argv[3]);
+    if (argc == 4 && !strcmp(argv[1], "half"))
+        return add_half_files(argv[2], argv[3]);
     fprintf(stderr, "usage: mkconf train DIR | mkconf files MODEL DIR | mkconf lattice MODEL DIR"
                     " | mkconf split MODEL DIR | mkconf zstd MODEL DIR | mkconf pins MODEL DIR"
-                    " | mkconf meta MODEL DIR | mkconf layers MODEL DIR\n");
+                    " | mkconf meta MODEL DIR | mkconf layers MODEL DIR | mkconf half MODEL DIR\n");
     return 2;
 }
