@@ -116,11 +116,10 @@ int main(int argc, char **argv)
         printf(" (header says %" PRIu64 "%s)", info.file_size,
                size < info.file_size ? ": truncated" : "");
     printf("\n");
-    printf("size:         %" PRIu32 "x%" PRIu32, info.width, info.height);
+    printf("size:         %" PRIu32 "x%" PRIu32 "\n", info.width, info.height);
     if (info.half_size) /* spec/bitstream.md 4.1 */
-        printf(" (coded at half size, %" PRIu32 "x%" PRIu32 ", upsampled by two)",
+        printf("coded:        %" PRIu32 "x%" PRIu32 ", half size, upsampled by two\n",
                (info.width + 1) / 2, (info.height + 1) / 2);
-    printf("\n");
     printf("layout:       %s\n", layout_name(info.layout));
     printf("stages:       %d coded, %d available", info.stages_coded, info.stages_available);
     if (known)

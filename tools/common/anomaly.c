@@ -15,6 +15,9 @@ aec_status aean_rebuild(aec_encoder *enc, aec_decoder *dec, const uint8_t *pixel
     aec_encode_params_default(&ep);
     ep.quality = level;
     ep.threads = threads;
+    /* The network's own reconstruction error, not the half-size levels'
+     * upsampling blur, which is the same for every block of a kind. */
+    ep.half_size = -1;
     uint8_t *file = NULL;
     size_t size = 0;
     *rebuilt = NULL;
