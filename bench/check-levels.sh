@@ -2,10 +2,12 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # check-levels.sh - acceptance check of the quality levels on real photos:
 # for every image of DIR and every built-in level L, encode with -q L and
-# decode; for the VQ levels also decode the file of the top VQ level cut
-# right after stage L.  Prints one row per image and level; fails if an
-# output has the wrong size, if PSNR does not rise with L, or if a cut file
-# decodes differently from `aedec --stages L`.
+# decode; for the VQ levels (if any) also decode the file of the top VQ
+# level cut right after stage L, and for levels 2 and 7 (a half-size and a
+# full-size lattice level) the file cut right after each lattice layer but
+# the last.  Prints one row per image and level; fails if an output has the
+# wrong size, if PSNR does not rise with L, or if a cut file decodes
+# differently from `aedec --stages` with as many stages or layers.
 #
 #   sh bench/check-levels.sh DIR [BUILD]
 set -u
@@ -28,8 +30,8 @@ for img in "$DIR"/*.png "$DIR"/*.jpg; do
         "$BUILD"/aeinfo "$T/q$L.aec" | grep -q '^lattice:' || VQ=$L
         L=$((L + 1))
     done
-    [ "$VQ" -ge 1 ] || { fail=1; continue; }
-    "$BUILD"/aeinfo "$T/q$VQ.aec" >"$T/info"
+    [ "$fail" -eq 0 ] || continue
+    "$BUILD"/aeinfo "$T/q$((VQ > 0 ? VQ : 1)).aec" >"$T/info"
     dims=$(sed -n 's/^size: *//p' "$T/info")
     cut=$(sed -n 's/^other bytes: *\([0-9]*\).*/\1/p' "$T/info")
     w=${dims%x*}
@@ -51,6 +53,21 @@ for img in "$DIR"/*.png "$DIR"/*.jpg; do
             "$BUILD"/aedec "$T/cut.aec" "$T/cut.ppm" 2>/dev/null &&
                 "$BUILD"/aedec --stages "$L" "$T/q$VQ.aec" "$T/ref.ppm" &&
                 cmp -s "$T/cut.ppm" "$T/ref.ppm" && cutok=same || { cutok=DIFFERENT; fail=1; }
+        elif [ "$L" -eq 2 ] || [ "$L" -eq 7 ]; then
+            # cut after each layer l but the last, compare with --stages l
+            "$BUILD"/aeinfo "$T/q$L.aec" >"$T/linfo"
+            lcut=$(sed -n 's/^other bytes: *\([0-9]*\).*/\1/p' "$T/linfo")
+            sed -n 's/^  layer \([0-9]*\): .*, \([0-9]*\) bytes,.*/\1 \2/p' "$T/linfo" >"$T/layers"
+            nl=$(wc -l <"$T/layers")
+            cutok=layers-same
+            while read -r l lbytes; do
+                [ "$l" -lt "$nl" ] || break
+                lcut=$((lcut + lbytes))
+                head -c "$lcut" "$T/q$L.aec" >"$T/cut.aec"
+                "$BUILD"/aedec "$T/cut.aec" "$T/cut.ppm" 2>/dev/null &&
+                    "$BUILD"/aedec --stages "$l" "$T/q$L.aec" "$T/ref.ppm" &&
+                    cmp -s "$T/cut.ppm" "$T/ref.ppm" || { cutok=DIFFERENT; fail=1; }
+            done <"$T/layers"
         fi
         mono=$(awk "BEGIN{print ($psnr > $prev - 0.01) ? \"\" : \"  PSNR FELL\"}")
         [ -z "$mono" ] || fail=1

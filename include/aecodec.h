@@ -119,7 +119,7 @@ typedef struct {
     int quality;   /* quality level, 1..aec_encoder_levels(enc); 0 = the
                       middle level.  With the built-in models every level
                       codes the latent of a built-in model on a lattice
-                      (levels 1..4 at half size, see half_size); with a
+                      (levels 1..5 at half size, see half_size); with a
                       model of the caller's, level = VQ stages             */
     int threads;   /* 0 = all available (OpenMP default), else this many   */
     int tile_size; /* tile side in pixels, multiple of 64 in 64..1024; 0 = default (1024) */
@@ -136,9 +136,9 @@ typedef struct {
                       of `quality` when > 0 (default 0).  Between two lattice
                       levels the step is interpolated geometrically (7.5:
                       halfway, in log step, from level 7 to 8) with the
-                      nearer level's model; between level 4 (half size)
-                      and level 5 (full size) the half-size step goes on
-                      to where its rate meets level 5's.  With a model of
+                      nearer level's model; between level 5 (half size)
+                      and level 6 (full size) each size covers half the
+                      way, meeting at equal rates.  With a model of
                       the caller's fractions take the level below, since
                       VQ stages are whole                                  */
     uint64_t target_size; /* bytes; > 0: search the levels (quality_fine) for
@@ -164,12 +164,13 @@ typedef struct {
                       > 0); meant for a model of the caller's, whose levels
                       count VQ stages.  Default 0.  Added after 0.5.0     */
     int half_size; /* 0 (default) = the level's choice: the built-in levels
-                      1..4 code the picture at half size (halves rounded
+                      1..5 code the picture at half size (halves rounded
                       up), which the decoder upsamples by two with a fixed
-                      cubic, since below about 0.2 bpp that beats the
-                      full-size transform; -1 = always full size; 1 = half
-                      size at any level or model.  Pictures with alpha are
-                      always coded at full size (1 is then an error).
+                      Lanczos-3 filter, since below about 0.2 bpp that
+                      beats the full-size transform; -1 = always full
+                      size; 1 = half size at any level or model.
+                      Pictures with alpha are always coded at full size
+                      (1 is then an error).
                       Added after 0.5.0                                   */
 } aec_encode_params;
 #define AEC_LAMBDA_AUTO (-1.0f)

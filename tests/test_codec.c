@@ -411,7 +411,7 @@ static void test_builtin_levels(void)
                (unsigned long long)info.model_id);
         CHECKF(lattice && info.stages_coded == 0, "level %d: lattice step %g, %d stages", q,
                (double)info.lattice_step, info.stages_coded);
-        CHECKF(is_half(&b) == (q <= 4), "level %d: half size %d", q, is_half(&b));
+        CHECKF(is_half(&b) == (q <= 5), "level %d: half size %d", q, is_half(&b));
         uint32_t ow, oh;
         uint8_t *a = decode(&b, 0, 0, 0, 0, 0, 0, &ow, &oh, NULL, &st);
         double p = a ? psnr_channels(pix, a, (size_t)w * h, 3, 3) : 0;
@@ -821,8 +821,8 @@ static void test_split_layout(void)
                 free(decode_same_with_threads(&small, w, h));
             free(small.data);
         }
-        /* the half-size levels 1-4 add bit 6 */
-        CHECKF(b.data[7] == (lattice ? 0x2C : 0x00) + (q <= 4 ? 0x40 : 0), "level %d: flags 0x%02x",
+        /* the half-size levels 1-5 add bit 6 */
+        CHECKF(b.data[7] == (lattice ? 0x2C : 0x00) + (q <= 5 ? 0x40 : 0), "level %d: flags 0x%02x",
                q, b.data[7]);
         if (q == L) {
             CHECKF(lattice, "the top level %d has no lattice layer", q);

@@ -24,16 +24,14 @@ static int64_t clampi(int64_t i, int64_t n) { return i < 0 ? 0 : i >= n ? n - 1 
 static uint8_t spec_pixel(const uint8_t *coded, uint32_t cw, uint32_t chh, int ch, uint32_t X,
                           uint32_t Y, int c)
 {
-    static const int w[2][4] = {{-3, 29, 111, -9}, {-9, 111, 29, -3}};
-    int64_t fx = (int64_t)(X / 2) - 2 + (X & 1), fy = (int64_t)(Y / 2) - 2 + (Y & 1);
+    static const int w[2][6] = {{2, -17, 69, 229, -34, 7}, {7, -34, 229, 69, -17, 2}};
+    int64_t fx = (int64_t)(X / 2) - 3 + (X & 1), fy = (int64_t)(Y / 2) - 3 + (Y & 1);
     int64_t v = 0;
-    for (int j = 0; j < 4; j++)
-        for (int i = 0; i < 4; i++)
+    for (int j = 0; j < 6; j++)
+        for (int i = 0; i < 6; i++)
             v += (int64_t)w[Y & 1][j] * w[X & 1][i] *
                  coded[((size_t)clampi(fy + j, chh) * cw + (size_t)clampi(fx + i, cw)) * ch + c];
-    int64_t r = (v + 8192) >> 14; /* floor: v is exact */
-    if (v + 8192 < 0)
-        r = -1;
+    int64_t r = v + 32768 < 0 ? -1 : (v + 32768) >> 16; /* floor: v is exact */
     return (uint8_t)(r < 0 ? 0 : r > 255 ? 255 : r);
 }
 

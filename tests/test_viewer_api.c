@@ -404,7 +404,7 @@ static void test_prefix_of_lattice_file(void)
 {
     size_t size = 0, n = (size_t)203 * 77 * 3;
     uint8_t *orig = synth(203, 77, 3, 3), *plain = NULL;
-    uint8_t *file = encode(orig, 203, 77, 3, NULL, 5, &size);
+    uint8_t *file = encode(orig, 203, 77, 3, NULL, 6, &size);
     aec_decoder *dec;
     aec_decoder_create(&dec, NULL);
     uint32_t pw, ph;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* downsample.c - the half-size image the low levels code (spec/bitstream.md
- * 4.1; the decoder upsamples it by two with a cubic).
+ * 4.1; the decoder upsamples it by two with Lanczos-3).
  *
  * Lanczos-3 at factor two: coded pixel i is centred between picture
  * pixels 2i and 2i+1 and reads the 12 pixels 2i-5 .. 2i+6, weighted by
@@ -8,7 +8,7 @@
  * picture's edges the taps that fall outside are dropped and the rest
  * renormalised.  Rows first (in floats), then columns, rounded to 8 bits.
  * Non-normative: an encoder may make the half-size image any way it likes;
- * against the decoder's cubic, this one measured within 0.05 dB of a
+ * against a cubic upsampling it measured within 0.05 dB of a
  * least-squares fit at equal rate (bench/NOTES.md) for far less work. */
 #include <math.h>
 #include <stdlib.h>

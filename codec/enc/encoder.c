@@ -374,11 +374,15 @@ static aec_status resolve_level(aec_encoder *e, aec_encode_params *p, const aec_
         /* Between two levels the step goes geometrically from one to the
          * next (the levels' rates grow by a constant factor), with the
          * model of the nearer level; from the last half-size level to the
-         * full-size one above, the half-size step goes on to
-         * AEC_LEVEL_HALF_TOP_STEP, where the two sizes' rates meet. */
+         * full-size one above, each size goes to (or from) the step of the
+         * rate halfway between them (levels.h). */
         const aec_level *u = frac > 0 && level < levels ? aec_builtin_level(level + 1) : 0;
-        if (u && l->half && !u->half) {
-            *step = l->lattice_step * powf(AEC_LEVEL_HALF_TOP_STEP / l->lattice_step, frac);
+        if (u && l->half && !u->half && frac < 0.5f) {
+            *step = l->lattice_step * powf(AEC_LEVEL_HALF_MID_STEP / l->lattice_step, 2 * frac);
+        } else if (u && l->half && !u->half) {
+            model = aec_level_model(u, p->denoise), *stages = u->stages, *half = 0;
+            *step = AEC_LEVEL_FULL_MID_STEP *
+                    powf(u->lattice_step / AEC_LEVEL_FULL_MID_STEP, 2 * frac - 1);
         } else if (u) {
             *step = l->lattice_step * powf(u->lattice_step / l->lattice_step, frac);
             if (frac >= 0.5f)

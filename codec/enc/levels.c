@@ -4,14 +4,14 @@
  * Every level rounds a model's 64-channel latent on a lattice whose step
  * sets the rate, coded in the split layout; the steps are spaced so the
  * levels' rates grow by about a quarter to a half from one level to the
- * next.  Levels 1-4 code the picture at half size (the decoder upsamples
- * it by two with a fixed cubic, spec/bitstream.md 4.1): below about 0.2
- * bpp the transform, whose latents sit on the 1/8 grid, spends its bits
- * better on a quarter of the pixels, 0.6-1.3 dB at equal rate on the
- * validation photographs (bench/NOTES.md, "Half-size coding").  They use
- * aecodec-high-v4, which measured 0.15 dB above the coarse fine-tune
+ * next.  Levels 1-5 code the picture at half size (the decoder upsamples
+ * it by two with a fixed Lanczos-3 filter, spec/bitstream.md 4.1): below
+ * about 0.24 bpp the transform, whose latents sit on the 1/8 grid, spends
+ * its bits better on a quarter of the pixels, 0.2-1.3 dB at equal rate on
+ * the validation photographs (bench/NOTES.md, "Half-size coding").  They
+ * use aecodec-high-v4, which measured 0.15 dB above the coarse fine-tune
  * (aecodec-high-v4-coarse, the default model) on the half-size images.
- * Levels 5-9 code the full-size picture with aecodec-high-v4 (an
+ * Levels 6-9 code the full-size picture with aecodec-high-v4 (an
  * upsampling synthesis to full resolution), and from level 10 up with its
  * fine-tune on steps 0.025-0.1 (aecodec-high-v4-top, about 2 % smaller
  * there); measured on the validation photographs with
@@ -20,7 +20,7 @@
  * (aecodec-high-v4-coarse) and level 2 its lattice at step 0.85; that
  * model stays built in, so those files still decode.
  *
- * With the `denoise` encode parameter every full-size level (5-14) codes
+ * With the `denoise` encode parameter every full-size level (6-14) codes
  * with aecodec-high-v2-denoise instead, at the level's own step: a
  * fine-tune of the earlier high-rate model (aecodec-high-v2) on all the
  * levels' steps (0.03-0.6) whose encoder saw noisy crops (sigma 0-25) and
@@ -34,7 +34,7 @@ static const aec_level levels[] = {
     {AEM_BUILTIN_HIGH_V4, 0, 0, 0.385f, 1},
     {AEM_BUILTIN_HIGH_V4, 0, 0, 0.30f, 1},
     {AEM_BUILTIN_HIGH_V4, 0, 0, 0.24f, 1},
-    {AEM_BUILTIN_HIGH_V4, 0, 0, 0.385f, 0},
+    {AEM_BUILTIN_HIGH_V4, 0, 0, 0.175f, 1},
     {AEM_BUILTIN_HIGH_V4, 0, 0, 0.30f, 0},
     {AEM_BUILTIN_HIGH_V4, 0, 0, 0.24f, 0},
     {AEM_BUILTIN_HIGH_V4, 0, 0, 0.185f, 0},

@@ -12,12 +12,14 @@ typedef struct {
     int half;           /* 1: the picture is coded at half size              */
 } aec_level;
 
-/* Fractional levels between the last half-size level and the full-size
- * level above it stay at half size, the step going on to this one, where
- * the half-size rate meets the full-size level's (0.23 bpp on the
- * validation photographs): the two sizes' curves cross about there, and
- * the rate keeps rising with the fraction. */
-#define AEC_LEVEL_HALF_TOP_STEP 0.175f
+/* Fractional levels between the last half-size level (5) and the
+ * full-size level above it (6) meet halfway in log rate: below one half
+ * the half-size step goes on to AEC_LEVEL_HALF_MID_STEP, from one half the
+ * full-size step starts at AEC_LEVEL_FULL_MID_STEP, two steps of the same
+ * rate (0.277 bpp on the validation photographs, 0.1 dB apart), so that
+ * the rate rises with the fraction with no jump. */
+#define AEC_LEVEL_HALF_MID_STEP 0.135f
+#define AEC_LEVEL_FULL_MID_STEP 0.34f
 
 /* Levels of the built-in family, 1..aec_builtin_levels(). */
 int aec_builtin_levels(void);
@@ -25,7 +27,7 @@ const aec_level *aec_builtin_level(int level);
 
 /* The built-in model that codes level l: l->model, or with denoise (the
  * `denoise` encode parameter) the de-noising fine-tune of the high-rate
- * model at its full-size lattice levels (5-14).  The half-size levels keep
+ * model at its full-size lattice levels (6-14).  The half-size levels keep
  * their model: downsampling already averages most of the noise away. */
 int aec_level_model(const aec_level *l, int denoise);
 #endif
