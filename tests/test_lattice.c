@@ -1134,14 +1134,28 @@ static void test_pack_at(void)
 }
 
 /* The encoder's offsets: the first AEM_LATTICE_DETAIL_FROM channels and
- * every channel at fine steps round with AEM_LATTICE_ROUNDING; the detail
- * channels' offset falls with the step to AEM_LATTICE_DETAIL_ROUNDING,
- * never rising, and rounds as its offset says. */
+ * every channel at the middle steps round with AEM_LATTICE_ROUNDING; the
+ * detail channels' offset falls with the step to
+ * AEM_LATTICE_DETAIL_ROUNDING, never rising; at the finest steps every
+ * channel's rises to AEM_LATTICE_TOP_ROUNDING, never falling as the step
+ * shrinks; and each rounds as its offset says. */
 static void test_detail_rounding(void)
 {
     for (int d = 0; d < AEM_LATTICE_DETAIL_FROM; d++)
         CHECK(aem_lattice_rounding(d, 0.9f) == AEM_LATTICE_ROUNDING);
-    CHECK(aem_lattice_rounding(AEM_LATTICE_DETAIL_FROM, 0.1f) == AEM_LATTICE_ROUNDING);
+    CHECK(aem_lattice_rounding(AEM_LATTICE_DETAIL_FROM, 0.2f) == AEM_LATTICE_ROUNDING);
+    CHECK(aem_lattice_rounding(0, AEM_LATTICE_MID_STEP) == AEM_LATTICE_ROUNDING);
+    for (int d = 0; d < 64; d += 9)
+        CHECK(aem_lattice_rounding(d, AEM_LATTICE_TOP_STEP) == AEM_LATTICE_TOP_ROUNDING &&
+              aem_lattice_rounding(d, 0.03f) == AEM_LATTICE_TOP_ROUNDING);
+    float top = 0.0f;
+    int rises = 1;
+    for (float step = 0.2f; step > 0.02f; step -= 0.005f) {
+        float r = aem_lattice_rounding(63, step);
+        rises &= r >= top && r >= AEM_LATTICE_ROUNDING && r <= AEM_LATTICE_TOP_ROUNDING;
+        top = r;
+    }
+    CHECK(rises);
     CHECK(aem_lattice_rounding(63, AEM_LATTICE_DETAIL_FINE) == AEM_LATTICE_ROUNDING);
     CHECK(aem_lattice_rounding(63, 0.85f) == AEM_LATTICE_DETAIL_ROUNDING);
     CHECK(aem_lattice_rounding(63, AEM_LATTICE_DETAIL_COARSE) == AEM_LATTICE_DETAIL_ROUNDING);
