@@ -465,6 +465,22 @@ static aec_status prepare_encode(aec_encoder *e, const aec_encode_params *params
     return AEC_OK;
 }
 
+/* The half-size image of the caller's pixels (spec/bitstream.md 4.1), which
+ * then stand for them: returns the new buffer (the caller frees it), or
+ * NULL when out of memory. */
+static uint8_t *halve_source(const uint8_t **pixels, uint32_t *width, uint32_t *height,
+                             size_t *stride, int channels)
+{
+    uint32_t cw = (*width + 1) / 2, ch = (*height + 1) / 2;
+    uint8_t *halved = malloc((size_t)cw * ch * channels);
+    if (!halved || aec_downsample2(*pixels, *width, *height, *stride, channels, halved)) {
+        free(halved);
+        return NULL;
+    }
+    *pixels = halved, *width = cw, *height = ch, *stride = (size_t)cw * channels;
+    return halved;
+}
+
 aec_status aec_encode_once(aec_encoder *e, const uint8_t *pixels, uint32_t width,
                            uint32_t height, size_t stride, aec_layout layout,
                            const aec_encode_params *params, uint8_t **out, size_t *out_size)
@@ -528,13 +544,8 @@ aec_status aec_encode_once(aec_encoder *e, const uint8_t *pixels, uint32_t width
     uint8_t *halved = NULL;
     if (set.half) {
         h.flags |= AECB_FLAG_HALF;
-        uint32_t cw = (width + 1) / 2, ch = (height + 1) / 2;
-        halved = malloc((size_t)cw * ch * channels);
-        if (!halved || aec_downsample2(pixels, width, height, stride, channels, halved)) {
-            free(halved);
+        if (!(halved = halve_source(&pixels, &width, &height, &stride, channels)))
             return aec_fail(e->err, AEC_ERR_OUT_OF_MEMORY, "out of memory for the half-size image");
-        }
-        pixels = halved, width = cw, height = ch, stride = (size_t)cw * channels;
     }
     st = aecb_header_init(&h, e->err, AEC_ERR_BYTES);
     if (st != AEC_OK) {
@@ -639,15 +650,8 @@ aec_status aec_encode_latents(aec_encoder *e, const uint8_t *pixels, uint32_t wi
         step = (float)(uint32_t)(step * (float)AECB_LATTICE_STEP_ONE + 0.5f) /
                (float)AECB_LATTICE_STEP_ONE;
     uint8_t *halved = NULL; /* a half-size level: the latents of what it codes */
-    if (set.half) {
-        uint32_t cw = (width + 1) / 2, chh = (height + 1) / 2;
-        halved = malloc((size_t)cw * chh * channels);
-        if (!halved || aec_downsample2(pixels, width, height, stride, channels, halved)) {
-            free(halved);
-            return aec_fail(e->err, AEC_ERR_OUT_OF_MEMORY, "out of memory for the half-size image");
-        }
-        pixels = halved, width = cw, height = chh, stride = (size_t)cw * channels;
-    }
+    if (set.half && !(halved = halve_source(&pixels, &width, &height, &stride, channels)))
+        return aec_fail(e->err, AEC_ERR_OUT_OF_MEMORY, "out of memory for the half-size image");
     const aem_config *c = &m->cfg;
     int P = c->block, D = c->latent;
     int Ws = (int)((width + P - 1) / P), Hs = (int)((height + P - 1) / P);
