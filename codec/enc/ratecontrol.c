@@ -11,7 +11,9 @@
  * stops when a file lands in the target window, when a step would repeat
  * a level already coded (the whole VQ levels, or the ends of the range), or
  * after AEC_SEARCH_MAX encodes, and returns the best file that meets the
- * target among those coded. */
+ * target among those coded.  Where the built-in levels jump from half to
+ * full size, a target that falls inside the jump is searched at half size
+ * with finer steps (search_past_jump). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +25,8 @@
 
 typedef struct {
     float q;        /* fractional level                                */
+    float step;     /* > 0: at half size with this lattice step (the
+                       search past the jump to full size, below)       */
     uint8_t *file;  /* the coded file, NULL once dropped                */
     size_t size;
     double psnr;    /* 0 when not measured                              */
@@ -66,6 +70,8 @@ static aec_status code_point(aec_encoder *e, aec_decoder *dec, const uint8_t *pi
     aec_encode_params p = *params;
     p.quality_fine = pt->q;
     p.target_size = 0, p.target_psnr = 0;
+    if (pt->step > 0)
+        p.lattice_step = pt->step, p.half_size = 1;
     aec_status st = aec_encode_once(e, pixels, w, h, stride, layout, &p, &pt->file, &pt->size);
     if (st != AEC_OK)
         return st;
@@ -91,8 +97,8 @@ static aec_status code_point(aec_encoder *e, aec_decoder *dec, const uint8_t *pi
 /* Is point a a better answer than point b (both meeting the target)? */
 static int better(const rc_point *a, const rc_point *b, int by_psnr)
 {
-    if (!by_psnr)
-        return a->q > b->q;
+    if (!by_psnr) /* the largest file that fits: the finest step of its size */
+        return a->size > b->size || (a->size == b->size && a->q > b->q);
     /* Two levels can give files of one size: the PSNR nearer the target is
      * the one the window promises. */
     return a->size < b->size || (a->size == b->size && a->psnr < b->psnr);
@@ -116,6 +122,62 @@ static int best_point(const rc_point *pts, int n, int by_psnr, double target)
         if (by_psnr ? pts[i].psnr > pts[best].psnr : pts[i].size < pts[best].size)
             best = i;
     return best;
+}
+
+/* The level where the built-in levels jump from half to full size (levels
+ * 5 to 6, at the fraction one half: encoder.c, resolve_level), or 0 when
+ * the search's levels have no such jump (a caller's model, the size or the
+ * step forced).  Its two sides code pictures of different sizes, whose
+ * rates differ by more than the window on some (textured) pictures. */
+static float half_jump(const aec_encoder *e, const aec_encode_params *p, int levels)
+{
+    if (e->model || p->half_size != 0 || p->lattice_step != AEC_LATTICE_AUTO)
+        return 0;
+    for (int l = 1; l < levels; l++)
+        if (aec_builtin_level(l)->half && !aec_builtin_level(l + 1)->half)
+            return (float)l + 0.5f;
+    return 0;
+}
+
+/* Past the jump the search goes on at half size with finer steps than the
+ * levels give there, from AEC_LEVEL_HALF_MID_STEP (where the point below
+ * the jump is) to half of it: a safeguarded secant on log(step), as the
+ * main search does on the level.  Adds its points to pts. */
+static aec_status search_past_jump(aec_encoder *e, aec_decoder *dec, const uint8_t *pixels,
+                                   uint32_t w, uint32_t h, size_t stride, aec_layout layout,
+                                   const aec_encode_params *params, rc_point *pts, int *n,
+                                   int below, double lo, double hi)
+{
+    double mid = (lo + hi) / 2;
+    double xa = -log(AEC_LEVEL_HALF_MID_STEP), va = pts[below].value; /* x = -log(step) */
+    double xb = xa + log(2.0), vb = 0;
+    int have_b = 0;
+    /* per unit of x, log size grows about 1.3 and PSNR about 3.5 dB */
+    double x = xa + (mid - va) / (dec ? 3.5 : 1.3);
+    while (*n < AEC_SEARCH_MAX) {
+        x = x < xa + 0.01 ? xa + 0.01 : x > xb ? xb : x;
+        rc_point *pt = &pts[*n];
+        memset(pt, 0, sizeof *pt);
+        pt->q = pts[below].q, pt->step = (float)exp(-x);
+        aec_status st = code_point(e, dec, pixels, w, h, stride, layout, params, pt);
+        if (st != AEC_OK) {
+            free(pt->file);
+            return st;
+        }
+        ++*n;
+        if ((pt->value >= lo && pt->value <= hi) || (x >= xb && pt->value < lo))
+            break;
+        if (pt->value < lo)
+            xa = x, va = pt->value;
+        else
+            xb = x, vb = pt->value, have_b = 1;
+        double t = have_b && vb > va ? (mid - va) / (vb - va) : 0.5;
+        t = t < 0.1 ? 0.1 : t > 0.9 ? 0.9 : t;
+        if (xb - xa < 1e-4)
+            break;
+        x = xa + t * (xb - xa);
+    }
+    return AEC_OK;
 }
 
 static aec_status search(aec_encoder *e, const uint8_t *pixels, uint32_t w, uint32_t h,
@@ -148,6 +210,8 @@ static aec_status search(aec_encoder *e, const uint8_t *pixels, uint32_t w, uint
     rc_point pts[AEC_SEARCH_MAX];
     int n = 0;
     int below = -1, above = -1; /* bracket: nearest points under lo / over hi */
+    float jump = half_jump(e, params, levels);
+    int at_jump = 0;
     float q = params->quality_fine > 0 ? params->quality_fine
               : params->quality > 0    ? (float)params->quality
                                        : (float)((levels + 1) / 2);
@@ -169,7 +233,19 @@ static aec_status search(aec_encoder *e, const uint8_t *pixels, uint32_t w, uint
         if (pt->value > hi && (above < 0 || pt->q < pts[above].q))
             above = n - 1;
         float next;
-        if (below >= 0 && above >= 0) { /* interpolate, kept inside the bracket */
+        if (jump > 0 && below >= 0 && above >= 0 && pts[below].q < jump && pts[above].q >= jump) {
+            /* The bracket spans the jump: code its two sides first; if the
+             * target falls between them, go on past it at half size. */
+            float just_below = jump - 1.0f / 1024;
+            if (pts[below].q < just_below)
+                next = just_below;
+            else if (pts[above].q > jump)
+                next = jump;
+            else {
+                at_jump = 1;
+                break;
+            }
+        } else if (below >= 0 && above >= 0) { /* interpolate, kept inside the bracket */
             const rc_point *a = &pts[below], *b = &pts[above];
             double t = b->value > a->value ? (mid - a->value) / (b->value - a->value) : 0.5;
             t = t < 0.1 ? 0.1 : t > 0.9 ? 0.9 : t;
@@ -193,6 +269,9 @@ static aec_status search(aec_encoder *e, const uint8_t *pixels, uint32_t w, uint
             break;
         q = next;
     }
+    if (st == AEC_OK && at_jump)
+        st = search_past_jump(e, dec, pixels, w, h, stride, layout, params, pts, &n, below, lo,
+                              hi);
     aec_decoder_destroy(dec);
     if (n > 0 && st == AEC_OK) {
         int b = best_point(pts, n, by_psnr, by_psnr ? target : (double)params->target_size);
