@@ -377,7 +377,9 @@ AEC_API aec_status aec_decode_size(const uint8_t *data, size_t size,
  * out_w * channels or buffer_size less than (out_h - 1) * stride +
  * out_w * channels; nothing is written then.  On any error the buffer's
  * contents are unspecified.  Memory: no full-size copy of the image, only
- * bands of it (and the alpha plane when the file has one). */
+ * bands of it (and the alpha plane when the file has one; a half-size file,
+ * aec_info's half_size, holds the coded pixels the region reads, a quarter
+ * of the region's). */
 AEC_API aec_status aec_decode_into(aec_decoder *dec, const uint8_t *data, size_t size,
                                    const aec_decode_params *params, uint8_t *pixels,
                                    size_t stride, size_t buffer_size);
