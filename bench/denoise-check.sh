@@ -7,7 +7,7 @@
 # For each photograph of PHOTO_DIR (its centre, SIZE x SIZE when SIZE is
 # given) and each sigma of SIGMAS (default "0 5 10 20", on 0..255), adds
 # seeded Gaussian noise (clipped, rounded to 8 bits), codes the noisy
-# picture at each level of LEVELS (default "5 7") with and without
+# picture at each level of LEVELS (default "6 7": full-size levels) with and without
 # --denoise, and compares each decoded picture with the CLEAN original.
 # Prints one markdown row per sigma: the noisy input's PSNR against the
 # clean picture, then per level the plain and the --denoise PSNR (dB,
@@ -15,7 +15,7 @@
 # Needs /usr/bin/python3 with numpy and Pillow for the noise.
 set -eu
 [ $# -ge 2 ] || { echo "usage: $0 BUILD PHOTO_DIR [LEVELS] [SIGMAS] [SIZE]" >&2; exit 2; }
-B=$1 SRC=$2 LEVELS=${3:-5 7} SIGMAS=${4:-0 5 10 20} SIZE=${5:-0}
+B=$1 SRC=$2 LEVELS=${3:-6 7} SIGMAS=${4:-0 5 10 20} SIZE=${5:-0}
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT INT TERM
 psnr() { "$B/aecompare" "$1" "$2" | awk '{print $2}'; }
