@@ -353,8 +353,19 @@ static aec_status render_half(aec_decoder *d, decode_job *j, worker *ws, int thr
         uint32_t rows = o->ry + o->rh - y < band_rows ? o->ry + o->rh - y : band_rows;
         uint8_t *dst = direct ? o->pixels + (size_t)(y - o->ry) * o->stride : band;
         size_t stride = direct ? o->stride : band_stride;
-        if (aec_upsample2(j->out, j->out_stride, j->rx, j->ry, h->coded_w, h->coded_h, ch, o->rx,
-                          y, o->rw, rows, dst, stride))
+        /* The band's rows in chunks, one thread each (a chunk redoes at
+         * most 3 coded rows' horizontal passes of its neighbour's). */
+        enum { CHUNK = 64 };
+        int chunks = (int)((rows + CHUNK - 1) / CHUNK), failed = 0;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (chunks > 1) \
+    reduction(| : failed)
+        for (int c = 0; c < chunks; c++) {
+            uint32_t r0 = (uint32_t)c * CHUNK, nr = rows - r0 < CHUNK ? rows - r0 : CHUNK;
+            failed |= aec_upsample2(j->out, j->out_stride, j->rx, j->ry, h->coded_w, h->coded_h,
+                                    ch, o->rx, y + r0, o->rw, nr, dst + (size_t)r0 * stride,
+                                    stride) != 0;
+        }
+        if (failed)
             st = aec_fail(d->err, AEC_ERR_OUT_OF_MEMORY, "out of memory for the upsampling");
         else
             aec_dec_output_band(o, dst, stride, y, rows);

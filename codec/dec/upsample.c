@@ -29,18 +29,25 @@ void aec_half_source(uint32_t x, uint32_t w, uint32_t coded, uint32_t *c0, uint3
     *c1 = clamp_index(first_tap(x + w - 1) + TAPS - 1, coded) + 1;
 }
 
-/* One coded row's horizontal pass: h[X - X0] = sum of taps, X0 <= X < X0 + W. */
+/* One coded row's horizontal pass: h[X - X0] = sum of taps, X0 <= X < X0 + W.
+ * pad holds the row's samples from coded column first_tap(X0) on, the
+ * clamped edges written out, so that the taps need no clamp. */
 static void row_pass(const uint8_t *row, uint32_t sx0, uint32_t coded_w, int ch, uint32_t X0,
-                     uint32_t W, int32_t *h)
+                     uint32_t W, uint8_t *pad, int32_t *h)
 {
+    int64_t first = first_tap(X0), last = first_tap(X0 + W - 1) + TAPS - 1;
+    for (int64_t i = first; i <= last; i++)
+        for (int c = 0; c < ch; c++)
+            pad[(size_t)(i - first) * ch + c] = row[(size_t)(clamp_index(i, coded_w) - sx0) * ch + c];
     for (uint32_t X = X0; X < X0 + W; X++) {
         const int *t = phase_taps[X & 1];
-        int64_t f = first_tap(X);
+        const uint8_t *p = pad + (size_t)(first_tap(X) - first) * ch;
+        int32_t *o = h + (size_t)(X - X0) * ch;
         for (int c = 0; c < ch; c++) {
             int32_t s = 0;
             for (int k = 0; k < TAPS; k++)
-                s += t[k] * row[(size_t)(clamp_index(f + k, coded_w) - sx0) * ch + c];
-            h[(size_t)(X - X0) * ch + c] = s;
+                s += t[k] * p[(size_t)k * ch + c];
+            o[c] = s;
         }
     }
 }
@@ -54,8 +61,11 @@ int aec_upsample2(const uint8_t *src, size_t src_stride, uint32_t sx0, uint32_t 
     enum { RING = 8 };
     size_t n = (size_t)W * ch;
     int32_t *ring = malloc(sizeof(int32_t) * n * RING);
-    if (!ring)
+    uint8_t *pad = malloc(((size_t)W / 2 + TAPS + 2) * ch);
+    if (!ring || !pad) {
+        free(ring), free(pad);
         return -1;
+    }
     int64_t tag[RING];
     for (int i = 0; i < RING; i++)
         tag[i] = -1;
@@ -66,7 +76,7 @@ int aec_upsample2(const uint8_t *src, size_t src_stride, uint32_t sx0, uint32_t 
             uint32_t y = clamp_index(first_tap(Y) + k, coded_h);
             int32_t *h = ring + (size_t)(y % RING) * n;
             if (tag[y % RING] != y) {
-                row_pass(src + (size_t)(y - sy0) * src_stride, sx0, coded_w, ch, X0, W, h);
+                row_pass(src + (size_t)(y - sy0) * src_stride, sx0, coded_w, ch, X0, W, pad, h);
                 tag[y % RING] = y;
             }
             rows[k] = h;
@@ -79,6 +89,6 @@ int aec_upsample2(const uint8_t *src, size_t src_stride, uint32_t sx0, uint32_t 
             out[i] = v <= 0 ? 0 : (v >> 16) > 255 ? 255 : (uint8_t)(v >> 16);
         }
     }
-    free(ring);
+    free(ring), free(pad);
     return 0;
 }
