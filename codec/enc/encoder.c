@@ -377,12 +377,13 @@ static aec_status resolve_level(aec_encoder *e, aec_encode_params *p, const aec_
          * full-size one above, each size goes to (or from) the step of the
          * rate halfway between them (levels.h). */
         const aec_level *u = frac > 0 && level < levels ? aec_builtin_level(level + 1) : 0;
-        if (u && l->half && !u->half && frac < 0.5f) {
-            *step = l->lattice_step * powf(AEC_LEVEL_HALF_MID_STEP / l->lattice_step, 2 * frac);
+        const float S = AEC_LEVEL_SIZE_SWITCH;
+        if (u && l->half && !u->half && frac < S) {
+            *step = l->lattice_step * powf(AEC_LEVEL_HALF_MID_STEP / l->lattice_step, frac / S);
         } else if (u && l->half && !u->half) {
             model = aec_level_model(u, p->denoise), *stages = u->stages, *half = 0;
             *step = AEC_LEVEL_FULL_MID_STEP *
-                    powf(u->lattice_step / AEC_LEVEL_FULL_MID_STEP, 2 * frac - 1);
+                    powf(u->lattice_step / AEC_LEVEL_FULL_MID_STEP, (frac - S) / (1 - S));
         } else if (u) {
             *step = l->lattice_step * powf(u->lattice_step / l->lattice_step, frac);
             if (frac >= 0.5f)

@@ -53,6 +53,14 @@ const aec_level *aec_builtin_level(int level)
     return level >= 1 && level <= aec_builtin_levels() ? &levels[level - 1] : 0;
 }
 
+float aec_level_size_switch(void)
+{
+    for (int l = 1; l < aec_builtin_levels(); l++)
+        if (levels[l - 1].half && !levels[l].half)
+            return (float)l + AEC_LEVEL_SIZE_SWITCH;
+    return 0;
+}
+
 int aec_level_model(const aec_level *l, int denoise)
 {
     return denoise && l->lattice_step > 0 && !l->half && l->model != AEM_BUILTIN_DEFAULT

@@ -13,17 +13,24 @@ typedef struct {
 } aec_level;
 
 /* Fractional levels between the last half-size level (5) and the
- * full-size level above it (6) meet halfway in log rate: below one half
- * the half-size step goes on to AEC_LEVEL_HALF_MID_STEP, from one half the
- * full-size step starts at AEC_LEVEL_FULL_MID_STEP, two steps of the same
- * rate (0.277 bpp on the validation photographs, 0.1 dB apart), so that
- * the rate rises with the fraction with no jump. */
+ * full-size level above it (6) meet halfway in log rate: below the
+ * fraction AEC_LEVEL_SIZE_SWITCH the half-size step goes on to
+ * AEC_LEVEL_HALF_MID_STEP, from it the full-size step starts at
+ * AEC_LEVEL_FULL_MID_STEP, two steps of the same mean rate (0.277 bpp on
+ * the validation photographs, 0.1 dB apart), so that the mean rate rises
+ * with the fraction with no jump.  On a given picture the two sizes' rates
+ * still differ there, by up to 10 % (ratecontrol.c searches past it). */
+#define AEC_LEVEL_SIZE_SWITCH 0.5f
 #define AEC_LEVEL_HALF_MID_STEP 0.135f
 #define AEC_LEVEL_FULL_MID_STEP 0.34f
 
 /* Levels of the built-in family, 1..aec_builtin_levels(). */
 int aec_builtin_levels(void);
 const aec_level *aec_builtin_level(int level);
+/* The fractional level where the built-in levels go from half to full
+ * size (the last half-size level + AEC_LEVEL_SIZE_SWITCH), 0 if they do
+ * not. */
+float aec_level_size_switch(void);
 
 /* The built-in model that codes level l: l->model, or with denoise (the
  * `denoise` encode parameter) the de-noising fine-tune of the high-rate

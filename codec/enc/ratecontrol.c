@@ -124,19 +124,15 @@ static int best_point(const rc_point *pts, int n, int by_psnr, double target)
     return best;
 }
 
-/* The level where the built-in levels jump from half to full size (levels
- * 5 to 6, at the fraction one half: encoder.c, resolve_level), or 0 when
- * the search's levels have no such jump (a caller's model, the size or the
- * step forced).  Its two sides code pictures of different sizes, whose
- * rates differ by more than the window on some (textured) pictures. */
-static float half_jump(const aec_encoder *e, const aec_encode_params *p, int levels)
+/* The level where the search's levels jump from half to full size
+ * (levels.h), or 0 when they have no such jump (a caller's model, the size
+ * or the step forced).  Its two sides code pictures of different sizes,
+ * whose rates differ by more than the window on some (textured) pictures. */
+static float half_jump(const aec_encoder *e, const aec_encode_params *p)
 {
     if (e->model || p->half_size != 0 || p->lattice_step != AEC_LATTICE_AUTO)
         return 0;
-    for (int l = 1; l < levels; l++)
-        if (aec_builtin_level(l)->half && !aec_builtin_level(l + 1)->half)
-            return (float)l + 0.5f;
-    return 0;
+    return aec_level_size_switch();
 }
 
 /* Past the jump the search goes on at half size with finer steps than the
@@ -210,7 +206,7 @@ static aec_status search(aec_encoder *e, const uint8_t *pixels, uint32_t w, uint
     rc_point pts[AEC_SEARCH_MAX];
     int n = 0;
     int below = -1, above = -1; /* bracket: nearest points under lo / over hi */
-    float jump = half_jump(e, params, levels);
+    float jump = half_jump(e, params);
     int at_jump = 0;
     float q = params->quality_fine > 0 ? params->quality_fine
               : params->quality > 0    ? (float)params->quality
