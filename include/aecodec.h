@@ -172,6 +172,16 @@ typedef struct {
                       Pictures with alpha are always coded at full size
                       (1 is then an error).
                       Added after 0.5.0                                   */
+    int residual_step; /* the pixel residual layer (spec/bitstream.md
+                      6.10: what the decoder network misses, coded as 8x8
+                      DCT blocks on top of the lattice): 0 (default) = the
+                      level's choice (the built-in levels 8..14 add one,
+                      since the network's reconstruction has a ceiling);
+                      -1 = none; 16..255 = the residual at that step (in
+                      8-bit levels of an orthonormal DCT coefficient;
+                      smaller is finer), at any full-size lattice level.
+                      Encoding with it decodes the base layers once more.
+                      Added after 0.5.0                                   */
 } aec_encode_params;
 #define AEC_LAMBDA_AUTO (-1.0f)
 #define AEC_LATTICE_AUTO (-1.0f)
@@ -206,6 +216,10 @@ typedef struct {
     int half_size;          /* 1 when the picture is coded at half size, (width
                                + 1) / 2 x (height + 1) / 2, and decoded
                                upsampled by two (spec/bitstream.md 4.1)     */
+    int residual;           /* 1 when the file has a pixel residual layer
+                               (spec/bitstream.md 6.10)                     */
+    int residual_available; /* 1 when all its streams are present           */
+    uint64_t residual_bytes; /* bytes of all tiles' residual streams        */
 } aec_info;
 
 /* A loaded network model (encoder, quantiser codebooks, decoder).  The

@@ -27,7 +27,7 @@ import sys, numpy as np, aecodec
 d = sys.argv[1]
 y, x = np.mgrid[0:45, 0:67]
 rgb = np.stack([x * 3, y * 5, (x + y) * 2], -1).astype(np.uint8)
-data = aecodec.encode(rgb, quality=9)
+data = aecodec.encode(rgb, quality=7)
 back = aecodec.decode(data)
 open(d + "/np.aec", "wb").write(data)
 np.save(d + "/np.npy", back)

@@ -584,9 +584,8 @@ static void test_field_errors(void)
         {16, 16, 2, 1, 0x41, 64, 8, 2, AEC_ERR_CORRUPT},     /* half size with alpha */
         {130, 16, 1, 1, 0x40, 64, 8, 2, AEC_OK},     /* 65x8 coded: 2 tiles of 64 */
         {130, 16, 1, 1, 0x40, 64, 8, 3, AEC_ERR_CORRUPT},    /* the picture's 3 tiles */
-        {16, 16, 1, 1, 0x80, 64, 8, 1, AEC_ERR_UNSUPPORTED}, /* reserved bit */
-        {16, 16, 1, 1, 0x88, 64, 8, 1, AEC_ERR_UNSUPPORTED}, /* step 4 first  */
-        {16, 16, 1, 1, 0x80, 64, 8, 1, AEC_ERR_UNSUPPORTED},
+        {16, 16, 1, 1, 0x80, 64, 8, 1, AEC_ERR_CORRUPT},     /* residual, no lattice */
+        {16, 16, 1, 1, 0x88, 64, 8, 1, AEC_ERR_CORRUPT},     /* ... with split */
         {16, 16, 1, 1, 0, 96, 8, 1, AEC_ERR_CORRUPT},
         {16, 16, 1, 1, 0, 2048, 8, 1, AEC_ERR_CORRUPT},
         {16, 16, 1, 1, 0, 64, 0, 1, AEC_ERR_CORRUPT},
@@ -1084,7 +1083,8 @@ static void test_lattice_fields(void)
         aecb_header_free(&h);
     }
     /* clearing the flag of a valid lattice file: the table no longer fits
-     * the geometry (CORRUPT); a reserved flag bit: UNSUPPORTED; SPLIT
+     * the geometry (CORRUPT); RESIDUAL (bit 7) on it: its tile's residual
+     * stream is missing from the table (CORRUPT); SPLIT
      * (bit 3) on it: a valid header (its streams are not read here) */
     size_t size;
     uint8_t *f = tb_make_file_ex(70, 40, 3, 1, 64, AECB_FLAG_LATTICE, TB_DIM, TB_STEP, 20, &h,
@@ -1093,9 +1093,9 @@ static void test_lattice_fields(void)
         f[7] &= (uint8_t)~AECB_FLAG_LATTICE;
         tb_fix_crc(f, h.table_bytes);
         CHECK(aecb_parse(f, size, NULL, &p, err, sizeof err) == AEC_ERR_CORRUPT);
-        f[7] |= AECB_FLAG_LATTICE | 0x80;
+        f[7] |= AECB_FLAG_LATTICE | AECB_FLAG_RESIDUAL;
         tb_fix_crc(f, h.table_bytes);
-        CHECK(aecb_parse(f, size, NULL, &p, err, sizeof err) == AEC_ERR_UNSUPPORTED);
+        CHECK(aecb_parse(f, size, NULL, &p, err, sizeof err) == AEC_ERR_CORRUPT);
         f[7] = (uint8_t)(AECB_FLAG_LATTICE | AECB_FLAG_SPLIT);
         tb_fix_crc(f, h.table_bytes);
         CHECK(aecb_parse(f, size, NULL, &p, err, sizeof err) == AEC_OK);

@@ -60,6 +60,9 @@ static float g_lambda = AEC_LAMBDA_AUTO; /* the encoder's RD trade-off in these 
 static float g_lattice = AEC_LATTICE_AUTO; /* its lattice step */
 static int g_enc_threads = 0;              /* its thread count (0 = all) */
 static int g_half = 0;                     /* its half_size (0 = the level's) */
+/* its residual_step: none, so that the lattice tests see the lattice alone
+ * (test_residual_layer sets the level's) */
+static int g_residual = -1;
 /* The encoder's model: NULL = the built-in levels; the VQ tests set the
  * default model so that a quality level is a number of stages. */
 static const aec_model *g_model = NULL;
@@ -81,6 +84,7 @@ static blob encode(const uint8_t *pix, uint32_t w, uint32_t h, aec_layout layout
         p.lattice_step = g_lattice;
         p.threads = g_enc_threads;
         p.half_size = g_half;
+        p.residual_step = g_residual;
         st = aec_encode(enc, pix, w, h, 0, layout, &p, &b.data, &b.size);
         if (st != AEC_OK)
             printf("  encode: %s\n", aec_encoder_last_error(enc));
@@ -435,6 +439,119 @@ static void test_builtin_levels(void)
         free(a), free(b.data);
     }
     free(pix);
+}
+
+/* The pixel residual layer (spec/bitstream.md 6.10): the levels that have
+ * one add it (flags bit 7) and decode closer to the source than the same
+ * lattice alone; the residual streams come last, so the file cut before
+ * them decodes as the file without them, and so does a stage count that
+ * stops at the lattice; regions are crops of the whole on any thread
+ * count; a grey picture, a picture with alpha and a picture of partial
+ * blocks work alike; bad steps are refused. */
+static void test_residual_layer(void)
+{
+    uint32_t w = 203, h = 141; /* partial 8x8 blocks at both edges */
+    uint8_t *pix = make_image(w, h, 3, 31);
+    aec_status st;
+    g_residual = 0;
+    blob with = encode(pix, w, h, AEC_RGB, 10, 128, &st);
+    blob lower = encode(pix, w, h, AEC_RGB, 7, 128, &st);
+    g_residual = -1;
+    blob without = encode(pix, w, h, AEC_RGB, 10, 128, &st);
+    aec_info info, info_without;
+    CHECK(with.data && without.data && lower.data);
+    if (!with.data || !without.data || !lower.data)
+        goto done;
+    CHECK(with.data[7] & AECB_FLAG_RESIDUAL);
+    CHECK(!(without.data[7] & AECB_FLAG_RESIDUAL) && !(lower.data[7] & AECB_FLAG_RESIDUAL));
+    CHECK(aec_read_info(with.data, with.size, &info) == AEC_OK && info.residual == 1 &&
+          info.residual_available == 1 && info.residual_bytes > 0);
+    CHECK(aec_read_info(without.data, without.size, &info_without) == AEC_OK &&
+          info_without.residual == 0 && info_without.residual_bytes == 0);
+    /* the same lattice layers, then the residual streams */
+    CHECK(with.size == without.size + info.residual_bytes + 8 * info.tiles_x * info.tiles_y);
+    uint32_t ow, oh;
+    uint8_t *a = decode(&with, 0, 0, 0, 0, 0, 1, &ow, &oh, NULL, &st);
+    uint8_t *b = decode(&without, 0, 0, 0, 0, 0, 1, &ow, &oh, NULL, &st);
+    double pa = a ? psnr_channels(pix, a, (size_t)w * h, 3, 3) : 0;
+    double pb = b ? psnr_channels(pix, b, (size_t)w * h, 3, 3) : 0;
+    printf("  level 10: %zu bytes %.2f dB with the residual, %zu bytes %.2f dB without\n",
+           with.size, pa, without.size, pb);
+    CHECKF(pa > pb + 0.1, "residual %.2f dB, without %.2f dB", pa, pb);
+    /* stopped at the lattice: as without */
+    uint8_t *c = decode(&with, info.stages_coded + info.lattice_layers, 0, 0, 0, 0, 2, &ow, &oh, NULL, &st);
+    CHECK(c && b && memcmp(c, b, (size_t)w * h * 3) == 0);
+    free(c);
+    c = decode(&with, info.stages_coded + info.lattice_layers + 1, 0, 0, 0, 0, 2, &ow, &oh, NULL,
+               &st);
+    CHECK(c && a && memcmp(c, a, (size_t)w * h * 3) == 0);
+    free(c);
+    const uint32_t regions[][4] = {{0, 0, 1, 1}, {5, 3, 9, 11}, {202, 140, 1, 1},
+                                   {120, 60, 83, 81}, {127, 127, 2, 2}};
+    for (int r = 0; r < 5 && a; r++)
+        for (int threads = 1; threads <= 2; threads++) {
+            uint32_t x = regions[r][0], y = regions[r][1], rw = regions[r][2], rh = regions[r][3];
+            uint8_t *part = decode(&with, 0, x, y, rw, rh, threads, &ow, &oh, NULL, &st);
+            CHECKF(part && ow == rw && oh == rh && is_crop_of(part, a, w, 3, x, y, rw, rh),
+                   "region %u,%u %ux%u (%d threads) differs from the crop", x, y, rw, rh, threads);
+            free(part);
+        }
+    free(a), free(b);
+    /* a layered file (tiles of 256 and more) cut before its residual streams
+     * decodes as the file without them */
+    g_residual = 0;
+    blob big = encode(pix, w, h, AEC_RGB, 10, 256, &st);
+    g_residual = -1;
+    blob big_without = encode(pix, w, h, AEC_RGB, 10, 256, &st);
+    aec_info bi;
+    CHECK(big.data && aec_read_info(big.data, big.size, &bi) == AEC_OK && bi.lattice_layers > 1);
+    if (big.data && big_without.data) {
+        size_t cut = big.size - (size_t)bi.residual_bytes;
+        c = decode(&(blob){big.data, cut}, 0, 0, 0, 0, 0, 2, &ow, &oh, NULL, &st);
+        b = decode(&big_without, 0, 0, 0, 0, 0, 2, &ow, &oh, NULL, &st);
+        CHECK(c && b && memcmp(c, b, (size_t)w * h * 3) == 0);
+        CHECK(aec_read_info(big.data, cut, &bi) == AEC_OK && bi.residual_available == 0 &&
+              bi.lattice_layers_available == bi.lattice_layers);
+        free(c), free(b);
+    }
+    free(big.data), free(big_without.data);
+    /* grey and with alpha: the residual codes their colour channels */
+    const aec_layout layouts[2] = {AEC_GRAY, AEC_RGBA};
+    for (int k = 0; k < 2; k++) {
+        int ch = layouts[k] == AEC_GRAY ? 1 : 4, colours = ch == 1 ? 1 : 3;
+        uint8_t *src = make_image(w, h, ch, 37);
+        g_residual = 16;
+        blob r = encode(src, w, h, layouts[k], 9, 0, &st);
+        g_residual = -1;
+        blob n = encode(src, w, h, layouts[k], 9, 0, &st);
+        uint8_t *ra = r.data ? decode(&r, 0, 0, 0, 0, 0, 2, &ow, &oh, NULL, &st) : NULL;
+        uint8_t *na = n.data ? decode(&n, 0, 0, 0, 0, 0, 2, &ow, &oh, NULL, &st) : NULL;
+        double pr = ra ? psnr_channels(src, ra, (size_t)w * h, ch, colours) : 0;
+        double pn = na ? psnr_channels(src, na, (size_t)w * h, ch, colours) : 0;
+        CHECKF(r.data && (r.data[7] & AECB_FLAG_RESIDUAL) && pr > pn,
+               "layout %d: %.2f dB with the residual, %.2f without", (int)layouts[k], pr, pn);
+        int alpha_same = 1;
+        for (size_t i = 0; ch == 4 && ra && i < (size_t)w * h; i++)
+            alpha_same &= ra[4 * i + 3] == src[4 * i + 3];
+        CHECK(alpha_same);
+        free(ra), free(na), free(src), free(r.data), free(n.data);
+    }
+    /* bad steps, and a residual where the level codes at half size */
+    const int bad_steps[3] = {15, 256, -2};
+    for (int k = 0; k < 3; k++) {
+        g_residual = bad_steps[k];
+        blob bad = encode(pix, w, h, AEC_RGB, 10, 0, &st);
+        CHECKF(st == AEC_ERR_INVALID_ARGUMENT && !bad.data, "step %d: %s", bad_steps[k],
+               aec_status_string(st));
+        free(bad.data);
+    }
+    g_residual = 32;
+    blob half = encode(pix, w, h, AEC_RGB, 3, 0, &st);
+    CHECK(st == AEC_ERR_INVALID_ARGUMENT && !half.data);
+    free(half.data);
+    g_residual = -1;
+done:
+    free(with.data), free(without.data), free(lower.data), free(pix);
 }
 
 /* Half-size coding (spec/bitstream.md 4.1): the low levels code the picture
@@ -1370,6 +1487,7 @@ int main(void)
     RUN_TEST(test_cells_never_show);
     RUN_TEST(test_model_identity);
     RUN_TEST(test_half_size);
+    RUN_TEST(test_residual_layer);
     RUN_TEST(test_bad_arguments);
     TEST_EXIT();
 }

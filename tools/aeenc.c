@@ -74,6 +74,10 @@ static void usage(void)
            "                      0.24 bpp that is 0.2-1.3 dB better), on: at any level,\n"
            "                      off: always full size (default auto; pictures with\n"
            "                      alpha are always coded at full size)\n"
+           "      --residual R    the pixel residual layer (8x8 DCT blocks of what the\n"
+           "                      network misses, on top of the lattice): auto (the\n"
+           "                      level's: 8..%d have one), off, or a step of 16..255\n"
+           "                      (smaller is finer); needs a full-size lattice level\n"
            "      --latents FILE  also write the latent grid to FILE, a NumPy .npy of\n"
            "                      float32 [2][H/8][W/8][D]: [0] the encoder's output, [1]\n"
            "                      the quantised latent the file decodes from (one input)\n"
@@ -86,7 +90,8 @@ static void usage(void)
            "      --version       show version and model\n"
            "\n"
            "Exit status: 0 ok, 1 error (with -o: any file failed), 2 usage error.\n",
-           levels, (levels + 1) / 2, levels, levels, (unsigned long long)AEC_DEFAULT_MAX_PIXELS);
+           levels, (levels + 1) / 2, levels, levels, levels,
+           (unsigned long long)AEC_DEFAULT_MAX_PIXELS);
 }
 
 static void version(void)
@@ -112,6 +117,7 @@ typedef struct {
     int denoise; /* --denoise: the de-noising fine-tune */
     int lattice_only; /* --lattice-only: no VQ stage, the lattice alone */
     int half_size; /* --half-size: 0 auto, 1 on, -1 off */
+    int residual;  /* --residual: 0 auto, -1 off, else the step */
     double quality_fine; /* -q with a fraction, else 0 */
     uint64_t target_size; /* --size, 0 = off */
     double target_bpp, target_psnr; /* --bpp, --psnr; 0 = off */
@@ -162,6 +168,16 @@ static int parse_options(int argc, char **argv, enc_options *o)
                 o->half_size = -1;
             else
                 return cli_usage_error("--half-size takes auto, on or off, not '%s'", v);
+        } else if ((r = cli_option(argc, argv, &i, NULL, "--residual", &v)) != 0) {
+            if (r < 0)
+                return CLI_EXIT_USAGE;
+            if (strcmp(v, "auto") == 0)
+                o->residual = 0;
+            else if (strcmp(v, "off") == 0)
+                o->residual = -1;
+            else if (cli_parse_int(v, 16, 255, &o->residual) != 0)
+                return cli_usage_error("--residual takes auto, off or a step of 16..255, not '%s'",
+                                       v);
         } else if ((r = cli_option(argc, argv, &i, "-o", "--output-dir", &v)) != 0) {
             if (r < 0)
                 return CLI_EXIT_USAGE;
@@ -293,6 +309,7 @@ static int encode_one(aec_encoder *enc, const enc_options *o, const char *in, co
     params.denoise = o->denoise;
     params.lattice_only = o->lattice_only;
     params.half_size = o->half_size;
+    params.residual_step = o->residual;
     if (o->lambda >= 0)
         params.lambda = (float)o->lambda;
     if (o->lattice >= 0)

@@ -162,9 +162,13 @@ int main(int argc, char **argv)
                    l < info.lattice_layers_available ? "" : "  (missing)");
         }
     }
+    if (info.residual) /* spec/bitstream.md 6.10 */
+        printf("residual:     8x8 DCT of the pixels, %" PRIu64 " bytes, %.4f bpp%s\n",
+               info.residual_bytes, 8.0 * (double)info.residual_bytes / pixels,
+               info.residual_available ? "" : "  (missing)");
     printf("alpha bytes:  %" PRIu64 "%s\n", info.alpha_bytes,
            info.layout == AEC_GRAY_ALPHA || info.layout == AEC_RGBA ? "" : " (no alpha)");
-    uint64_t payload = stage_total + info.alpha_bytes + info.lattice_bytes;
+    uint64_t payload = stage_total + info.alpha_bytes + info.lattice_bytes + info.residual_bytes;
     if (info.file_size >= payload)
         printf("other bytes:  %" PRIu64 " (header, index)\n", info.file_size - payload);
     printf("total:        %" PRIu64 " bytes, %.4f bpp\n", info.file_size,

@@ -5,6 +5,8 @@
  */
 #include "bitstream/container.h"
 #include "bitstream/lattice_stream.h"
+#include "common/context.h"
+#include "vq/residual.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -116,6 +118,21 @@ void aecb_layer_channels(const aecb_header *h, int layer, uint32_t *first, uint3
     *count = (b < D ? b : D) - *first;
 }
 
+uint32_t aecb_residual_stream_index(const aecb_header *h, uint32_t tile)
+{
+    return aecb_stream_index(h, h->stages + h->lattice_layers, tile);
+}
+
+int aecb_residual_colours(const aecb_header *h) { return aec_layout_is_gray(h->layout) ? 1 : 3; }
+
+/* Whether table index i (past the alpha stream, if any: i - alpha) is a
+ * residual stream. */
+static int aecb_is_residual(const aecb_header *h, uint32_t i_past_alpha)
+{
+    return (h->flags & AECB_FLAG_RESIDUAL) &&
+           i_past_alpha / h->n_tiles == (uint32_t)(h->stages + h->lattice_layers);
+}
+
 uint32_t aecb_metadata_stream_index(const aecb_header *h) { return h->n_streams - 1u; }
 
 static int aecb_is_metadata_stream(const aecb_header *h, uint32_t i)
@@ -160,6 +177,11 @@ uint64_t aecb_stream_raw_size(const aecb_header *h, uint32_t i)
         i--;
     }
     uint32_t lw, lh, first, count;
+    if (aecb_is_residual(h, i)) {
+        uint32_t tw, th;
+        aecb_tile_rect(h, i % h->n_tiles, NULL, NULL, &tw, &th);
+        return aem_residual_raw_size(tw, th, aecb_residual_colours(h));
+    }
     aecb_tile_latents(h, i % h->n_tiles, &lw, &lh);
     if (i / h->n_tiles >= h->stages) { /* a lattice stream */
         aecb_layer_channels(h, (int)(i / h->n_tiles - h->stages), &first, &count);
@@ -174,7 +196,8 @@ uint64_t aecb_stream_bound(const aecb_header *h, uint32_t i)
         return AECB_MAX_METADATA;
     uint64_t b = aecb_compress_bound(aecb_stream_raw_size(h, i));
     uint32_t a = (h->flags & AECB_FLAG_ALPHA) ? 1 : 0;
-    if ((h->flags & AECB_FLAG_SPLIT) && i >= a + (uint32_t)h->stages * h->n_tiles) {
+    if ((h->flags & AECB_FLAG_SPLIT) && i >= a + (uint32_t)h->stages * h->n_tiles &&
+        !aecb_is_residual(h, i - a)) {
         uint32_t lw, lh, first, count;
         aecb_tile_latents(h, (i - a) % h->n_tiles, &lw, &lh);
         aecb_layer_channels(h, (int)((i - a) / h->n_tiles - h->stages), &first, &count);
@@ -217,6 +240,11 @@ static int aecb_check_fields(const aecb_header *h, char *err, size_t errlen)
         aecb_seterr(err, errlen, "half-size coding with an alpha plane");
         return 1;
     }
+    if ((h->flags & AECB_FLAG_RESIDUAL) && (!lattice || (h->flags & AECB_FLAG_HALF))) {
+        aecb_seterr(err, errlen, "pixel residual layer %s",
+                    lattice ? "on a half-size picture" : "without a lattice layer");
+        return 1;
+    }
     if (h->tile_size < AECB_MIN_TILE || h->tile_size > AECB_MAX_TILE ||
         h->tile_size % 64 != 0) {
         aecb_seterr(err, errlen, "invalid tile size %u (must be a multiple of 64 in 64..1024)",
@@ -245,6 +273,7 @@ static void aecb_derive(aecb_header *h)
                                                           : aecb_layers_for(h->lattice_dim);
     h->n_streams = ((h->flags & AECB_FLAG_ALPHA) ? 1u : 0u) + (uint32_t)h->stages * h->n_tiles +
                    (uint32_t)h->lattice_layers * h->n_tiles +
+                   ((h->flags & AECB_FLAG_RESIDUAL) ? h->n_tiles : 0u) +
                    ((h->flags & AECB_FLAG_METADATA) ? 1u : 0u);
     h->header_bytes = AECB_HEADER_BYTES;
     h->table_bytes = (uint32_t)aecb_header_table_size(h->n_streams);
@@ -303,6 +332,7 @@ aec_status aecb_header_init(aecb_header *h, char *err, size_t errlen)
     h->stages_available = h->stages;
     h->lattice_available = (h->flags & AECB_FLAG_LATTICE) != 0;
     h->lattice_layers_available = h->lattice_layers;
+    h->residual_available = (h->flags & AECB_FLAG_RESIDUAL) != 0;
     if (aecb_alloc_arrays(h) != AEC_OK) {
         aecb_seterr(err, errlen, "out of memory for a table of %u streams", h->n_streams);
         return AEC_ERR_OUT_OF_MEMORY;
@@ -521,6 +551,7 @@ aec_status aecb_parse(const uint8_t *data, size_t size, const aec_limits *lim,
     h->stages_available = h->stages;
     h->lattice_available = (h->flags & AECB_FLAG_LATTICE) != 0;
     h->lattice_layers_available = h->lattice_layers;
+    h->residual_available = (h->flags & AECB_FLAG_RESIDUAL) != 0;
     if ((uint64_t)size < h->file_size) {
         uint32_t i = 0;
         if (h->flags & AECB_FLAG_ALPHA) {
@@ -552,6 +583,10 @@ aec_status aecb_parse(const uint8_t *data, size_t size, const aec_limits *lim,
             }
         h->lattice_layers_available = layers;
         h->lattice_available = layers > 0 && layers == h->lattice_layers;
+        /* The residual layer adds to the whole latent's pixels only. */
+        uint32_t last_residual = i + (uint32_t)(s + layers + 1) * h->n_tiles - 1;
+        h->residual_available = h->residual_available && h->lattice_available &&
+                                h->offsets[last_residual] + h->sizes[last_residual] <= size;
         if (s == 0 && layers == 0) {
             aecb_seterr(err, errlen, "file truncated in %s (%zu of %llu bytes)",
                         h->stages ? "stage 1" : "the lattice refinement", size,
@@ -580,6 +615,9 @@ aec_status aecb_check_stream(const aecb_header *h, const uint8_t *data, size_t s
         snprintf(what, sizeof what, "alpha stream");
     else if (aecb_is_metadata_stream(h, i))
         snprintf(what, sizeof what, "metadata stream");
+    else if (aecb_is_residual(h, i - (uint32_t)alpha))
+        snprintf(what, sizeof what, "stream %u (pixel residual, tile %u)", i,
+                 (i - (uint32_t)alpha) % h->n_tiles);
     else if ((i - (uint32_t)alpha) / h->n_tiles >= h->stages && h->lattice_layers > 1)
         snprintf(what, sizeof what, "stream %u (lattice layer %u, tile %u)", i,
                  (i - (uint32_t)alpha) / h->n_tiles - h->stages,

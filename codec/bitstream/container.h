@@ -10,6 +10,7 @@
  * 0..stages-1 (0-based here, "stage 1..S" in the spec) every tile in tile
  * raster order, then [if flags bit 2] every tile's lattice refinement
  * (with flags bit 5, layer 0 of every tile, then layer 1, ...),
+ * then [if flags bit 7] every tile's pixel residual (vq/residual.h),
  * then [if flags bit 4] the metadata stream (bitstream/metadata.h).
  * Each stream but the metadata one is one magicless zstd frame (zstream.h).
  */
@@ -40,9 +41,10 @@
 #define AECB_FLAG_METADATA 0x10u /* last stream: ICC profile / EXIF chunks */
 #define AECB_FLAG_LAYERED 0x20u  /* lattice streams in layers of channels  */
 #define AECB_FLAG_HALF 0x40u     /* coded at half size, upsampled by two    */
+#define AECB_FLAG_RESIDUAL 0x80u /* pixel residual streams after the lattice */
 #define AECB_FLAGS_KNOWN                                                                \
     (AECB_FLAG_ALPHA | AECB_FLAG_DICT | AECB_FLAG_LATTICE | AECB_FLAG_SPLIT |            \
-     AECB_FLAG_METADATA | AECB_FLAG_LAYERED | AECB_FLAG_HALF)
+     AECB_FLAG_METADATA | AECB_FLAG_LAYERED | AECB_FLAG_HALF | AECB_FLAG_RESIDUAL)
 /* A layered file (flags bit 5, spec/bitstream.md 6.9) codes the lattice
  * symbols of latent channels 0..7 in layer 0 and channels 8*2^(l-1) ..
  * 8*2^l - 1 in layer l >= 1 (each cut at lattice_dim): the transform's
@@ -73,7 +75,8 @@ typedef struct {
                                     rounded up (spec/bitstream.md 4.1)      */
     uint32_t tiles_x, tiles_y, n_tiles;
     uint32_t n_streams;          /* (alpha?1:0) + stages*n_tiles
-                                    + lattice_layers*n_tiles + (metadata?1:0) */
+                                    + lattice_layers*n_tiles
+                                    + (residual?n_tiles:0) + (metadata?1:0) */
     int lattice_layers;          /* layers of lattice streams: 0 without
                                     flags bit 2, 1 without bit 5            */
     uint32_t *sizes, *crcs;      /* per stream, in table order              */
@@ -85,6 +88,9 @@ typedef struct {
                                     the data (flags bit 2 set), else 0      */
     int lattice_layers_available; /* leading layers usable (filled by
                                     aecb_parse; spec/bitstream.md 8)        */
+    int residual_available;      /* 1 when flags bit 7 is set and every
+                                    residual stream lies within the data,
+                                    on top of every stage and layer        */
 } aecb_header;
 
 /* Bytes of a stream table with n_streams entries (8 per entry). */
@@ -138,6 +144,11 @@ uint32_t aecb_layer_stream_index(const aecb_header *h, int layer, uint32_t tile)
 void aecb_layer_channels(const aecb_header *h, int layer, uint32_t *first, uint32_t *count);
 /* Layers that lattice_dim channels make in a layered file (1..6). */
 int aecb_layers_for(uint32_t lattice_dim);
+/* Table index of tile's pixel residual stream (flags bit 7): after every
+ * lattice layer, as one more layer would be. */
+uint32_t aecb_residual_stream_index(const aecb_header *h, uint32_t tile);
+/* Colour channels the residual codes: 1 for the grey layouts, else 3. */
+int aecb_residual_colours(const aecb_header *h);
 /* Table index of the metadata stream (flags bit 4): the last one. */
 uint32_t aecb_metadata_stream_index(const aecb_header *h);
 
@@ -162,6 +173,7 @@ void aecb_latent_grid(const aecb_header *h, int *grid_w, int *grid_h);
  * latent count for an index stream, 2 * lattice_dim * latents for a lattice
  * stream of the planes layout (16-bit symbols as a low-byte plane then a
  * high-byte plane; a split-layout stream has no single raw size),
+ * aem_residual_raw_size of the tile for a residual stream,
  * AECB_MAX_METADATA for the (uncompressed) metadata stream. */
 uint64_t aecb_stream_raw_size(const aecb_header *h, uint32_t stream_index);
 /* Largest size a conforming stream i may have: compress_bound(raw size),

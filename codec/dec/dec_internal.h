@@ -22,6 +22,7 @@ typedef struct {
     uint8_t *lat_layers; /* [n_tiles]: lattice layers added to the tile
                             (0..lattice_layers); NULL when none is          */
     int alpha;        /* 1 when the alpha plane is present (or not coded)   */
+    int residual;     /* 1: add the pixel residual layer (flags bit 7)      */
     aec_progress progress;
 } dec_plan;
 
@@ -48,6 +49,7 @@ typedef struct {
     int stages;             /* VQ stages decoded                             */
     const uint8_t *lat_layers; /* per tile: lattice layers added (or NULL)   */
     float step;             /* the lattice step                              */
+    int residual;           /* add the pixel residual layer (dec_plan)       */
     int halo;               /* aem_decoder_halo                              */
     /* the rows being rendered: rx, ry, rw, rh in image pixels, written to
      * out (layout h->layout) with out_stride bytes between rows */
@@ -90,6 +92,13 @@ void aec_dec_workers_free(worker *ws, int n);
 aec_status aec_dec_verify_tiles(const decode_job *j, worker *ws, int threads, const tile_rect *r,
                                 char *err);
 aec_status aec_dec_render_tiles(const decode_job *j, worker *ws, int threads, const tile_rect *r,
+                                char *err);
+/* The same two passes for the pixel residual layer (j->residual): pass 1
+ * checks the residual streams of the output tiles r, pass 2 adds them to
+ * the job's rows once the tiles have rendered them. */
+aec_status aec_dec_verify_residual(const decode_job *j, worker *ws, int threads,
+                                   const tile_rect *r, char *err);
+aec_status aec_dec_add_residual(const decode_job *j, worker *ws, int threads, const tile_rect *r,
                                 char *err);
 
 /* ---- output.c ----------------------------------------------------------- */

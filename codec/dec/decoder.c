@@ -125,6 +125,11 @@ aec_status aec_read_info(const uint8_t *data, size_t size, aec_info *info)
         for (int l = 0; l < h.lattice_layers; l++)
             info->lattice_bytes += info->layer_bytes[l];
     }
+    if (h.flags & AECB_FLAG_RESIDUAL) {
+        info->residual = 1, info->residual_available = h.residual_available;
+        for (uint32_t t = 0; t < h.n_tiles; t++)
+            info->residual_bytes += h.sizes[aecb_residual_stream_index(&h, t)];
+    }
     aecb_header_free(&h);
     return AEC_OK;
 }
@@ -304,6 +309,8 @@ static aec_status render_region(aec_decoder *d, decode_job *j, worker *ws, int t
         j->out_stride = direct ? o->stride : band_stride;
         tile_rect r = aec_dec_tiles_of(j->h, j->rx, j->ry, j->rw, j->rh);
         st = aec_dec_render_tiles(j, ws, threads, &r, d->err);
+        if (st == AEC_OK && j->residual)
+            st = aec_dec_add_residual(j, ws, threads, &r, d->err);
         if (st == AEC_OK && alpha)
             st = write_alpha(d, j, plane);
         if (st == AEC_OK)
@@ -415,6 +422,7 @@ static aec_status decode_call(aec_decoder *d, const uint8_t *data, size_t size,
     threads = aec_useful_threads(threads, (double)o->rw * o->rh);
     j.m = m, j.h = &h, j.data = data, j.size = size, j.stages = plan.stages;
     j.lat_layers = plan.lat_layers;
+    j.residual = plan.residual;
     j.step = lattice_step(&h);
     j.halo = aem_decoder_halo(&m->cfg);
     j.out_channels = h.layout;
@@ -435,6 +443,8 @@ static aec_status decode_call(aec_decoder *d, const uint8_t *data, size_t size,
         goto done;
     }
     st = aec_dec_verify_tiles(&j, ws, threads, &needed, d->err);
+    if (st == AEC_OK && j.residual)
+        st = aec_dec_verify_residual(&j, ws, threads, &render, d->err);
     if (st == AEC_OK && (h.flags & AECB_FLAG_ALPHA) && plan.alpha)
         st = load_alpha(d, &j, &plane);
     if (st == AEC_OK && dst->alloc) {

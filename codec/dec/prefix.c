@@ -110,6 +110,20 @@ aec_status aec_dec_plan(const aecb_header *h, size_t size, const aec_decode_para
                 h, aecb_layer_stream_index(h, (int)(last / h->n_tiles), last % h->n_tiles));
         }
     }
+    /* The pixel residual layer (flags bit 7) adds to what the whole latent
+     * gives: it is used when every layer of every tile is, when the
+     * caller's stage count leaves it in (it counts as one layer more), and
+     * when all its streams are in. */
+    uint64_t residual_end = 0;
+    if (h->flags & AECB_FLAG_RESIDUAL) {
+        residual_end = stream_end(h, aecb_residual_stream_index(h, h->n_tiles - 1));
+        if (present == (uint32_t)layers * h->n_tiles &&
+            (p->stages <= 0 || p->stages > h->stages + layers) && residual_end <= avail &&
+            (p->partial || h->residual_available)) {
+            plan->residual = 1;
+            pr->bytes_used = residual_end;
+        }
+    }
     pr->tiles_refined = present < h->n_tiles ? present : h->n_tiles;
     pr->layers = (int)(present / h->n_tiles);
     pr->tiles_blank = plan->stages == 0 ? h->n_tiles - pr->tiles_refined : 0;
@@ -127,7 +141,8 @@ aec_status aec_dec_plan(const aecb_header *h, size_t size, const aec_decode_para
             stream_end(h, aecb_layer_stream_index(h, (int)(next / h->n_tiles), next % h->n_tiles));
         if (!p->partial && !(h->flags & AECB_FLAG_LAYERED))
             pr->next_bytes = h->file_size;
-    }
+    } else if (!capped && residual_end && !plan->residual && present == wanted)
+        pr->next_bytes = residual_end;
     return AEC_OK;
 }
 

@@ -31,6 +31,7 @@
 #include "common/cells.h"
 #include "dec/dec_internal.h"
 #include "vq/lattice.h"
+#include "vq/residual.h"
 #include "vq/rvq.h"
 
 static int rect_count(const tile_rect *r) { return (r->x1 - r->x0) * (r->y1 - r->y0); }
@@ -154,6 +155,45 @@ static aec_status load_lattice(const decode_job *j, worker *w, uint32_t t, int v
     if (layers < j->h->lattice_layers)
         memset(w->sym + (size_t)first * lw * lh, 0,
                sizeof(int32_t) * (j->h->lattice_dim - first) * lw * lh);
+    return AEC_OK;
+}
+
+/* Tile t's pixel residual stream (flags bit 7, vq/residual.h) into w->raw,
+ * its step checked. */
+static aec_status load_residual(const decode_job *j, worker *w, uint32_t t, int verify)
+{
+    uint32_t tw, th;
+    aecb_tile_rect(j->h, t, NULL, NULL, &tw, &th);
+    size_t n = aem_residual_raw_size(tw, th, aecb_residual_colours(j->h));
+    aec_status st = load_stream(j, w, aecb_residual_stream_index(j->h, t), n, NULL, verify);
+    if (st == AEC_OK && w->raw[0] < AEM_RESIDUAL_MIN_STEP)
+        st = aec_fail(w->err, AEC_ERR_CORRUPT, "residual step %u of tile %u is below %d",
+                      w->raw[0], t, AEM_RESIDUAL_MIN_STEP);
+    return st;
+}
+
+static aec_status verify_residual(const decode_job *j, worker *w, uint32_t t)
+{
+    return load_residual(j, w, t, 1);
+}
+
+/* Adds tile t's residual to the part of the job's rows inside it. */
+static aec_status add_residual(const decode_job *j, worker *w, uint32_t t)
+{
+    uint32_t X, Y, tw, th;
+    aecb_tile_rect(j->h, t, &X, &Y, &tw, &th);
+    uint32_t x0 = X > j->rx ? X : j->rx, y0 = Y > j->ry ? Y : j->ry;
+    uint32_t x1 = X + tw < j->rx + j->rw ? X + tw : j->rx + j->rw;
+    uint32_t y1 = Y + th < j->ry + j->rh ? Y + th : j->ry + j->rh;
+    if (x0 >= x1 || y0 >= y1)
+        return AEC_OK;
+    aec_status st = load_residual(j, w, t, 0);
+    if (st != AEC_OK)
+        return st;
+    uint8_t *px = j->out + (size_t)(y0 - j->ry) * j->out_stride +
+                  (size_t)(x0 - j->rx) * (size_t)j->out_channels;
+    aem_residual_apply(w->raw, tw, th, aecb_residual_colours(j->h), x0 - X, y0 - Y, x1 - X,
+                       y1 - Y, px, j->out_stride, j->out_channels);
     return AEC_OK;
 }
 
@@ -478,6 +518,12 @@ worker *aec_dec_workers_new(const decode_job *j, int threads)
         size_t work = aecb_split_work_bytes((size_t)j->m->cfg.latent, (size_t)lw * lh);
         raw = work > raw ? work : raw;
     }
+    if (j->residual) {
+        uint32_t tw, th;
+        aecb_tile_rect(h, 0, NULL, NULL, &tw, &th);
+        size_t need = aem_residual_raw_size(tw, th, aecb_residual_colours(h));
+        raw = need > raw ? need : raw;
+    }
     size_t sym = j->lat_layers ? (size_t)lw * lh * j->m->cfg.latent : 1;
     int wmax, hmax;
     largest_window(j, &wmax, &hmax);
@@ -505,6 +551,18 @@ aec_status aec_dec_verify_tiles(const decode_job *j, worker *ws, int threads, co
                                 char *err)
 {
     return run_tiles(j, ws, threads, r, verify_tile, err);
+}
+
+aec_status aec_dec_verify_residual(const decode_job *j, worker *ws, int threads,
+                                   const tile_rect *r, char *err)
+{
+    return run_tiles(j, ws, threads, r, verify_residual, err);
+}
+
+aec_status aec_dec_add_residual(const decode_job *j, worker *ws, int threads, const tile_rect *r,
+                                char *err)
+{
+    return run_tiles(j, ws, threads, r, add_residual, err);
 }
 
 tile_rect aec_dec_tiles_of(const aecb_header *h, uint32_t x, uint32_t y, uint32_t w, uint32_t hgt)

@@ -25,8 +25,10 @@
 #include "enc/downsample.h"
 #include "enc/levels.h"
 #include "enc/ratecontrol.h"
+#include "enc/residual.h"
 #include "model/network.h"
 #include "vq/lattice.h"
+#include "vq/residual.h"
 #include "vq/rvq.h"
 
 /* zstd level of the lattice streams: level 19 makes them 10 % smaller than
@@ -351,7 +353,7 @@ done:
 /* What the quality level (and the caller's overrides) code: the model, the
  * VQ stages, lambda in p->lambda and the lattice step (0 = none). */
 static aec_status resolve_level(aec_encoder *e, aec_encode_params *p, const aec_model **m,
-                                int *stages, float *step, int *half)
+                                int *stages, float *step, int *half, int *residual)
 {
     int levels = aec_encoder_levels(e);
     float fine = p->quality_fine > 0 ? p->quality_fine : (float)p->quality;
@@ -362,7 +364,7 @@ static aec_status resolve_level(aec_encoder *e, aec_encode_params *p, const aec_
                         (double)fine, levels);
     int level = (int)floorf(fine);
     float frac = fine - (float)level;
-    *half = 0;
+    *half = 0, *residual = 0;
     if (e->model) { /* the caller's model: a level is a number of VQ stages */
         *m = e->model, *stages = level, *step = 0;
         if (p->lambda == AEC_LAMBDA_AUTO)
@@ -371,6 +373,7 @@ static aec_status resolve_level(aec_encoder *e, aec_encode_params *p, const aec_
         const aec_level *l = aec_builtin_level(level);
         int model = aec_level_model(l, p->denoise);
         *stages = l->stages, *step = l->lattice_step, *half = l->half;
+        *residual = l->residual_step;
         /* Between two levels the step goes geometrically from one to the
          * next (the levels' rates grow by a constant factor), with the
          * model of the nearer level; from the last half-size level to the
@@ -388,6 +391,13 @@ static aec_status resolve_level(aec_encoder *e, aec_encode_params *p, const aec_
             *step = l->lattice_step * powf(u->lattice_step / l->lattice_step, frac);
             if (frac >= 0.5f)
                 model = aec_level_model(u, p->denoise), *stages = u->stages;
+            /* the residual's step geometrically too; from a level without
+             * one, the upper level's from the fraction 0.5 */
+            if (l->residual_step && u->residual_step)
+                *residual = (int)lrintf((float)l->residual_step *
+                                        powf((float)u->residual_step / (float)l->residual_step, frac));
+            else if (frac >= 0.5f)
+                *residual = u->residual_step;
         }
         *m = aem_builtin_model(model);
         if (!*m) /* parsed on first use: only allocation can fail */
@@ -402,6 +412,13 @@ static aec_status resolve_level(aec_encoder *e, aec_encode_params *p, const aec_
                         p->half_size);
     if (p->half_size)
         *half = p->half_size > 0;
+    if (p->residual_step != 0 && p->residual_step != -1 &&
+        !(p->residual_step >= AEM_RESIDUAL_MIN_STEP && p->residual_step <= AEM_RESIDUAL_MAX_STEP))
+        return aec_fail(e->err, AEC_ERR_INVALID_ARGUMENT,
+                        "residual step %d is not -1 (none), 0 (the level's) or %d..%d",
+                        p->residual_step, AEM_RESIDUAL_MIN_STEP, AEM_RESIDUAL_MAX_STEP);
+    if (p->residual_step)
+        *residual = p->residual_step > 0 ? p->residual_step : 0;
     if (p->lattice_step != AEC_LATTICE_AUTO)
         *step = p->lattice_step;
     if (!(p->lambda >= 0 && p->lambda <= 1))
@@ -434,6 +451,7 @@ typedef struct {
     int stages, tile, channels;
     float step;
     int half; /* code the picture at half size (flags bit 6) */
+    int residual; /* step of the pixel residual layer (flags bit 7), 0 = none */
 } encode_setup;
 
 static aec_status prepare_encode(aec_encoder *e, const aec_encode_params *params,
@@ -444,9 +462,17 @@ static aec_status prepare_encode(aec_encoder *e, const aec_encode_params *params
     if (params)
         s->params = *params;
     s->model = NULL, s->stages = 0, s->step = 0;
-    aec_status st = resolve_level(e, &s->params, &s->model, &s->stages, &s->step, &s->half);
+    aec_status st =
+        resolve_level(e, &s->params, &s->model, &s->stages, &s->step, &s->half, &s->residual);
     if (st != AEC_OK)
         return st;
+    /* The residual adds to a full-size picture's lattice layers. */
+    if (s->residual && (s->half || s->step == 0)) {
+        if (s->params.residual_step > 0)
+            return aec_fail(e->err, AEC_ERR_INVALID_ARGUMENT,
+                            "the pixel residual layer needs a full-size lattice level");
+        s->residual = 0;
+    }
     if (s->half && aec_layout_has_alpha(layout)) {
         if (s->params.half_size > 0)
             return aec_fail(e->err, AEC_ERR_INVALID_ARGUMENT,
@@ -606,6 +632,14 @@ aec_status aec_encode_once(aec_encoder *e, const uint8_t *pixels, uint32_t width
     st = aecb_write(&h, streams, out, out_size);
     if (st != AEC_OK)
         aec_fail(e->err, st, "cannot assemble the file: %s", aec_status_string(st));
+    else if (set.residual) {
+        st = aec_enc_add_residual(m, pixels, stride, set.residual, threads, out, out_size,
+                                  e->err);
+        if (st != AEC_OK) {
+            free(*out);
+            *out = NULL, *out_size = 0;
+        }
+    }
 done:
     if (res)
         for (uint32_t t = 0; t < h.n_tiles; t++)

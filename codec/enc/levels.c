@@ -30,20 +30,20 @@
 #include "enc/levels.h"
 
 static const aec_level levels[] = {
-    {AEM_BUILTIN_HIGH_V4, 0, 0, 0.53f, 1},
-    {AEM_BUILTIN_HIGH_V4, 0, 0, 0.385f, 1},
-    {AEM_BUILTIN_HIGH_V4, 0, 0, 0.30f, 1},
-    {AEM_BUILTIN_HIGH_V4, 0, 0, 0.24f, 1},
-    {AEM_BUILTIN_HIGH_V4, 0, 0, 0.175f, 1},
-    {AEM_BUILTIN_HIGH_V4, 0, 0, 0.30f, 0},
-    {AEM_BUILTIN_HIGH_V4, 0, 0, 0.24f, 0},
-    {AEM_BUILTIN_HIGH_V4, 0, 0, 0.185f, 0},
-    {AEM_BUILTIN_HIGH_V4, 0, 0, 0.145f, 0},
-    {AEM_BUILTIN_HIGH_V4_TOP, 0, 0, 0.107f, 0},
-    {AEM_BUILTIN_HIGH_V4_TOP, 0, 0, 0.08f, 0},
-    {AEM_BUILTIN_HIGH_V4_TOP, 0, 0, 0.058f, 0},
-    {AEM_BUILTIN_HIGH_V4_TOP, 0, 0, 0.043f, 0},
-    {AEM_BUILTIN_HIGH_V4_TOP, 0, 0, 0.03f, 0},
+    {AEM_BUILTIN_HIGH_V4, 0, 0, 0.53f, 1, 0},
+    {AEM_BUILTIN_HIGH_V4, 0, 0, 0.385f, 1, 0},
+    {AEM_BUILTIN_HIGH_V4, 0, 0, 0.30f, 1, 0},
+    {AEM_BUILTIN_HIGH_V4, 0, 0, 0.24f, 1, 0},
+    {AEM_BUILTIN_HIGH_V4, 0, 0, 0.175f, 1, 0},
+    {AEM_BUILTIN_HIGH_V4, 0, 0, 0.30f, 0, 0},
+    {AEM_BUILTIN_HIGH_V4, 0, 0, 0.24f, 0, 0},
+    {AEM_BUILTIN_HIGH_V4, 0, 0, 0.185f, 0, 64},
+    {AEM_BUILTIN_HIGH_V4, 0, 0, 0.145f, 0, 48},
+    {AEM_BUILTIN_HIGH_V4_TOP, 0, 0, 0.107f, 0, 32},
+    {AEM_BUILTIN_HIGH_V4_TOP, 0, 0, 0.095f, 0, 24},
+    {AEM_BUILTIN_HIGH_V4_TOP, 0, 0, 0.085f, 0, 18},
+    {AEM_BUILTIN_HIGH_V4_TOP, 0, 0, 0.07f, 0, 16},
+    {AEM_BUILTIN_HIGH_V4_TOP, 0, 0, 0.05f, 0, 16},
 };
 
 int aec_builtin_levels(void) { return (int)(sizeof levels / sizeof levels[0]); }

@@ -10,6 +10,7 @@ typedef struct {
     float lambda;       /* rate-distortion trade-off of the index choice     */
     float lattice_step; /* step of the lattice refinement, 0 = none          */
     int half;           /* 1: the picture is coded at half size              */
+    int residual_step;  /* step of the pixel residual layer, 0 = none        */
 } aec_level;
 
 /* Fractional levels between the last half-size level (5) and the

@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* residual.c - the encoder's pixel residual layer (spec/bitstream.md 6.10,
+ * vq/residual.h): decodes the file the other layers make, exactly as a
+ * decoder will, and codes what it misses of the source, tile by tile. */
+#include "enc/residual.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "bitstream/container.h"
+#include "bitstream/zstream.h"
+#include "common/context.h"
+#include "vq/residual.h"
+
+/* The residual planes are mostly zero bytes, which a fast level packs as
+ * well as level 19 does (bench/NOTES.md, "The pixel residual layer"). */
+#define AEC_RESIDUAL_ZSTD_LEVEL 9
+
+/* The source's part of tile t, its residual stream coded into *out. */
+static aec_status code_tile(const aecb_header *h, uint32_t t, const uint8_t *src,
+                            size_t src_stride, const uint8_t *dec, size_t dec_stride,
+                            int channels, int step, uint8_t **out, size_t *out_size, char *err)
+{
+    uint32_t X, Y, tw, th;
+    aecb_tile_rect(h, t, &X, &Y, &tw, &th);
+    int colours = aecb_residual_colours(h);
+    size_t n = aem_residual_raw_size(tw, th, colours);
+    uint8_t *raw = malloc(n);
+    if (!raw)
+        return aec_fail(err, AEC_ERR_OUT_OF_MEMORY, "out of memory for a residual stream");
+    size_t at = (size_t)X * channels;
+    aem_residual_code(src + (size_t)Y * src_stride + at, src_stride,
+                      dec + (size_t)Y * dec_stride + at, dec_stride, channels, colours, tw, th,
+                      step, raw);
+    aec_status st = aecb_zstd_compress(NULL, raw, n, AEC_RESIDUAL_ZSTD_LEVEL, NULL, out,
+                                       out_size, err, AEC_ERR_BYTES);
+    free(raw);
+    return st;
+}
+
+aec_status aec_enc_add_residual(const aec_model *m, const uint8_t *pixels, size_t stride,
+                                int step, int threads, uint8_t **file, size_t *file_size,
+                                char *err)
+{
+    aec_decoder *d = NULL;
+    uint8_t *dec = NULL, *merged = NULL, **res = NULL;
+    const uint8_t **streams = NULL;
+    uint32_t w = 0, hgt = 0;
+    aec_layout layout;
+    aecb_header base, h;
+    memset(&base, 0, sizeof base), memset(&h, 0, sizeof h);
+    aec_status st = aec_decoder_create(&d, m);
+    if (st == AEC_OK) {
+        aec_decoder_set_threads(d, threads);
+        st = aec_decode(d, *file, *file_size, NULL, &dec, &w, &hgt, &layout);
+        if (st != AEC_OK)
+            aec_fail(err, st, "cannot decode the base layers: %s", aec_decoder_last_error(d));
+    }
+    aec_decoder_destroy(d);
+    if (st == AEC_OK)
+        st = aecb_parse(*file, *file_size, NULL, &base, err, AEC_ERR_BYTES);
+    if (st != AEC_OK) {
+        free(dec);
+        return st;
+    }
+    /* The same file with flags bit 7: the residual streams come after the
+     * lattice layers, before the metadata stream. */
+    h.width = base.width, h.height = base.height, h.layout = base.layout;
+    h.stages = base.stages, h.flags = (uint8_t)(base.flags | AECB_FLAG_RESIDUAL);
+    h.block_size = base.block_size, h.tile_size = base.tile_size, h.model_id = base.model_id;
+    h.lattice_dim = base.lattice_dim, h.lattice_step_q = base.lattice_step_q;
+    st = aecb_header_init(&h, err, AEC_ERR_BYTES);
+    if (st != AEC_OK)
+        goto done;
+    res = calloc(h.n_tiles, sizeof *res);
+    streams = calloc(h.n_streams, sizeof *streams);
+    if (!res || !streams) {
+        st = aec_fail(err, AEC_ERR_OUT_OF_MEMORY, "out of memory");
+        goto done;
+    }
+    int metadata = (base.flags & AECB_FLAG_METADATA) != 0;
+    for (uint32_t i = 0; i + (uint32_t)metadata < base.n_streams; i++)
+        streams[i] = *file + base.offsets[i], h.sizes[i] = base.sizes[i];
+    if (metadata) {
+        uint32_t from = aecb_metadata_stream_index(&base), to = aecb_metadata_stream_index(&h);
+        streams[to] = *file + base.offsets[from], h.sizes[to] = base.sizes[from];
+    }
+    int channels = aec_layout_channels(layout), failed = 0;
+    char tile_err[AEC_ERR_BYTES] = "";
+    size_t dec_stride = (size_t)w * channels;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads) reduction(| : failed)
+    for (uint32_t t = 0; t < h.n_tiles; t++) {
+        size_t size = 0;
+        char e[AEC_ERR_BYTES];
+        if (code_tile(&h, t, pixels, stride, dec, dec_stride, channels, step, &res[t], &size, e) !=
+            AEC_OK) {
+            failed = 1;
+#pragma omp critical(aec_residual_error)
+            memcpy(tile_err, e, sizeof e);
+            continue;
+        }
+        uint32_t i = aecb_residual_stream_index(&h, t);
+        streams[i] = res[t], h.sizes[i] = (uint32_t)size;
+    }
+    if (failed) {
+        st = aec_fail(err, AEC_ERR_OUT_OF_MEMORY, "%s", tile_err);
+        goto done;
+    }
+    size_t merged_size = 0;
+    st = aecb_write(&h, streams, &merged, &merged_size);
+    if (st != AEC_OK) {
+        aec_fail(err, st, "cannot assemble the file: %s", aec_status_string(st));
+        goto done;
+    }
+    free(*file);
+    *file = merged, *file_size = merged_size;
+done:
+    for (uint32_t t = 0; res && t < h.n_tiles; t++)
+        free(res[t]);
+    free(res);
+    free(streams);
+    free(dec);
+    aecb_header_free(&base);
+    aecb_header_free(&h);
+    return st;
+}
