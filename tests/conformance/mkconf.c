@@ -1665,6 +1665,67 @@ static int add_half_files(const char *model_path, const char *dir)
     return rc;
 }
 
+/* ---- pixel residual files (flags bit 7, spec section 6.10) -------------------
+ * Coded by the library's encoder with tiny.aem, nearest codes (lambda 0),
+ * 2 stages, the lattice at step 1/16 and the residual at step 16 (tiny's
+ * reconstruction misses much, so most blocks carry coefficients):
+ *  - residual-rgb75x41.aec: RGB 75x41 (partial blocks both ways);
+ *  - residual-ga96x50.aec: grey with alpha 96x50 in tiles of 64 (the
+ *    residual codes the grey channel of 2 tiles; alpha is untouched);
+ *  - bad-residual-half.aec: residual-rgb75x41.aec with HALF set (CRC made
+ *    valid): CORRUPT (step 7). */
+static int add_residual_files(const char *model_path, const char *dir)
+{
+    static const struct {
+        const char *name;
+        uint32_t w, h;
+        int ch, tile;
+        unsigned kind;
+    } cases[] = {{"residual-rgb75x41", 75, 41, 3, 0, 0}, {"residual-ga96x50", 96, 50, 2, 64, 2}};
+    conf_base b;
+    if (base_load(&b, model_path, dir))
+        return 1;
+    char path[1024];
+    snprintf(path, sizeof path, "%s/manifest.txt", dir);
+    FILE *man = fopen(path, "a");
+    aec_encoder *enc = NULL;
+    int rc = !man || aec_encoder_create(&enc, b.m) != AEC_OK;
+    uint8_t *rgb = NULL;
+    size_t rgb_n = 0;
+    for (int i = 0; i < 2 && !rc; i++) {
+        aeio_image im = pattern(cases[i].w, cases[i].h, cases[i].ch, cases[i].kind);
+        aec_encode_params p;
+        aec_encode_params_default(&p);
+        p.quality = 2, p.lambda = 0, p.threads = 1, p.lattice_step = 1.0f / 16;
+        p.residual_step = 16, p.tile_size = cases[i].tile;
+        uint8_t *file = NULL;
+        size_t n = 0;
+        uint64_t hash;
+        rc = !im.pixels ||
+             aec_encode(enc, im.pixels, im.width, im.height, 0, (aec_layout)im.channels, &p, &file,
+                        &n) != AEC_OK ||
+             !(file[7] & AECB_FLAG_RESIDUAL) ||
+             write_valid(b.dec, dir, man, cases[i].name, file, n, &hash, NULL);
+        if (i == 0)
+            rgb = file, rgb_n = n;
+        else
+            aec_free(file);
+        free(im.pixels);
+    }
+    if (!rc && rgb) {
+        rgb[7] |= AECB_FLAG_HALF;
+        fix_crc(rgb, rgb_n);
+        rc = write_file(dir, "bad-residual-half.aec", rgb, rgb_n) != 0;
+        fprintf(man, "bad-residual-half.aec CORRUPT\n");
+    }
+    aec_free(rgb);
+    aec_encoder_destroy(enc);
+    if (man && fclose(man))
+        rc = 1;
+    base_free(&b);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 3 && !strcmp(argv[1], "train"))
@@ -1685,8 +1746,11 @@ int main(int argc, char **argv)
         return add_layers_files(argv[2], argv[3]);
     if (argc == 4 && !strcmp(argv[1], "half"))
         return add_half_files(argv[2], argv[3]);
+    if (argc == 4 && !strcmp(argv[1], "residual"))
+        return add_residual_files(argv[2], argv[3]);
     fprintf(stderr, "usage: mkconf train DIR | mkconf files MODEL DIR | mkconf lattice MODEL DIR"
                     " | mkconf split MODEL DIR | mkconf zstd MODEL DIR | mkconf pins MODEL DIR"
-                    " | mkconf meta MODEL DIR | mkconf layers MODEL DIR | mkconf half MODEL DIR\n");
+                    " | mkconf meta MODEL DIR | mkconf layers MODEL DIR | mkconf half MODEL DIR"
+                    " | mkconf residual MODEL DIR\n");
     return 2;
 }
