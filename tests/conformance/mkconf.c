@@ -1602,9 +1602,71 @@ static int add_layers_files(const char *model_path, const char *dir)
     return rc;
 }
 
+/* ---- files coded by the library's encoder ----------------------------------
+ * Each case is coded with the model at model_path, nearest codes (lambda 0),
+ * one thread, and written as a valid file; the first one is then derived
+ * into bad_name: its layout set to bad_layout (when not 0) and bad_flags
+ * added to its flags, the CRC made valid, listed as CORRUPT. */
+typedef struct {
+    const char *name;
+    uint32_t w, h;
+    int ch, stages, tile, half_size, residual_step;
+    float step; /* lattice step, 0 = none */
+    unsigned kind;
+} coded_case;
+
+static int add_coded_files(const char *model_path, const char *dir, const coded_case *cases,
+                           int n_cases, const char *bad_name, uint8_t bad_layout,
+                           uint8_t bad_flags)
+{
+    conf_base b;
+    if (base_load(&b, model_path, dir))
+        return 1;
+    char path[1024];
+    snprintf(path, sizeof path, "%s/manifest.txt", dir);
+    FILE *man = fopen(path, "a");
+    aec_encoder *enc = NULL;
+    int rc = !man || aec_encoder_create(&enc, b.m) != AEC_OK;
+    uint8_t *first = NULL;
+    size_t first_n = 0;
+    for (int i = 0; i < n_cases && !rc; i++) {
+        const coded_case *c = &cases[i];
+        aeio_image im = pattern(c->w, c->h, c->ch, c->kind);
+        aec_encode_params p;
+        aec_encode_params_default(&p);
+        p.quality = c->stages, p.lambda = 0, p.threads = 1, p.lattice_step = c->step;
+        p.tile_size = c->tile, p.half_size = c->half_size, p.residual_step = c->residual_step;
+        uint8_t *file = NULL;
+        size_t n = 0;
+        uint64_t hash;
+        rc = !im.pixels ||
+             aec_encode(enc, im.pixels, im.width, im.height, 0, (aec_layout)im.channels, &p, &file,
+                        &n) != AEC_OK ||
+             write_valid(b.dec, dir, man, c->name, file, n, &hash, NULL);
+        if (i == 0)
+            first = file, first_n = n;
+        else
+            aec_free(file);
+        free(im.pixels);
+    }
+    if (!rc && first) {
+        if (bad_layout)
+            first[5] = bad_layout;
+        first[7] |= bad_flags;
+        fix_crc(first, first_n);
+        rc = write_file(dir, bad_name, first, first_n) != 0;
+        fprintf(man, "%s CORRUPT\n", bad_name);
+    }
+    aec_free(first);
+    aec_encoder_destroy(enc);
+    if (man && fclose(man))
+        rc = 1;
+    base_free(&b);
+    return rc;
+}
+
 /* ---- half-size files (flags bit 6, spec section 4.1) ------------------------
- * Coded by the library's encoder with tiny.aem and half_size = 1, nearest
- * codes (lambda 0):
+ * With tiny.aem and half_size = 1:
  *  - half-rgb75x41.aec: RGB 75x41, odd both ways (the coded image is
  *    38x21), 4 VQ stages;
  *  - half-grey64x50-lattice.aec: grey 64x50 (coded 32x25), 2 stages and
@@ -1613,62 +1675,16 @@ static int add_layers_files(const char *model_path, const char *dir)
  *    made valid): CORRUPT (step 7, before the stream count). */
 static int add_half_files(const char *model_path, const char *dir)
 {
-    static const struct {
-        const char *name;
-        uint32_t w, h;
-        int ch, stages;
-        float step;
-        unsigned kind;
-    } half_cases[] = {{"half-rgb75x41", 75, 41, 3, 4, 0, 0},
-                      {"half-grey64x50-lattice", 64, 50, 1, 2, 1.0f / 16, 2}};
-    conf_base b;
-    if (base_load(&b, model_path, dir))
-        return 1;
-    char path[1024];
-    snprintf(path, sizeof path, "%s/manifest.txt", dir);
-    FILE *man = fopen(path, "a");
-    aec_encoder *enc = NULL;
-    int rc = !man || aec_encoder_create(&enc, b.m) != AEC_OK;
-    uint8_t *rgb = NULL;
-    size_t rgb_n = 0;
-    for (int i = 0; i < 2 && !rc; i++) {
-        aeio_image im = pattern(half_cases[i].w, half_cases[i].h, half_cases[i].ch,
-                                half_cases[i].kind);
-        aec_encode_params p;
-        aec_encode_params_default(&p);
-        p.quality = half_cases[i].stages, p.lambda = 0, p.threads = 1, p.half_size = 1;
-        p.lattice_step = half_cases[i].step;
-        uint8_t *file = NULL;
-        size_t n = 0;
-        uint64_t hash;
-        rc = !im.pixels ||
-             aec_encode(enc, im.pixels, im.width, im.height, 0, (aec_layout)im.channels, &p, &file,
-                        &n) != AEC_OK ||
-             write_valid(b.dec, dir, man, half_cases[i].name, file, n, &hash, NULL);
-        if (i == 0)
-            rgb = file, rgb_n = n;
-        else
-            aec_free(file);
-        free(im.pixels);
-    }
-    if (!rc && rgb) {
-        rgb[5] = AEC_RGBA, rgb[7] |= AECB_FLAG_ALPHA;
-        fix_crc(rgb, rgb_n);
-        rc = write_file(dir, "bad-half-alpha.aec", rgb, rgb_n) != 0;
-        fprintf(man, "bad-half-alpha.aec CORRUPT\n");
-    }
-    aec_free(rgb);
-    aec_encoder_destroy(enc);
-    if (man && fclose(man))
-        rc = 1;
-    base_free(&b);
-    return rc;
+    static const coded_case cases[] = {{"half-rgb75x41", 75, 41, 3, 4, 0, 1, 0, 0, 0},
+                                       {"half-grey64x50-lattice", 64, 50, 1, 2, 0, 1, 0, 1.0f / 16, 2}};
+    return add_coded_files(model_path, dir, cases, 2, "bad-half-alpha.aec", AEC_RGBA,
+                           AECB_FLAG_ALPHA);
 }
 
 /* ---- pixel residual files (flags bit 7, spec section 6.10) -------------------
- * Coded by the library's encoder with tiny.aem, nearest codes (lambda 0),
- * 2 stages, the lattice at step 1/16 and the residual at step 16 (tiny's
- * reconstruction misses much, so most blocks carry coefficients):
+ * With tiny.aem, 2 stages, the lattice at step 1/16 and the residual at
+ * step 16 (tiny's reconstruction misses much, so most blocks carry
+ * coefficients):
  *  - residual-rgb75x41.aec: RGB 75x41 (partial blocks both ways);
  *  - residual-ga96x50.aec: grey with alpha 96x50 in tiles of 64 (the
  *    residual codes the grey channel of 2 tiles; alpha is untouched);
@@ -1676,54 +1692,9 @@ static int add_half_files(const char *model_path, const char *dir)
  *    valid): CORRUPT (step 7). */
 static int add_residual_files(const char *model_path, const char *dir)
 {
-    static const struct {
-        const char *name;
-        uint32_t w, h;
-        int ch, tile;
-        unsigned kind;
-    } cases[] = {{"residual-rgb75x41", 75, 41, 3, 0, 0}, {"residual-ga96x50", 96, 50, 2, 64, 2}};
-    conf_base b;
-    if (base_load(&b, model_path, dir))
-        return 1;
-    char path[1024];
-    snprintf(path, sizeof path, "%s/manifest.txt", dir);
-    FILE *man = fopen(path, "a");
-    aec_encoder *enc = NULL;
-    int rc = !man || aec_encoder_create(&enc, b.m) != AEC_OK;
-    uint8_t *rgb = NULL;
-    size_t rgb_n = 0;
-    for (int i = 0; i < 2 && !rc; i++) {
-        aeio_image im = pattern(cases[i].w, cases[i].h, cases[i].ch, cases[i].kind);
-        aec_encode_params p;
-        aec_encode_params_default(&p);
-        p.quality = 2, p.lambda = 0, p.threads = 1, p.lattice_step = 1.0f / 16;
-        p.residual_step = 16, p.tile_size = cases[i].tile;
-        uint8_t *file = NULL;
-        size_t n = 0;
-        uint64_t hash;
-        rc = !im.pixels ||
-             aec_encode(enc, im.pixels, im.width, im.height, 0, (aec_layout)im.channels, &p, &file,
-                        &n) != AEC_OK ||
-             !(file[7] & AECB_FLAG_RESIDUAL) ||
-             write_valid(b.dec, dir, man, cases[i].name, file, n, &hash, NULL);
-        if (i == 0)
-            rgb = file, rgb_n = n;
-        else
-            aec_free(file);
-        free(im.pixels);
-    }
-    if (!rc && rgb) {
-        rgb[7] |= AECB_FLAG_HALF;
-        fix_crc(rgb, rgb_n);
-        rc = write_file(dir, "bad-residual-half.aec", rgb, rgb_n) != 0;
-        fprintf(man, "bad-residual-half.aec CORRUPT\n");
-    }
-    aec_free(rgb);
-    aec_encoder_destroy(enc);
-    if (man && fclose(man))
-        rc = 1;
-    base_free(&b);
-    return rc;
+    static const coded_case cases[] = {{"residual-rgb75x41", 75, 41, 3, 2, 0, 0, 16, 1.0f / 16, 0},
+                                       {"residual-ga96x50", 96, 50, 2, 2, 64, 0, 16, 1.0f / 16, 2}};
+    return add_coded_files(model_path, dir, cases, 2, "bad-residual-half.aec", 0, AECB_FLAG_HALF);
 }
 
 int main(int argc, char **argv)
