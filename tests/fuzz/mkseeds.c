@@ -91,6 +91,21 @@ static int aec_file_ex(const char *dir, const char *name, const aec_model *m, ui
     for (uint32_t i = 0; i < hd.n_streams; i++) {
         size_t raw = (size_t)aecb_stream_raw_size(&hd, i), sz = 0;
         int lattice = lattice_dim && i >= (uint32_t)alpha + (uint32_t)stages * hd.n_tiles;
+        /* the residual streams (flags bit 7) follow the lattice layers */
+        int residual = (hd.flags & AECB_FLAG_RESIDUAL) &&
+                       i >= aecb_residual_stream_index(&hd, 0) &&
+                       i < aecb_residual_stream_index(&hd, 0) + hd.n_tiles;
+        if (residual) { /* a step, then sparse small coefficients */
+            uint8_t *b = malloc(raw);
+            for (size_t k = 0; k < raw; k++)
+                b[k] = k == 0 ? 20 : (uint8_t)(k % 11 == 0 ? k % 5 : 0);
+            aec_status st = aecb_zstd_compress(NULL, b, raw, 19, NULL, &streams[i], &sz, NULL, 0);
+            free(b);
+            if (st != AEC_OK)
+                return -1;
+            hd.sizes[i] = (uint32_t)sz;
+            continue;
+        }
         if (lattice && split) {
             uint32_t j = i - (uint32_t)alpha - (uint32_t)stages * hd.n_tiles, lw, lh, first, D;
             uint32_t t = j % hd.n_tiles;
@@ -211,7 +226,11 @@ int main(int argc, char **argv)
         aec_file_ex(dir, "gen-layers-rgb72x24-d64.aec", m, 72, 24, AEC_RGB, 0, 64, 64,
                     AECB_FLAG_SPLIT | AECB_FLAG_LAYERED) ||
         aec_file_ex(dir, "gen-layers-planes-ga24x16-d32.aec", m, 24, 16, AEC_GRAY_ALPHA, 1, 64,
-                    32, AECB_FLAG_LAYERED))
+                    32, AECB_FLAG_LAYERED) ||
+        aec_file_ex(dir, "gen-residual-rgb72x24-d64.aec", m, 72, 24, AEC_RGB, 0, 64, 64,
+                    AECB_FLAG_SPLIT | AECB_FLAG_LAYERED | AECB_FLAG_RESIDUAL) ||
+        aec_file_ex(dir, "gen-residual-ga24x16-d32.aec", m, 24, 16, AEC_GRAY_ALPHA, 1, 64, 32,
+                    AECB_FLAG_RESIDUAL))
         return 1;
     if (split_seed(dir, "d1-1x1.bin", 1, 1, 1, 0) || split_seed(dir, "d3-2x1.bin", 3, 2, 1, 1) ||
         split_seed(dir, "d8-7x3.bin", 8, 7, 3, 2) || split_seed(dir, "d10-5x4.bin", 10, 5, 4, 3) ||
