@@ -23,6 +23,7 @@ static void check_parsed(const aecb_header *h, const uint8_t *d, size_t n)
     uint32_t layers = (uint32_t)h->lattice_layers; /* 1 unless LAYERED (6.9) */
     int layered = (h->flags & AECB_FLAG_LAYERED) != 0;
     uint32_t M = (h->flags & AECB_FLAG_METADATA) ? 1u : 0u;
+    uint32_t R = (h->flags & AECB_FLAG_RESIDUAL) ? 1u : 0u;
     REQUIRE(h->width >= 1 && h->height >= 1 && h->width <= 65535 && h->height <= 65535);
     REQUIRE(h->stages >= (L ? 0 : 1) && h->stages <= 16);
     /* stages 0 (the lattice layer alone) parses only when complete */
@@ -39,7 +40,14 @@ static void check_parsed(const aecb_header *h, const uint8_t *d, size_t n)
     REQUIRE(layered || h->file_size == n || !h->lattice_layers_available);
     REQUIRE(!L || h->file_size != n || h->lattice_available);
     REQUIRE(h->n_tiles == h->tiles_x * h->tiles_y);
-    REQUIRE(h->n_streams == A + (uint32_t)h->stages * h->n_tiles + layers * h->n_tiles + M);
+    REQUIRE(h->n_streams ==
+            A + (uint32_t)h->stages * h->n_tiles + layers * h->n_tiles + R * h->n_tiles + M);
+    /* the pixel residual (flags bit 7, 6.10): on a full-size lattice file,
+     * its streams after the layers, used only on top of all of them */
+    REQUIRE(!R || (L && !(h->flags & AECB_FLAG_HALF)));
+    REQUIRE(h->residual_available == 0 || (R && h->lattice_available));
+    if (R)
+        REQUIRE(aecb_residual_stream_index(h, 0) == A + ((uint32_t)h->stages + layers) * h->n_tiles);
     /* the metadata stream (flags bit 4) is the last one, of raw chunks */
     if (M)
         REQUIRE(aecb_metadata_stream_index(h) == h->n_streams - 1 &&
