@@ -69,13 +69,17 @@ static void check_parsed(const aecb_header *h, const uint8_t *d, size_t n)
      * lattice streams when available) lie within the data. */
     uint32_t used = A + (uint32_t)(h->stages_available + h->lattice_layers_available) * h->n_tiles;
     REQUIRE(used > 0 && h->offsets[used - 1] + h->sizes[used - 1] <= n);
-    /* Tiles cover the image exactly. */
+    /* Tiles cover the coded image exactly (the picture's halves, rounded
+     * up, in a half-size file: 4.1). */
+    int half = (h->flags & AECB_FLAG_HALF) != 0;
+    REQUIRE(h->coded_w == (half ? (h->width + 1) / 2 : h->width) &&
+            h->coded_h == (half ? (h->height + 1) / 2 : h->height));
     uint64_t area = 0;
     for (uint32_t t = 0; t < h->n_tiles; t++) {
         uint32_t x0, y0, w, hh, lw, lh;
         aecb_tile_rect(h, t, &x0, &y0, &w, &hh);
         aecb_tile_latents(h, t, &lw, &lh);
-        REQUIRE(w >= 1 && hh >= 1 && x0 + w <= h->width && y0 + hh <= h->height);
+        REQUIRE(w >= 1 && hh >= 1 && x0 + w <= h->coded_w && y0 + hh <= h->coded_h);
         REQUIRE(lw == (w + h->block_size - 1) / h->block_size);
         REQUIRE(lh == (hh + h->block_size - 1) / h->block_size);
         for (int s = 0; s < h->stages; s++)
@@ -97,7 +101,7 @@ static void check_parsed(const aecb_header *h, const uint8_t *d, size_t n)
         REQUIRE(channels == (L ? h->lattice_dim : 0u));
         area += (uint64_t)w * hh;
     }
-    REQUIRE(area == (uint64_t)h->width * h->height);
+    REQUIRE(area == (uint64_t)h->coded_w * h->coded_h);
 }
 
 static void one(const uint8_t *d, size_t n)
