@@ -75,6 +75,27 @@ sys.exit(0 if ok else 1)
 PY
 result python_mode_scale_partial $?
 
+# half_size= and residual= reach the encoder, read_info reports both
+$PY - <<'PY'
+import sys, numpy as np, aecodec
+y, x = np.mgrid[0:40, 0:56]
+rgb = np.stack([x * 4, y * 6, (x * y) % 251], -1).astype(np.uint8)
+top = aecodec.encode(rgb, quality=10)
+bare = aecodec.encode(rgb, quality=10, residual=False)
+fine = aecodec.encode(rgb, quality=10, residual=16)
+i, j, k = aecodec.read_info(top), aecodec.read_info(bare), aecodec.read_info(fine)
+ok = i["residual"] and i["residual_available"] and i["residual_bytes"] > 0
+ok = ok and not j["residual"] and j["residual_bytes"] == 0 and len(bare) < len(top)
+ok = ok and k["residual"] and k["residual_bytes"] >= i["residual_bytes"]
+err = lambda d: np.abs(aecodec.decode(d).astype(int) - rgb).mean()
+ok = ok and err(fine) <= err(top) < err(bare)
+half = aecodec.read_info(aecodec.encode(rgb, quality=7, half_size=True))
+full = aecodec.read_info(aecodec.encode(rgb, quality=2, half_size=False))
+ok = ok and half["half_size"] and not full["half_size"] and not half["residual"]
+sys.exit(0 if ok else 1)
+PY
+result python_half_size_and_residual $?
+
 $PY - "$tmp" <<'PY'
 import sys, numpy as np, aecodec
 def clear_error(f):

@@ -57,6 +57,7 @@ class _EncodeParams(_c.Structure):
                 ("icc", _c.c_void_p), ("icc_size", _c.c_size_t),
                 ("exif", _c.c_void_p), ("exif_size", _c.c_size_t),
                 ("denoise", _c.c_int), ("lattice_only", _c.c_int),
+                ("half_size", _c.c_int), ("residual_step", _c.c_int),
                 ("_reserved", _c.c_uint8 * 256)]
 
 
@@ -84,7 +85,12 @@ class _Info(_c.Structure):
                 ("lattice_available", _c.c_int), ("lattice_bytes", _c.c_uint64),
                 ("file_size", _c.c_uint64), ("lattice_layers", _c.c_int),
                 ("lattice_layers_available", _c.c_int), ("layer_bytes", _c.c_uint64 * 6),
-                ("layer_channels", (_c.c_uint32 * 2) * 6)]
+                ("layer_channels", (_c.c_uint32 * 2) * 6), ("half_size", _c.c_int),
+                ("residual", _c.c_int), ("residual_available", _c.c_int),
+                ("residual_bytes", _c.c_uint64),
+                # aec_read_info clears the whole of the library's aec_info,
+                # which grows at its end: room for a newer library's fields
+                ("_reserved", _c.c_uint8 * 256)]
 
 
 def _sig(name, res, *args):
@@ -143,7 +149,10 @@ def read_info(data):
             "lattice_layers": info.lattice_layers,
             "lattice_layers_available": info.lattice_layers_available,
             "layer_bytes": list(info.layer_bytes)[:max(info.lattice_layers, 0)],
-            "layer_channels": [tuple(c) for c in info.layer_channels][:max(info.lattice_layers, 0)]}
+            "layer_channels": [tuple(c) for c in info.layer_channels][:max(info.lattice_layers, 0)],
+            "half_size": bool(info.half_size), "residual": bool(info.residual),
+            "residual_available": bool(info.residual_available),
+            "residual_bytes": info.residual_bytes}
 
 
 def read_metadata(data):
@@ -159,10 +168,12 @@ def read_metadata(data):
 
 
 def encode_bytes(pixels, width, height, channels, quality=7, threads=0, icc_profile=None,
-                 exif=None):
+                 exif=None, half_size=None, residual=None):
     """Encode tightly packed 8-bit pixels (bytes of height*width*channels;
     channels 1 grey, 2 grey+alpha, 3 RGB, 4 RGBA) at a quality level; the file's bytes.
-    icc_profile and exif (bytes, EXIF from its TIFF header on) are stored in the file."""
+    icc_profile and exif (bytes, EXIF from its TIFF header on) are stored in the file.
+    half_size: None (the level's: 1..5), True or False; residual: None (the
+    level's pixel residual layer: 8..14), False (none) or a step of 16..255."""
     pixels = bytes(pixels)
     icc_profile = bytes(icc_profile) if icc_profile else None
     exif = bytes(exif) if exif else None
@@ -178,6 +189,10 @@ def encode_bytes(pixels, width, height, channels, quality=7, threads=0, icc_prof
         p = _EncodeParams()
         _enc_defaults(_c.byref(p))
         p.quality, p.threads = int(quality), int(threads)
+        if half_size is not None:
+            p.half_size = 1 if half_size else -1
+        if residual is not None:
+            p.residual_step = -1 if residual is False else int(residual)
         if icc_profile:  # the bytes objects stay alive until aec_encode returns
             p.icc, p.icc_size = _c.cast(_c.c_char_p(icc_profile), _c.c_void_p), len(icc_profile)
         if exif:
@@ -230,8 +245,9 @@ def decode_bytes(data, stages=0, threads=0, scale=1, mode=None, partial=False):
         _dec_destroy(dec)
 
 
-def encode(array, quality=7, threads=0):
-    """Encode a numpy uint8 array of shape [H, W] or [H, W, C] (C 1..4)."""
+def encode(array, quality=7, threads=0, half_size=None, residual=None):
+    """Encode a numpy uint8 array of shape [H, W] or [H, W, C] (C 1..4)
+    (half_size and residual as encode_bytes)."""
     import numpy as np
     a = np.ascontiguousarray(array)
     if a.dtype != np.uint8:
@@ -240,7 +256,8 @@ def encode(array, quality=7, threads=0):
         a = a[:, :, None]
     if a.ndim != 3:
         raise ValueError("aecodec: the array must be [H, W] or [H, W, C]")
-    return encode_bytes(a.tobytes(), a.shape[1], a.shape[0], a.shape[2], quality, threads)
+    return encode_bytes(a.tobytes(), a.shape[1], a.shape[0], a.shape[2], quality, threads,
+                        half_size=half_size, residual=residual)
 
 
 def decode(data, stages=0, threads=0, scale=1, mode=None, partial=False):
