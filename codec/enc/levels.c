@@ -15,7 +15,12 @@
  * upsampling synthesis to full resolution), and from level 10 up with its
  * fine-tune on steps 0.025-0.1 (aecodec-high-v4-top, about 2 % smaller
  * there); measured on the validation photographs with
- * bench/lattice-sweep.sh and the bench: see bench/NOTES.md.  Before the
+ * bench/lattice-sweep.sh and the bench: see bench/NOTES.md.  Levels 8-14
+ * also code a pixel residual layer (spec/bitstream.md 6.10) at the step of
+ * the table's last column, 64 down to 16: the network's reconstruction has
+ * a ceiling that finer lattice steps cannot pass, and the residual beat
+ * them by 0.04 dB at level 8 up to 0.45 dB at level 11 at equal rate
+ * (bench/NOTES.md, "The pixel residual layer").  Before the
  * half-size levels, level 1 coded the first VQ stage of the default model
  * (aecodec-high-v4-coarse) and level 2 its lattice at step 0.85; that
  * model stays built in, so those files still decode.

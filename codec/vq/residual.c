@@ -29,7 +29,9 @@ size_t aem_residual_raw_size(uint32_t w, uint32_t h, int colours)
     return 1 + (size_t)colours * FREQS * blocks;
 }
 
-/* out[ky][kx] = sum over y, x of basis[ky][y] basis[kx][x] in[y][x]. */
+/* out[ky][kx] = sum over y, x of basis[ky][y] basis[kx][x] in[y][x]: the
+ * DCT with the basis, and its inverse with the basis transposed (the basis
+ * is orthonormal). */
 static void dct2(const float basis[B][B], const float in[B][B], float out[B][B])
 {
     float rows[B][B]; /* [y][kx] */
@@ -46,27 +48,6 @@ static void dct2(const float basis[B][B], const float in[B][B], float out[B][B])
             for (int y = 0; y < B; y++)
                 s += basis[ky][y] * rows[y][kx];
             out[ky][kx] = s;
-        }
-}
-
-/* The inverse: out[y][x] = sum over ky, kx of basis[ky][y] basis[kx][x]
- * in[ky][kx]. */
-static void idct2(const float basis[B][B], const float in[B][B], float out[B][B])
-{
-    float cols[B][B]; /* [ky][x] */
-    for (int ky = 0; ky < B; ky++)
-        for (int x = 0; x < B; x++) {
-            float s = 0;
-            for (int kx = 0; kx < B; kx++)
-                s += basis[kx][x] * in[ky][kx];
-            cols[ky][x] = s;
-        }
-    for (int y = 0; y < B; y++)
-        for (int x = 0; x < B; x++) {
-            float s = 0;
-            for (int ky = 0; ky < B; ky++)
-                s += basis[ky][y] * cols[ky][x];
-            out[y][x] = s;
         }
 }
 
@@ -122,8 +103,11 @@ void aem_residual_apply(const uint8_t *raw, uint32_t w, uint32_t h, int colours,
                         uint32_t y0, uint32_t x1, uint32_t y1, uint8_t *px, size_t stride,
                         int channels)
 {
-    float basis[B][B];
+    float basis[B][B], inverse[B][B];
     dct_basis(basis);
+    for (int k = 0; k < B; k++)
+        for (int n = 0; n < B; n++)
+            inverse[n][k] = basis[k][n];
     uint32_t bw = (w + B - 1) / B, bh = (h + B - 1) / B;
     size_t blocks = (size_t)bw * bh;
     float q = (float)raw[0];
@@ -142,7 +126,7 @@ void aem_residual_apply(const uint8_t *raw, uint32_t w, uint32_t h, int colours,
                     nz |= k;
                 }
                 if (nz)
-                    idct2(basis, (const float(*)[B])coef, res[c]);
+                    dct2(inverse, (const float(*)[B])coef, res[c]);
                 else
                     for (int y = 0; y < B; y++)
                         for (int x = 0; x < B; x++)
