@@ -6,6 +6,7 @@
 #include "bitstream/container.h"
 #include "bitstream/lattice_stream.h"
 #include "common/context.h"
+#include "bitstream/residual_stream.h"
 #include "vq/residual.h"
 
 #include <stdarg.h>
@@ -196,6 +197,11 @@ uint64_t aecb_stream_bound(const aecb_header *h, uint32_t i)
         return AECB_MAX_METADATA;
     uint64_t b = aecb_compress_bound(aecb_stream_raw_size(h, i));
     uint32_t a = (h->flags & AECB_FLAG_ALPHA) ? 1 : 0;
+    if (i >= a && aecb_is_residual(h, i - a)) {
+        uint32_t tw, th;
+        aecb_tile_rect(h, (i - a) % h->n_tiles, NULL, NULL, &tw, &th);
+        b = aecb_residual_bound((size_t)aecb_residual_colours(h), aem_residual_blocks(tw, th));
+    }
     if ((h->flags & AECB_FLAG_SPLIT) && i >= a + (uint32_t)h->stages * h->n_tiles &&
         !aecb_is_residual(h, i - a)) {
         uint32_t lw, lh, first, count;

@@ -23,9 +23,9 @@
 
 #include "bitstream/container.h"
 #include "bitstream/zstream.h"
+#include "common/bytes.h"
 #include "vq/lattice.h"
 
-enum { LEB_MAX = 5 }; /* bytes of a LEB128 u32 */
 /* Zeroed bytes after the last section in the reader's work buffer, so its
  * branch-free pass may read one byte past each section. */
 enum { SLACK = 8 };
@@ -71,7 +71,7 @@ static size_t section_cap(size_t D, size_t pd, size_t n, size_t sec)
 uint64_t aecb_split_bound_at(size_t first, size_t D, size_t n)
 {
     size_t pd = aecb_split_predicted(first, D);
-    uint64_t bound = LEB_MAX * sections(D, pd);
+    uint64_t bound = AEC_LEB128_MAX * sections(D, pd);
     for (size_t sec = 0; sec < sections(D, pd); sec++)
         bound += aecb_compress_bound(section_cap(D, pd, n, sec));
     return bound;
@@ -136,16 +136,6 @@ static size_t section_bytes(const int32_t *sym, size_t D, size_t pd, size_t lw, 
         }
         return k;
     }
-}
-
-static size_t put_leb128(uint8_t *p, uint32_t v)
-{
-    size_t k = 0;
-    do {
-        p[k++] = (uint8_t)((v & 0x7f) | (v >= 0x80 ? 0x80 : 0));
-        v >>= 7;
-    } while (v);
-    return k;
 }
 
 /* Room for section sec's zstd frame. */
@@ -235,10 +225,10 @@ static aec_status split_write(ZSTD_CCtx *cctx, int tasks, const int32_t *sym, si
                         st == AEC_ERR_OUT_OF_MEMORY ? "out of memory" : "zstd failed");
             goto done;
         }
-    uint8_t dir[LEB_MAX * (AEM_LATTICE_PREDICTED + 32 + 4)];
+    uint8_t dir[AEC_LEB128_MAX * (AEM_LATTICE_PREDICTED + 32 + 4)];
     size_t dl = 0, used = 0;
     for (size_t sec = 0; sec < S; sec++) {
-        dl += put_leb128(dir + dl, sizes[sec]);
+        dl += aec_put_leb128(dir + dl, sizes[sec]);
         used += sizes[sec];
     }
     st = AEC_ERR_OUT_OF_MEMORY;
@@ -342,24 +332,15 @@ aec_status aecb_split_read_at(ZSTD_DCtx *dctx, const uint8_t *src, size_t size, 
     size_t pos = 0;
     uint64_t total = 0;
     for (size_t sec = 0; sec < S; sec++) {
-        uint64_t v = 0;
-        for (int k = 0;; k++) {
-            if (pos >= size || k == LEB_MAX) {
-                aecb_seterr(err, errlen, "lattice stream directory %s (file corrupt)",
-                            pos >= size ? "truncated" : "has a size over 5 bytes");
-                return AEC_ERR_CORRUPT;
-            }
-            uint8_t b = src[pos++];
-            v |= (uint64_t)(b & 0x7f) << (7 * k);
-            if (!(b & 0x80))
-                break;
-        }
-        if (v > UINT32_MAX) {
-            aecb_seterr(err, errlen, "lattice stream directory has a size over 2^32 (file corrupt)");
+        int bad = aec_get_leb128(src, size, &pos, &sizes[sec]);
+        if (bad) {
+            aecb_seterr(err, errlen, "lattice stream directory %s (file corrupt)",
+                        bad == 1   ? "truncated"
+                        : bad == 2 ? "has a size over 5 bytes"
+                                   : "has a size over 2^32");
             return AEC_ERR_CORRUPT;
         }
-        sizes[sec] = (uint32_t)v;
-        total += v;
+        total += sizes[sec];
     }
     if (total != size - pos) {
         aecb_seterr(err, errlen,

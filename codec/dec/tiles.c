@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "bitstream/lattice_stream.h"
+#include "bitstream/residual_stream.h"
 #include "bitstream/zstream.h"
 #include "common/arena.h"
 #include "common/cells.h"
@@ -158,18 +159,24 @@ static aec_status load_lattice(const decode_job *j, worker *w, uint32_t t, int v
     return AEC_OK;
 }
 
-/* Tile t's pixel residual stream (flags bit 7, vq/residual.h) into w->raw,
- * its step checked. */
+/* Tile t's pixel residual stream (flags bit 7, bitstream/residual_stream.h)
+ * into w->raw as the planes of vq/residual.h, the tokens in the bytes
+ * after them. */
 static aec_status load_residual(const decode_job *j, worker *w, uint32_t t, int verify)
 {
-    uint32_t tw, th;
-    aecb_tile_rect(j->h, t, NULL, NULL, &tw, &th);
-    size_t n = aem_residual_raw_size(tw, th, aecb_residual_colours(j->h));
-    aec_status st = load_stream(j, w, aecb_residual_stream_index(j->h, t), n, NULL, verify);
-    if (st == AEC_OK && w->raw[0] < AEM_RESIDUAL_MIN_STEP)
-        st = aec_fail(w->err, AEC_ERR_CORRUPT, "residual step %u of tile %u is below %d",
-                      w->raw[0], t, AEM_RESIDUAL_MIN_STEP);
-    return st;
+    const aecb_header *h = j->h;
+    uint32_t tw, th, i = aecb_residual_stream_index(h, t);
+    aecb_tile_rect(h, t, NULL, NULL, &tw, &th);
+    int colours = aecb_residual_colours(h);
+    if (verify) {
+        aec_status st = aecb_check_stream(h, j->data, j->size, i, w->err, AEC_ERR_BYTES);
+        if (st != AEC_OK)
+            return st;
+    }
+    uint8_t *tokens = w->raw + aem_residual_raw_size(tw, th, colours);
+    return aecb_residual_read(w->dz, j->data + h->offsets[i], h->sizes[i], (size_t)colours,
+                              aem_residual_blocks(tw, th), tokens, w->raw, w->err,
+                              AEC_ERR_BYTES);
 }
 
 static aec_status verify_residual(const decode_job *j, worker *w, uint32_t t)
@@ -521,7 +528,9 @@ worker *aec_dec_workers_new(const decode_job *j, int threads)
     if (j->residual) {
         uint32_t tw, th;
         aecb_tile_rect(h, 0, NULL, NULL, &tw, &th);
-        size_t need = aem_residual_raw_size(tw, th, aecb_residual_colours(h));
+        int colours = aecb_residual_colours(h);
+        size_t need = aem_residual_raw_size(tw, th, colours) +
+                      aecb_residual_work_bytes((size_t)colours, aem_residual_blocks(tw, th));
         raw = need > raw ? need : raw;
     }
     size_t sym = j->lat_layers ? (size_t)lw * lh * j->m->cfg.latent : 1;

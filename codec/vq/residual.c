@@ -23,10 +23,14 @@ static const float colour_basis[3][3] = {
     {0.40824829046f, -0.81649658093f, 0.40824829046f},
 };
 
+size_t aem_residual_blocks(uint32_t w, uint32_t h)
+{
+    return (size_t)((w + B - 1) / B) * ((h + B - 1) / B);
+}
+
 size_t aem_residual_raw_size(uint32_t w, uint32_t h, int colours)
 {
-    size_t blocks = (size_t)((w + B - 1) / B) * ((h + B - 1) / B);
-    return 1 + (size_t)colours * FREQS * blocks;
+    return 1 + (size_t)colours * FREQS * aem_residual_blocks(w, h);
 }
 
 /* out[ky][kx] = sum over y, x of basis[ky][y] basis[kx][x] in[y][x]: the

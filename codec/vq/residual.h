@@ -16,11 +16,11 @@
  * (1,1,1)/sqrt3, (1,0,-1)/sqrt2, (1,-2,1)/sqrt6 of (R,G,B), a grey one as
  * it is; each channel in 8x8 blocks aligned on the tile, each block by the
  * orthonormal DCT-II, each coefficient rounded to a multiple of the step
- * q, its multiple k clamped to -127..127.  A tile's raw stream is the
- * byte q, then for every channel and every frequency (ky, kx) in raster
- * order, the zigzag byte (k >= 0: 2k, else -2k-1) of that coefficient of
- * every block of the tile in raster order: each frequency's plane
- * together, as the lattice planes keep each channel's statistics. */
+ * q, its multiple k clamped to -127..127.  Here a tile's coefficients are
+ * "raw planes": the byte q, then for every channel and every frequency
+ * (ky, kx) in raster order, the zigzag byte (k >= 0: 2k, else -2k-1) of
+ * that coefficient of every block of the tile in raster order.  The stream
+ * codes them as run/size tokens (bitstream/residual_stream.h). */
 #ifndef AEC_VQ_RESIDUAL_H
 #define AEC_VQ_RESIDUAL_H
 #include <stddef.h>
@@ -36,11 +36,13 @@
  * is worth (0.2-0.3 measured alike, bench/NOTES.md). */
 #define AEM_RESIDUAL_ROUNDING 0.25f
 
-/* Bytes of the raw stream of a w x h tile with `colours` channels coded
+/* The 8x8 blocks of a w x h tile, the last ones partial. */
+size_t aem_residual_blocks(uint32_t w, uint32_t h);
+/* Bytes of the raw planes of a w x h tile with `colours` channels coded
  * (1 for grey layouts, 3 for colour ones). */
 size_t aem_residual_raw_size(uint32_t w, uint32_t h, int colours);
 
-/* Encoder: the raw stream of a w x h tile at step q
+/* Encoder: the raw planes of a w x h tile at step q
  * (AEM_RESIDUAL_MIN_STEP..AEM_RESIDUAL_MAX_STEP) from its source pixels
  * `src` and the base layers' decoded pixels `dec`, both of `channels`
  * interleaved samples a pixel (colours of them coded, alpha skipped) with
@@ -50,7 +52,7 @@ size_t aem_residual_code(const uint8_t *src, size_t src_stride, const uint8_t *d
                          size_t dec_stride, int channels, int colours, uint32_t w, uint32_t h,
                          int q, uint8_t *raw);
 
-/* Decoder: adds the residual of a w x h tile's raw stream to the pixels
+/* Decoder: adds the residual of a w x h tile's raw planes to the pixels
  * [x0, x1) x [y0, y1) of the tile (tile coordinates), rounding and
  * clamping to 0..255.  px points at the tile's pixel (x0, y0), `channels`
  * interleaved samples a pixel, rows `stride` bytes apart. */

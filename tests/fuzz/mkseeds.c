@@ -21,9 +21,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bitstream/residual_stream.h"
 #include "common/bytes.h"
 #include "common/half.h"
 #include "fuzz/fuzz_common.h"
+#include "vq/residual.h"
 
 static int save(const char *dir, const char *sub, const char *name, const uint8_t *d, size_t n)
 {
@@ -99,7 +101,11 @@ static int aec_file_ex(const char *dir, const char *name, const aec_model *m, ui
             uint8_t *b = malloc(raw);
             for (size_t k = 0; k < raw; k++)
                 b[k] = k == 0 ? 20 : (uint8_t)(k % 11 == 0 ? k % 5 : 0);
-            aec_status st = aecb_zstd_compress(NULL, b, raw, 19, NULL, &streams[i], &sz, NULL, 0);
+            uint32_t tw, th;
+            aecb_tile_rect(&hd, i - aecb_residual_stream_index(&hd, 0), NULL, NULL, &tw, &th);
+            aec_status st = aecb_residual_write(b, (size_t)aecb_residual_colours(&hd),
+                                                aem_residual_blocks(tw, th), 19, &streams[i], &sz,
+                                                NULL, 0);
             free(b);
             if (st != AEC_OK)
                 return -1;
