@@ -17,10 +17,12 @@
  * there); measured on the validation photographs with
  * bench/lattice-sweep.sh and the bench: see bench/NOTES.md.  Levels 8-14
  * also code a pixel residual layer (spec/bitstream.md 6.10) at the step of
- * the table's last column, 64 down to 16: the network's reconstruction has
+ * the table's last column, 48 down to 16: the network's reconstruction has
  * a ceiling that finer lattice steps cannot pass, and the residual beat
  * them by 0.04 dB at level 8 up to 0.45 dB at level 11 at equal rate
- * (bench/NOTES.md, "The pixel residual layer").  Before the
+ * (bench/NOTES.md, "The pixel residual layer").  Since its tokens cost a
+ * third less (bench/NOTES.md, "The residual as run/size tokens") the top
+ * levels lean on it more: coarser lattice steps under a finer residual.  Before the
  * half-size levels, level 1 coded the first VQ stage of the default model
  * (aecodec-high-v4-coarse) and level 2 its lattice at step 0.85; that
  * model stays built in, so those files still decode.
@@ -42,12 +44,12 @@ static const aec_level levels[] = {
     {AEM_BUILTIN_HIGH_V4, 0, 0, 0.175f, 1, 0},
     {AEM_BUILTIN_HIGH_V4, 0, 0, 0.30f, 0, 0},
     {AEM_BUILTIN_HIGH_V4, 0, 0, 0.24f, 0, 0},
-    {AEM_BUILTIN_HIGH_V4, 0, 0, 0.185f, 0, 64},
+    {AEM_BUILTIN_HIGH_V4, 0, 0, 0.185f, 0, 48},
     {AEM_BUILTIN_HIGH_V4, 0, 0, 0.145f, 0, 48},
     {AEM_BUILTIN_HIGH_V4_TOP, 0, 0, 0.107f, 0, 32},
-    {AEM_BUILTIN_HIGH_V4_TOP, 0, 0, 0.095f, 0, 24},
-    {AEM_BUILTIN_HIGH_V4_TOP, 0, 0, 0.085f, 0, 18},
-    {AEM_BUILTIN_HIGH_V4_TOP, 0, 0, 0.07f, 0, 16},
+    {AEM_BUILTIN_HIGH_V4_TOP, 0, 0, 0.085f, 0, 24},
+    {AEM_BUILTIN_HIGH_V4_TOP, 0, 0, 0.085f, 0, 16},
+    {AEM_BUILTIN_HIGH_V4_TOP, 0, 0, 0.06f, 0, 16},
     {AEM_BUILTIN_HIGH_V4_TOP, 0, 0, 0.05f, 0, 16},
 };
 
