@@ -392,12 +392,16 @@ static aec_status resolve_level(aec_encoder *e, aec_encode_params *p, const aec_
             if (frac >= 0.5f)
                 model = aec_level_model(u, p->denoise), *stages = u->stages;
             /* the residual's step geometrically too; from a level without
-             * one, the upper level's from the fraction 0.5 */
-            if (l->residual_step && u->residual_step)
-                *residual = (int)lrintf((float)l->residual_step *
-                                        powf((float)u->residual_step / (float)l->residual_step, frac));
-            else if (frac >= 0.5f)
-                *residual = u->residual_step;
+             * one, from the fraction 0.5 on, from a coarse step (levels.h) */
+            float from = (float)l->residual_step, span = frac;
+            if (!l->residual_step && u->residual_step && frac >= 0.5f) {
+                from = (float)u->residual_step * AEC_LEVEL_RESIDUAL_ENTRY;
+                from = from < AEM_RESIDUAL_MAX_STEP ? from : AEM_RESIDUAL_MAX_STEP;
+                span = (frac - 0.5f) / 0.5f;
+            }
+            if (from > 0 && u->residual_step)
+                *residual =
+                    (int)lrintf(from * powf((float)u->residual_step / from, span));
         }
         *m = aem_builtin_model(model);
         if (!*m) /* parsed on first use: only allocation can fail */

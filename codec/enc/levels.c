@@ -48,7 +48,7 @@ static const aec_level levels[] = {
     {AEM_BUILTIN_HIGH_V4, 0, 0, 0.145f, 0, 48},
     {AEM_BUILTIN_HIGH_V4_TOP, 0, 0, 0.107f, 0, 32},
     {AEM_BUILTIN_HIGH_V4_TOP, 0, 0, 0.085f, 0, 24},
-    {AEM_BUILTIN_HIGH_V4_TOP, 0, 0, 0.085f, 0, 16},
+    {AEM_BUILTIN_HIGH_V4_TOP, 0, 0, 0.08f, 0, 16},
     {AEM_BUILTIN_HIGH_V4_TOP, 0, 0, 0.06f, 0, 16},
     {AEM_BUILTIN_HIGH_V4_TOP, 0, 0, 0.05f, 0, 16},
 };

@@ -24,6 +24,12 @@ typedef struct {
 #define AEC_LEVEL_SIZE_SWITCH 0.5f
 #define AEC_LEVEL_HALF_MID_STEP 0.135f
 #define AEC_LEVEL_FULL_MID_STEP 0.34f
+/* Between a level without the pixel residual and one with it, the
+ * residual starts at the fraction 0.5 at this multiple of the upper
+ * level's step (at most AEM_RESIDUAL_MAX_STEP) and goes geometrically to
+ * that step: a coarse residual adds little, so the rate and the PSNR grow
+ * without a jump that a rate search could not land in. */
+#define AEC_LEVEL_RESIDUAL_ENTRY 4
 
 /* Levels of the built-in family, 1..aec_builtin_levels(). */
 int aec_builtin_levels(void);
