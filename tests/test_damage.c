@@ -782,7 +782,7 @@ static void test_model_damage(void)
     free(file);
 }
 
-enum { REPLAY_AEC, REPLAY_MODEL, REPLAY_SPLIT, REPLAY_IMAGE }; /* what a replayed file is */
+enum { REPLAY_AEC, REPLAY_MODEL, REPLAY_SPLIT, REPLAY_RESIDUAL, REPLAY_IMAGE }; /* what a replayed file is */
 
 /* Feeds one file of the fuzz corpus or regressions: an aecodec file as it
  * is and with its checksums made valid for a built-in model, as the
@@ -811,6 +811,9 @@ static void replay_file(const char *path, int kind)
     free(d);
     if (kind == REPLAY_SPLIT) {
         CHECKF(aecfuzz_split_stream(b, n) == 0, "%s: the split stream reader misbehaves", path);
+    } else if (kind == REPLAY_RESIDUAL) {
+        CHECKF(aecfuzz_residual_stream(b, n) == 0, "%s: the residual stream reader misbehaves",
+               path);
     } else if (kind == REPLAY_IMAGE) {
         CHECKF(aecfuzz_image_check(b, n) == 0, "%s: the image reader misbehaves", path);
         aeio_image img;
@@ -843,8 +846,9 @@ static void replay_file(const char *path, int kind)
     free(b);
 }
 
-/* Replays every file of dir as `kind`, or, named model-*, lattice-* or
- * image-*, as a model, a fuzz_lattice input or an image file. */
+/* Replays every file of dir as `kind`, or, named model-*, lattice-*,
+ * residual-* or image-*, as a model, a fuzz_lattice or fuzz_residual input
+ * or an image file. */
 static int replay_dir(const char *dir, int kind)
 {
     DIR *d = opendir(dir);
@@ -859,6 +863,7 @@ static int replay_dir(const char *dir, int kind)
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
         replay_file(path, !strncmp(e->d_name, "model", 5)     ? REPLAY_MODEL
                           : !strncmp(e->d_name, "lattice", 7) ? REPLAY_SPLIT
+                          : !strncmp(e->d_name, "residual", 8) ? REPLAY_RESIDUAL
                           : !strncmp(e->d_name, "image", 5)   ? REPLAY_IMAGE
                                                               : kind);
         count++;
@@ -874,6 +879,7 @@ static void test_fuzz_inputs(void)
                 replay_dir("tests/fuzz/corpus/decode", REPLAY_AEC) +
                 replay_dir("tests/fuzz/corpus/model", REPLAY_MODEL) +
                 replay_dir("tests/fuzz/corpus/lattice", REPLAY_SPLIT) +
+                replay_dir("tests/fuzz/corpus/residual", REPLAY_RESIDUAL) +
                 replay_dir("tests/fuzz/corpus/imageio", REPLAY_IMAGE);
     int regressions = replay_dir("tests/fuzz/regressions", REPLAY_AEC);
     printf("  %d seed files, %d regression files\n", seeds, regressions);

@@ -21,10 +21,12 @@
 #include "aecodec.h"
 #include "bitstream/container.h"
 #include "bitstream/lattice_stream.h"
+#include "bitstream/residual_stream.h"
 #include "bitstream/zstream.h"
 #include "model/builtin.h"
 #include "model/model.h"
 #include "vq/lattice.h"
+#include "vq/residual.h"
 
 static inline uint32_t aecfuzz_rd32(const uint8_t *p)
 {
@@ -194,6 +196,43 @@ static inline int aecfuzz_split_stream(const uint8_t *d, size_t n)
         rc = -1;
     }
     free(work), free(sym), free(again);
+    return rc;
+}
+
+
+/* fuzz_residual's body: d[0] picks the colours (1 or 3), d[1..2] the
+ * tile's blocks (1..4096), the rest is a pixel residual stream
+ * (spec/bitstream.md 6.10).  Returns -1 when aecb_residual_read gives a
+ * status other than OK or CORRUPT, a step below the minimum, or planes
+ * that do not survive being written again. */
+static inline int aecfuzz_residual_stream(const uint8_t *d, size_t n)
+{
+    if (n < 3)
+        return 0;
+    size_t colours = d[0] & 1 ? 3 : 1, blocks = 1 + ((size_t)d[1] | (size_t)d[2] << 8) % 4096u;
+    size_t raw_size = 1 + colours * 64 * blocks;
+    uint8_t *work = (uint8_t *)malloc(aecb_residual_work_bytes(colours, blocks));
+    uint8_t *raw = (uint8_t *)malloc(raw_size), *again = (uint8_t *)malloc(raw_size);
+    if (!work || !raw || !again) {
+        free(work), free(raw), free(again);
+        return 0;
+    }
+    int rc = 0;
+    aec_status st = aecb_residual_read(NULL, d + 3, n - 3, colours, blocks, work, raw, NULL, 0);
+    if (st == AEC_OK) {
+        uint8_t *re = NULL;
+        size_t rn = 0;
+        if (raw[0] < AEM_RESIDUAL_MIN_STEP ||
+            aecb_residual_write(raw, colours, blocks, 1, &re, &rn, NULL, 0) != AEC_OK ||
+            rn > aecb_residual_bound(colours, blocks) ||
+            aecb_residual_read(NULL, re, rn, colours, blocks, work, again, NULL, 0) != AEC_OK ||
+            memcmp(raw, again, raw_size) != 0)
+            rc = -1;
+        free(re);
+    } else if (st != AEC_ERR_CORRUPT) {
+        rc = -1;
+    }
+    free(work), free(raw), free(again);
     return rc;
 }
 

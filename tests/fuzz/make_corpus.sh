@@ -16,7 +16,7 @@ $CC -O1 -std=c11 -fopenmp -D_POSIX_C_SOURCE=200809L -Iinclude -Icodec -I"$BUILD/
 $CC -O1 -std=c11 -D_POSIX_C_SOURCE=200809L -o "$tmp/mkimgseeds" tests/fuzz/mkimgseeds.c -lpng -ljpeg
 # Generated files are written over; the inputs fuzzing found (named by
 # their SHA-1, committed) stay.
-mkdir -p "$C/header" "$C/decode" "$C/model" "$C/lattice" "$C/imageio"
+mkdir -p "$C/header" "$C/decode" "$C/model" "$C/lattice" "$C/residual" "$C/imageio"
 "$tmp/mkseeds" "$C"
 "$tmp/mkimgseeds" "$C/imageio"
 for f in grey33x17 rgb100x60 rgba70x70 rgb80x48-cut2 greyalpha45x23 rgb100x60-lattice \

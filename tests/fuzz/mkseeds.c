@@ -16,6 +16,9 @@
  *   DIR/lattice/NAME.bin    split-layout lattice streams of one tile for
  *                           fuzz_lattice: 3 bytes (D - 1, lw - 1, lh - 1),
  *                           then the stream
+ *   DIR/residual/NAME.bin   pixel residual streams of one tile for
+ *                           fuzz_residual: 3 bytes (1 for 3 colours, the
+ *                           blocks - 1 as a u16), then the stream
  * Deterministic; links with libcodec's internals. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -179,6 +182,33 @@ static int split_seed(const char *dir, const char *name, size_t D, size_t lw, si
     return rc;
 }
 
+/* A fuzz_residual seed: the stream of `blocks` blocks of `colours`
+ * channels (blocks - 1 < 4096), sparse coefficients of every size class,
+ * after its 3-byte prefix. */
+static int residual_seed(const char *dir, const char *name, size_t colours, size_t blocks,
+                         size_t salt)
+{
+    size_t raw_size = 1 + colours * 64 * blocks;
+    uint8_t *raw = calloc(raw_size, 1);
+    raw[0] = (uint8_t)(16 + salt * 37 % 240);
+    for (size_t k = 1; k < raw_size; k++) {
+        size_t h = (k + salt) * 2654435761u;
+        if ((h >> 7) % 7 == 0)
+            raw[k] = (uint8_t)((h >> 11) % ((h >> 17) % 3 == 0 ? 255 : 5));
+    }
+    uint8_t *st = NULL;
+    size_t n = 0;
+    int rc = aecb_residual_write(raw, colours, blocks, 19, &st, &n, NULL, 0) == AEC_OK ? 0 : -1;
+    uint8_t *b = malloc(n + 3);
+    b[0] = (uint8_t)(colours == 3), b[1] = (uint8_t)(blocks - 1), b[2] = (uint8_t)((blocks - 1) >> 8);
+    if (rc == 0) {
+        memcpy(b + 3, st, n);
+        rc = save(dir, "residual", name, b, n + 3);
+    }
+    free(b), free(st), free(raw);
+    return rc;
+}
+
 /* A version-1 model file f (n bytes, binary32 weights) saved as
  * model/half.aem with its weights in binary16 (spec/model.md). */
 static int save_half(const char *dir, const uint8_t *f, size_t n)
@@ -240,7 +270,9 @@ int main(int argc, char **argv)
         return 1;
     if (split_seed(dir, "d1-1x1.bin", 1, 1, 1, 0) || split_seed(dir, "d3-2x1.bin", 3, 2, 1, 1) ||
         split_seed(dir, "d8-7x3.bin", 8, 7, 3, 2) || split_seed(dir, "d10-5x4.bin", 10, 5, 4, 3) ||
-        split_seed(dir, "d64-8x8.bin", 64, 8, 8, 4) || split_seed(dir, "d255-3x2.bin", 255, 3, 2, 5))
+        split_seed(dir, "d64-8x8.bin", 64, 8, 8, 4) || split_seed(dir, "d255-3x2.bin", 255, 3, 2, 5) ||
+        residual_seed(dir, "c1-b1.bin", 1, 1, 0) || residual_seed(dir, "c3-b6.bin", 3, 6, 1) ||
+        residual_seed(dir, "c1-b40.bin", 1, 40, 2) || residual_seed(dir, "c3-b300.bin", 3, 300, 3))
         return 1;
     aec_model_free(m);
     return 0;
