@@ -177,7 +177,7 @@ typedef struct {
                       DCT blocks on top of the lattice): 0 (default) = the
                       level's choice (the built-in levels 8..14 add one,
                       since the network's reconstruction has a ceiling);
-                      -1 = none; 16..255 = the residual at that step (in
+                      -1 = none; 8..255 = the residual at that step (in
                       8-bit levels of an orthonormal DCT coefficient;
                       smaller is finer), at any full-size lattice level.
                       Encoding with it decodes the base layers once more.

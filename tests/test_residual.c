@@ -157,9 +157,9 @@ static void test_residual_hostile(void)
     /* the token frame: its size and the step */
     n = make_stream(s, ok, 4, 1, bits, 1);
     expect_corrupt(s, n, 1, 1, "one token more counted than the frame holds");
-    uint8_t low[5] = {15, 0x01, 0xF0, 0x33, 0x00};
+    uint8_t low[5] = {7, 0x01, 0xF0, 0x33, 0x00};
     n = make_stream(s, low, 4, 0, bits, 1);
-    expect_corrupt(s, n, 1, 1, "step 15");
+    expect_corrupt(s, n, 1, 1, "step 7");
     /* tokens */
     static const uint8_t bad_class[] = {20, 0x08}, bad_zero[] = {20, 0x10, 0x00};
     n = make_stream(s, bad_class, 1, 0, bits, 1);

@@ -76,7 +76,7 @@ static void usage(void)
            "                      alpha are always coded at full size)\n"
            "      --residual R    the pixel residual layer (8x8 DCT blocks of what the\n"
            "                      network misses, on top of the lattice): auto (the\n"
-           "                      level's: 8..%d have one), off, or a step of 16..255\n"
+           "                      level's: 8..%d have one), off, or a step of 8..255\n"
            "                      (smaller is finer); needs a full-size lattice level\n"
            "      --latents FILE  also write the latent grid to FILE, a NumPy .npy of\n"
            "                      float32 [2][H/8][W/8][D]: [0] the encoder's output, [1]\n"
@@ -175,8 +175,8 @@ static int parse_options(int argc, char **argv, enc_options *o)
                 o->residual = 0;
             else if (strcmp(v, "off") == 0)
                 o->residual = -1;
-            else if (cli_parse_int(v, 16, 255, &o->residual) != 0)
-                return cli_usage_error("--residual takes auto, off or a step of 16..255, not '%s'",
+            else if (cli_parse_int(v, 8, 255, &o->residual) != 0)
+                return cli_usage_error("--residual takes auto, off or a step of 8..255, not '%s'",
                                        v);
         } else if ((r = cli_option(argc, argv, &i, "-o", "--output-dir", &v)) != 0) {
             if (r < 0)

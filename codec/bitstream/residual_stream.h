@@ -40,7 +40,7 @@ aec_status aecb_residual_write(const uint8_t *raw, size_t colours, size_t blocks
 
 /* A stream src[0..size) -> raw (1 + colours * 64 * blocks bytes).  work
  * holds aecb_residual_work_bytes(colours, blocks).  AEC_ERR_CORRUPT with a
- * one-line reason when it breaks a rule of section 6.10 (the step below 16
+ * one-line reason when it breaks a rule of section 6.10 (the step below 8
  * included); raw is then partly written.  dctx may be NULL or one to
  * reuse. */
 aec_status aecb_residual_read(ZSTD_DCtx *dctx, const uint8_t *src, size_t size, size_t colours,

@@ -17,7 +17,7 @@
  * there); measured on the validation photographs with
  * bench/lattice-sweep.sh and the bench: see bench/NOTES.md.  Levels 8-14
  * also code a pixel residual layer (spec/bitstream.md 6.10) at the step of
- * the table's last column, 48 down to 16: the network's reconstruction has
+ * the table's last column, 48 down to 12: the network's reconstruction has
  * a ceiling that finer lattice steps cannot pass, and the residual beat
  * them by 0.04 dB at level 8 up to 0.45 dB at level 11 at equal rate
  * (bench/NOTES.md, "The pixel residual layer").  Since its tokens cost a
@@ -50,7 +50,7 @@ static const aec_level levels[] = {
     {AEM_BUILTIN_HIGH_V4_TOP, 0, 0, 0.085f, 0, 24},
     {AEM_BUILTIN_HIGH_V4_TOP, 0, 0, 0.08f, 0, 16},
     {AEM_BUILTIN_HIGH_V4_TOP, 0, 0, 0.06f, 0, 16},
-    {AEM_BUILTIN_HIGH_V4_TOP, 0, 0, 0.05f, 0, 16},
+    {AEM_BUILTIN_HIGH_V4_TOP, 0, 0, 0.055f, 0, 12},
 };
 
 int aec_builtin_levels(void) { return (int)(sizeof levels / sizeof levels[0]); }

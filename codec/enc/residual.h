@@ -7,7 +7,7 @@
 
 #include "aecodec.h"
 
-/* Adds the pixel residual layer at step `step` (16..255) to the full-size
+/* Adds the pixel residual layer at step `step` (8..255) to the full-size
  * lattice file *file of *file_size bytes, coded with model m from the
  * source `pixels` (its layout, rows `stride` bytes apart): decodes the
  * file with `threads` threads, codes each tile's residual and replaces

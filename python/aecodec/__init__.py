@@ -173,7 +173,7 @@ def encode_bytes(pixels, width, height, channels, quality=7, threads=0, icc_prof
     channels 1 grey, 2 grey+alpha, 3 RGB, 4 RGBA) at a quality level; the file's bytes.
     icc_profile and exif (bytes, EXIF from its TIFF header on) are stored in the file.
     half_size: None (the level's: 1..5), True or False; residual: None (the
-    level's pixel residual layer: 8..14), False (none) or a step of 16..255."""
+    level's pixel residual layer: 8..14), False (none) or a step of 8..255."""
     pixels = bytes(pixels)
     icc_profile = bytes(icc_profile) if icc_profile else None
     exif = bytes(exif) if exif else None
