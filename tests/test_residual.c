@@ -140,7 +140,7 @@ static void test_residual_hostile(void)
     uint8_t s[512];
     size_t n;
     static const uint8_t ok[] = {20, 0x01, 0xF0, 0x33, 0x00}, bits[] = {0x0A};
-    uint8_t raw[1 + FREQS];
+    uint8_t raw[1 + 2 * FREQS]; /* two blocks at most */
     n = make_stream(s, ok, 4, 0, bits, 1);
     CHECK(read_stream(s, n, 1, 1, raw) == AEC_OK);
     /* the directory */
