@@ -1688,13 +1688,16 @@ static int add_half_files(const char *model_path, const char *dir)
  *  - residual-rgb75x41.aec: RGB 75x41 (partial blocks both ways);
  *  - residual-ga96x50.aec: grey with alpha 96x50 in tiles of 64 (the
  *    residual codes the grey channel of 2 tiles; alpha is untouched);
+ *  - residual-fine-rgb64x40.aec: black and white 64x40 at the finest step, 8
+ *    (large multiples, every size class, clamped ones);
  *  - bad-residual-half.aec: residual-rgb75x41.aec with HALF set (CRC made
  *    valid): CORRUPT (step 7). */
 static int add_residual_files(const char *model_path, const char *dir)
 {
     static const coded_case cases[] = {{"residual-rgb75x41", 75, 41, 3, 2, 0, 0, 16, 1.0f / 16, 0},
-                                       {"residual-ga96x50", 96, 50, 2, 2, 64, 0, 16, 1.0f / 16, 2}};
-    return add_coded_files(model_path, dir, cases, 2, "bad-residual-half.aec", 0, AECB_FLAG_HALF);
+                                       {"residual-ga96x50", 96, 50, 2, 2, 64, 0, 16, 1.0f / 16, 2},
+                                       {"residual-fine-rgb64x40", 64, 40, 3, 2, 0, 0, 8, 1.0f / 16, 4}};
+    return add_coded_files(model_path, dir, cases, 3, "bad-residual-half.aec", 0, AECB_FLAG_HALF);
 }
 
 int main(int argc, char **argv)

@@ -21,7 +21,8 @@ mkdir -p "$C/header" "$C/decode" "$C/model" "$C/lattice" "$C/residual" "$C/image
 "$tmp/mkimgseeds" "$C/imageio"
 for f in grey33x17 rgb100x60 rgba70x70 rgb80x48-cut2 greyalpha45x23 rgb100x60-lattice \
          rgba70x70-lattice0 rgb100x60-split rgba70x70-split0 layers-rgb300x70 \
-         layers-rgb300x70-cut1 layers-rgba150x70-planes residual-rgb75x41 residual-ga96x50; do
+         layers-rgb300x70-cut1 layers-rgba150x70-planes residual-rgb75x41 residual-ga96x50 \
+         residual-fine-rgb64x40; do
     cp "tests/conformance/$f.aec" "$C/decode/conf-$f.aec"
     cp "tests/conformance/$f.aec" "$C/header/conf-$f.aec"
 done
