@@ -177,13 +177,18 @@ typedef struct {
                       DCT blocks on top of the lattice): 0 (default) = the
                       level's choice (the built-in levels 8..14 add one,
                       since the network's reconstruction has a ceiling);
-                      -1 = none; 8..255 = the residual at that step (in
+                      -1 = none; AEC_RESIDUAL_STEP_MIN..
+                      AEC_RESIDUAL_STEP_MAX = the residual at that step (in
                       8-bit levels of an orthonormal DCT coefficient;
                       smaller is finer), at any full-size lattice level.
                       Encoding with it decodes the base layers once more.
                       Added after 0.5.0                                   */
 } aec_encode_params;
 #define AEC_LAMBDA_AUTO (-1.0f)
+/* The steps aec_encode_params.residual_step may name (the format's,
+ * spec/bitstream.md 6.10). */
+#define AEC_RESIDUAL_STEP_MIN 8
+#define AEC_RESIDUAL_STEP_MAX 255
 #define AEC_LATTICE_AUTO (-1.0f)
 
 /* Description of a coded image, read from its header. */

@@ -76,7 +76,7 @@ static void usage(void)
            "                      alpha are always coded at full size)\n"
            "      --residual R    the pixel residual layer (8x8 DCT blocks of what the\n"
            "                      network misses, on top of the lattice): auto (the\n"
-           "                      level's: 8..%d have one), off, or a step of 8..255\n"
+           "                      level's: 8..%d have one), off, or a step of %d..%d\n"
            "                      (smaller is finer); needs a full-size lattice level\n"
            "      --latents FILE  also write the latent grid to FILE, a NumPy .npy of\n"
            "                      float32 [2][H/8][W/8][D]: [0] the encoder's output, [1]\n"
@@ -90,8 +90,8 @@ static void usage(void)
            "      --version       show version and model\n"
            "\n"
            "Exit status: 0 ok, 1 error (with -o: any file failed), 2 usage error.\n",
-           levels, (levels + 1) / 2, levels, levels, levels,
-           (unsigned long long)AEC_DEFAULT_MAX_PIXELS);
+           levels, (levels + 1) / 2, levels, levels, levels, AEC_RESIDUAL_STEP_MIN,
+           AEC_RESIDUAL_STEP_MAX, (unsigned long long)AEC_DEFAULT_MAX_PIXELS);
 }
 
 static void version(void)
@@ -175,9 +175,10 @@ static int parse_options(int argc, char **argv, enc_options *o)
                 o->residual = 0;
             else if (strcmp(v, "off") == 0)
                 o->residual = -1;
-            else if (cli_parse_int(v, 8, 255, &o->residual) != 0)
-                return cli_usage_error("--residual takes auto, off or a step of 8..255, not '%s'",
-                                       v);
+            else if (cli_parse_int(v, AEC_RESIDUAL_STEP_MIN, AEC_RESIDUAL_STEP_MAX,
+                                   &o->residual) != 0)
+                return cli_usage_error("--residual takes auto, off or a step of %d..%d, not '%s'",
+                                       AEC_RESIDUAL_STEP_MIN, AEC_RESIDUAL_STEP_MAX, v);
         } else if ((r = cli_option(argc, argv, &i, "-o", "--output-dir", &v)) != 0) {
             if (r < 0)
                 return CLI_EXIT_USAGE;

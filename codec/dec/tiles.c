@@ -70,17 +70,22 @@ static tile_overlap overlap_of(const aecb_header *h, uint32_t t, const aecb_tile
     return o;
 }
 
+/* Stream i's CRC checked when `verify` (pass 2 reads only streams pass 1
+ * has verified). */
+static aec_status check_if(const decode_job *j, worker *w, uint32_t i, int verify)
+{
+    return verify ? aecb_check_stream(j->h, j->data, j->size, i, w->err, AEC_ERR_BYTES) : AEC_OK;
+}
+
 /* Decompresses stream i into w->raw (exactly n bytes).  verify: check its
  * CRC first (pass 2 reads only streams pass 1 has verified). */
 static aec_status load_stream(const decode_job *j, worker *w, uint32_t i, size_t n,
                               const ZSTD_DDict *dict, int verify)
 {
     const aecb_header *h = j->h;
-    if (verify) {
-        aec_status st = aecb_check_stream(h, j->data, j->size, i, w->err, AEC_ERR_BYTES);
-        if (st != AEC_OK)
-            return st;
-    }
+    aec_status st = check_if(j, w, i, verify);
+    if (st != AEC_OK)
+        return st;
     return aecb_zstd_decompress(w->dz, dict, j->data + h->offsets[i], h->sizes[i], w->raw, n,
                                 w->err, AEC_ERR_BYTES);
 }
@@ -123,11 +128,9 @@ static aec_status load_layer(const decode_job *j, worker *w, int layer, uint32_t
             aem_lattice_unpack_at(w->raw, first, count, lw, lh, sym);
         return st;
     }
-    if (verify) {
-        aec_status st = aecb_check_stream(h, j->data, j->size, i, w->err, AEC_ERR_BYTES);
-        if (st != AEC_OK)
-            return st;
-    }
+    aec_status st = check_if(j, w, i, verify);
+    if (st != AEC_OK)
+        return st;
     return aecb_split_read_at(w->dz, j->data + h->offsets[i], h->sizes[i], first, count, lw, lh,
                               w->raw, sym, w->err, AEC_ERR_BYTES);
 }
@@ -168,11 +171,9 @@ static aec_status load_residual(const decode_job *j, worker *w, uint32_t t, int 
     uint32_t tw, th, i = aecb_residual_stream_index(h, t);
     aecb_tile_rect(h, t, NULL, NULL, &tw, &th);
     int colours = aecb_residual_colours(h);
-    if (verify) {
-        aec_status st = aecb_check_stream(h, j->data, j->size, i, w->err, AEC_ERR_BYTES);
-        if (st != AEC_OK)
-            return st;
-    }
+    aec_status st = check_if(j, w, i, verify);
+    if (st != AEC_OK)
+        return st;
     uint8_t *tokens = w->raw + aem_residual_raw_size(tw, th, colours);
     return aecb_residual_read(w->dz, j->data + h->offsets[i], h->sizes[i], (size_t)colours,
                               aem_residual_blocks(tw, th), tokens, w->raw, w->err,

@@ -26,14 +26,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "aecodec.h"
+
 #define AEM_RESIDUAL_BLOCK 8
 /* The finest step.  An 8x8 DCT coefficient of 8-bit pixels is below
  * 8 * 255 in size, so from steps below 16 on a multiple may leave
  * -127..127 and the encoder clamps it; the top level's step 12 beat 16 by
  * 0.12 dB at equal rate (bench/NOTES.md, "The residual as run/size
  * tokens"), and residuals of over 127 a pixel across a block are rare. */
-#define AEM_RESIDUAL_MIN_STEP 8
-#define AEM_RESIDUAL_MAX_STEP 255
+#define AEM_RESIDUAL_MIN_STEP AEC_RESIDUAL_STEP_MIN
+#define AEM_RESIDUAL_MAX_STEP AEC_RESIDUAL_STEP_MAX
 /* The encoder rounds |c| / q + this down: a dead zone, as the lattice
  * symbols have, since small coefficients cost more bits than their error
  * is worth (0.2-0.3 measured alike, bench/NOTES.md). */
