@@ -9,6 +9,7 @@
 #include "nn/dsp.h"
 #include "nn/gemm.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,6 +73,48 @@ static void test_paths_bit_identical(void)
     }
     CHECK(tested >= 1);
     CHECK(nn_dsp_active() != NULL);
+}
+
+/* The order every path sums in (nn/dsp.h), written out: each element of C
+ * gets, slice by slice (NN_KC products), a sum started at 0 and built with
+ * one fmaf per product, added to C.  Products with enough column panels
+ * read A packed, and a long K packs it a group of slices at a time
+ * (nn/gemm.c); none of that may change a bit. */
+static void gemm_in_spec_order(int M, int N, int K, const float *A, const float *B, float *C)
+{
+    for (int i = 0; i < M; i++)
+        for (int j = 0; j < N; j++)
+            for (int k0 = 0; k0 < K; k0 += NN_KC) {
+                float s = 0.0f;
+                for (int k = k0; k < K && k < k0 + NN_KC; k++)
+                    s = fmaf(A[(size_t)i * K + k], B[(size_t)k * N + j], s);
+                C[(size_t)i * N + j] += s;
+            }
+}
+
+static void test_packed_a_in_spec_order(void)
+{
+    /* A read where it is (few panels), packed (16 panels and more on every
+     * path), and packed in two groups of slices (72 rows x 7300 > 2^19) */
+    static const int sizes[][3] = {{13, 40, 600}, {13, 520, 300}, {6, 512, 257}, {72, 520, 7300}};
+    for (size_t t = 0; t < sizeof sizes / sizeof *sizes; t++) {
+        int M = sizes[t][0], N = sizes[t][1], K = sizes[t][2];
+        float *A = frandom((size_t)M * K), *B = frandom((size_t)K * N);
+        float *C0 = frandom((size_t)M * N), *want = malloc((size_t)M * N * sizeof(float));
+        float *got = malloc((size_t)M * N * sizeof(float));
+        memcpy(want, C0, (size_t)M * N * sizeof(float));
+        gemm_in_spec_order(M, N, K, A, B, want);
+        for (int isa = 0; isa < NN_ISA_COUNT; isa++) {
+            const nn_dsp *d = nn_dsp_of((enum nn_isa)isa);
+            if (!d)
+                continue;
+            memcpy(got, C0, (size_t)M * N * sizeof(float));
+            nn_gemm_nn_on(d, M, N, K, A, K, B, N, got, N, 1);
+            CHECKF(memcmp(want, got, (size_t)M * N * sizeof(float)) == 0,
+                   "path %s M=%d N=%d K=%d: not the sums in the specified order", d->name, M, N, K);
+        }
+        free(A), free(B), free(C0), free(want), free(got);
+    }
 }
 
 /* The fused epilogue (bias where the sums start, ReLU where they end) on
@@ -351,6 +394,7 @@ int main(int argc, char **argv)
     if (argc == 3 && strcmp(argv[1], "--decode") == 0)
         return decode_child();
     RUN_TEST(test_paths_bit_identical);
+    RUN_TEST(test_packed_a_in_spec_order);
     RUN_TEST(test_bias_relu_epilogue);
     RUN_TEST(test_conv3_rows_as_gemm);
     RUN_TEST(test_halves_every_path);

@@ -28,9 +28,12 @@ enum nn_isa { NN_ISA_C, NN_ISA_AVX2, NN_ISA_AVX512, NN_ISA_COUNT };
  * slice) C is then replaced by C > 0 ? C : 0 while still in registers. */
 enum { NN_EPI_SET = 1, NN_EPI_RELU = 2 };
 
-/* C[rows<=mr, ncols<=nr] (+)= A[rows, kc] (row stride lda) * Bp[kc][nr], Bp
- * a packed zero-padded panel of nr columns; bias: the block's rows' starts
- * (read only with NN_EPI_SET; NULL: 0); epi: NN_EPI_* flags. */
+/* C[rows<=mr, ncols<=nr] (+)= A[rows, kc] * Bp[kc][nr], Bp a packed
+ * zero-padded panel of nr columns.  A's element (r, k) is A[r * lda + k],
+ * or with lda = 0 A[k * mr + r]: A packed in the order the kernel reads it,
+ * one stream instead of mr rows lda apart (rows >= `rows` are not read).
+ * bias: the block's rows' starts (read only with NN_EPI_SET; NULL: 0);
+ * epi: NN_EPI_* flags. */
 typedef void (*nn_kernel_fn)(int rows, int kc, const float *A, int lda, const float *Bp,
                              float *C, int ldc, int ncols, const float *bias, int epi);
 

@@ -37,36 +37,89 @@ static void stored_pack(const nn_panel_source *src, int k0, int kc, int j0, int 
     s->d->pack(s->B + (size_t)k0 * s->ldb + j0, s->ldb, kc, ncols, Bp);
 }
 
+/* Floats of packed A that one pass over the panels works on: A's columns
+ * are packed a group of K slices at a time, at most this many floats (at
+ * least one slice), so that a forward layer's weights (cout x cin*9) are
+ * packed once per product and a long K (a weight gradient's, every pixel
+ * of the batch) needs no copy of the whole A. */
+#define A_GROUP_FLOATS (1u << 19)
+/* Panels from which A is packed: the copy pays where every packed block is
+ * read by this many panels or more (a convolution's pixels), not in a
+ * weight gradient's product of few panels over a long K. */
+#define A_PACK_PANELS 16
+
+/* Ap = a block of `rows` rows and kc columns of A (its first element at A)
+ * in the kernel's order, Ap[k * mr + r] = A[r][k]; the rows >= `rows` are
+ * left as they are (the kernel does not read them). */
+static void pack_a(const float *A, int lda, int rows, int kc, int mr, float *Ap)
+{
+    for (int k = 0; k < kc; k++)
+        for (int r = 0; r < rows; r++)
+            Ap[k * mr + r] = A[(size_t)r * lda + k];
+}
+
 /* C = start + A*B (set: start = bias[i] or 0) or C += A*B, then the ReLU
  * (relu), all in the micro-kernel's epilogue: NN_EPI_SET on the first K
  * slice, NN_EPI_RELU on the last (nn/dsp.h).  K > 0.  B comes panel by
- * panel from its source. */
+ * panel from its source.  With A_PACK_PANELS panels or more, A is packed
+ * a group of K slices at a time by the whole team into Ap: the slice at
+ * k0 starts at Ap + Mp*(k0 - g0), its block of rows i at i*kc further (Mp
+ * = M rounded up to mr); otherwise (or without memory for Ap) the kernel
+ * reads A where it is.  Each element of C gets its K slices in order
+ * whatever the grouping, so the bits depend on neither. */
 static void gemm_source(const nn_dsp *d, int M, int N, int K, const float *A, int lda,
                         const nn_panel_source *B, float *C, int ldc, const float *bias, int set,
                         int relu)
 {
     const int MR = d->mr, NR = d->nr;
-    int npanels = (N + NR - 1) / NR;
+    int npanels = (N + NR - 1) / NR, nblocks = (M + MR - 1) / MR;
     int parallel = nn_may_fork((double)M * N * K);
+    size_t Mp = (size_t)nblocks * MR;
+    size_t slices = A_GROUP_FLOATS / Mp / KC;
+    int group = slices < 1 ? KC : slices * KC >= (size_t)K ? K : (int)(slices * KC);
+    float *Ap = npanels >= A_PACK_PANELS ? malloc(Mp * (size_t)group * sizeof(float)) : NULL;
+    if (!Ap)
+        group = K;
 #pragma omp parallel if (parallel)
     {
-        float Bp[KC * NN_NR_MAX];
+        _Alignas(64) float Bp[KC * NN_NR_MAX]; /* whole cache lines: no split loads */
+        for (int g0 = 0; g0 < K; g0 += group) {
+            int gk = K - g0 < group ? K - g0 : group;
+            int gslices = (gk + KC - 1) / KC;
+            if (Ap) {
 #pragma omp for schedule(static)
-        for (int p = 0; p < npanels; p++) {
-            int j0 = p * NR;
-            int ncols = N - j0 < NR ? N - j0 : NR;
-            for (int k0 = 0; k0 < K; k0 += KC) {
-                int kc = K - k0 < KC ? K - k0 : KC;
-                int epi = (set && k0 == 0 ? NN_EPI_SET : 0) | (relu && k0 + kc == K ? NN_EPI_RELU : 0);
-                B->pack(B, k0, kc, j0, ncols, NR, Bp);
-                for (int i = 0; i < M; i += MR) {
-                    int rows = M - i < MR ? M - i : MR;
-                    d->kernel(rows, kc, A + (size_t)i * lda + k0, lda, Bp,
-                              C + (size_t)i * ldc + j0, ldc, ncols, bias ? bias + i : NULL, epi);
+                for (int t = 0; t < gslices * nblocks; t++) {
+                    int k0 = g0 + t / nblocks * KC, i = t % nblocks * MR;
+                    int kc = g0 + gk - k0 < KC ? g0 + gk - k0 : KC;
+                    pack_a(A + (size_t)i * lda + k0, lda, M - i < MR ? M - i : MR, kc, MR,
+                           Ap + Mp * (size_t)(k0 - g0) + (size_t)i * kc);
+                }
+            }
+#pragma omp for schedule(static)
+            for (int p = 0; p < npanels; p++) {
+                int j0 = p * NR;
+                int ncols = N - j0 < NR ? N - j0 : NR;
+                for (int k0 = g0; k0 < g0 + gk; k0 += KC) {
+                    int kc = g0 + gk - k0 < KC ? g0 + gk - k0 : KC;
+                    int epi = (set && k0 == 0 ? NN_EPI_SET : 0) |
+                              (relu && k0 + kc == K ? NN_EPI_RELU : 0);
+                    B->pack(B, k0, kc, j0, ncols, NR, Bp);
+                    const float *slice = Ap ? Ap + Mp * (size_t)(k0 - g0) : NULL;
+                    for (int i = 0; i < M; i += MR) {
+                        int rows = M - i < MR ? M - i : MR;
+                        float *c = C + (size_t)i * ldc + j0;
+                        const float *b = bias ? bias + i : NULL;
+                        if (slice)
+                            d->kernel(rows, kc, slice + (size_t)i * kc, 0, Bp, c, ldc, ncols, b, epi);
+                        else
+                            d->kernel(rows, kc, A + (size_t)i * lda + k0, lda, Bp, c, ldc, ncols, b,
+                                      epi);
+                    }
                 }
             }
         }
     }
+    free(Ap);
 }
 
 static void gemm_panels(const nn_dsp *d, int M, int N, int K, const float *A, int lda,

@@ -29,7 +29,7 @@ T static inline __attribute__((always_inline)) void block(int R, int kc, const f
     for (int k = 0; k < kc; k++) {
         __m256 b0 = _mm256_loadu_ps(Bp + k * NR), b1 = _mm256_loadu_ps(Bp + k * NR + 8);
         for (int r = 0; r < R; r++) {
-            __m256 a = _mm256_broadcast_ss(A + (long)r * lda + k);
+            __m256 a = _mm256_broadcast_ss(lda ? A + (long)r * lda + k : A + k * MR + r);
             acc[r][0] = _mm256_fmadd_ps(a, b0, acc[r][0]);
             acc[r][1] = _mm256_fmadd_ps(a, b1, acc[r][1]);
         }
@@ -66,16 +66,29 @@ T static inline __attribute__((always_inline)) void block(int R, int kc, const f
     }
 }
 
+/* lda = 0 (packed A) gets an instantiation of its own, whose addresses
+ * are constant offsets. */
+T static inline __attribute__((always_inline)) void rows_block(int R, int kc, const float *A,
+                                                               int lda, const float *Bp, float *C,
+                                                               int ldc, int ncols,
+                                                               const float *bias, int epi)
+{
+    if (lda)
+        block(R, kc, A, lda, Bp, C, ldc, ncols, bias, epi);
+    else
+        block(R, kc, A, 0, Bp, C, ldc, ncols, bias, epi);
+}
+
 T static void kernel_avx2(int rows, int kc, const float *A, int lda, const float *Bp, float *C,
                           int ldc, int ncols, const float *bias, int epi)
 {
     switch (rows) {
-    case 6: block(6, kc, A, lda, Bp, C, ldc, ncols, bias, epi); break;
-    case 5: block(5, kc, A, lda, Bp, C, ldc, ncols, bias, epi); break;
-    case 4: block(4, kc, A, lda, Bp, C, ldc, ncols, bias, epi); break;
-    case 3: block(3, kc, A, lda, Bp, C, ldc, ncols, bias, epi); break;
-    case 2: block(2, kc, A, lda, Bp, C, ldc, ncols, bias, epi); break;
-    default: block(1, kc, A, lda, Bp, C, ldc, ncols, bias, epi); break;
+    case 6: rows_block(6, kc, A, lda, Bp, C, ldc, ncols, bias, epi); break;
+    case 5: rows_block(5, kc, A, lda, Bp, C, ldc, ncols, bias, epi); break;
+    case 4: rows_block(4, kc, A, lda, Bp, C, ldc, ncols, bias, epi); break;
+    case 3: rows_block(3, kc, A, lda, Bp, C, ldc, ncols, bias, epi); break;
+    case 2: rows_block(2, kc, A, lda, Bp, C, ldc, ncols, bias, epi); break;
+    default: rows_block(1, kc, A, lda, Bp, C, ldc, ncols, bias, epi); break;
     }
 }
 

@@ -11,16 +11,17 @@
 #define MR 4
 #define NR 16
 
-/* C[rows, ncols] (+)= A[rows, kc] * Bp[kc][16], epilogue as in dsp.h. */
+/* C[rows, ncols] (+)= A[rows, kc] * Bp[kc][16], A and the epilogue as in
+ * dsp.h. */
 static void kernel_c(int rows, int kc, const float *A, int lda, const float *Bp, float *C,
                      int ldc, int ncols, const float *bias, int epi)
 {
+    long rs = lda ? lda : 1, ks = lda ? 1 : MR; /* A[r][k] at r * rs + k * ks */
     for (int r = 0; r < rows; r++) {
         float acc[NR] = {0};
-        const float *a = A + (long)r * lda;
         for (int k = 0; k < kc; k++)
             for (int j = 0; j < NR; j++)
-                acc[j] = fmaf(a[k], Bp[k * NR + j], acc[j]);
+                acc[j] = fmaf(A[r * rs + k * ks], Bp[k * NR + j], acc[j]);
         float *c = C + (long)r * ldc;
         float start = bias ? bias[r] : 0.0f;
         for (int j = 0; j < ncols; j++) {
