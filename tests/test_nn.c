@@ -1672,6 +1672,44 @@ static void test_model_file_v2(void)
  * last byte (ASan sees the mapped ones' ends only through the mapping, so
  * the large sizes are odd ones, not whole pages), and large ones on a
  * huge-page boundary as arena.h says. */
+/* nn_conv3_row_out (the synthesis' last stage made row by row) gives, bit
+ * for bit, each row of the whole layer (nn_conv_forward_act, by the GEMM
+ * beyond 16 outputs), in groups of 16 outputs and a partial last group,
+ * at the top and bottom rows (missing neighbours) and in item 1 of 2. */
+static void test_conv3_row_out(void)
+{
+    static const int shapes[][2] = {{16, 32}, {5, 40}, {28, 64}, {3, 7}};
+    uint64_t rng_before = g_rng; /* the later tests' draws stay as they were */
+    for (size_t t = 0; t < sizeof shapes / sizeof *shapes; t++) {
+        nn_conv_shape s = {shapes[t][0], shapes[t][1], 3, 1, 1};
+        CHECK(nn_conv3_row_supported(&s));
+        int B = 2, H = 5, W = 37, K = s.cin * 9;
+        size_t nin = (size_t)s.cin * B * H * W, nout = (size_t)s.cout * B * H * W;
+        float *in = falloc(nin), *w = falloc((size_t)s.cout * K), *b = falloc((size_t)s.cout);
+        float *whole = falloc(nout), *wt = falloc((size_t)s.cout * K);
+        float *row = falloc((size_t)s.cout * W);
+        float *scratch = falloc(nn_conv_scratch_floats(&s, B, H, W));
+        fill(in, nin, 1.0f), fill(w, (size_t)s.cout * K, 0.2f), fill(b, (size_t)s.cout, 0.1f);
+        nn_conv_forward_act(&s, B, H, W, in, w, b, whole, scratch, 1);
+        nn_conv3_row_prepare(&s, w, wt);
+        size_t differ = 0;
+        for (int item = 0; item < B; item++)
+            for (int y = 0; y < H; y++) {
+                nn_conv3_row_out(&s, wt, b, B, H, W, in, item, y, row, 1);
+                for (int o = 0; o < s.cout; o++)
+                    differ += memcmp(row + (size_t)o * W,
+                                     whole + (((size_t)o * B + item) * H + y) * W,
+                                     sizeof(float) * W) != 0;
+            }
+        CHECKF(differ == 0, "conv3 %d->%d: %zu rows differ from the whole layer", s.cin, s.cout,
+               differ);
+        free(in), free(w), free(b), free(whole), free(wt), free(row), free(scratch);
+    }
+    nn_conv_shape wide = {16, NN_CONV3_ROW_MAX_OUT + 1, 3, 1, 1}, deep = {29, 8, 3, 1, 1};
+    CHECK(!nn_conv3_row_supported(&wide) && !nn_conv3_row_supported(&deep));
+    g_rng = rng_before;
+}
+
 static void test_arena(void)
 {
     const size_t sizes[] = {1, 4096, AEC_ARENA_MAP_MIN - 1, AEC_ARENA_MAP_MIN,
@@ -1707,6 +1745,7 @@ int main(void)
     RUN_TEST(test_conv_forward);
     RUN_TEST(test_conv_backward);
     RUN_TEST(test_conv_banded);
+    RUN_TEST(test_conv3_row_out);
     RUN_TEST(test_relu);
     RUN_TEST(test_space_depth);
     RUN_TEST(test_network_forward);

@@ -25,8 +25,17 @@ static int mapped(size_t bytes)
 #endif
 }
 
-/* What a mapped buffer of `bytes` spans: whole huge pages. */
-static size_t mapped_span(size_t bytes) { return (bytes + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1); }
+/* What a mapped buffer of `bytes` spans: whole small pages.  It starts at
+ * a huge-page boundary, so its whole huge pages can be huge; the tail past
+ * the last one stays in small pages, and no more than the buffer is
+ * zeroed when it is faulted in (fresh memory costs the most here:
+ * bench/NOTES.md). */
+static size_t mapped_span(size_t bytes)
+{
+    long page = sysconf(_SC_PAGESIZE);
+    size_t p = page > 0 ? (size_t)page : 4096;
+    return (bytes + p - 1) / p * p;
+}
 
 #ifdef ARENA_MAPS
 /* Maps `span` bytes at a huge-page boundary (so that the kernel can back

@@ -129,11 +129,14 @@ static int refine_in_rows(const aem_config *c)
 }
 
 /* Whether a forward-only synthesis also makes the refinement's input rows
- * on the fly (nn_conv3_pair_rows): the final image, written in q's place
- * while the rows still read y, must end before y. */
+ * on the fly (nn_conv3_pair_rows), the last stage's rows among them
+ * (nn_conv3_row_out): the final image, written in q's place while the rows
+ * still read y, must end before y. */
 static int refine_fusable(const aem_config *c)
 {
-    return refine_in_rows(c) &&
+    aem_up_shapes u;
+    aem_up_shapes_of(c, &u);
+    return refine_in_rows(c) && nn_conv3_row_supported(&u.conv[AEM_UP_STAGES - 1]) &&
            (size_t)c->channels * c->block * c->block <=
                (size_t)c->latent + (size_t)hidden_buffers(c->dec_convs, AEM_ACTS_FORWARD) *
                                        c->dec_width;
@@ -148,27 +151,43 @@ static size_t refine_rings_floats(const aem_config *c, int Ws)
            (u.conv[AEM_UP_STAGES].cout + u.conv[AEM_UP_STAGES].cin);
 }
 
+/* What the fused refinement makes its input rows from, after the rings:
+ * one row of the last stage's output [4*U][W/2] and that stage's weights
+ * in nn_conv3_row_prepare's order. */
+static size_t last_stage_row_floats(const aem_config *c, int Ws)
+{
+    aem_up_shapes u;
+    aem_up_shapes_of(c, &u);
+    const nn_conv_shape *s = &u.conv[AEM_UP_STAGES - 1];
+    return (size_t)s->cout * Ws * (c->block / 2) + (size_t)s->cout * s->cin * 9;
+}
+
 /* Forward only, the upsampling synthesis in two regions that take turns
  * (each stage's input is dead once its output exists): "odd" holds each
  * up_t and then ref_h (or its ring of rows), "even" each up_u and u_2's
  * image channels.  The final image goes where q, the hidden layers and y
  * were (dead by then).  For aecodec-high-v4's shape about half of
  * up_floats with ref_h whole, 19 floats a pixel instead of 27 with the
- * ring.  Fused (refine_fusable), u_2 and the image are never whole: "even"
- * holds up_u[0..1] and then the two rings, 12 floats a pixel in all. */
+ * ring.  Fused (refine_fusable), the last stage's output, u_2 and the
+ * image are never whole: "odd" holds up_t[0..1] and then the two rings
+ * with the last stage's row, "even" up_u[0..1], 8 floats a pixel in all
+ * (12 when the last stage's output was whole). */
 static void up_turns_floats(const aem_config *c, size_t N, int Ws, size_t *odd, size_t *even)
 {
     size_t area = N, pixels = N * c->block * c->block;
     int fused = refine_fusable(c);
-    *odd = refine_in_rows(c) ? 3 * (size_t)c->refine_width * Ws * c->block
-                             : pixels * c->refine_width;
-    *even = fused ? refine_rings_floats(c, Ws)
-                  : pixels * ((size_t)c->up_width[AEM_UP_STAGES - 1] + c->channels);
-    for (int j = 0; j < AEM_UP_STAGES; j++, area *= 4) {
+    if (fused) {
+        *odd = refine_rings_floats(c, Ws) + last_stage_row_floats(c, Ws);
+        *even = 0;
+    } else {
+        *odd = refine_in_rows(c) ? 3 * (size_t)c->refine_width * Ws * c->block
+                                 : pixels * c->refine_width;
+        *even = pixels * ((size_t)c->up_width[AEM_UP_STAGES - 1] + c->channels);
+    }
+    for (int j = 0; j < AEM_UP_STAGES - fused; j++, area *= 4) {
         size_t n = area * 4 * c->up_width[j]; /* up_t[j], and up_u[j] */
         *odd = n > *odd ? n : *odd;
-        if (!fused || j < AEM_UP_STAGES - 1)
-            *even = n > *even ? n : *even;
+        *even = n > *even ? n : *even;
     }
 }
 
@@ -363,22 +382,34 @@ void aem_encoder_forward(const aec_model *m, aem_acts *a)
 }
 
 /* The refinement's input rows made on the fly (forward only): u_2 is the
- * depth-to-space of the last stage's t [4*U][B][H/2][W/2] and the block
- * image that of y [C*P*P][B][Hs][Ws]; row y of both, as nn_depth_to_space
- * would write them, without the two [.][H][W] planes that it writes and
- * the refinement reads back (bench/NOTES.md). */
+ * depth-to-space of the last stage's output [4*U][B][H/2][W/2], and the
+ * block image that of y [C*P*P][B][Hs][Ws]; row Y of both, as
+ * nn_depth_to_space would write them.  The last stage itself runs one of
+ * its rows at a time (row Y/2 serves rows Y and Y+1), so neither its
+ * output nor the two [.][H][W] planes exist whole (bench/NOTES.md). */
 typedef struct {
     const aem_config *c;
-    const float *t, *y;
+    const nn_conv_shape *last; /* the last stage's convolution */
+    const float *wt, *bias;    /* its weights (nn_conv3_row_prepare) and bias */
+    const float *in;           /* its input [U'][B][H/2][W/2] */
+    const float *y;
+    float *t_row;      /* its output row [4*U][W/2] */
+    int t_item, t_y;   /* which row t_row holds (-1: none) */
     int B, Hs, Ws;
 } refine_rows;
 
 static void fill_refine_row(void *ctx, int b, int Y, float *dst, int W)
 {
-    const refine_rows *r = ctx;
+    refine_rows *r = ctx;
     const aem_config *c = r->c;
     int U = c->up_width[AEM_UP_STAGES - 1], H = r->Hs * c->block;
-    nn_depth_to_space_row(U, r->B, H, W, 2, r->t, b, Y, dst);
+    if (r->t_item != b || r->t_y != Y / 2) {
+        nn_conv3_row_out(r->last, r->wt, r->bias, r->B, H / 2, W / 2, r->in, b, Y / 2, r->t_row,
+                         1);
+        r->t_item = b, r->t_y = Y / 2;
+    }
+    /* row Y % 2 of a one-row tensor [4*U][1][1][W/2] */
+    nn_depth_to_space_row(U, 1, 2, W, 2, r->t_row, 0, Y % 2, dst);
     nn_depth_to_space_row(c->channels, r->B, H, W, c->block, r->y, b, Y, dst + (size_t)U * W);
 }
 
@@ -401,19 +432,23 @@ static void upsampling_forward(const aec_model *m, aem_acts *a, const float *h)
     int B = a->B, H = a->Hs, W = a->Ws;
     const float *in = h;
     int fused = refine_fused(c, a);
-    for (int j = 0; j < AEM_UP_STAGES; j++) {
+    for (int j = 0; j < AEM_UP_STAGES - fused; j++) {
         nn_conv_forward_act(&u.conv[j], B, H, W, in, P + L->up_w[j], P + L->up_b[j], a->up_t[j],
                             a->scratch, 1);
         H *= 2, W *= 2;
-        if (fused && j == AEM_UP_STAGES - 1)
-            break;
         nn_depth_to_space(c->up_width[j], B, H, W, 2, a->up_t[j], a->up_u[j]);
         in = a->up_u[j];
     }
-    if (fused) {
-        refine_rows rows = {c, a->up_t[AEM_UP_STAGES - 1], a->y, B, a->Hs, a->Ws};
-        float *ring = a->up_u[AEM_UP_STAGES - 1];
+    if (fused) { /* "odd" (the up_t) is free: the rings, the last stage's row and weights */
+        const nn_conv_shape *last = &u.conv[AEM_UP_STAGES - 1];
+        H *= 2, W *= 2;
+        float *ring = a->up_t[AEM_UP_STAGES - 1];
         float *in_ring = ring + 3 * (size_t)W * u.conv[AEM_UP_STAGES].cout;
+        float *t_row = in_ring + 3 * (size_t)W * u.conv[AEM_UP_STAGES].cin;
+        float *wt = t_row + (size_t)last->cout * (W / 2);
+        nn_conv3_row_prepare(last, P + L->up_w[AEM_UP_STAGES - 1], wt);
+        refine_rows rows = {c, last, wt, P + L->up_b[AEM_UP_STAGES - 1], in, a->y, t_row, -1, -1,
+                            B, a->Hs, a->Ws};
         nn_conv3_pair_rows(&u.conv[AEM_UP_STAGES], &u.conv[AEM_UP_STAGES + 1], B, H, W,
                            fill_refine_row, &rows, in_ring, P + L->ref_w, P + L->ref_b,
                            P + L->fin_w, P + L->fin_b, ring, a->pix,

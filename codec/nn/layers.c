@@ -258,6 +258,44 @@ static void conv3_rows(nn_conv3_row_fn row, const nn_conv_shape *s, int B, int H
     }
 }
 
+int nn_conv3_row_supported(const nn_conv_shape *s)
+{
+    return nn_dsp_active()->conv3_row && s->k == 3 && s->stride == 1 && s->pad == 1 &&
+           s->cout <= NN_CONV3_ROW_MAX_OUT && s->cin * 9 <= NN_KC;
+}
+
+/* Group g (outputs 16g ..) at wt + 16g * K, in conv3_row's [K][group] order. */
+void nn_conv3_row_prepare(const nn_conv_shape *s, const float *w, float *wt)
+{
+    int K = s->cin * 9;
+    for (int o0 = 0; o0 < s->cout; o0 += NN_CONV3_MAX_OUT) {
+        nn_conv_shape g = *s;
+        g.cout = s->cout - o0 < NN_CONV3_MAX_OUT ? s->cout - o0 : NN_CONV3_MAX_OUT;
+        conv3_transpose(&g, w + (size_t)o0 * K, wt + (size_t)o0 * K);
+    }
+}
+
+void nn_conv3_row_out(const nn_conv_shape *s, const float *wt, const float *b, int B, int H,
+                      int W, const float *in, int item, int y, float *out, int relu)
+{
+    static const float no_bias[NN_CONV3_MAX_OUT];
+    nn_conv3_row_fn row = nn_dsp_active()->conv3_row;
+    long plane = (long)B * H * W;
+    int K = s->cin * 9;
+    const float *rows[NN_KC / 3];
+    for (int i = 0; i < s->cin; i++)
+        for (int ky = 0; ky < 3; ky++) {
+            int yy = y + ky - 1;
+            rows[i * 3 + ky] =
+                yy < 0 || yy >= H ? NULL : in + i * plane + ((long)item * H + yy) * W;
+        }
+    for (int o0 = 0; o0 < s->cout; o0 += NN_CONV3_MAX_OUT) {
+        int n = s->cout - o0 < NN_CONV3_MAX_OUT ? s->cout - o0 : NN_CONV3_MAX_OUT;
+        row(n, s->cin, W, rows, wt + (size_t)o0 * K, b ? b + o0 : no_bias, out + (size_t)o0 * W,
+            W, relu);
+    }
+}
+
 int nn_conv3_pair_supported(const nn_conv_shape *first, const nn_conv_shape *second)
 {
     return nn_dsp_active()->conv3_row && few_outputs(first) && few_outputs(second) &&

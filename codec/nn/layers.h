@@ -29,6 +29,20 @@ void nn_conv_forward(const nn_conv_shape *s, int B, int H, int W, const float *i
  * bits as nn_conv_forward then nn_relu_forward. */
 void nn_conv_forward_act(const nn_conv_shape *s, int B, int H, int W, const float *in,
                          const float *w, const float *b, float *out, float *scratch, int relu);
+/* A 3x3 same convolution of one K slice (cin * 9 <= NN_KC) and up to
+ * NN_CONV3_ROW_MAX_OUT outputs, one output row at a time, through the
+ * path's conv3_row in groups of NN_CONV3_MAX_OUT outputs: the same bits as
+ * that row of nn_conv_forward_act.  For a layer whose whole output is
+ * never needed at once (the upsampling synthesis' last stage, made row by
+ * row for the refinement). */
+#define NN_CONV3_ROW_MAX_OUT 64
+int nn_conv3_row_supported(const nn_conv_shape *s);
+/* wt (cin * 9 * cout floats) = w [cout][cin*9] in the order the rows read. */
+void nn_conv3_row_prepare(const nn_conv_shape *s, const float *w, float *wt);
+/* out[o * W + x], o < cout = output row y of item `item` of in
+ * [cin][B][H][W] (bias b, then the ReLU with relu). */
+void nn_conv3_row_out(const nn_conv_shape *s, const float *wt, const float *b, int B, int H,
+                      int W, const float *in, int item, int y, float *out, int relu);
 /* Two 3x3 same convolutions with few outputs, the second reading the
  * first's ReLU (the upsampling synthesis' full-resolution layers):
  * out[second.cout][B][H][W] = second(relu(first(in))), with the first
