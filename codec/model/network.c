@@ -152,14 +152,16 @@ static size_t refine_rings_floats(const aem_config *c, int Ws)
 }
 
 /* What the fused refinement makes its input rows from, after the rings:
- * one row of the last stage's output [4*U][W/2] and that stage's weights
- * in nn_conv3_row_prepare's order. */
+ * one row of the last stage's output [4*U][W/2], that stage's weights in
+ * nn_conv3_row_prepare's order, and a ring of three of its input rows
+ * [U'][W/2] (U' = the stage before's width). */
 static size_t last_stage_row_floats(const aem_config *c, int Ws)
 {
     aem_up_shapes u;
     aem_up_shapes_of(c, &u);
     const nn_conv_shape *s = &u.conv[AEM_UP_STAGES - 1];
-    return (size_t)s->cout * Ws * (c->block / 2) + (size_t)s->cout * s->cin * 9;
+    size_t W2 = (size_t)Ws * (c->block / 2);
+    return (size_t)s->cout * W2 + (size_t)s->cout * s->cin * 9 + 3 * (size_t)s->cin * W2;
 }
 
 /* Forward only, the upsampling synthesis in two regions that take turns
@@ -168,17 +170,17 @@ static size_t last_stage_row_floats(const aem_config *c, int Ws)
  * image channels.  The final image goes where q, the hidden layers and y
  * were (dead by then).  For aecodec-high-v4's shape about half of
  * up_floats with ref_h whole, 19 floats a pixel instead of 27 with the
- * ring.  Fused (refine_fusable), the last stage's output, u_2 and the
- * image are never whole: "odd" holds up_t[0..1] and then the two rings
- * with the last stage's row, "even" up_u[0..1], 8 floats a pixel in all
- * (12 when the last stage's output was whole). */
+ * ring.  Fused (refine_fusable), the last stage's input and output, u_2
+ * and the image are never whole: "odd" holds up_t[0..1], "even" up_u[0]
+ * and then the rings of rows, 6 floats a pixel in all (12 when the last
+ * stage's input and output were whole). */
 static void up_turns_floats(const aem_config *c, size_t N, int Ws, size_t *odd, size_t *even)
 {
     size_t area = N, pixels = N * c->block * c->block;
     int fused = refine_fusable(c);
     if (fused) {
-        *odd = refine_rings_floats(c, Ws) + last_stage_row_floats(c, Ws);
-        *even = 0;
+        *odd = 0;
+        *even = refine_rings_floats(c, Ws) + last_stage_row_floats(c, Ws);
     } else {
         *odd = refine_in_rows(c) ? 3 * (size_t)c->refine_width * Ws * c->block
                                  : pixels * c->refine_width;
@@ -187,7 +189,8 @@ static void up_turns_floats(const aem_config *c, size_t N, int Ws, size_t *odd, 
     for (int j = 0; j < AEM_UP_STAGES - fused; j++, area *= 4) {
         size_t n = area * 4 * c->up_width[j]; /* up_t[j], and up_u[j] */
         *odd = n > *odd ? n : *odd;
-        *even = n > *even ? n : *even;
+        if (!fused || j < AEM_UP_STAGES - 2)
+            *even = n > *even ? n : *even;
     }
 }
 
@@ -385,29 +388,50 @@ void aem_encoder_forward(const aec_model *m, aem_acts *a)
  * depth-to-space of the last stage's output [4*U][B][H/2][W/2], and the
  * block image that of y [C*P*P][B][Hs][Ws]; row Y of both, as
  * nn_depth_to_space would write them.  The last stage itself runs one of
- * its rows at a time (row Y/2 serves rows Y and Y+1), so neither its
- * output nor the two [.][H][W] planes exist whole (bench/NOTES.md). */
+ * its rows at a time (row Y/2 serves rows Y and Y+1), from a ring of three
+ * rows of its input, each the depth-to-space of a row of the stage
+ * before's output t [4*U'][B][H/4][W/4]: none of these exists whole
+ * (bench/NOTES.md). */
 typedef struct {
     const aem_config *c;
     const nn_conv_shape *last; /* the last stage's convolution */
     const float *wt, *bias;    /* its weights (nn_conv3_row_prepare) and bias */
-    const float *in;           /* its input [U'][B][H/2][W/2] */
+    const float *t;            /* the stage before's output */
     const float *y;
-    float *t_row;      /* its output row [4*U][W/2] */
-    int t_item, t_y;   /* which row t_row holds (-1: none) */
+    float *in_ring;            /* the last stage's input rows [3][U'][W/2] */
+    float *t_row;              /* its output row [4*U][W/2] */
+    int item, in_rows, t_y;    /* the item, its input rows made, the row in t_row */
     int B, Hs, Ws;
 } refine_rows;
+
+/* Row y2 of the last stage's output for item b into r->t_row. */
+static void last_stage_row(refine_rows *r, int b, int y2, int H2, int W2)
+{
+    const nn_conv_shape *s = r->last;
+    size_t slot = (size_t)s->cin * W2;
+    if (r->item != b)
+        r->item = b, r->in_rows = 0;
+    for (; r->in_rows < H2 && r->in_rows <= y2 + 1; r->in_rows++)
+        nn_depth_to_space_row(s->cin, r->B, H2, W2, 2, r->t, b, r->in_rows,
+                              r->in_ring + (size_t)(r->in_rows % 3) * slot);
+    const float *rows[NN_KC / 3];
+    for (int i = 0; i < s->cin; i++)
+        for (int ky = 0; ky < 3; ky++) {
+            int yy = y2 + ky - 1;
+            rows[i * 3 + ky] =
+                yy < 0 || yy >= H2 ? NULL : r->in_ring + (size_t)(yy % 3) * slot + (size_t)i * W2;
+        }
+    nn_conv3_row_out(s, r->wt, r->bias, W2, rows, r->t_row, 1);
+    r->t_y = y2;
+}
 
 static void fill_refine_row(void *ctx, int b, int Y, float *dst, int W)
 {
     refine_rows *r = ctx;
     const aem_config *c = r->c;
     int U = c->up_width[AEM_UP_STAGES - 1], H = r->Hs * c->block;
-    if (r->t_item != b || r->t_y != Y / 2) {
-        nn_conv3_row_out(r->last, r->wt, r->bias, r->B, H / 2, W / 2, r->in, b, Y / 2, r->t_row,
-                         1);
-        r->t_item = b, r->t_y = Y / 2;
-    }
+    if (r->item != b || r->t_y != Y / 2)
+        last_stage_row(r, b, Y / 2, H / 2, W / 2);
     /* row Y % 2 of a one-row tensor [4*U][1][1][W/2] */
     nn_depth_to_space_row(U, 1, 2, W, 2, r->t_row, 0, Y % 2, dst);
     nn_depth_to_space_row(c->channels, r->B, H, W, c->block, r->y, b, Y, dst + (size_t)U * W);
@@ -436,19 +460,23 @@ static void upsampling_forward(const aec_model *m, aem_acts *a, const float *h)
         nn_conv_forward_act(&u.conv[j], B, H, W, in, P + L->up_w[j], P + L->up_b[j], a->up_t[j],
                             a->scratch, 1);
         H *= 2, W *= 2;
+        if (fused && j == AEM_UP_STAGES - 2)
+            break; /* the last stage reads it row by row */
         nn_depth_to_space(c->up_width[j], B, H, W, 2, a->up_t[j], a->up_u[j]);
         in = a->up_u[j];
     }
-    if (fused) { /* "odd" (the up_t) is free: the rings, the last stage's row and weights */
+    if (fused) { /* "even" (the up_u) is free: the rings of rows and the last stage's weights */
         const nn_conv_shape *last = &u.conv[AEM_UP_STAGES - 1];
         H *= 2, W *= 2;
-        float *ring = a->up_t[AEM_UP_STAGES - 1];
+        float *ring = a->up_u[AEM_UP_STAGES - 1];
         float *in_ring = ring + 3 * (size_t)W * u.conv[AEM_UP_STAGES].cout;
         float *t_row = in_ring + 3 * (size_t)W * u.conv[AEM_UP_STAGES].cin;
         float *wt = t_row + (size_t)last->cout * (W / 2);
+        float *last_in = wt + (size_t)last->cout * last->cin * 9;
         nn_conv3_row_prepare(last, P + L->up_w[AEM_UP_STAGES - 1], wt);
-        refine_rows rows = {c, last, wt, P + L->up_b[AEM_UP_STAGES - 1], in, a->y, t_row, -1, -1,
-                            B, a->Hs, a->Ws};
+        refine_rows rows = {c,       last, wt,       P + L->up_b[AEM_UP_STAGES - 1],
+                            a->up_t[AEM_UP_STAGES - 2], a->y, last_in, t_row, -1, 0, -1, B,
+                            a->Hs,   a->Ws};
         nn_conv3_pair_rows(&u.conv[AEM_UP_STAGES], &u.conv[AEM_UP_STAGES + 1], B, H, W,
                            fill_refine_row, &rows, in_ring, P + L->ref_w, P + L->ref_b,
                            P + L->fin_w, P + L->fin_b, ring, a->pix,

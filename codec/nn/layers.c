@@ -275,20 +275,12 @@ void nn_conv3_row_prepare(const nn_conv_shape *s, const float *w, float *wt)
     }
 }
 
-void nn_conv3_row_out(const nn_conv_shape *s, const float *wt, const float *b, int B, int H,
-                      int W, const float *in, int item, int y, float *out, int relu)
+void nn_conv3_row_out(const nn_conv_shape *s, const float *wt, const float *b, int W,
+                      const float *const *rows, float *out, int relu)
 {
     static const float no_bias[NN_CONV3_MAX_OUT];
     nn_conv3_row_fn row = nn_dsp_active()->conv3_row;
-    long plane = (long)B * H * W;
     int K = s->cin * 9;
-    const float *rows[NN_KC / 3];
-    for (int i = 0; i < s->cin; i++)
-        for (int ky = 0; ky < 3; ky++) {
-            int yy = y + ky - 1;
-            rows[i * 3 + ky] =
-                yy < 0 || yy >= H ? NULL : in + i * plane + ((long)item * H + yy) * W;
-        }
     for (int o0 = 0; o0 < s->cout; o0 += NN_CONV3_MAX_OUT) {
         int n = s->cout - o0 < NN_CONV3_MAX_OUT ? s->cout - o0 : NN_CONV3_MAX_OUT;
         row(n, s->cin, W, rows, wt + (size_t)o0 * K, b ? b + o0 : no_bias, out + (size_t)o0 * W,

@@ -39,10 +39,11 @@ void nn_conv_forward_act(const nn_conv_shape *s, int B, int H, int W, const floa
 int nn_conv3_row_supported(const nn_conv_shape *s);
 /* wt (cin * 9 * cout floats) = w [cout][cin*9] in the order the rows read. */
 void nn_conv3_row_prepare(const nn_conv_shape *s, const float *w, float *wt);
-/* out[o * W + x], o < cout = output row y of item `item` of in
- * [cin][B][H][W] (bias b, then the ReLU with relu). */
-void nn_conv3_row_out(const nn_conv_shape *s, const float *wt, const float *b, int B, int H,
-                      int W, const float *in, int item, int y, float *out, int relu);
+/* out[o * W + x], o < cout = one output row (bias b, then the ReLU with
+ * relu) from its input rows: rows[i * 3 + ky] is row y + ky - 1 of input
+ * channel i (W floats), NULL above or below the image. */
+void nn_conv3_row_out(const nn_conv_shape *s, const float *wt, const float *b, int W,
+                      const float *const *rows, float *out, int relu);
 /* Two 3x3 same convolutions with few outputs, the second reading the
  * first's ReLU (the upsampling synthesis' full-resolution layers):
  * out[second.cout][B][H][W] = second(relu(first(in))), with the first
