@@ -65,9 +65,15 @@ typedef struct {
     uint8_t *raw;  /* one decompressed stream (the largest this file has)   */
     uint8_t *idx;  /* a window's indices [stage][Hs][Ws] (the largest window) */
     int32_t *sym;  /* one tile's lattice symbols [D][lh][lw]                 */
-    void *buffers; /* the three above, one arena (common/arena.h)            */
-    size_t buffer_bytes;
     aem_acts a;    /* decoder activations for the current cell's window     */
+    /* One arena (common/arena.h) for the three buffers above and the
+     * activations: a tile's entropy decoding and a cell's network never run
+     * at once on a thread (no task scheduling point in either), so they
+     * share it, and a decode touches fresh memory for the larger only.  It
+     * is mapped at the thread's first task, `need` bytes. */
+    void *buffers;
+    size_t buffer_bytes, need;
+    size_t sym_n, raw_n; /* where raw and idx start in it */
     char err[AEC_ERR_BYTES];
     /* the first (lowest numbered) tile that failed in this thread */
     int bad;
@@ -85,7 +91,9 @@ typedef struct {
 tile_rect aec_dec_tiles_of(const aecb_header *h, uint32_t x, uint32_t y, uint32_t w, uint32_t hgt);
 tile_rect aec_dec_tiles_needed(const decode_job *j, const tile_rect *render);
 
-worker *aec_dec_workers_new(const decode_job *j, int threads);
+/* Workers for rendering the output tiles `render` (whose cells size their
+ * arenas) with this many threads, or NULL when out of memory. */
+worker *aec_dec_workers_new(const decode_job *j, int threads, const tile_rect *render);
 void aec_dec_workers_free(worker *ws, int n);
 /* Pass 1: every stream of the tiles of r that the output uses passes its
  * checks.  Pass 2: the pixels of the job's rows from the output tiles r. */

@@ -437,7 +437,7 @@ static aec_status decode_call(aec_decoder *d, const uint8_t *data, size_t size,
     coded_source(&h, o, &cx, &cy, &cw, &chgt);
     tile_rect render = aec_dec_tiles_of(&h, cx, cy, cw, chgt);
     tile_rect needed = aec_dec_tiles_needed(&j, &render);
-    ws = aec_dec_workers_new(&j, threads);
+    ws = aec_dec_workers_new(&j, threads, &render);
     if (!ws) {
         st = aec_fail(d->err, AEC_ERR_OUT_OF_MEMORY, "out of memory for the decoder's buffers");
         goto done;

@@ -219,11 +219,47 @@ static aec_status verify_tile(const decode_job *j, worker *w, uint32_t t)
     return tile_refined(j, t) ? load_lattice(j, w, t, 1) : AEC_OK;
 }
 
-/* w->a shaped for a window of Hs x Ws latents, in the arena it has when
- * that is large enough (cells at the image's edges are smaller). */
+/* Bytes of activations a cell window of Hs x Ws latents takes. */
+static size_t cell_acts_bytes(const aem_config *c, int Hs, int Ws)
+{
+    return aem_acts_bytes(c, 1, Hs, Ws, AEM_ACTS_NONE, AEM_ACTS_FORWARD) + 64;
+}
+
+/* w's arena at least `bytes` large (mapped anew, contents gone, when it is
+ * smaller), the entropy buffers pointed into it; -1 when out of memory. */
+static int worker_arena(worker *w, size_t bytes)
+{
+    if (!w->buffers || w->buffer_bytes < bytes) {
+        void *p = aec_arena_alloc(bytes);
+        if (!p)
+            return -1;
+        aec_arena_free(w->buffers, w->buffer_bytes);
+        w->buffers = p, w->buffer_bytes = bytes;
+    }
+    w->sym = w->buffers;
+    w->raw = (uint8_t *)w->buffers + sizeof(int32_t) * w->sym_n;
+    w->idx = w->raw + w->raw_n;
+    return 0;
+}
+
+/* w's arena mapped, at the start of each of its tasks (the first maps it). */
+static aec_status worker_ready(worker *w)
+{
+    return worker_arena(w, w->need) ? aec_fail(w->err, AEC_ERR_OUT_OF_MEMORY,
+                                               "out of memory for the decoder's buffers")
+                                    : AEC_OK;
+}
+
+/* w->a shaped for a window of Hs x Ws latents in w's arena (grown if a
+ * cell ever needs more than aec_dec_workers_new planned). */
 static int worker_acts(worker *w, const aem_config *c, int Hs, int Ws)
 {
-    return aem_acts_reshape(&w->a, c, 1, Hs, Ws, AEM_ACTS_NONE, AEM_ACTS_FORWARD);
+    size_t bytes = cell_acts_bytes(c, Hs, Ws);
+    if (worker_arena(w, bytes))
+        return -1;
+    aem_acts_place(&w->a, c, 1, Hs, Ws, AEM_ACTS_NONE, AEM_ACTS_FORWARD, w->buffers,
+                   (w->buffer_bytes - 64) / sizeof(float));
+    return 0;
 }
 
 /* The window's latents into q [D][Hs][Ws]: the codes of the decoded
@@ -361,7 +397,9 @@ static aec_status run_tiles(const decode_job *j, worker *ws, int threads, const 
             stop = first_bad;
             if (k > stop)
                 continue;
-            aec_status st = fn(j, w, rect_tile(j->h, r, k));
+            aec_status st = worker_ready(w);
+            if (st == AEC_OK)
+                st = fn(j, w, rect_tile(j->h, r, k));
             if (st != AEC_OK && k < w->bad) {
                 w->bad = k, w->bad_st = st;
                 memcpy(w->bad_err, w->err, AEC_ERR_BYTES);
@@ -456,10 +494,10 @@ aec_status aec_dec_render_tiles(const decode_job *j, worker *ws, int threads, co
                 uint32_t t = rect_tile(h, r, k0 + b);
                 aecb_tile_window_of(h, t, j->halo, &twin[b]);
                 n_cells[b] = 0;
-                tile_st[b] = AEC_OK;
-                if (tile_blank(j, t))
+                tile_st[b] = worker_ready(w);
+                if (tile_st[b] == AEC_OK && tile_blank(j, t))
                     fill_blank(j, t);
-                else
+                else if (tile_st[b] == AEC_OK)
                     tile_st[b] = window_latents(j, w, &twin[b], q[b]);
                 if (tile_st[b] != AEC_OK)
                     memcpy(tile_err[b], w->err, AEC_ERR_BYTES);
@@ -506,17 +544,39 @@ void aec_dec_workers_free(worker *ws, int n)
 {
     for (int i = 0; ws && i < n; i++) {
         ZSTD_freeDCtx(ws[i].dz);
-        aec_arena_free(ws[i].buffers, ws[i].buffer_bytes);
-        aem_acts_free(&ws[i].a);
+        aec_arena_free(ws[i].buffers, ws[i].buffer_bytes); /* w->a's too */
     }
     free(ws);
 }
 
-/* One worker per thread with the buffers whose size the tile fixes: a
- * decompression context, the largest stream's raw bytes, the largest
- * window's indices and a tile's lattice symbols.  The activations come
- * later (worker_acts). */
-worker *aec_dec_workers_new(const decode_job *j, int threads)
+/* The largest arena a cell of the tiles of r takes (its window's
+ * activations), cut as aec_dec_render_tiles cuts them; with the fewest
+ * cells a tile (all of r at once), so bands of r get no larger ones. */
+static size_t largest_cell_bytes(const decode_job *j, int threads, const tile_rect *r)
+{
+    const aecb_header *h = j->h;
+    int n = rect_count(r), min_cells = n > 0 ? (threads + n - 1) / n : 1;
+    size_t most = 0;
+    for (int k = 0; k < n; k++) {
+        aecb_tile_window tw;
+        aecb_tile_window_of(h, rect_tile(h, r, k), j->halo, &tw);
+        aec_cell cells[AEC_MAX_CELLS];
+        int nc = aec_cells_of(tw.lx0, tw.ly0, tw.lw, tw.lh, min_cells, cells);
+        for (int c = 0; c < nc; c++) {
+            aec_cell win = aec_cell_grow(&cells[c], j->halo, tw.hx1, tw.hy1);
+            size_t bytes = cell_acts_bytes(&j->m->cfg, win.h, win.w);
+            most = bytes > most ? bytes : most;
+        }
+    }
+    return most;
+}
+
+/* One worker per thread, each with a decompression context and the size
+ * of its arena: the largest stream's raw bytes, the largest window's
+ * indices and a tile's lattice symbols, or a cell's activations when those
+ * are more (worker_ready maps it at the thread's first task, so that the
+ * threads fault their arenas in at once). */
+worker *aec_dec_workers_new(const decode_job *j, int threads, const tile_rect *render)
 {
     const aecb_header *h = j->h;
     uint32_t lw, lh; /* tile 0 is a largest tile */
@@ -538,20 +598,18 @@ worker *aec_dec_workers_new(const decode_job *j, int threads)
     int wmax, hmax;
     largest_window(j, &wmax, &hmax);
     size_t idx = (size_t)(j->stages > 0 ? j->stages : 1) * wmax * hmax;
-    /* one arena a thread: sym first (4-byte aligned), then raw, then idx */
-    size_t bytes = sizeof(int32_t) * sym + raw + idx;
+    /* sym first (4-byte aligned), then raw, then idx */
+    size_t entropy = sizeof(int32_t) * sym + raw + idx;
+    size_t cells = largest_cell_bytes(j, threads, render);
     worker *ws = calloc((size_t)threads, sizeof *ws);
     for (int i = 0; ws && i < threads; i++) {
         ws[i].dz = ZSTD_createDCtx();
-        ws[i].buffers = aec_arena_alloc(bytes);
-        ws[i].buffer_bytes = bytes;
-        if (!ws[i].dz || !ws[i].buffers) {
+        ws[i].need = entropy > cells ? entropy : cells;
+        ws[i].sym_n = sym, ws[i].raw_n = raw;
+        if (!ws[i].dz) {
             aec_dec_workers_free(ws, threads);
             return NULL;
         }
-        ws[i].sym = ws[i].buffers;
-        ws[i].raw = (uint8_t *)ws[i].buffers + sizeof(int32_t) * sym;
-        ws[i].idx = ws[i].raw + raw;
     }
     return ws;
 }

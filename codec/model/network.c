@@ -282,6 +282,12 @@ static void acts_layout(aem_acts *a, const aem_config *c, int B, int Hs, int Ws,
     a->scratch_floats = scratch_need(c, B, Hs, Ws, enc, dec);
 }
 
+void aem_acts_place(aem_acts *a, const aem_config *c, int B, int Hs, int Ws, int enc, int dec,
+                    float *arena, size_t floats)
+{
+    acts_layout(a, c, B, Hs, Ws, enc, dec, arena, floats);
+}
+
 int aem_acts_alloc(aem_acts *a, const aem_config *c, int B, int Hs, int Ws, int enc, int dec)
 {
     size_t floats = acts_floats(c, B, Hs, Ws, enc, dec);
@@ -474,9 +480,11 @@ static void upsampling_forward(const aec_model *m, aem_acts *a, const float *h)
         float *wt = t_row + (size_t)last->cout * (W / 2);
         float *last_in = wt + (size_t)last->cout * last->cin * 9;
         nn_conv3_row_prepare(last, P + L->up_w[AEM_UP_STAGES - 1], wt);
-        refine_rows rows = {c,       last, wt,       P + L->up_b[AEM_UP_STAGES - 1],
-                            a->up_t[AEM_UP_STAGES - 2], a->y, last_in, t_row, -1, 0, -1, B,
-                            a->Hs,   a->Ws};
+        refine_rows rows = {.c = c, .last = last, .wt = wt,
+                            .bias = P + L->up_b[AEM_UP_STAGES - 1],
+                            .t = a->up_t[AEM_UP_STAGES - 2], .y = a->y, .in_ring = last_in,
+                            .t_row = t_row, .item = -1, .in_rows = 0, .t_y = -1,
+                            .B = B, .Hs = a->Hs, .Ws = a->Ws};
         nn_conv3_pair_rows(&u.conv[AEM_UP_STAGES], &u.conv[AEM_UP_STAGES + 1], B, H, W,
                            fill_refine_row, &rows, in_ring, P + L->ref_w, P + L->ref_b,
                            P + L->fin_w, P + L->fin_b, ring, a->pix,

@@ -87,6 +87,12 @@ int aem_acts_alloc(aem_acts *a, const aem_config *c, int B, int Hs, int Ws, int 
 int aem_acts_reshape(aem_acts *a, const aem_config *c, int B, int Hs, int Ws, int want_encoder,
                      int want_decoder);
 void aem_acts_free(aem_acts *a);
+/* Lays a out in `floats` floats at `arena` (at least aem_acts_bytes /
+ * sizeof(float)), memory the caller owns and frees: never aem_acts_free
+ * such an a.  The decoder shares one arena a thread between these and its
+ * entropy buffers, which are never in use at the same time. */
+void aem_acts_place(aem_acts *a, const aem_config *c, int B, int Hs, int Ws, int want_encoder,
+                    int want_decoder, float *arena, size_t floats);
 /* Bytes aem_acts_alloc would take. */
 size_t aem_acts_bytes(const aem_config *c, int B, int Hs, int Ws, int want_encoder,
                       int want_decoder);
