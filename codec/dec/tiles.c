@@ -447,6 +447,11 @@ static void fill_blank(const decode_job *j, uint32_t t)
     }
 }
 
+/* The fewest cells a tile of n rendered at once is cut into: enough to
+ * keep every thread busy however few tiles there are; more would only add
+ * halos. */
+static int cells_per_tile(int threads, int n) { return n > 0 ? (threads + n - 1) / n : 1; }
+
 /* Pass 2: the output tiles of r, up to 2 x threads in flight: each tile's
  * window latents (entropy decoding), then the decoder network on each of
  * its cells that meets the region, all as OpenMP tasks.  On failure
@@ -457,9 +462,7 @@ aec_status aec_dec_render_tiles(const decode_job *j, worker *ws, int threads, co
     const aecb_header *h = j->h;
     int wmax, hmax, n = rect_count(r), P = h->block_size;
     int slots = 2 * threads < n ? 2 * threads : n; /* memory: no more slots than tiles */
-    /* Cells enough to keep every thread busy however few tiles there are;
-     * more would only add halos. */
-    int min_cells = (threads + n - 1) / n;
+    int min_cells = cells_per_tile(threads, n);
     largest_window(j, &wmax, &hmax);
     size_t qfloats = (size_t)j->m->cfg.latent * wmax * hmax;
     float **q = calloc((size_t)slots, sizeof *q);
@@ -555,7 +558,7 @@ void aec_dec_workers_free(worker *ws, int n)
 static size_t largest_cell_bytes(const decode_job *j, int threads, const tile_rect *r)
 {
     const aecb_header *h = j->h;
-    int n = rect_count(r), min_cells = n > 0 ? (threads + n - 1) / n : 1;
+    int n = rect_count(r), min_cells = cells_per_tile(threads, n);
     size_t most = 0;
     for (int k = 0; k < n; k++) {
         aecb_tile_window tw;

@@ -80,7 +80,7 @@ T static inline __attribute__((always_inline)) void rows_block(int R, int kc, co
 }
 
 T static void kernel_avx512(int rows, int kc, const float *A, int lda, const float *Bp, float *C,
-                          int ldc, int ncols, const float *bias, int epi)
+                            int ldc, int ncols, const float *bias, int epi)
 {
     switch (rows) {
     case 6: rows_block(6, kc, A, lda, Bp, C, ldc, ncols, bias, epi); break;
