@@ -202,6 +202,47 @@ static void test_conv3_rows_as_gemm(void)
     CHECK(cases > 0 && bad == 0);
 }
 
+/* pack_conv3 (nn/dsp.h) on every path that has one packs, float for float,
+ * what the path's pack makes of the stored im2col matrix: every panel of a
+ * batch of images from 1x1 to 40x37 (panels that span rows, images and
+ * the image's edges), K slices that start mid-channel, a short last panel. */
+static void test_conv3_panels_as_im2col(void)
+{
+    int cases = 0, bad = 0;
+    for (int isa = 0; isa < NN_ISA_COUNT; isa++) {
+        const nn_dsp *d = nn_dsp_of((enum nn_isa)isa);
+        if (!d || !d->pack_conv3)
+            continue;
+        for (int t = 0; t < 24; t++) {
+            int B = 1 + t % 3, H = 1 + (t * 7) % 37, W = 1 + (t * 11) % 40, C = 1 + t % 5;
+            int K = C * 9, N = B * H * W;
+            float *in = frandom((size_t)C * N), *col = malloc(sizeof(float) * K * N);
+            for (int k = 0; k < K; k++) /* col[k][j] = in[ci][b][y+ky-1][x+kx-1] */
+                for (int j = 0; j < N; j++) {
+                    int ci = k / 9, ky = k % 9 / 3, kx = k % 3;
+                    int x = j % W, y = j / W % H, b = j / W / H, iy = y + ky - 1, ix = x + kx - 1;
+                    col[(size_t)k * N + j] = iy >= 0 && iy < H && ix >= 0 && ix < W
+                                                 ? in[(((size_t)ci * B + b) * H + iy) * W + ix]
+                                                 : 0.0f;
+                }
+            float *want = malloc(sizeof(float) * NN_KC * d->nr);
+            float *got = malloc(sizeof(float) * NN_KC * d->nr);
+            for (int j0 = 0; j0 < N; j0 += d->nr)
+                for (int k0 = t % 4; k0 < K; k0 += 7) {
+                    int kc = K - k0 < 7 ? K - k0 : 7, ncols = N - j0 < d->nr ? N - j0 : d->nr;
+                    d->pack(col + (size_t)k0 * N + j0, N, kc, ncols, want);
+                    memset(got, 0x55, sizeof(float) * NN_KC * d->nr);
+                    d->pack_conv3(in, B, H, W, k0, kc, j0, ncols, got);
+                    cases++;
+                    bad += memcmp(want, got, sizeof(float) * kc * d->nr) != 0;
+                }
+            free(in), free(col), free(want), free(got);
+        }
+    }
+    printf("  %d panels compared, %d differ\n", cases, bad);
+    CHECK(cases > 0 && bad == 0);
+}
+
 /* Child mode (argv "--encode LEVEL"): encodes a small synthetic image at
  * LEVEL and writes the file to stdout; the path is the environment's
  * AEC_CPU, read when the process starts its first product. */
@@ -397,6 +438,7 @@ int main(int argc, char **argv)
     RUN_TEST(test_packed_a_in_spec_order);
     RUN_TEST(test_bias_relu_epilogue);
     RUN_TEST(test_conv3_rows_as_gemm);
+    RUN_TEST(test_conv3_panels_as_im2col);
     RUN_TEST(test_halves_every_path);
     RUN_TEST(test_encoded_bytes_path_independent);
     RUN_TEST(test_decoded_pixels_path_independent);

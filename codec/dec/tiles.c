@@ -489,6 +489,14 @@ aec_status aec_dec_render_tiles(const decode_job *j, worker *ws, int threads, co
          * a task per cell that meets the region.  Neither runs a scheduling
          * point, so the worker of the thread running it is its own. */
 #pragma omp parallel num_threads(threads)
+        {
+            /* Every thread maps its arena now, all at once, while the first
+             * tile's entropy decoding runs, not after it when its first
+             * cell arrives (a fresh arena costs a fifth of a small picture's
+             * decode network: its pages are zeroed).  A failure here is
+             * reported by the task that needs the arena. */
+            if (k0 == 0)
+                (void)worker_ready(&ws[aec_thread_num()]);
 #pragma omp single
         for (int b = 0; b < nb; b++) {
 #pragma omp task firstprivate(b)
@@ -523,6 +531,7 @@ aec_status aec_dec_render_tiles(const decode_job *j, worker *ws, int threads, co
                         render_cell(j, &ws[aec_thread_num()], &twin[b], q[b], &job->cell);
                 }
             }
+        }
         }
         for (int b = 0; b < nb && st == AEC_OK; b++) {
             if (tile_st[b] != AEC_OK) {

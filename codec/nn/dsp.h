@@ -65,6 +65,17 @@ typedef void (*nn_conv3_row_fn)(int cout, int cin, int W, const float *const *ro
                                 const float *wt, const float *bias, float *out, long ostride,
                                 int relu);
 
+/* Rows k0..k0+kc-1 and columns j0..j0+ncols-1 (ncols <= nr) of the im2col
+ * matrix of a 3x3 convolution of stride 1 and padding 1 over in[C][B][H][W],
+ * packed as the path's pack would pack the stored matrix:
+ *   Bp[(k - k0) * nr + (j - j0)] = in[ci][b][y + ky - 1][x + kx - 1]
+ *   for k = (ci*3 + ky)*3 + kx and j = (b*H + y)*W + x, 0 outside the
+ *   image and past ncols.
+ * The convolutions read their panels straight from the input this way: no
+ * im2col matrix is written and read back. */
+typedef void (*nn_pack_conv3_fn)(const float *in, int B, int H, int W, int k0, int kc, int j0,
+                                 int ncols, float *Bp);
+
 typedef struct {
     const char *name; /* "c", "avx2", "avx512" */
     int mr, nr;       /* register block: rows of A, columns of the panel */
@@ -72,6 +83,7 @@ typedef struct {
     nn_pack_fn pack;  /* with the path's vectors: a row of the panel is one
                        * or two loads, not a call to memcpy */
     nn_conv3_row_fn conv3_row; /* NULL: the GEMM does these layers too */
+    nn_pack_conv3_fn pack_conv3;
     nn_halves_fn halves;       /* with the path's conversion instruction */
 } nn_dsp;
 

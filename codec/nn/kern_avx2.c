@@ -112,6 +112,68 @@ T static void pack_avx2(const float *B, int ldb, int kc, int ncols, float *Bp)
     }
 }
 
+/* pack_conv3 (nn/dsp.h): the panel's columns as runs along the input's
+ * rows; for each run, k row and half of the panel, a masked load of the
+ * lanes that read inside the row (lo..hi-1).  A half whose first lane
+ * would read before the row (column -1 at an image's left edge) is filled
+ * lane by lane instead, so no address before the row is formed. */
+T static __m256 conv3_half(__m256 v, const float *row, int first, int lo, int hi)
+{
+    if (lo >= hi)
+        return v;
+    if (first < 0) { /* first: the column lane 0 of the half reads */
+        float t[8];
+        _mm256_storeu_ps(t, v);
+        for (int l = lo; l < hi; l++)
+            t[l] = row[first + l];
+        return _mm256_loadu_ps(t);
+    }
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    __m256i m = _mm256_and_si256(_mm256_cmpgt_epi32(_mm256_set1_epi32(hi), lane),
+                                 _mm256_cmpgt_epi32(lane, _mm256_set1_epi32(lo - 1)));
+    return _mm256_blendv_ps(v, _mm256_maskload_ps(row + first, m), _mm256_castsi256_ps(m));
+}
+
+T static void pack_conv3_avx2(const float *in, int B, int H, int W, int k0, int kc, int j0,
+                              int ncols, float *Bp)
+{
+    struct {
+        int b, y, x, a, len;
+    } run[NR];
+    int nruns = 0;
+    for (int a = 0; a < ncols; nruns++) {
+        int j = j0 + a, x = j % W, row = j / W;
+        int len = W - x < ncols - a ? W - x : ncols - a;
+        run[nruns].b = row / H, run[nruns].y = row % H, run[nruns].x = x;
+        run[nruns].a = a, run[nruns].len = len;
+        a += len;
+    }
+    int ci = k0 / 9, ky = k0 % 9 / 3, kx = k0 % 3;
+    for (int k = 0; k < kc; k++, Bp += NR) {
+        __m256 v[2] = {_mm256_setzero_ps(), _mm256_setzero_ps()};
+        for (int r = 0; r < nruns; r++) {
+            int iy = run[r].y + ky - 1;
+            if (iy < 0 || iy >= H)
+                continue;
+            const float *row = in + (((size_t)ci * B + run[r].b) * H + iy) * W;
+            int shift = run[r].x - run[r].a + kx - 1; /* lane l reads column l + shift */
+            int lo = run[r].a > -shift ? run[r].a : -shift;
+            int hi = run[r].a + run[r].len < W - shift ? run[r].a + run[r].len : W - shift;
+            for (int h = 0; h < 2; h++) {
+                int l0 = lo - 8 * h > 0 ? lo - 8 * h : 0, l1 = hi - 8 * h < 8 ? hi - 8 * h : 8;
+                v[h] = conv3_half(v[h], row, shift + 8 * h, l0, l1);
+            }
+        }
+        _mm256_storeu_ps(Bp, v[0]);
+        _mm256_storeu_ps(Bp + 8, v[1]);
+        if (++kx == 3) {
+            kx = 0;
+            if (++ky == 3)
+                ky = 0, ci++;
+        }
+    }
+}
+
 /* conv3_row (nn/dsp.h) with 8-lane vectors.  Outputs go in groups of at
  * most 8 (16 ymm registers: R x NB accumulators, NB inputs, a weight);
  * each output's sum is the same sequence of FMAs in any grouping, so the
@@ -241,5 +303,7 @@ __attribute__((target("avx2,f16c"))) static void halves_avx2(const uint8_t *src,
     aec_halves_to_floats(src + 2 * i, n - i, dst + i);
 }
 
-const nn_dsp nn_dsp_avx2 = {"avx2", MR, NR, kernel_avx2, pack_avx2, conv3_row_avx2, halves_avx2};
+const nn_dsp nn_dsp_avx2 = {"avx2",         MR, NR, kernel_avx2, pack_avx2, conv3_row_avx2,
+                            pack_conv3_avx2,
+                            halves_avx2};
 #endif

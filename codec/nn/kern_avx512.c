@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* kern_avx512.c - the AVX-512 micro-kernel: a 6x32 block of C in 12 zmm
- * accumulators (6 broadcasts, 2 panel loads per 12 FMAs of 16 lanes), the
+/* kern_avx512.c - the AVX-512 micro-kernel: an 8x32 block of C in 16 zmm
+ * accumulators (8 broadcasts, 2 panel loads per 16 FMAs of 16 lanes), the
  * edge columns through a write mask.  Run only when cpuid has AVX-512F. */
 #include "nn/dsp.h"
 
@@ -9,7 +9,7 @@
 
 #include "common/half.h"
 
-#define MR 6
+#define MR 8
 #define NR 32
 #define T __attribute__((target("avx512f")))
 
@@ -83,6 +83,8 @@ T static void kernel_avx512(int rows, int kc, const float *A, int lda, const flo
                             int ldc, int ncols, const float *bias, int epi)
 {
     switch (rows) {
+    case 8: rows_block(8, kc, A, lda, Bp, C, ldc, ncols, bias, epi); break;
+    case 7: rows_block(7, kc, A, lda, Bp, C, ldc, ncols, bias, epi); break;
     case 6: rows_block(6, kc, A, lda, Bp, C, ldc, ncols, bias, epi); break;
     case 5: rows_block(5, kc, A, lda, Bp, C, ldc, ncols, bias, epi); break;
     case 4: rows_block(4, kc, A, lda, Bp, C, ldc, ncols, bias, epi); break;
@@ -111,13 +113,89 @@ T static void pack_avx512(const float *B, int ldb, int kc, int ncols, float *Bp)
     }
 }
 
+/* One run of a conv3 panel's columns: lanes a..a+len-1 read one row of
+ * the input (batch item b, output row y), shifted by kx - 1.  For each kx
+ * and half of the panel, the lanes that fall inside the row and where the
+ * half's first lane reads, relative to the row; a run whose half would
+ * start before the row expands its lanes from the first one inside, so no
+ * address before the row is ever formed. */
+typedef struct {
+    int b, y;
+    __mmask16 mask[3][2];
+    int off[3][2];
+    char expand[3][2];
+} conv3_run;
+
+/* The runs of columns j0..j0+ncols-1 (at most one a column); returns how many. */
+static int conv3_runs(int H, int W, int j0, int ncols, conv3_run *run)
+{
+    int n = 0;
+    for (int a = 0; a < ncols; n++) {
+        int j = j0 + a, x = j % W, row = j / W;
+        int len = W - x < ncols - a ? W - x : ncols - a;
+        conv3_run *r = &run[n];
+        r->b = row / H, r->y = row % H;
+        for (int kx = 0; kx < 3; kx++)
+            for (int h = 0; h < 2; h++) {
+                unsigned bits = 0;
+                for (int l = 0; l < 16; l++) {
+                    int lane = 16 * h + l, col = x + (lane - a) + kx - 1;
+                    bits |= (unsigned)(lane >= a && lane < a + len && col >= 0 && col < W) << l;
+                }
+                int off = x - a + kx - 1 + 16 * h; /* the column lane 16h reads */
+                r->mask[kx][h] = (__mmask16)bits;
+                r->expand[kx][h] = bits && off < 0;
+                r->off[kx][h] = off < 0 && bits ? off + __builtin_ctz(bits) : off;
+            }
+        a += len;
+    }
+    return n;
+}
+
+T static inline __m512 run_lanes(__m512 v, __mmask16 m, int expand, const float *at)
+{
+    if (!m)
+        return v;
+    return expand ? _mm512_mask_expandloadu_ps(v, m, at) : _mm512_mask_loadu_ps(v, m, at);
+}
+
+/* A row of the panel is a masked load per run and half, two stores. */
+T static void pack_conv3_avx512(const float *in, int B, int H, int W, int k0, int kc, int j0,
+                                int ncols, float *Bp)
+{
+    conv3_run run[NR];
+    int nruns = conv3_runs(H, W, j0, ncols, run);
+    int ci = k0 / 9, ky = k0 % 9 / 3, kx = k0 % 3;
+    for (int k = 0; k < kc; k++, Bp += NR) {
+        __m512 v0 = _mm512_setzero_ps(), v1 = _mm512_setzero_ps();
+        for (int r = 0; r < nruns; r++) {
+            const conv3_run *u = &run[r];
+            int iy = u->y + ky - 1;
+            if (iy < 0 || iy >= H)
+                continue;
+            const float *row = in + (((size_t)ci * B + u->b) * H + iy) * W;
+            if (kx == 0) /* the next panels' columns of this row, from L3 in time */
+                _mm_prefetch((const char *)(row + u->off[0][1] + 2 * NR), _MM_HINT_T0);
+            v0 = run_lanes(v0, u->mask[kx][0], u->expand[kx][0], row + u->off[kx][0]);
+            v1 = run_lanes(v1, u->mask[kx][1], u->expand[kx][1], row + u->off[kx][1]);
+        }
+        _mm512_storeu_ps(Bp, v0);
+        _mm512_storeu_ps(Bp + 16, v1);
+        if (++kx == 3) {
+            kx = 0;
+            if (++ky == 3)
+                ky = 0, ci++;
+        }
+    }
+}
+
 /* NB blocks of 16 pixels of conv3_row inside the row (x >= 1 and x + 16 NB
  * + 1 <= W: the loads need no mask), R outputs: R x NB accumulators, so
  * that a few outputs still keep enough FMA chains in flight to hide their
  * latency. */
 T static inline __attribute__((always_inline)) void conv3_inside(int R, int NB, int cin, int x,
                                                                  const float *const *rows,
-                                                                 const float *wt,
+                                                                 const float *wt, int ldw,
                                                                  const float *bias, float *out,
                                                                  long ostride, int relu)
 {
@@ -132,7 +210,7 @@ T static inline __attribute__((always_inline)) void conv3_inside(int R, int NB, 
             __m512 v[4];
             for (int b = 0; b < NB; b++)
                 v[b] = r ? _mm512_loadu_ps(r + x + 16 * b + kx - 1) : zero;
-            const float *wk = wt + (j * 3 + kx) * R;
+            const float *wk = wt + (j * 3 + kx) * ldw;
             for (int o = 0; o < R; o++) {
                 __m512 wo = _mm512_set1_ps(wk[o]);
                 for (int b = 0; b < NB; b++)
@@ -153,7 +231,7 @@ T static inline __attribute__((always_inline)) void conv3_inside(int R, int NB, 
  * lanes outside the row (and a missing row) read as zeros. */
 T static inline __attribute__((always_inline)) void conv3_edge(int R, int cin, int W, int x,
                                                                const float *const *rows,
-                                                               const float *wt,
+                                                               const float *wt, int ldw,
                                                                const float *bias, float *out,
                                                                long ostride, int relu)
 {
@@ -179,7 +257,7 @@ T static inline __attribute__((always_inline)) void conv3_edge(int R, int cin, i
                 v = _mm512_maskz_expandloadu_ps(m[0], r);
             else
                 v = _mm512_maskz_loadu_ps(m[kx], r + x + kx - 1);
-            const float *wk = wt + (j * 3 + kx) * R;
+            const float *wk = wt + (j * 3 + kx) * ldw;
             for (int o = 0; o < R; o++)
                 acc[o] = _mm512_fmadd_ps(_mm512_set1_ps(wk[o]), v, acc[o]);
         }
@@ -194,41 +272,57 @@ T static inline __attribute__((always_inline)) void conv3_edge(int R, int cin, i
 }
 
 /* conv3_row for R outputs (a constant in each instantiation, so the
- * accumulators stay in registers): the inside of the row NB blocks at a
- * time, its ends one masked block each. */
+ * accumulators stay in registers), whose weights of one k are R of the
+ * ldw at wt + k * ldw: the inside of the row NB blocks at a time, its ends
+ * one masked block each. */
 T static inline __attribute__((always_inline)) void conv3_block(int R, int NB, int cin, int W,
                                                                 const float *const *rows,
-                                                                const float *wt,
+                                                                const float *wt, int ldw,
                                                                 const float *bias, float *out,
                                                                 long ostride, int relu)
 {
     int x = 0;
     if (W >= 17) { /* the first block reaches before the row */
-        conv3_edge(R, cin, W, 0, rows, wt, bias, out, ostride, relu);
+        conv3_edge(R, cin, W, 0, rows, wt, ldw, bias, out, ostride, relu);
         x = 16;
     }
     for (; x + 16 * NB + 1 <= W; x += 16 * NB)
-        conv3_inside(R, NB, cin, x, rows, wt, bias, out, ostride, relu);
+        conv3_inside(R, NB, cin, x, rows, wt, ldw, bias, out, ostride, relu);
     for (; x + 17 <= W; x += 16)
-        conv3_inside(R, 1, cin, x, rows, wt, bias, out, ostride, relu);
+        conv3_inside(R, 1, cin, x, rows, wt, ldw, bias, out, ostride, relu);
     for (; x < W; x += 16)
-        conv3_edge(R, cin, W, x, rows, wt, bias, out, ostride, relu);
+        conv3_edge(R, cin, W, x, rows, wt, ldw, bias, out, ostride, relu);
+}
+
+/* Up to 12 outputs in one pass: R x NB accumulators, at least 12 chains
+ * and at most 24 registers. */
+T static void conv3_outputs(int R, int cin, int W, const float *const *rows, const float *wt,
+                            int ldw, const float *bias, float *out, long ostride, int relu)
+{
+    switch (R) {
+#define CASE(R, NB)                                                                            \
+    case R: conv3_block(R, NB, cin, W, rows, wt, ldw, bias, out, ostride, relu); break;
+        CASE(1, 4) CASE(2, 4) CASE(3, 4) CASE(4, 3) CASE(5, 3) CASE(6, 3) CASE(7, 3)
+        CASE(9, 2) CASE(10, 2) CASE(11, 2) CASE(12, 2)
+#undef CASE
+    default: conv3_block(8, 3, cin, W, rows, wt, ldw, bias, out, ostride, relu); break;
+    }
 }
 
 T static void conv3_row_avx512(int cout, int cin, int W, const float *const *rows,
                                const float *wt, const float *bias, float *out, long ostride,
                                int relu)
 {
-    /* R x NB accumulators: at least 12 chains, at most 24 registers */
-    switch (cout) {
-#define CASE(R, NB)                                                                            \
-    case R: conv3_block(R, NB, cin, W, rows, wt, bias, out, ostride, relu); break;
-        CASE(1, 4) CASE(2, 4) CASE(3, 4) CASE(4, 3) CASE(5, 3) CASE(6, 2) CASE(7, 2)
-        CASE(8, 2) CASE(9, 2) CASE(10, 2) CASE(11, 2) CASE(12, 2) CASE(13, 1) CASE(14, 1)
-        CASE(15, 1)
-#undef CASE
-    default: conv3_block(16, 1, cin, W, rows, wt, bias, out, ostride, relu); break;
+    /* More than 12 outputs in two passes, the first of 8: 16 outputs at
+     * once had one input load and 16 weight broadcasts per 16 FMAs, bound
+     * by the load ports; 8 x 3 blocks have 11 loads per 24 FMAs. */
+    if (cout > 12) {
+        conv3_outputs(8, cin, W, rows, wt, cout, bias, out, ostride, relu);
+        conv3_outputs(cout - 8, cin, W, rows, wt + 8, cout, bias + 8, out + 8 * ostride,
+                      ostride, relu);
+        return;
     }
+    conv3_outputs(cout, cin, W, rows, wt, cout, bias, out, ostride, relu);
 }
 
 /* 16 halves an instruction (vcvtph2ps is in AVX-512F). */
@@ -241,6 +335,7 @@ T static void halves_avx512(const uint8_t *src, size_t n, float *dst)
     aec_halves_to_floats(src + 2 * i, n - i, dst + i);
 }
 
-const nn_dsp nn_dsp_avx512 = {"avx512",    MR,         NR,           kernel_avx512,
-                              pack_avx512, conv3_row_avx512, halves_avx512};
+const nn_dsp nn_dsp_avx512 = {"avx512",         MR,           NR,
+                              kernel_avx512,    pack_avx512,  conv3_row_avx512,
+                              pack_conv3_avx512, halves_avx512};
 #endif

@@ -56,4 +56,20 @@ static void conv3_row_c(int cout, int cin, int W, const float *const *rows, cons
         }
 }
 
-const nn_dsp nn_dsp_c = {"c", MR, NR, kernel_c, pack_c, conv3_row_c, aec_halves_to_floats};
+static void pack_conv3_c(const float *in, int B, int H, int W, int k0, int kc, int j0, int ncols,
+                         float *Bp)
+{
+    for (int k = k0; k < k0 + kc; k++) {
+        int ci = k / 9, ky = k % 9 / 3, kx = k % 3;
+        for (int a = 0; a < NR; a++) {
+            int j = j0 + a, x = j % W, y = j / W % H, b = j / W / H;
+            int iy = y + ky - 1, ix = x + kx - 1;
+            int inside = a < ncols && iy >= 0 && iy < H && ix >= 0 && ix < W;
+            Bp[(long)(k - k0) * NR + a] =
+                inside ? in[(((long)ci * B + b) * H + iy) * W + ix] : 0.0f;
+        }
+    }
+}
+
+const nn_dsp nn_dsp_c = {"c",         MR,         NR, kernel_c, pack_c, conv3_row_c,
+                         pack_conv3_c, aec_halves_to_floats};

@@ -380,6 +380,28 @@ void nn_conv3_pair_rows(const nn_conv_shape *first, const nn_conv_shape *second,
     conv3_pair(first, second, B, H, W, &src, w1, b1, w2, b2, ring, out, residual);
 }
 
+static int is_conv3_same(const nn_conv_shape *s)
+{
+    return s->k == 3 && s->stride == 1 && s->pad == 1;
+}
+
+/* A 3x3 same convolution's im2col matrix as a panel source whose panels
+ * the path packs straight from the input (nn_dsp's pack_conv3). */
+typedef struct {
+    nn_panel_source base;
+    nn_pack_conv3_fn pack_conv3;
+    int B, H, W;
+    const float *in;
+} conv3_source;
+
+static void conv3_pack(const nn_panel_source *src, int k0, int kc, int j0, int ncols, int nr,
+                       float *Bp)
+{
+    const conv3_source *cs = (const conv3_source *)src;
+    (void)nr; /* the path's own */
+    cs->pack_conv3(cs->in, cs->B, cs->H, cs->W, k0, kc, j0, ncols, Bp);
+}
+
 void nn_conv_forward_act(const nn_conv_shape *s, int B, int H, int W, const float *in,
                          const float *w, const float *b, float *out, float *scratch, int relu)
 {
@@ -397,11 +419,21 @@ void nn_conv_forward_act(const nn_conv_shape *s, int B, int H, int W, const floa
         nn_gemm_nn_bias(s->cout, N, K, w, K, in, N, out, N, b, relu);
         return;
     }
-    /* A batch (the trainer): panels gathered from the input, as its im2col
+    /* Every layer of the models (3x3, stride 1, padding 1): the path packs
+     * each panel straight from the input, one masked load per run of the
+     * panel's columns, with no im2col matrix written and read back (a
+     * tenth of a decode, bench/NOTES.md). */
+    nn_pack_conv3_fn pack3 = nn_dsp_active()->pack_conv3;
+    if (pack3 && is_conv3_same(s)) {
+        conv3_source src = {{conv3_pack}, pack3, B, H, W, in};
+        nn_gemm_source_bias(s->cout, N, K, w, K, &src.base, out, N, b, relu);
+        return;
+    }
+    /* Other shapes.  A batch: panels gathered from the input, as its im2col
      * matrix (K x every position of the batch) would be far beyond the
-     * caches.  A single grid (the codec): im2col a band at a time, which
-     * stays in L2 and is packed with the path's vector loads; measured
-     * faster there than gathering (bench/NOTES.md). */
+     * caches.  A single grid: im2col a band at a time, which stays in L2
+     * and is packed with the path's vector loads; measured faster there
+     * than gathering (bench/NOTES.md). */
     if (B > 1) {
         conv_source src = {{conv_pack}, s, B, H, W, Ho, Wo, in};
         nn_gemm_source_bias(s->cout, N, K, w, K, &src.base, out, N, b, relu);
@@ -445,8 +477,13 @@ static int din_as_convolution(const nn_conv_shape *s, int B, int H, int W, const
                     w[((size_t)co * s->cin + ci) * kk + (kk - 1 - t)];
     nn_conv_shape back = {s->cout, s->cin, k, 1, s->pad};
     nn_conv3_row_fn row = nn_dsp_active()->conv3_row;
+    nn_pack_conv3_fn pack3 = nn_dsp_active()->pack_conv3;
     if (row && few_outputs(&back)) {
         conv3_rows(row, &back, B, H, W, dout, wt, NULL, din, 0);
+    } else if (pack3 && is_conv3_same(&back)) {
+        conv3_source src = {{conv3_pack}, pack3, B, H, W, dout};
+        nn_gemm_source_bias(s->cin, B * H * W, s->cout * kk, wt, s->cout * kk, &src.base, din,
+                            B * H * W, NULL, 0);
     } else {
         conv_source src = {{conv_pack}, &back, B, H, W, H, W, dout};
         nn_gemm_source_bias(s->cin, B * H * W, s->cout * kk, wt, s->cout * kk, &src.base, din,
