@@ -28,24 +28,35 @@ static double thread_seconds(void)
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
+/* The network's input, any values (the work does not depend on them, and
+ * these are far from denormals). */
+static void fill_input(float *in, size_t n)
+{
+    uint32_t r = 12345;
+    for (size_t i = 0; i < n; i++) {
+        r = r * 1664525u + 1013904223u;
+        in[i] = (float)(r >> 8) / 16777216.0f - 0.5f;
+    }
+}
+
 double bench_network_gflops(const aec_model *m, int decoder, int grid, int runs)
 {
     const aem_config *c = &m->cfg;
     aem_acts a;
-    if (aem_acts_alloc(&a, c, 1, grid, grid, !decoder, decoder))
+    /* The layouts the codec decodes and encodes with: the decoder's forward
+     * turns (its last stages row by row, as in aec_decode), the encoder's
+     * activations; not the trainer's, which keeps every layer. */
+    if (aem_acts_alloc(&a, c, 1, grid, grid, !decoder,
+                       decoder ? AEM_ACTS_FORWARD : AEM_ACTS_NONE))
         return -1;
     size_t N = (size_t)grid * grid;
     float *in = decoder ? a.q : a.x;
     size_t n_in = N * (decoder ? (size_t)c->latent : (size_t)c->channels * c->block * c->block);
-    uint32_t r = 12345;
-    for (size_t i = 0; i < n_in; i++) { /* any values: the work does not depend on them */
-        r = r * 1664525u + 1013904223u;
-        in[i] = (float)(r >> 8) / 16777216.0f - 0.5f;
-    }
     double times[16];
     if (runs > 16)
         runs = 16;
     for (int k = 0; k <= runs; k++) {
+        fill_input(in, n_in); /* the decoder's image overwrites its input */
         double t0 = thread_seconds();
         /* A team of one: the kernels see a nesting level > 0 and stay serial,
          * exactly as in the codec's tile loop. */

@@ -175,7 +175,9 @@ T static void pack_conv3_avx512(const float *in, int B, int H, int W, int k0, in
                 continue;
             const float *row = in + (((size_t)ci * B + u->b) * H + iy) * W;
             if (kx == 0) /* the next panels' columns of this row, from L3 in time */
-                _mm_prefetch((const char *)(row + u->off[0][1] + 2 * NR), _MM_HINT_T0);
+                _mm_prefetch((const char *)((uintptr_t)row +
+                                            sizeof(float) * (size_t)(u->off[0][1] + 2 * NR)),
+                             _MM_HINT_T0); /* an address only: it may lie past the input */
             v0 = run_lanes(v0, u->mask[kx][0], u->expand[kx][0], row + u->off[kx][0]);
             v1 = run_lanes(v1, u->mask[kx][1], u->expand[kx][1], row + u->off[kx][1]);
         }
