@@ -23,42 +23,47 @@ size_t aem_stack_most_floats(const nn_conv_shape *conv, const int *scale, int n,
     return most;
 }
 
+typedef size_t (*scratch_fn)(const nn_conv_shape *s, int B, int H, int W);
+
 /* Largest im2col matrix of a stack of convolutions at scales of the grid. */
-static size_t stack_scratch(const nn_conv_shape *conv, const int *scale, int n, int B, int Hs,
-                            int Ws)
+static size_t stack_scratch(scratch_fn floats, const nn_conv_shape *conv, const int *scale, int n,
+                            int B, int Hs, int Ws)
 {
     size_t need = 0;
     for (int j = 0; j < n; j++) {
-        size_t k = nn_conv_scratch_floats(&conv[j], B, Hs * scale[j], Ws * scale[j]);
+        size_t k = floats(&conv[j], B, Hs * scale[j], Ws * scale[j]);
         need = k > need ? k : need;
     }
     return need;
 }
 
-/* Largest im2col matrix among the 3x3 convolutions that will run. */
+/* Largest im2col matrix among the 3x3 convolutions that will run: forward
+ * only unless the layout keeps every layer for a backward pass. */
 static size_t scratch_need(const aem_config *c, int B, int Hs, int Ws, int enc, int dec)
 {
+    scratch_fn floats =
+        dec == AEM_ACTS_ALL ? nn_conv_scratch_floats : nn_conv_forward_scratch_floats;
     size_t need = 0;
     for (int i = 0; enc && i < c->enc_convs; i++) {
         nn_conv_shape s = {i == 0 ? aem_encoder_inputs(c) : c->enc_width, c->enc_width, 3, 1, 1};
-        size_t n = nn_conv_scratch_floats(&s, B, Hs, Ws);
+        size_t n = floats(&s, B, Hs, Ws);
         need = n > need ? n : need;
     }
     for (int i = 0; dec && i < c->dec_convs; i++) {
         nn_conv_shape s = {i == 0 ? c->latent : c->dec_width, c->dec_width, 3, 1, 1};
-        size_t n = nn_conv_scratch_floats(&s, B, Hs, Ws);
+        size_t n = floats(&s, B, Hs, Ws);
         need = n > need ? n : need;
     }
     if (enc && aem_has_analysis(c)) {
         aem_down_shapes d;
         aem_down_shapes_of(c, &d);
-        size_t n = stack_scratch(d.conv, d.scale, AEM_DOWN_STAGES, B, Hs, Ws);
+        size_t n = stack_scratch(floats, d.conv, d.scale, AEM_DOWN_STAGES, B, Hs, Ws);
         need = n > need ? n : need;
     }
     if (dec && aem_has_upsampling(c)) {
         aem_up_shapes u;
         aem_up_shapes_of(c, &u);
-        size_t n = stack_scratch(u.conv, u.scale, AEM_UP_LAYERS, B, Hs, Ws);
+        size_t n = stack_scratch(floats, u.conv, u.scale, AEM_UP_LAYERS, B, Hs, Ws);
         need = n > need ? n : need;
     }
     return need;

@@ -14,6 +14,11 @@ static int is_pointwise(const nn_conv_shape *s)
     return s->k == 1 && s->stride == 1 && s->pad == 0;
 }
 
+static int is_conv3_same(const nn_conv_shape *s)
+{
+    return s->k == 3 && s->stride == 1 && s->pad == 1;
+}
+
 /* With a single image the im2col matrix is built a band of output positions
  * at a time, so the scratch space (and the working set) stays near this many
  * floats whatever the image size; a batch is done in one piece.  1 MB of
@@ -44,6 +49,13 @@ size_t nn_conv_scratch_floats(const nn_conv_shape *s, int B, int H, int W)
     int Ho = nn_conv_out_dim(H, s->k, s->stride, s->pad);
     int Wo = nn_conv_out_dim(W, s->k, s->stride, s->pad);
     return (size_t)s->cin * s->k * s->k * band_cols(s, B, Ho, Wo);
+}
+
+size_t nn_conv_forward_scratch_floats(const nn_conv_shape *s, int B, int H, int W)
+{
+    if (is_conv3_same(s) && nn_dsp_active()->pack_conv3)
+        return 0;
+    return nn_conv_scratch_floats(s, B, H, W);
 }
 
 /* Stride 1: dst[ox] = row[ox + off] for ox0 <= ox < ox1, zero where that
@@ -378,11 +390,6 @@ void nn_conv3_pair_rows(const nn_conv_shape *first, const nn_conv_shape *second,
 {
     pair_input src = {NULL, 0, fill, ctx, in_ring, first->cin, W, 0};
     conv3_pair(first, second, B, H, W, &src, w1, b1, w2, b2, ring, out, residual);
-}
-
-static int is_conv3_same(const nn_conv_shape *s)
-{
-    return s->k == 3 && s->stride == 1 && s->pad == 1;
 }
 
 /* A 3x3 same convolution's im2col matrix as a panel source whose panels

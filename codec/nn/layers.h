@@ -21,6 +21,9 @@ static inline int nn_conv_out_dim(int in, int k, int stride, int pad)
 /* Floats of scratch space nn_conv_forward/backward need (the im2col matrix);
  * 0 for 1x1 stride-1 convolutions, which need none. */
 size_t nn_conv_scratch_floats(const nn_conv_shape *s, int B, int H, int W);
+/* The same for nn_conv_forward alone: 0 also where the active path packs
+ * the layer's panels straight from its input (3x3, stride 1, padding 1). */
+size_t nn_conv_forward_scratch_floats(const nn_conv_shape *s, int B, int H, int W);
 
 /* out[cout][B][Ho][Wo] = conv(in[cin][B][H][W], w[cout][cin][k][k]) + b. */
 void nn_conv_forward(const nn_conv_shape *s, int B, int H, int W, const float *in,
