@@ -21,16 +21,6 @@
 
 #define KC NN_KC
 
-/* C = the start (bias or 0) through the ReLU: a product over K = 0. */
-static void fill_start(int M, int N, float *C, int ldc, const float *bias, int relu)
-{
-    for (int i = 0; i < M; i++)
-        for (int j = 0; j < N; j++) {
-            float v = bias ? bias[i] : 0.0f;
-            C[(size_t)i * ldc + j] = relu && !(v > 0.0f) ? 0.0f : v;
-        }
-}
-
 /* The panels of a B stored in memory, packed by the path's own routine. */
 typedef struct {
     nn_panel_source base;
@@ -77,41 +67,6 @@ static void pack_a(const float *A, int lda, int rows, int kc, int mr, float *Ap)
  * = M rounded up to mr); otherwise (or without memory for Ap) the kernel
  * reads A where it is.  Each element of C gets its K slices in order
  * whatever the grouping, so the bits depend on neither. */
-/* One panel of C, columns j0..j0+ncols-1, over the K slices g0..g0+gk-1:
- * each slice's B panel packed into Bp, then every block of mr rows of A
- * (packed in Ap as gemm_source describes, or where it is when Ap is
- * NULL).  set and relu as for gemm_source, judged against all of K. */
-static void panel_product(const nn_dsp *d, int M, int K, int g0, int gk, const float *A, int lda,
-                          const float *Ap, size_t Mp, const nn_panel_source *B, int j0,
-                          int ncols, float *Bp, float *C, int ldc, const float *bias, int set,
-                          int relu)
-{
-    for (int k0 = g0; k0 < g0 + gk; k0 += KC) {
-        int kc = g0 + gk - k0 < KC ? g0 + gk - k0 : KC;
-        int epi = (set && k0 == 0 ? NN_EPI_SET : 0) | (relu && k0 + kc == K ? NN_EPI_RELU : 0);
-        B->pack(B, k0, kc, j0, ncols, d->nr, Bp);
-        const float *slice = Ap ? Ap + Mp * (size_t)(k0 - g0) : NULL;
-        for (int i = 0; i < M; i += d->mr) {
-            int rows = M - i < d->mr ? M - i : d->mr;
-            float *c = C + (size_t)i * ldc + j0;
-            const float *b = bias ? bias + i : NULL;
-            if (slice)
-                d->kernel(rows, kc, slice + (size_t)i * kc, 0, Bp, c, ldc, ncols, b, epi);
-            else
-                d->kernel(rows, kc, A + (size_t)i * lda + k0, lda, Bp, c, ldc, ncols, b, epi);
-        }
-    }
-}
-
-/* C = start + A*B (set: start = bias[i] or 0) or C += A*B, then the ReLU
- * (relu), all in the micro-kernel's epilogue: NN_EPI_SET on the first K
- * slice, NN_EPI_RELU on the last (nn/dsp.h).  K > 0.  B comes panel by
- * panel from its source.  With A_PACK_PANELS panels or more, A is packed
- * a group of K slices at a time by the whole team into Ap: the slice at
- * k0 starts at Ap + Mp*(k0 - g0), its block of rows i at i*kc further (Mp
- * = M rounded up to mr); otherwise (or without memory for Ap) the kernel
- * reads A where it is.  Each element of C gets its K slices in order
- * whatever the grouping, so the bits depend on neither. */
 static void gemm_source(const nn_dsp *d, int M, int N, int K, const float *A, int lda,
                         const nn_panel_source *B, float *C, int ldc, const float *bias, int set,
                         int relu)
@@ -143,8 +98,24 @@ static void gemm_source(const nn_dsp *d, int M, int N, int K, const float *A, in
 #pragma omp for schedule(static)
             for (int p = 0; p < npanels; p++) {
                 int j0 = p * NR;
-                panel_product(d, M, K, g0, gk, A, lda, Ap, Mp, B, j0,
-                              N - j0 < NR ? N - j0 : NR, Bp, C, ldc, bias, set, relu);
+                int ncols = N - j0 < NR ? N - j0 : NR;
+                for (int k0 = g0; k0 < g0 + gk; k0 += KC) {
+                    int kc = g0 + gk - k0 < KC ? g0 + gk - k0 : KC;
+                    int epi = (set && k0 == 0 ? NN_EPI_SET : 0) |
+                              (relu && k0 + kc == K ? NN_EPI_RELU : 0);
+                    B->pack(B, k0, kc, j0, ncols, NR, Bp);
+                    const float *slice = Ap ? Ap + Mp * (size_t)(k0 - g0) : NULL;
+                    for (int i = 0; i < M; i += MR) {
+                        int rows = M - i < MR ? M - i : MR;
+                        float *c = C + (size_t)i * ldc + j0;
+                        const float *b = bias ? bias + i : NULL;
+                        if (slice)
+                            d->kernel(rows, kc, slice + (size_t)i * kc, 0, Bp, c, ldc, ncols, b, epi);
+                        else
+                            d->kernel(rows, kc, A + (size_t)i * lda + k0, lda, Bp, c, ldc, ncols, b,
+                                      epi);
+                    }
+                }
             }
         }
     }
@@ -176,6 +147,16 @@ void nn_gemm_nn_on(const nn_dsp *d, int M, int N, int K, const float *A, int lda
         return;
     }
     gemm_panels(d, M, N, K, A, lda, B, ldb, C, ldc, NULL, !accumulate, 0);
+}
+
+/* C = the start (bias or 0) through the ReLU: a product over K = 0. */
+static void fill_start(int M, int N, float *C, int ldc, const float *bias, int relu)
+{
+    for (int i = 0; i < M; i++)
+        for (int j = 0; j < N; j++) {
+            float v = bias ? bias[i] : 0.0f;
+            C[(size_t)i * ldc + j] = relu && !(v > 0.0f) ? 0.0f : v;
+        }
 }
 
 void nn_gemm_nn_bias_on(const nn_dsp *d, int M, int N, int K, const float *A, int lda,
