@@ -1614,15 +1614,72 @@ static void test_conv3_pair_rows(void)
     pair_fill_ctx ctx = {in, H, W, plane, 0, 0};
     memset(got, 0, sizeof(float) * 3 * plane);
     nn_conv3_pair_rows(&first, &second, B, H, W, pair_fill, &ctx, in_ring, w1, b1, w2, b2, ring,
-                       got, 8);
+                       got, 8, 0, H);
     CHECK(memcmp(want, got, sizeof(float) * 3 * plane) == 0);
     CHECK(ctx.calls == B * H && !ctx.out_of_order);
+    /* one image, output rows y0..y1-1 only: those rows' bits, the filler
+     * asked for rows from y0 - 2 on, in order, and no other row written */
+    for (int y0 = 0; y0 < H; y0++)
+        for (int y1 = y0 + 1; y1 <= H; y1++) {
+            pair_fill_ctx one = {in, H, W, plane, y0 > 2 ? y0 - 2 : 0, 0};
+            size_t hw = (size_t)H * W;
+            for (size_t i = 0; i < 3 * hw; i++)
+                got[i] = -7.0f;
+            nn_conv3_pair_rows(&first, &second, 1, H, W, pair_fill, &one, in_ring, w1, b1, w2, b2,
+                               ring, got, 8, y0, y1);
+            int same = !one.out_of_order;
+            for (int c = 0; c < 3; c++)
+                for (int y = 0; y < H; y++)
+                    for (int x = 0; x < W; x++) {
+                        float g = got[c * hw + (size_t)y * W + x];
+                        float w = want[c * plane + (size_t)y * W + x];
+                        same &= y >= y0 && y < y1 ? memcmp(&g, &w, sizeof g) == 0 : g == -7.0f;
+                    }
+            CHECKF(same, "rows %d..%d of %d", y0, y1 - 1, H);
+        }
     free(in_ring);
     /* the pair needs the second to read what the first writes */
     nn_conv_shape other = {15, 3, 3, 1, 1};
     CHECK(!nn_conv3_pair_supported(&first, &other));
     free(in), free(w1), free(b1), free(w2), free(b2), free(mid), free(want), free(got);
     free(ring), free(scratch);
+}
+
+/* nn_conv_forward_rows gives the rows asked for the bits of the whole
+ * layer and leaves every other row as it was: a 3x3 layer through the GEMM
+ * (64 outputs), one through the row kernel (12 outputs), a 1x1 layer; every
+ * range of rows of a 9-row grid. */
+static void test_conv_forward_rows(void)
+{
+    const nn_conv_shape shapes[] = {{16, 64, 3, 1, 1}, {20, 12, 3, 1, 1}, {24, 40, 1, 1, 0}};
+    int H = 9, W = 29, bad = 0, cases = 0;
+    for (size_t t = 0; t < sizeof shapes / sizeof shapes[0]; t++) {
+        const nn_conv_shape *s = &shapes[t];
+        size_t hw = (size_t)H * W, nw = (size_t)s->cout * s->cin * s->k * s->k;
+        float *in = falloc(s->cin * hw), *w = falloc(nw), *b = falloc((size_t)s->cout);
+        float *whole = falloc(s->cout * hw), *part = falloc(s->cout * hw);
+        float *scratch = falloc(nn_conv_scratch_floats(s, 1, H, W) + 1);
+        fill(in, s->cin * hw, 1.0f), fill(w, nw, 0.3f), fill(b, (size_t)s->cout, 0.1f);
+        nn_conv_forward_act(s, 1, H, W, in, w, b, whole, scratch, 1);
+        for (int y0 = 0; y0 < H; y0++)
+            for (int y1 = y0 + 1; y1 <= H; y1++) {
+                for (size_t i = 0; i < s->cout * hw; i++)
+                    part[i] = -7.0f;
+                nn_conv_forward_rows(s, H, W, in, w, b, part, scratch, 1, y0, y1);
+                for (int c = 0; c < s->cout; c++)
+                    for (int y = 0; y < H; y++) {
+                        const float *p = part + c * hw + (size_t)y * W;
+                        const float *q = whole + c * hw + (size_t)y * W;
+                        for (int x = 0; x < W; x++)
+                            bad += y >= y0 && y < y1 ? memcmp(&p[x], &q[x], sizeof(float)) != 0
+                                                     : p[x] != -7.0f;
+                    }
+                cases++;
+            }
+        free(in), free(w), free(b), free(whole), free(part), free(scratch);
+    }
+    printf("  %d row ranges, %d values differ\n", cases, bad);
+    CHECK(cases > 0 && bad == 0);
 }
 
 /* A version 2 model (the upsampling synthesis) round-trips, a model
@@ -1769,5 +1826,6 @@ int main(void)
     RUN_TEST(test_model_file_f16);
     RUN_TEST(test_upsampling_forward_only); /* last: fill's sequence before it unchanged */
     RUN_TEST(test_conv3_pair_rows);
+    RUN_TEST(test_conv_forward_rows);
     TEST_EXIT();
 }

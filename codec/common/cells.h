@@ -21,6 +21,8 @@
 /* 64 latents = 512 pixels with 8x8 blocks: the tile size of version 0.3,
  * whose activations bench/speed.c measured within the memory target. */
 #define AEC_CELL_LATENTS 64
+/* The widest band aec_bands_of cuts: a 1024-pixel tile's width. */
+#define AEC_BAND_LATENTS (2 * AEC_CELL_LATENTS)
 /* Most cells one tile is cut into (a 1024-pixel tile of 1x1 blocks has
  * 16 x 16 cells of 64). */
 #define AEC_MAX_CELLS 256
@@ -63,6 +65,15 @@ static inline int aec_useful_threads(int requested, double pixels)
  * still keep every thread busy).  Writes them to cells (room for
  * AEC_MAX_CELLS) in raster order and returns their count. */
 int aec_cells_of(int x0, int y0, int w, int h, int min_cells, aec_cell *cells);
+
+/* The same for the decoder, in bands: cells at most AEC_BAND_LATENTS wide
+ * and AEC_CELL_LATENTS^2 latents in area (the activations of one cell),
+ * whole rows of the rectangle where it is no wider, cut into more rows
+ * (then columns) where min_cells asks for it.  The decoder's layers
+ * compute only the rows that the layers after them read
+ * (aem_decoder_forward), so halos above and below a cell cost less than
+ * halos beside it. */
+int aec_bands_of(int x0, int y0, int w, int h, int min_cells, aec_cell *cells);
 
 /* The cell widened by `halo` latents on each side and clipped to a grid of
  * grid_w x grid_h latents: the input a network with that receptive field

@@ -369,6 +369,14 @@ static aec_status render_cell(const decode_job *j, worker *w, const aecb_tile_wi
                    q + (size_t)d * TN + (size_t)(win.y0 - twin->hy0 + y) * TWs +
                        (win.x0 - twin->hx0),
                    sizeof(float) * win.w);
+    /* Only the cell's rows that meet the region are wanted: the layers
+     * compute into the rows around them only as far as the layers after
+     * them read. */
+    int P = j->m->cfg.block;
+    int64_t r0 = j->ry / P, r1 = ((int64_t)j->ry + j->rh + P - 1) / P;
+    r0 = r0 > cell->y0 ? r0 : cell->y0;
+    r1 = r1 < cell->y0 + cell->h ? r1 : cell->y0 + cell->h;
+    w->a.row0 = (int)r0 - win.y0, w->a.row1 = (int)r1 - win.y0;
     aem_decoder_forward(j->m, &w->a);
     write_pixels(j, cell, &win, &w->a);
     return AEC_OK;
@@ -515,7 +523,7 @@ aec_status aec_dec_render_tiles(const decode_job *j, worker *ws, int threads, co
                     aec_cell cells[AEC_MAX_CELLS];
                     int nc = tile_st[b] != AEC_OK || tile_blank(j, t)
                                  ? 0
-                                 : aec_cells_of(twin[b].lx0, twin[b].ly0, twin[b].lw,
+                                 : aec_bands_of(twin[b].lx0, twin[b].ly0, twin[b].lw,
                                                 twin[b].lh, min_cells, cells);
                     aec_cell_job *cj = jobs + (size_t)b * AEC_MAX_CELLS;
                     for (int c = 0; c < nc; c++) {
@@ -574,7 +582,7 @@ static size_t largest_cell_bytes(const decode_job *j, int threads, const tile_re
         aecb_tile_window tw;
         aecb_tile_window_of(h, rect_tile(h, r, k), j->halo, &tw);
         aec_cell cells[AEC_MAX_CELLS];
-        int nc = aec_cells_of(tw.lx0, tw.ly0, tw.lw, tw.lh, min_cells, cells);
+        int nc = aec_bands_of(tw.lx0, tw.ly0, tw.lw, tw.lh, min_cells, cells);
         for (int c = 0; c < nc; c++) {
             aec_cell win = aec_cell_grow(&cells[c], j->halo, tw.hx1, tw.hy1);
             size_t bytes = cell_acts_bytes(&j->m->cfg, win.h, win.w);

@@ -285,6 +285,7 @@ static void acts_layout(aem_acts *a, const aem_config *c, int B, int Hs, int Ws,
     }
     a->scratch = p;
     a->scratch_floats = scratch_need(c, B, Hs, Ws, enc, dec);
+    a->row0 = 0, a->row1 = Hs;
 }
 
 void aem_acts_place(aem_acts *a, const aem_config *c, int B, int Hs, int Ws, int enc, int dec,
@@ -420,8 +421,8 @@ static void last_stage_row(refine_rows *r, int b, int y2, int H2, int W2)
 {
     const nn_conv_shape *s = r->last;
     size_t slot = (size_t)s->cin * W2;
-    if (r->item != b)
-        r->item = b, r->in_rows = 0;
+    if (r->item != b) /* from the first input row that row y2 reads */
+        r->item = b, r->in_rows = y2 > 1 ? y2 - 1 : 0;
     for (; r->in_rows < H2 && r->in_rows <= y2 + 1; r->in_rows++)
         nn_depth_to_space_row(s->cin, r->B, H2, W2, 2, r->t, b, r->in_rows,
                               r->in_ring + (size_t)(r->in_rows % 3) * slot);
@@ -455,9 +456,26 @@ static int refine_fused(const aem_config *c, const aem_acts *a)
     return a->pix_only && refine_fusable(c);
 }
 
+/* The rows a layer computes, at `scale` rows a latent row: the wanted
+ * latent rows a->row0..row1-1 and `margin` rows more on each side (what
+ * the layers after it read), within the grid; every row when the rows
+ * are not restricted (a batch, or a synthesis that keeps whole layers). */
+typedef struct {
+    int y0, y1;
+} row_span;
+
+static row_span rows_for(const aem_acts *a, int ranged, int scale, int margin)
+{
+    int rows = a->Hs * scale;
+    if (!ranged)
+        return (row_span){0, rows};
+    int y0 = a->row0 * scale - margin, y1 = a->row1 * scale + margin;
+    return (row_span){y0 > 0 ? y0 : 0, y1 < rows ? y1 : rows};
+}
+
 /* The upsampling synthesis: h [Cd][B][Hs][Ws] and the block decoder's
  * output a->y -> the final image, whose blocks replace a->y. */
-static void upsampling_forward(const aec_model *m, aem_acts *a, const float *h)
+static void upsampling_forward(const aec_model *m, aem_acts *a, const float *h, int ranged)
 {
     const aem_config *c = &m->cfg;
     const aem_layout *L = &m->lay;
@@ -468,8 +486,15 @@ static void upsampling_forward(const aec_model *m, aem_acts *a, const float *h)
     const float *in = h;
     int fused = refine_fused(c, a);
     for (int j = 0; j < AEM_UP_STAGES - fused; j++) {
-        nn_conv_forward_act(&u.conv[j], B, H, W, in, P + L->up_w[j], P + L->up_b[j], a->up_t[j],
-                            a->scratch, 1);
+        /* Ranged (fused): the stage at 1/8 one latent row more each side,
+         * the one at 1/4 one of its rows (the final rows' receptive field) */
+        row_span r = rows_for(a, ranged, 1 << j, 1);
+        if (B == 1)
+            nn_conv_forward_rows(&u.conv[j], H, W, in, P + L->up_w[j], P + L->up_b[j],
+                                 a->up_t[j], a->scratch, 1, r.y0, r.y1);
+        else
+            nn_conv_forward_act(&u.conv[j], B, H, W, in, P + L->up_w[j], P + L->up_b[j],
+                                a->up_t[j], a->scratch, 1);
         H *= 2, W *= 2;
         if (fused && j == AEM_UP_STAGES - 2)
             break; /* the last stage reads it row by row */
@@ -490,10 +515,11 @@ static void upsampling_forward(const aec_model *m, aem_acts *a, const float *h)
                             .t = a->up_t[AEM_UP_STAGES - 2], .y = a->y, .in_ring = last_in,
                             .t_row = t_row, .item = -1, .in_rows = 0, .t_y = -1,
                             .B = B, .Hs = a->Hs, .Ws = a->Ws};
+        row_span r = rows_for(a, ranged, c->block, 0); /* the wanted rows only */
         nn_conv3_pair_rows(&u.conv[AEM_UP_STAGES], &u.conv[AEM_UP_STAGES + 1], B, H, W,
                            fill_refine_row, &rows, in_ring, P + L->ref_w, P + L->ref_b,
                            P + L->fin_w, P + L->fin_b, ring, a->pix,
-                           c->up_width[AEM_UP_STAGES - 1]);
+                           c->up_width[AEM_UP_STAGES - 1], r.y0, r.y1);
         return;
     }
     /* The block decoder's image becomes the last C input channels. */
@@ -516,33 +542,54 @@ static void upsampling_forward(const aec_model *m, aem_acts *a, const float *h)
         aem_pixels_to_blocks(c, B, a->Hs, a->Ws, a->pix, a->y);
 }
 
+/* With one grid (a decoder cell), each layer computes only the rows that
+ * the layers after it read for the wanted rows a->row0..row1-1: a cell's
+ * halo is what its first layer reads, and every later layer's share of it
+ * shrinks by its own reach (one latent row a 1/8-grid convolution; the
+ * upsampling stages above 1/8 together one).  Rows are whole, so only
+ * halos above and below a cell shrink.  Each computed value has the bits
+ * the whole layer gives it; the rows left out stay as they were (never
+ * read for a wanted row).  A synthesis that keeps whole layers (a batch,
+ * or one that is not fused) computes every row. */
 void aem_decoder_forward(const aec_model *m, aem_acts *a)
 {
     const aem_config *c = &m->cfg;
     const float *P = m->params;
-    int X = (int)block_dim(c);
+    int X = (int)block_dim(c), up = aem_has_upsampling(c);
+    int ranged = a->B == 1 && (!up || refine_fused(c, a));
+    int up_reach = up ? 2 : 0; /* what the upsampling reads of the block decoder's layers */
     size_t N = (size_t)a->B * a->Hs * a->Ws;
     const float *h = a->q;
     for (int i = 0; i < c->dec_convs; i++) {
         nn_conv_shape s = {i == 0 ? c->latent : c->dec_width, c->dec_width, 3, 1, 1};
+        row_span r = rows_for(a, ranged, 1, c->dec_convs - 1 - i + up_reach);
         /* bias and ReLU in the GEMM's epilogue */
-        nn_conv_forward_act(&s, a->B, a->Hs, a->Ws, h, P + m->lay.dec_conv_w[i],
-                            P + m->lay.dec_conv_b[i], a->dec_h[i], a->scratch, 1);
+        if (a->B == 1)
+            nn_conv_forward_rows(&s, a->Hs, a->Ws, h, P + m->lay.dec_conv_w[i],
+                                 P + m->lay.dec_conv_b[i], a->dec_h[i], a->scratch, 1, r.y0, r.y1);
+        else
+            nn_conv_forward_act(&s, a->B, a->Hs, a->Ws, h, P + m->lay.dec_conv_w[i],
+                                P + m->lay.dec_conv_b[i], a->dec_h[i], a->scratch, 1);
         h = a->dec_h[i];
     }
-    nn_conv_shape lin = {c->latent, X, 1, 1, 0};
-    nn_conv_forward(&lin, a->B, a->Hs, a->Ws, a->q, P + m->lay.dec_lin_w, P + m->lay.dec_lin_b,
-                    a->y, NULL);
+    /* the block image: one latent row more each side for the refinement */
+    row_span r = rows_for(a, ranged, 1, up ? 1 : 0);
+    size_t p0 = (size_t)r.y0 * a->Ws, n = (size_t)(r.y1 - r.y0) * a->Ws;
+    if (a->B > 1)
+        p0 = 0, n = N;
+    /* the 1x1 layer from q, as nn_conv_forward computes it */
+    nn_gemm_nn_bias(X, (int)n, c->latent, P + m->lay.dec_lin_w, c->latent, a->q + p0, (int)N,
+                    a->y + p0, (int)N, P + m->lay.dec_lin_b, 0);
     for (int d = 0; d < X; d++) {
         float b = P[m->lay.dec_out_b + d];
-        float *y = a->y + d * N;
-        for (size_t i = 0; i < N; i++)
+        float *y = a->y + d * N + p0;
+        for (size_t i = 0; i < n; i++)
             y[i] += b;
     }
-    nn_gemm_nn(X, (int)N, c->dec_width, P + m->lay.dec_out_w, c->dec_width, h, (int)N, a->y,
-               (int)N, 1);
-    if (aem_has_upsampling(c))
-        upsampling_forward(m, a, h);
+    nn_gemm_nn(X, (int)n, c->dec_width, P + m->lay.dec_out_w, c->dec_width, h + p0, (int)N,
+               a->y + p0, (int)N, 1);
+    if (up)
+        upsampling_forward(m, a, h, ranged);
 }
 
 void aem_pixels_to_blocks(const aem_config *c, int B, int Hs, int Ws, const float *pix, float *x)

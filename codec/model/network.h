@@ -65,6 +65,12 @@ typedef struct {
                                        q, dec_h, y and up_*)              */
     float *scratch;                 /* im2col space                     */
     size_t scratch_floats;
+    int row0, row1;                 /* the latent rows whose output is
+                                       wanted (0, Hs when laid out); with
+                                       B = 1 each decoder layer computes
+                                       only the rows those read: the
+                                       other rows of its output are left
+                                       as they were                      */
     float *arena;
     size_t arena_floats;            /* its capacity                     */
 } aem_acts;

@@ -248,8 +248,10 @@ static void conv3_transpose(const nn_conv_shape *s, const float *w, float *wt)
             wt[k * s->cout + o] = w[(long)o * K + k];
 }
 
+/* Output rows y0..y1-1 of every item (0..H-1 for a whole batch). */
 static void conv3_rows(nn_conv3_row_fn row, const nn_conv_shape *s, int B, int H, int W,
-                       const float *in, const float *w, const float *b, float *out, int relu)
+                       const float *in, const float *w, const float *b, float *out, int relu,
+                       int y0, int y1)
 {
     static const float no_bias[NN_CONV3_MAX_OUT];
     long plane = (long)B * H * W; /* channel stride of [C][B][H][W] */
@@ -260,6 +262,8 @@ static void conv3_rows(nn_conv3_row_fn row, const nn_conv_shape *s, int B, int H
 #pragma omp parallel for schedule(static) if (B > 1 && nn_may_fork(work))
     for (long r = 0; r < (long)B * H; r++) { /* output row y of item r / H */
         int y = (int)(r % H);
+        if (y < y0 || y >= y1)
+            continue;
         const float *rows[NN_KC / 3];
         for (int i = 0; i < s->cin; i++)
             for (int ky = 0; ky < 3; ky++) {
@@ -334,7 +338,7 @@ static const float *pair_row(pair_input *s, int b, int H, int yy, int i)
  * (for the residual) when the second layer's row y is done. */
 static void conv3_pair(const nn_conv_shape *first, const nn_conv_shape *second, int B, int H,
                        int W, pair_input *src, const float *w1, const float *b1, const float *w2,
-                       const float *b2, float *ring, float *out, int residual)
+                       const float *b2, float *ring, float *out, int residual, int y0, int y1)
 {
     static const float no_bias[NN_CONV3_MAX_OUT];
     nn_conv3_row_fn row = nn_dsp_active()->conv3_row;
@@ -346,9 +350,11 @@ static void conv3_pair(const nn_conv_shape *first, const nn_conv_shape *second, 
     const float *rows[NN_KC / 3];
     for (int b = 0; b < B; b++) {
         long item = (long)b * H; /* row index of the item's first row */
-        int ahead = 0;           /* rows of the first layer done for this item */
-        src->filled = 0;
-        for (int y = 0; y < H; y++) {
+        /* rows of the first layer done for this item, and of its input
+         * filled: from what output row y0 reads */
+        int ahead = y0 > 1 ? y0 - 1 : 0;
+        src->filled = y0 > 2 ? y0 - 2 : 0;
+        for (int y = y0; y < y1; y++) {
             for (; ahead < H && ahead <= y + 1; ahead++) {
                 for (int i = 0; i < first->cin; i++)
                     for (int ky = 0; ky < 3; ky++) {
@@ -380,16 +386,18 @@ void nn_conv3_pair_forward(const nn_conv_shape *first, const nn_conv_shape *seco
                            const float *w2, const float *b2, float *ring, float *out)
 {
     pair_input src = {in, (long)B * H * W, NULL, NULL, NULL, first->cin, W, 0};
-    conv3_pair(first, second, B, H, W, &src, w1, b1, w2, b2, ring, out, -1);
+    conv3_pair(first, second, B, H, W, &src, w1, b1, w2, b2, ring, out, -1, 0, H);
 }
 
 void nn_conv3_pair_rows(const nn_conv_shape *first, const nn_conv_shape *second, int B, int H,
                         int W, nn_row_fill_fn fill, void *ctx, float *in_ring, const float *w1,
                         const float *b1, const float *w2, const float *b2, float *ring,
-                        float *out, int residual)
+                        float *out, int residual, int y0, int y1)
 {
     pair_input src = {NULL, 0, fill, ctx, in_ring, first->cin, W, 0};
-    conv3_pair(first, second, B, H, W, &src, w1, b1, w2, b2, ring, out, residual);
+    if (B > 1)
+        y0 = 0, y1 = H;
+    conv3_pair(first, second, B, H, W, &src, w1, b1, w2, b2, ring, out, residual, y0, y1);
 }
 
 /* A 3x3 same convolution's im2col matrix as a panel source whose panels
@@ -399,6 +407,7 @@ typedef struct {
     nn_pack_conv3_fn pack_conv3;
     int B, H, W;
     const float *in;
+    int j_base; /* the position of the product's first column */
 } conv3_source;
 
 static void conv3_pack(const nn_panel_source *src, int k0, int kc, int j0, int ncols, int nr,
@@ -406,24 +415,32 @@ static void conv3_pack(const nn_panel_source *src, int k0, int kc, int j0, int n
 {
     const conv3_source *cs = (const conv3_source *)src;
     (void)nr; /* the path's own */
-    cs->pack_conv3(cs->in, cs->B, cs->H, cs->W, k0, kc, j0, ncols, Bp);
+    cs->pack_conv3(cs->in, cs->B, cs->H, cs->W, k0, kc, cs->j_base + j0, ncols, Bp);
 }
 
-void nn_conv_forward_act(const nn_conv_shape *s, int B, int H, int W, const float *in,
-                         const float *w, const float *b, float *out, float *scratch, int relu)
+/* nn_conv_forward_act for output rows y0..y1-1 of each item (all of them
+ * for a batch, B > 1: the rows are a single image's). */
+static void conv_forward_rows(const nn_conv_shape *s, int B, int H, int W, const float *in,
+                              const float *w, const float *b, float *out, float *scratch,
+                              int relu, int y0, int y1)
 {
+    if (B > 1)
+        y0 = 0, y1 = nn_conv_out_dim(H, s->k, s->stride, s->pad);
     nn_conv3_row_fn row = nn_dsp_active()->conv3_row;
     if (row && few_outputs(s)) {
-        conv3_rows(row, s, B, H, W, in, w, b, out, relu);
+        conv3_rows(row, s, B, H, W, in, w, b, out, relu, y0, y1);
         return;
     }
     int Ho = nn_conv_out_dim(H, s->k, s->stride, s->pad),
         Wo = nn_conv_out_dim(W, s->k, s->stride, s->pad);
     int N = B * Ho * Wo, K = s->cin * s->k * s->k;
+    int p0 = B > 1 ? 0 : y0 * Wo, n = B > 1 ? N : (y1 - y0) * Wo; /* the rows' positions */
+    if (n <= 0)
+        return;
     /* The bias is where the sums start and the ReLU where they end, both in
      * the GEMM's epilogue: no pass over out of their own. */
     if (is_pointwise(s)) {
-        nn_gemm_nn_bias(s->cout, N, K, w, K, in, N, out, N, b, relu);
+        nn_gemm_nn_bias(s->cout, n, K, w, K, in + p0, N, out + p0, N, b, relu);
         return;
     }
     /* Every layer of the models (3x3, stride 1, padding 1): the path packs
@@ -432,8 +449,8 @@ void nn_conv_forward_act(const nn_conv_shape *s, int B, int H, int W, const floa
      * tenth of a decode, bench/NOTES.md). */
     nn_pack_conv3_fn pack3 = nn_dsp_active()->pack_conv3;
     if (pack3 && is_conv3_same(s)) {
-        conv3_source src = {{conv3_pack}, pack3, B, H, W, in};
-        nn_gemm_source_bias(s->cout, N, K, w, K, &src.base, out, N, b, relu);
+        conv3_source src = {{conv3_pack}, pack3, B, H, W, in, p0};
+        nn_gemm_source_bias(s->cout, n, K, w, K, &src.base, out + p0, N, b, relu);
         return;
     }
     /* Other shapes.  A batch: panels gathered from the input, as its im2col
@@ -447,12 +464,25 @@ void nn_conv_forward_act(const nn_conv_shape *s, int B, int H, int W, const floa
         return;
     }
     size_t band = band_cols(s, B, Ho, Wo);
-    for (size_t p0 = 0; p0 < (size_t)N; p0 += band) {
-        size_t p1 = p0 + band < (size_t)N ? p0 + band : (size_t)N;
-        int n = (int)(p1 - p0);
-        band_by_runs(s, B, H, W, p0, p1, in, scratch, 0);
-        nn_gemm_nn_bias(s->cout, n, K, w, K, scratch, n, out + p0, N, b, relu);
+    for (size_t q0 = (size_t)p0; q0 < (size_t)p0 + n; q0 += band) {
+        size_t q1 = q0 + band < (size_t)p0 + n ? q0 + band : (size_t)p0 + n;
+        int m = (int)(q1 - q0);
+        band_by_runs(s, B, H, W, q0, q1, in, scratch, 0);
+        nn_gemm_nn_bias(s->cout, m, K, w, K, scratch, m, out + q0, N, b, relu);
     }
+}
+
+void nn_conv_forward_act(const nn_conv_shape *s, int B, int H, int W, const float *in,
+                         const float *w, const float *b, float *out, float *scratch, int relu)
+{
+    conv_forward_rows(s, B, H, W, in, w, b, out, scratch, relu, 0,
+                      nn_conv_out_dim(H, s->k, s->stride, s->pad));
+}
+
+void nn_conv_forward_rows(const nn_conv_shape *s, int H, int W, const float *in, const float *w,
+                          const float *b, float *out, float *scratch, int relu, int y0, int y1)
+{
+    conv_forward_rows(s, 1, H, W, in, w, b, out, scratch, relu, y0, y1);
 }
 
 void nn_conv_forward(const nn_conv_shape *s, int B, int H, int W, const float *in,
@@ -486,9 +516,9 @@ static int din_as_convolution(const nn_conv_shape *s, int B, int H, int W, const
     nn_conv3_row_fn row = nn_dsp_active()->conv3_row;
     nn_pack_conv3_fn pack3 = nn_dsp_active()->pack_conv3;
     if (row && few_outputs(&back)) {
-        conv3_rows(row, &back, B, H, W, dout, wt, NULL, din, 0);
+        conv3_rows(row, &back, B, H, W, dout, wt, NULL, din, 0, 0, H);
     } else if (pack3 && is_conv3_same(&back)) {
-        conv3_source src = {{conv3_pack}, pack3, B, H, W, dout};
+        conv3_source src = {{conv3_pack}, pack3, B, H, W, dout, 0};
         nn_gemm_source_bias(s->cin, B * H * W, s->cout * kk, wt, s->cout * kk, &src.base, din,
                             B * H * W, NULL, 0);
     } else {

@@ -32,6 +32,12 @@ void nn_conv_forward(const nn_conv_shape *s, int B, int H, int W, const float *i
  * bits as nn_conv_forward then nn_relu_forward. */
 void nn_conv_forward_act(const nn_conv_shape *s, int B, int H, int W, const float *in,
                          const float *w, const float *b, float *out, float *scratch, int relu);
+/* nn_conv_forward_act of one image (B = 1), output rows y0..y1-1 only (the
+ * other rows of out are left as they are), each with the bits the whole
+ * layer gives it: a decoder cell computes each layer as far into its halo
+ * as the next layers read. */
+void nn_conv_forward_rows(const nn_conv_shape *s, int H, int W, const float *in, const float *w,
+                          const float *b, float *out, float *scratch, int relu, int y0, int y1);
 /* A 3x3 same convolution of one K slice (cin * 9 <= NN_KC) and up to
  * NN_CONV3_ROW_MAX_OUT outputs, one output row at a time, through the
  * path's conv3_row in groups of NN_CONV3_MAX_OUT outputs: the same bits as
@@ -63,12 +69,14 @@ void nn_conv3_pair_forward(const nn_conv_shape *first, const nn_conv_shape *seco
  * fill(ctx, b, y, dst, W) writes row y of item b as dst[cin][W].  With
  * residual >= 0 the output row then gets input channels residual ..
  * residual + second.cout - 1 of the same row added (out = second(...) +
- * in[residual + c], one rounding, as adding them afterwards would). */
+ * in[residual + c], one rounding, as adding them afterwards would).
+ * Output rows y0..y1-1 only (one image, B = 1; a batch does every row):
+ * fill is asked for rows from y0 - 2 on, in order. */
 typedef void (*nn_row_fill_fn)(void *ctx, int b, int y, float *dst, int W);
 void nn_conv3_pair_rows(const nn_conv_shape *first, const nn_conv_shape *second, int B, int H,
                         int W, nn_row_fill_fn fill, void *ctx, float *in_ring, const float *w1,
                         const float *b1, const float *w2, const float *b2, float *ring,
-                        float *out, int residual);
+                        float *out, int residual, int y0, int y1);
 /* Given dout, accumulates dw and db, and writes din unless it is NULL.
  * scratch must hold nn_conv_scratch_floats() floats. */
 void nn_conv_backward(const nn_conv_shape *s, int B, int H, int W, const float *in,
