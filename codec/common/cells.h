@@ -4,10 +4,11 @@
  *
  * A tile is the unit of entropy coding (one set of zstd frames, so larger
  * tiles pay fewer frame headers and Huffman tables per pixel), but the
- * networks run on cells of at most AEC_CELL_LATENTS latents a side, each
- * with its halo.  That keeps the activations, and so the memory, of a
- * 1024-pixel tile those of a 512-pixel one, and lets the threads share the
- * work of a picture that has fewer tiles than threads.  Networks see a
+ * networks run on cells of at most AEC_CELL_LATENTS^2 latents, each with
+ * its halo: the encoder's at most AEC_CELL_LATENTS a side, the decoder's
+ * bands of whole rows.  That keeps the activations, and so the memory, of
+ * a 1024-pixel tile those of a 512-pixel one, and lets the threads share
+ * the work of a picture that has fewer tiles than threads.  Networks see a
  * cell plus their whole receptive field, so cells never show in the
  * output. */
 #ifndef AEC_COMMON_CELLS_H
