@@ -752,51 +752,44 @@ static void test_lattice_region_threads(void)
     free(one), free(part), free(b.data), free(pix);
 }
 
-/* aec_cells_of cuts a rectangle into cells that cover it exactly once, at
- * most AEC_CELL_LATENTS a side, and at least as many as asked where sides
- * of 8 allow; aec_bands_of the same with cells at most AEC_BAND_LATENTS
- * wide and AEC_CELL_LATENTS^2 in area, whole rows where it is that narrow. */
+/* aec_bands_of cuts a rectangle into cells that cover it exactly once, at
+ * most AEC_BAND_LATENTS wide and AEC_CELL_LATENTS^2 in area, whole rows
+ * where it is that narrow and one cell is asked for, and at least as many
+ * as asked where sides of 8 allow. */
 static void test_cells_partition(void)
 {
     const int rects[][5] = {{0, 0, 128, 128, 2}, {128, 0, 35, 113, 2}, {0, 0, 96, 64, 2},
                             {0, 0, 96, 64, 3},   {5, 7, 1, 1, 4},    {0, 0, 12, 9, 8},
                             {0, 0, 1024, 1024, 1}, {0, 0, 200, 40, 16}, {0, 0, 130, 500, 1}};
-    for (int bands = 0; bands < 2; bands++)
-        for (size_t r = 0; r < sizeof rects / sizeof rects[0]; r++) {
-            int x0 = rects[r][0], y0 = rects[r][1], w = rects[r][2], h = rects[r][3];
-            aec_cell cells[AEC_MAX_CELLS];
-            int n = bands ? aec_bands_of(x0, y0, w, h, rects[r][4], cells)
-                          : aec_cells_of(x0, y0, w, h, rects[r][4], cells);
-            int *cover = calloc((size_t)w * h, sizeof *cover);
-            int ok = cover && n >= 1 && n <= AEC_MAX_CELLS;
-            int enough = n >= rects[r][4] || (w < 16 && h < 16);
-            for (int k = 0; ok && k < n; k++) {
-                const aec_cell *c = &cells[k];
-                int fits = bands ? c->w <= AEC_BAND_LATENTS &&
-                                       c->w * c->h <= AEC_CELL_LATENTS * AEC_CELL_LATENTS &&
-                                       (w > AEC_BAND_LATENTS || rects[r][4] > 1 || c->w == w)
-                                 : c->w <= AEC_CELL_LATENTS && c->h <= AEC_CELL_LATENTS;
-                ok = c->w >= 1 && c->h >= 1 && fits && c->x0 >= x0 && c->y0 >= y0 &&
-                     c->x0 + c->w <= x0 + w && c->y0 + c->h <= y0 + h;
-                for (int y = 0; ok && y < c->h; y++)
-                    for (int x = 0; x < c->w; x++)
-                        cover[(size_t)(c->y0 - y0 + y) * w + (c->x0 - x0 + x)]++;
-            }
-            for (size_t i = 0; ok && i < (size_t)w * h; i++)
-                ok = cover[i] == 1;
-            CHECKF(ok && enough, "rectangle %d (%s): cells do not cover it exactly once", (int)r,
-                   bands ? "bands" : "cells");
-            free(cover);
+    for (size_t r = 0; r < sizeof rects / sizeof rects[0]; r++) {
+        int x0 = rects[r][0], y0 = rects[r][1], w = rects[r][2], h = rects[r][3];
+        aec_cell cells[AEC_MAX_CELLS];
+        int n = aec_bands_of(x0, y0, w, h, rects[r][4], cells);
+        int *cover = calloc((size_t)w * h, sizeof *cover);
+        int ok = cover && n >= 1 && n <= AEC_MAX_CELLS;
+        int enough = n >= rects[r][4] || (w < 16 && h < 16);
+        for (int k = 0; ok && k < n; k++) {
+            const aec_cell *c = &cells[k];
+            ok = c->w >= 1 && c->h >= 1 && c->w <= AEC_BAND_LATENTS &&
+                 c->w * c->h <= AEC_CELL_LATENTS * AEC_CELL_LATENTS &&
+                 (w > AEC_BAND_LATENTS || rects[r][4] > 1 || c->w == w) && c->x0 >= x0 &&
+                 c->y0 >= y0 && c->x0 + c->w <= x0 + w && c->y0 + c->h <= y0 + h;
+            for (int y = 0; ok && y < c->h; y++)
+                for (int x = 0; x < c->w; x++)
+                    cover[(size_t)(c->y0 - y0 + y) * w + (c->x0 - x0 + x)]++;
         }
+        for (size_t i = 0; ok && i < (size_t)w * h; i++)
+            ok = cover[i] == 1;
+        CHECKF(ok && enough, "rectangle %d: cells do not cover it exactly once", (int)r);
+        free(cover);
+    }
     aec_cell cells[AEC_MAX_CELLS];
     /* a 1024-px tile: 4 bands of 32 rows; 768x512: two of 32 rows */
     CHECK(aec_bands_of(0, 0, 128, 128, 1, cells) == 4 && cells[0].w == 128 && cells[0].h == 32);
     CHECK(aec_bands_of(0, 0, 96, 64, 2, cells) == 2 && cells[0].w == 96 && cells[1].h == 32);
     CHECK(aec_bands_of(0, 0, 96, 64, 1, cells) == 2); /* 6,144 latents: over one cell's */
-    CHECK(aec_cells_of(0, 0, 128, 128, 1, cells) == 4);  /* 1024-px tile: 4 cells of 64 */
-    CHECK(aec_cells_of(0, 0, 96, 64, 2, cells) == 2 && cells[0].w == 48); /* even halves */
-    CHECK(aec_cells_of(0, 0, 96, 64, 3, cells) >= 3);    /* enough for 3 threads */
-    CHECK(aec_cells_of(0, 0, 12, 9, 8, cells) == 1);     /* too small to cut */
+    CHECK(aec_bands_of(0, 0, 96, 64, 3, cells) >= 3);    /* enough for 3 threads */
+    CHECK(aec_bands_of(0, 0, 12, 9, 8, cells) == 1);     /* too small to cut */
     aec_cell c = {10, 0, 64, 64}, g = aec_cell_grow(&c, 3, 70, 50);
     CHECK(g.x0 == 7 && g.y0 == 0 && g.w == 63 && g.h == 50);
 }

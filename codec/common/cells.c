@@ -22,25 +22,6 @@ static int grid_cells(int x0, int y0, int w, int h, int nx, int ny, aec_cell *ce
     return n;
 }
 
-int aec_cells_of(int x0, int y0, int w, int h, int min_cells, aec_cell *cells)
-{
-    int nx = (w + AEC_CELL_LATENTS - 1) / AEC_CELL_LATENTS;
-    int ny = (h + AEC_CELL_LATENTS - 1) / AEC_CELL_LATENTS;
-    if (min_cells > AEC_MAX_CELLS)
-        min_cells = AEC_MAX_CELLS;
-    /* Cut the longer cells again until there are enough of them. */
-    while (nx * ny < min_cells) {
-        int can_x = w / (nx + 1) >= MIN_SIDE, can_y = h / (ny + 1) >= MIN_SIDE;
-        if (can_x && (!can_y || w * ny >= h * nx))
-            nx++;
-        else if (can_y)
-            ny++;
-        else
-            break;
-    }
-    return grid_cells(x0, y0, w, h, nx, ny, cells);
-}
-
 int aec_bands_of(int x0, int y0, int w, int h, int min_cells, aec_cell *cells)
 {
     int nx = (w + AEC_BAND_LATENTS - 1) / AEC_BAND_LATENTS;

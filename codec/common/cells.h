@@ -5,8 +5,7 @@
  * A tile is the unit of entropy coding (one set of zstd frames, so larger
  * tiles pay fewer frame headers and Huffman tables per pixel), but the
  * networks run on cells of at most AEC_CELL_LATENTS^2 latents, each with
- * its halo: the encoder's at most AEC_CELL_LATENTS a side, the decoder's
- * bands of whole rows.  That keeps the activations, and so the memory, of
+ * its halo, in bands of whole rows (aec_bands_of).  That keeps the activations, and so the memory, of
  * a 1024-pixel tile those of a 512-pixel one, and lets the threads share
  * the work of a picture that has fewer tiles than threads.  Networks see a
  * cell plus their whole receptive field, so cells never show in the
@@ -60,20 +59,16 @@ static inline int aec_useful_threads(int requested, double pixels)
     return most < 1 ? 1 : (most < requested ? (int)most : requested);
 }
 
-/* Cuts the rectangle (x0, y0, w, h) (w, h >= 1) into a grid of nearly equal
- * cells at most AEC_CELL_LATENTS a side and, where sides of at least
- * 8 latents allow, at least min_cells of them (so that small pictures
- * still keep every thread busy).  Writes them to cells (room for
- * AEC_MAX_CELLS) in raster order and returns their count. */
-int aec_cells_of(int x0, int y0, int w, int h, int min_cells, aec_cell *cells);
-
-/* The same for the decoder, in bands: cells at most AEC_BAND_LATENTS wide
- * and AEC_CELL_LATENTS^2 latents in area (the activations of one cell),
- * whole rows of the rectangle where it is no wider, cut into more rows
- * (then columns) where min_cells asks for it.  The decoder's layers
- * compute only the rows that the layers after them read
- * (aem_decoder_forward), so halos above and below a cell cost less than
- * halos beside it. */
+/* Cuts the rectangle (x0, y0, w, h) (w, h >= 1) into a grid of nearly
+ * equal bands: cells at most AEC_BAND_LATENTS wide and AEC_CELL_LATENTS^2
+ * latents in area (the activations of one cell), whole rows of the
+ * rectangle where it is no wider, cut into more rows (then columns) where
+ * sides of at least 8 latents allow, until there are at least min_cells
+ * (so that small pictures still keep every thread busy).  The networks'
+ * layers compute only the rows that the layers after them read
+ * (aem_encoder_forward, aem_decoder_forward), so halos above and below a
+ * cell cost less than halos beside it.  Writes the cells to cells (room
+ * for AEC_MAX_CELLS) in raster order and returns their count. */
 int aec_bands_of(int x0, int y0, int w, int h, int min_cells, aec_cell *cells);
 
 /* The cell widened by `halo` latents on each side and clipped to a grid of

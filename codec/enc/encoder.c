@@ -214,6 +214,7 @@ static aec_status cell_latents(const aec_model *m, const aecb_header *h,
     if (aem_acts_reshape(&cs->a, c, 1, Hs, Ws, 1, 0))
         return AEC_ERR_OUT_OF_MEMORY;
     aem_acts *a = &cs->a;
+    a->row0 = cell->y0 - win.y0, a->row1 = a->row0 + cell->h; /* the cell's own rows */
     load_planes(src, win.x0 * P, win.y0 * P, Ws * P, Hs * P, cs->planes);
     aem_pixels_to_blocks(c, 1, Hs, Ws, cs->planes, a->x);
     aem_encoder_forward(m, a);
@@ -310,7 +311,7 @@ static aec_status encode_tiles(const aec_model *m, const aecb_header *h,
                 aecb_tile_window tw;
                 aecb_tile_window_of(h, t, 0, &tw);
                 aec_cell cells[AEC_MAX_CELLS];
-                int n = aec_cells_of(tw.lx0, tw.ly0, tw.lw, tw.lh, min_cells, cells);
+                int n = aec_bands_of(tw.lx0, tw.ly0, tw.lw, tw.lh, min_cells, cells);
                 for (int k = 0; k < n; k++) {
                     cj[k].cell = cells[k];
 #pragma omp task firstprivate(k)

@@ -366,34 +366,63 @@ static void analysis_forward(const aec_model *m, aem_acts *a)
     }
 }
 
+/* The rows a layer computes, at `scale` rows a latent row: the wanted
+ * latent rows a->row0..row1-1 and `margin` rows more on each side (what
+ * the layers after it read), within the grid; every row when the rows
+ * are not restricted (a batch, or a synthesis that keeps whole layers). */
+typedef struct {
+    int y0, y1;
+} row_span;
+
+static row_span rows_for(const aem_acts *a, int ranged, int scale, int margin)
+{
+    int rows = a->Hs * scale;
+    if (!ranged)
+        return (row_span){0, rows};
+    int y0 = a->row0 * scale - margin, y1 = a->row1 * scale + margin;
+    return (row_span){y0 > 0 ? y0 : 0, y1 < rows ? y1 : rows};
+}
+
+/* With one grid (an encoder cell) and no analysis stages, each layer
+ * computes only the rows the layers after it read for the wanted rows
+ * a->row0..row1-1, as aem_decoder_forward does. */
 void aem_encoder_forward(const aec_model *m, aem_acts *a)
 {
     const aem_config *c = &m->cfg;
     const float *P = m->params;
     int X = (int)block_dim(c);
+    int ranged = a->B == 1 && !aem_has_analysis(c);
     size_t N = (size_t)a->B * a->Hs * a->Ws;
     if (aem_has_analysis(c))
         analysis_forward(m, a);
     const float *h = a->x;
     for (int i = 0; i < c->enc_convs; i++) {
         nn_conv_shape s = {i == 0 ? aem_encoder_inputs(c) : c->enc_width, c->enc_width, 3, 1, 1};
+        row_span r = rows_for(a, ranged, 1, c->enc_convs - 1 - i);
         /* bias and ReLU in the GEMM's epilogue */
-        nn_conv_forward_act(&s, a->B, a->Hs, a->Ws, h, P + m->lay.enc_conv_w[i],
-                            P + m->lay.enc_conv_b[i], a->enc_h[i], a->scratch, 1);
+        if (a->B == 1)
+            nn_conv_forward_rows(&s, a->Hs, a->Ws, h, P + m->lay.enc_conv_w[i],
+                                 P + m->lay.enc_conv_b[i], a->enc_h[i], a->scratch, 1, r.y0, r.y1);
+        else
+            nn_conv_forward_act(&s, a->B, a->Hs, a->Ws, h, P + m->lay.enc_conv_w[i],
+                                P + m->lay.enc_conv_b[i], a->enc_h[i], a->scratch, 1);
         h = a->enc_h[i];
     }
-    /* z = lin(x) + out(h): the second product accumulates onto the first. */
-    nn_conv_shape lin = {X, c->latent, 1, 1, 0};
-    nn_conv_forward(&lin, a->B, a->Hs, a->Ws, a->x, P + m->lay.enc_lin_w,
-                    P + m->lay.enc_lin_b, a->z, NULL);
+    /* z = lin(x) + out(h): the second product accumulates onto the first
+     * (the 1x1 layer from x as nn_conv_forward computes it). */
+    row_span r = rows_for(a, ranged, 1, 0);
+    size_t p0 = a->B > 1 ? 0 : (size_t)r.y0 * a->Ws;
+    size_t n = a->B > 1 ? N : (size_t)(r.y1 - r.y0) * a->Ws;
+    nn_gemm_nn_bias(c->latent, (int)n, X, P + m->lay.enc_lin_w, X, a->x + p0, (int)N, a->z + p0,
+                    (int)N, P + m->lay.enc_lin_b, 0);
     for (int d = 0; d < c->latent; d++) {
         float b = P[m->lay.enc_out_b + d];
-        float *z = a->z + d * N;
-        for (size_t i = 0; i < N; i++)
+        float *z = a->z + d * N + p0;
+        for (size_t i = 0; i < n; i++)
             z[i] += b;
     }
-    nn_gemm_nn(c->latent, (int)N, c->enc_width, P + m->lay.enc_out_w, c->enc_width, h, (int)N,
-               a->z, (int)N, 1);
+    nn_gemm_nn(c->latent, (int)n, c->enc_width, P + m->lay.enc_out_w, c->enc_width, h + p0,
+               (int)N, a->z + p0, (int)N, 1);
 }
 
 /* The refinement's input rows made on the fly (forward only): u_2 is the
@@ -454,23 +483,6 @@ static void fill_refine_row(void *ctx, int b, int Y, float *dst, int W)
 static int refine_fused(const aem_config *c, const aem_acts *a)
 {
     return a->pix_only && refine_fusable(c);
-}
-
-/* The rows a layer computes, at `scale` rows a latent row: the wanted
- * latent rows a->row0..row1-1 and `margin` rows more on each side (what
- * the layers after it read), within the grid; every row when the rows
- * are not restricted (a batch, or a synthesis that keeps whole layers). */
-typedef struct {
-    int y0, y1;
-} row_span;
-
-static row_span rows_for(const aem_acts *a, int ranged, int scale, int margin)
-{
-    int rows = a->Hs * scale;
-    if (!ranged)
-        return (row_span){0, rows};
-    int y0 = a->row0 * scale - margin, y1 = a->row1 * scale + margin;
-    return (row_span){y0 > 0 ? y0 : 0, y1 < rows ? y1 : rows};
 }
 
 /* The upsampling synthesis: h [Cd][B][Hs][Ws] and the block decoder's
