@@ -790,6 +790,7 @@ static void test_cells_partition(void)
     CHECK(aec_bands_of(0, 0, 96, 64, 1, cells) == 2); /* 6,144 latents: over one cell's */
     CHECK(aec_bands_of(0, 0, 96, 64, 3, cells) >= 3);    /* enough for 3 threads */
     CHECK(aec_bands_of(0, 0, 12, 9, 8, cells) == 1);     /* too small to cut */
+    CHECK(aec_bands_of(0, 0, 300, 1024, 1000, cells) <= AEC_MAX_CELLS); /* never overflows */
     aec_cell c = {10, 0, 64, 64}, g = aec_cell_grow(&c, 3, 70, 50);
     CHECK(g.x0 == 7 && g.y0 == 0 && g.w == 63 && g.h == 50);
 }

@@ -30,11 +30,12 @@ int aec_bands_of(int x0, int y0, int w, int h, int min_cells, aec_cell *cells)
     int ny = (h + rows - 1) / rows;
     if (min_cells > AEC_MAX_CELLS)
         min_cells = AEC_MAX_CELLS;
-    /* More rows of bands, then columns, until there are enough of them. */
+    /* More rows of bands, then columns, until there are enough of them
+     * (never more than the cells array holds). */
     while (nx * ny < min_cells) {
-        if (h / (ny + 1) >= MIN_SIDE)
+        if (h / (ny + 1) >= MIN_SIDE && nx * (ny + 1) <= AEC_MAX_CELLS)
             ny++;
-        else if (w / (nx + 1) >= MIN_SIDE)
+        else if (w / (nx + 1) >= MIN_SIDE && (nx + 1) * ny <= AEC_MAX_CELLS)
             nx++;
         else
             break;
