@@ -383,6 +383,18 @@ static row_span rows_for(const aem_acts *a, int ranged, int scale, int margin)
     return (row_span){y0 > 0 ? y0 : 0, y1 < rows ? y1 : rows};
 }
 
+/* A 3x3 layer and its ReLU (bias and ReLU in the GEMM's epilogue) on the
+ * rows r of one grid, or on every row of a batch. */
+static void conv_relu_rows(const nn_conv_shape *s, const aem_acts *a, int H, int W,
+                           const float *in, const float *w, const float *b, float *out,
+                           row_span r)
+{
+    if (a->B == 1)
+        nn_conv_forward_rows(s, H, W, in, w, b, out, a->scratch, 1, r.y0, r.y1);
+    else
+        nn_conv_forward_act(s, a->B, H, W, in, w, b, out, a->scratch, 1);
+}
+
 /* With one grid (an encoder cell) and no analysis stages, each layer
  * computes only the rows the layers after it read for the wanted rows
  * a->row0..row1-1, as aem_decoder_forward does. */
@@ -398,14 +410,8 @@ void aem_encoder_forward(const aec_model *m, aem_acts *a)
     const float *h = a->x;
     for (int i = 0; i < c->enc_convs; i++) {
         nn_conv_shape s = {i == 0 ? aem_encoder_inputs(c) : c->enc_width, c->enc_width, 3, 1, 1};
-        row_span r = rows_for(a, ranged, 1, c->enc_convs - 1 - i);
-        /* bias and ReLU in the GEMM's epilogue */
-        if (a->B == 1)
-            nn_conv_forward_rows(&s, a->Hs, a->Ws, h, P + m->lay.enc_conv_w[i],
-                                 P + m->lay.enc_conv_b[i], a->enc_h[i], a->scratch, 1, r.y0, r.y1);
-        else
-            nn_conv_forward_act(&s, a->B, a->Hs, a->Ws, h, P + m->lay.enc_conv_w[i],
-                                P + m->lay.enc_conv_b[i], a->enc_h[i], a->scratch, 1);
+        conv_relu_rows(&s, a, a->Hs, a->Ws, h, P + m->lay.enc_conv_w[i], P + m->lay.enc_conv_b[i],
+                       a->enc_h[i], rows_for(a, ranged, 1, c->enc_convs - 1 - i));
         h = a->enc_h[i];
     }
     /* z = lin(x) + out(h): the second product accumulates onto the first
@@ -500,13 +506,8 @@ static void upsampling_forward(const aec_model *m, aem_acts *a, const float *h, 
     for (int j = 0; j < AEM_UP_STAGES - fused; j++) {
         /* Ranged (fused): the stage at 1/8 one latent row more each side,
          * the one at 1/4 one of its rows (the final rows' receptive field) */
-        row_span r = rows_for(a, ranged, 1 << j, 1);
-        if (B == 1)
-            nn_conv_forward_rows(&u.conv[j], H, W, in, P + L->up_w[j], P + L->up_b[j],
-                                 a->up_t[j], a->scratch, 1, r.y0, r.y1);
-        else
-            nn_conv_forward_act(&u.conv[j], B, H, W, in, P + L->up_w[j], P + L->up_b[j],
-                                a->up_t[j], a->scratch, 1);
+        conv_relu_rows(&u.conv[j], a, H, W, in, P + L->up_w[j], P + L->up_b[j], a->up_t[j],
+                       rows_for(a, ranged, 1 << j, 1));
         H *= 2, W *= 2;
         if (fused && j == AEM_UP_STAGES - 2)
             break; /* the last stage reads it row by row */
@@ -574,14 +575,8 @@ void aem_decoder_forward(const aec_model *m, aem_acts *a)
     const float *h = a->q;
     for (int i = 0; i < c->dec_convs; i++) {
         nn_conv_shape s = {i == 0 ? c->latent : c->dec_width, c->dec_width, 3, 1, 1};
-        row_span r = rows_for(a, ranged, 1, c->dec_convs - 1 - i + up_reach);
-        /* bias and ReLU in the GEMM's epilogue */
-        if (a->B == 1)
-            nn_conv_forward_rows(&s, a->Hs, a->Ws, h, P + m->lay.dec_conv_w[i],
-                                 P + m->lay.dec_conv_b[i], a->dec_h[i], a->scratch, 1, r.y0, r.y1);
-        else
-            nn_conv_forward_act(&s, a->B, a->Hs, a->Ws, h, P + m->lay.dec_conv_w[i],
-                                P + m->lay.dec_conv_b[i], a->dec_h[i], a->scratch, 1);
+        conv_relu_rows(&s, a, a->Hs, a->Ws, h, P + m->lay.dec_conv_w[i], P + m->lay.dec_conv_b[i],
+                       a->dec_h[i], rows_for(a, ranged, 1, c->dec_convs - 1 - i + up_reach));
         h = a->dec_h[i];
     }
     /* the block image: one latent row more each side for the refinement */
