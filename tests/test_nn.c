@@ -1665,7 +1665,7 @@ static void test_conv_forward_rows(void)
             for (int y1 = y0 + 1; y1 <= H; y1++) {
                 for (size_t i = 0; i < s->cout * hw; i++)
                     part[i] = -7.0f;
-                nn_conv_forward_rows(s, H, W, in, w, b, part, scratch, 1, y0, y1);
+                nn_conv_forward_rows(s, 1, H, W, in, w, b, part, scratch, 1, y0, y1);
                 for (int c = 0; c < s->cout; c++)
                     for (int y = 0; y < H; y++) {
                         const float *p = part + c * hw + (size_t)y * W;

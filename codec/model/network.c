@@ -383,16 +383,25 @@ static row_span rows_for(const aem_acts *a, int ranged, int scale, int margin)
     return (row_span){y0 > 0 ? y0 : 0, y1 < rows ? y1 : rows};
 }
 
-/* A 3x3 layer and its ReLU (bias and ReLU in the GEMM's epilogue) on the
- * rows r of one grid, or on every row of a batch. */
-static void conv_relu_rows(const nn_conv_shape *s, const aem_acts *a, int H, int W,
-                           const float *in, const float *w, const float *b, float *out,
-                           row_span r)
+/* out = lin(x) + out_b + wo * h over the rows r of one grid (every row of
+ * a batch): the 1x1 layer from x as nn_conv_forward computes it (its bias
+ * in the epilogue), the second bias, then the product from h accumulated
+ * onto it.  lin is M x Kx, wo M x Kh; x, h and out hold N positions a
+ * channel. */
+static void skip_sum(const aem_acts *a, row_span r, int M, int Kx, const float *lin,
+                     const float *lin_b, const float *x, int Kh, const float *wo,
+                     const float *wo_b, const float *h, float *out)
 {
-    if (a->B == 1)
-        nn_conv_forward_rows(s, H, W, in, w, b, out, a->scratch, 1, r.y0, r.y1);
-    else
-        nn_conv_forward_act(s, a->B, H, W, in, w, b, out, a->scratch, 1);
+    size_t N = (size_t)a->B * a->Hs * a->Ws;
+    size_t p0 = a->B > 1 ? 0 : (size_t)r.y0 * a->Ws;
+    size_t n = a->B > 1 ? N : (size_t)(r.y1 - r.y0) * a->Ws;
+    nn_gemm_nn_bias(M, (int)n, Kx, lin, Kx, x + p0, (int)N, out + p0, (int)N, lin_b, 0);
+    for (int d = 0; d < M; d++) {
+        float *o = out + d * N + p0;
+        for (size_t i = 0; i < n; i++)
+            o[i] += wo_b[d];
+    }
+    nn_gemm_nn(M, (int)n, Kh, wo, Kh, h + p0, (int)N, out + p0, (int)N, 1);
 }
 
 /* With one grid (an encoder cell) and no analysis stages, each layer
@@ -404,31 +413,21 @@ void aem_encoder_forward(const aec_model *m, aem_acts *a)
     const float *P = m->params;
     int X = (int)block_dim(c);
     int ranged = a->B == 1 && !aem_has_analysis(c);
-    size_t N = (size_t)a->B * a->Hs * a->Ws;
     if (aem_has_analysis(c))
         analysis_forward(m, a);
     const float *h = a->x;
     for (int i = 0; i < c->enc_convs; i++) {
         nn_conv_shape s = {i == 0 ? aem_encoder_inputs(c) : c->enc_width, c->enc_width, 3, 1, 1};
-        conv_relu_rows(&s, a, a->Hs, a->Ws, h, P + m->lay.enc_conv_w[i], P + m->lay.enc_conv_b[i],
-                       a->enc_h[i], rows_for(a, ranged, 1, c->enc_convs - 1 - i));
+        row_span r = rows_for(a, ranged, 1, c->enc_convs - 1 - i);
+        /* bias and ReLU in the GEMM's epilogue */
+        nn_conv_forward_rows(&s, a->B, a->Hs, a->Ws, h, P + m->lay.enc_conv_w[i],
+                             P + m->lay.enc_conv_b[i], a->enc_h[i], a->scratch, 1, r.y0, r.y1);
         h = a->enc_h[i];
     }
-    /* z = lin(x) + out(h): the second product accumulates onto the first
-     * (the 1x1 layer from x as nn_conv_forward computes it). */
-    row_span r = rows_for(a, ranged, 1, 0);
-    size_t p0 = a->B > 1 ? 0 : (size_t)r.y0 * a->Ws;
-    size_t n = a->B > 1 ? N : (size_t)(r.y1 - r.y0) * a->Ws;
-    nn_gemm_nn_bias(c->latent, (int)n, X, P + m->lay.enc_lin_w, X, a->x + p0, (int)N, a->z + p0,
-                    (int)N, P + m->lay.enc_lin_b, 0);
-    for (int d = 0; d < c->latent; d++) {
-        float b = P[m->lay.enc_out_b + d];
-        float *z = a->z + d * N + p0;
-        for (size_t i = 0; i < n; i++)
-            z[i] += b;
-    }
-    nn_gemm_nn(c->latent, (int)n, c->enc_width, P + m->lay.enc_out_w, c->enc_width, h + p0,
-               (int)N, a->z + p0, (int)N, 1);
+    /* z = lin(x) + out(h) */
+    skip_sum(a, rows_for(a, ranged, 1, 0), c->latent, X, P + m->lay.enc_lin_w,
+             P + m->lay.enc_lin_b, a->x, c->enc_width, P + m->lay.enc_out_w,
+             P + m->lay.enc_out_b, h, a->z);
 }
 
 /* The refinement's input rows made on the fly (forward only): u_2 is the
@@ -506,8 +505,9 @@ static void upsampling_forward(const aec_model *m, aem_acts *a, const float *h, 
     for (int j = 0; j < AEM_UP_STAGES - fused; j++) {
         /* Ranged (fused): the stage at 1/8 one latent row more each side,
          * the one at 1/4 one of its rows (the final rows' receptive field) */
-        conv_relu_rows(&u.conv[j], a, H, W, in, P + L->up_w[j], P + L->up_b[j], a->up_t[j],
-                       rows_for(a, ranged, 1 << j, 1));
+        row_span r = rows_for(a, ranged, 1 << j, 1);
+        nn_conv_forward_rows(&u.conv[j], B, H, W, in, P + L->up_w[j], P + L->up_b[j], a->up_t[j],
+                             a->scratch, 1, r.y0, r.y1);
         H *= 2, W *= 2;
         if (fused && j == AEM_UP_STAGES - 2)
             break; /* the last stage reads it row by row */
@@ -571,30 +571,20 @@ void aem_decoder_forward(const aec_model *m, aem_acts *a)
     int X = (int)block_dim(c), up = aem_has_upsampling(c);
     int ranged = a->B == 1 && (!up || refine_fused(c, a));
     int up_reach = up ? 2 : 0; /* what the upsampling reads of the block decoder's layers */
-    size_t N = (size_t)a->B * a->Hs * a->Ws;
     const float *h = a->q;
     for (int i = 0; i < c->dec_convs; i++) {
         nn_conv_shape s = {i == 0 ? c->latent : c->dec_width, c->dec_width, 3, 1, 1};
-        conv_relu_rows(&s, a, a->Hs, a->Ws, h, P + m->lay.dec_conv_w[i], P + m->lay.dec_conv_b[i],
-                       a->dec_h[i], rows_for(a, ranged, 1, c->dec_convs - 1 - i + up_reach));
+        row_span r = rows_for(a, ranged, 1, c->dec_convs - 1 - i + up_reach);
+        /* bias and ReLU in the GEMM's epilogue */
+        nn_conv_forward_rows(&s, a->B, a->Hs, a->Ws, h, P + m->lay.dec_conv_w[i],
+                             P + m->lay.dec_conv_b[i], a->dec_h[i], a->scratch, 1, r.y0, r.y1);
         h = a->dec_h[i];
     }
-    /* the block image: one latent row more each side for the refinement */
-    row_span r = rows_for(a, ranged, 1, up ? 1 : 0);
-    size_t p0 = (size_t)r.y0 * a->Ws, n = (size_t)(r.y1 - r.y0) * a->Ws;
-    if (a->B > 1)
-        p0 = 0, n = N;
-    /* the 1x1 layer from q, as nn_conv_forward computes it */
-    nn_gemm_nn_bias(X, (int)n, c->latent, P + m->lay.dec_lin_w, c->latent, a->q + p0, (int)N,
-                    a->y + p0, (int)N, P + m->lay.dec_lin_b, 0);
-    for (int d = 0; d < X; d++) {
-        float b = P[m->lay.dec_out_b + d];
-        float *y = a->y + d * N + p0;
-        for (size_t i = 0; i < n; i++)
-            y[i] += b;
-    }
-    nn_gemm_nn(X, (int)n, c->dec_width, P + m->lay.dec_out_w, c->dec_width, h + p0, (int)N,
-               a->y + p0, (int)N, 1);
+    /* y = lin(q) + out(h), the block image: one latent row more each side
+     * for the refinement */
+    skip_sum(a, rows_for(a, ranged, 1, up ? 1 : 0), X, c->latent, P + m->lay.dec_lin_w,
+             P + m->lay.dec_lin_b, a->q, c->dec_width, P + m->lay.dec_out_w,
+             P + m->lay.dec_out_b, h, a->y);
     if (up)
         upsampling_forward(m, a, h, ranged);
 }

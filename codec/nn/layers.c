@@ -418,11 +418,9 @@ static void conv3_pack(const nn_panel_source *src, int k0, int kc, int j0, int n
     cs->pack_conv3(cs->in, cs->B, cs->H, cs->W, k0, kc, cs->j_base + j0, ncols, Bp);
 }
 
-/* nn_conv_forward_act for output rows y0..y1-1 of each item (all of them
- * for a batch, B > 1: the rows are a single image's). */
-static void conv_forward_rows(const nn_conv_shape *s, int B, int H, int W, const float *in,
-                              const float *w, const float *b, float *out, float *scratch,
-                              int relu, int y0, int y1)
+void nn_conv_forward_rows(const nn_conv_shape *s, int B, int H, int W, const float *in,
+                          const float *w, const float *b, float *out, float *scratch, int relu,
+                          int y0, int y1)
 {
     if (B > 1)
         y0 = 0, y1 = nn_conv_out_dim(H, s->k, s->stride, s->pad);
@@ -434,7 +432,7 @@ static void conv_forward_rows(const nn_conv_shape *s, int B, int H, int W, const
     int Ho = nn_conv_out_dim(H, s->k, s->stride, s->pad),
         Wo = nn_conv_out_dim(W, s->k, s->stride, s->pad);
     int N = B * Ho * Wo, K = s->cin * s->k * s->k;
-    int p0 = B > 1 ? 0 : y0 * Wo, n = B > 1 ? N : (y1 - y0) * Wo; /* the rows' positions */
+    int p0 = y0 * Wo, n = B > 1 ? N : (y1 - y0) * Wo; /* the rows' positions */
     if (n <= 0)
         return;
     /* The bias is where the sums start and the ReLU where they end, both in
@@ -475,14 +473,8 @@ static void conv_forward_rows(const nn_conv_shape *s, int B, int H, int W, const
 void nn_conv_forward_act(const nn_conv_shape *s, int B, int H, int W, const float *in,
                          const float *w, const float *b, float *out, float *scratch, int relu)
 {
-    conv_forward_rows(s, B, H, W, in, w, b, out, scratch, relu, 0,
-                      nn_conv_out_dim(H, s->k, s->stride, s->pad));
-}
-
-void nn_conv_forward_rows(const nn_conv_shape *s, int H, int W, const float *in, const float *w,
-                          const float *b, float *out, float *scratch, int relu, int y0, int y1)
-{
-    conv_forward_rows(s, 1, H, W, in, w, b, out, scratch, relu, y0, y1);
+    nn_conv_forward_rows(s, B, H, W, in, w, b, out, scratch, relu, 0,
+                         nn_conv_out_dim(H, s->k, s->stride, s->pad));
 }
 
 void nn_conv_forward(const nn_conv_shape *s, int B, int H, int W, const float *in,

@@ -32,12 +32,13 @@ void nn_conv_forward(const nn_conv_shape *s, int B, int H, int W, const float *i
  * bits as nn_conv_forward then nn_relu_forward. */
 void nn_conv_forward_act(const nn_conv_shape *s, int B, int H, int W, const float *in,
                          const float *w, const float *b, float *out, float *scratch, int relu);
-/* nn_conv_forward_act of one image (B = 1), output rows y0..y1-1 only (the
- * other rows of out are left as they are), each with the bits the whole
- * layer gives it: a decoder cell computes each layer as far into its halo
- * as the next layers read. */
-void nn_conv_forward_rows(const nn_conv_shape *s, int H, int W, const float *in, const float *w,
-                          const float *b, float *out, float *scratch, int relu, int y0, int y1);
+/* nn_conv_forward_act with output rows y0..y1-1 only when B = 1 (the
+ * other rows of out are left as they are; a batch computes every row),
+ * each row with the bits the whole layer gives it: a network cell computes
+ * each layer as far into its halo as the next layers read. */
+void nn_conv_forward_rows(const nn_conv_shape *s, int B, int H, int W, const float *in,
+                          const float *w, const float *b, float *out, float *scratch, int relu,
+                          int y0, int y1);
 /* A 3x3 same convolution of one K slice (cin * 9 <= NN_KC) and up to
  * NN_CONV3_ROW_MAX_OUT outputs, one output row at a time, through the
  * path's conv3_row in groups of NN_CONV3_MAX_OUT outputs: the same bits as
