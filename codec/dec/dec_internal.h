@@ -51,6 +51,8 @@ typedef struct {
     float step;             /* the lattice step                              */
     int residual;           /* add the pixel residual layer (dec_plan)       */
     int halo;               /* aem_decoder_halo                              */
+    int verify_in_render;   /* pass 2 checks each stream as it loads it (a
+                               job of one tile, which skips pass 1)          */
     /* the rows being rendered: rx, ry, rw, rh in image pixels, written to
      * out (layout h->layout) with out_stride bytes between rows */
     uint32_t rx, ry, rw, rh;

@@ -275,7 +275,7 @@ static aec_status window_latents(const decode_job *j, worker *w, const aecb_tile
         uint32_t t = rect_tile(h, &near, k);
         tile_overlap o = overlap_of(h, t, win);
         for (int s = 0; s < j->stages; s++) {
-            aec_status st = load_indices(j, w, s, t, 0);
+            aec_status st = load_indices(j, w, s, t, j->verify_in_render);
             if (st != AEC_OK)
                 return st;
             for (int y = o.y0; y < o.y1; y++)
@@ -289,7 +289,7 @@ static aec_status window_latents(const decode_job *j, worker *w, const aecb_tile
         if (!tile_refined(j, t))
             continue;
         tile_overlap o = overlap_of(h, t, win);
-        aec_status st = load_lattice(j, w, t, 0);
+        aec_status st = load_lattice(j, w, t, j->verify_in_render);
         if (st != AEC_OK)
             return st;
         /* (the whole tile: its predicted channels need every earlier symbol) */
