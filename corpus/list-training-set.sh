@@ -69,3 +69,20 @@ cat <<EOF
 
 EOF
 table "$src/valid"
+
+extra=$here/train-extra
+cat <<EOF2
+
+## train-extra: photographs from Debian packages (from aecodec-high-v5 on)
+
+aecodec-high-v5 and the models after it are trained on \`../shared/corpus/train\`
+and these photographs together.  \`sh corpus/fetch-debian-photos.sh --training\`
+makes them (corpus/train-extra/, not committed); where each comes from, its
+author and licence: corpus/DEBIAN-PHOTOS.md, "Training additions".
+
+EOF2
+if [ -d "$extra" ]; then
+    table "$extra"
+else
+    echo "(corpus/train-extra/ was not made when this file was written)"
+fi
