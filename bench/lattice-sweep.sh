@@ -9,6 +9,9 @@
 #       the same with a model file, coded as the built-in lattice levels
 #       code (aeenc --model M --lattice-only: no VQ stage), to compare a
 #       candidate, or a model's 32-bit file, with the built-in levels
+#   AEENC_ARGS="--half-size on" sh bench/lattice-sweep.sh DIR [STEPS...]
+#       more aeenc options for every encode (here: the half-size picture,
+#       as levels 1-5 code it)
 set -eu
 DIR=${1:?usage: lattice-sweep.sh DIR [STEPS...]}
 shift
@@ -27,7 +30,8 @@ for step in "$@"; do
     for img in "$DIR"/*.png "$DIR"/*.jpg; do
         [ -f "$img" ] || continue
         # the top level codes with the high-rate model; --lattice sets its step
-        "$BUILD"/aeenc ${MODEL:+--model "$MODEL"} -q $Q --lattice "$step" "$img" "$T/x.aec"
+        # shellcheck disable=SC2086
+        "$BUILD"/aeenc ${MODEL:+--model "$MODEL"} -q $Q ${AEENC_ARGS:-} --lattice "$step" "$img" "$T/x.aec"
         "$BUILD"/aedec ${MODEL:+--model "$MODEL"} "$T/x.aec" "$T/x.png"
         dims=$("$BUILD"/aeinfo "$T/x.aec" | sed -n 's/^size: *//p')
         size=$(wc -c <"$T/x.aec")

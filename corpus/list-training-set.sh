@@ -73,12 +73,13 @@ table "$src/valid"
 extra=$here/train-extra
 cat <<EOF2
 
-## train-extra: photographs from Debian packages (from aecodec-high-v5 on)
+## train-extra: photographs from Debian packages
 
-aecodec-high-v5 and the models after it are trained on \`../shared/corpus/train\`
-and these photographs together.  \`sh corpus/fetch-debian-photos.sh --training\`
-makes them (corpus/train-extra/, not committed); where each comes from, its
-author and licence: corpus/DEBIAN-PHOTOS.md, "Training additions".
+aecodec-high-v5 (corpus/TRAINING.md; measured, not built in) was trained on
+\`../shared/corpus/train\` and these photographs together; no built-in model
+has learned from them.  \`sh corpus/fetch-debian-photos.sh --training\` makes
+them (corpus/train-extra/, not committed); where each comes from, its author
+and licence: corpus/DEBIAN-PHOTOS.md, "Training additions".
 
 EOF2
 if [ -d "$extra" ]; then
