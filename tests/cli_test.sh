@@ -252,6 +252,26 @@ fi
 rc=$?
 if [ $rc -eq 1 ] && [ -s "$tmp/partial.png" ]; then pass bands_fail_after_first_bands; else fail bands_fail_after_first_bands "exit status $rc"; fi
 
+# A file of one tile has no first pass: its streams are checked as the
+# decoder loads them, before any pixel (decode_job.verify_in_render).  A
+# damaged stream must still fail with nothing written, not even to stdout.
+"$T" --make-sample "$tmp/one.ppm" 96 64 3 || fail one_tile_sample
+"$ENC" $TH -q 7 "$tmp/one.ppm" "$tmp/one.aec" 2>"$tmp/err" || fail one_tile_encode
+size=$(wc -c <"$tmp/one.aec" | tr -d ' ')
+cp "$tmp/one.aec" "$tmp/onebad.aec"
+last=$(tail -c 1 "$tmp/one.aec" | od -An -tu1 | tr -d ' ')
+printf "\\$(printf %03o $((255 - last)))" | dd of="$tmp/onebad.aec" bs=1 seek=$((size - 1)) conv=notrunc 2>/dev/null
+cmp -s "$tmp/one.aec" "$tmp/onebad.aec" && fail one_tile_bad_differs
+expect_fail one_tile_damaged_no_output 1 "$tmp/ob.ppm" "$DEC" $TH "$tmp/onebad.aec" "$tmp/ob.ppm"
+"$DEC" $TH "$tmp/onebad.aec" - >"$tmp/ob_stdout.png" 2>"$tmp/err"
+rc=$?
+if [ $rc -eq 1 ] && [ ! -s "$tmp/ob_stdout.png" ] && grep -q . "$tmp/err"; then
+    pass one_tile_damaged_nothing_to_stdout
+else
+    fail one_tile_damaged_nothing_to_stdout "exit status $rc"
+fi
+"$DEC" $TH "$tmp/one.aec" "$tmp/ok.ppm" 2>"$tmp/err" && pass one_tile_undamaged_decodes || fail one_tile_undamaged_decodes
+
 # ---- batch conversion: several inputs into -o DIR --------------------------
 # Outputs are DIR/NAME.aec (.png etc. for aedec); a bad file is reported
 # (one line) and the others still converted; exit 1 when any failed; the
