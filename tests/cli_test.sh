@@ -233,12 +233,16 @@ if cmp -s "$tmp/bs.png" "$tmp/b.png"; then pass bands_to_stdout; else fail bands
 # ones were written.  The output must not exist (nor a temp file), and an
 # existing output must stay as it was.  (Its stdout, which cannot be taken
 # back, shows that earlier bands were written before the failure.)
-size=$(wc -c <"$tmp/band.aec" | tr -d ' ')
-cp "$tmp/band.aec" "$tmp/badtail.aec"
-# the last byte belongs to the last stream: the last tile's; its bits flipped
-last=$(tail -c 1 "$tmp/band.aec" | od -An -tu1 | tr -d ' ')
-printf "\\$(printf %03o $((255 - last)))" | dd of="$tmp/badtail.aec" bs=1 seek=$((size - 1)) conv=notrunc 2>/dev/null
-cmp -s "$tmp/band.aec" "$tmp/badtail.aec" && fail badtail_differs
+# flip_last_byte SRC DST: DST is SRC with the bits of its last byte
+# flipped; that byte belongs to the last stream (the last tile's).
+flip_last_byte() {
+    size=$(wc -c <"$1" | tr -d ' ')
+    cp "$1" "$2"
+    last=$(tail -c 1 "$1" | od -An -tu1 | tr -d ' ')
+    printf "\\$(printf %03o $((255 - last)))" | dd of="$2" bs=1 seek=$((size - 1)) conv=notrunc 2>/dev/null
+    cmp -s "$1" "$2" && fail "flip_last_byte_$(basename "$2")"
+}
+flip_last_byte "$tmp/band.aec" "$tmp/badtail.aec"
 expect_fail bands_fail_mid_stream_no_output 1 "$tmp/bt.png" "$DEC" $TH "$tmp/badtail.aec" "$tmp/bt.png"
 expect_fail bands_fail_mid_stream_no_output_ppm 1 "$tmp/bt.ppm" "$DEC" $TH "$tmp/badtail.aec" "$tmp/bt.ppm"
 printf 'old' >"$tmp/keep.png"
@@ -257,11 +261,7 @@ if [ $rc -eq 1 ] && [ -s "$tmp/partial.png" ]; then pass bands_fail_after_first_
 # damaged stream must still fail with nothing written, not even to stdout.
 "$T" --make-sample "$tmp/one.ppm" 96 64 3 || fail one_tile_sample
 "$ENC" $TH -q 7 "$tmp/one.ppm" "$tmp/one.aec" 2>"$tmp/err" || fail one_tile_encode
-size=$(wc -c <"$tmp/one.aec" | tr -d ' ')
-cp "$tmp/one.aec" "$tmp/onebad.aec"
-last=$(tail -c 1 "$tmp/one.aec" | od -An -tu1 | tr -d ' ')
-printf "\\$(printf %03o $((255 - last)))" | dd of="$tmp/onebad.aec" bs=1 seek=$((size - 1)) conv=notrunc 2>/dev/null
-cmp -s "$tmp/one.aec" "$tmp/onebad.aec" && fail one_tile_bad_differs
+flip_last_byte "$tmp/one.aec" "$tmp/onebad.aec"
 expect_fail one_tile_damaged_no_output 1 "$tmp/ob.ppm" "$DEC" $TH "$tmp/onebad.aec" "$tmp/ob.ppm"
 "$DEC" $TH "$tmp/onebad.aec" - >"$tmp/ob_stdout.png" 2>"$tmp/err"
 rc=$?
