@@ -32,12 +32,13 @@ trap 'rm -rf "$tmp"' EXIT
 signum() { case $1 in INT) echo 2 ;; TERM) echo 15 ;; HUP) echo 1 ;; esac; }
 empty() { [ -z "$(ls -A "$1")" ]; }
 
-# wait_for_temp DIR PID: true once a temporary file shows in DIR while PID
+# wait_for_temp DIR PID [PATTERN]: true once a temporary file (one whose
+# name matches PATTERN, default \.tmp) shows in DIR while PID
 # runs (at most about 60 s)
 wait_for_temp() {
     i=0
     while [ $i -lt 1200 ]; do
-        ls -A "$1" | grep -q '\.tmp' && return 0
+        ls -A "$1" | grep -q "${3:-\.tmp}" && return 0
         kill -0 "$2" 2>/dev/null || return 1
         sleep 0.05
         i=$((i + 1))
@@ -98,7 +99,9 @@ cp "$tmp/big.aec" "$tmp/big2.aec"
 "$ENC" -t 1 "$tmp/small.ppm" "$tmp/a.aec" 2>"$tmp/err"
 "$S" --exec "$DEC" -t 1 -o "$tmp/decb" "$tmp/a.aec" "$tmp/big.aec" "$tmp/big2.aec" 2>"$tmp/err" &
 pid=$!
-if wait_for_temp "$tmp/decb" $pid; then
+# (big.png's temporary file: a.png's own, seen on a loaded machine, would
+# kill the batch before any file is done)
+if wait_for_temp "$tmp/decb" $pid 'big\.png\.tmp'; then
     kill -s TERM $pid
     wait $pid
     rc=$?
