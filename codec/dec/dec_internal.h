@@ -88,6 +88,9 @@ typedef struct {
     int x0, y0, x1, y1;
 } tile_rect;
 
+/* How many tiles r holds. */
+static inline int rect_count(const tile_rect *r) { return (r->x1 - r->x0) * (r->y1 - r->y0); }
+
 /* The output tiles meeting the pixel rectangle, and the tiles whose streams
  * their windows read. */
 tile_rect aec_dec_tiles_of(const aecb_header *h, uint32_t x, uint32_t y, uint32_t w, uint32_t hgt);

@@ -446,8 +446,7 @@ static aec_status decode_call(aec_decoder *d, const uint8_t *data, size_t size,
      * tiles render): pass 2 checks its streams as it loads them, before any
      * pixel is written, so pass 1 would only decompress them once more. */
     int alpha = (h.flags & AECB_FLAG_ALPHA) && plan.alpha;
-    j.verify_in_render =
-        (needed.x1 - needed.x0) * (needed.y1 - needed.y0) == 1 && !j.residual && !alpha;
+    j.verify_in_render = rect_count(&needed) == 1 && !j.residual && !alpha;
     st = j.verify_in_render ? AEC_OK : aec_dec_verify_tiles(&j, ws, threads, &needed, d->err);
     if (st == AEC_OK && j.residual)
         st = aec_dec_verify_residual(&j, ws, threads, &render, d->err);

@@ -35,8 +35,6 @@
 #include "vq/residual.h"
 #include "vq/rvq.h"
 
-static int rect_count(const tile_rect *r) { return (r->x1 - r->x0) * (r->y1 - r->y0); }
-
 static uint32_t rect_tile(const aecb_header *h, const tile_rect *r, int k)
 {
     int w = r->x1 - r->x0;
