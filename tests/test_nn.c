@@ -429,6 +429,28 @@ static void test_relu(void)
     nn_relu_backward(y, dy, 8);
     for (int i = 0; i < 8; i++)
         CHECKF(dy[i] == (x[i] > 0 ? (float)(i + 1) : 0.0f), "relu' at %g: %g", x[i], dy[i]);
+    /* Fused with the bias gradient: the mask of nn_relu_backward and the
+     * sums of nn_conv_backward's db on the masked gradient, bit for bit. */
+    enum { C = 3, N = 1000 };
+    float *act = falloc(C * N), *g1 = falloc(C * N), *g2 = falloc(C * N);
+    float *img = falloc(C * N), *wt = falloc(C * C);
+    /* values of their own: the shared generator's sequence stays the
+     * later tests' */
+    for (int i = 0; i < C * N; i++)
+        act[i] = sinf(0.37f * i), g1[i] = cosf(0.11f * i), img[i] = sinf(0.05f * i + 1);
+    for (int i = 0; i < C * C; i++)
+        wt[i] = 0.1f * (float)(i - 4);
+    memcpy(g2, g1, sizeof(float) * C * N);
+    float db1[C] = {0.5f, -1, 2}, db2[C] = {0.5f, -1, 2}, dw[C * C] = {0};
+    nn_relu_backward(act, g1, (size_t)C * N);
+    nn_conv_shape s = {C, C, 1, 1, 0};
+    nn_conv_backward(&s, 1, 1, N, img, wt, g1, dw, db1, NULL, NULL);
+    nn_relu_backward_bias(act, g2, C, N, db2);
+    CHECK(memcmp(g1, g2, sizeof(float) * C * N) == 0);
+    for (int c = 0; c < C; c++)
+        CHECKF(db1[c] == db2[c] && db1[c] != (c == 0 ? 0.5f : c == 1 ? -1.0f : 2.0f),
+               "channel %d: %g against %g", c, db2[c], db1[c]);
+    free(act), free(g1), free(g2), free(img), free(wt);
 }
 
 static void test_space_depth(void)

@@ -607,6 +607,23 @@ void nn_relu_backward(const float *y, float *dy, size_t n)
             dy[i] = 0.0f;
 }
 
+void nn_relu_backward_bias(const float *y, float *dy, int C, size_t n, float *db)
+{
+    /* each channel by one thread, in order: the sum of nn_conv_backward */
+#pragma omp parallel for schedule(static) if (nn_may_fork_pass((size_t)C * n))
+    for (int c = 0; c < C; c++) {
+        const float *yc = y + (size_t)c * n;
+        float *d = dy + (size_t)c * n;
+        double sum = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (yc[i] <= 0.0f)
+                d[i] = 0.0f;
+            sum += d[i];
+        }
+        db[c] += (float)sum;
+    }
+}
+
 void nn_space_to_depth(int C, int B, int H, int W, int P, const float *in, float *out)
 {
     int Hs = H / P, Ws = W / P;

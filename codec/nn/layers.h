@@ -90,6 +90,11 @@ void nn_conv_forward_reference(const nn_conv_shape *s, int B, int H, int W, cons
 /* In-place ReLU; backward zeroes dy where the forward output y was <= 0. */
 void nn_relu_forward(float *x, size_t n);
 void nn_relu_backward(const float *y, float *dy, size_t n);
+/* The same on C channels of n values each (y, dy: [C][n]), adding each
+ * channel's masked sum to db[c] as nn_conv_backward would from the masked
+ * dy: one pass instead of two, the same bits.  Call nn_conv_backward after
+ * it with db = NULL. */
+void nn_relu_backward_bias(const float *y, float *dy, int C, size_t n, float *db);
 
 /* Space-to-depth: img[C][B][H][W] -> out[C*P*P][B][H/P][W/P], channel index
  * c*P*P + dy*P + dx.  H and W must be multiples of P.  Depth-to-space is its

@@ -75,9 +75,9 @@ static void upsampling_backward(const aec_model *m, aem_acts *a, const float *dy
     aem_blocks_to_pixels(c, B, a->Hs, a->Ws, dy, w->dpix);
     nn_conv_backward(&u.conv[last + 2], B, H, W, a->ref_h, P + L->fin_w, w->dpix,
                      grads + L->fin_w, grads + L->fin_b, w->up[0], a->scratch);
-    nn_relu_backward(a->ref_h, w->up[0], pixels * c->refine_width);
+    nn_relu_backward_bias(a->ref_h, w->up[0], c->refine_width, pixels, grads + L->ref_b);
     nn_conv_backward(&u.conv[last + 1], B, H, W, a->up_u[last], P + L->ref_w, w->up[0],
-                     grads + L->ref_w, grads + L->ref_b, w->up[1], a->scratch);
+                     grads + L->ref_w, NULL, w->up[1], a->scratch);
     const float *dimage = w->up[1] + (size_t)c->up_width[last] * pixels;
     for (size_t i = 0; i < pixels * c->channels; i++)
         w->dpix[i] += dimage[i];
@@ -87,10 +87,11 @@ static void upsampling_backward(const aec_model *m, aem_acts *a, const float *dy
     for (int j = last; j >= 0; j--) {
         nn_space_to_depth(c->up_width[j], B, H, W, 2, w->up[1], w->up[0]);
         H /= 2, W /= 2;
-        nn_relu_backward(a->up_t[j], w->up[0], (size_t)B * H * W * 4 * c->up_width[j]);
+        nn_relu_backward_bias(a->up_t[j], w->up[0], u.conv[j].cout, (size_t)B * H * W,
+                              grads + L->up_b[j]);
         const float *in = j == 0 ? a->dec_h[c->dec_convs - 1] : a->up_u[j - 1];
         nn_conv_backward(&u.conv[j], B, H, W, in, P + L->up_w[j], w->up[0], grads + L->up_w[j],
-                         grads + L->up_b[j], j == 0 ? w->dh_up : w->up[1], a->scratch);
+                         NULL, j == 0 ? w->dh_up : w->up[1], a->scratch);
     }
 }
 
@@ -125,12 +126,12 @@ void aet_decoder_backward(const aec_model *m, aem_acts *a, const float *dy, floa
                      grads + L->dec_lin_b, dq, NULL);
     int cur = 0;
     for (int i = last; i >= 0; i--) {
-        nn_relu_backward(a->dec_h[i], w->dh[cur], N * c->dec_width);
+        nn_relu_backward_bias(a->dec_h[i], w->dh[cur], c->dec_width, N, grads + L->dec_conv_b[i]);
         nn_conv_shape s = {i == 0 ? c->latent : c->dec_width, c->dec_width, 3, 1, 1};
         const float *in = i == 0 ? a->q : a->dec_h[i - 1];
         float *din = i == 0 ? w->tmp : w->dh[1 - cur];
         nn_conv_backward(&s, a->B, a->Hs, a->Ws, in, P + L->dec_conv_w[i], w->dh[cur],
-                         grads + L->dec_conv_w[i], grads + L->dec_conv_b[i], din, a->scratch);
+                         grads + L->dec_conv_w[i], NULL, din, a->scratch);
         cur = 1 - cur;
     }
 #pragma omp parallel for schedule(static) if (nn_may_fork_pass(N * c->latent))
@@ -182,13 +183,13 @@ void aet_encoder_backward(const aec_model *m, aem_acts *a, const float *dz, floa
                      grads + L->enc_lin_b, NULL, NULL);
     int cur = 0;
     for (int i = last; i >= 0; i--) {
-        nn_relu_backward(a->enc_h[i], w->dh[cur], N * c->enc_width);
+        nn_relu_backward_bias(a->enc_h[i], w->dh[cur], c->enc_width, N, grads + L->enc_conv_b[i]);
         nn_conv_shape s = {i == 0 ? aem_encoder_inputs(c) : c->enc_width, c->enc_width, 3, 1, 1};
         const float *in = i == 0 ? a->x : a->enc_h[i - 1];
         /* the image needs no gradient, the analysis stages' output does */
         float *din = i > 0 ? w->dh[1 - cur] : aem_has_analysis(c) ? w->dx : NULL;
         nn_conv_backward(&s, a->B, a->Hs, a->Ws, in, P + L->enc_conv_w[i], w->dh[cur],
-                         grads + L->enc_conv_w[i], grads + L->enc_conv_b[i], din, a->scratch);
+                         grads + L->enc_conv_w[i], NULL, din, a->scratch);
         cur = 1 - cur;
     }
     if (aem_has_analysis(c))
