@@ -428,6 +428,41 @@ static void test_halves_every_path(void)
     free(src), free(got);
 }
 
+/* transpose (nn/dsp.h) on every path: blocks of every size around the
+ * vector tiles (0..40 rows and columns, so full tiles, edges and both),
+ * inside larger matrices, give the plain transpose and write nothing
+ * outside their block. */
+static void test_transpose_every_path(void)
+{
+    enum { LD = 45, LDT = 47, MAXN = 41 };
+    float *X = malloc(sizeof(float) * MAXN * LD), *T = malloc(sizeof(float) * LD * LDT);
+    for (int i = 0; i < MAXN * LD; i++)
+        X[i] = (float)i;
+    int paths = 0;
+    for (int isa = 0; isa < NN_ISA_COUNT; isa++) {
+        const nn_dsp *d = nn_dsp_of((enum nn_isa)isa);
+        if (!d)
+            continue;
+        paths++;
+        size_t bad = 0;
+        for (int rows = 0; rows < MAXN; rows++)
+            for (int cols = 0; cols < MAXN; cols++) {
+                for (int i = 0; i < LD * LDT; i++)
+                    T[i] = -1.0f;
+                d->transpose(X + LD + 1, rows, cols, LD, T + 2, LDT);
+                for (int c = 0; c < LD; c++)
+                    for (int r = 0; r < LDT - 2; r++) {
+                        float want = r < rows && c < cols ? X[LD + 1 + (size_t)r * LD + c] : -1.0f;
+                        bad += T[(size_t)c * LDT + 2 + r] != want;
+                    }
+                bad += T[0] != -1.0f || T[1] != -1.0f;
+            }
+        CHECKF(bad == 0, "path %s: %zu values wrong", d->name, bad);
+    }
+    CHECK(paths > 0);
+    free(X), free(T);
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 3 && strcmp(argv[1], "--encode") == 0)
@@ -440,6 +475,7 @@ int main(int argc, char **argv)
     RUN_TEST(test_conv3_rows_as_gemm);
     RUN_TEST(test_conv3_panels_as_im2col);
     RUN_TEST(test_halves_every_path);
+    RUN_TEST(test_transpose_every_path);
     RUN_TEST(test_encoded_bytes_path_independent);
     RUN_TEST(test_decoded_pixels_path_independent);
     TEST_EXIT();

@@ -61,6 +61,11 @@ typedef void (*nn_pack_fn)(const float *B, int ldb, int kc, int ncols, float *Bp
  * is exactly a float, so every path gives the same bits (a NaN stays a
  * NaN; its payload may not). */
 typedef void (*nn_halves_fn)(const uint8_t *src, size_t n, float *dst);
+/* T[c * ldt + r] = X[r * ld + c] for r < rows, c < cols: a block of a
+ * matrix transposed (the weight gradients' products read their operands
+ * so).  A copy, so every path gives the same bits. */
+typedef void (*nn_transpose_fn)(const float *X, int rows, int cols, size_t ld, float *T,
+                                size_t ldt);
 typedef void (*nn_conv3_row_fn)(int cout, int cin, int W, const float *const *rows,
                                 const float *wt, const float *bias, float *out, long ostride,
                                 int relu);
@@ -85,6 +90,7 @@ typedef struct {
     nn_conv3_row_fn conv3_row; /* NULL: the GEMM does these layers too */
     nn_pack_conv3_fn pack_conv3;
     nn_halves_fn halves;       /* with the path's conversion instruction */
+    nn_transpose_fn transpose; /* in tiles of the path's vectors */
 } nn_dsp;
 
 /* The path in use: the widest this CPU runs, or the one AEC_CPU asks for
@@ -95,6 +101,8 @@ const nn_dsp *nn_dsp_of(enum nn_isa isa);
 
 /* The kernels (defined only where the compiler can build them). */
 extern const nn_dsp nn_dsp_c;
+/* The C path's transpose, also the vector paths' edges. */
+void nn_transpose_c(const float *X, int rows, int cols, size_t ld, float *T, size_t ldt);
 #if defined(__x86_64__) && defined(__GNUC__)
 #define NN_HAVE_X86_PATHS 1
 extern const nn_dsp nn_dsp_avx2;

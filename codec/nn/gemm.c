@@ -171,23 +171,24 @@ void nn_gemm_nn_bias_on(const nn_dsp *d, int M, int N, int K, const float *A, in
 }
 
 /* T[c][r] = X[r][c] for rows x cols of X (leading dimension ld), T's rows
- * ldt apart; blocks of 32 x 32, T's row blocks shared out among threads. */
-static void transpose_into(const float *X, int rows, int cols, size_t ld, float *T, size_t ldt)
+ * ldt apart; blocks of 32 x 32 by the path's transpose, T's row blocks
+ * shared out among threads. */
+static void transpose_into(const nn_dsp *d, const float *X, int rows, int cols, size_t ld,
+                           float *T, size_t ldt)
 {
 #pragma omp parallel for schedule(static) if (nn_may_fork_pass((size_t)rows * cols))
     for (int c0 = 0; c0 < cols; c0 += 32)
         for (int r0 = 0; r0 < rows; r0 += 32)
-            for (int r = r0; r < rows && r < r0 + 32; r++)
-                for (int c = c0; c < cols && c < c0 + 32; c++)
-                    T[(size_t)c * ldt + r] = X[(size_t)r * ld + c];
+            d->transpose(X + (size_t)r0 * ld + c0, rows - r0 < 32 ? rows - r0 : 32,
+                         cols - c0 < 32 ? cols - c0 : 32, ld, T + (size_t)c0 * ldt + r0, ldt);
 }
 
 /* Transposes rows x cols (leading dimension ld) into a dense cols x rows. */
-static float *transpose_copy(const float *X, int rows, int cols, int ld)
+static float *transpose_copy(const nn_dsp *d, const float *X, int rows, int cols, int ld)
 {
     float *T = malloc((size_t)rows * cols * sizeof(float));
     if (T)
-        transpose_into(X, rows, cols, (size_t)ld, T, (size_t)rows);
+        transpose_into(d, X, rows, cols, (size_t)ld, T, (size_t)rows);
     return T;
 }
 
@@ -208,15 +209,15 @@ static float *transpose_copy(const float *X, int rows, int cols, int ld)
 static int gemm_nt_swapped(const nn_dsp *d, int M, int N, int K, const float *A, int lda,
                            const float *B, int ldb, float *C, int ldc, int accumulate)
 {
-    float *At = transpose_copy(A, M, K, lda); /* K x M */
-    float *Ct = accumulate ? transpose_copy(C, M, N, ldc) /* N x M */
+    float *At = transpose_copy(d, A, M, K, lda); /* K x M */
+    float *Ct = accumulate ? transpose_copy(d, C, M, N, ldc) /* N x M */
                            : malloc((size_t)N * M * sizeof(float));
     if (!At || !Ct) {
         free(At), free(Ct);
         return -1;
     }
     gemm_panels(d, N, M, K, B, ldb, At, M, Ct, M, NULL, !accumulate, 0);
-    transpose_into(Ct, N, M, (size_t)M, C, (size_t)ldc);
+    transpose_into(d, Ct, N, M, (size_t)M, C, (size_t)ldc);
     free(At), free(Ct);
     return 0;
 }
@@ -254,7 +255,7 @@ void nn_gemm_nt_on(const nn_dsp *d, int M, int N, int K, const float *A, int lda
     }
     for (int k0 = 0; k0 < K; k0 += slice) {
         int kc = K - k0 < slice ? K - k0 : slice;
-        transpose_into(B + k0, N, kc, (size_t)ldb, Bt, (size_t)N); /* B's K slice, kc x N */
+        transpose_into(d, B + k0, N, kc, (size_t)ldb, Bt, (size_t)N); /* B's K slice, kc x N */
         gemm_panels(d, M, N, kc, A + k0, lda, Bt, N, C, ldc, NULL, !accumulate && k0 == 0, 0);
     }
     free(Bt);
@@ -270,7 +271,7 @@ void nn_gemm_tn_on(const nn_dsp *d, int M, int N, int K, const float *A, int lda
             clear_rows(M, N, C, ldc);
         return;
     }
-    float *At = transpose_copy(A, K, M, lda); /* M x K */
+    float *At = transpose_copy(d, A, K, M, lda); /* M x K */
     if (!At) {
         if (!accumulate)
             clear_rows(M, N, C, ldc);

@@ -303,7 +303,43 @@ __attribute__((target("avx2,f16c"))) static void halves_avx2(const uint8_t *src,
     aec_halves_to_floats(src + 2 * i, n - i, dst + i);
 }
 
+/* 8x8 tiles: 8 rows in, three rounds of shuffles, 8 columns out. */
+T static void transpose_avx2(const float *X, int rows, int cols, size_t ld, float *Tr, size_t ldt)
+{
+    int r8 = rows / 8 * 8, c8 = cols / 8 * 8;
+    for (int r0 = 0; r0 < r8; r0 += 8)
+        for (int c0 = 0; c0 < c8; c0 += 8) {
+            const float *x = X + (size_t)r0 * ld + c0;
+            __m256 v[8], u[8], w[8];
+            for (int i = 0; i < 8; i++)
+                v[i] = _mm256_loadu_ps(x + (size_t)i * ld);
+            for (int i = 0; i < 8; i += 2) {
+                u[i] = _mm256_unpacklo_ps(v[i], v[i + 1]);
+                u[i + 1] = _mm256_unpackhi_ps(v[i], v[i + 1]);
+            }
+            for (int i = 0; i < 8; i += 4)
+                for (int j = 0; j < 2; j++) {
+                    w[i + j] = _mm256_shuffle_ps(u[i + j], u[i + j + 2], 0x44);
+                    w[i + j + 2] = _mm256_shuffle_ps(u[i + j], u[i + j + 2], 0xee);
+                }
+            float *t = Tr + (size_t)c0 * ldt + r0;
+            /* w[0..3] hold columns 0,2,1,3 (and 4,6,5,7 in the high lanes) of rows 0-3 */
+            static const int col_of[4] = {0, 2, 1, 3};
+            for (int j = 0; j < 4; j++) {
+                int c = col_of[j];
+                __m256 lo = _mm256_permute2f128_ps(w[j], w[j + 4], 0x20);
+                __m256 hi = _mm256_permute2f128_ps(w[j], w[j + 4], 0x31);
+                _mm256_storeu_ps(t + (size_t)c * ldt, lo);
+                _mm256_storeu_ps(t + (size_t)(c + 4) * ldt, hi);
+            }
+        }
+    if (c8 < cols)
+        nn_transpose_c(X + c8, r8, cols - c8, ld, Tr + (size_t)c8 * ldt, ldt);
+    if (r8 < rows)
+        nn_transpose_c(X + (size_t)r8 * ld, rows - r8, cols, ld, Tr + r8, ldt);
+}
+
 const nn_dsp nn_dsp_avx2 = {"avx2",         MR, NR, kernel_avx2, pack_avx2, conv3_row_avx2,
                             pack_conv3_avx2,
-                            halves_avx2};
+                            halves_avx2,    transpose_avx2};
 #endif

@@ -337,7 +337,55 @@ T static void halves_avx512(const uint8_t *src, size_t n, float *dst)
     aec_halves_to_floats(src + 2 * i, n - i, dst + i);
 }
 
-const nn_dsp nn_dsp_avx512 = {"avx512",         MR,           NR,
-                              kernel_avx512,    pack_avx512,  conv3_row_avx512,
-                              pack_conv3_avx512, halves_avx512};
+/* 16x16 tiles: 16 rows in, four rounds of shuffles, 16 columns out. */
+T static void transpose_avx512(const float *X, int rows, int cols, size_t ld, float *Tr,
+                               size_t ldt)
+{
+    int r16 = rows / 16 * 16, c16 = cols / 16 * 16;
+    for (int r0 = 0; r0 < r16; r0 += 16)
+        for (int c0 = 0; c0 < c16; c0 += 16) {
+            const float *x = X + (size_t)r0 * ld + c0;
+            __m512 v[16], u[16];
+            for (int i = 0; i < 16; i++)
+                v[i] = _mm512_loadu_ps(x + (size_t)i * ld);
+            /* pairs of rows interleaved, then pairs of pairs as doubles */
+            for (int i = 0; i < 16; i += 2) {
+                u[i] = _mm512_unpacklo_ps(v[i], v[i + 1]);
+                u[i + 1] = _mm512_unpackhi_ps(v[i], v[i + 1]);
+            }
+            for (int i = 0; i < 16; i += 4)
+                for (int j = 0; j < 2; j++) {
+                    __m512d a = _mm512_castps_pd(u[i + j]), b = _mm512_castps_pd(u[i + j + 2]);
+                    v[i + j] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, b));
+                    v[i + j + 2] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, b));
+                }
+            /* now v[4g + m] holds, in 128-bit lane L, rows 4g..4g+3 of
+             * column 4L + (0, 2, 1, 3)[m]; gather the lanes */
+            for (int i = 0; i < 8; i++) {
+                int g = i / 4 * 8, m = i % 4;
+                u[i] = _mm512_shuffle_f32x4(v[g + m], v[g + 4 + m], 0x88);
+                u[i + 8] = _mm512_shuffle_f32x4(v[g + m], v[g + 4 + m], 0xdd);
+            }
+            /* u[i]: g = i / 4 % 2 ... combine the two halves of the rows */
+            float *t = Tr + (size_t)c0 * ldt + r0;
+            static const int col_of[4] = {0, 2, 1, 3};
+            for (int h = 0; h < 2; h++)
+                for (int m = 0; m < 4; m++) {
+                    __m512 a = u[h * 8 + m], b = u[h * 8 + 4 + m];
+                    __m512 lo = _mm512_shuffle_f32x4(a, b, 0x88);
+                    __m512 hi = _mm512_shuffle_f32x4(a, b, 0xdd);
+                    int c = col_of[m] + 4 * h;
+                    _mm512_storeu_ps(t + (size_t)c * ldt, lo);
+                    _mm512_storeu_ps(t + (size_t)(c + 8) * ldt, hi);
+                }
+        }
+    if (c16 < cols)
+        nn_transpose_c(X + c16, r16, cols - c16, ld, Tr + (size_t)c16 * ldt, ldt);
+    if (r16 < rows)
+        nn_transpose_c(X + (size_t)r16 * ld, rows - r16, cols, ld, Tr + r16, ldt);
+}
+
+const nn_dsp nn_dsp_avx512 = {"avx512",          MR,           NR,
+                              kernel_avx512,     pack_avx512,  conv3_row_avx512,
+                              pack_conv3_avx512, halves_avx512, transpose_avx512};
 #endif

@@ -71,5 +71,12 @@ static void pack_conv3_c(const float *in, int B, int H, int W, int k0, int kc, i
     }
 }
 
+void nn_transpose_c(const float *X, int rows, int cols, size_t ld, float *T, size_t ldt)
+{
+    for (int r = 0; r < rows; r++)
+        for (int c = 0; c < cols; c++)
+            T[(size_t)c * ldt + r] = X[(size_t)r * ld + c];
+}
+
 const nn_dsp nn_dsp_c = {"c",         MR,         NR, kernel_c, pack_c, conv3_row_c,
-                         pack_conv3_c, aec_halves_to_floats};
+                         pack_conv3_c, aec_halves_to_floats, nn_transpose_c};
