@@ -522,6 +522,23 @@ static int din_as_convolution(const nn_conv_shape *s, int B, int H, int W, const
     return 1;
 }
 
+/* The sum of d[0..n) in doubles, in a fixed order that does not depend on
+ * the thread count: 8 running sums (element i in sum i % 8, the tail in
+ * the first ones), added pairwise at the end.  Independent chains, so the
+ * compiler keeps them in one vector instead of waiting on one add at a
+ * time. */
+static double channel_sum(const float *d, size_t n)
+{
+    double part[8] = {0};
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int j = 0; j < 8; j++)
+            part[j] += d[i + j];
+    for (int j = 0; i < n; i++, j++)
+        part[j] += d[i];
+    return ((part[0] + part[1]) + (part[2] + part[3])) + ((part[4] + part[5]) + (part[6] + part[7]));
+}
+
 void nn_conv_backward(const nn_conv_shape *s, int B, int H, int W, const float *in,
                       const float *w, const float *dout, float *dw, float *db, float *din,
                       float *scratch)
@@ -529,15 +546,10 @@ void nn_conv_backward(const nn_conv_shape *s, int B, int H, int W, const float *
     int Ho = nn_conv_out_dim(H, s->k, s->stride, s->pad),
         Wo = nn_conv_out_dim(W, s->k, s->stride, s->pad);
     int N = B * Ho * Wo, K = s->cin * s->k * s->k;
-    if (db) /* each channel's sum by one thread, in order: the bits of a serial loop */
+    if (db) /* each channel's sum by one thread: the same bits whatever the threads */
 #pragma omp parallel for schedule(static) if (nn_may_fork_pass((size_t)s->cout * N))
-        for (int co = 0; co < s->cout; co++) {
-            const float *d = dout + (size_t)co * N;
-            double sum = 0;
-            for (int i = 0; i < N; i++)
-                sum += d[i];
-            db[co] += (float)sum;
-        }
+        for (int co = 0; co < s->cout; co++)
+            db[co] += (float)channel_sum(dout + (size_t)co * N, (size_t)N);
     if (is_pointwise(s)) {
         if (dw) /* dW[cout][cin] += dout[cout][N] * in[cin][N]^T */
             nn_gemm_nt(s->cout, K, N, dout, N, in, N, dw, K, 1);
@@ -609,18 +621,15 @@ void nn_relu_backward(const float *y, float *dy, size_t n)
 
 void nn_relu_backward_bias(const float *y, float *dy, int C, size_t n, float *db)
 {
-    /* each channel by one thread, in order: the sum of nn_conv_backward */
+    /* each channel by one thread: the sums of nn_conv_backward */
 #pragma omp parallel for schedule(static) if (nn_may_fork_pass((size_t)C * n))
     for (int c = 0; c < C; c++) {
         const float *yc = y + (size_t)c * n;
         float *d = dy + (size_t)c * n;
-        double sum = 0;
-        for (size_t i = 0; i < n; i++) {
+        for (size_t i = 0; i < n; i++)
             if (yc[i] <= 0.0f)
                 d[i] = 0.0f;
-            sum += d[i];
-        }
-        db[c] += (float)sum;
+        db[c] += (float)channel_sum(d, n);
     }
 }
 

@@ -403,7 +403,7 @@ void aet_trainer_pass(aet_trainer *t, int B, int b0, uint64_t *rng, size_t N_all
                 size_t i = (size_t)d * N + (size_t)b * per + j;
                 if (step > 0) {
                     float az = fabsf(a->z[i]);
-                    rate_b += log2(1.0 + az / step);
+                    rate_b += log2f(1.0f + az / step); /* reported only */
                     float g = step * step / 6.0f / (step + az) * inv;
                     t->dz[i] = a->z[i] < 0 ? -g : g;
                 } else {
