@@ -32,6 +32,8 @@ static void encode_chunk(const aec_model *m, const float *z, size_t N, size_t n0
     int D = c->latent, K = c->codes;
     const float *books = m->params + m->lay.codebooks;
     float *dots = res + (size_t)D * CHUNK;
+    float best[CHUNK];
+    int arg[CHUNK];
     for (int d = 0; d < D; d++)
         memcpy(res + (size_t)d * n, z + (size_t)d * N + n0, (size_t)n * sizeof(float));
     for (int s = 0; s < stages; s++) {
@@ -40,26 +42,36 @@ static void encode_chunk(const aec_model *m, const float *z, size_t N, size_t n0
         const float *cost = bits ? bits + (size_t)s * K : NULL;
         nn_gemm_nn(K, n, D, book, D, res, n, dots, n, 0);
         uint8_t *out = idx + (size_t)s * N + n0;
-        for (int j = 0; j < n; j++) {
-            float best = FLT_MAX;
-            int arg = 0;
-            if (cost) /* distortion + lambda * bits: entropy-constrained choice */
-                for (int k = 0; k < K; k++) {
-                    float dist = norms[k] - 2.0f * dots[(size_t)k * n + j] + lambda * cost[k];
-                    if (dist < best)
-                        best = dist, arg = k;
+        /* Each latent's nearest code (the first of equals), the codes in
+         * the outer loop: the distances are read along dots' rows, and the
+         * latents' comparisons are independent lanes for the compiler. */
+        for (int j = 0; j < n; j++)
+            best[j] = FLT_MAX, arg[j] = 0;
+        for (int k = 0; k < K; k++) {
+            const float *dk = dots + (size_t)k * n;
+            float nk = norms[k];
+            if (cost) { /* distortion + lambda * bits: the entropy-constrained choice */
+                float rate = lambda * cost[k];
+                for (int j = 0; j < n; j++) {
+                    float dist = nk - 2.0f * dk[j] + rate;
+                    int better = dist < best[j];
+                    best[j] = better ? dist : best[j];
+                    arg[j] = better ? k : arg[j];
                 }
-            else
-                for (int k = 0; k < K; k++) {
-                    float dist = norms[k] - 2.0f * dots[(size_t)k * n + j];
-                    if (dist < best)
-                        best = dist, arg = k;
+            } else {
+                for (int j = 0; j < n; j++) {
+                    float dist = nk - 2.0f * dk[j];
+                    int better = dist < best[j];
+                    best[j] = better ? dist : best[j];
+                    arg[j] = better ? k : arg[j];
                 }
-            out[j] = (uint8_t)arg;
-            const float *code = book + (size_t)arg * D;
-            for (int d = 0; d < D; d++)
-                res[(size_t)d * n + j] -= code[d];
+            }
         }
+        for (int j = 0; j < n; j++)
+            out[j] = (uint8_t)arg[j];
+        for (int d = 0; d < D; d++) /* along res's rows; each value once */
+            for (int j = 0; j < n; j++)
+                res[(size_t)d * n + j] -= book[(size_t)arg[j] * D + d];
     }
     if (q_out) /* q = z - what is left over */
         for (int d = 0; d < D; d++)
