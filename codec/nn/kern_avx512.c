@@ -359,14 +359,16 @@ T static void transpose_avx512(const float *X, int rows, int cols, size_t ld, fl
                     v[i + j] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, b));
                     v[i + j + 2] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, b));
                 }
-            /* now v[4g + m] holds, in 128-bit lane L, rows 4g..4g+3 of
-             * column 4L + (0, 2, 1, 3)[m]; gather the lanes */
+            /* Now v[4g + m] holds, in its 128-bit lane L, rows 4g..4g+3 of
+             * column 4L + (0, 2, 1, 3)[m].  Gather the lanes: u[m] and
+             * u[4 + m] get lanes 0 and 2 of rows 0-7 and 8-15, u[8 + m]
+             * and u[12 + m] lanes 1 and 3; then each pair makes two
+             * columns of all 16 rows. */
             for (int i = 0; i < 8; i++) {
                 int g = i / 4 * 8, m = i % 4;
                 u[i] = _mm512_shuffle_f32x4(v[g + m], v[g + 4 + m], 0x88);
                 u[i + 8] = _mm512_shuffle_f32x4(v[g + m], v[g + 4 + m], 0xdd);
             }
-            /* u[i]: g = i / 4 % 2 ... combine the two halves of the rows */
             float *t = Tr + (size_t)c0 * ldt + r0;
             static const int col_of[4] = {0, 2, 1, 3};
             for (int h = 0; h < 2; h++)
