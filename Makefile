@@ -93,9 +93,9 @@ $(BUILD)/$(SONAME) $(BUILD)/libcodec.so: $(BUILD)/$(SO_FILE)
 	ln -sf $(SO_FILE) $@
 
 $(BUILD)/aetrain: tools/aetrain.c $(TRAIN_OBJ) $(COMMON_OBJ) $(BUILD)/libcodec.a
-	$(LINK) -Itools -o $@ $^ $(TOOL_LDLIBS) $(LDLIBS)
+	$(LINK) -Itools -o $@ $(filter-out %.h,$^) $(TOOL_LDLIBS) $(LDLIBS)
 $(BUILD)/ae%: tools/ae%.c $(COMMON_OBJ) $(BUILD)/libcodec.a
-	$(LINK) -Itools -o $@ $^ $(TOOL_LDLIBS) $(LDLIBS)
+	$(LINK) -Itools -o $@ $(filter-out %.h,$^) $(TOOL_LDLIBS) $(LDLIBS)
 
 $(BUILD)/tests/%: tests/%.c $(TRAIN_OBJ) $(COMMON_OBJ) $(BUILD)/libcodec.a | $(BUILD)/gen/builtin_models.h
 	@mkdir -p $(dir $@)
