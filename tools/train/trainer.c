@@ -376,13 +376,23 @@ void aet_trainer_pass(aet_trainer *t, int B, int b0, uint64_t *rng, size_t N_all
     double part[SUM_PARTS];
 #pragma omp parallel for schedule(static) if (nn_may_fork_pass(XN))
     for (int p = 0; p < SUM_PARTS; p++) {
-        double s = 0;
-        for (size_t i = part_start(XN, p); i < part_start(XN, p + 1); i++) {
+        /* four running sums (element i in sum i % 4 of its part): chains the
+         * compiler can overlap, where one sum waited on each add; the sum is
+         * only reported, dy is what trains */
+        double s[4] = {0};
+        size_t i = part_start(XN, p), end = part_start(XN, p + 1);
+        for (; i + 4 <= end; i += 4)
+            for (int j = 0; j < 4; j++) {
+                float e = a->y[i + j] - target[i + j];
+                s[j] += (double)e * e;
+                t->dy[i + j] = 2.0f * e * inv;
+            }
+        for (int j = 0; i < end; i++, j++) {
             float e = a->y[i] - target[i];
-            s += (double)e * e;
+            s[j] += (double)e * e;
             t->dy[i] = 2.0f * e * inv;
         }
-        part[p] = s;
+        part[p] = (s[0] + s[1]) + (s[2] + s[3]);
     }
     double se = sum_parts(part);
     /* VQ crops: the commitment pulls z towards its codes.  Lattice crops: a
