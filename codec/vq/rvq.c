@@ -50,21 +50,14 @@ static void encode_chunk(const aec_model *m, const float *z, size_t N, size_t n0
         for (int k = 0; k < K; k++) {
             const float *dk = dots + (size_t)k * n;
             float nk = norms[k];
-            if (cost) { /* distortion + lambda * bits: the entropy-constrained choice */
-                float rate = lambda * cost[k];
-                for (int j = 0; j < n; j++) {
-                    float dist = nk - 2.0f * dk[j] + rate;
-                    int better = dist < best[j];
-                    best[j] = better ? dist : best[j];
-                    arg[j] = better ? k : arg[j];
-                }
-            } else {
-                for (int j = 0; j < n; j++) {
-                    float dist = nk - 2.0f * dk[j];
-                    int better = dist < best[j];
-                    best[j] = better ? dist : best[j];
-                    arg[j] = better ? k : arg[j];
-                }
+            /* distortion (+ lambda * bits: the entropy-constrained choice);
+             * adding 0 changes no comparison */
+            float rate = cost ? lambda * cost[k] : 0.0f;
+            for (int j = 0; j < n; j++) {
+                float dist = nk - 2.0f * dk[j] + rate;
+                int better = dist < best[j];
+                best[j] = better ? dist : best[j];
+                arg[j] = better ? k : arg[j];
             }
         }
         for (int j = 0; j < n; j++)
