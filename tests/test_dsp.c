@@ -16,6 +16,9 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 static uint32_t rng_state = 12345;
 static float frand(void)
@@ -463,6 +466,66 @@ static void test_transpose_every_path(void)
     free(X), free(T);
 }
 
+/* A B of C += A * B^T stored in memory, handed out row by row as a
+ * convolution's im2col matrix is (nn/gemm.h nn_row_source). */
+typedef struct {
+    nn_row_source base;
+    const float *B;
+    int ldb;
+} stored_rows;
+
+static void stored_rows_of(const nn_row_source *src, int j0, int nrows, int k0, int kc, float *Bb)
+{
+    const stored_rows *s = (const stored_rows *)src;
+    for (int r = 0; r < nrows; r++)
+        memcpy(Bb + (size_t)r * kc, s->B + (size_t)(j0 + r) * s->ldb + k0,
+               (size_t)kc * sizeof(float));
+}
+
+/* nn_gemm_nt_rows (B given a block of rows at a time, the weight
+ * gradients') gives on every path, with 1 and 3 threads, the bits of
+ * nn_gemm_nt on the C path with B stored and accumulate = 1. */
+static void test_gemm_nt_rows_every_path(void)
+{
+    static const int sizes[][3] = {
+        {1, 1, 1}, {5, 7, 13}, {40, 300, 1100}, {128, 1152, 600}, {16, 99, 2000},
+        {33, 257, 257}, {3, 600, 513}, {70, 20, 300},
+    };
+    int tested = 0;
+    for (size_t t = 0; t < sizeof sizes / sizeof *sizes; t++) {
+        int M = sizes[t][0], N = sizes[t][1], K = sizes[t][2];
+        int lda = K + 3, ldb = K + 5, ldc = N + 2;
+        float *A = frandom((size_t)M * lda), *B = frandom((size_t)N * ldb);
+        float *C0 = frandom((size_t)M * ldc), *Cc = malloc((size_t)M * ldc * sizeof(float));
+        float *Cd = malloc((size_t)M * ldc * sizeof(float));
+        memcpy(Cc, C0, (size_t)M * ldc * sizeof(float));
+        nn_gemm_nt_on(&nn_dsp_c, M, N, K, A, lda, B, ldb, Cc, ldc, 1);
+        stored_rows src = {{stored_rows_of}, B, ldb};
+        for (int isa = 0; isa < NN_ISA_COUNT; isa++) {
+            const nn_dsp *d = nn_dsp_of((enum nn_isa)isa);
+            if (!d)
+                continue;
+            for (int threads = 1; threads <= 3; threads += 2) {
+#ifdef _OPENMP
+                int saved = omp_get_max_threads();
+                omp_set_num_threads(threads);
+#endif
+                memcpy(Cd, C0, (size_t)M * ldc * sizeof(float));
+                int rc = nn_gemm_nt_rows_on(d, M, N, K, A, lda, &src.base, Cd, ldc);
+#ifdef _OPENMP
+                omp_set_num_threads(saved);
+#endif
+                CHECKF(rc == 0 && memcmp(Cc, Cd, (size_t)M * ldc * sizeof(float)) == 0,
+                       "path %s, %d threads: M=%d N=%d K=%d differs from gemm_nt", d->name,
+                       threads, M, N, K);
+                tested++;
+            }
+        }
+        free(A), free(B), free(C0), free(Cc), free(Cd);
+    }
+    CHECK(tested >= 16);
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 3 && strcmp(argv[1], "--encode") == 0)
@@ -476,6 +539,7 @@ int main(int argc, char **argv)
     RUN_TEST(test_conv3_panels_as_im2col);
     RUN_TEST(test_halves_every_path);
     RUN_TEST(test_transpose_every_path);
+    RUN_TEST(test_gemm_nt_rows_every_path);
     RUN_TEST(test_encoded_bytes_path_independent);
     RUN_TEST(test_decoded_pixels_path_independent);
     TEST_EXIT();

@@ -415,6 +415,64 @@ static void test_conv_backward(void)
     }
 }
 
+/* The weight gradient, whose im2col matrix is made a block of rows at a
+ * time (nn/gemm.h nn_gemm_nt_rows), has the bits of the stored matrix's
+ * product: dw += dout * cols^T by nn_gemm_nt, cols written out here.  For
+ * every shape of conv_cases, on grids whose K slices of positions cross
+ * rows and batch items, with 1 and 3 threads. */
+static void test_conv_weight_gradient_bits(void)
+{
+    uint64_t rng_before = g_rng; /* the later tests' random networks stay as they were */
+    static const int grids[][3] = {{2, 7, 9}, {3, 13, 21}, {1, 40, 37}, {2, 16, 16}};
+    for (int c = 0; c < N_CONV_CASES; c++)
+        for (size_t g = 0; g < sizeof grids / sizeof *grids; g++) {
+            int B = grids[g][0], H = grids[g][1], W = grids[g][2];
+            nn_conv_shape s = {5, 6, conv_cases[c].k, conv_cases[c].stride, conv_cases[c].pad};
+            if (s.k == 1)
+                continue; /* 1x1: no im2col */
+            int Ho = nn_conv_out_dim(H, s.k, s.stride, s.pad),
+                Wo = nn_conv_out_dim(W, s.k, s.stride, s.pad);
+            int N = B * Ho * Wo, K = s.cin * s.k * s.k;
+            size_t nin = (size_t)s.cin * B * H * W, nw = (size_t)s.cout * K;
+            size_t nsc = nn_conv_scratch_floats(&s, B, H, W);
+            float *in = falloc(nin), *w = falloc(nw), *dout = falloc((size_t)s.cout * N);
+            float *cols = falloc((size_t)K * N), *want = falloc(nw), *got = falloc(nw);
+            float *sc = falloc(nsc);
+            fill(in, nin, 1), fill(w, nw, 1), fill(dout, (size_t)s.cout * N, 1), fill(want, nw, 1);
+            memcpy(got, want, nw * sizeof(float));
+            for (int ci = 0; ci < s.cin; ci++)
+                for (int t = 0; t < s.k * s.k; t++)
+                    for (int p = 0; p < N; p++) {
+                        int b = p / (Ho * Wo), oy = p / Wo % Ho, ox = p % Wo;
+                        int iy = oy * s.stride + t / s.k - s.pad;
+                        int ix = ox * s.stride + t % s.k - s.pad;
+                        int inside = iy >= 0 && iy < H && ix >= 0 && ix < W;
+                        cols[((size_t)ci * s.k * s.k + t) * N + p] =
+                            inside ? in[(((size_t)ci * B + b) * H + iy) * W + ix] : 0.0f;
+                    }
+            nn_gemm_nt(s.cout, K, N, dout, N, cols, N, want, K, 1);
+            int same = 1;
+#ifdef _OPENMP
+            int saved = omp_get_max_threads();
+            for (int threads = 1; threads <= 3; threads += 2) {
+                omp_set_num_threads(threads);
+#endif
+                float *dw = falloc(nw);
+                memcpy(dw, got, nw * sizeof(float));
+                nn_conv_backward(&s, B, H, W, in, w, dout, dw, NULL, NULL, sc);
+                same &= memcmp(dw, want, nw * sizeof(float)) == 0;
+                free(dw);
+#ifdef _OPENMP
+            }
+            omp_set_num_threads(saved);
+#endif
+            CHECKF(same, "%s on %dx%dx%d: dw differs from the stored im2col's product",
+                   conv_cases[c].name, B, H, W);
+            free(in), free(w), free(dout), free(cols), free(want), free(got), free(sc);
+        }
+    g_rng = rng_before;
+}
+
 /* ---- ReLU and space/depth --------------------------------------------- */
 
 static void test_relu(void)
@@ -1830,6 +1888,7 @@ int main(void)
     RUN_TEST(test_gemm_nt_weight_gradient_bits);
     RUN_TEST(test_conv_forward);
     RUN_TEST(test_conv_backward);
+    RUN_TEST(test_conv_weight_gradient_bits);
     RUN_TEST(test_conv_banded);
     RUN_TEST(test_conv3_row_out);
     RUN_TEST(test_relu);

@@ -261,6 +261,73 @@ void nn_gemm_nt_on(const nn_dsp *d, int M, int N, int K, const float *A, int lda
     free(Bt);
 }
 
+/* Most floats of one thread's block of B's rows (a K slice of each):
+ * 256 KB, in the core's L2 beside the panel in L1. */
+#define ROW_BLOCK_FLOATS (1u << 16)
+
+/* Rows of B in a block: a multiple of mr, at most ROW_BLOCK_FLOATS / KC,
+ * and the same number of blocks for every thread where N allows. */
+static int row_block(int N, int threads, int mr)
+{
+    int most = (int)(ROW_BLOCK_FLOATS / KC) / mr * mr;
+    int per = (N + threads - 1) / threads;
+    int rounds = (per + most - 1) / most;
+    int block = (per + rounds - 1) / rounds;
+    return (block + mr - 1) / mr * mr;
+}
+
+/* As gemm_nt_swapped, C^T = B * A^T, where the micro-kernel's A operand
+ * is B's rows (lda = kc, from the thread's buffer) and its panels come
+ * from A^T: each element of C^T gets its K slices in order, C += acc per
+ * slice, the bits of nn_gemm_nt. */
+int nn_gemm_nt_rows_on(const nn_dsp *d, int M, int N, int K, const float *A, int lda,
+                       const nn_row_source *B, float *C, int ldc)
+{
+    if (M <= 0 || N <= 0 || K <= 0)
+        return 0;
+    const int MR = d->mr, NR = d->nr, npanels = (M + NR - 1) / NR;
+    int parallel = nn_may_fork((double)M * N * K), threads = 1;
+#ifdef _OPENMP
+    if (parallel)
+        threads = omp_get_max_threads();
+#endif
+    int block = row_block(N, threads, MR), nblocks = (N + block - 1) / block;
+    float *At = transpose_copy(d, A, M, K, lda); /* K x M: the panels' rows */
+    float *Ct = transpose_copy(d, C, M, N, ldc); /* N x M */
+    int failed = !At || !Ct;
+#pragma omp parallel if (parallel && !failed)
+    {
+        float *Bb = malloc((size_t)block * KC * sizeof(float));
+        _Alignas(64) float Bp[KC * NN_NR_MAX];
+        int mine_failed = !Bb;
+#pragma omp atomic
+        failed |= mine_failed;
+#pragma omp barrier
+        if (!failed) {
+#pragma omp for schedule(static)
+            for (int t = 0; t < nblocks; t++) {
+                int j0 = t * block, rows = N - j0 < block ? N - j0 : block;
+                for (int k0 = 0; k0 < K; k0 += KC) {
+                    int kc = K - k0 < KC ? K - k0 : KC;
+                    B->rows(B, j0, rows, k0, kc, Bb);
+                    for (int p = 0; p < npanels; p++) {
+                        int i0 = p * NR, ncols = M - i0 < NR ? M - i0 : NR;
+                        d->pack(At + (size_t)k0 * M + i0, M, kc, ncols, Bp);
+                        for (int r = 0; r < rows; r += MR)
+                            d->kernel(rows - r < MR ? rows - r : MR, kc, Bb + (size_t)r * kc, kc,
+                                      Bp, Ct + (size_t)(j0 + r) * M + i0, M, ncols, NULL, 0);
+                    }
+                }
+            }
+        }
+        free(Bb);
+    }
+    if (!failed)
+        transpose_into(d, Ct, N, M, (size_t)M, C, (size_t)ldc);
+    free(At), free(Ct);
+    return failed ? -1 : 0;
+}
+
 void nn_gemm_tn_on(const nn_dsp *d, int M, int N, int K, const float *A, int lda,
                    const float *B, int ldb, float *C, int ldc, int accumulate)
 {
@@ -304,6 +371,12 @@ void nn_gemm_tn(int M, int N, int K, const float *A, int lda, const float *B, in
                 float *C, int ldc, int accumulate)
 {
     nn_gemm_tn_on(nn_dsp_active(), M, N, K, A, lda, B, ldb, C, ldc, accumulate);
+}
+
+int nn_gemm_nt_rows(int M, int N, int K, const float *A, int lda, const nn_row_source *B,
+                    float *C, int ldc)
+{
+    return nn_gemm_nt_rows_on(nn_dsp_active(), M, N, K, A, lda, B, C, ldc);
 }
 
 void nn_gemm_nn_bias(int M, int N, int K, const float *A, int lda, const float *B, int ldb,

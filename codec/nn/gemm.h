@@ -36,8 +36,25 @@ typedef struct nn_panel_source {
  * and calling nn_gemm_nn_bias. */
 void nn_gemm_source_bias(int M, int N, int K, const float *A, int lda, const nn_panel_source *B,
                          float *C, int ldc, const float *bias, int relu);
-/* The same four on one given path (nn/dsp.h), for the per-path tests and
- * benchmarks; the functions above use nn_dsp_active(). */
+/* A B matrix of C += A * B^T that need not exist in memory: `rows` writes
+ * rows j0..j0+nrows-1, columns k0..k0+kc-1 of B into Bb[(j - j0) * kc +
+ * (k - k0)].  A convolution's im2col matrix is one (nn/layers.c): its
+ * weight gradient dW += dY * cols^T gets the matrix a block at a time. */
+typedef struct nn_row_source {
+    void (*rows)(const struct nn_row_source *src, int j0, int nrows, int k0, int kc, float *Bb);
+} nn_row_source;
+/* C[M,N] += A[M,K] * B[N,K]^T with B given by its rows: the same bits as
+ * storing B and calling nn_gemm_nt(..., 1), with any thread count.  Each
+ * thread takes blocks of B's rows (C's columns) and, a K slice at a time,
+ * has them written into a buffer of its own, in its core's cache, where
+ * the micro-kernel reads them for every panel: B is never stored whole,
+ * nor read from memory once per panel.  Returns 0, or -1 without memory
+ * (C untouched). */
+int nn_gemm_nt_rows(int M, int N, int K, const float *A, int lda, const nn_row_source *B,
+                    float *C, int ldc);
+/* The same four (and nn_gemm_nt_rows) on one given path (nn/dsp.h), for
+ * the per-path tests and benchmarks; the functions above use
+ * nn_dsp_active(). */
 void nn_gemm_nn_on(const nn_dsp *d, int M, int N, int K, const float *A, int lda,
                    const float *B, int ldb, float *C, int ldc, int accumulate);
 void nn_gemm_nt_on(const nn_dsp *d, int M, int N, int K, const float *A, int lda,
@@ -46,6 +63,8 @@ void nn_gemm_tn_on(const nn_dsp *d, int M, int N, int K, const float *A, int lda
                    const float *B, int ldb, float *C, int ldc, int accumulate);
 void nn_gemm_nn_bias_on(const nn_dsp *d, int M, int N, int K, const float *A, int lda,
                         const float *B, int ldb, float *C, int ldc, const float *bias, int relu);
+int nn_gemm_nt_rows_on(const nn_dsp *d, int M, int N, int K, const float *A, int lda,
+                       const nn_row_source *B, float *C, int ldc);
 /* Plain triple loop, the reference the tests compare against. */
 void nn_gemm_reference(int M, int N, int K, const float *A, int lda, const float *B, int ldb,
                        float *C, int ldc, int accumulate);

@@ -231,6 +231,86 @@ static void conv_pack(const nn_panel_source *src, int k0, int kc, int j0, int nc
             memset(Bp + (size_t)k * nr + ncols, 0, (size_t)(nr - ncols) * sizeof(float));
 }
 
+/* The im2col matrix of the output positions from p0 on, as the rows of
+ * B in a weight gradient's dW += dY * cols^T (nn/gemm.h): row j = (ci*k +
+ * ky)*k + kx, column q = position p0 + q, each a block of rows and a K
+ * slice at a time, in the thread's cache. */
+typedef struct {
+    nn_row_source base;
+    const nn_conv_shape *s;
+    int B, H, W, Ho, Wo;
+    size_t p0;
+    const float *in;
+} cols_source;
+
+/* Stride 1, output rows y0..y1-1 of batch item b whole (Wo = W): the
+ * im2col row of (ci, ky, kx) over them is the input's rows y0+ky-pad..
+ * shifted by kx - pad, one copy for all of them, then zeros where a row
+ * or a column falls outside the image. */
+static void cols_whole_rows(const cols_source *cs, int ci, int ky, int kx, int b, int y0, int y1,
+                            float *dst)
+{
+    const nn_conv_shape *s = cs->s;
+    int W = cs->W, off = kx - s->pad, dy = ky - s->pad;
+    int ya = y0 > -dy ? y0 : -dy, yb = y1 < cs->H - dy ? y1 : cs->H - dy;
+    if (yb <= ya) {
+        memset(dst, 0, (size_t)(y1 - y0) * W * sizeof(float));
+        return;
+    }
+    memset(dst, 0, (size_t)(ya - y0) * W * sizeof(float));
+    memset(dst + (size_t)(yb - y0) * W, 0, (size_t)(y1 - yb) * W * sizeof(float));
+    const float *src = cs->in + (((size_t)ci * cs->B + b) * cs->H + ya + dy) * W;
+    float *d = dst + (size_t)(ya - y0) * W;
+    size_t n = (size_t)(yb - ya) * W;
+    /* the elements of d that would read before or after the rows copied are
+     * edge columns, zeroed below: copy only what lies inside */
+    size_t lo = off < 0 ? (size_t)-off : 0, hi = off > 0 ? n - (size_t)off : n;
+    if (hi > lo)
+        memcpy(d + lo, src + lo + off, (hi - lo) * sizeof(float));
+    for (int y = ya; y < yb; y++, d += W) {
+        for (int x = 0; x < -off && x < W; x++)
+            d[x] = 0.0f;
+        for (int x = W - off > 0 ? W - off : 0; x < W; x++)
+            d[x] = 0.0f;
+    }
+}
+
+static void cols_rows(const nn_row_source *src, int j0, int nrows, int k0, int kc, float *Bb)
+{
+    const cols_source *cs = (const cols_source *)src;
+    const nn_conv_shape *s = cs->s;
+    int kk = s->k * s->k;
+    size_t q = cs->p0 + (size_t)k0, end = q + (size_t)kc;
+    out_run runs[RUNS];
+    long nruns;
+    int whole = s->stride == 1 && cs->Wo == cs->W && cs->Ho == cs->H;
+    for (size_t at = q; at < end;) {
+        at = out_runs(cs->Ho, cs->Wo, q, at, end, runs, &nruns);
+        for (int r = 0; r < nrows; r++) {
+            int j = j0 + r, ci = j / kk, ky = j % kk / s->k, kx = j % s->k;
+            float *dst = Bb + (size_t)r * kc;
+            for (long i = 0; i < nruns; i++) {
+                const out_run *u = &runs[i];
+                if (whole && u->ox0 == 0 && u->ox1 == cs->W) { /* and the whole rows after it */
+                    long e = i + 1;
+                    while (e < nruns && runs[e].b == u->b && runs[e].ox0 == 0 &&
+                           runs[e].ox1 == cs->W)
+                        e++;
+                    cols_whole_rows(cs, ci, ky, kx, u->b, u->oy, u->oy + (int)(e - i), dst + u->at);
+                    i = e - 1;
+                    continue;
+                }
+                int iy = u->oy * s->stride + ky - s->pad;
+                const float *row =
+                    iy < 0 || iy >= cs->H
+                        ? NULL
+                        : cs->in + (((size_t)ci * cs->B + u->b) * cs->H + iy) * cs->W;
+                gather_row(s, cs->W, row, kx, u->ox0, u->ox1, dst + u->at);
+            }
+        }
+    }
+}
+
 /* A 3x3 same convolution with few outputs and one K slice: the path's
  * conv3_row (nn/dsp.h) on each output row, when it has one. */
 static int few_outputs(const nn_conv_shape *s)
@@ -570,8 +650,9 @@ void nn_conv_backward(const nn_conv_shape *s, int B, int H, int W, const float *
         size_t p1 = p0 + band < (size_t)N ? p0 + band : (size_t)N;
         int n = (int)(p1 - p0);
         const float *d = dout + p0;
-        if (dw) {
-            band_by_runs(s, B, H, W, p0, p1, in, scratch, 0);
+        cols_source cols = {{cols_rows}, s, B, H, W, Ho, Wo, p0, in};
+        if (dw && nn_gemm_nt_rows(s->cout, K, n, d, N, &cols.base, dw, K) != 0) {
+            band_by_runs(s, B, H, W, p0, p1, in, scratch, 0); /* without memory: stored */
             nn_gemm_nt(s->cout, K, n, d, N, scratch, n, dw, K, 1);
         }
         if (din) {
