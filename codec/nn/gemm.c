@@ -276,10 +276,34 @@ static int row_block(int N, int threads, int mr)
     return (block + mr - 1) / mr * mr;
 }
 
+/* The panels of A^T (K x M) for every K slice, each packed as the path's
+ * pack would pack them from A^T stored, but read straight from A through
+ * the path's transpose: slice k0's panel p at P + ((k0 / KC) * npanels +
+ * p) * KC * nr, zero past M's last column.  A copy, the same bits. */
+static void pack_transposed_panels(const nn_dsp *d, int M, int K, const float *A, int lda,
+                                   float *P)
+{
+    const int NR = d->nr, npanels = (M + NR - 1) / NR, nslices = (K + KC - 1) / KC;
+#pragma omp parallel for schedule(static) if (nn_may_fork_pass((size_t)M * K))
+    for (int t = 0; t < nslices * npanels; t++) {
+        int k0 = t / npanels * KC, i0 = t % npanels * NR;
+        int kc = K - k0 < KC ? K - k0 : KC, ncols = M - i0 < NR ? M - i0 : NR;
+        float *Bp = P + (size_t)t * KC * NR;
+        for (int r0 = 0; r0 < ncols; r0 += 32) /* the transpose's blocks: at most 32 a side */
+            for (int c0 = 0; c0 < kc; c0 += 32)
+                d->transpose(A + (size_t)(i0 + r0) * lda + k0 + c0, ncols - r0 < 32 ? ncols - r0 : 32,
+                             kc - c0 < 32 ? kc - c0 : 32, (size_t)lda, Bp + (size_t)c0 * NR + r0,
+                             (size_t)NR);
+        if (ncols < NR)
+            for (int k = 0; k < kc; k++)
+                memset(Bp + (size_t)k * NR + ncols, 0, (size_t)(NR - ncols) * sizeof(float));
+    }
+}
+
 /* As gemm_nt_swapped, C^T = B * A^T, where the micro-kernel's A operand
- * is B's rows (lda = kc, from the thread's buffer) and its panels come
- * from A^T: each element of C^T gets its K slices in order, C += acc per
- * slice, the bits of nn_gemm_nt. */
+ * is B's rows (lda = kc, from the thread's buffer) and its panels are
+ * A^T's, packed once for all threads: each element of C^T gets its K
+ * slices in order, C += acc per slice, the bits of nn_gemm_nt. */
 int nn_gemm_nt_rows_on(const nn_dsp *d, int M, int N, int K, const float *A, int lda,
                        const nn_row_source *B, float *C, int ldc)
 {
@@ -292,13 +316,16 @@ int nn_gemm_nt_rows_on(const nn_dsp *d, int M, int N, int K, const float *A, int
         threads = omp_get_max_threads();
 #endif
     int block = row_block(N, threads, MR), nblocks = (N + block - 1) / block;
-    float *At = transpose_copy(d, A, M, K, lda); /* K x M: the panels' rows */
+    size_t panel = (size_t)KC * NR, nslices = (size_t)(K + KC - 1) / KC;
+    /* whole cache lines: no split loads (a panel is a multiple of 64 bytes) */
+    float *P = aligned_alloc(64, nslices * npanels * panel * sizeof(float));
     float *Ct = transpose_copy(d, C, M, N, ldc); /* N x M */
-    int failed = !At || !Ct;
+    int failed = !P || !Ct;
+    if (!failed)
+        pack_transposed_panels(d, M, K, A, lda, P);
 #pragma omp parallel if (parallel && !failed)
     {
         float *Bb = malloc((size_t)block * KC * sizeof(float));
-        _Alignas(64) float Bp[KC * NN_NR_MAX];
         int mine_failed = !Bb;
 #pragma omp atomic
         failed |= mine_failed;
@@ -312,7 +339,7 @@ int nn_gemm_nt_rows_on(const nn_dsp *d, int M, int N, int K, const float *A, int
                     B->rows(B, j0, rows, k0, kc, Bb);
                     for (int p = 0; p < npanels; p++) {
                         int i0 = p * NR, ncols = M - i0 < NR ? M - i0 : NR;
-                        d->pack(At + (size_t)k0 * M + i0, M, kc, ncols, Bp);
+                        const float *Bp = P + ((size_t)(k0 / KC) * npanels + p) * panel;
                         for (int r = 0; r < rows; r += MR)
                             d->kernel(rows - r < MR ? rows - r : MR, kc, Bb + (size_t)r * kc, kc,
                                       Bp, Ct + (size_t)(j0 + r) * M + i0, M, ncols, NULL, 0);
@@ -324,7 +351,7 @@ int nn_gemm_nt_rows_on(const nn_dsp *d, int M, int N, int K, const float *A, int
     }
     if (!failed)
         transpose_into(d, Ct, N, M, (size_t)M, C, (size_t)ldc);
-    free(At), free(Ct);
+    free(P), free(Ct);
     return failed ? -1 : 0;
 }
 
