@@ -1662,9 +1662,9 @@ static void pair_fill(void *ctx, int b, int y, float *dst, int W)
 /* The full-resolution pair run row by row (the second layer reading a
  * ring of the first's rows) gives the bits of the two layers one after
  * the other, for two items and rows at both borders. */
-static void test_conv3_pair_rows(void)
+static void check_conv3_pair_rows(int M)
 {
-    nn_conv_shape first = {11, 16, 3, 1, 1}, second = {16, 3, 3, 1, 1};
+    nn_conv_shape first = {11, M, 3, 1, 1}, second = {M, 3, 3, 1, 1};
     /* every path with a row kernel runs the pair (AVX2 has none) */
     CHECK(nn_conv3_pair_supported(&first, &second) == (nn_dsp_active()->conv3_row != NULL));
     if (!nn_conv3_pair_supported(&first, &second)) {
@@ -1673,17 +1673,17 @@ static void test_conv3_pair_rows(void)
     }
     int B = 2, H = 7, W = 37;
     size_t plane = (size_t)B * H * W;
-    float *in = falloc(first.cin * plane), *w1 = falloc((size_t)16 * 11 * 9), *b1 = falloc(16);
-    float *w2 = falloc((size_t)3 * 16 * 9), *b2 = falloc(3), *mid = falloc(16 * plane);
-    float *want = falloc(3 * plane), *got = falloc(3 * plane), *ring = falloc((size_t)3 * 16 * W);
+    float *in = falloc(first.cin * plane), *w1 = falloc((size_t)M * 11 * 9), *b1 = falloc(M);
+    float *w2 = falloc((size_t)3 * M * 9), *b2 = falloc(3), *mid = falloc(M * plane);
+    float *want = falloc(3 * plane), *got = falloc(3 * plane), *ring = falloc((size_t)3 * M * W);
     float *scratch = falloc(nn_conv_scratch_floats(&first, B, H, W) +
                             nn_conv_scratch_floats(&second, B, H, W));
-    fill(in, first.cin * plane, 1.0f), fill(w1, (size_t)16 * 11 * 9, 0.3f), fill(b1, 16, 0.1f);
-    fill(w2, (size_t)3 * 16 * 9, 0.3f), fill(b2, 3, 0.1f);
+    fill(in, first.cin * plane, 1.0f), fill(w1, (size_t)M * 11 * 9, 0.3f), fill(b1, M, 0.1f);
+    fill(w2, (size_t)3 * M * 9, 0.3f), fill(b2, 3, 0.1f);
     nn_conv_forward_act(&first, B, H, W, in, w1, b1, mid, scratch, 1);
     nn_conv_forward(&second, B, H, W, mid, w2, b2, want, scratch);
     nn_conv3_pair_forward(&first, &second, B, H, W, in, w1, b1, w2, b2, ring, got);
-    CHECK(memcmp(want, got, sizeof(float) * 3 * plane) == 0);
+    CHECKF(memcmp(want, got, sizeof(float) * 3 * plane) == 0, "%d channels between", M);
     /* rows made by a filler into a ring of three, each once and in order,
      * plus input channels 8..10 added: the same bits as the planar pair
      * followed by the addition */
@@ -1715,7 +1715,7 @@ static void test_conv3_pair_rows(void)
                         float w = want[c * plane + (size_t)y * W + x];
                         same &= y >= y0 && y < y1 ? memcmp(&g, &w, sizeof g) == 0 : g == -7.0f;
                     }
-            CHECKF(same, "rows %d..%d of %d", y0, y1 - 1, H);
+            CHECKF(same, "%d channels between: rows %d..%d of %d", M, y0, y1 - 1, H);
         }
     free(in_ring);
     /* the pair needs the second to read what the first writes */
@@ -1723,6 +1723,20 @@ static void test_conv3_pair_rows(void)
     CHECK(!nn_conv3_pair_supported(&first, &other));
     free(in), free(w1), free(b1), free(w2), free(b2), free(mid), free(want), free(got);
     free(ring), free(scratch);
+}
+
+/* The pair with the first layer's outputs in one group of the row kernel
+ * and in two (a wider refinement); then one too wide for the second
+ * layer's K slice. */
+static void test_conv3_pair_rows(void)
+{
+    check_conv3_pair_rows(16);
+    uint64_t rng_before = g_rng; /* the later tests' random networks stay as they were */
+    check_conv3_pair_rows(24);
+    g_rng = rng_before;
+    nn_conv_shape wide = {11, NN_CONV3_PAIR_MAX_MID + 1, 3, 1, 1};
+    nn_conv_shape after = {NN_CONV3_PAIR_MAX_MID + 1, 3, 3, 1, 1};
+    CHECK(!nn_conv3_pair_supported(&wide, &after));
 }
 
 /* nn_conv_forward_rows gives the rows asked for the bits of the whole

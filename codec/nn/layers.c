@@ -384,9 +384,11 @@ void nn_conv3_row_out(const nn_conv_shape *s, const float *wt, const float *b, i
     }
 }
 
+_Static_assert(NN_CONV3_PAIR_MAX_MID * 9 <= NN_KC, "the pair's second layer in one K slice");
 int nn_conv3_pair_supported(const nn_conv_shape *first, const nn_conv_shape *second)
 {
-    return nn_dsp_active()->conv3_row && few_outputs(first) && few_outputs(second) &&
+    return nn_dsp_active()->conv3_row && is_conv3_same(first) && first->cin * 9 <= NN_KC &&
+           first->cout <= NN_CONV3_PAIR_MAX_MID && few_outputs(second) &&
            second->cin == first->cout;
 }
 
@@ -424,8 +426,9 @@ static void conv3_pair(const nn_conv_shape *first, const nn_conv_shape *second, 
     nn_conv3_row_fn row = nn_dsp_active()->conv3_row;
     long plane = (long)B * H * W;
     size_t slot = (size_t)first->cout * W; /* one row of the first layer: [cout][W] */
-    float wt1[NN_KC * NN_CONV3_MAX_OUT], wt2[NN_KC * NN_CONV3_MAX_OUT];
-    conv3_transpose(first, w1, wt1);
+    int K1 = first->cin * 9;
+    float wt1[NN_KC * NN_CONV3_PAIR_MAX_MID], wt2[NN_KC * NN_CONV3_MAX_OUT];
+    nn_conv3_row_prepare(first, w1, wt1); /* in groups of NN_CONV3_MAX_OUT outputs */
     conv3_transpose(second, w2, wt2);
     const float *rows[NN_KC / 3];
     for (int b = 0; b < B; b++) {
@@ -441,8 +444,10 @@ static void conv3_pair(const nn_conv_shape *first, const nn_conv_shape *second, 
                         int yy = ahead + ky - 1;
                         rows[i * 3 + ky] = yy < 0 || yy >= H ? NULL : pair_row(src, b, H, yy, i);
                     }
-                row(first->cout, first->cin, W, rows, wt1, b1 ? b1 : no_bias,
-                    ring + (size_t)(ahead % 3) * slot, W, 1);
+                for (int o0 = 0; o0 < first->cout; o0 += NN_CONV3_MAX_OUT)
+                    row(first->cout - o0 < NN_CONV3_MAX_OUT ? first->cout - o0 : NN_CONV3_MAX_OUT,
+                        first->cin, W, rows, wt1 + (size_t)o0 * K1, b1 ? b1 + o0 : no_bias,
+                        ring + (size_t)(ahead % 3) * slot + (size_t)o0 * W, W, 1);
             }
             for (int i = 0; i < second->cin; i++)
                 for (int ky = 0; ky < 3; ky++) {

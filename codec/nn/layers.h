@@ -54,13 +54,16 @@ void nn_conv3_row_prepare(const nn_conv_shape *s, const float *w, float *wt);
  * channel i (W floats), NULL above or below the image. */
 void nn_conv3_row_out(const nn_conv_shape *s, const float *wt, const float *b, int W,
                       const float *const *rows, float *out, int relu);
-/* Two 3x3 same convolutions with few outputs, the second reading the
- * first's ReLU (the upsampling synthesis' full-resolution layers):
+/* Two 3x3 same convolutions, the second with few outputs reading the
+ * first's ReLU (the upsampling synthesis' full-resolution layers), the
+ * first with up to NN_CONV3_PAIR_MAX_MID outputs (the second's K in one
+ * slice):
  * out[second.cout][B][H][W] = second(relu(first(in))), with the first
  * layer's rows in ring (3 * first.cout * W floats) instead of a whole
  * [first.cout][B][H][W] buffer.  The same bits as the two layers one after
  * the other; only when nn_conv3_pair_supported (the kernel path has a row
  * kernel and the shapes fit it). */
+#define NN_CONV3_PAIR_MAX_MID 28 /* NN_KC / 9 */
 int nn_conv3_pair_supported(const nn_conv_shape *first, const nn_conv_shape *second);
 void nn_conv3_pair_forward(const nn_conv_shape *first, const nn_conv_shape *second, int B, int H,
                            int W, const float *in, const float *w1, const float *b1,
