@@ -289,11 +289,12 @@ static void pack_transposed_panels(const nn_dsp *d, int M, int K, const float *A
         int k0 = t / npanels * KC, i0 = t % npanels * NR;
         int kc = K - k0 < KC ? K - k0 : KC, ncols = M - i0 < NR ? M - i0 : NR;
         float *Bp = P + (size_t)t * KC * NR;
-        for (int r0 = 0; r0 < ncols; r0 += 32) /* the transpose's blocks: at most 32 a side */
-            for (int c0 = 0; c0 < kc; c0 += 32)
-                d->transpose(A + (size_t)(i0 + r0) * lda + k0 + c0, ncols - r0 < 32 ? ncols - r0 : 32,
-                             kc - c0 < 32 ? kc - c0 : 32, (size_t)lda, Bp + (size_t)c0 * NR + r0,
-                             (size_t)NR);
+        for (int r0 = 0; r0 < ncols; r0 += 32) /* blocks of 32 a side, as transpose_into */
+            for (int c0 = 0; c0 < kc; c0 += 32) {
+                int rows = ncols - r0 < 32 ? ncols - r0 : 32, cols = kc - c0 < 32 ? kc - c0 : 32;
+                d->transpose(A + (size_t)(i0 + r0) * lda + k0 + c0, rows, cols, (size_t)lda,
+                             Bp + (size_t)c0 * NR + r0, (size_t)NR);
+            }
         if (ncols < NR)
             for (int k = 0; k < kc; k++)
                 memset(Bp + (size_t)k * NR + ncols, 0, (size_t)(NR - ncols) * sizeof(float));
