@@ -23,6 +23,7 @@
 #include "nn/gemm.h"
 #include "nn/dsp.h"
 #include "nn/layers.h"
+#include "nn/winograd.h"
 #include "testlib.h"
 #include "train/backward.h"
 #include "train/init.h"
@@ -470,6 +471,87 @@ static void test_conv_weight_gradient_bits(void)
                    conv_cases[c].name, B, H, W);
             free(in), free(w), free(dout), free(cols), free(want), free(got), free(sc);
         }
+    g_rng = rng_before;
+}
+
+/* A batch's wide 3x3 layers go by Winograd's F(2x2, 3x3) (nn/winograd.h):
+ * forward and both gradients must agree with the direct convolution to
+ * rounding (a wrong sign or tile offset is off by the values' size), on
+ * odd sizes and sizes of one row, and give the same bits on 1 and 3
+ * threads. */
+static void test_conv_winograd(void)
+{
+    uint64_t rng_before = g_rng;
+    static const int cases[][5] = {/* cin, cout, B, H, W */
+                                   {32, 40, 2, 7, 9},
+                                   {48, 32, 3, 16, 16},
+                                   {32, 33, 2, 1, 5},
+                                   {40, 32, 2, 13, 70}};
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        nn_conv_shape s = {cases[c][0], cases[c][1], 3, 1, 1};
+        int B = cases[c][2], H = cases[c][3], W = cases[c][4], plane = H * W;
+        CHECK(nn_wino_supported(&s));
+        size_t nin = (size_t)s.cin * B * plane, nout = (size_t)s.cout * B * plane;
+        size_t nw = (size_t)s.cout * s.cin * 9;
+        size_t nsc = nn_conv_scratch_floats(&s, B, H, W), nsc1 = nn_conv_scratch_floats(&s, 1, H, W);
+        CHECK(nn_conv_forward_scratch_floats(&s, B, H, W) <= nsc);
+        float *in = falloc(nin), *w = falloc(nw), *bias = falloc(s.cout), *dout = falloc(nout);
+        float *ref = falloc(nout), *sc = falloc(nsc), *sc1 = falloc(nsc1);
+        float *dw_ref = calloc(nw, sizeof(float)), *din_ref = falloc(nin);
+        fill(in, nin, 1), fill(w, nw, 0.1f), fill(bias, s.cout, 0.5f), fill(dout, nout, 1);
+        nn_conv_forward_reference(&s, B, H, W, in, w, bias, ref);
+        for (size_t i = 0; i < nout; i++)
+            ref[i] = ref[i] > 0 ? ref[i] : 0;
+        /* The gradients' reference: the direct convolution, image by image. */
+        float *in1 = falloc((size_t)s.cin * plane), *dout1 = falloc((size_t)s.cout * plane);
+        float *din1 = falloc((size_t)s.cin * plane);
+        for (int b = 0; b < B; b++) {
+            for (int ci = 0; ci < s.cin; ci++)
+                memcpy(in1 + (size_t)ci * plane, in + ((size_t)ci * B + b) * plane,
+                       sizeof(float) * plane);
+            for (int co = 0; co < s.cout; co++)
+                memcpy(dout1 + (size_t)co * plane, dout + ((size_t)co * B + b) * plane,
+                       sizeof(float) * plane);
+            nn_conv_backward(&s, 1, H, W, in1, w, dout1, dw_ref, NULL, din1, sc1);
+            for (int ci = 0; ci < s.cin; ci++)
+                memcpy(din_ref + ((size_t)ci * B + b) * plane, din1 + (size_t)ci * plane,
+                       sizeof(float) * plane);
+        }
+        float *out[2], *dw[2], *din[2];
+        double err_out = 0, err_dw = 0, err_din = 0, max_dw = 0;
+        for (size_t i = 0; i < nw; i++)
+            max_dw = fmax(max_dw, fabs(dw_ref[i]));
+        for (int r = 0; r < 2; r++) {
+#ifdef _OPENMP
+            int saved = omp_get_max_threads();
+            omp_set_num_threads(r == 0 ? 1 : 3);
+#endif
+            out[r] = falloc(nout), dw[r] = calloc(nw, sizeof(float)), din[r] = falloc(nin);
+            nn_conv_forward_act(&s, B, H, W, in, w, bias, out[r], sc, 1);
+            nn_conv_backward(&s, B, H, W, in, w, dout, dw[r], NULL, din[r], sc);
+#ifdef _OPENMP
+            omp_set_num_threads(saved);
+#endif
+        }
+        for (size_t i = 0; i < nout; i++)
+            err_out = fmax(err_out, fabs(out[0][i] - ref[i]) / (1 + fabs(ref[i])));
+        for (size_t i = 0; i < nw; i++)
+            err_dw = fmax(err_dw, fabs(dw[0][i] - dw_ref[i]) / (1 + max_dw));
+        for (size_t i = 0; i < nin; i++)
+            err_din = fmax(err_din, fabs(din[0][i] - din_ref[i]) / (1 + fabs(din_ref[i])));
+        printf("  winograd %d->%d B=%d %dx%d: out %.2g, dw %.2g, din %.2g (relative)\n", s.cin,
+               s.cout, B, H, W, err_out, err_dw, err_din);
+        CHECKF(err_out < 1e-5 && err_dw < 1e-5 && err_din < 1e-5,
+               "winograd %d->%d on %dx%dx%d differs from the direct convolution", s.cin, s.cout, B,
+               H, W);
+        CHECK(memcmp(out[0], out[1], nout * sizeof(float)) == 0);
+        CHECK(memcmp(dw[0], dw[1], nw * sizeof(float)) == 0);
+        CHECK(memcmp(din[0], din[1], nin * sizeof(float)) == 0);
+        for (int r = 0; r < 2; r++)
+            free(out[r]), free(dw[r]), free(din[r]);
+        free(in), free(w), free(bias), free(dout), free(ref), free(sc), free(sc1), free(dw_ref),
+            free(din_ref), free(in1), free(dout1), free(din1);
+    }
     g_rng = rng_before;
 }
 
@@ -1903,6 +1985,7 @@ int main(void)
     RUN_TEST(test_conv_forward);
     RUN_TEST(test_conv_backward);
     RUN_TEST(test_conv_weight_gradient_bits);
+    RUN_TEST(test_conv_winograd);
     RUN_TEST(test_conv_banded);
     RUN_TEST(test_conv3_row_out);
     RUN_TEST(test_relu);

@@ -8,6 +8,7 @@
 #include "nn/dsp.h"
 #include "nn/gemm.h"
 #include "nn/parallel.h"
+#include "nn/winograd.h"
 
 static int is_pointwise(const nn_conv_shape *s)
 {
@@ -42,17 +43,31 @@ static size_t band_cols(const nn_conv_shape *s, int B, int Ho, int Wo)
     return n < N ? n : N;
 }
 
+/* A batch's wide 3x3 layers (the trainer's) go by Winograd's F(2x2, 3x3):
+ * 16 multiply-adds per 2x2 outputs and channel pair instead of 36
+ * (nn/winograd.h).  A single image (the codec) keeps the direct
+ * convolution, whose bits its conformance files pin. */
+static int by_winograd(const nn_conv_shape *s, int B)
+{
+    return B > 1 && nn_wino_supported(s);
+}
+
 size_t nn_conv_scratch_floats(const nn_conv_shape *s, int B, int H, int W)
 {
     if (is_pointwise(s))
         return 0;
     int Ho = nn_conv_out_dim(H, s->k, s->stride, s->pad);
     int Wo = nn_conv_out_dim(W, s->k, s->stride, s->pad);
-    return (size_t)s->cin * s->k * s->k * band_cols(s, B, Ho, Wo);
+    size_t n = (size_t)s->cin * s->k * s->k * band_cols(s, B, Ho, Wo);
+    if (by_winograd(s, B) && nn_wino_backward_floats(s, B, H, W) > n)
+        n = nn_wino_backward_floats(s, B, H, W);
+    return n;
 }
 
 size_t nn_conv_forward_scratch_floats(const nn_conv_shape *s, int B, int H, int W)
 {
+    if (by_winograd(s, B))
+        return nn_wino_forward_floats(s, B, H, W);
     if (is_conv3_same(s) && nn_dsp_active()->pack_conv3)
         return 0;
     return nn_conv_scratch_floats(s, B, H, W);
@@ -509,6 +524,10 @@ void nn_conv_forward_rows(const nn_conv_shape *s, int B, int H, int W, const flo
 {
     if (B > 1)
         y0 = 0, y1 = nn_conv_out_dim(H, s->k, s->stride, s->pad);
+    if (by_winograd(s, B)) {
+        nn_wino_forward(s, B, H, W, in, w, b, out, relu, scratch);
+        return;
+    }
     nn_conv3_row_fn row = nn_dsp_active()->conv3_row;
     if (row && few_outputs(s)) {
         conv3_rows(row, s, B, H, W, in, w, b, out, relu, y0, y1);
@@ -635,6 +654,10 @@ void nn_conv_backward(const nn_conv_shape *s, int B, int H, int W, const float *
 #pragma omp parallel for schedule(static) if (nn_may_fork_pass((size_t)s->cout * N))
         for (int co = 0; co < s->cout; co++)
             db[co] += (float)channel_sum(dout + (size_t)co * N, (size_t)N);
+    if (by_winograd(s, B)) {
+        nn_wino_backward(s, B, H, W, in, w, dout, dw, din, scratch);
+        return;
+    }
     if (is_pointwise(s)) {
         if (dw) /* dW[cout][cin] += dout[cout][N] * in[cin][N]^T */
             nn_gemm_nt(s->cout, K, N, dout, N, in, N, dw, K, 1);

@@ -2,7 +2,9 @@
 /* layers.h - the network layers, forward and backward side by side.
  *
  * Activations use the layout [C][B][H][W]: channel outermost, then batch
- * item, then rows.  With it a 1x1 convolution over a whole batch is a single
+ * item, then rows.  A batch (B > 1: the trainer) runs its wide 3x3 layers
+ * by Winograd's F(2x2, 3x3) (nn/winograd.h): the same values to rounding,
+ * not the same bits as one image at a time.  With it a 1x1 convolution over a whole batch is a single
  * matrix product, and a k x k convolution is one product after im2col.
  * Backward functions accumulate (+=) into weight and bias gradients and
  * overwrite input gradients. */
@@ -18,8 +20,9 @@ static inline int nn_conv_out_dim(int in, int k, int stride, int pad)
 {
     return (in + 2 * pad - k) / stride + 1;
 }
-/* Floats of scratch space nn_conv_forward/backward need (the im2col matrix);
- * 0 for 1x1 stride-1 convolutions, which need none. */
+/* Floats of scratch space nn_conv_forward/backward need (the im2col matrix,
+ * or a batch's Winograd buffers); 0 for 1x1 stride-1 convolutions, which
+ * need none. */
 size_t nn_conv_scratch_floats(const nn_conv_shape *s, int B, int H, int W);
 /* The same for nn_conv_forward alone: 0 also where the active path packs
  * the layer's panels straight from its input (3x3, stride 1, padding 1). */

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* winograd.h - 3x3 same convolutions of a batch by Winograd's F(2x2, 3x3),
+ * forward and backward side by side (the trainer's wide layers).
+ *
+ * Each 2x2 block of outputs comes from the 4x4 input patch around it:
+ *     Y = A^T [ sum over inputs of (G g G^T) .* (B^T d B) ] A
+ * (Lavin and Gray, arXiv 1509.09308).  Summed over the input channels,
+ * the 16 element-wise products of a tile become 16 matrix products, one
+ * per element of the 4x4 tile, run by the GEMM: 16 multiply-adds per
+ * 2x2 outputs and channel pair instead of 36.  The results are the
+ * convolution's to rounding (a few units in the last place, not the same
+ * bits as nn_conv_forward); they do not depend on the thread count.
+ *
+ * Layouts as in layers.h: activations [C][B][H][W], weights
+ * [cout][cin][3][3].  Any H and W: a last odd row or column is a tile
+ * whose missing outputs are dropped. */
+#ifndef AEC_NN_WINOGRAD_H
+#define AEC_NN_WINOGRAD_H
+
+#include <stddef.h>
+
+#include "nn/layers.h"
+
+/* Whether the shape is a 3x3 same convolution wide enough for the
+ * transforms to pay (fewer channels keep the GEMMs' K too short). */
+int nn_wino_supported(const nn_conv_shape *s);
+
+/* Floats of workspace nn_wino_forward and nn_wino_backward need. */
+size_t nn_wino_forward_floats(const nn_conv_shape *s, int B, int H, int W);
+size_t nn_wino_backward_floats(const nn_conv_shape *s, int B, int H, int W);
+
+/* out[cout][B][H][W] = conv(in, w) + b (b NULL: 0), then the ReLU with
+ * relu.  work: nn_wino_forward_floats() floats. */
+void nn_wino_forward(const nn_conv_shape *s, int B, int H, int W, const float *in,
+                     const float *w, const float *b, float *out, int relu, float *work);
+
+/* Given dout (the gradient of out, after the ReLU's backward), adds the
+ * weight gradient to dw unless it is NULL and writes din unless it is
+ * NULL; the bias gradient is the caller's.  work:
+ * nn_wino_backward_floats() floats. */
+void nn_wino_backward(const nn_conv_shape *s, int B, int H, int W, const float *in,
+                      const float *w, const float *dout, float *dw, float *din, float *work);
+#endif
