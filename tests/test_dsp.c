@@ -8,6 +8,7 @@
 #include "common/half.h"
 #include "nn/dsp.h"
 #include "nn/gemm.h"
+#include "nn/winograd.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -526,6 +527,44 @@ static void test_gemm_nt_rows_every_path(void)
     CHECK(tested >= 16);
 }
 
+/* The trainer's Winograd convolutions (nn/winograd.h) on every path: the
+ * same bits as on the C path, forward (with bias and ReLU) and both
+ * gradients, an odd size included. */
+static void test_winograd_every_path(void)
+{
+    static const int shapes[][5] = {{32, 40, 2, 9, 11}, {64, 32, 3, 16, 16}};
+    for (size_t t = 0; t < sizeof shapes / sizeof *shapes; t++) {
+        nn_conv_shape s = {shapes[t][0], shapes[t][1], 3, 1, 1};
+        int B = shapes[t][2], H = shapes[t][3], W = shapes[t][4];
+        size_t nin = (size_t)s.cin * B * H * W, nout = (size_t)s.cout * B * H * W;
+        size_t nw = (size_t)s.cout * s.cin * 9;
+        float *in = frandom(nin), *w = frandom(nw), *b = frandom(s.cout), *dout = frandom(nout);
+        float *work = malloc(nn_wino_backward_floats(&s, B, H, W) * sizeof(float));
+        float *want[3], *got[3];
+        size_t n[3] = {nout, nw, nin};
+        for (int k = 0; k < 3; k++)
+            want[k] = calloc(n[k], sizeof(float)), got[k] = calloc(n[k], sizeof(float));
+        const nn_dsp *c = nn_dsp_of(NN_ISA_C);
+        nn_wino_forward_on(c, &s, B, H, W, in, w, b, want[0], 1, work);
+        nn_wino_backward_on(c, &s, B, H, W, in, w, dout, want[1], want[2], work);
+        for (int isa = 1; isa < NN_ISA_COUNT; isa++) {
+            const nn_dsp *d = nn_dsp_of((enum nn_isa)isa);
+            if (!d)
+                continue;
+            memset(got[1], 0, nw * sizeof(float));
+            nn_wino_forward_on(d, &s, B, H, W, in, w, b, got[0], 1, work);
+            nn_wino_backward_on(d, &s, B, H, W, in, w, dout, got[1], got[2], work);
+            for (int k = 0; k < 3; k++)
+                CHECKF(memcmp(want[k], got[k], n[k] * sizeof(float)) == 0,
+                       "path %s, %d->%d on %dx%dx%d: the %s differs from the C path's", d->name,
+                       s.cin, s.cout, B, H, W, k == 0 ? "output" : k == 1 ? "dw" : "din");
+        }
+        for (int k = 0; k < 3; k++)
+            free(want[k]), free(got[k]);
+        free(in), free(w), free(b), free(dout), free(work);
+    }
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 3 && strcmp(argv[1], "--encode") == 0)
@@ -540,6 +579,7 @@ int main(int argc, char **argv)
     RUN_TEST(test_halves_every_path);
     RUN_TEST(test_transpose_every_path);
     RUN_TEST(test_gemm_nt_rows_every_path);
+    RUN_TEST(test_winograd_every_path);
     RUN_TEST(test_encoded_bytes_path_independent);
     RUN_TEST(test_decoded_pixels_path_independent);
     TEST_EXIT();

@@ -493,7 +493,8 @@ static void test_conv_winograd(void)
         CHECK(nn_wino_supported(&s));
         size_t nin = (size_t)s.cin * B * plane, nout = (size_t)s.cout * B * plane;
         size_t nw = (size_t)s.cout * s.cin * 9;
-        size_t nsc = nn_conv_scratch_floats(&s, B, H, W), nsc1 = nn_conv_scratch_floats(&s, 1, H, W);
+        size_t nsc = nn_conv_scratch_floats(&s, B, H, W);
+        size_t nsc1 = nn_conv_scratch_floats(&s, 1, H, W);
         CHECK(nn_conv_forward_scratch_floats(&s, B, H, W) <= nsc);
         float *in = falloc(nin), *w = falloc(nw), *bias = falloc(s.cout), *dout = falloc(nout);
         float *ref = falloc(nout), *sc = falloc(nsc), *sc1 = falloc(nsc1);

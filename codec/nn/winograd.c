@@ -290,9 +290,9 @@ static void channel_outputs(const tiling *g, const float *M, size_t lde, int c, 
 
 /* The forward convolution from split input planes sp, U (16 x cout x cin)
  * made; V and M: the chunk's matrices, element strides lv and lm. */
-static void forward_split(const nn_conv_shape *s, const tiling *g, const float *sp,
-                          const float *U, const float *bias, int relu, float *out, float *V,
-                          size_t lv, float *M, size_t lm)
+static void forward_split(const nn_dsp *d, const nn_conv_shape *s, const tiling *g,
+                          const float *sp, const float *U, const float *bias, int relu, float *out,
+                          float *V, size_t lv, float *M, size_t lm)
 {
     size_t ci = s->cin, co = s->cout;
     double work = 2.0 * TILE * co * ci * g->nb * g->chunks;
@@ -305,8 +305,8 @@ static void forward_split(const nn_conv_shape *s, const tiling *g, const float *
             channel_tiles(g, sp, c, 0, R0, R1, V + c * (size_t)g->nb, lv);
 #pragma omp for schedule(static)
         for (int e = 0; e < TILE; e++)
-            nn_gemm_nn(s->cout, n, s->cin, U + e * co * ci, s->cin, V + e * lv, g->nb, M + e * lm,
-                       g->nb, 0);
+            nn_gemm_nn_on(d, s->cout, n, s->cin, U + e * co * ci, s->cin, V + e * lv, g->nb,
+                          M + e * lm, g->nb, 0);
 #pragma omp for schedule(static)
         for (int c = 0; c < s->cout; c++)
             channel_outputs(g, M, lm, c, R0, R1, bias, relu, out);
@@ -320,8 +320,9 @@ size_t nn_wino_forward_floats(const nn_conv_shape *s, int B, int H, int W)
            TILE * (element_stride(&g, s->cin) + element_stride(&g, s->cout));
 }
 
-void nn_wino_forward(const nn_conv_shape *s, int B, int H, int W, const float *in,
-                     const float *w, const float *b, float *out, int relu, float *work)
+void nn_wino_forward_on(const nn_dsp *d, const nn_conv_shape *s, int B, int H, int W,
+                        const float *in, const float *w, const float *b, float *out, int relu,
+                        float *work)
 {
     tiling g = make_tiling(B, H, W);
     size_t lv = element_stride(&g, s->cin), lm = element_stride(&g, s->cout);
@@ -329,14 +330,20 @@ void nn_wino_forward(const nn_conv_shape *s, int B, int H, int W, const float *i
     float *V = U + TILE * (size_t)s->cout * s->cin, *M = V + TILE * lv;
     weight_tiles(s, w, U);
     split_planes(&g, s->cin, 1, in, sp);
-    forward_split(s, &g, sp, U, b, relu, out, V, lv, M, lm);
+    forward_split(d, s, &g, sp, U, b, relu, out, V, lv, M, lm);
+}
+
+void nn_wino_forward(const nn_conv_shape *s, int B, int H, int W, const float *in,
+                     const float *w, const float *b, float *out, int relu, float *work)
+{
+    nn_wino_forward_on(nn_dsp_active(), s, B, H, W, in, w, b, out, relu, work);
 }
 
 /* dU[e] = the sum over every tile of dM[e] V[e]^T, chunk after chunk:
  * the same bits on any thread count. */
-static void weight_grad(const nn_conv_shape *s, const tiling *g, const float *sp_in,
-                        const float *sp_grad, float *dU, float *V, size_t lv, float *dM,
-                        size_t lm)
+static void weight_grad(const nn_dsp *d, const nn_conv_shape *s, const tiling *g,
+                        const float *sp_in, const float *sp_grad, float *dU, float *V, size_t lv,
+                        float *dM, size_t lm)
 {
     size_t ci = s->cin, co = s->cout;
     double work = 2.0 * TILE * co * ci * g->nb * g->chunks;
@@ -352,8 +359,8 @@ static void weight_grad(const nn_conv_shape *s, const tiling *g, const float *sp
             channel_tiles(g, sp_grad, c, 1, R0, R1, dM + c * (size_t)g->nb, lm);
 #pragma omp for schedule(static)
         for (int e = 0; e < TILE; e++)
-            nn_gemm_nt(s->cout, s->cin, n, dM + e * lm, g->nb, V + e * lv, g->nb, dU + e * co * ci,
-                       s->cin, k > 0);
+            nn_gemm_nt_on(d, s->cout, s->cin, n, dM + e * lm, g->nb, V + e * lv, g->nb,
+                          dU + e * co * ci, s->cin, k > 0);
     }
 }
 
@@ -365,8 +372,9 @@ size_t nn_wino_backward_floats(const nn_conv_shape *s, int B, int H, int W)
            (TILE + 9) * (size_t)s->cout * s->cin + 2 * TILE * element_stride(&g, wide);
 }
 
-void nn_wino_backward(const nn_conv_shape *s, int B, int H, int W, const float *in,
-                      const float *w, const float *dout, float *dw, float *din, float *work)
+void nn_wino_backward_on(const nn_dsp *d, const nn_conv_shape *s, int B, int H, int W,
+                         const float *in, const float *w, const float *dout, float *dw,
+                         float *din, float *work)
 {
     tiling g = make_tiling(B, H, W);
     size_t ci = s->cin, co = s->cout, psize = split_plane_floats(&g);
@@ -377,7 +385,7 @@ void nn_wino_backward(const nn_conv_shape *s, int B, int H, int W, const float *
     if (dw) { /* U holds dU here */
         split_planes(&g, s->cin, 1, in, sp_in);
         split_planes(&g, s->cout, 0, dout, sp_grad);
-        weight_grad(s, &g, sp_in, sp_grad, U, V, element_stride(&g, s->cin), M,
+        weight_grad(d, s, &g, sp_in, sp_grad, U, V, element_stride(&g, s->cin), M,
                     element_stride(&g, s->cout));
         weight_grad_tiles(s, U, dw);
     }
@@ -391,7 +399,13 @@ void nn_wino_backward(const nn_conv_shape *s, int B, int H, int W, const float *
         nn_conv_shape back = {s->cout, s->cin, 3, 1, 1};
         weight_tiles(&back, wt, U);
         split_planes(&g, s->cout, 1, dout, sp_grad);
-        forward_split(&back, &g, sp_grad, U, NULL, 0, din, V, element_stride(&g, s->cout), M,
+        forward_split(d, &back, &g, sp_grad, U, NULL, 0, din, V, element_stride(&g, s->cout), M,
                       element_stride(&g, s->cin));
     }
+}
+
+void nn_wino_backward(const nn_conv_shape *s, int B, int H, int W, const float *in,
+                      const float *w, const float *dout, float *dw, float *din, float *work)
+{
+    nn_wino_backward_on(nn_dsp_active(), s, B, H, W, in, w, dout, dw, din, work);
 }

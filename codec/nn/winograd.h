@@ -19,6 +19,7 @@
 
 #include <stddef.h>
 
+#include "nn/dsp.h"
 #include "nn/layers.h"
 
 /* Whether the shape is a 3x3 same convolution wide enough for the
@@ -40,4 +41,15 @@ void nn_wino_forward(const nn_conv_shape *s, int B, int H, int W, const float *i
  * nn_wino_backward_floats() floats. */
 void nn_wino_backward(const nn_conv_shape *s, int B, int H, int W, const float *in,
                       const float *w, const float *dout, float *dw, float *din, float *work);
+
+/* The same two on one given path (nn/dsp.h), for the per-path tests; the
+ * functions above use nn_dsp_active().  The transforms are portable C,
+ * the same on every path; the products are the path's GEMMs, whose bits
+ * do not depend on the path. */
+void nn_wino_forward_on(const nn_dsp *d, const nn_conv_shape *s, int B, int H, int W,
+                        const float *in, const float *w, const float *b, float *out, int relu,
+                        float *work);
+void nn_wino_backward_on(const nn_dsp *d, const nn_conv_shape *s, int B, int H, int W,
+                         const float *in, const float *w, const float *dout, float *dw,
+                         float *din, float *work);
 #endif
