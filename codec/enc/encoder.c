@@ -299,46 +299,46 @@ static aec_status encode_tiles(const aec_model *m, const aecb_header *h,
         aec_fail(err, st, "out of memory for the tiles' latents");
         goto done;
     }
-    for (uint32_t t0 = 0; t0 < h->n_tiles && st == AEC_OK; t0 += (uint32_t)slots) {
-        int nb = h->n_tiles - t0 < (uint32_t)slots ? (int)(h->n_tiles - t0) : slots;
+    /* Tile t uses slot t % slots, once the tile before it in that slot is
+     * done (the task dependence on the slot): a thread that finishes early
+     * starts the next tile instead of waiting for a round's slowest one
+     * (an edge tile is smaller), so the threads stay busy to the end. */
 #pragma omp parallel num_threads(threads)
 #pragma omp single
-        for (int b = 0; b < nb; b++) {
-#pragma omp task firstprivate(b)
-            {
-                uint32_t t = t0 + (uint32_t)b;
-                aec_cell_job *cj = jobs + (size_t)b * AEC_MAX_CELLS;
-                aecb_tile_window tw;
-                aecb_tile_window_of(h, t, 0, &tw);
-                aec_cell cells[AEC_MAX_CELLS];
-                int n = aec_bands_of(tw.lx0, tw.ly0, tw.lw, tw.lh, min_cells, cells);
-                for (int k = 0; k < n; k++) {
-                    cj[k].cell = cells[k];
+    for (uint32_t t = 0; t < h->n_tiles; t++) {
+        int b = (int)(t % (uint32_t)slots);
+#pragma omp task firstprivate(t, b) depend(inout : z[b])
+        {
+            aec_cell_job *cj = jobs + (size_t)b * AEC_MAX_CELLS;
+            aecb_tile_window tw;
+            aecb_tile_window_of(h, t, 0, &tw);
+            aec_cell cells[AEC_MAX_CELLS];
+            int n = aec_bands_of(tw.lx0, tw.ly0, tw.lw, tw.lh, min_cells, cells);
+            for (int k = 0; k < n; k++) {
+                cj[k].cell = cells[k];
 #pragma omp task firstprivate(k)
-                    cj[k].status = cell_latents(m, h, &tw, &cj[k].cell, src, z[b],
-                                                &scratch[aec_thread_num()]);
-                }
+                cj[k].status = cell_latents(m, h, &tw, &cj[k].cell, src, z[b],
+                                            &scratch[aec_thread_num()]);
+            }
 #pragma omp taskwait
-                aec_status cs = AEC_OK;
-                for (int k = 0; k < n; k++)
-                    cs = cj[k].status != AEC_OK ? cj[k].status : cs;
-                if (cs != AEC_OK) {
-                    res[t].status = cs;
-                    snprintf(res[t].err, sizeof res[t].err, "out of memory encoding tile %u", t);
-                } else { /* a tied task: this thread's context is not in use elsewhere */
-                    res[t].status = code_tile(m, h, t, z[b], sym[b], stages, lambda, step,
-                                              (int64_t)h->n_tiles < threads,
-                                              zc[aec_thread_num()], &res[t]);
-                }
+            aec_status cs = AEC_OK;
+            for (int k = 0; k < n; k++)
+                cs = cj[k].status != AEC_OK ? cj[k].status : cs;
+            if (cs != AEC_OK) {
+                res[t].status = cs;
+                snprintf(res[t].err, sizeof res[t].err, "out of memory encoding tile %u", t);
+            } else { /* a tied task: this thread's context is not in use elsewhere */
+                res[t].status = code_tile(m, h, t, z[b], sym[b], stages, lambda, step,
+                                          (int64_t)h->n_tiles < threads, zc[aec_thread_num()],
+                                          &res[t]);
             }
         }
-        for (int b = 0; b < nb; b++)
-            if (res[t0 + b].status != AEC_OK) {
-                st = aec_fail(err, res[t0 + b].status, "%s",
-                              res[t0 + b].err[0] ? res[t0 + b].err : "out of memory");
-                goto done;
-            }
     }
+    for (uint32_t t = 0; t < h->n_tiles; t++)
+        if (res[t].status != AEC_OK) {
+            st = aec_fail(err, res[t].status, "%s", res[t].err[0] ? res[t].err : "out of memory");
+            break;
+        }
 done:
     aec_arena_free(z_all, slot_bytes * slots);
     for (int i = 0; zc && i < threads; i++)
