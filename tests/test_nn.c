@@ -556,6 +556,63 @@ static void test_conv_winograd(void)
     g_rng = rng_before;
 }
 
+/* One image's Winograd rows (the codec's cells and bands): against the
+ * direct convolution to rounding, and, with the parity of where a window
+ * lies in the whole grid, the same bits for every position a window
+ * computes away from its border, whichever rows are asked (the rows not
+ * asked stay as they were). */
+static void test_conv_winograd_rows(void)
+{
+    uint64_t rng_before = g_rng;
+    nn_conv_shape s = {32, 40, 3, 1, 1};
+    int H = 23, W = 31, plane = H * W;
+    size_t nw = (size_t)s.cout * s.cin * 9;
+    float *in = falloc((size_t)s.cin * plane), *w = falloc(nw), *b = falloc(s.cout);
+    fill(in, (size_t)s.cin * plane, 1), fill(w, nw, 0.1f), fill(b, s.cout, 0.5f);
+    float *U = falloc(nn_wino_weights_floats(&s)), *work = falloc(nn_wino_rows_floats(&s, H, W));
+    float *ref = falloc((size_t)s.cout * plane), *whole = falloc((size_t)s.cout * plane);
+    nn_wino_weights(&s, w, U);
+    nn_conv_forward_reference(&s, 1, H, W, in, w, b, ref);
+    nn_wino_forward_rows(&s, H, W, 0, 0, in, U, b, whole, 1, 0, H, work);
+    double err = 0;
+    for (size_t i = 0; i < (size_t)s.cout * plane; i++)
+        err = fmax(err, fabs(whole[i] - (ref[i] > 0 ? ref[i] : 0)) / (1 + fabs(ref[i])));
+    CHECKF(err < 1e-5, "winograd rows differ from the direct convolution by %.3g", err);
+    static const int windows[][6] = {/* x0, y0, w, h, y0 asked, y1 asked (window rows) */
+                                     {1, 0, 20, 15, 1, 14},  {0, 1, 17, 22, 3, 20},
+                                     {1, 1, 30, 22, 1, 21},  {3, 2, 11, 9, 2, 3},
+                                     {2, 5, 14, 18, 7, 16}};
+    for (size_t k = 0; k < sizeof windows / sizeof *windows; k++) {
+        int x0 = windows[k][0], y0 = windows[k][1], ww = windows[k][2], wh = windows[k][3];
+        int r0 = windows[k][4], r1 = windows[k][5], wp = ww * wh;
+        float *win = falloc((size_t)s.cin * wp), *out = falloc((size_t)s.cout * wp);
+        for (int c = 0; c < s.cin; c++)
+            for (int y = 0; y < wh; y++)
+                memcpy(win + (size_t)c * wp + (size_t)y * ww,
+                       in + (size_t)c * plane + (size_t)(y0 + y) * W + x0, sizeof(float) * ww);
+        for (size_t i = 0; i < (size_t)s.cout * wp; i++)
+            out[i] = 12345.0f;
+        nn_wino_forward_rows(&s, wh, ww, x0, y0, win, U, b, out, 1, r0, r1, work);
+        int same = 1, kept = 1;
+        for (int c = 0; c < s.cout; c++)
+            for (int y = 0; y < wh; y++)
+                for (int x = 0; x < ww; x++) {
+                    float v = out[(size_t)c * wp + (size_t)y * ww + x];
+                    int inner = x > 0 && x < ww - 1 && y > 0 && y < wh - 1;
+                    if (y < r0 || y >= r1)
+                        kept &= v == 12345.0f;
+                    else if (inner)
+                        same &= memcmp(&v, &whole[(size_t)c * plane + (size_t)(y0 + y) * W + x0 + x],
+                                       sizeof v) == 0;
+                }
+        CHECKF(same, "window %zu (at %d,%d): not the whole grid's bits", k, x0, y0);
+        CHECKF(kept, "window %zu: rows outside %d..%d written", k, r0, r1 - 1);
+        free(win), free(out);
+    }
+    free(in), free(w), free(b), free(U), free(work), free(ref), free(whole);
+    g_rng = rng_before;
+}
+
 /* ---- ReLU and space/depth --------------------------------------------- */
 
 static void test_relu(void)
@@ -1987,6 +2044,7 @@ int main(void)
     RUN_TEST(test_conv_backward);
     RUN_TEST(test_conv_weight_gradient_bits);
     RUN_TEST(test_conv_winograd);
+    RUN_TEST(test_conv_winograd_rows);
     RUN_TEST(test_conv_banded);
     RUN_TEST(test_conv3_row_out);
     RUN_TEST(test_relu);

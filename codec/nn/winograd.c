@@ -54,20 +54,25 @@ int nn_wino_supported(const nn_conv_shape *s)
 }
 
 typedef struct {
-    int B, H, W, th, tw; /* th x tw tiles an image */
-    int hw;              /* floats in one half (even or odd columns) of a split row */
-    int rows, nb;        /* tile rows and tiles a chunk */
-    int chunks;          /* chunks in the batch */
+    int B, H, W;
+    int px, py;   /* the grid's origin parity: tiles start at odd columns, rows */
+    int th, tw;   /* th x tw tiles an image */
+    int hw;       /* floats in one half (even or odd columns) of a split row */
+    int rows, nb; /* tile rows and tiles a chunk */
 } tiling;
 
-static tiling make_tiling(int B, int H, int W)
+/* Tile (ty, tx) covers output rows 2ty - py, +1 and columns 2tx - px, +1:
+ * with the parity of where the grid lies in a larger one, every position
+ * is the same element of the same tile whatever part of the larger grid
+ * is computed at once (the codec's cells and bands). */
+static tiling make_tiling(int B, int H, int W, int px, int py)
 {
-    tiling g = {B, H, W, (H + 1) / 2, (W + 1) / 2, (W + 1) / 2 + 1, 0, 0, 0};
+    tiling g = {B, H, W, px, py, (H + py + 1) / 2, (W + px + 1) / 2, 0, 0, 0};
+    g.hw = g.tw + 1;
     g.rows = WINO_CHUNK_TILES / g.tw < 1 ? 1 : WINO_CHUNK_TILES / g.tw;
     if (g.rows > B * g.th)
         g.rows = B * g.th;
     g.nb = g.rows * g.tw;
-    g.chunks = (B * g.th + g.rows - 1) / g.rows;
     return g;
 }
 
@@ -83,7 +88,9 @@ static size_t element_stride(const tiling *g, int rows)
 /* A split plane: rows of 2 hw floats, the row's even columns, then its
  * odd ones.  `lead` rows and columns of zeros come first (1 for an input,
  * whose patches start one pixel up and left; 0 for an output gradient),
- * then the image, then zeros to the end: 2 th + 2 rows in all. */
+ * and py rows, px columns more, then the image, then zeros to the end:
+ * 2 th + 2 rows in all, so that tile row ty's patch is split rows 2ty ..
+ * 2ty + 3 and tile tx's columns 2tx .. 2tx + 3. */
 static size_t split_plane_floats(const tiling *g)
 {
     return (size_t)(2 * g->th + 2) * 2 * g->hw;
@@ -96,18 +103,18 @@ static void split_plane(const tiling *g, int lead, const float *restrict img,
     memset(dst, 0, sizeof(float) * split_plane_floats(g));
     for (int y = 0; y < g->H; y++) {
         const float *restrict s = img + (size_t)y * g->W;
-        float *restrict even = dst + (size_t)(y + lead) * row, *restrict odd = even + g->hw;
-        if (lead) /* column x is split column x + 1 */
+        float *restrict even = dst + (size_t)(y + lead + g->py) * row, *restrict odd = even + g->hw;
+        if ((lead + g->px) & 1) /* column x is split column x + 1 */
             for (int u = 0; 2 * u < g->W; u++) {
-                odd[u] = s[2 * u];
+                odd[u + (lead + g->px) / 2] = s[2 * u];
                 if (2 * u + 1 < g->W)
-                    even[u + 1] = s[2 * u + 1];
+                    even[u + 1 + (lead + g->px) / 2] = s[2 * u + 1];
             }
-        else
+        else /* column x is split column x + lead + px, an even number */
             for (int u = 0; 2 * u < g->W; u++) {
-                even[u] = s[2 * u];
+                even[u + (lead + g->px) / 2] = s[2 * u];
                 if (2 * u + 1 < g->W)
-                    odd[u] = s[2 * u + 1];
+                    odd[u + (lead + g->px) / 2] = s[2 * u + 1];
             }
     }
 }
@@ -193,27 +200,52 @@ static void channel_tiles(const tiling *g, const float *sp, int c, int grad, int
     }
 }
 
-/* U[e][co][ci] = (G g G^T)[e] for w [cout][cin][3][3]. */
-static void weight_tiles(const nn_conv_shape *s, const float *w, float *U)
+/* Floats between the starts of two elements' weight matrices (cout x cin):
+ * a cache line more than they hold, for element_stride's reason. */
+static size_t weight_stride(const nn_conv_shape *s)
 {
-    size_t stride_e = (size_t)s->cout * s->cin;
-#pragma omp parallel for schedule(static) if (nn_may_fork_pass(TILE * stride_e))
+    return (size_t)s->cout * s->cin + 16;
+}
+
+/* Input channels whose weights are transformed at once, as vectors. */
+#define WEIGHT_SPAN 64
+
+/* The rows of G g for one column of taps a (row 0), b, c (row 2), over n
+ * input channels. */
+static void g_rows(int n, const float *restrict a, const float *restrict b,
+                   const float *restrict c, float *restrict r1, float *restrict r2)
+{
+    for (int i = 0; i < n; i++) {
+        r1[i] = 0.5f * ((a[i] + b[i]) + c[i]);
+        r2[i] = 0.5f * ((a[i] - b[i]) + c[i]);
+    }
+}
+
+/* U[e][co][ci] = (G g G^T)[e] for w [cout][cin][3][3], element e's matrix
+ * at U + e * lde.  Each output channel's taps are first laid out tap by
+ * tap, so that both sides of the transform run over WEIGHT_SPAN input
+ * channels at once. */
+static void weight_tiles(const nn_conv_shape *s, const float *w, float *U, size_t lde)
+{
+#pragma omp parallel for schedule(static) if (nn_may_fork_pass(TILE * lde))
     for (int co = 0; co < s->cout; co++)
-        for (int ci = 0; ci < s->cin; ci++) {
-            const float *k = w + ((size_t)co * s->cin + ci) * 9;
-            float gk[4][3]; /* G g */
-            for (int x = 0; x < 3; x++) {
-                float a = k[x], b = k[3 + x], c = k[6 + x];
-                gk[0][x] = a;
-                gk[1][x] = 0.5f * ((a + b) + c);
-                gk[2][x] = 0.5f * ((a - b) + c);
-                gk[3][x] = c;
+        for (int c0 = 0; c0 < s->cin; c0 += WEIGHT_SPAN) {
+            int n = s->cin - c0 < WEIGHT_SPAN ? s->cin - c0 : WEIGHT_SPAN;
+            float tap[9][WEIGHT_SPAN], gk[4][3][WEIGHT_SPAN]; /* g by taps; G g */
+            const float *k = w + ((size_t)co * s->cin + c0) * 9;
+            for (int i = 0; i < n; i++)
+                for (int t = 0; t < 9; t++)
+                    tap[t][i] = k[9 * i + t];
+            for (int x = 0; x < 3; x++) { /* G g: the rows, column x */
+                memcpy(gk[0][x], tap[x], sizeof(float) * n);
+                g_rows(n, tap[x], tap[3 + x], tap[6 + x], gk[1][x], gk[2][x]);
+                memcpy(gk[3][x], tap[6 + x], sizeof(float) * n);
             }
-            for (int i = 0; i < 4; i++) { /* (G g) G^T */
-                float a = gk[i][0], b = gk[i][1], c = gk[i][2];
-                float u[4] = {a, 0.5f * ((a + b) + c), 0.5f * ((a - b) + c), c};
-                for (int j = 0; j < 4; j++)
-                    U[(4 * i + j) * stride_e + (size_t)co * s->cin + ci] = u[j];
+            for (int r = 0; r < 4; r++) { /* (G g) G^T: the columns of row r */
+                float *u = U + (size_t)(4 * r) * lde + (size_t)co * s->cin + c0;
+                memcpy(u, gk[r][0], sizeof(float) * n);
+                g_rows(n, gk[r][0], gk[r][1], gk[r][2], u + lde, u + 2 * lde);
+                memcpy(u + 3 * lde, gk[r][2], sizeof(float) * n);
             }
         }
 }
@@ -221,7 +253,7 @@ static void weight_tiles(const nn_conv_shape *s, const float *w, float *U)
 /* dw[co][ci] += G^T dU G: the weight transform's backward. */
 static void weight_grad_tiles(const nn_conv_shape *s, const float *dU, float *dw)
 {
-    size_t stride_e = (size_t)s->cout * s->cin;
+    size_t stride_e = weight_stride(s);
 #pragma omp parallel for schedule(static) if (nn_may_fork_pass(TILE * stride_e))
     for (int co = 0; co < s->cout; co++)
         for (int ci = 0; ci < s->cin; ci++) {
@@ -246,10 +278,10 @@ static void weight_grad_tiles(const nn_conv_shape *s, const float *dU, float *dw
 
 /* Channel c's outputs in tile rows R0..R1-1 from a chunk's products M
  * (element e's matrix at M + e * lde, channel c's row at c * nb):
- * Y = A^T M A (+ bias, then the ReLU), outputs past an odd last row or
- * column dropped. */
+ * Y = A^T M A (+ bias, then the ReLU), only rows y0..y1-1 and columns
+ * 0..W-1 of each image written. */
 static void channel_outputs(const tiling *g, const float *M, size_t lde, int c, int R0, int R1,
-                            const float *bias, int relu, float *out)
+                            const float *bias, int relu, float *out, int y0, int y1)
 {
     size_t plane = (size_t)g->H * g->W;
     float start = bias ? bias[c] : 0.0f;
@@ -276,47 +308,54 @@ static void channel_outputs(const tiling *g, const float *M, size_t lde, int c, 
                     y[a][1][t] = relu && !(v1 > 0) ? 0 : v1;
                 }
             }
-            for (int a = 0; a < 2 && 2 * ty + a < g->H; a++) {
-                float *row = o + (size_t)(2 * ty + a) * g->W + 2 * x0;
-                int pairs = (g->W - 2 * x0) / 2 < n ? (g->W - 2 * x0) / 2 : n;
-                for (int t = 0; t < pairs; t++)
-                    row[2 * t] = y[a][0][t], row[2 * t + 1] = y[a][1][t];
-                if (pairs < n) /* an odd last column */
-                    row[2 * pairs] = y[a][0][pairs];
+            for (int a = 0; a < 2; a++) {
+                int Y = 2 * ty - g->py + a;
+                if (Y < y0 || Y >= y1)
+                    continue;
+                float *row = o + (size_t)Y * g->W;
+                int X = 2 * x0 - g->px, t = 0;
+                if (X < 0) /* the first tile's left column is outside */
+                    row[X + 1] = y[a][1][0], t = 1, X += 2;
+                for (; t < n && X + 1 < g->W; t++, X += 2)
+                    row[X] = y[a][0][t], row[X + 1] = y[a][1][t];
+                if (t < n && X < g->W) /* an odd last column */
+                    row[X] = y[a][0][t];
             }
         }
     }
 }
 
 /* The forward convolution from split input planes sp, U (16 x cout x cin)
- * made; V and M: the chunk's matrices, element strides lv and lm. */
+ * made, over tile rows R0..R1-1 (of the whole batch), writing output rows
+ * y0..y1-1; V and M: a chunk's matrices, element strides lv and lm. */
 static void forward_split(const nn_dsp *d, const nn_conv_shape *s, const tiling *g,
                           const float *sp, const float *U, const float *bias, int relu, float *out,
-                          float *V, size_t lv, float *M, size_t lm)
+                          float *V, size_t lv, float *M, size_t lm, int R0, int R1, int y0, int y1)
 {
     size_t ci = s->cin, co = s->cout;
-    double work = 2.0 * TILE * co * ci * g->nb * g->chunks;
+    int chunks = (R1 - R0 + g->rows - 1) / g->rows;
+    double work = 2.0 * TILE * co * ci * g->nb * chunks;
 #pragma omp parallel if (nn_may_fork(work))
-    for (int k = 0; k < g->chunks; k++) {
-        int R0 = k * g->rows, R1 = R0 + g->rows < g->B * g->th ? R0 + g->rows : g->B * g->th;
-        int n = (R1 - R0) * g->tw;
+    for (int k = 0; k < chunks; k++) {
+        int r0 = R0 + k * g->rows, r1 = r0 + g->rows < R1 ? r0 + g->rows : R1;
+        int n = (r1 - r0) * g->tw;
 #pragma omp for schedule(static)
         for (int c = 0; c < s->cin; c++)
-            channel_tiles(g, sp, c, 0, R0, R1, V + c * (size_t)g->nb, lv);
+            channel_tiles(g, sp, c, 0, r0, r1, V + c * (size_t)g->nb, lv);
 #pragma omp for schedule(static)
         for (int e = 0; e < TILE; e++)
-            nn_gemm_nn_on(d, s->cout, n, s->cin, U + e * co * ci, s->cin, V + e * lv, g->nb,
+            nn_gemm_nn_on(d, s->cout, n, s->cin, U + e * weight_stride(s), s->cin, V + e * lv, g->nb,
                           M + e * lm, g->nb, 0);
 #pragma omp for schedule(static)
         for (int c = 0; c < s->cout; c++)
-            channel_outputs(g, M, lm, c, R0, R1, bias, relu, out);
+            channel_outputs(g, M, lm, c, r0, r1, bias, relu, out, y0, y1);
     }
 }
 
 size_t nn_wino_forward_floats(const nn_conv_shape *s, int B, int H, int W)
 {
-    tiling g = make_tiling(B, H, W);
-    return s->cin * (size_t)B * split_plane_floats(&g) + TILE * (size_t)s->cout * s->cin +
+    tiling g = make_tiling(B, H, W, 0, 0);
+    return s->cin * (size_t)B * split_plane_floats(&g) + TILE * weight_stride(s) +
            TILE * (element_stride(&g, s->cin) + element_stride(&g, s->cout));
 }
 
@@ -324,19 +363,50 @@ void nn_wino_forward_on(const nn_dsp *d, const nn_conv_shape *s, int B, int H, i
                         const float *in, const float *w, const float *b, float *out, int relu,
                         float *work)
 {
-    tiling g = make_tiling(B, H, W);
+    tiling g = make_tiling(B, H, W, 0, 0);
     size_t lv = element_stride(&g, s->cin), lm = element_stride(&g, s->cout);
     float *sp = work, *U = sp + s->cin * (size_t)B * split_plane_floats(&g);
-    float *V = U + TILE * (size_t)s->cout * s->cin, *M = V + TILE * lv;
-    weight_tiles(s, w, U);
+    float *V = U + TILE * weight_stride(s), *M = V + TILE * lv;
+    weight_tiles(s, w, U, weight_stride(s));
     split_planes(&g, s->cin, 1, in, sp);
-    forward_split(d, s, &g, sp, U, b, relu, out, V, lv, M, lm);
+    forward_split(d, s, &g, sp, U, b, relu, out, V, lv, M, lm, 0, B * g.th, 0, H);
 }
 
 void nn_wino_forward(const nn_conv_shape *s, int B, int H, int W, const float *in,
                      const float *w, const float *b, float *out, int relu, float *work)
 {
     nn_wino_forward_on(nn_dsp_active(), s, B, H, W, in, w, b, out, relu, work);
+}
+
+size_t nn_wino_weights_floats(const nn_conv_shape *s)
+{
+    return TILE * weight_stride(s);
+}
+
+void nn_wino_weights(const nn_conv_shape *s, const float *w, float *U)
+{
+    weight_tiles(s, w, U, weight_stride(s));
+}
+
+size_t nn_wino_rows_floats(const nn_conv_shape *s, int H, int W)
+{
+    tiling g = make_tiling(1, H, W, 1, 1); /* the larger parities: the most tiles */
+    return s->cin * split_plane_floats(&g) + TILE * (element_stride(&g, s->cin) +
+                                                     element_stride(&g, s->cout));
+}
+
+void nn_wino_forward_rows(const nn_conv_shape *s, int H, int W, int px, int py, const float *in,
+                          const float *U, const float *b, float *out, int relu, int y0, int y1,
+                          float *work)
+{
+    if (y1 <= y0)
+        return;
+    tiling g = make_tiling(1, H, W, px & 1, py & 1);
+    size_t lv = element_stride(&g, s->cin), lm = element_stride(&g, s->cout);
+    float *sp = work, *V = sp + s->cin * split_plane_floats(&g), *M = V + TILE * lv;
+    split_planes(&g, s->cin, 1, in, sp);
+    forward_split(nn_dsp_active(), s, &g, sp, U, b, relu, out, V, lv, M, lm, (y0 + g.py) / 2,
+                  (y1 - 1 + g.py) / 2 + 1, y0, y1);
 }
 
 /* dU[e] = the sum over every tile of dM[e] V[e]^T, chunk after chunk:
@@ -346,9 +416,10 @@ static void weight_grad(const nn_dsp *d, const nn_conv_shape *s, const tiling *g
                         float *dM, size_t lm)
 {
     size_t ci = s->cin, co = s->cout;
-    double work = 2.0 * TILE * co * ci * g->nb * g->chunks;
+    int chunks = (g->B * g->th + g->rows - 1) / g->rows;
+    double work = 2.0 * TILE * co * ci * g->nb * chunks;
 #pragma omp parallel if (nn_may_fork(work))
-    for (int k = 0; k < g->chunks; k++) {
+    for (int k = 0; k < chunks; k++) {
         int R0 = k * g->rows, R1 = R0 + g->rows < g->B * g->th ? R0 + g->rows : g->B * g->th;
         int n = (R1 - R0) * g->tw;
 #pragma omp for schedule(static)
@@ -360,28 +431,29 @@ static void weight_grad(const nn_dsp *d, const nn_conv_shape *s, const tiling *g
 #pragma omp for schedule(static)
         for (int e = 0; e < TILE; e++)
             nn_gemm_nt_on(d, s->cout, s->cin, n, dM + e * lm, g->nb, V + e * lv, g->nb,
-                          dU + e * co * ci, s->cin, k > 0);
+                          dU + e * weight_stride(s), s->cin, k > 0);
     }
 }
 
 size_t nn_wino_backward_floats(const nn_conv_shape *s, int B, int H, int W)
 {
-    tiling g = make_tiling(B, H, W);
+    tiling g = make_tiling(B, H, W, 0, 0);
     int wide = s->cin > s->cout ? s->cin : s->cout;
     return (s->cin + (size_t)s->cout) * B * split_plane_floats(&g) +
-           (TILE + 9) * (size_t)s->cout * s->cin + 2 * TILE * element_stride(&g, wide);
+           TILE * weight_stride(s) + 9 * (size_t)s->cout * s->cin +
+           2 * TILE * element_stride(&g, wide);
 }
 
 void nn_wino_backward_on(const nn_dsp *d, const nn_conv_shape *s, int B, int H, int W,
                          const float *in, const float *w, const float *dout, float *dw,
                          float *din, float *work)
 {
-    tiling g = make_tiling(B, H, W);
+    tiling g = make_tiling(B, H, W, 0, 0);
     size_t ci = s->cin, co = s->cout, psize = split_plane_floats(&g);
     int wide = s->cin > s->cout ? s->cin : s->cout;
     size_t lx = element_stride(&g, wide);
     float *sp_in = work, *sp_grad = sp_in + ci * B * psize, *U = sp_grad + co * B * psize;
-    float *wt = U + TILE * co * ci, *V = wt + 9 * co * ci, *M = V + TILE * lx;
+    float *wt = U + TILE * weight_stride(s), *V = wt + 9 * co * ci, *M = V + TILE * lx;
     if (dw) { /* U holds dU here */
         split_planes(&g, s->cin, 1, in, sp_in);
         split_planes(&g, s->cout, 0, dout, sp_grad);
@@ -397,10 +469,10 @@ void nn_wino_backward_on(const nn_dsp *d, const nn_conv_shape *s, int B, int H, 
                 for (int t = 0; t < 9; t++)
                     wt[(i * co + o) * 9 + t] = w[(o * ci + i) * 9 + (8 - t)];
         nn_conv_shape back = {s->cout, s->cin, 3, 1, 1};
-        weight_tiles(&back, wt, U);
+        weight_tiles(&back, wt, U, weight_stride(&back));
         split_planes(&g, s->cout, 1, dout, sp_grad);
         forward_split(d, &back, &g, sp_grad, U, NULL, 0, din, V, element_stride(&g, s->cout), M,
-                      element_stride(&g, s->cin));
+                      element_stride(&g, s->cin), 0, B * g.th, 0, H);
     }
 }
 

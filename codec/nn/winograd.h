@@ -42,6 +42,23 @@ void nn_wino_forward(const nn_conv_shape *s, int B, int H, int W, const float *i
 void nn_wino_backward(const nn_conv_shape *s, int B, int H, int W, const float *in,
                       const float *w, const float *dout, float *dw, float *din, float *work);
 
+/* One image (B = 1) with its weights transformed once (the codec keeps
+ * them with the model): U = nn_wino_weights_floats() floats made by
+ * nn_wino_weights from w [cout][cin][3][3].  nn_wino_forward_rows writes
+ * output rows y0..y1-1 of out [cout][H][W] (the others are left as they
+ * are) from in [cin][H][W]; (px, py) is the parity of the grid's origin in
+ * the larger grid it is part of (a cell in the image): each output is then
+ * computed from the same tile position, so with the same bits, whichever
+ * cell, band or row range computes it.  Row y reads input rows y-1..y+1
+ * only (the other rows of its tile's patch do not reach it).  work:
+ * nn_wino_rows_floats() floats. */
+size_t nn_wino_weights_floats(const nn_conv_shape *s);
+void nn_wino_weights(const nn_conv_shape *s, const float *w, float *U);
+size_t nn_wino_rows_floats(const nn_conv_shape *s, int H, int W);
+void nn_wino_forward_rows(const nn_conv_shape *s, int H, int W, int px, int py, const float *in,
+                          const float *U, const float *b, float *out, int relu, int y0, int y1,
+                          float *work);
+
 /* The same two on one given path (nn/dsp.h), for the per-path tests; the
  * functions above use nn_dsp_active().  The transforms are portable C,
  * the same on every path; the products are the path's GEMMs, whose bits
