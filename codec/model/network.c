@@ -286,6 +286,7 @@ static void acts_layout(aem_acts *a, const aem_config *c, int B, int Hs, int Ws,
     a->scratch = p;
     a->scratch_floats = scratch_need(c, B, Hs, Ws, enc, dec);
     a->row0 = 0, a->row1 = Hs;
+    a->px = a->py = 0;
 }
 
 void aem_acts_place(aem_acts *a, const aem_config *c, int B, int Hs, int Ws, int enc, int dec,
@@ -357,8 +358,11 @@ static void analysis_forward(const aec_model *m, aem_acts *a)
     for (int j = 0; j < AEM_DOWN_STAGES; j++) {
         int H = a->Hs * d.scale[j], W = a->Ws * d.scale[j];
         float *out = j < AEM_DOWN_STAGES - 1 ? a->dn_t[j] : a->x + block_dim(c) * N;
-        nn_conv_forward_act(&d.conv[j], B, H, W, in, m->params + L->down_w[j],
-                            m->params + L->down_b[j], out, a->scratch, 1);
+        int odd = d.scale[j] == 1; /* the 1/8 grid has the cell's origin parity */
+        nn_conv_forward_rows_at(&d.conv[j], B, H, W, odd || a->px < 0 ? a->px : 0,
+                                odd ? a->py : 0, in,
+                                m->params + L->down_w[j], m->params + L->down_b[j], out,
+                                a->scratch, 1, 0, H);
         if (j < AEM_DOWN_STAGES - 1) {
             nn_space_to_depth(d.conv[j].cout, B, H, W, 2, out, a->dn_s[j]);
             in = a->dn_s[j];
@@ -420,8 +424,9 @@ void aem_encoder_forward(const aec_model *m, aem_acts *a)
         nn_conv_shape s = {i == 0 ? aem_encoder_inputs(c) : c->enc_width, c->enc_width, 3, 1, 1};
         row_span r = rows_for(a, ranged, 1, c->enc_convs - 1 - i);
         /* bias and ReLU in the GEMM's epilogue */
-        nn_conv_forward_rows(&s, a->B, a->Hs, a->Ws, h, P + m->lay.enc_conv_w[i],
-                             P + m->lay.enc_conv_b[i], a->enc_h[i], a->scratch, 1, r.y0, r.y1);
+        nn_conv_forward_rows_at(&s, a->B, a->Hs, a->Ws, a->px, a->py, h, P + m->lay.enc_conv_w[i],
+                                P + m->lay.enc_conv_b[i], a->enc_h[i], a->scratch, 1, r.y0,
+                                r.y1);
         h = a->enc_h[i];
     }
     /* z = lin(x) + out(h) */
@@ -506,8 +511,11 @@ static void upsampling_forward(const aec_model *m, aem_acts *a, const float *h, 
         /* Ranged (fused): the stage at 1/8 one latent row more each side,
          * the one at 1/4 one of its rows (the final rows' receptive field) */
         row_span r = rows_for(a, ranged, 1 << j, 1);
-        nn_conv_forward_rows(&u.conv[j], B, H, W, in, P + L->up_w[j], P + L->up_b[j], a->up_t[j],
-                             a->scratch, 1, r.y0, r.y1);
+        /* (the 1/8 grid's origin parity; the finer grids' origins are even) */
+        nn_conv_forward_rows_at(&u.conv[j], B, H, W, j == 0 || a->px < 0 ? a->px : 0,
+                                j == 0 ? a->py : 0, in,
+                                P + L->up_w[j], P + L->up_b[j], a->up_t[j], a->scratch, 1, r.y0,
+                                r.y1);
         H *= 2, W *= 2;
         if (fused && j == AEM_UP_STAGES - 2)
             break; /* the last stage reads it row by row */
@@ -576,8 +584,9 @@ void aem_decoder_forward(const aec_model *m, aem_acts *a)
         nn_conv_shape s = {i == 0 ? c->latent : c->dec_width, c->dec_width, 3, 1, 1};
         row_span r = rows_for(a, ranged, 1, c->dec_convs - 1 - i + up_reach);
         /* bias and ReLU in the GEMM's epilogue */
-        nn_conv_forward_rows(&s, a->B, a->Hs, a->Ws, h, P + m->lay.dec_conv_w[i],
-                             P + m->lay.dec_conv_b[i], a->dec_h[i], a->scratch, 1, r.y0, r.y1);
+        nn_conv_forward_rows_at(&s, a->B, a->Hs, a->Ws, a->px, a->py, h, P + m->lay.dec_conv_w[i],
+                                P + m->lay.dec_conv_b[i], a->dec_h[i], a->scratch, 1, r.y0,
+                                r.y1);
         h = a->dec_h[i];
     }
     /* y = lin(q) + out(h), the block image: one latent row more each side

@@ -71,6 +71,15 @@ typedef struct {
                                        only the rows those read: the
                                        other rows of its output are left
                                        as they were                      */
+    int px, py;                     /* the parity of the grid's origin
+                                       in the image's latent grid (a
+                                       cell's window; 0 when laid out):
+                                       Winograd's tiles of the 1/8-grid
+                                       layers align to the image's, so
+                                       a cell's values are the whole
+                                       image's; px = NN_DIRECT: every
+                                       layer by the direct convolution
+                                       (aem_winograd_for)                */
     float *arena;
     size_t arena_floats;            /* its capacity                     */
 } aem_acts;
@@ -86,6 +95,16 @@ enum {
 };
 /* Allocates activations for a batch of B grids of Hs x Ws latents; returns 0
  * on success, -1 when out of memory. */
+/* Whether the codec runs an image's wide 1/8-grid layers by Winograd's
+ * F(2x2, 3x3) (nn/winograd.h), from the size of its latent grid: a small
+ * picture's decode is mostly the weights' transform, so it keeps the
+ * direct convolution.  The same answer for every cell of an image, and
+ * for its encoder and decoder. */
+#define AEM_WINOGRAD_MIN_LATENTS 1024 /* 256 x 256 pixels */
+static inline int aem_winograd_for(int grid_w, int grid_h)
+{
+    return (long long)grid_w * grid_h >= AEM_WINOGRAD_MIN_LATENTS;
+}
 int aem_acts_alloc(aem_acts *a, const aem_config *c, int B, int Hs, int Ws, int want_encoder,
                    int want_decoder);
 /* The same for a new shape, keeping a's arena (from aem_acts_alloc or an

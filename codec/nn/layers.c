@@ -52,6 +52,20 @@ static int by_winograd(const nn_conv_shape *s, int B)
     return B > 1 && nn_wino_supported(s);
 }
 
+/* One image's wide 3x3 layers (the codec's 1/8-grid layers) go by
+ * Winograd too, unless the caller says NN_DIRECT, with the grid's origin
+ * parity so that a cell's or a band's values are the whole image's
+ * (nn/winograd.h).  The weights are transformed at each call (a few
+ * tenths of a millisecond a layer of 128 x 128, against 16/36 of its
+ * multiply-adds) into a buffer of their own, not the scratch: the
+ * scratch is part of the activations' arena, whose every page is faulted
+ * in at its start, and a small picture (NN_DIRECT) should not pay for a
+ * megabyte it never uses. */
+static size_t rows_winograd_floats(const nn_conv_shape *s, int H, int W)
+{
+    return nn_wino_rows_floats(s, H, W);
+}
+
 size_t nn_conv_scratch_floats(const nn_conv_shape *s, int B, int H, int W)
 {
     if (is_pointwise(s))
@@ -61,6 +75,8 @@ size_t nn_conv_scratch_floats(const nn_conv_shape *s, int B, int H, int W)
     size_t n = (size_t)s->cin * s->k * s->k * band_cols(s, B, Ho, Wo);
     if (by_winograd(s, B) && nn_wino_backward_floats(s, B, H, W) > n)
         n = nn_wino_backward_floats(s, B, H, W);
+    if (B == 1 && nn_wino_supported(s) && rows_winograd_floats(s, H, W) > n)
+        n = rows_winograd_floats(s, H, W);
     return n;
 }
 
@@ -68,6 +84,8 @@ size_t nn_conv_forward_scratch_floats(const nn_conv_shape *s, int B, int H, int 
 {
     if (by_winograd(s, B))
         return nn_wino_forward_floats(s, B, H, W);
+    if (B == 1 && nn_wino_supported(s))
+        return rows_winograd_floats(s, H, W);
     if (is_conv3_same(s) && nn_dsp_active()->pack_conv3)
         return 0;
     return nn_conv_scratch_floats(s, B, H, W);
@@ -522,10 +540,26 @@ void nn_conv_forward_rows(const nn_conv_shape *s, int B, int H, int W, const flo
                           const float *w, const float *b, float *out, float *scratch, int relu,
                           int y0, int y1)
 {
+    nn_conv_forward_rows_at(s, B, H, W, 0, 0, in, w, b, out, scratch, relu, y0, y1);
+}
+
+void nn_conv_forward_rows_at(const nn_conv_shape *s, int B, int H, int W, int px, int py,
+                             const float *in, const float *w, const float *b, float *out,
+                             float *scratch, int relu, int y0, int y1)
+{
     if (B > 1)
         y0 = 0, y1 = nn_conv_out_dim(H, s->k, s->stride, s->pad);
     if (by_winograd(s, B)) {
         nn_wino_forward(s, B, H, W, in, w, b, out, relu, scratch);
+        return;
+    }
+    float *U = B == 1 && px >= 0 && nn_wino_supported(s)
+                   ? malloc(sizeof(float) * nn_wino_weights_floats(s))
+                   : NULL;
+    if (U) { /* without memory for U, the direct convolution: the same values to rounding */
+        nn_wino_weights(s, w, U);
+        nn_wino_forward_rows(s, H, W, px, py, in, U, b, out, relu, y0, y1, scratch);
+        free(U);
         return;
     }
     nn_conv3_row_fn row = nn_dsp_active()->conv3_row;

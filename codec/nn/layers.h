@@ -2,9 +2,9 @@
 /* layers.h - the network layers, forward and backward side by side.
  *
  * Activations use the layout [C][B][H][W]: channel outermost, then batch
- * item, then rows.  A batch (B > 1: the trainer) runs its wide 3x3 layers
- * by Winograd's F(2x2, 3x3) (nn/winograd.h): the same values to rounding,
- * not the same bits as one image at a time.  With it a 1x1 convolution over a whole batch is a single
+ * item, then rows.  Wide 3x3 layers (32 channels in and out or more) run
+ * forward by Winograd's F(2x2, 3x3) (nn/winograd.h), and a batch's (B > 1:
+ * the trainer) backward too: the direct convolution's values to rounding.  With it a 1x1 convolution over a whole batch is a single
  * matrix product, and a k x k convolution is one product after im2col.
  * Backward functions accumulate (+=) into weight and bias gradients and
  * overwrite input gradients. */
@@ -42,6 +42,15 @@ void nn_conv_forward_act(const nn_conv_shape *s, int B, int H, int W, const floa
 void nn_conv_forward_rows(const nn_conv_shape *s, int B, int H, int W, const float *in,
                           const float *w, const float *b, float *out, float *scratch, int relu,
                           int y0, int y1);
+/* The same for a grid that is part of a larger one (a cell of an image)
+ * whose origin lies at column parity px and row parity py in it: a layer
+ * that goes by Winograd's tiles aligns them to the larger grid, so each
+ * value has the bits the whole grid gives it (nn_conv_forward_rows: 0, 0).
+ * px < 0: one image's layers by the direct convolution (NN_DIRECT). */
+#define NN_DIRECT (-1)
+void nn_conv_forward_rows_at(const nn_conv_shape *s, int B, int H, int W, int px, int py,
+                             const float *in, const float *w, const float *b, float *out,
+                             float *scratch, int relu, int y0, int y1);
 /* A 3x3 same convolution of one K slice (cin * 9 <= NN_KC) and up to
  * NN_CONV3_ROW_MAX_OUT outputs, one output row at a time, through the
  * path's conv3_row in groups of NN_CONV3_MAX_OUT outputs: the same bits as

@@ -390,9 +390,15 @@ void nn_wino_weights(const nn_conv_shape *s, const float *w, float *U)
 
 size_t nn_wino_rows_floats(const nn_conv_shape *s, int H, int W)
 {
-    tiling g = make_tiling(1, H, W, 1, 1); /* the larger parities: the most tiles */
-    return s->cin * split_plane_floats(&g) + TILE * (element_stride(&g, s->cin) +
-                                                     element_stride(&g, s->cout));
+    size_t most = 0; /* over the four parities: an odd one adds tiles, but a
+                        narrower row of tiles can make a chunk hold more */
+    for (int p = 0; p < 4; p++) {
+        tiling g = make_tiling(1, H, W, p & 1, p >> 1);
+        size_t n = s->cin * split_plane_floats(&g) +
+                   TILE * (element_stride(&g, s->cin) + element_stride(&g, s->cout));
+        most = n > most ? n : most;
+    }
+    return most;
 }
 
 void nn_wino_forward_rows(const nn_conv_shape *s, int H, int W, int px, int py, const float *in,
