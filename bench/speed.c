@@ -651,7 +651,10 @@ int speed_main(const speed_opts *opt)
                    "its halo; convolutions, 1x1 layers and ReLU, no quantiser or entropy "
                    "coding; thread CPU time, %d rounds alternating with the 1-thread peak, "
                    "medians): encoder %.0f MACs/pixel, %.1f GFLOP/s = %.0f%% of the 1-thread "
-                   "peak; decoder %.0f MACs/pixel, %.1f GFLOP/s = %.0f%%.\n",
+                   "peak; decoder %.0f MACs/pixel, %.1f GFLOP/s = %.0f%%.  The wide 3x3 "
+                   "layers run by Winograd's F(2x2, 3x3), as the codec runs them in images "
+                   "of 1024 latents or more; MACs and GFLOP/s count the direct "
+                   "convolution's multiply-adds, so the shares are effective rates.\n",
                 NET_ROUNDS, aec_model_macs_per_pixel(model, 0, 0), net_enc,
                 100 * net_enc_share, aec_model_macs_per_pixel(model, 1, 0), net_dec,
                 100 * net_dec_share);
