@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* winograd.c - F(2x2, 3x3) convolutions of a batch (see winograd.h).
+/* winograd.c - F(2x2, 3x3) convolutions (see winograd.h).
  *
  * Tiles: an image of H x W has th = ceil(H/2) rows of tw = ceil(W/2)
- * tiles; tile (ty, tx) covers outputs 2ty..2ty+1, 2tx..2tx+1 and reads the
- * 4x4 input patch from row 2ty-1, column 2tx-1 (zero outside the image).
+ * tiles (with the origin parities px, py of one image's rows,
+ * ceil((H + py)/2) and ceil((W + px)/2), each tile shifted up and left by
+ * py and px); tile (ty, tx) covers outputs 2ty..2ty+1, 2tx..2tx+1 and reads
+ * the 4x4 input patch from row 2ty-1, column 2tx-1 (zero outside the
+ * image).
  * The batch's tile rows are numbered R = b * th + ty.  Element e = 4i + j
  * of a tile's 4x4 matrices is row i, column j.
  *
@@ -28,7 +31,8 @@
  *   backward: split input (cin W) | split gradient (cout W) | U |
  *             turned weights (9 cin cout) | V | M, the larger channel
  *             count for both V and M (the input gradient's pass swaps
- *             them). */
+ *             them)
+ *   one image's rows: split input | V | M (U is the caller's). */
 #include "nn/winograd.h"
 
 #include <string.h>

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* winograd.h - 3x3 same convolutions of a batch by Winograd's F(2x2, 3x3),
- * forward and backward side by side (the trainer's wide layers).
+/* winograd.h - 3x3 same convolutions by Winograd's F(2x2, 3x3): a batch's
+ * forward and backward side by side (the trainer's wide layers), and one
+ * image's rows forward (the codec's wide 1/8-grid layers).
  *
  * Each 2x2 block of outputs comes from the 4x4 input patch around it:
  *     Y = A^T [ sum over inputs of (G g G^T) .* (B^T d B) ] A
