@@ -377,7 +377,7 @@ static aec_status render_cell(const decode_job *j, worker *w, const aecb_tile_wi
     w->a.row0 = (int)r0 - win.y0, w->a.row1 = (int)r1 - win.y0;
     int grid_w, grid_h;
     aecb_latent_grid(j->h, &grid_w, &grid_h);
-    w->a.px = aem_winograd_for(grid_w, grid_h) ? win.x0 & 1 : NN_DIRECT, w->a.py = win.y0 & 1;
+    aem_acts_in_image(&w->a, grid_w, grid_h, win.x0, win.y0);
     aem_decoder_forward(j->m, &w->a);
     write_pixels(j, cell, &win, &w->a);
     return AEC_OK;

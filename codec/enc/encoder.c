@@ -215,8 +215,7 @@ static aec_status cell_latents(const aec_model *m, const aecb_header *h,
         return AEC_ERR_OUT_OF_MEMORY;
     aem_acts *a = &cs->a;
     a->row0 = cell->y0 - win.y0, a->row1 = a->row0 + cell->h; /* the cell's own rows */
-    /* where it lies in the image (model/network.h) */
-    a->px = aem_winograd_for(grid_w, grid_h) ? win.x0 & 1 : NN_DIRECT, a->py = win.y0 & 1;
+    aem_acts_in_image(a, grid_w, grid_h, win.x0, win.y0); /* where it lies in the image */
     load_planes(src, win.x0 * P, win.y0 * P, Ws * P, Hs * P, cs->planes);
     aem_pixels_to_blocks(c, 1, Hs, Ws, cs->planes, a->x);
     aem_encoder_forward(m, a);
@@ -713,7 +712,7 @@ aec_status aec_encode_latents(aec_encoder *e, const uint8_t *pixels, uint32_t wi
     }
     load_planes(&src, 0, 0, Ws * P, Hs * P, planes);
     aem_pixels_to_blocks(c, 1, Hs, Ws, planes, a.x);
-    a.px = aem_winograd_for(Ws, Hs) ? 0 : NN_DIRECT; /* as the tiles' cells do */
+    aem_acts_in_image(&a, Ws, Hs, 0, 0); /* as the tiles' cells do */
     aem_encoder_forward(m, &a);
     /* Quantised as aec_encode does, tile by tile (the index choice uses
      * each tile's own histogram): VQ stages, then the lattice of the rest. */

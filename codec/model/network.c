@@ -343,6 +343,17 @@ void aem_blocks_to_half(const aem_config *c, int B, int Hs, int Ws, const float 
             }
 }
 
+/* The origin parity of a grid at `scale` grid rows a latent row (1: the
+ * latent grid, the cell's; a finer grid's origin is even), or NN_DIRECT. */
+static int scale_px(const aem_acts *a, int scale)
+{
+    return scale == 1 || a->px == NN_DIRECT ? a->px : 0;
+}
+static int scale_py(const aem_acts *a, int scale)
+{
+    return scale == 1 ? a->py : 0;
+}
+
 /* The analysis stages: the image (from a->x's blocks) -> their output, the
  * rows of a->x after the blocks. */
 static void analysis_forward(const aec_model *m, aem_acts *a)
@@ -358,11 +369,9 @@ static void analysis_forward(const aec_model *m, aem_acts *a)
     for (int j = 0; j < AEM_DOWN_STAGES; j++) {
         int H = a->Hs * d.scale[j], W = a->Ws * d.scale[j];
         float *out = j < AEM_DOWN_STAGES - 1 ? a->dn_t[j] : a->x + block_dim(c) * N;
-        int odd = d.scale[j] == 1; /* the 1/8 grid has the cell's origin parity */
-        nn_conv_forward_rows_at(&d.conv[j], B, H, W, odd || a->px < 0 ? a->px : 0,
-                                odd ? a->py : 0, in,
-                                m->params + L->down_w[j], m->params + L->down_b[j], out,
-                                a->scratch, 1, 0, H);
+        nn_conv_forward_rows_at(&d.conv[j], B, H, W, scale_px(a, d.scale[j]),
+                                scale_py(a, d.scale[j]), in, m->params + L->down_w[j],
+                                m->params + L->down_b[j], out, a->scratch, 1, 0, H);
         if (j < AEM_DOWN_STAGES - 1) {
             nn_space_to_depth(d.conv[j].cout, B, H, W, 2, out, a->dn_s[j]);
             in = a->dn_s[j];
@@ -511,9 +520,7 @@ static void upsampling_forward(const aec_model *m, aem_acts *a, const float *h, 
         /* Ranged (fused): the stage at 1/8 one latent row more each side,
          * the one at 1/4 one of its rows (the final rows' receptive field) */
         row_span r = rows_for(a, ranged, 1 << j, 1);
-        /* (the 1/8 grid's origin parity; the finer grids' origins are even) */
-        nn_conv_forward_rows_at(&u.conv[j], B, H, W, j == 0 || a->px < 0 ? a->px : 0,
-                                j == 0 ? a->py : 0, in,
+        nn_conv_forward_rows_at(&u.conv[j], B, H, W, scale_px(a, 1 << j), scale_py(a, 1 << j), in,
                                 P + L->up_w[j], P + L->up_b[j], a->up_t[j], a->scratch, 1, r.y0,
                                 r.y1);
         H *= 2, W *= 2;

@@ -79,7 +79,7 @@ typedef struct {
                                        a cell's values are the whole
                                        image's; px = NN_DIRECT: every
                                        layer by the direct convolution
-                                       (aem_winograd_for)                */
+                                       (aem_acts_in_image)               */
     float *arena;
     size_t arena_floats;            /* its capacity                     */
 } aem_acts;
@@ -93,18 +93,22 @@ enum {
                              so do the upsampling synthesis' stages
                              (pix_only) */
 };
-/* Allocates activations for a batch of B grids of Hs x Ws latents; returns 0
- * on success, -1 when out of memory. */
 /* Whether the codec runs an image's wide 1/8-grid layers by Winograd's
  * F(2x2, 3x3) (nn/winograd.h), from the size of its latent grid: a small
  * picture's decode is mostly the weights' transform, so it keeps the
  * direct convolution.  The same answer for every cell of an image, and
  * for its encoder and decoder. */
 #define AEM_WINOGRAD_MIN_LATENTS 1024 /* 256 x 256 pixels */
-static inline int aem_winograd_for(int grid_w, int grid_h)
+/* Sets a->px, a->py for a grid whose origin is latent (x0, y0) of an
+ * image of grid_w x grid_h latents (after the layout, which sets 0, 0). */
+static inline void aem_acts_in_image(aem_acts *a, int grid_w, int grid_h, int x0, int y0)
 {
-    return (long long)grid_w * grid_h >= AEM_WINOGRAD_MIN_LATENTS;
+    int winograd = (long long)grid_w * grid_h >= AEM_WINOGRAD_MIN_LATENTS;
+    a->px = winograd ? x0 & 1 : NN_DIRECT;
+    a->py = y0 & 1;
 }
+/* Allocates activations for a batch of B grids of Hs x Ws latents; returns 0
+ * on success, -1 when out of memory. */
 int aem_acts_alloc(aem_acts *a, const aem_config *c, int B, int Hs, int Ws, int want_encoder,
                    int want_decoder);
 /* The same for a new shape, keeping a's arena (from aem_acts_alloc or an

@@ -43,27 +43,13 @@ static size_t band_cols(const nn_conv_shape *s, int B, int Ho, int Wo)
     return n < N ? n : N;
 }
 
-/* A batch's wide 3x3 layers (the trainer's) go by Winograd's F(2x2, 3x3):
- * 16 multiply-adds per 2x2 outputs and channel pair instead of 36
- * (nn/winograd.h).  A single image (the codec) keeps the direct
- * convolution, whose bits its conformance files pin. */
+/* A batch's wide 3x3 layers (the trainer's) go by Winograd's F(2x2, 3x3),
+ * forward and backward: 16 multiply-adds per 2x2 outputs and channel pair
+ * instead of 36 (nn/winograd.h).  One image's go forward by it too
+ * (nn_conv_forward_rows_at). */
 static int by_winograd(const nn_conv_shape *s, int B)
 {
     return B > 1 && nn_wino_supported(s);
-}
-
-/* One image's wide 3x3 layers (the codec's 1/8-grid layers) go by
- * Winograd too, unless the caller says NN_DIRECT, with the grid's origin
- * parity so that a cell's or a band's values are the whole image's
- * (nn/winograd.h).  The weights are transformed at each call (a few
- * tenths of a millisecond a layer of 128 x 128, against 16/36 of its
- * multiply-adds) into a buffer of their own, not the scratch: the
- * scratch is part of the activations' arena, whose every page is faulted
- * in at its start, and a small picture (NN_DIRECT) should not pay for a
- * megabyte it never uses. */
-static size_t rows_winograd_floats(const nn_conv_shape *s, int H, int W)
-{
-    return nn_wino_rows_floats(s, H, W);
 }
 
 size_t nn_conv_scratch_floats(const nn_conv_shape *s, int B, int H, int W)
@@ -75,8 +61,8 @@ size_t nn_conv_scratch_floats(const nn_conv_shape *s, int B, int H, int W)
     size_t n = (size_t)s->cin * s->k * s->k * band_cols(s, B, Ho, Wo);
     if (by_winograd(s, B) && nn_wino_backward_floats(s, B, H, W) > n)
         n = nn_wino_backward_floats(s, B, H, W);
-    if (B == 1 && nn_wino_supported(s) && rows_winograd_floats(s, H, W) > n)
-        n = rows_winograd_floats(s, H, W);
+    if (B == 1 && nn_wino_supported(s) && nn_wino_rows_floats(s, H, W) > n)
+        n = nn_wino_rows_floats(s, H, W);
     return n;
 }
 
@@ -85,7 +71,7 @@ size_t nn_conv_forward_scratch_floats(const nn_conv_shape *s, int B, int H, int 
     if (by_winograd(s, B))
         return nn_wino_forward_floats(s, B, H, W);
     if (B == 1 && nn_wino_supported(s))
-        return rows_winograd_floats(s, H, W);
+        return nn_wino_rows_floats(s, H, W);
     if (is_conv3_same(s) && nn_dsp_active()->pack_conv3)
         return 0;
     return nn_conv_scratch_floats(s, B, H, W);
@@ -553,6 +539,15 @@ void nn_conv_forward_rows_at(const nn_conv_shape *s, int B, int H, int W, int px
         nn_wino_forward(s, B, H, W, in, w, b, out, relu, scratch);
         return;
     }
+    /* One image's wide layers (the codec's 1/8-grid layers) by Winograd
+     * too, unless the caller says NN_DIRECT, with the grid's origin parity
+     * so that a cell's or a band's values are the whole image's.  The
+     * weights are transformed at each call (a few tenths of a millisecond
+     * a layer of 128 x 128, against 16/36 of its multiply-adds) into a
+     * buffer of their own, not the scratch: the scratch is part of the
+     * activations' arena, whose every page is faulted in at its start, and
+     * a small picture (NN_DIRECT) should not pay for a megabyte it never
+     * uses. */
     float *U = B == 1 && px >= 0 && nn_wino_supported(s)
                    ? malloc(sizeof(float) * nn_wino_weights_floats(s))
                    : NULL;

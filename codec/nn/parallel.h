@@ -17,14 +17,8 @@ static inline int nn_may_fork_pass(size_t floats)
 {
     return omp_get_level() == 0 && floats > (1u << 15);
 }
-/* The calling thread's index in its team, and the most threads a team may
- * have: per-thread buffers are indexed by the one and sized by the other. */
-static inline int nn_thread_index(void) { return omp_get_thread_num(); }
-static inline int nn_thread_count(void) { return omp_get_max_threads(); }
 #else
 static inline int nn_may_fork(double work) { (void)work; return 0; }
 static inline int nn_may_fork_pass(size_t floats) { (void)floats; return 0; }
-static inline int nn_thread_index(void) { return 0; }
-static inline int nn_thread_count(void) { return 1; }
 #endif
 #endif
