@@ -1784,6 +1784,69 @@ static void test_upsampling_forward_only(void)
     aec_model_free(m);
 }
 
+/* A frozen model keeps its layers' Winograd weights (aec_model.wino, made
+ * once, network.c): the encoder's and decoder's outputs must have the bits
+ * of the same model transforming them at each call (not frozen), with the
+ * grid at an odd origin in its image.  Wide enough that the 1/8-grid
+ * layers and the first two upsampling stages go by Winograd; a wrong slot
+ * offset gives other layers' weights and other values. */
+static const aem_config wide_up_cfg = {
+    .block = 8, .channels = 3, .latent = 32, .enc_width = 32, .enc_convs = 2,
+    .dec_width = 40, .dec_convs = 2, .stages = 1, .codes = 8,
+    .up_width = {32, 8, 4}, .refine_width = 4,
+};
+
+static void test_winograd_weights_kept(void)
+{
+    aec_model *plain = tiny_model_of(&wide_up_cfg), *kept = tiny_model_of(&wide_up_cfg);
+    CHECK(plain && kept);
+    if (!plain || !kept) {
+        aec_model_free(plain), aec_model_free(kept);
+        return;
+    }
+    memcpy(kept->params, plain->params, sizeof(float) * plain->lay.total); /* fill's draws differ */
+    aem_model_refresh(kept);
+    kept->frozen = 1;
+    const aem_config *c = &plain->cfg;
+    /* enc 192->32, 32->32; dec 32->40, 40->40; the up stages 40->128 and
+     * 32->32 (the third, 8->16, is too narrow) */
+    size_t expect = 6 * nn_wino_weights_floats(&(nn_conv_shape){32, 32, 3, 1, 1});
+    expect += nn_wino_weights_floats(&(nn_conv_shape){192, 32, 3, 1, 1}) -
+              nn_wino_weights_floats(&(nn_conv_shape){32, 32, 3, 1, 1});
+    expect += nn_wino_weights_floats(&(nn_conv_shape){32, 40, 3, 1, 1}) -
+              nn_wino_weights_floats(&(nn_conv_shape){32, 32, 3, 1, 1});
+    expect += nn_wino_weights_floats(&(nn_conv_shape){40, 40, 3, 1, 1}) -
+              nn_wino_weights_floats(&(nn_conv_shape){32, 32, 3, 1, 1});
+    expect += nn_wino_weights_floats(&(nn_conv_shape){40, 128, 3, 1, 1}) -
+              nn_wino_weights_floats(&(nn_conv_shape){32, 32, 3, 1, 1});
+    CHECKF(kept->wino_floats == expect, "%zu floats of Winograd weights, expected %zu",
+           kept->wino_floats, expect);
+    int Hs = 5, Ws = 7, X = aem_encoder_inputs(c);
+    size_t N = (size_t)Hs * Ws, pixels = N * c->block * c->block;
+    aem_acts a[2];
+    for (int k = 0; k < 2; k++) {
+        CHECK(aem_acts_alloc(&a[k], c, 1, Hs, Ws, AEM_ACTS_FORWARD, AEM_ACTS_FORWARD) == 0);
+        aem_acts_in_image(&a[k], 64, 64, 3, 5); /* an odd origin in a large image */
+        CHECK(a[k].px == 1 && a[k].py == 1);
+        for (size_t i = 0; i < (size_t)X * N; i++)
+            a[k].x[i] = (float)((i * 2654435761u) % 1000) / 1000.0f;
+    }
+    for (int round = 0; round < 2; round++) { /* the second reads what the first made */
+        aem_encoder_forward(plain, &a[0]);
+        aem_encoder_forward(kept, &a[1]);
+        CHECK(memcmp(a[0].z, a[1].z, sizeof(float) * c->latent * N) == 0);
+        for (int k = 0; k < 2; k++)
+            memcpy(a[k].q, a[k].z, sizeof(float) * c->latent * N);
+        aem_decoder_forward(plain, &a[0]);
+        aem_decoder_forward(kept, &a[1]);
+        CHECK(memcmp(a[0].pix, a[1].pix, sizeof(float) * c->channels * pixels) == 0);
+    }
+    CHECK(atomic_load(&plain->wino) == NULL && atomic_load(&kept->wino) != NULL);
+    for (int k = 0; k < 2; k++)
+        aem_acts_free(&a[k]);
+    aec_model_free(plain), aec_model_free(kept);
+}
+
 /* A row filler for nn_conv3_pair_rows: copies row y of item b from a
  * planar [11][B][H][W] tensor, counting calls and checking their order. */
 typedef struct {
@@ -2049,6 +2112,7 @@ int main(void)
     RUN_TEST(test_conv_weight_gradient_bits);
     RUN_TEST(test_conv_winograd);
     RUN_TEST(test_conv_winograd_rows);
+    RUN_TEST(test_winograd_weights_kept);
     RUN_TEST(test_conv_banded);
     RUN_TEST(test_conv3_row_out);
     RUN_TEST(test_relu);

@@ -27,6 +27,7 @@ const aec_model *aem_builtin_model(int which)
     if (aem_model_parse_trusted(e->bytes, e->size, e->id, &m, err, sizeof err) != AEC_OK)
         return NULL;
     m->is_static = 1;
+    m->frozen = 1;
     aec_model *expected = NULL;
     if (!atomic_compare_exchange_strong_explicit(&parsed[which], &expected, m,
                                                  memory_order_acq_rel, memory_order_acquire)) {

@@ -2,6 +2,7 @@
 /* model.c - model configuration, tensor layout and the model file format
  * (spec/model.md). */
 #include "model/model.h"
+#include "model/network.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -186,10 +187,12 @@ aec_status aem_model_new(const aem_config *cfg, const char *name, aec_model **ou
     if (!m)
         return AEC_ERR_OUT_OF_MEMORY;
     m->cfg = *cfg;
+    atomic_init(&m->wino, NULL);
     if (aem_config_layout(cfg, &m->lay, err, errlen)) {
         free(m);
         return AEC_ERR_BAD_MODEL;
     }
+    m->wino_floats = aem_wino_floats(cfg, &m->lay);
     /* the weights are written once, at parse: their pages mapped in one call */
     m->params = aec_arena_alloc(m->lay.total * sizeof(float));
     m->code_norms = calloc((size_t)cfg->stages * cfg->codes, sizeof(float));
@@ -392,7 +395,10 @@ aec_status aec_model_load_memory(aec_model **out, const void *data, size_t size)
     char err[160];
     if (!out || !data)
         return AEC_ERR_INVALID_ARGUMENT;
-    return aem_model_parse(data, size, out, err, sizeof err);
+    aec_status st = aem_model_parse(data, size, out, err, sizeof err);
+    if (st == AEC_OK)
+        (*out)->frozen = 1; /* the API gives no way to change its weights */
+    return st;
 }
 
 aec_status aec_model_load_file(aec_model **out, const char *path)
@@ -440,6 +446,8 @@ void aec_model_free(aec_model *m)
     if (!m || m->is_static)
         return;
     aec_arena_free(m->params, m->lay.total * sizeof(float));
+    aec_arena_free(atomic_load_explicit(&m->wino, memory_order_relaxed),
+                   m->wino_floats * sizeof(float));
     free(m->dict);
     free(m->code_norms);
     free(m);

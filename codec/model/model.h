@@ -22,6 +22,7 @@
  * them); the convolution branches learn what the linear transform misses. */
 #ifndef AEC_MODEL_MODEL_H
 #define AEC_MODEL_MODEL_H
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -80,6 +81,15 @@ typedef struct {
     size_t trainable; /* floats before the codebooks (trained by Adam) */
 } aem_layout;
 
+/* The slots of aec_model.wino, one a 3x3 layer: the encoder's and the
+ * block decoder's convolutions, the upsampling stages, the analysis
+ * stages. */
+#define AEM_WINO_ENC 0
+#define AEM_WINO_DEC AEM_MAX_CONVS
+#define AEM_WINO_UP (2 * AEM_MAX_CONVS)
+#define AEM_WINO_DOWN (AEM_WINO_UP + AEM_UP_STAGES)
+#define AEM_WINO_SLOTS (AEM_WINO_DOWN + AEM_DOWN_STAGES)
+
 struct aec_model {
     aem_config cfg;
     aem_layout lay;
@@ -90,6 +100,15 @@ struct aec_model {
     size_t dict_size;
     float *code_norms;   /* |c|^2 of every code, [S][K], for the VQ search */
     int is_static;       /* the built-in model: never freed */
+    int frozen;          /* its parameters never change (built in, or loaded
+                            through the public API; not the trainer's):
+                            weights derived from them may be kept */
+    /* A frozen model's 3x3 layers that go by Winograd, their weights in
+     * its domain (nn_wino_weights), slot after slot in one buffer of
+     * wino_floats floats from the arena; made when an image first needs
+     * them and kept until the model is freed (network.c). */
+    _Atomic(float *) wino;
+    size_t wino_floats;
 };
 
 /* Checks a configuration and computes its tensor layout. 0 on success. */

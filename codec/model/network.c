@@ -2,12 +2,14 @@
 /* network.c - encoder and decoder forward passes. */
 #include "model/network.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/arena.h"
 #include "nn/gemm.h"
 #include "nn/layers.h"
+#include "nn/winograd.h"
 
 static size_t block_dim(const aem_config *c) { return (size_t)c->channels * c->block * c->block; }
 
@@ -343,6 +345,118 @@ void aem_blocks_to_half(const aem_config *c, int B, int Hs, int Ws, const float 
             }
 }
 
+/* The encoder's and the block decoder's 3x3 convolution i. */
+static nn_conv_shape enc_conv_shape(const aem_config *c, int i)
+{
+    return (nn_conv_shape){i == 0 ? aem_encoder_inputs(c) : c->enc_width, c->enc_width, 3, 1, 1};
+}
+static nn_conv_shape dec_conv_shape(const aem_config *c, int i)
+{
+    return (nn_conv_shape){i == 0 ? c->latent : c->dec_width, c->dec_width, 3, 1, 1};
+}
+
+/* The layer in slot `slot` of aec_model.wino (model.h): 1 with its shape
+ * and its weights' offset in the parameters when the configuration has it
+ * and it goes by Winograd in an image, else 0. */
+static int wino_slot(const aem_config *c, const aem_layout *L, int slot, nn_conv_shape *s,
+                     size_t *w)
+{
+    int i = slot;
+    if (i < AEM_WINO_DEC) {
+        if (i >= c->enc_convs)
+            return 0;
+        *s = enc_conv_shape(c, i), *w = L->enc_conv_w[i];
+    } else if ((i -= AEM_WINO_DEC) < AEM_MAX_CONVS) {
+        if (i >= c->dec_convs)
+            return 0;
+        *s = dec_conv_shape(c, i), *w = L->dec_conv_w[i];
+    } else if ((i -= AEM_MAX_CONVS) < AEM_UP_STAGES) {
+        if (!aem_has_upsampling(c))
+            return 0;
+        aem_up_shapes u;
+        aem_up_shapes_of(c, &u);
+        *s = u.conv[i], *w = L->up_w[i];
+    } else {
+        i -= AEM_UP_STAGES;
+        if (!aem_has_analysis(c))
+            return 0;
+        aem_down_shapes d;
+        aem_down_shapes_of(c, &d);
+        *s = d.conv[i], *w = L->down_w[i];
+    }
+    return nn_wino_supported(s);
+}
+
+/* Where slot `slot`'s weights start in the buffer: after the earlier
+ * slots'. */
+static size_t wino_offset(const aem_config *c, const aem_layout *L, int slot)
+{
+    size_t at = 0, w;
+    nn_conv_shape s;
+    for (int i = 0; i < slot; i++)
+        if (wino_slot(c, L, i, &s, &w))
+            at += nn_wino_weights_floats(&s);
+    return at;
+}
+
+size_t aem_wino_floats(const aem_config *c, const aem_layout *L)
+{
+    return wino_offset(c, L, AEM_WINO_SLOTS);
+}
+
+/* The model's Winograd weights, made now if they are not yet: in one
+ * buffer from the arena (its pages mapped in one call; faulting a
+ * buffer's pages one at a time cost more than the transform, on a virtual
+ * machine), published with a compare-and-swap (a thread that loses the
+ * race frees its copy; every thread then reads the same values).  NULL
+ * for a model that may change (the trainer's) or without memory: each
+ * layer then transforms its weights at each call, with the same bits.
+ * The buffer is the model's only mutable part, hence the cast. */
+static const float *wino_all(const aec_model *m)
+{
+    if (!m->frozen || !m->wino_floats)
+        return NULL;
+    _Atomic(float *) *cell = (_Atomic(float *) *)&m->wino;
+    float *U = atomic_load_explicit(cell, memory_order_acquire);
+    if (U)
+        return U;
+    U = aec_arena_alloc(m->wino_floats * sizeof(float));
+    if (!U)
+        return NULL;
+    nn_conv_shape s;
+    size_t w, at = 0;
+    for (int i = 0; i < AEM_WINO_SLOTS; i++)
+        if (wino_slot(&m->cfg, &m->lay, i, &s, &w)) {
+            nn_wino_weights(&s, m->params + w, U + at);
+            at += nn_wino_weights_floats(&s);
+        }
+    float *expected = NULL;
+    if (!atomic_compare_exchange_strong_explicit(cell, &expected, U, memory_order_acq_rel,
+                                                 memory_order_acquire)) {
+        aec_arena_free(U, m->wino_floats * sizeof(float));
+        U = expected;
+    }
+    return U;
+}
+
+void aem_wino_prepare(const aec_model *m, int grid_w, int grid_h)
+{
+    if (aem_winograd_for(grid_w, grid_h))
+        (void)wino_all(m);
+}
+
+/* Slot `slot`'s Winograd weights for a layer of an image's grid at column
+ * parity px (NULL when px is NN_DIRECT, or as wino_all). */
+static const float *wino_weights(const aec_model *m, int slot, int px)
+{
+    nn_conv_shape s;
+    size_t w;
+    if (px < 0 || !wino_slot(&m->cfg, &m->lay, slot, &s, &w))
+        return NULL;
+    const float *U = wino_all(m);
+    return U ? U + wino_offset(&m->cfg, &m->lay, slot) : NULL;
+}
+
 /* The origin parity of a grid at `scale` grid rows a latent row (1: the
  * latent grid, the cell's; a finer grid's origin is even), or NN_DIRECT. */
 static int scale_px(const aem_acts *a, int scale)
@@ -369,8 +483,10 @@ static void analysis_forward(const aec_model *m, aem_acts *a)
     for (int j = 0; j < AEM_DOWN_STAGES; j++) {
         int H = a->Hs * d.scale[j], W = a->Ws * d.scale[j];
         float *out = j < AEM_DOWN_STAGES - 1 ? a->dn_t[j] : a->x + block_dim(c) * N;
-        nn_conv_forward_rows_at(&d.conv[j], B, H, W, scale_px(a, d.scale[j]),
-                                scale_py(a, d.scale[j]), in, m->params + L->down_w[j],
+        int px = scale_px(a, d.scale[j]);
+        const float *w = m->params + L->down_w[j];
+        nn_conv_forward_rows_at(&d.conv[j], B, H, W, px, scale_py(a, d.scale[j]), in, w,
+                                wino_weights(m, AEM_WINO_DOWN + j, px),
                                 m->params + L->down_b[j], out, a->scratch, 1, 0, H);
         if (j < AEM_DOWN_STAGES - 1) {
             nn_space_to_depth(d.conv[j].cout, B, H, W, 2, out, a->dn_s[j]);
@@ -430,10 +546,12 @@ void aem_encoder_forward(const aec_model *m, aem_acts *a)
         analysis_forward(m, a);
     const float *h = a->x;
     for (int i = 0; i < c->enc_convs; i++) {
-        nn_conv_shape s = {i == 0 ? aem_encoder_inputs(c) : c->enc_width, c->enc_width, 3, 1, 1};
+        nn_conv_shape s = enc_conv_shape(c, i);
         row_span r = rows_for(a, ranged, 1, c->enc_convs - 1 - i);
         /* bias and ReLU in the GEMM's epilogue */
-        nn_conv_forward_rows_at(&s, a->B, a->Hs, a->Ws, a->px, a->py, h, P + m->lay.enc_conv_w[i],
+        const float *w = P + m->lay.enc_conv_w[i];
+        nn_conv_forward_rows_at(&s, a->B, a->Hs, a->Ws, a->px, a->py, h, w,
+                                wino_weights(m, AEM_WINO_ENC + i, a->px),
                                 P + m->lay.enc_conv_b[i], a->enc_h[i], a->scratch, 1, r.y0,
                                 r.y1);
         h = a->enc_h[i];
@@ -520,9 +638,11 @@ static void upsampling_forward(const aec_model *m, aem_acts *a, const float *h, 
         /* Ranged (fused): the stage at 1/8 one latent row more each side,
          * the one at 1/4 one of its rows (the final rows' receptive field) */
         row_span r = rows_for(a, ranged, 1 << j, 1);
-        nn_conv_forward_rows_at(&u.conv[j], B, H, W, scale_px(a, 1 << j), scale_py(a, 1 << j), in,
-                                P + L->up_w[j], P + L->up_b[j], a->up_t[j], a->scratch, 1, r.y0,
-                                r.y1);
+        int px = scale_px(a, 1 << j);
+        const float *w = P + L->up_w[j];
+        nn_conv_forward_rows_at(&u.conv[j], B, H, W, px, scale_py(a, 1 << j), in, w,
+                                wino_weights(m, AEM_WINO_UP + j, px),
+                                P + L->up_b[j], a->up_t[j], a->scratch, 1, r.y0, r.y1);
         H *= 2, W *= 2;
         if (fused && j == AEM_UP_STAGES - 2)
             break; /* the last stage reads it row by row */
@@ -588,10 +708,12 @@ void aem_decoder_forward(const aec_model *m, aem_acts *a)
     int up_reach = up ? 2 : 0; /* what the upsampling reads of the block decoder's layers */
     const float *h = a->q;
     for (int i = 0; i < c->dec_convs; i++) {
-        nn_conv_shape s = {i == 0 ? c->latent : c->dec_width, c->dec_width, 3, 1, 1};
+        nn_conv_shape s = dec_conv_shape(c, i);
         row_span r = rows_for(a, ranged, 1, c->dec_convs - 1 - i + up_reach);
         /* bias and ReLU in the GEMM's epilogue */
-        nn_conv_forward_rows_at(&s, a->B, a->Hs, a->Ws, a->px, a->py, h, P + m->lay.dec_conv_w[i],
+        const float *w = P + m->lay.dec_conv_w[i];
+        nn_conv_forward_rows_at(&s, a->B, a->Hs, a->Ws, a->px, a->py, h, w,
+                                wino_weights(m, AEM_WINO_DEC + i, a->px),
                                 P + m->lay.dec_conv_b[i], a->dec_h[i], a->scratch, 1, r.y0,
                                 r.y1);
         h = a->dec_h[i];

@@ -526,12 +526,12 @@ void nn_conv_forward_rows(const nn_conv_shape *s, int B, int H, int W, const flo
                           const float *w, const float *b, float *out, float *scratch, int relu,
                           int y0, int y1)
 {
-    nn_conv_forward_rows_at(s, B, H, W, 0, 0, in, w, b, out, scratch, relu, y0, y1);
+    nn_conv_forward_rows_at(s, B, H, W, 0, 0, in, w, NULL, b, out, scratch, relu, y0, y1);
 }
 
 void nn_conv_forward_rows_at(const nn_conv_shape *s, int B, int H, int W, int px, int py,
-                             const float *in, const float *w, const float *b, float *out,
-                             float *scratch, int relu, int y0, int y1)
+                             const float *in, const float *w, const float *U, const float *b,
+                             float *out, float *scratch, int relu, int y0, int y1)
 {
     if (B > 1)
         y0 = 0, y1 = nn_conv_out_dim(H, s->k, s->stride, s->pad);
@@ -541,21 +541,22 @@ void nn_conv_forward_rows_at(const nn_conv_shape *s, int B, int H, int W, int px
     }
     /* One image's wide layers (the codec's 1/8-grid layers) by Winograd
      * too, unless the caller says NN_DIRECT, with the grid's origin parity
-     * so that a cell's or a band's values are the whole image's.  The
-     * weights are transformed at each call (a few tenths of a millisecond
-     * a layer of 128 x 128, against 16/36 of its multiply-adds) into a
-     * buffer of their own, not the scratch: the scratch is part of the
-     * activations' arena, whose every page is faulted in at its start, and
-     * a small picture (NN_DIRECT) should not pay for a megabyte it never
-     * uses. */
-    float *U = B == 1 && px >= 0 && nn_wino_supported(s)
-                   ? malloc(sizeof(float) * nn_wino_weights_floats(s))
-                   : NULL;
-    if (U) { /* without memory for U, the direct convolution: the same values to rounding */
-        nn_wino_weights(s, w, U);
-        nn_wino_forward_rows(s, H, W, px, py, in, U, b, out, relu, y0, y1, scratch);
-        free(U);
-        return;
+     * so that a cell's or a band's values are the whole image's.  Without
+     * the caller's U the weights are transformed here (a few tenths of a
+     * millisecond a layer of 128 x 128, against 16/36 of its
+     * multiply-adds), into a buffer of their own, not the scratch: the
+     * scratch is part of the activations' arena, whose every page is
+     * faulted in at its start, and a small picture (NN_DIRECT) should not
+     * pay for a megabyte it never uses. */
+    if (B == 1 && px >= 0 && nn_wino_supported(s)) {
+        float *own = U ? NULL : malloc(sizeof(float) * nn_wino_weights_floats(s));
+        if (own)
+            nn_wino_weights(s, w, own);
+        if (U || own) { /* without memory, the direct convolution: the same values to rounding */
+            nn_wino_forward_rows(s, H, W, px, py, in, U ? U : own, b, out, relu, y0, y1, scratch);
+            free(own);
+            return;
+        }
     }
     nn_conv3_row_fn row = nn_dsp_active()->conv3_row;
     if (row && few_outputs(s)) {

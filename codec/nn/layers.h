@@ -46,11 +46,13 @@ void nn_conv_forward_rows(const nn_conv_shape *s, int B, int H, int W, const flo
  * whose origin lies at column parity px and row parity py in it: a layer
  * that goes by Winograd's tiles aligns them to the larger grid, so each
  * value has the bits the whole grid gives it (nn_conv_forward_rows: 0, 0).
- * px < 0: one image's layers by the direct convolution (NN_DIRECT). */
+ * px < 0: one image's layers by the direct convolution (NN_DIRECT).
+ * U: w in Winograd's domain (nn_wino_weights) when the caller keeps them,
+ * or NULL: then a layer that goes by Winograd transforms w at each call. */
 #define NN_DIRECT (-1)
 void nn_conv_forward_rows_at(const nn_conv_shape *s, int B, int H, int W, int px, int py,
-                             const float *in, const float *w, const float *b, float *out,
-                             float *scratch, int relu, int y0, int y1);
+                             const float *in, const float *w, const float *U, const float *b,
+                             float *out, float *scratch, int relu, int y0, int y1);
 /* A 3x3 same convolution of one K slice (cin * 9 <= NN_KC) and up to
  * NN_CONV3_ROW_MAX_OUT outputs, one output row at a time, through the
  * path's conv3_row in groups of NN_CONV3_MAX_OUT outputs: the same bits as
