@@ -29,6 +29,16 @@
  *             bytes: what headers and Huffman tables cost, the most that
  *             tables shipped with the model could save.
  * Files of every layout are read (planes, split, layered).
+ *
+ *   build/entropy-study --dict TRAIN.png... -- IMAGE.png...
+ *
+ * measures instead what Huffman tables shipped with the model would save:
+ * the training photographs' sections (per level and kind) give one zstd
+ * dictionary each (ZDICT_finalizeDictionary: entropy tables from the
+ * samples, 256 bytes of content), and the other photographs' sections are
+ * compressed without and with them; also with the significance bytes split
+ * into 4 classes of their causal context (as "+previous group" above),
+ * each class with its own dictionary.
  * The classes use integers only (decoded symbols), so a decoder could
  * rebuild them on every machine.  Not part of `make test`: it reads photos.
  */
@@ -37,6 +47,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <zstd.h>
+#include <zdict.h>
 
 #include "aecodec.h"
 #include "bitstream/container.h"
@@ -343,12 +354,318 @@ static int study_file(const uint8_t *f, size_t size, ZSTD_CCtx *z, ZSTD_DCtx *dz
     return rc;
 }
 
+/* ---- tables shipped with the model (--dict) ---------------------------- */
+
+/* Section kinds: 0 predicted channel, 1 significance (one frame per group
+ * as today), 2..5 the same bytes split by class, 6 GT1, 7 R8, 8 SIGN. */
+#define DKINDS 9
+#define SIG_CLASSES 4
+#define DICT_CAP 8192
+#define DICT_CONTENT 8
+
+typedef struct {
+    uint8_t *data;
+    size_t n, cap, *sizes, ns, scap;
+} sample_set;
+
+typedef struct {
+    int level, training;
+    sample_set train[NLEVELS][DKINDS];
+    ZSTD_CDict *cdict[NLEVELS][DKINDS];
+    size_t dict_size[NLEVELS][DKINDS];
+    double plain[NLEVELS][DKINDS], with_dict[NLEVELS][DKINDS]; /* bytes */
+    ZSTD_CCtx *z;
+    uint8_t *dst;
+    size_t dst_cap;
+} dict_study;
+
+static int add_sample(sample_set *s, const uint8_t *b, size_t n)
+{
+    if (!n)
+        return 0;
+    if (s->n + n > s->cap) {
+        size_t cap = 2 * (s->n + n);
+        uint8_t *d = realloc(s->data, cap);
+        if (!d)
+            return -1;
+        s->data = d, s->cap = cap;
+    }
+    if (s->ns == s->scap) {
+        size_t scap = s->scap ? 2 * s->scap : 256;
+        size_t *z = realloc(s->sizes, sizeof *z * scap);
+        if (!z)
+            return -1;
+        s->sizes = z, s->scap = scap;
+    }
+    memcpy(s->data + s->n, b, n);
+    s->n += n, s->sizes[s->ns++] = n;
+    return 0;
+}
+
+/* One section's bytes: kept for training, or compressed both ways. */
+static int dict_emit(dict_study *d, int kind, const uint8_t *b, size_t n)
+{
+    if (!n)
+        return 0;
+    if (d->training)
+        return add_sample(&d->train[d->level][kind], b, n);
+    if (n + 1024 > d->dst_cap) {
+        free(d->dst);
+        d->dst_cap = ZSTD_compressBound(2 * n + 1024);
+        if (!(d->dst = malloc(d->dst_cap)))
+            return -1;
+    }
+    /* the codec's frames (zstream.c): magicless, no dictionary ID, no checksum */
+    size_t r = 0;
+    for (int with = 0; with < 2; with++) {
+        const ZSTD_CDict *cd = with ? d->cdict[d->level][kind] : NULL;
+        if (with && !cd) {
+            d->with_dict[d->level][kind] += r;
+            break;
+        }
+        aecb_zstd_compress_into(d->z, d->dst, d->dst_cap, b, n, STUDY_ZSTD_LEVEL, cd, &r, NULL, 0);
+        if (!r)
+            return -1;
+        (with ? d->with_dict : d->plain)[d->level][kind] += r;
+    }
+    return 0;
+}
+
+/* Every section of a tile, as study_sections makes them, plus the
+ * significance bytes split by the class of their causal context. */
+static int dict_tile(dict_study *d, const aecb_header *h, const int32_t *q, size_t lw, size_t lh)
+{
+    size_t n = lw * lh, D = h->lattice_dim;
+    uint8_t *raw = malloc(3 * D * n + 16), *prev = calloc(n, 1), *cls = malloc(n * SIG_CLASSES);
+    int layers = (h->flags & AECB_FLAG_LAYERED) ? h->lattice_layers : 1, rc = -1, have_prev = 0;
+    if (!raw || !prev || !cls)
+        goto out;
+    for (int l = 0; l < layers; l++) {
+        uint32_t first, count;
+        aecb_layer_channels(h, l, &first, &count);
+        size_t pd = aecb_split_predicted(first, count), end = first + count;
+        for (size_t c = first; c < first + pd; c++) {
+            for (size_t j = 0; j < n; j++) {
+                int32_t v = q[c * n + j];
+                uint32_t zz = v >= 0 ? 2u * (uint32_t)v : 2u * (uint32_t)-v - 1;
+                raw[j] = (uint8_t)zz, raw[n + j] = (uint8_t)(zz >> 8);
+            }
+            if (dict_emit(d, 0, raw, 2 * n))
+                goto out;
+        }
+        for (size_t g = first + pd; g < end; g += 8) {
+            for (size_t j = 0; j < n; j++) {
+                unsigned b = 0;
+                for (size_t k = 0; k < 8 && g + k < end; k++)
+                    b |= (unsigned)(q[(g + k) * n + j] != 0) << k;
+                raw[j] = (uint8_t)b;
+            }
+            if (dict_emit(d, 1, raw, n))
+                goto out;
+            size_t fill[SIG_CLASSES] = {0};
+            for (size_t y = 0; y < lh; y++)
+                for (size_t x = 0; x < lw; x++) {
+                    size_t j = y * lw + x;
+                    int a = (x ? popcount8(raw[j - 1]) : 0) + (y ? popcount8(raw[j - lw]) : 0);
+                    int sum = a + 2 * (have_prev ? popcount8(prev[j]) : 0);
+                    int cl = sum == 0 ? 0 : sum <= 2 ? 1 : sum <= 5 ? 2 : 3;
+                    cls[(size_t)cl * n + fill[cl]++] = raw[j];
+                }
+            for (int cl = 0; cl < SIG_CLASSES; cl++)
+                if (dict_emit(d, 2 + cl, cls + (size_t)cl * n, fill[cl]))
+                    goto out;
+            memcpy(prev, raw, n), have_prev = 1;
+        }
+        for (int kind = 2; kind <= 4; kind++) {
+            size_t k = 0;
+            for (size_t c = first + pd; c < end; c++)
+                for (size_t j = 0; j < n; j++) {
+                    int32_t sv = q[c * n + j], a = sv < 0 ? -sv : sv;
+                    if (kind == 3) {
+                        if (a > 1)
+                            raw[k++] = (uint8_t)(a - 2 < 255 ? a - 2 : 255);
+                    } else if (sv) {
+                        int bit = kind == 2 ? a > 1 : sv < 0;
+                        if (k % 8 == 0)
+                            raw[k / 8] = 0;
+                        raw[k / 8] |= (uint8_t)(bit << (k % 8));
+                        k++;
+                    }
+                }
+            if (dict_emit(d, 4 + kind, raw, kind == 3 ? k : (k + 7) / 8))
+                goto out;
+        }
+    }
+    rc = 0;
+out:
+    free(raw), free(prev), free(cls);
+    return rc;
+}
+
+/* Every lattice tile of an encoded file -> dict_tile. */
+static int dict_file(dict_study *d, const uint8_t *f, size_t size, ZSTD_DCtx *dz)
+{
+    char err[256];
+    aecb_header h;
+    if (aecb_parse(f, size, NULL, &h, err, sizeof err) != AEC_OK || !(h.flags & AECB_FLAG_SPLIT)) {
+        aecb_header_free(&h);
+        return (h.flags & AECB_FLAG_LATTICE) ? -1 : 0;
+    }
+    int rc = 0;
+    size_t D = h.lattice_dim;
+    for (uint32_t tile = 0; rc == 0 && tile < h.n_tiles; tile++) {
+        uint32_t lw, lh;
+        aecb_tile_latents(&h, tile, &lw, &lh);
+        size_t n = (size_t)lw * lh;
+        int layers = (h.flags & AECB_FLAG_LAYERED) ? h.lattice_layers : 1;
+        uint8_t *work = malloc(aecb_split_work_bytes(D, n));
+        int32_t *q = malloc(sizeof *q * D * n);
+        aec_status st = work && q ? AEC_OK : AEC_ERR_OUT_OF_MEMORY;
+        for (int l = 0; st == AEC_OK && l < layers; l++) {
+            uint32_t first, count, i = aecb_layer_stream_index(&h, l, tile);
+            aecb_layer_channels(&h, l, &first, &count);
+            st = aecb_split_read_at(dz, f + h.offsets[i], h.sizes[i], first, count, lw, lh, work,
+                                    q + (size_t)first * n, err, sizeof err);
+        }
+        if (st != AEC_OK || to_coded_symbols(q, D, lw, lh) || dict_tile(d, &h, q, lw, lh))
+            rc = -1;
+        free(work), free(q);
+    }
+    aecb_header_free(&h);
+    return rc;
+}
+
+/* Encodes each image at every study level and hands the file to dict_file. */
+static int dict_images(dict_study *d, aec_encoder *enc, ZSTD_DCtx *dz, char **paths, int n,
+                       uint64_t *pixels)
+{
+    for (int a = 0; a < n; a++) {
+        aeio_image img;
+        char err[256];
+        if (aeio_read(paths[a], &img, 0, err, sizeof err) || img.channels < 3) {
+            fprintf(stderr, "entropy-study: %s: %s\n", paths[a], img.channels < 3 ? "not RGB" : err);
+            return -1;
+        }
+        *pixels += (uint64_t)img.width * img.height;
+        for (int l = 0; l < NLEVELS; l++) {
+            aec_encode_params p;
+            aec_encode_params_default(&p);
+            p.quality = study_levels[l];
+            uint8_t *file;
+            size_t size;
+            if (aec_encode(enc, img.pixels, img.width, img.height, 0,
+                           img.channels == 4 ? AEC_RGBA : AEC_RGB, &p, &file, &size) != AEC_OK) {
+                free(img.pixels);
+                return -1;
+            }
+            d->level = l;
+            int rc = dict_file(d, file, size, dz);
+            aec_free(file);
+            if (rc) {
+                fprintf(stderr, "entropy-study: %s: cannot read its lattice streams\n", paths[a]);
+                free(img.pixels);
+                return -1;
+            }
+        }
+        free(img.pixels);
+    }
+    return 0;
+}
+
+static void dict_train(dict_study *d)
+{
+    uint8_t *buf = malloc(DICT_CAP);
+    for (int l = 0; buf && l < NLEVELS; l++)
+        for (int k = 0; k < DKINDS; k++) {
+            sample_set *s = &d->train[l][k];
+            if (s->ns < 8 || s->n < DICT_CONTENT)
+                continue;
+            ZDICT_params_t zp = {STUDY_ZSTD_LEVEL, 0, 0};
+            size_t r = ZDICT_finalizeDictionary(buf, DICT_CAP, s->data + s->n - DICT_CONTENT,
+                                                DICT_CONTENT, s->data, s->sizes, (unsigned)s->ns,
+                                                zp);
+            if (ZDICT_isError(r)) {
+                fprintf(stderr, "level %d kind %d: %s\n", study_levels[l], k, ZDICT_getErrorName(r));
+                continue;
+            }
+            d->cdict[l][k] = ZSTD_createCDict(buf, r, STUDY_ZSTD_LEVEL);
+            d->dict_size[l][k] = r;
+        }
+    free(buf);
+}
+
+static int dict_main(int argc, char **argv)
+{
+    int sep = 2;
+    while (sep < argc && strcmp(argv[sep], "--"))
+        sep++;
+    if (sep == 2 || sep >= argc - 1) {
+        fprintf(stderr, "usage: %s --dict TRAIN.png... -- IMAGE.png...\n", argv[0]);
+        return 2;
+    }
+    dict_study *d = calloc(1, sizeof *d);
+    aec_encoder *enc = NULL;
+    ZSTD_DCtx *dz = ZSTD_createDCtx();
+    uint64_t train_px = 0, pixels = 0;
+    int rc = 1;
+    if (!d || !dz || !(d->z = ZSTD_createCCtx()) || aec_encoder_create(&enc, NULL) != AEC_OK)
+        goto out;
+    d->training = 1;
+    if (dict_images(d, enc, dz, argv + 2, sep - 2, &train_px))
+        goto out;
+    dict_train(d);
+    d->training = 0;
+    if (dict_images(d, enc, dz, argv + sep + 1, argc - sep - 1, &pixels))
+        goto out;
+    printf("tables from %d training images (%.2f Mpixel); %d images measured, %.2f Mpixel\n",
+           sep - 2, train_px / 1e6, argc - sep - 1, pixels / 1e6);
+    printf("level  sections today  + dictionaries       + significance by class, dictionaries  "
+           "dictionaries' bytes\n");
+    for (int l = 0; l < NLEVELS; l++) {
+        double today = 0, dict = 0, cls = 0;
+        size_t dbytes = 0;
+        for (int k = 0; k < DKINDS; k++) {
+            int sig_class = k >= 2 && k < 2 + SIG_CLASSES;
+            if (!sig_class)
+                today += d->plain[l][k], dict += d->with_dict[l][k];
+            if (k != 1)
+                cls += d->with_dict[l][k];
+            dbytes += d->dict_size[l][k];
+        }
+        printf("%5d %15.0f %10.0f (%+5.1f%%) %15.0f (%+5.1f%%) %28zu\n", study_levels[l], today,
+               dict, 100 * (dict / today - 1), cls, 100 * (cls / today - 1), dbytes);
+        printf("      per kind (today/dict):");
+        static const char *const name[DKINDS] = {"pred", "sig", "sig0", "sig1", "sig2",
+                                                 "sig3", "GT1", "R8", "SIGN"};
+        for (int k = 0; k < DKINDS; k++)
+            printf(" %s %.0f/%.0f", name[k], d->plain[l][k], d->with_dict[l][k]);
+        printf("\n");
+    }
+    rc = 0;
+out:
+    if (d) {
+        for (int l = 0; l < NLEVELS; l++)
+            for (int k = 0; k < DKINDS; k++)
+                free(d->train[l][k].data), free(d->train[l][k].sizes),
+                    ZSTD_freeCDict(d->cdict[l][k]);
+        ZSTD_freeCCtx(d->z);
+        free(d->dst);
+        free(d);
+    }
+    ZSTD_freeDCtx(dz);
+    aec_encoder_destroy(enc);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        fprintf(stderr, "usage: %s IMAGE...\n", argv[0]);
+        fprintf(stderr, "usage: %s IMAGE...\n       %s --dict TRAIN.png... -- IMAGE.png...\n",
+                argv[0], argv[0]);
         return 2;
     }
+    if (!strcmp(argv[1], "--dict"))
+        return dict_main(argc, argv);
     tally t[NLEVELS];
     memset(t, 0, sizeof t);
     aec_encoder *enc = NULL;
