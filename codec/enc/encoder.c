@@ -302,7 +302,7 @@ static aec_status encode_tiles(const aec_model *m, const aecb_header *h,
     }
     int grid_w, grid_h;
     aecb_latent_grid(h, &grid_w, &grid_h);
-    aem_wino_prepare(m, grid_w, grid_h);
+    aem_wino_prepare(m, 0, grid_w, grid_h);
     /* Tile t uses slot t % slots, once the tile before it in that slot is
      * done (the task dependence on the slot): a thread that finishes early
      * starts the next tile instead of waiting for a round's slowest one

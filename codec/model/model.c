@@ -187,12 +187,14 @@ aec_status aem_model_new(const aem_config *cfg, const char *name, aec_model **ou
     if (!m)
         return AEC_ERR_OUT_OF_MEMORY;
     m->cfg = *cfg;
-    atomic_init(&m->wino, NULL);
+    atomic_init(&m->wino[0], NULL);
+    atomic_init(&m->wino[1], NULL);
     if (aem_config_layout(cfg, &m->lay, err, errlen)) {
         free(m);
         return AEC_ERR_BAD_MODEL;
     }
-    m->wino_floats = aem_wino_floats(cfg, &m->lay);
+    m->wino_floats[0] = aem_wino_floats(cfg, &m->lay, 0);
+    m->wino_floats[1] = aem_wino_floats(cfg, &m->lay, 1);
     /* the weights are written once, at parse: their pages mapped in one call */
     m->params = aec_arena_alloc(m->lay.total * sizeof(float));
     m->code_norms = calloc((size_t)cfg->stages * cfg->codes, sizeof(float));
@@ -446,8 +448,9 @@ void aec_model_free(aec_model *m)
     if (!m || m->is_static)
         return;
     aec_arena_free(m->params, m->lay.total * sizeof(float));
-    aec_arena_free(atomic_load_explicit(&m->wino, memory_order_relaxed),
-                   m->wino_floats * sizeof(float));
+    for (int part = 0; part < 2; part++)
+        aec_arena_free(atomic_load_explicit(&m->wino[part], memory_order_relaxed),
+                       m->wino_floats[part] * sizeof(float));
     free(m->dict);
     free(m->code_norms);
     free(m);

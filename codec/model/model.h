@@ -81,14 +81,14 @@ typedef struct {
     size_t trainable; /* floats before the codebooks (trained by Adam) */
 } aem_layout;
 
-/* The slots of aec_model.wino, one a 3x3 layer: the encoder's and the
- * block decoder's convolutions, the upsampling stages, the analysis
- * stages. */
+/* The slots of aec_model.wino, one a 3x3 layer: the encoder's part (its
+ * convolutions, the analysis stages), then the decoder's (the block
+ * decoder's convolutions, the upsampling stages). */
 #define AEM_WINO_ENC 0
-#define AEM_WINO_DEC AEM_MAX_CONVS
-#define AEM_WINO_UP (2 * AEM_MAX_CONVS)
-#define AEM_WINO_DOWN (AEM_WINO_UP + AEM_UP_STAGES)
-#define AEM_WINO_SLOTS (AEM_WINO_DOWN + AEM_DOWN_STAGES)
+#define AEM_WINO_DOWN AEM_MAX_CONVS
+#define AEM_WINO_DEC (AEM_WINO_DOWN + AEM_DOWN_STAGES)
+#define AEM_WINO_UP (AEM_WINO_DEC + AEM_MAX_CONVS)
+#define AEM_WINO_SLOTS (AEM_WINO_UP + AEM_UP_STAGES)
 
 struct aec_model {
     aem_config cfg;
@@ -105,10 +105,11 @@ struct aec_model {
                             weights derived from them may be kept */
     /* A frozen model's 3x3 layers that go by Winograd, their weights in
      * its domain (nn_wino_weights), slot after slot in one buffer of
-     * wino_floats floats from the arena; made when an image first needs
-     * them and kept until the model is freed (network.c). */
-    _Atomic(float *) wino;
-    size_t wino_floats;
+     * wino_floats floats from the arena for the encoder ([0]) and one
+     * for the decoder ([1]); each made when an image first needs it and
+     * kept until the model is freed (network.c). */
+    _Atomic(float *) wino[2];
+    size_t wino_floats[2];
 };
 
 /* Checks a configuration and computes its tensor layout. 0 on success. */

@@ -362,70 +362,84 @@ static int wino_slot(const aem_config *c, const aem_layout *L, int slot, nn_conv
                      size_t *w)
 {
     int i = slot;
-    if (i < AEM_WINO_DEC) {
+    if (i < AEM_WINO_DOWN) {
         if (i >= c->enc_convs)
             return 0;
         *s = enc_conv_shape(c, i), *w = L->enc_conv_w[i];
-    } else if ((i -= AEM_WINO_DEC) < AEM_MAX_CONVS) {
-        if (i >= c->dec_convs)
-            return 0;
-        *s = dec_conv_shape(c, i), *w = L->dec_conv_w[i];
-    } else if ((i -= AEM_MAX_CONVS) < AEM_UP_STAGES) {
-        if (!aem_has_upsampling(c))
-            return 0;
-        aem_up_shapes u;
-        aem_up_shapes_of(c, &u);
-        *s = u.conv[i], *w = L->up_w[i];
-    } else {
-        i -= AEM_UP_STAGES;
+    } else if ((i -= AEM_WINO_DOWN) < AEM_DOWN_STAGES) {
         if (!aem_has_analysis(c))
             return 0;
         aem_down_shapes d;
         aem_down_shapes_of(c, &d);
         *s = d.conv[i], *w = L->down_w[i];
+    } else if ((i -= AEM_DOWN_STAGES) < AEM_MAX_CONVS) {
+        if (i >= c->dec_convs)
+            return 0;
+        *s = dec_conv_shape(c, i), *w = L->dec_conv_w[i];
+    } else {
+        i -= AEM_MAX_CONVS;
+        if (!aem_has_upsampling(c))
+            return 0;
+        aem_up_shapes u;
+        aem_up_shapes_of(c, &u);
+        *s = u.conv[i], *w = L->up_w[i];
     }
     return nn_wino_supported(s);
 }
 
-/* Where slot `slot`'s weights start in the buffer: after the earlier
- * slots'. */
-static size_t wino_offset(const aem_config *c, const aem_layout *L, int slot)
+/* The encoder's slots (part 0) and the decoder's (part 1). */
+static int part_of(int slot) { return slot >= AEM_WINO_DEC; }
+static int part_first(int part) { return part ? AEM_WINO_DEC : AEM_WINO_ENC; }
+static int part_end(int part) { return part ? AEM_WINO_SLOTS : AEM_WINO_DEC; }
+
+/* Floats of the slots first .. end-1 that go by Winograd. */
+static size_t wino_span(const aem_config *c, const aem_layout *L, int first, int end)
 {
     size_t at = 0, w;
     nn_conv_shape s;
-    for (int i = 0; i < slot; i++)
+    for (int i = first; i < end; i++)
         if (wino_slot(c, L, i, &s, &w))
             at += nn_wino_weights_floats(&s);
     return at;
 }
 
-size_t aem_wino_floats(const aem_config *c, const aem_layout *L)
+/* Where slot `slot`'s weights start in its part's buffer: after the
+ * earlier slots'. */
+static size_t wino_offset(const aem_config *c, const aem_layout *L, int slot)
 {
-    return wino_offset(c, L, AEM_WINO_SLOTS);
+    return wino_span(c, L, part_first(part_of(slot)), slot);
 }
 
-/* The model's Winograd weights, made now if they are not yet: in one
- * buffer from the arena (its pages mapped in one call; faulting a
- * buffer's pages one at a time cost more than the transform, on a virtual
- * machine), published with a compare-and-swap (a thread that loses the
- * race frees its copy; every thread then reads the same values).  NULL
- * for a model that may change (the trainer's) or without memory: each
- * layer then transforms its weights at each call, with the same bits.
- * The buffer is the model's only mutable part, hence the cast. */
-static const float *wino_all(const aec_model *m)
+size_t aem_wino_floats(const aem_config *c, const aem_layout *L, int decoder)
 {
-    if (!m->frozen || !m->wino_floats)
+    int part = decoder != 0;
+    return wino_span(c, L, part_first(part), part_end(part));
+}
+
+/* A part of the model's Winograd weights (0 the encoder's, 1 the
+ * decoder's), made now if it is not yet: in one buffer from the arena
+ * (its pages mapped in one call; faulting a buffer's pages one at a time
+ * cost more than the transform, on a virtual machine), published with a
+ * compare-and-swap (a thread that loses the race frees its copy; every
+ * thread then reads the same values).  NULL for a model that may change
+ * (the trainer's) or without memory: each layer then transforms its
+ * weights at each call, with the same bits.  The buffers are the model's
+ * only mutable part, hence the cast. */
+static const float *wino_part(const aec_model *m, int part)
+{
+    size_t floats = m->wino_floats[part];
+    if (!m->frozen || !floats)
         return NULL;
-    _Atomic(float *) *cell = (_Atomic(float *) *)&m->wino;
+    _Atomic(float *) *cell = (_Atomic(float *) *)&m->wino[part];
     float *U = atomic_load_explicit(cell, memory_order_acquire);
     if (U)
         return U;
-    U = aec_arena_alloc(m->wino_floats * sizeof(float));
+    U = aec_arena_alloc(floats * sizeof(float));
     if (!U)
         return NULL;
     nn_conv_shape s;
     size_t w, at = 0;
-    for (int i = 0; i < AEM_WINO_SLOTS; i++)
+    for (int i = part_first(part); i < part_end(part); i++)
         if (wino_slot(&m->cfg, &m->lay, i, &s, &w)) {
             nn_wino_weights(&s, m->params + w, U + at);
             at += nn_wino_weights_floats(&s);
@@ -433,27 +447,27 @@ static const float *wino_all(const aec_model *m)
     float *expected = NULL;
     if (!atomic_compare_exchange_strong_explicit(cell, &expected, U, memory_order_acq_rel,
                                                  memory_order_acquire)) {
-        aec_arena_free(U, m->wino_floats * sizeof(float));
+        aec_arena_free(U, floats * sizeof(float));
         U = expected;
     }
     return U;
 }
 
-void aem_wino_prepare(const aec_model *m, int grid_w, int grid_h)
+void aem_wino_prepare(const aec_model *m, int decoder, int grid_w, int grid_h)
 {
     if (aem_winograd_for(grid_w, grid_h))
-        (void)wino_all(m);
+        (void)wino_part(m, decoder != 0);
 }
 
 /* Slot `slot`'s Winograd weights for a layer of an image's grid at column
- * parity px (NULL when px is NN_DIRECT, or as wino_all). */
+ * parity px (NULL when px is NN_DIRECT, or as wino_part). */
 static const float *wino_weights(const aec_model *m, int slot, int px)
 {
     nn_conv_shape s;
     size_t w;
     if (px < 0 || !wino_slot(&m->cfg, &m->lay, slot, &s, &w))
         return NULL;
-    const float *U = wino_all(m);
+    const float *U = wino_part(m, part_of(slot));
     return U ? U + wino_offset(&m->cfg, &m->lay, slot) : NULL;
 }
 

@@ -110,15 +110,17 @@ static inline void aem_acts_in_image(aem_acts *a, int grid_w, int grid_h, int x0
     a->px = aem_winograd_for(grid_w, grid_h) ? x0 & 1 : NN_DIRECT;
     a->py = y0 & 1;
 }
-/* Floats of a model's Winograd weights (aec_model.wino): every 3x3 layer
- * of the configuration that goes by Winograd in an image. */
-size_t aem_wino_floats(const aem_config *c, const aem_layout *L);
-/* Makes a frozen model's Winograd weights now, with all threads, unless
- * they exist or an image of grid_w x grid_h latents does not use them: for
- * a caller about to code the image, outside its parallel region (the first
- * cell would otherwise make them on its own thread, and a second cell at
- * the same time a copy it then frees). */
-void aem_wino_prepare(const aec_model *m, int grid_w, int grid_h);
+/* Floats of a model's Winograd weights for its encoder (decoder = 0) or
+ * its decoder (aec_model.wino): every 3x3 layer of that network that goes
+ * by Winograd in an image. */
+size_t aem_wino_floats(const aem_config *c, const aem_layout *L, int decoder);
+/* Makes a frozen model's Winograd weights for its encoder (decoder = 0)
+ * or decoder now, with all threads, unless they exist or an image of
+ * grid_w x grid_h latents does not use them: for a caller about to code
+ * the image, outside its parallel region (the first cell would otherwise
+ * make them on its own thread, and a second cell at the same time a copy
+ * it then frees). */
+void aem_wino_prepare(const aec_model *m, int decoder, int grid_w, int grid_h);
 /* Allocates activations for a batch of B grids of Hs x Ws latents; returns 0
  * on success, -1 when out of memory. */
 int aem_acts_alloc(aem_acts *a, const aem_config *c, int B, int Hs, int Ws, int want_encoder,
