@@ -376,6 +376,53 @@ static void test_threads_identical(void)
 }
 
 
+/* One encoder and one decoder used picture after picture keep their
+ * threads' contexts and arenas (codec/enc/encoder.c, codec/dec/tiles.c):
+ * every file and image must be what a fresh context gives, through a
+ * larger picture, a much smaller one (whose call frees the larger one's
+ * arenas), a change of thread count and a failed call. */
+static void test_contexts_reused(void)
+{
+    static const uint32_t size[][2] = {{300, 300}, {520, 280}, {40, 24}, {300, 300}};
+    static const int threads[] = {2, 1, 2, 3};
+    aec_encoder *enc = NULL;
+    aec_decoder *dec = NULL;
+    CHECK(aec_encoder_create(&enc, NULL) == AEC_OK && aec_decoder_create(&dec, NULL) == AEC_OK);
+    if (!enc || !dec) {
+        aec_encoder_destroy(enc), aec_decoder_destroy(dec);
+        return;
+    }
+    for (int k = 0; k < 4; k++) {
+        uint32_t w = size[k][0], h = size[k][1];
+        uint8_t *pix = make_image(w, h, 3, 40 + (unsigned)k);
+        int saved = g_enc_threads;
+        g_enc_threads = threads[k];
+        blob fresh = encode(pix, w, h, AEC_RGB, 7, 0, NULL);
+        g_enc_threads = saved;
+        aec_encode_params p;
+        aec_encode_params_default(&p);
+        p.quality = 7, p.threads = threads[k], p.residual_step = g_residual;
+        blob kept = {0, 0};
+        CHECK(aec_encode(enc, pix, w, h, 0, AEC_RGB, &p, &kept.data, &kept.size) == AEC_OK);
+        CHECKF(kept.size == fresh.size && kept.data && fresh.data &&
+                   memcmp(kept.data, fresh.data, fresh.size) == 0,
+               "picture %d: the kept encoder's file differs from a fresh one's", k);
+        uint32_t ow, oh;
+        uint8_t *ref = decode(&fresh, 0, 0, 0, 0, 0, threads[k], &ow, &oh, NULL, NULL), *out = NULL;
+        aec_decode_params dp;
+        aec_decode_params_default(&dp);
+        aec_decoder_set_threads(dec, threads[k]);
+        CHECK(aec_decode(dec, kept.data, kept.size, &dp, &out, &ow, &oh, NULL) == AEC_OK);
+        CHECKF(ref && out && memcmp(ref, out, (size_t)w * h * 3) == 0,
+               "picture %d: the kept decoder's image differs from a fresh one's", k);
+        free(out), out = NULL;
+        /* a failed call in between leaves the contexts usable */
+        CHECK(aec_decode(dec, kept.data, kept.size / 2, &dp, &out, &ow, &oh, NULL) != AEC_OK);
+        free(ref), free(out), free(pix), free(kept.data), free(fresh.data);
+    }
+    aec_encoder_destroy(enc), aec_decoder_destroy(dec);
+}
+
 /* The built-in levels: 1 is a VQ stage of the default model, 2 a lattice
  * step of it, the rest lattice steps of the high-rate model (its
  * fine-tune from level 10 on).  Bytes and PSNR rise with the level. */
@@ -1483,6 +1530,7 @@ int main(void)
     RUN_TEST(test_region_equals_crop);
     RUN_TEST(test_tile_seams);
     RUN_TEST(test_threads_identical);
+    RUN_TEST(test_contexts_reused);
     RUN_TEST(test_builtin_levels);
     RUN_TEST(test_lattice_layer);
     RUN_TEST(test_lattice_region_threads);

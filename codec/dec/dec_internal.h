@@ -96,10 +96,31 @@ static inline int rect_count(const tile_rect *r) { return (r->x1 - r->x0) * (r->
 tile_rect aec_dec_tiles_of(const aecb_header *h, uint32_t x, uint32_t y, uint32_t w, uint32_t hgt);
 tile_rect aec_dec_tiles_needed(const decode_job *j, const tile_rect *render);
 
+/* What a decoder keeps between decodes for thread i's worker: its zstd
+ * context and its arena.  A viewer or a batch job decodes file after file
+ * with one decoder; mapping and faulting fresh arenas at every file cost
+ * it a tenth of a photo's decode (bench/NOTES.md). */
+typedef struct {
+    ZSTD_DCtx *dz;
+    void *buffers;
+    size_t buffer_bytes;
+} aec_dec_kept;
+typedef struct {
+    aec_dec_kept *slot;
+    int n;
+} aec_dec_pool;
+void aec_dec_pool_free(aec_dec_pool *pool);
+
 /* Workers for rendering the output tiles `render` (whose cells size their
- * arenas) with this many threads, or NULL when out of memory. */
-worker *aec_dec_workers_new(const decode_job *j, int threads, const tile_rect *render);
-void aec_dec_workers_free(worker *ws, int n);
+ * arenas) with this many threads, or NULL when out of memory.  They take
+ * what pool keeps (pool may be NULL), except an arena more than four
+ * times larger than this decode needs (a large picture's, freed so that
+ * small ones after it do not hold its memory). */
+worker *aec_dec_workers_new(const decode_job *j, int threads, const tile_rect *render,
+                            aec_dec_pool *pool);
+/* Gives the workers' contexts and arenas back to pool (freed when pool is
+ * NULL or cannot grow), then frees ws. */
+void aec_dec_workers_free(worker *ws, int n, aec_dec_pool *pool);
 /* Pass 1: every stream of the tiles of r that the output uses passes its
  * checks.  Pass 2: the pixels of the job's rows from the output tiles r. */
 aec_status aec_dec_verify_tiles(const decode_job *j, worker *ws, int threads, const tile_rect *r,

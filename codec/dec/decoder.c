@@ -37,6 +37,7 @@ struct aec_decoder {
     aec_limits limits;
     char err[AEC_ERR_BYTES];
     aec_progress progress; /* what the last decode call used */
+    aec_dec_pool kept;     /* the workers' contexts and arenas between decodes */
 };
 
 void aec_decode_params_default(aec_decode_params *p) { memset(p, 0, sizeof *p); }
@@ -74,7 +75,12 @@ aec_status aec_decoder_add_model(aec_decoder *d, const aec_model *model)
     return AEC_OK;
 }
 
-void aec_decoder_destroy(aec_decoder *d) { free(d); }
+void aec_decoder_destroy(aec_decoder *d)
+{
+    if (d)
+        aec_dec_pool_free(&d->kept);
+    free(d);
+}
 void aec_decoder_set_threads(aec_decoder *d, int threads)
 {
     if (d)
@@ -437,7 +443,7 @@ static aec_status decode_call(aec_decoder *d, const uint8_t *data, size_t size,
     coded_source(&h, o, &cx, &cy, &cw, &chgt);
     tile_rect render = aec_dec_tiles_of(&h, cx, cy, cw, chgt);
     tile_rect needed = aec_dec_tiles_needed(&j, &render);
-    ws = aec_dec_workers_new(&j, threads, &render);
+    ws = aec_dec_workers_new(&j, threads, &render, &d->kept);
     if (!ws) {
         st = aec_fail(d->err, AEC_ERR_OUT_OF_MEMORY, "out of memory for the decoder's buffers");
         goto done;
@@ -466,7 +472,7 @@ static aec_status decode_call(aec_decoder *d, const uint8_t *data, size_t size,
     if (st == AEC_OK && dst->alloc)
         *dst->alloc = own, own = NULL;
 done:
-    aec_dec_workers_free(ws, threads);
+    aec_dec_workers_free(ws, threads, &d->kept);
     ZSTD_freeDDict((ZSTD_DDict *)j.dict);
     aec_dec_plan_free(&plan);
     free(plane);

@@ -565,11 +565,36 @@ done:
     return st;
 }
 
-void aec_dec_workers_free(worker *ws, int n)
+static void kept_free(aec_dec_kept *k)
 {
+    ZSTD_freeDCtx(k->dz);
+    aec_arena_free(k->buffers, k->buffer_bytes); /* w->a's too */
+    memset(k, 0, sizeof *k);
+}
+
+void aec_dec_pool_free(aec_dec_pool *pool)
+{
+    for (int i = 0; i < pool->n; i++)
+        kept_free(&pool->slot[i]);
+    free(pool->slot);
+    pool->slot = NULL, pool->n = 0;
+}
+
+void aec_dec_workers_free(worker *ws, int n, aec_dec_pool *pool)
+{
+    if (ws && pool && n > pool->n) {
+        aec_dec_kept *grown = realloc(pool->slot, sizeof *grown * (size_t)n);
+        if (grown) {
+            memset(grown + pool->n, 0, sizeof *grown * (size_t)(n - pool->n));
+            pool->slot = grown, pool->n = n;
+        }
+    }
     for (int i = 0; ws && i < n; i++) {
-        ZSTD_freeDCtx(ws[i].dz);
-        aec_arena_free(ws[i].buffers, ws[i].buffer_bytes); /* w->a's too */
+        aec_dec_kept k = {ws[i].dz, ws[i].buffers, ws[i].buffer_bytes};
+        if (pool && i < pool->n)
+            kept_free(&pool->slot[i]), pool->slot[i] = k; /* the slot was given to ws[i] */
+        else
+            kept_free(&k);
     }
     free(ws);
 }
@@ -601,7 +626,8 @@ static size_t largest_cell_bytes(const decode_job *j, int threads, const tile_re
  * indices and a tile's lattice symbols, or a cell's activations when those
  * are more (worker_ready maps it at the thread's first task, so that the
  * threads fault their arenas in at once). */
-worker *aec_dec_workers_new(const decode_job *j, int threads, const tile_rect *render)
+worker *aec_dec_workers_new(const decode_job *j, int threads, const tile_rect *render,
+                            aec_dec_pool *pool)
 {
     const aecb_header *h = j->h;
     uint32_t lw, lh; /* tile 0 is a largest tile */
@@ -628,11 +654,18 @@ worker *aec_dec_workers_new(const decode_job *j, int threads, const tile_rect *r
     size_t cells = largest_cell_bytes(j, threads, render);
     worker *ws = calloc((size_t)threads, sizeof *ws);
     for (int i = 0; ws && i < threads; i++) {
-        ws[i].dz = ZSTD_createDCtx();
         ws[i].need = entropy > cells ? entropy : cells;
         ws[i].sym_n = sym, ws[i].raw_n = raw;
-        if (!ws[i].dz) {
-            aec_dec_workers_free(ws, threads);
+        if (pool && i < pool->n) { /* the slot's context and arena move to ws[i] */
+            aec_dec_kept *k = &pool->slot[i];
+            if (k->buffers && k->buffer_bytes / 4 > ws[i].need)
+                aec_arena_free(k->buffers, k->buffer_bytes), k->buffers = NULL;
+            ws[i].dz = k->dz, ws[i].buffers = k->buffers;
+            ws[i].buffer_bytes = k->buffers ? k->buffer_bytes : 0;
+            memset(k, 0, sizeof *k);
+        }
+        if (!ws[i].dz && !(ws[i].dz = ZSTD_createDCtx())) {
+            aec_dec_workers_free(ws, threads, pool);
             return NULL;
         }
     }

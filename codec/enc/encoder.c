@@ -84,7 +84,14 @@ aec_status aec_encoder_create(aec_encoder **out, const aec_model *model)
     return AEC_OK;
 }
 
-void aec_encoder_destroy(aec_encoder *e) { free(e); }
+static void kept_free_all(aec_encoder *e);
+
+void aec_encoder_destroy(aec_encoder *e)
+{
+    if (e)
+        kept_free_all(e);
+    free(e);
+}
 
 int aec_encoder_levels(const aec_encoder *e)
 {
@@ -191,6 +198,46 @@ typedef struct {
     size_t planes_floats;
 } cell_scratch;
 
+/* What the encoder keeps for one thread between encodes. */
+struct aec_enc_kept {
+    ZSTD_CCtx *zc;
+    cell_scratch scratch;
+};
+
+static void kept_free_all(aec_encoder *e)
+{
+    for (int i = 0; i < e->kept_n; i++) {
+        cell_scratch *cs = &e->kept[i].scratch;
+        ZSTD_freeCCtx(e->kept[i].zc);
+        aem_acts_free(&cs->a);
+        aec_arena_free(cs->planes, sizeof(float) * cs->planes_floats);
+    }
+    free(e->kept);
+    e->kept = NULL, e->kept_n = 0;
+}
+
+/* e->kept ready for `threads` threads coding a picture of `pixels`: what a
+ * picture more than four times larger left is freed first (small pictures
+ * after a large one do not hold its memory); each thread has a context.
+ * AEC_ERR_OUT_OF_MEMORY when one cannot be made. */
+static aec_status kept_ready(aec_encoder *e, int threads, uint64_t pixels)
+{
+    if (e->kept_pixels / 4 > pixels)
+        kept_free_all(e);
+    e->kept_pixels = pixels;
+    if (threads > e->kept_n) {
+        struct aec_enc_kept *k = realloc(e->kept, sizeof *k * (size_t)threads);
+        if (!k)
+            return AEC_ERR_OUT_OF_MEMORY;
+        memset(k + e->kept_n, 0, sizeof *k * (size_t)(threads - e->kept_n));
+        e->kept = k, e->kept_n = threads;
+    }
+    for (int i = 0; i < threads; i++)
+        if (!e->kept[i].zc && !(e->kept[i].zc = ZSTD_createCCtx()))
+            return AEC_ERR_OUT_OF_MEMORY;
+    return AEC_OK;
+}
+
 /* Runs the encoder network on one cell of the tile whose own latents tw
  * gives (the cell's window cut from the image padded to whole blocks) and
  * stores the cell's latents in the tile's z [D][lh][lw]. */
@@ -265,7 +312,7 @@ static aec_status code_tile(const aec_model *m, const aecb_header *h, uint32_t t
  * of the tiles in flight, each thread's activations for one cell and its
  * zstd context.  (A cell task has no scheduling point, so the buffers of
  * the thread running it are its own until it ends.) */
-static aec_status encode_tiles(const aec_model *m, const aecb_header *h,
+static aec_status encode_tiles(aec_encoder *e, const aec_model *m, const aecb_header *h,
                                const source_image *src, int stages, float lambda, float step,
                                int threads, tile_result *res, char *err)
 {
@@ -280,10 +327,11 @@ static aec_status encode_tiles(const aec_model *m, const aecb_header *h,
     int min_cells = (threads + (int)h->n_tiles - 1) / (int)h->n_tiles;
     float **z = calloc((size_t)slots, sizeof *z);
     int32_t **sym = calloc((size_t)slots, sizeof *sym);
-    ZSTD_CCtx **zc = calloc((size_t)threads, sizeof *zc);
-    cell_scratch *scratch = calloc((size_t)threads, sizeof *scratch);
     aec_cell_job *jobs = malloc(sizeof *jobs * (size_t)slots * AEC_MAX_CELLS);
-    aec_status st = z && sym && zc && scratch && jobs ? AEC_OK : AEC_ERR_OUT_OF_MEMORY;
+    aec_status st = z && sym && jobs ? AEC_OK : AEC_ERR_OUT_OF_MEMORY;
+    if (st == AEC_OK)
+        st = kept_ready(e, threads, (uint64_t)src->width * src->height);
+    struct aec_enc_kept *kept = e->kept; /* thread i's context and cell buffers */
     /* the slots' latents and lattice symbols in one arena */
     size_t slot_bytes = (sizeof(float) + sizeof(int32_t)) * zfloats;
     float *z_all = st == AEC_OK ? aec_arena_alloc(slot_bytes * slots) : NULL;
@@ -293,9 +341,6 @@ static aec_status encode_tiles(const aec_model *m, const aecb_header *h,
         z[i] = z_all + zfloats * i;
         sym[i] = (int32_t *)(z_all + zfloats * slots) + zfloats * i;
     }
-    for (int i = 0; i < threads && st == AEC_OK; i++)
-        if (!(zc[i] = ZSTD_createCCtx()))
-            st = AEC_ERR_OUT_OF_MEMORY;
     if (st != AEC_OK) {
         aec_fail(err, st, "out of memory for the tiles' latents");
         goto done;
@@ -322,7 +367,7 @@ static aec_status encode_tiles(const aec_model *m, const aecb_header *h,
                 cj[k].cell = cells[k];
 #pragma omp task firstprivate(k)
                 cj[k].status = cell_latents(m, h, &tw, &cj[k].cell, src, z[b],
-                                            &scratch[aec_thread_num()]);
+                                            &kept[aec_thread_num()].scratch);
             }
 #pragma omp taskwait
             aec_status cs = AEC_OK;
@@ -333,7 +378,7 @@ static aec_status encode_tiles(const aec_model *m, const aecb_header *h,
                 snprintf(res[t].err, sizeof res[t].err, "out of memory encoding tile %u", t);
             } else { /* a tied task: this thread's context is not in use elsewhere */
                 res[t].status = code_tile(m, h, t, z[b], sym[b], stages, lambda, step,
-                                          (int64_t)h->n_tiles < threads, zc[aec_thread_num()],
+                                          (int64_t)h->n_tiles < threads, kept[aec_thread_num()].zc,
                                           &res[t]);
             }
         }
@@ -345,13 +390,7 @@ static aec_status encode_tiles(const aec_model *m, const aecb_header *h,
         }
 done:
     aec_arena_free(z_all, slot_bytes * slots);
-    for (int i = 0; zc && i < threads; i++)
-        ZSTD_freeCCtx(zc[i]);
-    for (int i = 0; scratch && i < threads; i++) {
-        aem_acts_free(&scratch[i].a);
-        aec_arena_free(scratch[i].planes, sizeof(float) * scratch[i].planes_floats);
-    }
-    free(z), free(sym), free(zc), free(scratch), free(jobs);
+    free(z), free(sym), free(jobs);
     return st;
 }
 
@@ -618,7 +657,7 @@ aec_status aec_encode_once(aec_encoder *e, const uint8_t *pixels, uint32_t width
     int threads = 1;
 #endif
     threads = aec_useful_threads(threads, (double)width * height);
-    st = encode_tiles(m, &h, &src, stages, p.lambda, step, threads, res, e->err);
+    st = encode_tiles(e, m, &h, &src, stages, p.lambda, step, threads, res, e->err);
     if (st != AEC_OK)
         goto done;
     for (int s = 0; s < stages; s++)

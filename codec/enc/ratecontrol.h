@@ -17,6 +17,12 @@ struct aec_encoder {
     float search_quality;   /* fractional level it chose                   */
     double search_psnr;     /* PSNR of that file, 0 when not measured      */
     char err[AEC_ERR_BYTES];
+    /* Thread i's zstd context and cell buffers, kept between encodes
+     * (encoder.c): a rate search encodes a picture several times, a batch
+     * job file after file.  kept_pixels: the picture they were sized for. */
+    struct aec_enc_kept *kept;
+    int kept_n;
+    uint64_t kept_pixels;
 };
 
 /* aec_encode without a target: one encode at params' level. */
