@@ -278,10 +278,14 @@ AEC_API void aec_limits_default(aec_limits *limits);
 /* ---- encoding ---------------------------------------------------------- */
 AEC_API void aec_encode_params_default(aec_encode_params *params);
 /* model NULL = the built-in models (chosen per level).  A model of the caller's must outlive the
- * encoder. */
+ * encoder.  An encoder keeps each thread's working memory (a photo's
+ * cell activations, tens of MB) from one aec_encode to the next, so that
+ * a batch of pictures pays for it once; a picture needing under a quarter
+ * of it frees it first, and aec_encoder_destroy frees it. */
 AEC_API aec_status aec_encoder_create(aec_encoder **out, const aec_model *model);
 /* Number of quality levels the encoder offers. */
 AEC_API int aec_encoder_levels(const aec_encoder *enc);
+/* Frees the encoder and the working memory it keeps. */
 AEC_API void aec_encoder_destroy(aec_encoder *enc);
 /* The latent grid an encode of these pixels with these params codes, for
  * downstream use of the representation (aeenc --latents): one latent vector
@@ -324,9 +328,14 @@ AEC_API aec_status aec_read_metadata(const uint8_t *data, size_t size, aec_metad
 
 /* model NULL = the built-in models; more models can be added with
  * aec_decoder_add_model so that files from any of them decode (8 of the
- * caller's at most, counting model; AEC_ERR_LIMIT past that). */
+ * caller's at most, counting model; AEC_ERR_LIMIT past that).  Like an
+ * encoder, a decoder keeps each thread's working memory from one decode
+ * to the next (a viewer decoding file after file maps and faults it once),
+ * freed when a file needs under a quarter of it and by
+ * aec_decoder_destroy. */
 AEC_API aec_status aec_decoder_create(aec_decoder **out, const aec_model *model);
 AEC_API aec_status aec_decoder_add_model(aec_decoder *dec, const aec_model *model);
+/* Frees the decoder and the working memory it keeps. */
 AEC_API void aec_decoder_destroy(aec_decoder *dec);
 AEC_API void aec_decoder_set_threads(aec_decoder *dec, int threads);
 AEC_API void aec_decoder_set_limits(aec_decoder *dec, const aec_limits *limits);
