@@ -67,6 +67,7 @@ static const int study_levels[] = {3, 5, 7, 10};
 typedef struct {
     double coded, h0, hk[2], zk[2]; /* bytes; [0] K = 4, [1] K = 8 */
     double sig, sigk[3]; /* significance bytes: one frame per group; per class */
+    double side[2];      /* the same with a forward-adaptive activity map (study_side) */
     double kz[5], kh[5]; /* per section kind: zstd bytes, order-0 entropy of its bytes */
     uint64_t frames;
     uint64_t symbols;
@@ -210,6 +211,74 @@ out:
     return rc;
 }
 
+/* Significance bytes with side information: the encoder sends, for each
+ * 2x2 block of latents, an activity class of its significance bytes
+ * (2 bits: 0 all zero, 1 at most 2 bits set, 2 at most 8, 3 more), packed
+ * four to a byte in a frame of its own; the bytes of blocks of class 0 are
+ * not sent, the others go to one frame per class for the whole tile.
+ * Variant 0: a class per block and group of 8 channels; variant 1: one
+ * class per block for all the groups.  Forward-adaptive classes (what a
+ * hyperprior or a coarse stage would predict), against the causal ones of
+ * study_significance. */
+static int study_side(const aecb_header *h, const int32_t *q, size_t lw, size_t lh, ZSTD_CCtx *z,
+                      tally *t)
+{
+    size_t n = lw * lh, D = h->lattice_dim, groups = 0;
+    size_t bw = (lw + 1) / 2, bh = (lh + 1) / 2, nb = bw * bh;
+    uint8_t *sig = malloc(D * n + 1), *cls = malloc(D * nb + 1), *side = calloc(D * nb / 4 + 2, 1),
+            *stream = malloc(D * n + 1), *dst = malloc(ZSTD_compressBound(D * n + 1));
+    int layers = (h->flags & AECB_FLAG_LAYERED) ? h->lattice_layers : 1, rc = -1;
+    if (!sig || !cls || !side || !stream || !dst)
+        goto out;
+    for (int l = 0; l < layers; l++) {
+        uint32_t first, count;
+        aecb_layer_channels(h, l, &first, &count);
+        size_t end = first + count;
+        for (size_t g = first + aecb_split_predicted(first, count); g < end; g += 8, groups++)
+            for (size_t j = 0; j < n; j++) {
+                unsigned b = 0;
+                for (size_t k = 0; k < 8 && g + k < end; k++)
+                    b |= (unsigned)(q[(g + k) * n + j] != 0) << k;
+                sig[groups * n + j] = (uint8_t)b;
+            }
+    }
+    for (int v = 0; v < 2; v++) {
+        size_t ng = v == 0 ? groups : 1; /* classes per block */
+        for (size_t g = 0; g < ng; g++)
+            for (size_t by = 0; by < bh; by++)
+                for (size_t bx = 0; bx < bw; bx++) {
+                    int bits = 0;
+                    for (size_t gg = v == 0 ? g : 0; gg < (v == 0 ? g + 1 : groups); gg++)
+                        for (size_t y = 2 * by; y < 2 * by + 2 && y < lh; y++)
+                            for (size_t x = 2 * bx; x < 2 * bx + 2 && x < lw; x++)
+                                bits += popcount8(sig[gg * n + y * lw + x]);
+                    int lim2 = v == 0 ? 8 : 8 * (int)groups;
+                    cls[g * nb + by * bw + bx] = (uint8_t)(bits == 0 ? 0 : bits <= 2 ? 1 : bits <= lim2 ? 2 : 3);
+                }
+        memset(side, 0, ng * nb / 4 + 2);
+        for (size_t i = 0; i < ng * nb; i++)
+            side[i / 4] |= (uint8_t)(cls[i] << (2 * (i % 4)));
+        t->side[v] += zstd_bytes(z, side, (ng * nb + 3) / 4, dst, ZSTD_compressBound(D * n + 1));
+        for (int c = 1; c <= 3; c++) {
+            size_t k = 0;
+            for (size_t g = 0; g < groups; g++)
+                for (size_t by = 0; by < bh; by++)
+                    for (size_t bx = 0; bx < bw; bx++) {
+                        if (cls[(v == 0 ? g : 0) * nb + by * bw + bx] != c)
+                            continue;
+                        for (size_t y = 2 * by; y < 2 * by + 2 && y < lh; y++)
+                            for (size_t x = 2 * bx; x < 2 * bx + 2 && x < lw; x++)
+                                stream[k++] = sig[g * n + y * lw + x];
+                    }
+            t->side[v] += zstd_bytes(z, stream, k, dst, ZSTD_compressBound(D * n + 1));
+        }
+    }
+    rc = 0;
+out:
+    free(sig), free(cls), free(side), free(stream), free(dst);
+    return rc;
+}
+
 /* Order-0 entropy in bytes of n bytes. */
 static double byte_entropy(const uint8_t *b, size_t n)
 {
@@ -344,7 +413,8 @@ static int study_file(const uint8_t *f, size_t size, ZSTD_CCtx *z, ZSTD_DCtx *dz
             t->coded += h.sizes[i];
         }
         if (st != AEC_OK || to_coded_symbols(q, D, lw, lh) || study_tile(q, D, lw, lh, z, t) ||
-            study_significance(&h, q, lw, lh, z, t) || study_sections(&h, q, lw, lh, z, t)) {
+            study_significance(&h, q, lw, lh, z, t) || study_side(&h, q, lw, lh, z, t) ||
+            study_sections(&h, q, lw, lh, z, t)) {
             fprintf(stderr, "entropy-study: tile %u: %s\n", tile, aec_status_string(st));
             rc = -1;
         }
@@ -721,6 +791,10 @@ int main(int argc, char **argv)
                    "K=4 %7.0f (%+.1f%%), K=8 %7.0f (%+.1f%%)\n",
                    s->sig, s->sigk[0], 100 * (s->sigk[0] / s->sig - 1), s->sigk[1],
                    100 * (s->sigk[1] / s->sig - 1), s->sigk[2], 100 * (s->sigk[2] / s->sig - 1));
+            printf("  significance with a side activity map per 2x2 latents: per group %7.0f "
+                   "(%+.1f%%), for all groups %7.0f (%+.1f%%)\n",
+                   s->side[0], 100 * (s->side[0] / s->sig - 1), s->side[1],
+                   100 * (s->side[1] / s->sig - 1));
             static const char *const kind[] = {"predicted", "significance", "GT1", "R8", "SIGN"};
             printf("  sections (%llu frames): zstd bytes / order-0 entropy of their bytes:",
                    (unsigned long long)s->frames);
