@@ -47,12 +47,12 @@ static size_t scratch_need(const aem_config *c, int B, int Hs, int Ws, int enc, 
         dec == AEM_ACTS_ALL ? nn_conv_scratch_floats : nn_conv_forward_scratch_floats;
     size_t need = 0;
     for (int i = 0; enc && i < c->enc_convs; i++) {
-        nn_conv_shape s = {i == 0 ? aem_encoder_inputs(c) : c->enc_width, c->enc_width, 3, 1, 1};
+        nn_conv_shape s = aem_enc_conv_shape(c, i);
         size_t n = floats(&s, B, Hs, Ws);
         need = n > need ? n : need;
     }
     for (int i = 0; dec && i < c->dec_convs; i++) {
-        nn_conv_shape s = {i == 0 ? c->latent : c->dec_width, c->dec_width, 3, 1, 1};
+        nn_conv_shape s = aem_dec_conv_shape(c, i);
         size_t n = floats(&s, B, Hs, Ws);
         need = n > need ? n : need;
     }
@@ -345,16 +345,6 @@ void aem_blocks_to_half(const aem_config *c, int B, int Hs, int Ws, const float 
             }
 }
 
-/* The encoder's and the block decoder's 3x3 convolution i. */
-static nn_conv_shape enc_conv_shape(const aem_config *c, int i)
-{
-    return (nn_conv_shape){i == 0 ? aem_encoder_inputs(c) : c->enc_width, c->enc_width, 3, 1, 1};
-}
-static nn_conv_shape dec_conv_shape(const aem_config *c, int i)
-{
-    return (nn_conv_shape){i == 0 ? c->latent : c->dec_width, c->dec_width, 3, 1, 1};
-}
-
 /* The layer in slot `slot` of aec_model.wino (model.h): 1 with its shape
  * and its weights' offset in the parameters when the configuration has it
  * and it goes by Winograd in an image, else 0. */
@@ -365,7 +355,7 @@ static int wino_slot(const aem_config *c, const aem_layout *L, int slot, nn_conv
     if (i < AEM_WINO_DOWN) {
         if (i >= c->enc_convs)
             return 0;
-        *s = enc_conv_shape(c, i), *w = L->enc_conv_w[i];
+        *s = aem_enc_conv_shape(c, i), *w = L->enc_conv_w[i];
     } else if ((i -= AEM_WINO_DOWN) < AEM_DOWN_STAGES) {
         if (!aem_has_analysis(c))
             return 0;
@@ -375,7 +365,7 @@ static int wino_slot(const aem_config *c, const aem_layout *L, int slot, nn_conv
     } else if ((i -= AEM_DOWN_STAGES) < AEM_MAX_CONVS) {
         if (i >= c->dec_convs)
             return 0;
-        *s = dec_conv_shape(c, i), *w = L->dec_conv_w[i];
+        *s = aem_dec_conv_shape(c, i), *w = L->dec_conv_w[i];
     } else {
         i -= AEM_MAX_CONVS;
         if (!aem_has_upsampling(c))
@@ -560,7 +550,7 @@ void aem_encoder_forward(const aec_model *m, aem_acts *a)
         analysis_forward(m, a);
     const float *h = a->x;
     for (int i = 0; i < c->enc_convs; i++) {
-        nn_conv_shape s = enc_conv_shape(c, i);
+        nn_conv_shape s = aem_enc_conv_shape(c, i);
         row_span r = rows_for(a, ranged, 1, c->enc_convs - 1 - i);
         /* bias and ReLU in the GEMM's epilogue */
         const float *w = P + m->lay.enc_conv_w[i];
@@ -722,7 +712,7 @@ void aem_decoder_forward(const aec_model *m, aem_acts *a)
     int up_reach = up ? 2 : 0; /* what the upsampling reads of the block decoder's layers */
     const float *h = a->q;
     for (int i = 0; i < c->dec_convs; i++) {
-        nn_conv_shape s = dec_conv_shape(c, i);
+        nn_conv_shape s = aem_dec_conv_shape(c, i);
         row_span r = rows_for(a, ranged, 1, c->dec_convs - 1 - i + up_reach);
         /* bias and ReLU in the GEMM's epilogue */
         const float *w = P + m->lay.dec_conv_w[i];

@@ -10,6 +10,17 @@
 #include "model/model.h"
 #include "nn/layers.h"
 
+/* The encoder's and the block decoder's 3x3 convolution i (on the latent
+ * grid; the first reads the blocks, or the latents). */
+static inline nn_conv_shape aem_enc_conv_shape(const aem_config *c, int i)
+{
+    return (nn_conv_shape){i == 0 ? aem_encoder_inputs(c) : c->enc_width, c->enc_width, 3, 1, 1};
+}
+static inline nn_conv_shape aem_dec_conv_shape(const aem_config *c, int i)
+{
+    return (nn_conv_shape){i == 0 ? c->latent : c->dec_width, c->dec_width, 3, 1, 1};
+}
+
 /* The upsampling synthesis' convolutions: the three upsampling stages, the
  * full-resolution layer and the last one; scale[j] is the factor from the
  * latent grid to the resolution layer j runs at (1, 2, 4, 8, 8). */

@@ -127,7 +127,7 @@ void aet_decoder_backward(const aec_model *m, aem_acts *a, const float *dy, floa
     int cur = 0;
     for (int i = last; i >= 0; i--) {
         nn_relu_backward_bias(a->dec_h[i], w->dh[cur], c->dec_width, N, grads + L->dec_conv_b[i]);
-        nn_conv_shape s = {i == 0 ? c->latent : c->dec_width, c->dec_width, 3, 1, 1};
+        nn_conv_shape s = aem_dec_conv_shape(c, i);
         const float *in = i == 0 ? a->q : a->dec_h[i - 1];
         float *din = i == 0 ? w->tmp : w->dh[1 - cur];
         nn_conv_backward(&s, a->B, a->Hs, a->Ws, in, P + L->dec_conv_w[i], w->dh[cur],
@@ -184,7 +184,7 @@ void aet_encoder_backward(const aec_model *m, aem_acts *a, const float *dz, floa
     int cur = 0;
     for (int i = last; i >= 0; i--) {
         nn_relu_backward_bias(a->enc_h[i], w->dh[cur], c->enc_width, N, grads + L->enc_conv_b[i]);
-        nn_conv_shape s = {i == 0 ? aem_encoder_inputs(c) : c->enc_width, c->enc_width, 3, 1, 1};
+        nn_conv_shape s = aem_enc_conv_shape(c, i);
         const float *in = i == 0 ? a->x : a->enc_h[i - 1];
         /* the image needs no gradient, the analysis stages' output does */
         float *din = i > 0 ? w->dh[1 - cur] : aem_has_analysis(c) ? w->dx : NULL;
