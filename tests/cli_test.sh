@@ -139,6 +139,21 @@ if [ $rc -eq 0 ] && grep -q 'warning' "$tmp/err"; then pass ppm_drops_alpha_with
 size_is ppm_drops_alpha_size "$tmp/rgba_out.ppm" "40 30 3"
 expect_fail pgm_of_colour_refused 1 "$tmp/rgb_out.pgm" "$DEC" $TH "$tmp/rgb.aec" "$tmp/rgb_out.pgm"
 
+# --png-level: zlib's full matching instead of the default's runs; the same
+# pixels either way (and as the PPM's), a level outside 0..9 a usage error
+"$DEC" $TH "$tmp/rgb.aec" "$tmp/lvl_default.png" 2>"$tmp/err" &&
+    "$DEC" $TH --png-level 9 "$tmp/rgb.aec" "$tmp/lvl9.png" 2>>"$tmp/err" &&
+    "$DEC" $TH "$tmp/rgb.aec" "$tmp/lvl.ppm" 2>>"$tmp/err"
+rc=$?
+same9=$("$T" --psnr "$tmp/lvl_default.png" "$tmp/lvl9.png" 2>>"$tmp/err")
+same_ppm=$("$T" --psnr "$tmp/lvl_default.png" "$tmp/lvl.ppm" 2>>"$tmp/err")
+if [ $rc -eq 0 ] && [ "$same9" = "99.00" ] && [ "$same_ppm" = "99.00" ]; then
+    pass png_level_same_pixels
+else
+    fail png_level_same_pixels "exit status $rc, PSNR '$same9' / '$same_ppm'"
+fi
+expect_fail png_level_out_of_range 2 "$tmp/lvl10.png" "$DEC" --png-level 10 "$tmp/rgb.aec" "$tmp/lvl10.png"
+
 # ---- pipes ----------------------------------------------------------------
 "$ENC" $TH - - <"$tmp/rgb.ppm" 2>"$tmp/err" | "$DEC" $TH - - >"$tmp/pipe.png" 2>>"$tmp/err"
 size_is stdin_stdout_pipes "$tmp/pipe.png" "67 45 3"

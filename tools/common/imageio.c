@@ -30,6 +30,7 @@
 #include <jpeglib.h> /* needs stdio.h first */
 #include <jerror.h>  /* JWRN_JPEG_EOF */
 #include <png.h>
+#include <zlib.h>
 
 #define MSG_LEN 512
 
@@ -1032,6 +1033,8 @@ static int png_wjob_header(struct png_wjob *job, uint32_t width, uint32_t height
      * checked) is dropped with a warning instead of failing the write. */
     png_set_benign_errors(job->png, 1);
     png_set_compression_level(job->png, level);
+    if (opt->png_level < 0) /* the default: zlib's matches buy little on photographs */
+        png_set_compression_strategy(job->png, Z_RLE);
     png_set_IHDR(job->png, job->info, width, height, 8, color_types[channels], PNG_INTERLACE_NONE,
                  PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
     if (opt->icc && opt->icc_size)
