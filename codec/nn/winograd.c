@@ -46,8 +46,14 @@
  * them to beat the direct convolution's 9-tap one (bench/NOTES.md). */
 #define WINO_MIN_CHANNELS 32
 /* Tiles a chunk (at least one tile row): V and M of 128 + 128 channels,
- * 2 MB each, about the two cores' L2. */
+ * 2 MB each, about the two cores' L2.  A batch's chunks are worked by all
+ * threads together (and the weight gradient sums them in this order). */
 #define WINO_CHUNK_TILES 256
+/* One image's rows (the codec, a cell a thread): half as many tiles, but
+ * two tile rows at least (one row of a 128-latent band, 65 tiles, was
+ * slower; bench/NOTES.md).  The outputs' bits do not depend on it. */
+#define WINO_ROWS_CHUNK_TILES 128
+#define WINO_ROWS_MIN_ROWS 2
 /* Tiles of one output row made at once on the stack. */
 #define OUT_SPAN 64
 
@@ -69,11 +75,11 @@ typedef struct {
  * with the parity of where the grid lies in a larger one, every position
  * is the same element of the same tile whatever part of the larger grid
  * is computed at once (the codec's cells and bands). */
-static tiling make_tiling(int B, int H, int W, int px, int py)
+static tiling make_tiling(int B, int H, int W, int px, int py, int chunk, int min_rows)
 {
     tiling g = {B, H, W, px, py, (H + py + 1) / 2, (W + px + 1) / 2, 0, 0, 0};
     g.hw = g.tw + 1;
-    g.rows = WINO_CHUNK_TILES / g.tw < 1 ? 1 : WINO_CHUNK_TILES / g.tw;
+    g.rows = chunk / g.tw < min_rows ? min_rows : chunk / g.tw;
     if (g.rows > B * g.th)
         g.rows = B * g.th;
     g.nb = g.rows * g.tw;
@@ -358,7 +364,7 @@ static void forward_split(const nn_dsp *d, const nn_conv_shape *s, const tiling 
 
 size_t nn_wino_forward_floats(const nn_conv_shape *s, int B, int H, int W)
 {
-    tiling g = make_tiling(B, H, W, 0, 0);
+    tiling g = make_tiling(B, H, W, 0, 0, WINO_CHUNK_TILES, 1);
     return s->cin * (size_t)B * split_plane_floats(&g) + TILE * weight_stride(s) +
            TILE * (element_stride(&g, s->cin) + element_stride(&g, s->cout));
 }
@@ -367,7 +373,7 @@ void nn_wino_forward_on(const nn_dsp *d, const nn_conv_shape *s, int B, int H, i
                         const float *in, const float *w, const float *b, float *out, int relu,
                         float *work)
 {
-    tiling g = make_tiling(B, H, W, 0, 0);
+    tiling g = make_tiling(B, H, W, 0, 0, WINO_CHUNK_TILES, 1);
     size_t lv = element_stride(&g, s->cin), lm = element_stride(&g, s->cout);
     float *sp = work, *U = sp + s->cin * (size_t)B * split_plane_floats(&g);
     float *V = U + TILE * weight_stride(s), *M = V + TILE * lv;
@@ -397,7 +403,7 @@ size_t nn_wino_rows_floats(const nn_conv_shape *s, int H, int W)
     size_t most = 0; /* over the four parities: an odd one adds tiles, but a
                         narrower row of tiles can make a chunk hold more */
     for (int p = 0; p < 4; p++) {
-        tiling g = make_tiling(1, H, W, p & 1, p >> 1);
+        tiling g = make_tiling(1, H, W, p & 1, p >> 1, WINO_ROWS_CHUNK_TILES, WINO_ROWS_MIN_ROWS);
         size_t n = s->cin * split_plane_floats(&g) +
                    TILE * (element_stride(&g, s->cin) + element_stride(&g, s->cout));
         most = n > most ? n : most;
@@ -411,7 +417,7 @@ void nn_wino_forward_rows(const nn_conv_shape *s, int H, int W, int px, int py, 
 {
     if (y1 <= y0)
         return;
-    tiling g = make_tiling(1, H, W, px & 1, py & 1);
+    tiling g = make_tiling(1, H, W, px & 1, py & 1, WINO_ROWS_CHUNK_TILES, WINO_ROWS_MIN_ROWS);
     size_t lv = element_stride(&g, s->cin), lm = element_stride(&g, s->cout);
     float *sp = work, *V = sp + s->cin * split_plane_floats(&g), *M = V + TILE * lv;
     split_planes(&g, s->cin, 1, in, sp);
@@ -447,7 +453,7 @@ static void weight_grad(const nn_dsp *d, const nn_conv_shape *s, const tiling *g
 
 size_t nn_wino_backward_floats(const nn_conv_shape *s, int B, int H, int W)
 {
-    tiling g = make_tiling(B, H, W, 0, 0);
+    tiling g = make_tiling(B, H, W, 0, 0, WINO_CHUNK_TILES, 1);
     int wide = s->cin > s->cout ? s->cin : s->cout;
     return (s->cin + (size_t)s->cout) * B * split_plane_floats(&g) +
            TILE * weight_stride(s) + 9 * (size_t)s->cout * s->cin +
@@ -458,7 +464,7 @@ void nn_wino_backward_on(const nn_dsp *d, const nn_conv_shape *s, int B, int H, 
                          const float *in, const float *w, const float *dout, float *dw,
                          float *din, float *work)
 {
-    tiling g = make_tiling(B, H, W, 0, 0);
+    tiling g = make_tiling(B, H, W, 0, 0, WINO_CHUNK_TILES, 1);
     size_t ci = s->cin, co = s->cout, psize = split_plane_floats(&g);
     int wide = s->cin > s->cout ? s->cin : s->cout;
     size_t lx = element_stride(&g, wide);
