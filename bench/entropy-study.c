@@ -157,6 +157,54 @@ out:
 
 static int popcount8(unsigned v) { return __builtin_popcount(v & 0xffu); }
 
+/* The split layout's section bytes (lattice_stream.c's section_bytes),
+ * rebuilt from a tile's symbols q [D][n] for the studies below. */
+
+/* Predicted channel c (q holds its median-predictor residuals): zigzag
+ * codes, their low bytes then their high bytes (2n). */
+static void predicted_bytes(const int32_t *q, size_t n, size_t c, uint8_t *raw)
+{
+    for (size_t j = 0; j < n; j++) {
+        int32_t v = q[c * n + j];
+        uint32_t zz = v >= 0 ? 2u * (uint32_t)v : 2u * (uint32_t)-v - 1;
+        raw[j] = (uint8_t)zz, raw[n + j] = (uint8_t)(zz >> 8);
+    }
+}
+
+/* The significance byte of channels g .. min(g + 8, end) - 1 at each of
+ * the n latents. */
+static void significance_bytes(const int32_t *q, size_t n, size_t g, size_t end, uint8_t *out)
+{
+    for (size_t j = 0; j < n; j++) {
+        unsigned b = 0;
+        for (size_t k = 0; k < 8 && g + k < end; k++)
+            b |= (unsigned)(q[(g + k) * n + j] != 0) << k;
+        out[j] = (uint8_t)b;
+    }
+}
+
+/* Section `kind` (2 GT1, 3 R8, 4 SIGN) of channels c0 .. end-1 into raw;
+ * returns its bytes. */
+static size_t tail_bytes(const int32_t *q, size_t n, size_t c0, size_t end, int kind, uint8_t *raw)
+{
+    size_t k = 0;
+    for (size_t c = c0; c < end; c++)
+        for (size_t j = 0; j < n; j++) {
+            int32_t s = q[c * n + j], a = s < 0 ? -s : s;
+            if (kind == 3) {
+                if (a > 1)
+                    raw[k++] = (uint8_t)(a - 2 < 255 ? a - 2 : 255);
+            } else if (s) {
+                int bit = kind == 2 ? a > 1 : s < 0;
+                if (k % 8 == 0)
+                    raw[k / 8] = 0;
+                raw[k / 8] |= (uint8_t)(bit << (k % 8));
+                k++;
+            }
+        }
+    return kind == 3 ? k : (k + 7) / 8;
+}
+
 /* The split layout's significance bytes of one tile, per layer and group of
  * 8 channels as the writer makes them, compressed as one frame per group
  * (today) and as one frame per class of a causal context: the popcounts of
@@ -175,10 +223,7 @@ static int study_significance(const aecb_header *h, const int32_t *q, size_t lw,
         aecb_layer_channels(h, l, &first, &count);
         size_t c0 = first + aecb_split_predicted(first, count), end = first + count;
         for (size_t g = c0; g < end; g += 8) {
-            memset(cur, 0, n);
-            for (size_t k = 0; k < 8 && g + k < end; k++)
-                for (size_t j = 0; j < n; j++)
-                    cur[j] |= (uint8_t)((q[(g + k) * n + j] != 0) << k);
+            significance_bytes(q, n, g, end, cur);
             t->sig += zstd_bytes(z, cur, n, dst, cap);
             for (int v = 0; v < NVARIANTS; v++) {
                 size_t fill[MAXK] = {0};
@@ -211,6 +256,17 @@ out:
     return rc;
 }
 
+/* The latents of 2x2 block b (blocks in raster order, bw a row) of an
+ * lw x lh grid, in raster order, into j; returns how many (1 to 4). */
+static size_t block_latents(size_t lw, size_t lh, size_t bw, size_t b, size_t j[4])
+{
+    size_t x0 = 2 * (b % bw), y0 = 2 * (b / bw), m = 0;
+    for (size_t y = y0; y < y0 + 2 && y < lh; y++)
+        for (size_t x = x0; x < x0 + 2 && x < lw; x++)
+            j[m++] = y * lw + x;
+    return m;
+}
+
 /* Significance bytes with side information: the encoder sends, for each
  * 2x2 block of latents, an activity class of its significance bytes
  * (2 bits: 0 all zero, 1 at most 2 bits set, 2 at most 8, 3 more), packed
@@ -224,7 +280,7 @@ static int study_side(const aecb_header *h, const int32_t *q, size_t lw, size_t 
                       tally *t)
 {
     size_t n = lw * lh, D = h->lattice_dim, groups = 0;
-    size_t bw = (lw + 1) / 2, bh = (lh + 1) / 2, nb = bw * bh;
+    size_t bw = (lw + 1) / 2, nb = bw * ((lh + 1) / 2);
     uint8_t *sig = malloc(D * n + 1), *cls = malloc(D * nb + 1), *side = calloc(D * nb / 4 + 2, 1),
             *stream = malloc(D * n + 1), *dst = malloc(ZSTD_compressBound(D * n + 1));
     int layers = (h->flags & AECB_FLAG_LAYERED) ? h->lattice_layers : 1, rc = -1;
@@ -235,26 +291,20 @@ static int study_side(const aecb_header *h, const int32_t *q, size_t lw, size_t 
         aecb_layer_channels(h, l, &first, &count);
         size_t end = first + count;
         for (size_t g = first + aecb_split_predicted(first, count); g < end; g += 8, groups++)
-            for (size_t j = 0; j < n; j++) {
-                unsigned b = 0;
-                for (size_t k = 0; k < 8 && g + k < end; k++)
-                    b |= (unsigned)(q[(g + k) * n + j] != 0) << k;
-                sig[groups * n + j] = (uint8_t)b;
-            }
+            significance_bytes(q, n, g, end, sig + groups * n);
     }
     for (int v = 0; v < 2; v++) {
         size_t ng = v == 0 ? groups : 1; /* classes per block */
+        int busy = v == 0 ? 8 : 8 * (int)groups; /* more bits set: class 3 */
         for (size_t g = 0; g < ng; g++)
-            for (size_t by = 0; by < bh; by++)
-                for (size_t bx = 0; bx < bw; bx++) {
-                    int bits = 0;
-                    for (size_t gg = v == 0 ? g : 0; gg < (v == 0 ? g + 1 : groups); gg++)
-                        for (size_t y = 2 * by; y < 2 * by + 2 && y < lh; y++)
-                            for (size_t x = 2 * bx; x < 2 * bx + 2 && x < lw; x++)
-                                bits += popcount8(sig[gg * n + y * lw + x]);
-                    int lim2 = v == 0 ? 8 : 8 * (int)groups;
-                    cls[g * nb + by * bw + bx] = (uint8_t)(bits == 0 ? 0 : bits <= 2 ? 1 : bits <= lim2 ? 2 : 3);
-                }
+            for (size_t b = 0; b < nb; b++) {
+                size_t j[4], m = block_latents(lw, lh, bw, b, j);
+                int bits = 0;
+                for (size_t gg = v == 0 ? g : 0; gg < (v == 0 ? g + 1 : groups); gg++)
+                    for (size_t i = 0; i < m; i++)
+                        bits += popcount8(sig[gg * n + j[i]]);
+                cls[g * nb + b] = (uint8_t)(bits == 0 ? 0 : bits <= 2 ? 1 : bits <= busy ? 2 : 3);
+            }
         memset(side, 0, ng * nb / 4 + 2);
         for (size_t i = 0; i < ng * nb; i++)
             side[i / 4] |= (uint8_t)(cls[i] << (2 * (i % 4)));
@@ -262,14 +312,11 @@ static int study_side(const aecb_header *h, const int32_t *q, size_t lw, size_t 
         for (int c = 1; c <= 3; c++) {
             size_t k = 0;
             for (size_t g = 0; g < groups; g++)
-                for (size_t by = 0; by < bh; by++)
-                    for (size_t bx = 0; bx < bw; bx++) {
-                        if (cls[(v == 0 ? g : 0) * nb + by * bw + bx] != c)
-                            continue;
-                        for (size_t y = 2 * by; y < 2 * by + 2 && y < lh; y++)
-                            for (size_t x = 2 * bx; x < 2 * bx + 2 && x < lw; x++)
-                                stream[k++] = sig[g * n + y * lw + x];
-                    }
+                for (size_t b = 0; b < nb; b++) {
+                    size_t j[4], m = block_latents(lw, lh, bw, b, j);
+                    for (size_t i = 0; cls[(v == 0 ? g : 0) * nb + b] == c && i < m; i++)
+                        stream[k++] = sig[g * n + j[i]];
+                }
             t->side[v] += zstd_bytes(z, stream, k, dst, ZSTD_compressBound(D * n + 1));
         }
     }
@@ -310,43 +357,18 @@ static int study_sections(const aecb_header *h, const int32_t *q, size_t lw, siz
         aecb_layer_channels(h, l, &first, &count);
         size_t pd = aecb_split_predicted(first, count), end = first + count;
         for (size_t c = first; c < first + pd; c++) {
-            /* q holds residuals for these channels: rebuild zigzag planes */
-            for (size_t j = 0; j < n; j++) {
-                int32_t v = q[c * n + j];
-                uint32_t zz = v >= 0 ? 2u * (uint32_t)v : 2u * (uint32_t)-v - 1;
-                raw[j] = (uint8_t)zz, raw[n + j] = (uint8_t)(zz >> 8);
-            }
+            predicted_bytes(q, n, c, raw);
             t->kz[0] += zstd_bytes(z, raw, 2 * n, dst, cap), t->kh[0] += byte_entropy(raw, n) +
                                                                       byte_entropy(raw + n, n);
             t->frames++;
         }
         for (size_t g = first + pd; g < end; g += 8) {
-            for (size_t j = 0; j < n; j++) {
-                unsigned b = 0;
-                for (size_t k = 0; k < 8 && g + k < end; k++)
-                    b |= (unsigned)(q[(g + k) * n + j] != 0) << k;
-                raw[j] = (uint8_t)b;
-            }
+            significance_bytes(q, n, g, end, raw);
             t->kz[1] += zstd_bytes(z, raw, n, dst, cap), t->kh[1] += byte_entropy(raw, n);
             t->frames++;
         }
         for (int kind = 2; kind <= 4; kind++) {
-            size_t k = 0;
-            for (size_t c = first + pd; c < end; c++)
-                for (size_t j = 0; j < n; j++) {
-                    int32_t s = q[c * n + j], a = s < 0 ? -s : s;
-                    if (kind == 3) {
-                        if (a > 1)
-                            raw[k++] = (uint8_t)(a - 2 < 255 ? a - 2 : 255);
-                    } else if (s) {
-                        int bit = kind == 2 ? a > 1 : s < 0;
-                        if (k % 8 == 0)
-                            raw[k / 8] = 0;
-                        raw[k / 8] |= (uint8_t)(bit << (k % 8));
-                        k++;
-                    }
-                }
-            size_t nb = kind == 3 ? k : (k + 7) / 8;
+            size_t nb = tail_bytes(q, n, first + pd, end, kind, raw);
             t->kz[kind] += zstd_bytes(z, raw, nb, dst, cap), t->kh[kind] += byte_entropy(raw, nb);
             t->frames += nb > 0;
         }
@@ -515,21 +537,12 @@ static int dict_tile(dict_study *d, const aecb_header *h, const int32_t *q, size
         aecb_layer_channels(h, l, &first, &count);
         size_t pd = aecb_split_predicted(first, count), end = first + count;
         for (size_t c = first; c < first + pd; c++) {
-            for (size_t j = 0; j < n; j++) {
-                int32_t v = q[c * n + j];
-                uint32_t zz = v >= 0 ? 2u * (uint32_t)v : 2u * (uint32_t)-v - 1;
-                raw[j] = (uint8_t)zz, raw[n + j] = (uint8_t)(zz >> 8);
-            }
+            predicted_bytes(q, n, c, raw);
             if (dict_emit(d, 0, raw, 2 * n))
                 goto out;
         }
         for (size_t g = first + pd; g < end; g += 8) {
-            for (size_t j = 0; j < n; j++) {
-                unsigned b = 0;
-                for (size_t k = 0; k < 8 && g + k < end; k++)
-                    b |= (unsigned)(q[(g + k) * n + j] != 0) << k;
-                raw[j] = (uint8_t)b;
-            }
+            significance_bytes(q, n, g, end, raw);
             if (dict_emit(d, 1, raw, n))
                 goto out;
             size_t fill[SIG_CLASSES] = {0};
@@ -546,25 +559,9 @@ static int dict_tile(dict_study *d, const aecb_header *h, const int32_t *q, size
                     goto out;
             memcpy(prev, raw, n), have_prev = 1;
         }
-        for (int kind = 2; kind <= 4; kind++) {
-            size_t k = 0;
-            for (size_t c = first + pd; c < end; c++)
-                for (size_t j = 0; j < n; j++) {
-                    int32_t sv = q[c * n + j], a = sv < 0 ? -sv : sv;
-                    if (kind == 3) {
-                        if (a > 1)
-                            raw[k++] = (uint8_t)(a - 2 < 255 ? a - 2 : 255);
-                    } else if (sv) {
-                        int bit = kind == 2 ? a > 1 : sv < 0;
-                        if (k % 8 == 0)
-                            raw[k / 8] = 0;
-                        raw[k / 8] |= (uint8_t)(bit << (k % 8));
-                        k++;
-                    }
-                }
-            if (dict_emit(d, 4 + kind, raw, kind == 3 ? k : (k + 7) / 8))
+        for (int kind = 2; kind <= 4; kind++)
+            if (dict_emit(d, 4 + kind, raw, tail_bytes(q, n, first + pd, end, kind, raw)))
                 goto out;
-        }
     }
     rc = 0;
 out:

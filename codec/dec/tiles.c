@@ -592,7 +592,9 @@ void aec_dec_workers_free(worker *ws, int n, aec_dec_pool *pool)
     for (int i = 0; ws && i < n; i++) {
         aec_dec_kept k = {ws[i].dz, ws[i].buffers, ws[i].buffer_bytes};
         if (pool && i < pool->n)
-            kept_free(&pool->slot[i]), pool->slot[i] = k; /* the slot was given to ws[i] */
+            /* empty once workers_new gave it to ws[i]; one it did not reach
+             * before failing is freed */
+            kept_free(&pool->slot[i]), pool->slot[i] = k;
         else
             kept_free(&k);
     }
