@@ -86,6 +86,17 @@ static tiling make_tiling(int B, int H, int W, int px, int py, int chunk, int mi
     return g;
 }
 
+/* A batch's tiling (the trainer's), and one image's rows' at origin
+ * parity (px, py) (the codec's). */
+static tiling batch_tiling(int B, int H, int W)
+{
+    return make_tiling(B, H, W, 0, 0, WINO_CHUNK_TILES, 1);
+}
+static tiling rows_tiling(int H, int W, int px, int py)
+{
+    return make_tiling(1, H, W, px & 1, py & 1, WINO_ROWS_CHUNK_TILES, WINO_ROWS_MIN_ROWS);
+}
+
 /* Floats between the starts of two elements' matrices of rows x nb
  * floats: one cache line more than they hold, so that the 16 streams a
  * transform writes are not all the same distance apart modulo 4 KB
@@ -364,7 +375,7 @@ static void forward_split(const nn_dsp *d, const nn_conv_shape *s, const tiling 
 
 size_t nn_wino_forward_floats(const nn_conv_shape *s, int B, int H, int W)
 {
-    tiling g = make_tiling(B, H, W, 0, 0, WINO_CHUNK_TILES, 1);
+    tiling g = batch_tiling(B, H, W);
     return s->cin * (size_t)B * split_plane_floats(&g) + TILE * weight_stride(s) +
            TILE * (element_stride(&g, s->cin) + element_stride(&g, s->cout));
 }
@@ -373,7 +384,7 @@ void nn_wino_forward_on(const nn_dsp *d, const nn_conv_shape *s, int B, int H, i
                         const float *in, const float *w, const float *b, float *out, int relu,
                         float *work)
 {
-    tiling g = make_tiling(B, H, W, 0, 0, WINO_CHUNK_TILES, 1);
+    tiling g = batch_tiling(B, H, W);
     size_t lv = element_stride(&g, s->cin), lm = element_stride(&g, s->cout);
     float *sp = work, *U = sp + s->cin * (size_t)B * split_plane_floats(&g);
     float *V = U + TILE * weight_stride(s), *M = V + TILE * lv;
@@ -403,7 +414,7 @@ size_t nn_wino_rows_floats(const nn_conv_shape *s, int H, int W)
     size_t most = 0; /* over the four parities: an odd one adds tiles, but a
                         narrower row of tiles can make a chunk hold more */
     for (int p = 0; p < 4; p++) {
-        tiling g = make_tiling(1, H, W, p & 1, p >> 1, WINO_ROWS_CHUNK_TILES, WINO_ROWS_MIN_ROWS);
+        tiling g = rows_tiling(H, W, p & 1, p >> 1);
         size_t n = s->cin * split_plane_floats(&g) +
                    TILE * (element_stride(&g, s->cin) + element_stride(&g, s->cout));
         most = n > most ? n : most;
@@ -417,7 +428,7 @@ void nn_wino_forward_rows(const nn_conv_shape *s, int H, int W, int px, int py, 
 {
     if (y1 <= y0)
         return;
-    tiling g = make_tiling(1, H, W, px & 1, py & 1, WINO_ROWS_CHUNK_TILES, WINO_ROWS_MIN_ROWS);
+    tiling g = rows_tiling(H, W, px, py);
     size_t lv = element_stride(&g, s->cin), lm = element_stride(&g, s->cout);
     float *sp = work, *V = sp + s->cin * split_plane_floats(&g), *M = V + TILE * lv;
     split_planes(&g, s->cin, 1, in, sp);
@@ -453,7 +464,7 @@ static void weight_grad(const nn_dsp *d, const nn_conv_shape *s, const tiling *g
 
 size_t nn_wino_backward_floats(const nn_conv_shape *s, int B, int H, int W)
 {
-    tiling g = make_tiling(B, H, W, 0, 0, WINO_CHUNK_TILES, 1);
+    tiling g = batch_tiling(B, H, W);
     int wide = s->cin > s->cout ? s->cin : s->cout;
     return (s->cin + (size_t)s->cout) * B * split_plane_floats(&g) +
            TILE * weight_stride(s) + 9 * (size_t)s->cout * s->cin +
@@ -464,7 +475,7 @@ void nn_wino_backward_on(const nn_dsp *d, const nn_conv_shape *s, int B, int H, 
                          const float *in, const float *w, const float *dout, float *dw,
                          float *din, float *work)
 {
-    tiling g = make_tiling(B, H, W, 0, 0, WINO_CHUNK_TILES, 1);
+    tiling g = batch_tiling(B, H, W);
     size_t ci = s->cin, co = s->cout, psize = split_plane_floats(&g);
     int wide = s->cin > s->cout ? s->cin : s->cout;
     size_t lx = element_stride(&g, wide);
