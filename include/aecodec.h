@@ -183,6 +183,13 @@ typedef struct {
                       smaller is finer), at any full-size lattice level.
                       Encoding with it decodes the base layers once more.
                       Added after 0.5.0                                   */
+    int filter;    /* the restoration filter (spec/bitstream.md 6.11: a
+                      linear filter fitted to the picture, applied by the
+                      decoder last; bitstream version 2): 0 (default) =
+                      where it pays, the encoder fitting 1..8 classes and
+                      keeping the best gain for its bytes; -1 = never (the
+                      file stays version 1).  Encoding with it decodes the
+                      file once more.  Added after 0.5.0                  */
 } aec_encode_params;
 #define AEC_LAMBDA_AUTO (-1.0f)
 /* The steps aec_encode_params.residual_step may name (the format's,
@@ -225,6 +232,12 @@ typedef struct {
                                (spec/bitstream.md 6.10)                     */
     int residual_available; /* 1 when all its streams are present           */
     uint64_t residual_bytes; /* bytes of all tiles' residual streams        */
+    /* ---- fields added after 0.5.0, with bitstream version 2 ---- */
+    int filter_classes;     /* classes of the restoration filter the decoder
+                               applies last (spec/bitstream.md 6.11), 1..8;
+                               0 when the file has none                     */
+    int filter_available;   /* 1 when its stream is present                 */
+    uint64_t filter_bytes;  /* bytes of its stream                          */
 } aec_info;
 
 /* A loaded network model (encoder, quantiser codebooks, decoder).  The

@@ -166,9 +166,15 @@ int main(int argc, char **argv)
         printf("residual:     8x8 DCT of the pixels, %" PRIu64 " bytes, %.4f bpp%s\n",
                info.residual_bytes, 8.0 * (double)info.residual_bytes / pixels,
                info.residual_available ? "" : "  (missing)");
+    if (info.filter_bytes) /* spec/bitstream.md 6.11 */
+        printf("filter:       restoration, %d classes, %" PRIu64 " bytes, %.4f bpp%s\n",
+               info.filter_classes, info.filter_bytes,
+               8.0 * (double)info.filter_bytes / pixels,
+               info.filter_available ? "" : "  (missing)");
     printf("alpha bytes:  %" PRIu64 "%s\n", info.alpha_bytes,
            info.layout == AEC_GRAY_ALPHA || info.layout == AEC_RGBA ? "" : " (no alpha)");
-    uint64_t payload = stage_total + info.alpha_bytes + info.lattice_bytes + info.residual_bytes;
+    uint64_t payload = stage_total + info.alpha_bytes + info.lattice_bytes +
+                       info.residual_bytes + info.filter_bytes;
     if (info.file_size >= payload)
         printf("other bytes:  %" PRIu64 " (header, index)\n", info.file_size - payload);
     printf("total:        %" PRIu64 " bytes, %.4f bpp\n", info.file_size,

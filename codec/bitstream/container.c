@@ -7,6 +7,7 @@
 #include "bitstream/lattice_stream.h"
 #include "common/context.h"
 #include "bitstream/residual_stream.h"
+#include "bitstream/wiener_stream.h"
 #include "vq/residual.h"
 
 #include <stdarg.h>
@@ -136,6 +137,16 @@ static int aecb_is_residual(const aecb_header *h, uint32_t i_past_alpha)
 
 uint32_t aecb_metadata_stream_index(const aecb_header *h) { return h->n_streams - 1u; }
 
+uint32_t aecb_filter_stream_index(const aecb_header *h)
+{
+    return h->n_streams - 1u - ((h->flags & AECB_FLAG_METADATA) ? 1u : 0u);
+}
+
+static int aecb_is_filter_stream(const aecb_header *h, uint32_t i)
+{
+    return h->version >= AECB_VERSION_FILTER && i == aecb_filter_stream_index(h);
+}
+
 static int aecb_is_metadata_stream(const aecb_header *h, uint32_t i)
 {
     return (h->flags & AECB_FLAG_METADATA) && i == aecb_metadata_stream_index(h);
@@ -172,6 +183,8 @@ uint64_t aecb_stream_raw_size(const aecb_header *h, uint32_t i)
 {
     if (aecb_is_metadata_stream(h, i))
         return AECB_MAX_METADATA;
+    if (aecb_is_filter_stream(h, i))
+        return aecb_wiener_raw_size(AEM_WIENER_MAX_CLASSES, aecb_residual_colours(h));
     if (h->flags & AECB_FLAG_ALPHA) {
         if (i == 0)
             return (uint64_t)h->width * h->height;
@@ -195,6 +208,8 @@ uint64_t aecb_stream_bound(const aecb_header *h, uint32_t i)
 {
     if (aecb_is_metadata_stream(h, i))
         return AECB_MAX_METADATA;
+    if (aecb_is_filter_stream(h, i))
+        return aecb_wiener_bound(aecb_residual_colours(h));
     uint64_t b = aecb_compress_bound(aecb_stream_raw_size(h, i));
     uint32_t a = (h->flags & AECB_FLAG_ALPHA) ? 1 : 0;
     if (i >= a && aecb_is_residual(h, i - a)) {
@@ -216,6 +231,10 @@ uint64_t aecb_stream_bound(const aecb_header *h, uint32_t i)
  * Returns 0 when fine, else writes a message and returns 1. */
 static int aecb_check_fields(const aecb_header *h, char *err, size_t errlen)
 {
+    if (h->version < AECB_VERSION || h->version > AECB_VERSION_FILTER) {
+        aecb_seterr(err, errlen, "invalid bitstream version %u (must be 1..2)", h->version);
+        return 1;
+    }
     if (h->layout < 1 || h->layout > 4) {
         aecb_seterr(err, errlen, "invalid layout %u (must be 1..4)", h->layout);
         return 1;
@@ -280,6 +299,7 @@ static void aecb_derive(aecb_header *h)
     h->n_streams = ((h->flags & AECB_FLAG_ALPHA) ? 1u : 0u) + (uint32_t)h->stages * h->n_tiles +
                    (uint32_t)h->lattice_layers * h->n_tiles +
                    ((h->flags & AECB_FLAG_RESIDUAL) ? h->n_tiles : 0u) +
+                   (h->version >= AECB_VERSION_FILTER ? 1u : 0u) +
                    ((h->flags & AECB_FLAG_METADATA) ? 1u : 0u);
     h->header_bytes = AECB_HEADER_BYTES;
     h->table_bytes = (uint32_t)aecb_header_table_size(h->n_streams);
@@ -329,6 +349,8 @@ aec_status aecb_header_init(aecb_header *h, char *err, size_t errlen)
         aecb_seterr(err, errlen, "unknown flags 0x%02x", h->flags);
         return AEC_ERR_INVALID_ARGUMENT;
     }
+    if (!h->version)
+        h->version = AECB_VERSION;
     if (!(h->flags & AECB_FLAG_LATTICE))
         h->lattice_dim = 0, h->lattice_step_q = 0;
     if (aecb_check_fields(h, err, errlen))
@@ -339,6 +361,7 @@ aec_status aecb_header_init(aecb_header *h, char *err, size_t errlen)
     h->lattice_available = (h->flags & AECB_FLAG_LATTICE) != 0;
     h->lattice_layers_available = h->lattice_layers;
     h->residual_available = (h->flags & AECB_FLAG_RESIDUAL) != 0;
+    h->filter_available = h->version >= AECB_VERSION_FILTER;
     if (aecb_alloc_arrays(h) != AEC_OK) {
         aecb_seterr(err, errlen, "out of memory for a table of %u streams", h->n_streams);
         return AEC_ERR_OUT_OF_MEMORY;
@@ -353,7 +376,7 @@ static void aecb_put_header(const aecb_header *h, uint8_t *p)
     p[1] = AECB_MAGIC1;
     p[2] = AECB_MAGIC2;
     p[3] = AECB_MAGIC3;
-    p[4] = AECB_VERSION;
+    p[4] = h->version;
     p[5] = h->layout;
     p[6] = h->stages;
     p[7] = h->flags;
@@ -431,8 +454,8 @@ aec_status aecb_parse(const uint8_t *data, size_t size, const aec_limits *lim,
         return AEC_ERR_TRUNCATED;
     }
     /* 2. version */
-    if (data[4] != AECB_VERSION) {
-        aecb_seterr(err, errlen, "bitstream version %u not supported (this decoder reads 1)",
+    if (data[4] < AECB_VERSION || data[4] > AECB_VERSION_FILTER) {
+        aecb_seterr(err, errlen, "bitstream version %u not supported (this decoder reads 1 and 2)",
                     data[4]);
         return AEC_ERR_UNSUPPORTED;
     }
@@ -441,6 +464,7 @@ aec_status aecb_parse(const uint8_t *data, size_t size, const aec_limits *lim,
         aecb_seterr(err, errlen, "file truncated in the header (%zu of 48 bytes)", size);
         return AEC_ERR_TRUNCATED;
     }
+    h->version = data[4];
     h->layout = data[5];
     h->stages = data[6];
     h->flags = data[7];
@@ -558,6 +582,7 @@ aec_status aecb_parse(const uint8_t *data, size_t size, const aec_limits *lim,
     h->lattice_available = (h->flags & AECB_FLAG_LATTICE) != 0;
     h->lattice_layers_available = h->lattice_layers;
     h->residual_available = (h->flags & AECB_FLAG_RESIDUAL) != 0;
+    h->filter_available = h->version >= AECB_VERSION_FILTER;
     if ((uint64_t)size < h->file_size) {
         uint32_t i = 0;
         if (h->flags & AECB_FLAG_ALPHA) {
@@ -593,6 +618,12 @@ aec_status aecb_parse(const uint8_t *data, size_t size, const aec_limits *lim,
         uint32_t last_residual = i + (uint32_t)(s + layers + 1) * h->n_tiles - 1;
         h->residual_available = h->residual_available && h->lattice_available &&
                                 h->offsets[last_residual] + h->sizes[last_residual] <= size;
+        /* The filter adds to everything before it. */
+        uint32_t fi = aecb_filter_stream_index(h);
+        h->filter_available = h->filter_available && s == h->stages &&
+                              (h->lattice_layers == 0 || h->lattice_available) &&
+                              (!(h->flags & AECB_FLAG_RESIDUAL) || h->residual_available) &&
+                              h->offsets[fi] + h->sizes[fi] <= size;
         if (s == 0 && layers == 0) {
             aecb_seterr(err, errlen, "file truncated in %s (%zu of %llu bytes)",
                         h->stages ? "stage 1" : "the lattice refinement", size,
@@ -621,6 +652,8 @@ aec_status aecb_check_stream(const aecb_header *h, const uint8_t *data, size_t s
         snprintf(what, sizeof what, "alpha stream");
     else if (aecb_is_metadata_stream(h, i))
         snprintf(what, sizeof what, "metadata stream");
+    else if (aecb_is_filter_stream(h, i))
+        snprintf(what, sizeof what, "stream %u (restoration filter)", i);
     else if (aecb_is_residual(h, i - (uint32_t)alpha))
         snprintf(what, sizeof what, "stream %u (pixel residual, tile %u)", i,
                  (i - (uint32_t)alpha) % h->n_tiles);

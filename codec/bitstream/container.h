@@ -11,6 +11,7 @@
  * raster order, then [if flags bit 2] every tile's lattice refinement
  * (with flags bit 5, layer 0 of every tile, then layer 1, ...),
  * then [if flags bit 7] every tile's pixel residual (vq/residual.h),
+ * then [in version 2] the restoration filter (vq/wiener.h),
  * then [if flags bit 4] the metadata stream (bitstream/metadata.h).
  * Each stream but the metadata one is one magicless zstd frame (zstream.h).
  */
@@ -27,6 +28,9 @@
 #define AECB_MAGIC2 0x45u /* 'E' */
 #define AECB_MAGIC3 0x43u /* 'C' */
 #define AECB_VERSION 1u
+/* Version 2 adds one stream after the residual streams (before the
+ * metadata stream): the restoration filter (bitstream/wiener_stream.h). */
+#define AECB_VERSION_FILTER 2u
 #define AECB_HEADER_BYTES 48u
 #define AECB_ENTRY_BYTES 8u
 #define AECB_MAX_STAGES 16u
@@ -63,6 +67,8 @@ typedef struct {
     /* --- stored fields (set by the caller before aecb_header_init, or by
      *     aecb_parse) --- */
     uint32_t width, height;
+    uint8_t version;             /* AECB_VERSION or AECB_VERSION_FILTER
+                                    (0 is taken as AECB_VERSION by init)   */
     uint8_t layout, stages, flags, block_size;
     uint16_t tile_size;
     uint64_t model_id, file_size;
@@ -91,6 +97,9 @@ typedef struct {
     int residual_available;      /* 1 when flags bit 7 is set and every
                                     residual stream lies within the data,
                                     on top of every stage and layer        */
+    int filter_available;        /* 1 in version 2 when the filter stream
+                                    and everything before it are within the
+                                    data                                   */
 } aecb_header;
 
 /* Bytes of a stream table with n_streams entries (8 per entry). */
@@ -149,6 +158,9 @@ int aecb_layers_for(uint32_t lattice_dim);
 uint32_t aecb_residual_stream_index(const aecb_header *h, uint32_t tile);
 /* Colour channels the residual codes: 1 for the grey layouts, else 3. */
 int aecb_residual_colours(const aecb_header *h);
+/* Table index of the restoration filter's stream (version 2): after the
+ * residual streams, before the metadata stream. */
+uint32_t aecb_filter_stream_index(const aecb_header *h);
 /* Table index of the metadata stream (flags bit 4): the last one. */
 uint32_t aecb_metadata_stream_index(const aecb_header *h);
 

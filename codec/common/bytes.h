@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <string.h>
 
+static inline uint16_t aec_rd16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
+static inline void aec_wr16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v, p[1] = (uint8_t)(v >> 8); }
 static inline uint32_t aec_rd32(const uint8_t *p)
 {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;

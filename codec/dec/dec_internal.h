@@ -13,6 +13,7 @@
 #include "bitstream/container.h"
 #include "common/context.h"
 #include "model/network.h"
+#include "vq/wiener.h"
 
 /* ---- prefix.c ----------------------------------------------------------- */
 
@@ -23,6 +24,7 @@ typedef struct {
                             (0..lattice_layers); NULL when none is          */
     int alpha;        /* 1 when the alpha plane is present (or not coded)   */
     int residual;     /* 1: add the pixel residual layer (flags bit 7)      */
+    int filter;       /* 1: apply the restoration filter (version 2)        */
     aec_progress progress;
 } dec_plan;
 
@@ -50,6 +52,7 @@ typedef struct {
     const uint8_t *lat_layers; /* per tile: lattice layers added (or NULL)   */
     float step;             /* the lattice step                              */
     int residual;           /* add the pixel residual layer (dec_plan)       */
+    const aem_wiener *filter; /* the restoration filter to apply, or NULL    */
     int halo;               /* aem_decoder_halo                              */
     int verify_in_render;   /* pass 2 checks each stream as it loads it (a
                                job of one tile, which skips pass 1)          */

@@ -13,6 +13,7 @@
 #endif
 
 #include "bitstream/container.h"
+#include "bitstream/wiener_stream.h"
 #include "bitstream/zstream.h"
 #include "common/cells.h"
 #include "common/context.h"
@@ -135,6 +136,12 @@ aec_status aec_read_info(const uint8_t *data, size_t size, aec_info *info)
         info->residual = 1, info->residual_available = h.residual_available;
         for (uint32_t t = 0; t < h.n_tiles; t++)
             info->residual_bytes += h.sizes[aecb_residual_stream_index(&h, t)];
+    }
+    if (h.version >= AECB_VERSION_FILTER) {
+        uint32_t fi = aecb_filter_stream_index(&h);
+        info->filter_bytes = h.sizes[fi], info->filter_available = h.filter_available;
+        /* the stream's first byte, when it is in the data */
+        info->filter_classes = h.offsets[fi] < size ? data[h.offsets[fi]] : 0;
     }
     aecb_header_free(&h);
     return AEC_OK;
@@ -327,36 +334,118 @@ static aec_status render_region(aec_decoder *d, decode_job *j, worker *ws, int t
     return st;
 }
 
-/* The coded rectangle a region needs: itself, or for a half-size file the
- * coded pixels its upsampling reads. */
-static void coded_source(const aecb_header *h, const dec_output *o, uint32_t *x, uint32_t *y,
-                         uint32_t *w, uint32_t *hgt)
+/* [*a, *a + *n) widened by the filter's radius on each side, within 0..size. */
+static void widen(uint32_t size, uint32_t *a, uint32_t *n)
 {
+    uint32_t a0 = *a > AEM_WIENER_RADIUS ? *a - AEM_WIENER_RADIUS : 0;
+    uint32_t a1 = size - (*a + *n) > AEM_WIENER_RADIUS ? *a + *n + AEM_WIENER_RADIUS : size;
+    *a = a0, *n = a1 - a0;
+}
+
+/* The coded rectangle a region needs: itself (widened for the restoration
+ * filter), or for a half-size file the coded pixels its upsampling reads. */
+static void coded_source(const aecb_header *h, const dec_output *o, int filter, uint32_t *x,
+                         uint32_t *y, uint32_t *w, uint32_t *hgt)
+{
+    uint32_t rx = o->rx, ry = o->ry, rw = o->rw, rh = o->rh;
+    if (filter) /* the filter reads AEM_WIENER_RADIUS pixels around the region */
+        widen(h->width, &rx, &rw), widen(h->height, &ry, &rh);
     if (!(h->flags & AECB_FLAG_HALF)) {
-        *x = o->rx, *y = o->ry, *w = o->rw, *hgt = o->rh;
+        *x = rx, *y = ry, *w = rw, *hgt = rh;
         return;
     }
     uint32_t x1, y1;
-    aec_half_source(o->rx, o->rw, h->coded_w, x, &x1);
-    aec_half_source(o->ry, o->rh, h->coded_h, y, &y1);
+    aec_half_source(rx, rw, h->coded_w, x, &x1);
+    aec_half_source(ry, rh, h->coded_h, y, &y1);
     *w = x1 - *x, *hgt = y1 - *y;
 }
 
+/* The restoration filter (vq/wiener.h) of rows y .. y + rows - 1, columns
+ * x0 .. x0 + w - 1, from the unfiltered pixels of [sx0, sx1) x [sy0, sy1)
+ * in src into dst, in chunks of rows, one thread each.  -1: out of memory. */
+static int filter_rows(const decode_job *j, int threads, const uint8_t *src, size_t src_stride,
+                       uint32_t sx0, uint32_t sy0, uint32_t sx1, uint32_t sy1, uint32_t x0,
+                       uint32_t y, uint32_t w, uint32_t rows, uint8_t *dst, size_t dst_stride)
+{
+    enum { CHUNK = 16 };
+    aem_wiener_source s = {src, src_stride, j->out_channels,
+                           aec_layout_is_gray(j->h->layout) ? 1 : 3, sx0, sy0, sx1, sy1};
+    int chunks = (int)((rows + CHUNK - 1) / CHUNK), failed = 0;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (chunks > 1) \
+    reduction(| : failed)
+    for (int c = 0; c < chunks; c++) {
+        uint32_t r0 = (uint32_t)c * CHUNK, nr = rows - r0 < CHUNK ? rows - r0 : CHUNK;
+        failed |= aem_wiener_filter(j->filter, &s, x0, y + r0, w, y + r0 + nr,
+                                    dst + (size_t)r0 * dst_stride, dst_stride) != 0;
+    }
+    return failed ? -1 : 0;
+}
+
+/* render_region for a file with the restoration filter: each band of a
+ * tile's height rendered with the filter's radius of rows and columns
+ * around it (and its residual), then filtered into the output. */
+static aec_status render_filtered(aec_decoder *d, decode_job *j, worker *ws, int threads,
+                                  const uint8_t *plane, int alpha, const dec_output *o)
+{
+    const aecb_header *h = j->h;
+    int direct = aec_dec_output_direct(o);
+    uint32_t T = h->tile_size, end = o->ry + o->rh, ex = o->rx, ew = o->rw;
+    widen(h->width, &ex, &ew);
+    size_t ext_stride = (size_t)ew * (size_t)o->coded, band_stride = (size_t)o->rw * (size_t)o->coded;
+    uint8_t *ext = malloc(ext_stride * (T + 2 * AEM_WIENER_RADIUS));
+    uint8_t *band = direct ? NULL : malloc(band_stride * T);
+    aec_status st = AEC_OK;
+    if (!ext || (!direct && !band))
+        st = aec_fail(d->err, AEC_ERR_OUT_OF_MEMORY, "out of memory for a band of %u rows", T);
+    for (uint32_t y = o->ry; y < end && st == AEC_OK;) {
+        uint32_t next = o->ry % (uint32_t)o->scale == 0 ? (y / T + 1) * T : y + T;
+        next = next < end ? next : end;
+        uint32_t ey = y, eh = next - y;
+        widen(h->height, &ey, &eh);
+        j->rx = ex, j->rw = ew, j->ry = ey, j->rh = eh, j->out = ext, j->out_stride = ext_stride;
+        tile_rect r = aec_dec_tiles_of(h, ex, ey, ew, eh);
+        st = aec_dec_render_tiles(j, ws, threads, &r, d->err);
+        if (st == AEC_OK && j->residual)
+            st = aec_dec_add_residual(j, ws, threads, &r, d->err);
+        uint8_t *dst = direct ? o->pixels + (size_t)(y - o->ry) * o->stride : band;
+        size_t dst_stride = direct ? o->stride : band_stride;
+        if (st == AEC_OK && filter_rows(j, threads, ext, ext_stride, ex, ey, ex + ew, ey + eh,
+                                        o->rx, y, o->rw, next - y, dst, dst_stride))
+            st = aec_fail(d->err, AEC_ERR_OUT_OF_MEMORY, "out of memory for the filter");
+        j->rx = o->rx, j->rw = o->rw, j->ry = y, j->rh = next - y;
+        j->out = dst, j->out_stride = dst_stride;
+        if (st == AEC_OK && alpha)
+            st = write_alpha(d, j, plane);
+        if (st == AEC_OK)
+            aec_dec_output_band(o, dst, dst_stride, y, next - y);
+        y = next;
+    }
+    free(ext), free(band);
+    return st;
+}
+
 /* A half-size file: the coded pixels the region reads rendered at once (a
- * quarter of the region's), then upsampled band by band into the output. */
+ * quarter of the region's), then upsampled band by band into the output
+ * (with the restoration filter, the band and the filter's radius around
+ * it, then filtered into the output). */
 static aec_status render_half(aec_decoder *d, decode_job *j, worker *ws, int threads,
                               const dec_output *o)
 {
     const aecb_header *h = j->h;
     int ch = o->coded;
-    coded_source(h, o, &j->rx, &j->ry, &j->rw, &j->rh);
+    coded_source(h, o, j->filter != NULL, &j->rx, &j->ry, &j->rw, &j->rh);
     j->out_stride = (size_t)j->rw * (size_t)ch;
-    int direct = aec_dec_output_direct(o);
-    uint32_t band_rows = direct ? o->rh : h->tile_size; /* a multiple of every scale */
+    int direct = aec_dec_output_direct(o), filter = j->filter != NULL;
+    /* a multiple of every scale */
+    uint32_t band_rows = direct && !filter ? o->rh : h->tile_size;
     size_t band_stride = (size_t)o->rw * (size_t)ch;
     uint8_t *band = direct ? NULL : malloc(band_stride * band_rows);
-    if (!(j->out = malloc(j->out_stride * j->rh)) || (!direct && !band)) {
-        free(j->out), free(band);
+    uint32_t ex = o->rx, ew = o->rw;
+    widen(h->width, &ex, &ew);
+    size_t ext_stride = (size_t)ew * (size_t)ch;
+    uint8_t *ext = filter ? malloc(ext_stride * (band_rows + 2 * AEM_WIENER_RADIUS)) : NULL;
+    if (!(j->out = malloc(j->out_stride * j->rh)) || (!direct && !band) || (filter && !ext)) {
+        free(j->out), free(band), free(ext);
         return aec_fail(d->err, AEC_ERR_OUT_OF_MEMORY, "out of memory for the %ux%u coded pixels",
                         j->rw, j->rh);
     }
@@ -366,24 +455,33 @@ static aec_status render_half(aec_decoder *d, decode_job *j, worker *ws, int thr
         uint32_t rows = o->ry + o->rh - y < band_rows ? o->ry + o->rh - y : band_rows;
         uint8_t *dst = direct ? o->pixels + (size_t)(y - o->ry) * o->stride : band;
         size_t stride = direct ? o->stride : band_stride;
+        /* unfiltered rows up (the filter's: the band widened) and where */
+        uint32_t uy = y, uh = rows, ux = o->rx, uw = o->rw;
+        if (filter)
+            widen(h->height, &uy, &uh), ux = ex, uw = ew;
+        uint8_t *up = filter ? ext : dst;
+        size_t up_stride = filter ? ext_stride : stride;
         /* The band's rows in chunks, one thread each (a chunk redoes at
          * most 3 coded rows' horizontal passes of its neighbour's). */
         enum { CHUNK = 64 };
-        int chunks = (int)((rows + CHUNK - 1) / CHUNK), failed = 0;
+        int chunks = (int)((uh + CHUNK - 1) / CHUNK), failed = 0;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (chunks > 1) \
     reduction(| : failed)
         for (int c = 0; c < chunks; c++) {
-            uint32_t r0 = (uint32_t)c * CHUNK, nr = rows - r0 < CHUNK ? rows - r0 : CHUNK;
+            uint32_t r0 = (uint32_t)c * CHUNK, nr = uh - r0 < CHUNK ? uh - r0 : CHUNK;
             failed |= aec_upsample2(j->out, j->out_stride, j->rx, j->ry, h->coded_w, h->coded_h,
-                                    ch, o->rx, y + r0, o->rw, nr, dst + (size_t)r0 * stride,
-                                    stride) != 0;
+                                    ch, ux, uy + r0, uw, nr, up + (size_t)r0 * up_stride,
+                                    up_stride) != 0;
         }
+        if (!failed && filter)
+            failed = filter_rows(j, threads, ext, ext_stride, ex, uy, ex + ew, uy + uh, o->rx, y,
+                                 o->rw, rows, dst, stride);
         if (failed)
             st = aec_fail(d->err, AEC_ERR_OUT_OF_MEMORY, "out of memory for the upsampling");
         else
             aec_dec_output_band(o, dst, stride, y, rows);
     }
-    free(j->out), free(band);
+    free(j->out), free(band), free(ext);
     j->out = NULL;
     return st;
 }
@@ -429,6 +527,18 @@ static aec_status decode_call(aec_decoder *d, const uint8_t *data, size_t size,
     j.m = m, j.h = &h, j.data = data, j.size = size, j.stages = plan.stages;
     j.lat_layers = plan.lat_layers;
     j.residual = plan.residual;
+    aem_wiener filter;
+    if (plan.filter) {
+        uint32_t fi = aecb_filter_stream_index(&h);
+        st = aecb_check_stream(&h, data, size, fi, d->err, AEC_ERR_BYTES);
+        if (st == AEC_OK)
+            st = aecb_wiener_read(NULL, data + h.offsets[fi], h.sizes[fi],
+                                  aec_layout_is_gray(h.layout) ? 1 : 3, &filter, d->err,
+                                  AEC_ERR_BYTES);
+        if (st != AEC_OK)
+            goto done;
+        j.filter = &filter;
+    }
     j.step = lattice_step(&h);
     j.halo = aem_decoder_halo(&m->cfg);
     j.out_channels = h.layout;
@@ -440,7 +550,7 @@ static aec_status decode_call(aec_decoder *d, const uint8_t *data, size_t size,
     }
     /* Output tiles meeting the region, and the tiles their windows meet. */
     uint32_t cx, cy, cw, chgt;
-    coded_source(&h, o, &cx, &cy, &cw, &chgt);
+    coded_source(&h, o, j.filter != NULL, &cx, &cy, &cw, &chgt);
     tile_rect render = aec_dec_tiles_of(&h, cx, cy, cw, chgt);
     tile_rect needed = aec_dec_tiles_needed(&j, &render);
     ws = aec_dec_workers_new(&j, threads, &render, &d->kept);
@@ -466,9 +576,11 @@ static aec_status decode_call(aec_decoder *d, const uint8_t *data, size_t size,
     }
     o->pixels = dst->pixels, o->stride = dst->stride;
     if (st == AEC_OK)
-        st = (h.flags & AECB_FLAG_HALF)
-                 ? render_half(d, &j, ws, threads, o)
-                 : render_region(d, &j, ws, threads, plane, (h.flags & AECB_FLAG_ALPHA) != 0, o);
+        st = (h.flags & AECB_FLAG_HALF) ? render_half(d, &j, ws, threads, o)
+             : j.filter ? render_filtered(d, &j, ws, threads, plane,
+                                          (h.flags & AECB_FLAG_ALPHA) != 0, o)
+                        : render_region(d, &j, ws, threads, plane,
+                                        (h.flags & AECB_FLAG_ALPHA) != 0, o);
     if (st == AEC_OK && dst->alloc)
         *dst->alloc = own, own = NULL;
 done:

@@ -124,6 +124,21 @@ aec_status aec_dec_plan(const aecb_header *h, size_t size, const aec_decode_para
             pr->bytes_used = residual_end;
         }
     }
+    /* The restoration filter (version 2) comes last: it is used when all
+     * before it is (and counts as one layer more after the residual). */
+    uint64_t filter_end = 0;
+    int before_filter = plan->stages == h->stages && plan->alpha &&
+                        present == (uint32_t)layers * h->n_tiles &&
+                        (!(h->flags & AECB_FLAG_RESIDUAL) || plan->residual);
+    if (h->version >= AECB_VERSION_FILTER) {
+        int below = h->stages + layers + ((h->flags & AECB_FLAG_RESIDUAL) ? 1 : 0);
+        filter_end = stream_end(h, aecb_filter_stream_index(h));
+        if (before_filter && (p->stages <= 0 || p->stages > below) && filter_end <= avail &&
+            (p->partial || h->filter_available)) {
+            plan->filter = 1;
+            pr->bytes_used = filter_end;
+        }
+    }
     pr->tiles_refined = present < h->n_tiles ? present : h->n_tiles;
     pr->layers = (int)(present / h->n_tiles);
     pr->tiles_blank = plan->stages == 0 ? h->n_tiles - pr->tiles_refined : 0;
@@ -143,6 +158,8 @@ aec_status aec_dec_plan(const aecb_header *h, size_t size, const aec_decode_para
             pr->next_bytes = h->file_size;
     } else if (!capped && residual_end && !plan->residual && present == wanted)
         pr->next_bytes = residual_end;
+    else if (!capped && filter_end && !plan->filter && before_filter)
+        pr->next_bytes = filter_end;
     return AEC_OK;
 }
 

@@ -26,6 +26,7 @@
 #include "enc/levels.h"
 #include "enc/ratecontrol.h"
 #include "enc/residual.h"
+#include "enc/wiener_fit.h"
 #include "model/network.h"
 #include "vq/lattice.h"
 #include "vq/residual.h"
@@ -467,6 +468,9 @@ static aec_status resolve_level(aec_encoder *e, aec_encode_params *p, const aec_
                         p->residual_step, AEM_RESIDUAL_MIN_STEP, AEM_RESIDUAL_MAX_STEP);
     if (p->residual_step)
         *residual = p->residual_step > 0 ? p->residual_step : 0;
+    if (p->filter != 0 && p->filter != -1)
+        return aec_fail(e->err, AEC_ERR_INVALID_ARGUMENT,
+                        "filter %d is not 0 (where it pays) or -1 (never)", p->filter);
     if (p->lattice_step != AEC_LATTICE_AUTO)
         *step = p->lattice_step;
     if (!(p->lambda >= 0 && p->lambda <= 1))
@@ -617,6 +621,8 @@ aec_status aec_encode_once(aec_encoder *e, const uint8_t *pixels, uint32_t width
     /* At half size the header keeps the picture's size; the tiles describe
      * the half-size image made here. */
     uint8_t *halved = NULL;
+    const uint8_t *source = pixels; /* the full-size picture, for the filter */
+    size_t source_stride = stride;
     if (set.half) {
         h.flags |= AECB_FLAG_HALF;
         if (!(halved = halve_source(&pixels, &width, &height, &stride, channels)))
@@ -680,13 +686,14 @@ aec_status aec_encode_once(aec_encoder *e, const uint8_t *pixels, uint32_t width
     st = aecb_write(&h, streams, out, out_size);
     if (st != AEC_OK)
         aec_fail(e->err, st, "cannot assemble the file: %s", aec_status_string(st));
-    else if (set.residual) {
+    else if (set.residual)
         st = aec_enc_add_residual(m, pixels, stride, set.residual, threads, out, out_size,
                                   e->err);
-        if (st != AEC_OK) {
-            free(*out);
-            *out = NULL, *out_size = 0;
-        }
+    if (st == AEC_OK && p.filter == 0)
+        st = aec_enc_add_filter(m, source, source_stride, threads, out, out_size, NULL, e->err);
+    if (st != AEC_OK && *out) {
+        free(*out);
+        *out = NULL, *out_size = 0;
     }
 done:
     if (res)

@@ -1003,7 +1003,7 @@ static int make_files(const char *model_path, const char *dir)
         memcpy(b, first, first_size);
         switch (i) {
         case 0: b[1] = 'a'; break;
-        case 1: b[4] = 2; break;
+        case 1: b[4] = 3; break;
         case 2: b[7] |= 0x04, fix_crc(b, n); break; /* lattice flag, fields zero */
         case 3: b[19] = 1, fix_crc(b, n); break;
         case 4: b[44] ^= 1; break;
