@@ -187,8 +187,13 @@ typedef struct {
                       linear filter fitted to the picture, applied by the
                       decoder last; bitstream version 2): 0 (default) =
                       where it pays, the encoder fitting 1..8 classes and
-                      keeping the best gain for its bytes; -1 = never (the
-                      file stays version 1).  Encoding with it decodes the
+                      keeping the best gain for its bytes; 1 = always (the
+                      best class count even where its bytes cost more than
+                      its gain, unless it gains nothing); -1 = never (the
+                      file stays version 1).  The size and PSNR searches
+                      keep their first encode's choice (on or off), since
+                      where it pays can change from one fraction to the
+                      next on small pictures.  Encoding with it decodes the
                       file once more.  Added after 0.5.0                  */
 } aec_encode_params;
 #define AEC_LAMBDA_AUTO (-1.0f)

@@ -257,7 +257,11 @@ flip_last_byte() {
     printf "\\$(printf %03o $((255 - last)))" | dd of="$2" bs=1 seek=$((size - 1)) conv=notrunc 2>/dev/null
     cmp -s "$1" "$2" && fail "flip_last_byte_$(basename "$2")"
 }
-flip_last_byte "$tmp/band.aec" "$tmp/badtail.aec"
+# (Without the restoration filter, whose stream would come last and be
+# read before any band.)
+"$ENC" $TH --tile 64 --filter off "$tmp/band.ppm" "$tmp/band_nf.aec" 2>"$tmp/err" ||
+    fail band_encode_no_filter
+flip_last_byte "$tmp/band_nf.aec" "$tmp/badtail.aec"
 expect_fail bands_fail_mid_stream_no_output 1 "$tmp/bt.png" "$DEC" $TH "$tmp/badtail.aec" "$tmp/bt.png"
 expect_fail bands_fail_mid_stream_no_output_ppm 1 "$tmp/bt.ppm" "$DEC" $TH "$tmp/badtail.aec" "$tmp/bt.ppm"
 printf 'old' >"$tmp/keep.png"

@@ -27,7 +27,7 @@ import sys, numpy as np, aecodec
 d = sys.argv[1]
 y, x = np.mgrid[0:45, 0:67]
 rgb = np.stack([x * 3, y * 5, (x + y) * 2], -1).astype(np.uint8)
-data = aecodec.encode(rgb, quality=7)
+data = aecodec.encode(rgb, quality=7, filter=False)  # layers last: cut below
 back = aecodec.decode(data)
 open(d + "/np.aec", "wb").write(data)
 np.save(d + "/np.npy", back)
@@ -89,6 +89,12 @@ ok = ok and not j["residual"] and j["residual_bytes"] == 0 and len(bare) < len(t
 ok = ok and k["residual"] and k["residual_bytes"] >= i["residual_bytes"]
 err = lambda d: np.abs(aecodec.decode(d).astype(int) - rgb).mean()
 ok = ok and err(fine) <= err(top) < err(bare)
+# filter= reaches the encoder: the restoration filter, or none
+noisy = (rgb.astype(int) + np.random.RandomState(5).randint(-9, 10, rgb.shape)).clip(0, 255)
+f = aecodec.read_info(aecodec.encode(noisy.astype(np.uint8), quality=7))
+g = aecodec.read_info(aecodec.encode(noisy.astype(np.uint8), quality=7, filter=False))
+ok = ok and 1 <= f["filter_classes"] <= 8 and f["filter_bytes"] > 0 and f["filter_available"]
+ok = ok and g["filter_classes"] == 0 and g["filter_bytes"] == 0
 half = aecodec.read_info(aecodec.encode(rgb, quality=7, half_size=True))
 full = aecodec.read_info(aecodec.encode(rgb, quality=2, half_size=False))
 ok = ok and half["half_size"] and not full["half_size"] and not half["residual"]
@@ -104,7 +110,7 @@ def clear_error(f):
     except aecodec.Error as e:
         return len(str(e)) > 5
     return False
-data = aecodec.encode(np.zeros((16, 16, 3), np.uint8), quality=3)
+data = aecodec.encode(np.zeros((16, 16, 3), np.uint8), quality=3, filter=False)
 ok = clear_error(lambda: aecodec.decode(data[:len(data) // 2]))
 ok = ok and clear_error(lambda: aecodec.decode(np.random.RandomState(3).bytes(3000)))
 ok = ok and clear_error(lambda: aecodec.decode(b"\x8bAEC" + np.random.RandomState(4).bytes(3000)))

@@ -614,7 +614,7 @@ static void test_field_errors(void)
     }
     /* version and magic */
     uint8_t *b = tb_craft(16, 16, 1, 1, 0, 64, 8, 1, 10, &n);
-    b[4] = 2;
+    b[4] = 3;
     CHECK(aecb_parse(b, n, NULL, &p, err, sizeof err) == AEC_ERR_UNSUPPORTED);
     CHECK(aecb_parse(b, 5, NULL, &p, err, sizeof err) == AEC_ERR_UNSUPPORTED);
     b[4] = 1;

@@ -63,6 +63,9 @@ static int g_half = 0;                     /* its half_size (0 = the level's) */
 /* its residual_step: none, so that the lattice tests see the lattice alone
  * (test_residual_layer sets the level's) */
 static int g_residual = -1;
+/* its filter: none, so that the tests of the other layers see them alone
+ * (test_restoration_filter sets the encoder's choice) */
+static int g_filter = -1;
 /* The encoder's model: NULL = the built-in levels; the VQ tests set the
  * default model so that a quality level is a number of stages. */
 static const aec_model *g_model = NULL;
@@ -85,6 +88,7 @@ static blob encode(const uint8_t *pix, uint32_t w, uint32_t h, aec_layout layout
         p.threads = g_enc_threads;
         p.half_size = g_half;
         p.residual_step = g_residual;
+        p.filter = g_filter;
         st = aec_encode(enc, pix, w, h, 0, layout, &p, &b.data, &b.size);
         if (st != AEC_OK)
             printf("  encode: %s\n", aec_encoder_last_error(enc));
@@ -401,7 +405,7 @@ static void test_contexts_reused(void)
         g_enc_threads = saved;
         aec_encode_params p;
         aec_encode_params_default(&p);
-        p.quality = 7, p.threads = threads[k], p.residual_step = g_residual;
+        p.quality = 7, p.threads = threads[k], p.residual_step = g_residual, p.filter = g_filter;
         blob kept = {0, 0};
         CHECK(aec_encode(enc, pix, w, h, 0, AEC_RGB, &p, &kept.data, &kept.size) == AEC_OK);
         CHECKF(kept.size == fresh.size && kept.data && fresh.data &&
@@ -606,6 +610,138 @@ done:
  * picture on any thread count; reduced and converted outputs are those of
  * the whole; pictures with alpha stay full size; a file cut after its
  * first layer still decodes at the picture's size. */
+/* The rounded mean of each 2x2 box of a w x h picture of ch channels (the
+ * decoder's scale 2, spec'd in aecodec.h), the last boxes clipped. */
+static uint8_t *box_half(const uint8_t *p, uint32_t w, uint32_t h, int ch)
+{
+    uint32_t ow = (w + 1) / 2, oh = (h + 1) / 2;
+    uint8_t *o = malloc((size_t)ow * oh * ch);
+    for (uint32_t y = 0; o && y < oh; y++)
+        for (uint32_t x = 0; x < ow; x++)
+            for (int c = 0; c < ch; c++) {
+                unsigned sum = 0, n = 0;
+                for (uint32_t yy = 2 * y; yy < 2 * y + 2 && yy < h; yy++)
+                    for (uint32_t xx = 2 * x; xx < 2 * x + 2 && xx < w; xx++)
+                        sum += p[((size_t)yy * w + xx) * ch + c], n++;
+                o[((size_t)y * ow + x) * ch + c] = (uint8_t)((sum + n / 2) / n);
+            }
+    return o;
+}
+
+/* One level's file with and without the restoration filter (spec section
+ * 6.11): version 2 and one stream more, a higher PSNR, regions equal to
+ * the crop of the whole (the filter reads 3 pixels around them), the
+ * reduced scale equal to the reduced whole, and the file stopped or cut
+ * before the filter as the file without it. */
+static void check_filter(const uint8_t *pix, uint32_t w, uint32_t h, aec_layout layout, int q,
+                         int tile)
+{
+    int ch = (int)layout, colours = ch >= 3 ? 3 : 1;
+    aec_status st;
+    g_residual = 0, g_filter = 0;
+    blob with = encode(pix, w, h, layout, q, tile, &st);
+    g_filter = -1;
+    blob without = encode(pix, w, h, layout, q, tile, &st);
+    g_residual = -1;
+    aec_info info, info_without;
+    CHECK(with.data && without.data);
+    if (!with.data || !without.data)
+        goto done;
+    CHECK(aec_read_info(with.data, with.size, &info) == AEC_OK &&
+          aec_read_info(without.data, without.size, &info_without) == AEC_OK);
+    CHECKF(with.data[4] == 2 && without.data[4] == 1, "versions %d and %d", with.data[4],
+           without.data[4]);
+    CHECKF(info.filter_classes >= 1 && info.filter_classes <= 8 && info.filter_available == 1 &&
+               info.filter_bytes > 0 && info_without.filter_classes == 0,
+           "filter of %d classes, %d without", info.filter_classes, info_without.filter_classes);
+    /* the same streams, then the filter's */
+    CHECK(with.size == without.size + info.filter_bytes + 8);
+    uint32_t ow, oh;
+    uint8_t *a = decode(&with, 0, 0, 0, 0, 0, 1, &ow, &oh, NULL, &st);
+    uint8_t *b = decode(&without, 0, 0, 0, 0, 0, 2, &ow, &oh, NULL, &st);
+    CHECK(a && b);
+    if (!a || !b)
+        goto out;
+    double pa = psnr_channels(pix, a, (size_t)w * h, ch, colours);
+    double pb = psnr_channels(pix, b, (size_t)w * h, ch, colours);
+    printf("  layout %d level %d: %zu bytes %.2f dB with the filter (%d classes), %zu bytes "
+           "%.2f dB without\n",
+           (int)layout, q, with.size, pa, info.filter_classes, without.size, pb);
+    CHECKF(pa > pb + 0.02, "filter %.2f dB, without %.2f dB", pa, pb);
+    for (size_t i = 0; ch % 2 == 0 && i < (size_t)w * h; i++) /* alpha untouched */
+        if (a[i * ch + ch - 1] != b[i * ch + ch - 1]) {
+            CHECKF(0, "alpha of pixel %zu filtered", i);
+            break;
+        }
+    /* stopped before the filter, or cut before its stream: as without */
+    int below = info.stages_coded + info.lattice_layers + info.residual;
+    uint8_t *c = decode(&with, below, 0, 0, 0, 0, 2, &ow, &oh, NULL, &st);
+    CHECK(c && memcmp(c, b, (size_t)w * h * ch) == 0);
+    free(c);
+    if (info.lattice_layers > 1) { /* a cut file uses only whole layers (section 8) */
+        c = decode(&(blob){with.data, with.size - (size_t)info.filter_bytes}, 0, 0, 0, 0, 0, 2,
+                   &ow, &oh, NULL, &st);
+        CHECK(c && memcmp(c, b, (size_t)w * h * ch) == 0);
+        free(c);
+    }
+    c = decode(&with, below + 1, 0, 0, 0, 0, 2, &ow, &oh, NULL, &st);
+    CHECK(c && memcmp(c, a, (size_t)w * h * ch) == 0);
+    free(c);
+    const uint32_t regions[][4] = {{0, 0, 1, 1}, {5, 3, 9, 11}, {w - 1, h - 1, 1, 1},
+                                   {w / 2, h / 3, w - w / 2, h - h / 3}, {1, 2, w - 2, h - 4}};
+    for (int r = 0; r < 5; r++)
+        for (int threads = 1; threads <= 2; threads++) {
+            uint32_t x = regions[r][0], y = regions[r][1], rw = regions[r][2], rh = regions[r][3];
+            uint8_t *part = decode(&with, 0, x, y, rw, rh, threads, &ow, &oh, NULL, &st);
+            CHECKF(part && ow == rw && oh == rh && is_crop_of(part, a, w, ch, x, y, rw, rh),
+                   "region %u,%u %ux%u (%d threads) differs from the crop", x, y, rw, rh, threads);
+            free(part);
+        }
+    aec_decoder *dec = NULL;
+    aec_decode_params p;
+    aec_decode_params_default(&p);
+    p.scale = 2;
+    uint8_t *small = NULL, *want = box_half(a, w, h, ch);
+    CHECK(aec_decoder_create(&dec, NULL) == AEC_OK &&
+          aec_decode(dec, with.data, with.size, &p, &small, &ow, &oh, NULL) == AEC_OK &&
+          want && ow == (w + 1) / 2 && oh == (h + 1) / 2 &&
+          memcmp(small, want, (size_t)ow * oh * ch) == 0);
+    aec_decoder_destroy(dec);
+    free(small), free(want);
+out:
+    free(a), free(b);
+done:
+    free(with.data), free(without.data);
+}
+
+static void test_restoration_filter(void)
+{
+    uint32_t w = 203, h = 141;
+    uint8_t *pix = make_image(w, h, 4, 31);
+    check_filter(pix, w, h, AEC_RGBA, 7, 128);   /* two tile rows, alpha kept */
+    free(pix);
+    pix = make_image(w, h, 3, 32);
+    check_filter(pix, w, h, AEC_RGB, 10, 64);    /* the residual, then the filter */
+    free(pix);
+    pix = make_image(480, 320, 3, 34);
+    check_filter(pix, 480, 320, AEC_RGB, 4, 0);  /* half size: upsampled, then filtered */
+    free(pix);
+    pix = make_image(w, h, 1, 33);
+    check_filter(pix, w, h, AEC_GRAY, 7, 0);     /* one colour: 13 taps */
+    free(pix);
+    /* the parameter's range */
+    aec_encoder *enc = NULL;
+    aec_encode_params p;
+    aec_encode_params_default(&p);
+    p.filter = 2;
+    uint8_t one[3] = {1, 2, 3}, *out = NULL;
+    size_t size = 0;
+    CHECK(aec_encoder_create(&enc, NULL) == AEC_OK &&
+          aec_encode(enc, one, 1, 1, 0, AEC_RGB, &p, &out, &size) == AEC_ERR_INVALID_ARGUMENT &&
+          out == NULL);
+    aec_encoder_destroy(enc);
+}
+
 static void test_half_size(void)
 {
     uint32_t w = 201, h = 135; /* odd: the coded image is 101 x 68 */
@@ -1542,6 +1678,7 @@ int main(void)
     RUN_TEST(test_cells_never_show);
     RUN_TEST(test_model_identity);
     RUN_TEST(test_half_size);
+    RUN_TEST(test_restoration_filter);
     RUN_TEST(test_residual_layer);
     RUN_TEST(test_bad_arguments);
     TEST_EXIT();

@@ -80,8 +80,9 @@ static void usage(void)
            "                      (smaller is finer); needs a full-size lattice level\n"
            "      --filter F      the restoration filter (a linear filter fitted to the\n"
            "                      picture, which the decoder applies last; bitstream\n"
-           "                      version 2): auto (where its gain pays for its bytes)\n"
-           "                      or off (the file stays version 1; default auto)\n"
+           "                      version 2): auto (where its gain pays for its bytes),\n"
+           "                      on (wherever it gains) or off (the file stays\n"
+           "                      version 1; default auto)\n"
            "      --latents FILE  also write the latent grid to FILE, a NumPy .npy of\n"
            "                      float32 [2][H/8][W/8][D]: [0] the encoder's output, [1]\n"
            "                      the quantised latent the file decodes from (one input)\n"
@@ -122,7 +123,7 @@ typedef struct {
     int lattice_only; /* --lattice-only: no VQ stage, the lattice alone */
     int half_size; /* --half-size: 0 auto, 1 on, -1 off */
     int residual;  /* --residual: 0 auto, -1 off, else the step */
-    int filter;    /* --filter: 0 auto, -1 off */
+    int filter;    /* --filter: 0 auto, 1 on, -1 off */
     double quality_fine; /* -q with a fraction, else 0 */
     uint64_t target_size; /* --size, 0 = off */
     double target_bpp, target_psnr; /* --bpp, --psnr; 0 = off */
@@ -178,10 +179,12 @@ static int parse_options(int argc, char **argv, enc_options *o)
                 return CLI_EXIT_USAGE;
             if (strcmp(v, "auto") == 0)
                 o->filter = 0;
+            else if (strcmp(v, "on") == 0)
+                o->filter = 1;
             else if (strcmp(v, "off") == 0)
                 o->filter = -1;
             else
-                return cli_usage_error("--filter takes auto or off, not '%s'", v);
+                return cli_usage_error("--filter takes auto, on or off, not '%s'", v);
         } else if ((r = cli_option(argc, argv, &i, NULL, "--residual", &v)) != 0) {
             if (r < 0)
                 return CLI_EXIT_USAGE;

@@ -468,9 +468,10 @@ static aec_status resolve_level(aec_encoder *e, aec_encode_params *p, const aec_
                         p->residual_step, AEM_RESIDUAL_MIN_STEP, AEM_RESIDUAL_MAX_STEP);
     if (p->residual_step)
         *residual = p->residual_step > 0 ? p->residual_step : 0;
-    if (p->filter != 0 && p->filter != -1)
+    if (p->filter < -1 || p->filter > 1)
         return aec_fail(e->err, AEC_ERR_INVALID_ARGUMENT,
-                        "filter %d is not 0 (where it pays) or -1 (never)", p->filter);
+                        "filter %d is not 0 (where it pays), 1 (always) or -1 (never)",
+                        p->filter);
     if (p->lattice_step != AEC_LATTICE_AUTO)
         *step = p->lattice_step;
     if (!(p->lambda >= 0 && p->lambda <= 1))
@@ -689,8 +690,9 @@ aec_status aec_encode_once(aec_encoder *e, const uint8_t *pixels, uint32_t width
     else if (set.residual)
         st = aec_enc_add_residual(m, pixels, stride, set.residual, threads, out, out_size,
                                   e->err);
-    if (st == AEC_OK && p.filter == 0)
-        st = aec_enc_add_filter(m, source, source_stride, threads, out, out_size, NULL, e->err);
+    if (st == AEC_OK && p.filter >= 0)
+        st = aec_enc_add_filter(m, source, source_stride, threads, p.filter == 1, out, out_size,
+                                NULL, e->err);
     if (st != AEC_OK && *out) {
         free(*out);
         *out = NULL, *out_size = 0;

@@ -177,9 +177,14 @@ static aec_status search_past_jump(aec_encoder *e, aec_decoder *dec, const uint8
 }
 
 static aec_status search(aec_encoder *e, const uint8_t *pixels, uint32_t w, uint32_t h,
-                         size_t stride, aec_layout layout, const aec_encode_params *params,
+                         size_t stride, aec_layout layout, const aec_encode_params *caller,
                          uint8_t **out, size_t *out_size)
 {
+    /* The restoration filter where it pays jumps on and off from one
+     * fraction to the next on small pictures, and the PSNR with it, so
+     * the search keeps the first point's choice (on: always, off: never). */
+    aec_encode_params search_params = *caller;
+    const aec_encode_params *params = &search_params;
     int by_psnr = params->target_psnr > 0, levels = aec_encoder_levels(e);
     /* The target window [lo, hi] of the steered value. */
     double lo, hi, target;
@@ -222,6 +227,8 @@ static aec_status search(aec_encoder *e, const uint8_t *pixels, uint32_t w, uint
             break;
         }
         n++;
+        if (search_params.filter == 0)
+            search_params.filter = pt->size > 4 && pt->file[4] >= 2 ? 1 : -1;
         if (pt->value >= lo && pt->value <= hi)
             break;
         if (pt->value < lo && (below < 0 || pt->q > pts[below].q))

@@ -316,8 +316,8 @@ static aec_status with_filter(const aecb_header *base, const uint8_t *stream, si
 }
 
 aec_status aec_enc_add_filter(const aec_model *m, const uint8_t *pixels, size_t stride,
-                              int threads, uint8_t **file, size_t *file_size, double *gain_db,
-                              char *err)
+                              int threads, int always, uint8_t **file, size_t *file_size,
+                              double *gain_db, char *err)
 {
     if (gain_db)
         *gain_db = 0;
@@ -337,7 +337,7 @@ aec_status aec_enc_add_filter(const aec_model *m, const uint8_t *pixels, size_t 
         for (int c = 0; c < C; c++)
             sse0 += (double)stats->eq[b][c].tt;
     /* the class count whose gain pays best for its bytes */
-    double best_net = 0;
+    double best_net = always ? -INFINITY : 0;
     group_costs cost;
     if (st == AEC_OK)
         costs_of(stats, C, cost);
@@ -354,7 +354,7 @@ aec_status aec_enc_add_filter(const aec_model *m, const uint8_t *pixels, size_t 
         double gain = sse > 0 ? 10 * log10(sse0 / sse) : 0;
         double net = gain - DB_PER_LN_RATE * log((double)(*file_size + n + AECB_ENTRY_BYTES) /
                                                  (double)*file_size);
-        if (net > best_net) {
+        if (net > best_net && gain > 0) {
             free(best);
             best = s, best_size = n, best_net = net;
             if (gain_db)

@@ -58,7 +58,7 @@ class _EncodeParams(_c.Structure):
                 ("exif", _c.c_void_p), ("exif_size", _c.c_size_t),
                 ("denoise", _c.c_int), ("lattice_only", _c.c_int),
                 ("half_size", _c.c_int), ("residual_step", _c.c_int),
-                ("_reserved", _c.c_uint8 * 256)]
+                ("filter", _c.c_int), ("_reserved", _c.c_uint8 * 256)]
 
 
 class _DecodeParams(_c.Structure):
@@ -87,7 +87,8 @@ class _Info(_c.Structure):
                 ("lattice_layers_available", _c.c_int), ("layer_bytes", _c.c_uint64 * 6),
                 ("layer_channels", (_c.c_uint32 * 2) * 6), ("half_size", _c.c_int),
                 ("residual", _c.c_int), ("residual_available", _c.c_int),
-                ("residual_bytes", _c.c_uint64),
+                ("residual_bytes", _c.c_uint64), ("filter_classes", _c.c_int),
+                ("filter_available", _c.c_int), ("filter_bytes", _c.c_uint64),
                 # aec_read_info clears the whole of the library's aec_info,
                 # which grows at its end: room for a newer library's fields
                 ("_reserved", _c.c_uint8 * 256)]
@@ -152,7 +153,8 @@ def read_info(data):
             "layer_channels": [tuple(c) for c in info.layer_channels][:max(info.lattice_layers, 0)],
             "half_size": bool(info.half_size), "residual": bool(info.residual),
             "residual_available": bool(info.residual_available),
-            "residual_bytes": info.residual_bytes}
+            "residual_bytes": info.residual_bytes, "filter_classes": info.filter_classes,
+            "filter_available": bool(info.filter_available), "filter_bytes": info.filter_bytes}
 
 
 def read_metadata(data):
@@ -168,12 +170,13 @@ def read_metadata(data):
 
 
 def encode_bytes(pixels, width, height, channels, quality=7, threads=0, icc_profile=None,
-                 exif=None, half_size=None, residual=None):
+                 exif=None, half_size=None, residual=None, filter=None):
     """Encode tightly packed 8-bit pixels (bytes of height*width*channels;
     channels 1 grey, 2 grey+alpha, 3 RGB, 4 RGBA) at a quality level; the file's bytes.
     icc_profile and exif (bytes, EXIF from its TIFF header on) are stored in the file.
     half_size: None (the level's: 1..5), True or False; residual: None (the
-    level's pixel residual layer: 8..14), False (none) or a step of 8..255."""
+    level's pixel residual layer: 8..14), False (none) or a step of 8..255;
+    filter: None (the restoration filter where it pays) or False (none)."""
     pixels = bytes(pixels)
     icc_profile = bytes(icc_profile) if icc_profile else None
     exif = bytes(exif) if exif else None
@@ -193,6 +196,8 @@ def encode_bytes(pixels, width, height, channels, quality=7, threads=0, icc_prof
             p.half_size = 1 if half_size else -1
         if residual is not None:
             p.residual_step = -1 if residual is False else int(residual)
+        if filter is False:
+            p.filter = -1
         if icc_profile:  # the bytes objects stay alive until aec_encode returns
             p.icc, p.icc_size = _c.cast(_c.c_char_p(icc_profile), _c.c_void_p), len(icc_profile)
         if exif:
@@ -245,9 +250,9 @@ def decode_bytes(data, stages=0, threads=0, scale=1, mode=None, partial=False):
         _dec_destroy(dec)
 
 
-def encode(array, quality=7, threads=0, half_size=None, residual=None):
+def encode(array, quality=7, threads=0, half_size=None, residual=None, filter=None):
     """Encode a numpy uint8 array of shape [H, W] or [H, W, C] (C 1..4)
-    (half_size and residual as encode_bytes)."""
+    (half_size, residual and filter as encode_bytes)."""
     import numpy as np
     a = np.ascontiguousarray(array)
     if a.dtype != np.uint8:
@@ -257,7 +262,7 @@ def encode(array, quality=7, threads=0, half_size=None, residual=None):
     if a.ndim != 3:
         raise ValueError("aecodec: the array must be [H, W] or [H, W, C]")
     return encode_bytes(a.tobytes(), a.shape[1], a.shape[0], a.shape[2], quality, threads,
-                        half_size=half_size, residual=residual)
+                        half_size=half_size, residual=residual, filter=filter)
 
 
 def decode(data, stages=0, threads=0, scale=1, mode=None, partial=False):
