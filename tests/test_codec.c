@@ -638,7 +638,7 @@ static void check_filter(const uint8_t *pix, uint32_t w, uint32_t h, aec_layout 
 {
     int ch = (int)layout, colours = ch >= 3 ? 3 : 1;
     aec_status st;
-    g_residual = 0, g_filter = 0;
+    g_residual = 0, g_filter = 1; /* always, whatever it costs */
     blob with = encode(pix, w, h, layout, q, tile, &st);
     g_filter = -1;
     blob without = encode(pix, w, h, layout, q, tile, &st);
@@ -729,6 +729,20 @@ static void test_restoration_filter(void)
     pix = make_image(w, h, 1, 33);
     check_filter(pix, w, h, AEC_GRAY, 7, 0);     /* one colour: 13 taps */
     free(pix);
+    /* where it pays (the default): a filter on a larger picture, none where
+     * its bytes would be over 3 % of the file */
+    pix = make_image(480, 320, 3, 35);
+    aec_status st;
+    g_filter = 0;
+    blob big = encode(pix, 480, 320, AEC_RGB, 7, 0, &st);
+    blob tiny = encode(pix, 40, 30, AEC_RGB, 7, 0, &st);
+    g_filter = -1;
+    aec_info bi, ti;
+    CHECK(big.data && aec_read_info(big.data, big.size, &bi) == AEC_OK && bi.filter_classes > 0 &&
+          (double)bi.filter_bytes + 8 <= 0.03 * (double)big.size);
+    CHECK(tiny.data && aec_read_info(tiny.data, tiny.size, &ti) == AEC_OK &&
+          ti.filter_classes == 0 && tiny.data[4] == 1);
+    free(big.data), free(tiny.data), free(pix);
     /* the parameter's range */
     aec_encoder *enc = NULL;
     aec_encode_params p;
