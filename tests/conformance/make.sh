@@ -60,4 +60,6 @@ OMP_NUM_THREADS=1 "$tmp/mkconf" layers "$DIR/layers.aem" "$DIR"
 OMP_NUM_THREADS=1 "$tmp/mkconf" half "$DIR/tiny.aem" "$DIR"
 # Pixel residual files (flags bit 7): tiny.aem again.
 OMP_NUM_THREADS=1 "$tmp/mkconf" residual "$DIR/tiny.aem" "$DIR"
+# Restoration filter files (bitstream version 2): tiny.aem again.
+OMP_NUM_THREADS=1 "$tmp/mkconf" filter "$DIR/tiny.aem" "$DIR"
 echo "make.sh: wrote $DIR/tiny.aem, $DIR/pins.aem, $DIR/layers.aem, $(ls "$DIR"/*.aec | wc -l) .aec files and manifest.txt"

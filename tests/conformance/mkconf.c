@@ -1613,6 +1613,7 @@ typedef struct {
     int ch, stages, tile, half_size, residual_step;
     float step; /* lattice step, 0 = none */
     unsigned kind;
+    int filter; /* 1: the restoration filter always (version 2); 0: none */
 } coded_case;
 
 static int add_coded_files(const char *model_path, const char *dir, const coded_case *cases,
@@ -1636,6 +1637,7 @@ static int add_coded_files(const char *model_path, const char *dir, const coded_
         aec_encode_params_default(&p);
         p.quality = c->stages, p.lambda = 0, p.threads = 1, p.lattice_step = c->step;
         p.tile_size = c->tile, p.half_size = c->half_size, p.residual_step = c->residual_step;
+        p.filter = c->filter ? 1 : -1;
         uint8_t *file = NULL;
         size_t n = 0;
         uint64_t hash;
@@ -1649,7 +1651,7 @@ static int add_coded_files(const char *model_path, const char *dir, const coded_
             aec_free(file);
         free(im.pixels);
     }
-    if (!rc && first) {
+    if (!rc && first && bad_name) {
         if (bad_layout)
             first[5] = bad_layout;
         first[7] |= bad_flags;
@@ -1675,8 +1677,8 @@ static int add_coded_files(const char *model_path, const char *dir, const coded_
  *    made valid): CORRUPT (step 7, before the stream count). */
 static int add_half_files(const char *model_path, const char *dir)
 {
-    static const coded_case cases[] = {{"half-rgb75x41", 75, 41, 3, 4, 0, 1, 0, 0, 0},
-                                       {"half-grey64x50-lattice", 64, 50, 1, 2, 0, 1, 0, 1.0f / 16, 2}};
+    static const coded_case cases[] = {{"half-rgb75x41", 75, 41, 3, 4, 0, 1, 0, 0, 0, 0},
+                                       {"half-grey64x50-lattice", 64, 50, 1, 2, 0, 1, 0, 1.0f / 16, 2, 0}};
     return add_coded_files(model_path, dir, cases, 2, "bad-half-alpha.aec", AEC_RGBA,
                            AECB_FLAG_ALPHA);
 }
@@ -1694,10 +1696,57 @@ static int add_half_files(const char *model_path, const char *dir)
  *    valid): CORRUPT (step 7). */
 static int add_residual_files(const char *model_path, const char *dir)
 {
-    static const coded_case cases[] = {{"residual-rgb75x41", 75, 41, 3, 2, 0, 0, 16, 1.0f / 16, 0},
-                                       {"residual-ga96x50", 96, 50, 2, 2, 64, 0, 16, 1.0f / 16, 2},
-                                       {"residual-fine-rgb64x40", 64, 40, 3, 2, 0, 0, 8, 1.0f / 16, 4}};
+    static const coded_case cases[] = {{"residual-rgb75x41", 75, 41, 3, 2, 0, 0, 16, 1.0f / 16, 0, 0},
+                                       {"residual-ga96x50", 96, 50, 2, 2, 64, 0, 16, 1.0f / 16, 2, 0},
+                                       {"residual-fine-rgb64x40", 64, 40, 3, 2, 0, 0, 8, 1.0f / 16, 4, 0}};
     return add_coded_files(model_path, dir, cases, 3, "bad-residual-half.aec", 0, AECB_FLAG_HALF);
+}
+
+/* ---- restoration filter files (version 2, spec section 6.11) -------------
+ * With tiny.aem, nearest codes, the filter always:
+ *  - filter-rgb75x41.aec: RGB 75x41, 2 stages, the lattice at step 1/16 and
+ *    the residual at step 16, then the filter (its stream after the
+ *    residual streams);
+ *  - filter-ga96x50.aec: grey with alpha 96x50 in tiles of 64, the lattice
+ *    at 1/16 (13 taps on the grey channel; alpha is untouched);
+ *  - filter-half-rgb75x41.aec: RGB 75x41 at half size, 4 VQ stages (the
+ *    filter runs on the upsampled picture);
+ *  - bad-filter-classes.aec: filter-rgb75x41.aec with its filter stream's
+ *    class count set to 9 (stream and header CRCs made valid): CORRUPT. */
+static int add_filter_files(const char *model_path, const char *dir)
+{
+    static const coded_case cases[] = {
+        {"filter-rgb75x41", 75, 41, 3, 2, 0, 0, 16, 1.0f / 16, 0, 1},
+        {"filter-ga96x50", 96, 50, 2, 2, 64, 0, 0, 1.0f / 16, 2, 1},
+        {"filter-half-rgb75x41", 75, 41, 3, 4, 0, 1, 0, 0, 4, 1}};
+    int rc = add_coded_files(model_path, dir, cases, 3, NULL, 0, 0);
+    size_t n = 0;
+    char path[1024];
+    snprintf(path, sizeof path, "%s/filter-rgb75x41.aec", dir);
+    uint8_t *f = NULL;
+    char err[256];
+    if (rc || aeio_read_file(path, &f, &n, 1u << 20, err, sizeof err) || n < 56 || f[4] != 2) {
+        free(f);
+        return 1;
+    }
+    /* the filter is the last stream: its table entry is the last one */
+    uint32_t count = (uint32_t)f[20] | (uint32_t)f[21] << 8 | (uint32_t)f[22] << 16 |
+                     (uint32_t)f[23] << 24;
+    uint8_t *entry = f + 48 + (size_t)(count - 1) * 8;
+    uint32_t size = (uint32_t)entry[0] | (uint32_t)entry[1] << 8 | (uint32_t)entry[2] << 16 |
+                    (uint32_t)entry[3] << 24;
+    f[n - size] = 9;
+    uint32_t crc = aecb_crc32(0, f + n - size, size);
+    for (int i = 0; i < 4; i++)
+        entry[4 + i] = (uint8_t)(crc >> (8 * i));
+    fix_crc(f, n);
+    rc = write_file(dir, "bad-filter-classes.aec", f, n) != 0;
+    free(f);
+    snprintf(path, sizeof path, "%s/manifest.txt", dir);
+    FILE *man = fopen(path, "a");
+    if (!man || fprintf(man, "bad-filter-classes.aec CORRUPT\n") < 0 || fclose(man))
+        return 1;
+    return rc;
 }
 
 int main(int argc, char **argv)
@@ -1722,9 +1771,11 @@ int main(int argc, char **argv)
         return add_half_files(argv[2], argv[3]);
     if (argc == 4 && !strcmp(argv[1], "residual"))
         return add_residual_files(argv[2], argv[3]);
+    if (argc == 4 && !strcmp(argv[1], "filter"))
+        return add_filter_files(argv[2], argv[3]);
     fprintf(stderr, "usage: mkconf train DIR | mkconf files MODEL DIR | mkconf lattice MODEL DIR"
                     " | mkconf split MODEL DIR | mkconf zstd MODEL DIR | mkconf pins MODEL DIR"
                     " | mkconf meta MODEL DIR | mkconf layers MODEL DIR | mkconf half MODEL DIR"
-                    " | mkconf residual MODEL DIR\n");
+                    " | mkconf residual MODEL DIR | mkconf filter MODEL DIR\n");
     return 2;
 }
