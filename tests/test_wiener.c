@@ -11,6 +11,7 @@
 
 #include "bitstream/wiener_stream.h"
 #include "bitstream/zstream.h"
+#include "nn/dsp.h"
 #include "testlib.h"
 #include "vq/wiener.h"
 
@@ -228,8 +229,36 @@ static void test_stream(void)
     CHECK(aecb_wiener_write(&wf, &s, &size, NULL, 0) == AEC_ERR_INVALID_ARGUMENT && !s);
 }
 
+/* Every kernel path's sums equal the C path's (integers: exactly). */
+static void test_paths_agree(void)
+{
+    enum { N = 203, T = 19, K = 8 };
+    int16_t w[K][3][T];
+    int32_t *f = malloc(sizeof(int32_t) * T * N), cls[N], want[N], got[N], sum[N];
+    for (int k = 0; k < K; k++)
+        for (int t = 0; t < T; t++)
+            w[k][1][t] = (int16_t)((int)(rnd() % 8191) - 4095);
+    for (int i = 0; i < T * N; i++)
+        f[i] = (int)(rnd() % 2041) - 1020;
+    for (int x = 0; x < N; x++)
+        cls[x] = (int32_t)(rnd() % K);
+    const nn_dsp *c = nn_dsp_of(NN_ISA_C);
+    c->wiener_sums(K, T, w[0][1], 3 * T, f, cls, N, want, sum);
+    for (int isa = 0; isa < NN_ISA_COUNT; isa++) {
+        const nn_dsp *d = nn_dsp_of((enum nn_isa)isa);
+        if (!d)
+            continue;
+        memset(got, 0, sizeof got);
+        d->wiener_sums(K, T, w[0][1], 3 * T, f, cls, N, got, sum);
+        CHECKF(memcmp(got, want, sizeof got) == 0, "path %s differs from c", d->name);
+        printf("  path %s: the same sums\n", d->name);
+    }
+    free(f);
+}
+
 int main(void)
 {
+    RUN_TEST(test_paths_agree);
     RUN_TEST(test_filter_matches_spec);
     RUN_TEST(test_stream);
     TEST_EXIT();

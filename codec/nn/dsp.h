@@ -81,6 +81,15 @@ typedef void (*nn_conv3_row_fn)(int cout, int cin, int W, const float *const *ro
 typedef void (*nn_pack_conv3_fn)(const float *in, int B, int H, int W, int k0, int kc, int j0,
                                  int ncols, float *Bp);
 
+/* The restoration filter's sums (vq/wiener.h) over a row of n pixels,
+ * each with its class cls[x] < K:
+ *   acc[x] = sum over t < T of w[cls[x] * wstride + t] * f[t * n + x]
+ * in int32 (the filter keeps every sum within it), one class at a time
+ * through sum[n]: integers, so every path gives the same. */
+typedef void (*nn_wiener_sums_fn)(int K, int T, const int16_t *w, size_t wstride,
+                                  const int32_t *f, const int32_t *cls, size_t n, int32_t *acc,
+                                  int32_t *sum);
+
 typedef struct {
     const char *name; /* "c", "avx2", "avx512" */
     int mr, nr;       /* register block: rows of A, columns of the panel */
@@ -91,6 +100,7 @@ typedef struct {
     nn_pack_conv3_fn pack_conv3;
     nn_halves_fn halves;       /* with the path's conversion instruction */
     nn_transpose_fn transpose; /* in tiles of the path's vectors */
+    nn_wiener_sums_fn wiener_sums; /* the same C, compiled for the path */
 } nn_dsp;
 
 /* The path in use: the widest this CPU runs, or the one AEC_CPU asks for

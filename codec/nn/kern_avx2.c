@@ -3,6 +3,7 @@
  * accumulators over the whole K slice (6 broadcasts, 2 panel loads per 12
  * FMAs).  Built with a target attribute, run only when cpuid has AVX2+FMA. */
 #include "nn/dsp.h"
+#include "nn/wiener_sums.h"
 
 #ifdef NN_HAVE_X86_PATHS
 #include <immintrin.h>
@@ -339,7 +340,14 @@ T static void transpose_avx2(const float *X, int rows, int cols, size_t ld, floa
         nn_transpose_c(X + (size_t)r8 * ld, rows - r8, cols, ld, Tr + r8, ldt);
 }
 
+T static void wiener_sums_avx2(int K, int Tn, const int16_t *w, size_t wstride,
+                               const int32_t *f, const int32_t *cls, size_t n, int32_t *acc,
+                               int32_t *sum)
+{
+    nn_wiener_sums_body(K, Tn, w, wstride, f, cls, n, acc, sum);
+}
+
 const nn_dsp nn_dsp_avx2 = {"avx2",         MR, NR, kernel_avx2, pack_avx2, conv3_row_avx2,
                             pack_conv3_avx2,
-                            halves_avx2,    transpose_avx2};
+                            halves_avx2,    transpose_avx2, wiener_sums_avx2};
 #endif

@@ -3,6 +3,7 @@
  * accumulators (8 broadcasts, 2 panel loads per 16 FMAs of 16 lanes), the
  * edge columns through a write mask.  Run only when cpuid has AVX-512F. */
 #include "nn/dsp.h"
+#include "nn/wiener_sums.h"
 
 #ifdef NN_HAVE_X86_PATHS
 #include <immintrin.h>
@@ -387,7 +388,15 @@ T static void transpose_avx512(const float *X, int rows, int cols, size_t ld, fl
         nn_transpose_c(X + (size_t)r16 * ld, rows - r16, cols, ld, Tr + r16, ldt);
 }
 
+T static void wiener_sums_avx512(int K, int Tn, const int16_t *w, size_t wstride,
+                                 const int32_t *f, const int32_t *cls, size_t n, int32_t *acc,
+                                 int32_t *sum)
+{
+    nn_wiener_sums_body(K, Tn, w, wstride, f, cls, n, acc, sum);
+}
+
 const nn_dsp nn_dsp_avx512 = {"avx512",          MR,           NR,
                               kernel_avx512,     pack_avx512,  conv3_row_avx512,
-                              pack_conv3_avx512, halves_avx512, transpose_avx512};
+                              pack_conv3_avx512, halves_avx512, transpose_avx512,
+                              wiener_sums_avx512};
 #endif

@@ -2,6 +2,7 @@
 /* kern_c.c - the portable reference micro-kernel: one fmaf per product, in
  * the order every vector path follows (see dsp.h). */
 #include "nn/dsp.h"
+#include "nn/wiener_sums.h"
 
 #include <math.h>
 #include <string.h>
@@ -78,5 +79,13 @@ void nn_transpose_c(const float *X, int rows, int cols, size_t ld, float *T, siz
             T[(size_t)c * ldt + r] = X[(size_t)r * ld + c];
 }
 
-const nn_dsp nn_dsp_c = {"c",         MR,         NR, kernel_c, pack_c, conv3_row_c,
-                         pack_conv3_c, aec_halves_to_floats, nn_transpose_c};
+static void wiener_sums_c(int K, int T, const int16_t *w, size_t wstride, const int32_t *f,
+                          const int32_t *cls, size_t n, int32_t *acc, int32_t *sum)
+{
+    nn_wiener_sums_body(K, T, w, wstride, f, cls, n, acc, sum);
+}
+
+const nn_dsp nn_dsp_c = {"c",          MR,          NR,
+                         kernel_c,     pack_c,      conv3_row_c,
+                         pack_conv3_c, aec_halves_to_floats, nn_transpose_c,
+                         wiener_sums_c};

@@ -5,6 +5,8 @@
  * a row vectorise. */
 #include "vq/wiener.h"
 
+#include "nn/dsp.h"
+
 #include <stddef.h>
 #include <stdlib.h>
 
@@ -37,15 +39,23 @@ void aem_wiener_features(const aem_wiener_source *s, uint32_t x0, uint32_t y, ui
     const size_t W = (size_t)n + 2 * R;
     int32_t *pad = work, *g = pad + (size_t)C * ROWS * W, *lap = g + 5 * W;
     /* the source rows y-R .. y+R and columns x0-R .. x0+n+R-1, clamped */
+    /* padded columns i whose source column x0 + i - R is inside: [i0, i1) */
+    int64_t first = (int64_t)x0 - R;
+    size_t i0 = first < (int64_t)s->sx0 ? (size_t)((int64_t)s->sx0 - first) : 0;
+    size_t i1 = (size_t)((int64_t)s->sx1 - first) < W ? (size_t)((int64_t)s->sx1 - first) : W;
+    const size_t ch = (size_t)s->channels;
     for (int dy = -R; dy <= R; dy++) {
         const uint8_t *row = s->src + (size_t)(clampu((int64_t)y + dy, s->sy0, s->sy1) - s->sy0) *
                                           s->stride;
-        for (size_t i = 0; i < W; i++) {
-            const uint8_t *px =
-                row + (size_t)(clampu((int64_t)x0 + (int64_t)i - R, s->sx0, s->sx1) - s->sx0) *
-                          (size_t)s->channels;
-            for (int c = 0; c < C; c++)
-                pad[((size_t)c * ROWS + (size_t)(dy + R)) * W + i] = px[c];
+        const uint8_t *in = row + (size_t)(first + (int64_t)i0 - (int64_t)s->sx0) * ch;
+        for (int c = 0; c < C; c++) {
+            int32_t *p = pad + ((size_t)c * ROWS + (size_t)(dy + R)) * W;
+            for (size_t i = i0; i < i1; i++)
+                p[i] = in[(i - i0) * ch + (size_t)c];
+            for (size_t i = 0; i < i0; i++) /* the picture's edges repeated */
+                p[i] = p[i0];
+            for (size_t i = i1; i < W; i++)
+                p[i] = p[i1 - 1];
         }
     }
     /* activity: g on rows y-2..y+2, lap on rows y-1..y+1, both over the
@@ -122,6 +132,7 @@ int aem_wiener_filter(const aem_wiener *wf, const aem_wiener_source *s, uint32_t
         return -1;
     }
     int32_t *act = f + (size_t)C * T * n, *cls = act + n, *acc = cls + n, *sum = acc + n;
+    const nn_dsp *dsp = nn_dsp_active();
     for (uint32_t y = y0; y < y1; y++) {
         aem_wiener_features(s, x0, y, n, f, act, work);
         for (uint32_t x = 0; x < n; x++) {
@@ -139,19 +150,8 @@ int aem_wiener_filter(const aem_wiener *wf, const aem_wiener_source *s, uint32_t
                     dst[(size_t)x * s->channels + ch] = src[(size_t)x * s->channels + ch];
                 continue;
             }
-            const int32_t *fc = f + (size_t)ch * T * n;
-            for (int k = 0; k < K; k++) {
-                const int16_t *w = wf->w[k][ch];
-                for (uint32_t x = 0; x < n; x++)
-                    sum[x] = 0;
-                for (int t = 0; t < T; t++) {
-                    const int32_t *ft = fc + (size_t)t * n, wt = w[t];
-                    for (uint32_t x = 0; x < n; x++)
-                        sum[x] += wt * ft[x];
-                }
-                for (uint32_t x = 0; x < n; x++)
-                    acc[x] = cls[x] == k ? sum[x] : acc[x];
-            }
+            dsp->wiener_sums(K, T, wf->w[0][ch], sizeof wf->w[0] / sizeof wf->w[0][0][0],
+                             f + (size_t)ch * T * n, cls, n, acc, sum);
             for (uint32_t x = 0; x < n; x++) {
                 int32_t v = src[(size_t)x * s->channels + ch] +
                             floor_shift(acc[x] + (1 << (AEM_WIENER_SHIFT - 1)));

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # tests/fuzz/fuzz.mk - libFuzzer targets (included by the top Makefile).
 #
-#   make fuzz-build                  build build-fuzz/fuzz_{header,decode,model,lattice,residual,imageio}
+#   make fuzz-build                  build build-fuzz/fuzz_{header,decode,model,lattice,residual,wiener,imageio}
 #   make fuzz [FUZZ_SECONDS=60]      build, then run each target for
 #                                    FUZZ_SECONDS seconds, one after another
 #   make fuzz-corpus                 regenerate tests/fuzz/corpus/ (seeds)
@@ -25,7 +25,7 @@ FUZZ_OUT     := build-fuzz
 FUZZ_SAN     := -fsanitize=address,undefined,float-cast-overflow -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 FUZZ_CFLAGS  := -g -O1 -std=c11 -Wno-psabi -fopenmp -D_POSIX_C_SOURCE=200809L -Iinclude -Icodec \
                 -I$(BUILD)/gen -Itests -Itools -MMD -MP $(FUZZ_SAN)
-FUZZ_NAMES   := header decode model lattice residual imageio
+FUZZ_NAMES   := header decode model lattice residual wiener imageio
 FUZZ_BINS    := $(FUZZ_NAMES:%=$(FUZZ_OUT)/fuzz_%)
 FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_OUT)/obj/%.o) \
                 $(BUILTIN_GEN_OBJ:$(BUILD)/gen/%=$(FUZZ_OUT)/obj/gen/%)

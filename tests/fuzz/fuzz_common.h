@@ -22,11 +22,13 @@
 #include "bitstream/container.h"
 #include "bitstream/lattice_stream.h"
 #include "bitstream/residual_stream.h"
+#include "bitstream/wiener_stream.h"
 #include "bitstream/zstream.h"
 #include "model/builtin.h"
 #include "model/model.h"
 #include "vq/lattice.h"
 #include "vq/residual.h"
+#include "vq/wiener.h"
 
 static inline uint32_t aecfuzz_rd32(const uint8_t *p)
 {
@@ -233,6 +235,48 @@ static inline int aecfuzz_residual_stream(const uint8_t *d, size_t n)
         rc = -1;
     }
     free(work), free(raw), free(again);
+    return rc;
+}
+
+/* The restoration filter's stream (spec/bitstream.md 6.11) on its own:
+ * byte 0 picks the colours (bit 0: 3, else 1) and a picture size, the rest
+ * is the stream.  A stream read as OK must be written back within its
+ * bound and read again the same, and filter a small picture (any
+ * coefficients the format allows, so the sums' range is exercised);
+ * any status other than OK or CORRUPT is a failure.  Returns 0 or -1. */
+static inline int aecfuzz_wiener_stream(const uint8_t *d, size_t n)
+{
+    if (n < 1)
+        return 0;
+    int colours = d[0] & 1 ? 3 : 1, ch = colours == 3 ? 4 : 2;
+    uint32_t w = 1 + (d[0] >> 1 & 7) * 3, h = 1 + (d[0] >> 4) * 2;
+    aem_wiener wf, again;
+    aec_status st = aecb_wiener_read(NULL, d + 1, n - 1, colours, &wf, NULL, 0);
+    if (st != AEC_OK)
+        return st == AEC_ERR_CORRUPT ? 0 : -1;
+    uint8_t *re = NULL;
+    size_t rn = 0;
+    int rc = 0;
+    if (aecb_wiener_write(&wf, &re, &rn, NULL, 0) != AEC_OK ||
+        rn > aecb_wiener_bound(colours) ||
+        aecb_wiener_read(NULL, re, rn, colours, &again, NULL, 0) != AEC_OK ||
+        again.classes != wf.classes ||
+        memcmp(again.threshold, wf.threshold, sizeof wf.threshold) != 0 ||
+        memcmp(again.w, wf.w, sizeof wf.w) != 0)
+        rc = -1;
+    free(re);
+    uint8_t *pix = (uint8_t *)malloc((size_t)w * h * ch), *out = (uint8_t *)malloc((size_t)w * h * ch);
+    if (rc == 0 && pix && out) {
+        for (size_t i = 0; i < (size_t)w * h * ch; i++)
+            pix[i] = d[i % n] ^ (uint8_t)(i * 37);
+        aem_wiener_source s = {pix, (size_t)w * ch, ch, colours, 0, 0, w, h};
+        if (aem_wiener_filter(&wf, &s, 0, 0, w, h, out, (size_t)w * ch) != 0)
+            rc = -1;
+        for (size_t i = 0; rc == 0 && i < (size_t)w * h; i++) /* alpha untouched */
+            if (out[i * ch + ch - 1] != pix[i * ch + ch - 1])
+                rc = -1;
+    }
+    free(pix), free(out);
     return rc;
 }
 

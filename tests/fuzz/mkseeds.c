@@ -19,6 +19,9 @@
  *   DIR/residual/NAME.bin   pixel residual streams of one tile for
  *                           fuzz_residual: 3 bytes (1 for 3 colours, the
  *                           blocks - 1 as a u16), then the stream
+ *   DIR/wiener/NAME.bin     restoration filter streams for fuzz_wiener: a
+ *                           byte (bit 0: 3 colours; the picture size), then
+ *                           the stream
  * Deterministic; links with libcodec's internals. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -209,6 +212,30 @@ static int residual_seed(const char *dir, const char *name, size_t colours, size
     return rc;
 }
 
+static int wiener_seed(const char *dir, const char *name, int colours, int classes, size_t salt)
+{
+    aem_wiener wf;
+    memset(&wf, 0, sizeof wf);
+    wf.classes = classes, wf.colours = colours;
+    for (int j = 0; j + 1 < classes; j++)
+        wf.threshold[j] = (uint16_t)(8 + 40 * j + salt);
+    for (int k = 0; k < classes; k++)
+        for (int c = 0; c < colours; c++)
+            for (int t = 0; t < aem_wiener_taps(colours); t++)
+                wf.w[k][c][t] = (int16_t)((int)((k * 31 + c * 7 + t * 13 + salt) % 121) - 60);
+    uint8_t *st = NULL;
+    size_t n = 0;
+    int rc = aecb_wiener_write(&wf, &st, &n, NULL, 0) == AEC_OK ? 0 : -1;
+    uint8_t *b = malloc(n + 1);
+    b[0] = (uint8_t)((colours == 3) | (salt & 0x7f) << 1);
+    if (rc == 0) {
+        memcpy(b + 1, st, n);
+        rc = save(dir, "wiener", name, b, n + 1);
+    }
+    free(b), free(st);
+    return rc;
+}
+
 /* A version-1 model file f (n bytes, binary32 weights) saved as
  * model/half.aem with its weights in binary16 (spec/model.md). */
 static int save_half(const char *dir, const uint8_t *f, size_t n)
@@ -273,6 +300,9 @@ int main(int argc, char **argv)
         split_seed(dir, "d64-8x8.bin", 64, 8, 8, 4) || split_seed(dir, "d255-3x2.bin", 255, 3, 2, 5) ||
         residual_seed(dir, "c1-b1.bin", 1, 1, 0) || residual_seed(dir, "c3-b6.bin", 3, 6, 1) ||
         residual_seed(dir, "c1-b40.bin", 1, 40, 2) || residual_seed(dir, "c3-b300.bin", 3, 300, 3))
+        return 1;
+    if (wiener_seed(dir, "c1-k1.bin", 1, 1, 5) || wiener_seed(dir, "c3-k2.bin", 3, 2, 22) ||
+        wiener_seed(dir, "c3-k8.bin", 3, 8, 67) || wiener_seed(dir, "c1-k5.bin", 1, 5, 90))
         return 1;
     aec_model_free(m);
     return 0;
