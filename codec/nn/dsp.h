@@ -84,8 +84,10 @@ typedef void (*nn_pack_conv3_fn)(const float *in, int B, int H, int W, int k0, i
 /* The restoration filter's sums (vq/wiener.h) over a row of n pixels,
  * each with its class cls[x] < K:
  *   acc[x] = sum over t < T of w[cls[x] * wstride + t] * f[t * n + x]
- * in int32 (the filter keeps every sum within it), one class at a time
- * through sum[n]: integers, so every path gives the same. */
+ * in int32 (the filter keeps every sum within it): integers, so every
+ * path gives the same.  The C path sums every class through sum[n] and
+ * keeps the pixel's; the vector paths pick each pixel's weights with a
+ * permute, so their work does not grow with K. */
 typedef void (*nn_wiener_sums_fn)(int K, int T, const int16_t *w, size_t wstride,
                                   const int32_t *f, const int32_t *cls, size_t n, int32_t *acc,
                                   int32_t *sum);

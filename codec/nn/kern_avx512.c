@@ -388,11 +388,33 @@ T static void transpose_avx512(const float *X, int rows, int cols, size_t ld, fl
         nn_transpose_c(X + (size_t)r16 * ld, rows - r16, cols, ld, Tr + r16, ldt);
 }
 
+/* Each tap's weights of the (up to 16) classes in one vector, and each
+ * pixel's picked by its class with one permute: the work no longer grows
+ * with the class count. */
 T static void wiener_sums_avx512(int K, int Tn, const int16_t *w, size_t wstride,
                                  const int32_t *f, const int32_t *cls, size_t n, int32_t *acc,
                                  int32_t *sum)
 {
-    nn_wiener_sums_body(K, Tn, w, wstride, f, cls, n, acc, sum);
+    enum { MAX_TAPS = 32 };
+    if (K > 16 || Tn > MAX_TAPS) {
+        nn_wiener_sums_body(K, Tn, w, wstride, f, cls, n, acc, sum);
+        return;
+    }
+    __m512i tab[MAX_TAPS];
+    for (int t = 0; t < Tn; t++) {
+        int32_t v[16] = {0};
+        for (int k = 0; k < K; k++)
+            v[k] = w[(size_t)k * wstride + (size_t)t];
+        tab[t] = _mm512_loadu_si512(v);
+    }
+    for (size_t x = 0; x < n; x += 16) {
+        __mmask16 m = n - x >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - x)) - 1);
+        __m512i c = _mm512_maskz_loadu_epi32(m, cls + x), a = _mm512_setzero_si512();
+        for (int t = 0; t < Tn; t++)
+            a = _mm512_add_epi32(a, _mm512_mullo_epi32(_mm512_permutexvar_epi32(c, tab[t]),
+                                                       _mm512_maskz_loadu_epi32(m, f + (size_t)t * n + x)));
+        _mm512_mask_storeu_epi32(acc + x, m, a);
+    }
 }
 
 const nn_dsp nn_dsp_avx512 = {"avx512",          MR,           NR,

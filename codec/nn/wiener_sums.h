@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* wiener_sums.h - the body of nn_wiener_sums_fn (dsp.h), included by each
- * kernel file and compiled there for its instruction set: plain loops over
- * the row, which the compiler vectorises as wide as the path allows (16
- * int32 lanes with AVX-512 against 4 in the baseline). */
+/* wiener_sums.h - the portable body of nn_wiener_sums_fn (dsp.h): the C
+ * path, and the vector paths' fallback for more classes than their
+ * permutes pick from.  Plain loops over the row, which the compiler
+ * vectorises. */
 #ifndef AEC_NN_WIENER_SUMS_H
 #define AEC_NN_WIENER_SUMS_H
 #include <stddef.h>

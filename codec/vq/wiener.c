@@ -8,6 +8,7 @@
 #include "nn/dsp.h"
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #define R AEM_WIENER_RADIUS
@@ -22,89 +23,137 @@ int aem_wiener_taps(int colours) { return AEM_WIENER_SPATIAL + 3 * (colours - 1)
 
 /* Padded rows: ROWS per colour, then 5 of g, then 3 of lap, each n + 2R
  * wide with column -R at index 0. */
+/* Rolling rows: each colour's padded source rows (ROWS of them), 5 of g
+ * and 3 of lap, each n + 2R wide with column x0 - R at index 0, kept in
+ * slots by their (unclamped) row number, so that the next output row
+ * computes one new row of each. */
 size_t aem_wiener_row_bytes(uint32_t width, int colours)
 {
     return (size_t)(colours * ROWS + 5 + 3) * ((size_t)width + 2 * R) * sizeof(int32_t);
 }
+
+typedef struct {
+    const aem_wiener_source *s;
+    uint32_t x0;
+    size_t W;         /* n + 2R */
+    size_t i0, i1;    /* padded columns whose source column is inside */
+    int32_t *pad, *g, *lap;
+    int64_t next_pad, next_g, next_lap; /* the rows to compute next */
+} rolling;
 
 static uint32_t clampu(int64_t v, uint32_t lo, uint32_t hi_excl)
 {
     return v < (int64_t)lo ? lo : v >= (int64_t)hi_excl ? hi_excl - 1 : (uint32_t)v;
 }
 
-void aem_wiener_features(const aem_wiener_source *s, uint32_t x0, uint32_t y, uint32_t n,
-                         int32_t *f, int32_t *act, void *work)
+static size_t slot(int64_t row, int slots) { return (size_t)(((row % slots) + slots) % slots); }
+
+static int32_t *pad_row(const rolling *r, int c, int64_t row)
 {
-    const int C = s->colours, T = aem_wiener_taps(C);
-    const size_t W = (size_t)n + 2 * R;
-    int32_t *pad = work, *g = pad + (size_t)C * ROWS * W, *lap = g + 5 * W;
-    /* the source rows y-R .. y+R and columns x0-R .. x0+n+R-1, clamped */
-    /* padded columns i whose source column x0 + i - R is inside: [i0, i1) */
+    return r->pad + ((size_t)c * ROWS + slot(row, ROWS)) * r->W;
+}
+static int32_t *g_row(const rolling *r, int64_t row) { return r->g + slot(row, 5) * r->W; }
+static int32_t *lap_row(const rolling *r, int64_t row) { return r->lap + slot(row, 3) * r->W; }
+
+static void rolling_init(rolling *r, const aem_wiener_source *s, uint32_t x0, uint32_t n,
+                         void *work)
+{
+    r->s = s, r->x0 = x0, r->W = (size_t)n + 2 * R;
     int64_t first = (int64_t)x0 - R;
-    size_t i0 = first < (int64_t)s->sx0 ? (size_t)((int64_t)s->sx0 - first) : 0;
-    size_t i1 = (size_t)((int64_t)s->sx1 - first) < W ? (size_t)((int64_t)s->sx1 - first) : W;
-    const size_t ch = (size_t)s->channels;
-    for (int dy = -R; dy <= R; dy++) {
-        const uint8_t *row = s->src + (size_t)(clampu((int64_t)y + dy, s->sy0, s->sy1) - s->sy0) *
-                                          s->stride;
-        const uint8_t *in = row + (size_t)(first + (int64_t)i0 - (int64_t)s->sx0) * ch;
-        for (int c = 0; c < C; c++) {
-            int32_t *p = pad + ((size_t)c * ROWS + (size_t)(dy + R)) * W;
-            for (size_t i = i0; i < i1; i++)
-                p[i] = in[(i - i0) * ch + (size_t)c];
-            for (size_t i = 0; i < i0; i++) /* the picture's edges repeated */
-                p[i] = p[i0];
-            for (size_t i = i1; i < W; i++)
-                p[i] = p[i1 - 1];
-        }
+    r->i0 = first < (int64_t)s->sx0 ? (size_t)((int64_t)s->sx0 - first) : 0;
+    r->i1 = (size_t)((int64_t)s->sx1 - first) < r->W ? (size_t)((int64_t)s->sx1 - first) : r->W;
+    r->pad = work, r->g = r->pad + (size_t)s->colours * ROWS * r->W, r->lap = r->g + 5 * r->W;
+    r->next_pad = r->next_g = r->next_lap = INT64_MIN;
+}
+
+/* The source row `row` (clamped to the picture), its columns padded. */
+static void make_pad(rolling *r, int64_t row)
+{
+    const aem_wiener_source *s = r->s;
+    const size_t ch = (size_t)s->channels, W = r->W, i0 = r->i0, i1 = r->i1;
+    const uint8_t *in = s->src + (size_t)(clampu(row, s->sy0, s->sy1) - s->sy0) * s->stride +
+                        (size_t)((int64_t)r->x0 - R + (int64_t)i0 - (int64_t)s->sx0) * ch;
+    for (int c = 0; c < s->colours; c++) {
+        int32_t *p = pad_row(r, c, row);
+        for (size_t i = i0; i < i1; i++)
+            p[i] = in[(i - i0) * ch + (size_t)c];
+        for (size_t i = 0; i < i0; i++) /* the picture's edges repeated */
+            p[i] = p[i0];
+        for (size_t i = i1; i < W; i++)
+            p[i] = p[i1 - 1];
     }
-    /* activity: g on rows y-2..y+2, lap on rows y-1..y+1, both over the
-     * padded columns that the 3x3 sum reads */
-    for (int r = 0; r < 5; r++) {
-        const int32_t *p0 = pad + (size_t)(r + 1) * W;
-        if (C == 1)
-            for (size_t i = 0; i < W; i++)
-                g[r * W + i] = p0[i];
-        else
-            for (size_t i = 0; i < W; i++)
-                g[r * W + i] = (p0[i] + 2 * p0[ROWS * W + i] + p0[2 * ROWS * W + i] + 2) >> 2;
+}
+
+static void make_g(rolling *r, int64_t row)
+{
+    int32_t *g = g_row(r, row);
+    const int32_t *p0 = pad_row(r, 0, row);
+    if (r->s->colours == 1) {
+        for (size_t i = 0; i < r->W; i++)
+            g[i] = p0[i];
+        return;
     }
-    for (int r = 0; r < 3; r++) {
-        const int32_t *gu = g + (size_t)r * W, *gc = gu + W, *gd = gc + W;
-        int32_t *l = lap + (size_t)r * W;
-        l[0] = l[W - 1] = 0;
-        for (size_t i = 1; i + 1 < W; i++) {
-            int32_t v = 4 * gc[i] - gc[i - 1] - gc[i + 1] - gu[i] - gd[i];
-            l[i] = v < 0 ? -v : v;
-        }
+    const int32_t *p1 = pad_row(r, 1, row), *p2 = pad_row(r, 2, row);
+    for (size_t i = 0; i < r->W; i++)
+        g[i] = (p0[i] + 2 * p1[i] + p2[i] + 2) >> 2;
+}
+
+static void make_lap(rolling *r, int64_t row)
+{
+    const int32_t *gu = g_row(r, row - 1), *gc = g_row(r, row), *gd = g_row(r, row + 1);
+    int32_t *l = lap_row(r, row);
+    l[0] = l[r->W - 1] = 0;
+    for (size_t i = 1; i + 1 < r->W; i++) {
+        int32_t v = 4 * gc[i] - gc[i - 1] - gc[i + 1] - gu[i] - gd[i];
+        l[i] = v < 0 ? -v : v;
     }
-    for (uint32_t x = 0; x < n; x++) {
-        size_t i = x + R;
-        int32_t a = 0;
-        for (int r = 0; r < 3; r++)
-            a += lap[r * W + i - 1] + lap[r * W + i] + lap[r * W + i + 1];
-        act[x] = a;
-    }
-    /* features */
+}
+
+/* Brings the rows output row y reads up: pads y-R..y+R, g y-2..y+2, lap
+ * y-1..y+1 (only those not made for the row before). */
+static void rolling_to(rolling *r, int64_t y)
+{
+    int64_t from = r->next_pad > y - R ? r->next_pad : y - R;
+    for (int64_t v = from; v <= y + R; v++)
+        make_pad(r, v);
+    from = r->next_g > y - 2 ? r->next_g : y - 2;
+    for (int64_t v = from; v <= y + 2; v++)
+        make_g(r, v);
+    from = r->next_lap > y - 1 ? r->next_lap : y - 1;
+    for (int64_t v = from; v <= y + 1; v++)
+        make_lap(r, v);
+    r->next_pad = y + R + 1, r->next_g = y + 3, r->next_lap = y + 2;
+}
+
+/* Output row y's features f[colour][tap][n] and activities act[n]. */
+static void row_features(const rolling *r, int64_t y, uint32_t n, int32_t *f, int32_t *act)
+{
+    const int C = r->s->colours, T = aem_wiener_taps(C);
+    const int32_t *l0 = lap_row(r, y - 1) + R, *l1 = lap_row(r, y) + R, *l2 = lap_row(r, y + 1) + R;
+    for (ptrdiff_t x = 0; x < (ptrdiff_t)n; x++)
+        act[x] = l0[x - 1] + l0[x] + l0[x + 1] + l1[x - 1] + l1[x] + l1[x + 1] + l2[x - 1] +
+                 l2[x] + l2[x + 1];
     for (int c = 0; c < C; c++) {
-        const int32_t *pc = pad + ((size_t)c * ROWS + R) * W + R; /* row y, column x0 */
+        const int32_t *pc = pad_row(r, c, y) + R; /* row y, column x0 */
         int32_t *fc = f + (size_t)c * T * n;
         for (int t = 0; t < AEM_WIENER_SPATIAL; t++) {
-            ptrdiff_t o = (ptrdiff_t)aem_wiener_offsets[t][0] * (ptrdiff_t)W + aem_wiener_offsets[t][1];
+            int dy = aem_wiener_offsets[t][0], dx = aem_wiener_offsets[t][1];
+            const int32_t *down = pad_row(r, c, y + dy) + R + dx, *up = pad_row(r, c, y - dy) + R - dx;
             int32_t *ft = fc + (size_t)t * n;
-            for (ptrdiff_t x = 0; x < (ptrdiff_t)n; x++)
-                ft[x] = pc[x + o] + pc[x - o] - 2 * pc[x];
+            for (uint32_t x = 0; x < n; x++)
+                ft[x] = down[x] + up[x] - 2 * pc[x];
         }
         int t = AEM_WIENER_SPATIAL;
         for (int e = 0; e < C; e++) {
             if (e == c)
                 continue;
-            const int32_t *pe = pad + ((size_t)e * ROWS + R) * W + R;
+            const int32_t *pe = pad_row(r, e, y) + R, *pd = pad_row(r, e, y + 1) + R,
+                          *pu = pad_row(r, e, y - 1) + R;
             int32_t *f0 = fc + (size_t)t * n, *f1 = f0 + n, *f2 = f1 + n;
             for (ptrdiff_t x = 0; x < (ptrdiff_t)n; x++) {
                 f0[x] = pe[x] - pc[x];
                 f1[x] = pe[x + 1] + pe[x - 1] - 2 * pe[x];
-                f2[x] = pe[x + (ptrdiff_t)W] + pe[x - (ptrdiff_t)W] - 2 * pe[x];
+                f2[x] = pd[x] + pu[x] - 2 * pe[x];
             }
             t += 3;
         }
@@ -112,6 +161,15 @@ void aem_wiener_features(const aem_wiener_source *s, uint32_t x0, uint32_t y, ui
         for (uint32_t x = 0; x < n; x++)
             fb[x] = 1;
     }
+}
+
+void aem_wiener_features(const aem_wiener_source *s, uint32_t x0, uint32_t y, uint32_t n,
+                         int32_t *f, int32_t *act, void *work)
+{
+    rolling r;
+    rolling_init(&r, s, x0, n, work);
+    rolling_to(&r, y);
+    row_features(&r, y, n, f, act);
 }
 
 /* floor(v / 256), for either sign */
@@ -133,8 +191,11 @@ int aem_wiener_filter(const aem_wiener *wf, const aem_wiener_source *s, uint32_t
     }
     int32_t *act = f + (size_t)C * T * n, *cls = act + n, *acc = cls + n, *sum = acc + n;
     const nn_dsp *dsp = nn_dsp_active();
+    rolling r;
+    rolling_init(&r, s, x0, n, work);
     for (uint32_t y = y0; y < y1; y++) {
-        aem_wiener_features(s, x0, y, n, f, act, work);
+        rolling_to(&r, y);
+        row_features(&r, y, n, f, act);
         for (uint32_t x = 0; x < n; x++) {
             int32_t k = 0;
             for (int j = 0; j + 1 < K; j++)
