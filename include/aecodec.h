@@ -193,8 +193,10 @@ typedef struct {
                       file stays version 1).  The size and PSNR searches
                       keep their first encode's choice (on or off), since
                       where it pays can change from one fraction to the
-                      next on small pictures.  Encoding with it decodes the
-                      file once more.  Added after 0.5.0                  */
+                      next on small pictures.  With denoise, 0 is never (a
+                      filter fitted to the noisy source would put noise
+                      back).  Encoding with it decodes the file once more.
+                      Added after 0.5.0                                   */
 } aec_encode_params;
 #define AEC_LAMBDA_AUTO (-1.0f)
 /* The steps aec_encode_params.residual_step may name (the format's,

@@ -91,7 +91,7 @@ err = lambda d: np.abs(aecodec.decode(d).astype(int) - rgb).mean()
 ok = ok and err(fine) <= err(top) < err(bare)
 # filter= reaches the encoder: the restoration filter, or none
 noisy = (rgb.astype(int) + np.random.RandomState(5).randint(-9, 10, rgb.shape)).clip(0, 255)
-f = aecodec.read_info(aecodec.encode(noisy.astype(np.uint8), quality=7))
+f = aecodec.read_info(aecodec.encode(noisy.astype(np.uint8), quality=7, filter=True))
 g = aecodec.read_info(aecodec.encode(noisy.astype(np.uint8), quality=7, filter=False))
 ok = ok and 1 <= f["filter_classes"] <= 8 and f["filter_bytes"] > 0 and f["filter_available"]
 ok = ok and g["filter_classes"] == 0 and g["filter_bytes"] == 0

@@ -690,7 +690,9 @@ aec_status aec_encode_once(aec_encoder *e, const uint8_t *pixels, uint32_t width
     else if (set.residual)
         st = aec_enc_add_residual(m, pixels, stride, set.residual, threads, out, out_size,
                                   e->err);
-    if (st == AEC_OK && p.filter >= 0)
+    /* where it pays, but not when de-noising: fitted to the noisy source,
+     * the filter would put some of the noise back */
+    if (st == AEC_OK && (p.filter > 0 || (p.filter == 0 && !p.denoise)))
         st = aec_enc_add_filter(m, source, source_stride, threads, p.filter == 1, out, out_size,
                                 NULL, e->err);
     if (st != AEC_OK && *out) {

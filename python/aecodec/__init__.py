@@ -176,7 +176,8 @@ def encode_bytes(pixels, width, height, channels, quality=7, threads=0, icc_prof
     icc_profile and exif (bytes, EXIF from its TIFF header on) are stored in the file.
     half_size: None (the level's: 1..5), True or False; residual: None (the
     level's pixel residual layer: 8..14), False (none) or a step of 8..255;
-    filter: None (the restoration filter where it pays) or False (none)."""
+    filter: None (the restoration filter where it pays), True (wherever it
+    gains) or False (none)."""
     pixels = bytes(pixels)
     icc_profile = bytes(icc_profile) if icc_profile else None
     exif = bytes(exif) if exif else None
@@ -196,8 +197,8 @@ def encode_bytes(pixels, width, height, channels, quality=7, threads=0, icc_prof
             p.half_size = 1 if half_size else -1
         if residual is not None:
             p.residual_step = -1 if residual is False else int(residual)
-        if filter is False:
-            p.filter = -1
+        if filter is not None:
+            p.filter = 1 if filter else -1
         if icc_profile:  # the bytes objects stay alive until aec_encode returns
             p.icc, p.icc_size = _c.cast(_c.c_char_p(icc_profile), _c.c_void_p), len(icc_profile)
         if exif:

@@ -250,7 +250,8 @@ static inline int aecfuzz_wiener_stream(const uint8_t *d, size_t n)
         return 0;
     int colours = d[0] & 1 ? 3 : 1, ch = colours == 3 ? 4 : 2;
     uint32_t w = 1 + (d[0] >> 1 & 7) * 3, h = 1 + (d[0] >> 4) * 2;
-    aem_wiener wf, again;
+    aem_wiener wf, again; /* zeroed: the reader fills only the classes and taps it reads */
+    memset(&wf, 0, sizeof wf), memset(&again, 0, sizeof again);
     aec_status st = aecb_wiener_read(NULL, d + 1, n - 1, colours, &wf, NULL, 0);
     if (st != AEC_OK)
         return st == AEC_ERR_CORRUPT ? 0 : -1;

@@ -40,8 +40,18 @@ static void check_parsed(const aecb_header *h, const uint8_t *d, size_t n)
     REQUIRE(layered || h->file_size == n || !h->lattice_layers_available);
     REQUIRE(!L || h->file_size != n || h->lattice_available);
     REQUIRE(h->n_tiles == h->tiles_x * h->tiles_y);
+    uint32_t F = h->version >= AECB_VERSION_FILTER ? 1u : 0u; /* the filter (6.11) */
+    REQUIRE(h->version >= 1 && h->version <= AECB_VERSION_FILTER);
     REQUIRE(h->n_streams ==
-            A + (uint32_t)h->stages * h->n_tiles + layers * h->n_tiles + R * h->n_tiles + M);
+            A + (uint32_t)h->stages * h->n_tiles + layers * h->n_tiles + R * h->n_tiles + F + M);
+    /* the restoration filter: one stream after the residual's, used only
+     * on top of everything before it */
+    if (F)
+        REQUIRE(aecb_filter_stream_index(h) == h->n_streams - 1 - M &&
+                aecb_stream_bound(h, h->n_streams - 1 - M) == aecb_wiener_bound(aecb_residual_colours(h)));
+    REQUIRE(!h->filter_available || (F && h->stages_available == h->stages &&
+                                     (!L || h->lattice_available) &&
+                                     (!R || h->residual_available)));
     /* the pixel residual (flags bit 7, 6.10): on a full-size lattice file,
      * its streams after the layers, used only on top of all of them */
     REQUIRE(!R || (L && !(h->flags & AECB_FLAG_HALF)));

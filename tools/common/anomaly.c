@@ -18,6 +18,9 @@ aec_status aean_rebuild(aec_encoder *enc, aec_decoder *dec, const uint8_t *pixel
     /* The network's own reconstruction error, not the half-size levels'
      * upsampling blur, which is the same for every block of a kind. */
     ep.half_size = -1;
+    /* Nor a restoration filter fitted to this picture, which would take
+     * out part of the very errors looked for. */
+    ep.filter = -1;
     uint8_t *file = NULL;
     size_t size = 0;
     *rebuilt = NULL;
