@@ -367,7 +367,7 @@ static int filter_rows(const decode_job *j, int threads, const uint8_t *src, siz
                        uint32_t sx0, uint32_t sy0, uint32_t sx1, uint32_t sy1, uint32_t x0,
                        uint32_t y, uint32_t w, uint32_t rows, uint8_t *dst, size_t dst_stride)
 {
-    enum { CHUNK = 16 };
+    enum { CHUNK = 64 }; /* rows a call: each call pads its first rows anew */
     aem_wiener_source s = {src, src_stride, j->out_channels,
                            aec_layout_is_gray(j->h->layout) ? 1 : 3, sx0, sy0, sx1, sy1};
     int chunks = (int)((rows + CHUNK - 1) / CHUNK), failed = 0;

@@ -53,31 +53,44 @@ static int bin_of(int32_t act)
     return b;
 }
 
-/* Adds row y's equations (its decoded pixels in s, the source row src). */
-static void add_row(const aem_wiener_source *s, uint32_t y, uint32_t W, const uint8_t *src,
-                    int channels, int32_t *f, int32_t *act, int32_t *g, uint32_t *idx, void *work,
-                    fit_stats *st)
+/* One thread's fit of a band's rows (aem_wiener_rows' callback). */
+typedef struct {
+    const aem_wiener_source *s;
+    uint32_t W;
+    const uint8_t *pixels; /* the source picture */
+    size_t stride;
+    int channels;
+    int32_t *g;    /* (T + 1) x W: a bin's features and targets gathered */
+    uint32_t *idx; /* W: the row's pixels by bin */
+    fit_stats *st;
+} fit_rows;
+
+/* Adds row y's equations: its pixels sorted by bin, then for each bin
+ * and colour the sums of the products of its taps and target. */
+static void add_row(void *ctx, uint32_t y, const int32_t *f, const int32_t *act)
 {
+    const fit_rows *r = ctx;
+    const aem_wiener_source *s = r->s;
     const int C = s->colours, T = aem_wiener_taps(C);
-    aem_wiener_features(s, 0, y, W, f, act, work);
-    uint32_t count[BINS] = {0}, start[BINS];
+    const uint32_t W = r->W;
+    const uint8_t *src = r->pixels + (size_t)y * r->stride;
+    int32_t *g = r->g;
+    uint32_t count[BINS] = {0}, start[BINS], fill[BINS];
     for (uint32_t x = 0; x < W; x++)
         count[bin_of(act[x])]++;
     for (int b = 0, at = 0; b < BINS; b++)
         start[b] = (uint32_t)at, at += (int)count[b];
-    uint32_t fill[BINS];
     memcpy(fill, start, sizeof fill);
     for (uint32_t x = 0; x < W; x++)
-        idx[fill[bin_of(act[x])]++] = x;
+        r->idx[fill[bin_of(act[x])]++] = x;
     const uint8_t *dec = s->src + (size_t)(y - s->sy0) * s->stride;
     for (int b = 0; b < BINS; b++) {
         uint32_t n = count[b];
         if (!n)
             continue;
-        const uint32_t *ix = idx + start[b];
+        const uint32_t *ix = r->idx + start[b];
         for (int c = 0; c < C; c++) {
-            normal_eq *e = &st->eq[b][c];
-            /* the bin's features and targets gathered: g[t][m], g[T][m] */
+            normal_eq *e = &r->st->eq[b][c];
             for (int t = 0; t < T; t++) {
                 const int32_t *ft = f + ((size_t)c * T + (size_t)t) * W;
                 for (uint32_t m = 0; m < n; m++)
@@ -85,7 +98,7 @@ static void add_row(const aem_wiener_source *s, uint32_t y, uint32_t W, const ui
             }
             int32_t *tg = g + (size_t)T * W;
             for (uint32_t m = 0; m < n; m++)
-                tg[m] = (int32_t)src[(size_t)ix[m] * channels + c] -
+                tg[m] = (int32_t)src[(size_t)ix[m] * r->channels + c] -
                         (int32_t)dec[(size_t)(ix[m] - s->sx0) * s->channels + c];
             for (int i = 0; i <= T; i++) {
                 const int32_t *gi = g + (size_t)i * W;
@@ -246,24 +259,26 @@ static aec_status gather(const aec_model *m, const uint8_t *file, size_t file_si
             break;
         }
         aem_wiener_source s = {band, band_stride, ch, C, 0, ey0, W, ey1};
-        int failed = 0;
+        /* chunks of rows, one thread each, every chunk rolling its rows */
+        enum { CHUNK = 32 };
+        int chunks = (int)((y1 - y0 + CHUNK - 1) / CHUNK), failed = 0;
 #pragma omp parallel num_threads(threads) reduction(| : failed)
         {
             int me = 0;
 #ifdef _OPENMP
             me = omp_get_thread_num();
 #endif
-            int32_t *f = malloc(((size_t)C * T + 1 + (size_t)T + 1) * W * sizeof(int32_t));
-            uint32_t *idx = malloc(W * sizeof *idx);
-            void *work = malloc(aem_wiener_row_bytes(W, C));
-            if (!f || !idx || !work)
+            fit_rows r = {&s, W, pixels, stride, ch, malloc((size_t)(T + 1) * W * sizeof(int32_t)),
+                          malloc(W * sizeof(uint32_t)), &per[me]};
+            if (!r.g || !r.idx)
                 failed = 1;
-#pragma omp for schedule(dynamic, 4)
-            for (uint32_t y = y0; y < y1; y++)
-                if (!failed)
-                    add_row(&s, y, W, pixels + (size_t)y * stride, ch, f, f + (size_t)C * T * W,
-                            f + ((size_t)C * T + 1) * W, idx, work, &per[me]);
-            free(f), free(idx), free(work);
+#pragma omp for schedule(dynamic, 1)
+            for (int c = 0; c < chunks; c++) {
+                uint32_t a = y0 + (uint32_t)c * CHUNK, b = y1 - a < CHUNK ? y1 : a + CHUNK;
+                if (!failed && aem_wiener_rows(&s, 0, W, a, b, add_row, &r) != 0)
+                    failed = 1;
+            }
+            free(r.g), free(r.idx);
         }
         if (failed)
             st_ = aec_fail(err, AEC_ERR_OUT_OF_MEMORY, "out of memory for the filter's fit");

@@ -27,7 +27,7 @@ int aem_wiener_taps(int colours) { return AEM_WIENER_SPATIAL + 3 * (colours - 1)
  * and 3 of lap, each n + 2R wide with column x0 - R at index 0, kept in
  * slots by their (unclamped) row number, so that the next output row
  * computes one new row of each. */
-size_t aem_wiener_row_bytes(uint32_t width, int colours)
+static size_t rolling_bytes(uint32_t width, int colours)
 {
     return (size_t)(colours * ROWS + 5 + 3) * ((size_t)width + 2 * R) * sizeof(int32_t);
 }
@@ -163,13 +163,25 @@ static void row_features(const rolling *r, int64_t y, uint32_t n, int32_t *f, in
     }
 }
 
-void aem_wiener_features(const aem_wiener_source *s, uint32_t x0, uint32_t y, uint32_t n,
-                         int32_t *f, int32_t *act, void *work)
+int aem_wiener_rows(const aem_wiener_source *s, uint32_t x0, uint32_t n, uint32_t y0,
+                    uint32_t y1, aem_wiener_row_fn fn, void *ctx)
 {
+    const int C = s->colours, T = aem_wiener_taps(C);
+    int32_t *f = malloc(((size_t)C * T + 1) * n * sizeof(int32_t));
+    void *work = malloc(rolling_bytes(n, C));
+    if (!f || !work) {
+        free(f), free(work);
+        return -1;
+    }
     rolling r;
     rolling_init(&r, s, x0, n, work);
-    rolling_to(&r, y);
-    row_features(&r, y, n, f, act);
+    for (uint32_t y = y0; y < y1; y++) {
+        rolling_to(&r, y);
+        row_features(&r, y, n, f, f + (size_t)C * T * n);
+        fn(ctx, y, f, f + (size_t)C * T * n);
+    }
+    free(f), free(work);
+    return 0;
 }
 
 /* floor(v / 256), for either sign */
@@ -178,48 +190,54 @@ static int32_t floor_shift(int32_t v)
     return v >= 0 ? v >> AEM_WIENER_SHIFT : -((-v + (1 << AEM_WIENER_SHIFT) - 1) >> AEM_WIENER_SHIFT);
 }
 
+/* The filter's output of one row (aem_wiener_rows' callback). */
+typedef struct {
+    const aem_wiener *wf;
+    const aem_wiener_source *s;
+    const nn_dsp *dsp;
+    uint32_t x0, y0, n;
+    uint8_t *out;
+    size_t out_stride;
+    int32_t *cls, *acc, *sum; /* n each */
+} filter_job;
+
+static void filter_row(void *ctx, uint32_t y, const int32_t *f, const int32_t *act)
+{
+    const filter_job *j = ctx;
+    const aem_wiener_source *s = j->s;
+    const int C = s->colours, T = aem_wiener_taps(C), K = j->wf->classes;
+    const size_t ch = (size_t)s->channels, n = j->n;
+    for (size_t x = 0; x < n; x++) {
+        int32_t k = 0;
+        for (int t = 0; t + 1 < K; t++)
+            k += act[x] >= (int32_t)j->wf->threshold[t];
+        j->cls[x] = k;
+    }
+    const uint8_t *src = s->src + (size_t)(y - s->sy0) * s->stride + (size_t)(j->x0 - s->sx0) * ch;
+    uint8_t *dst = j->out + (size_t)(y - j->y0) * j->out_stride;
+    for (size_t c = 0; c < ch; c++) {
+        if (c >= (size_t)C) { /* alpha */
+            for (size_t x = 0; x < n; x++)
+                dst[x * ch + c] = src[x * ch + c];
+            continue;
+        }
+        j->dsp->wiener_sums(K, T, j->wf->w[0][c], sizeof j->wf->w[0] / sizeof j->wf->w[0][0][0],
+                            f + c * (size_t)T * n, j->cls, n, j->acc, j->sum);
+        for (size_t x = 0; x < n; x++) {
+            int32_t v = src[x * ch + c] + floor_shift(j->acc[x] + (1 << (AEM_WIENER_SHIFT - 1)));
+            dst[x * ch + c] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+        }
+    }
+}
+
 int aem_wiener_filter(const aem_wiener *wf, const aem_wiener_source *s, uint32_t x0,
                       uint32_t y0, uint32_t n, uint32_t y1, uint8_t *out, size_t out_stride)
 {
-    const int C = s->colours, T = aem_wiener_taps(C), K = wf->classes;
-    size_t fbytes = (size_t)C * T * n * sizeof(int32_t);
-    int32_t *f = malloc(fbytes + 4 * (size_t)n * sizeof(int32_t));
-    void *work = malloc(aem_wiener_row_bytes(n, C));
-    if (!f || !work) {
-        free(f), free(work);
+    int32_t *buf = malloc(3 * (size_t)n * sizeof(int32_t));
+    if (!buf)
         return -1;
-    }
-    int32_t *act = f + (size_t)C * T * n, *cls = act + n, *acc = cls + n, *sum = acc + n;
-    const nn_dsp *dsp = nn_dsp_active();
-    rolling r;
-    rolling_init(&r, s, x0, n, work);
-    for (uint32_t y = y0; y < y1; y++) {
-        rolling_to(&r, y);
-        row_features(&r, y, n, f, act);
-        for (uint32_t x = 0; x < n; x++) {
-            int32_t k = 0;
-            for (int j = 0; j + 1 < K; j++)
-                k += act[x] >= (int32_t)wf->threshold[j];
-            cls[x] = k;
-        }
-        const uint8_t *src = s->src + (size_t)(y - s->sy0) * s->stride +
-                             (size_t)(x0 - s->sx0) * (size_t)s->channels;
-        uint8_t *dst = out + (size_t)(y - y0) * out_stride;
-        for (int ch = 0; ch < s->channels; ch++) {
-            if (ch >= C) { /* alpha */
-                for (uint32_t x = 0; x < n; x++)
-                    dst[(size_t)x * s->channels + ch] = src[(size_t)x * s->channels + ch];
-                continue;
-            }
-            dsp->wiener_sums(K, T, wf->w[0][ch], sizeof wf->w[0] / sizeof wf->w[0][0][0],
-                             f + (size_t)ch * T * n, cls, n, acc, sum);
-            for (uint32_t x = 0; x < n; x++) {
-                int32_t v = src[(size_t)x * s->channels + ch] +
-                            floor_shift(acc[x] + (1 << (AEM_WIENER_SHIFT - 1)));
-                dst[(size_t)x * s->channels + ch] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
-            }
-        }
-    }
-    free(f), free(work);
-    return 0;
+    filter_job j = {wf, s, nn_dsp_active(), x0, y0, n, out, out_stride, buf, buf + n, buf + 2 * n};
+    int rc = aem_wiener_rows(s, x0, n, y0, y1, filter_row, &j);
+    free(buf);
+    return rc;
 }

@@ -49,12 +49,11 @@ int aem_wiener_taps(int colours);
 /* The pair offsets (dy, dx) of the diamond, in the features' order. */
 extern const int8_t aem_wiener_offsets[AEM_WIENER_SPATIAL][2];
 
-/* One row's features and classes, for the encoder's fit and the filter.
- * src: the decoded pixels of the rectangle [sx0, sx1) x [sy0, sy1) of the
- * picture, `channels` interleaved samples a pixel (colours of them
- * filtered), rows `stride` bytes apart; the rectangle holds every pixel of
- * the picture within AEM_WIENER_RADIUS of the output, so clamping to it is
- * clamping to the picture.  Work memory: aem_wiener_row_bytes. */
+/* The decoded pixels a filter reads: the rectangle [sx0, sx1) x
+ * [sy0, sy1) of the picture, `channels` interleaved samples a pixel
+ * (colours of them filtered), rows `stride` bytes apart.  The rectangle
+ * holds every pixel of the picture within AEM_WIENER_RADIUS of the
+ * output, so clamping to it is clamping to the picture. */
 typedef struct {
     const uint8_t *src;
     size_t stride;
@@ -62,12 +61,15 @@ typedef struct {
     uint32_t sx0, sy0, sx1, sy1;
 } aem_wiener_source;
 
-size_t aem_wiener_row_bytes(uint32_t width, int colours);
+/* Called for each row y with its features f[colour][tap][n] (int32) and
+ * each pixel's activity act[n]. */
+typedef void (*aem_wiener_row_fn)(void *ctx, uint32_t y, const int32_t *f, const int32_t *act);
 
-/* The features of row y, columns x0 .. x0 + n - 1, into f[colour][tap][n]
- * (int32), and each pixel's activity into act[n].  work: row_bytes. */
-void aem_wiener_features(const aem_wiener_source *s, uint32_t x0, uint32_t y, uint32_t n,
-                         int32_t *f, int32_t *act, void *work);
+/* The features of rows y0 .. y1 - 1, columns x0 .. x0 + n - 1, one row
+ * after the other (each reuses the rows the one before padded), to fn:
+ * the encoder's fit and the filter read them alike.  -1: out of memory. */
+int aem_wiener_rows(const aem_wiener_source *s, uint32_t x0, uint32_t n, uint32_t y0,
+                    uint32_t y1, aem_wiener_row_fn fn, void *ctx);
 
 /* Filters the rows y0 .. y1 - 1, columns x0 .. x0 + n - 1, of the source
  * into out (the same layout: `channels` a pixel, alpha copied), whose first
