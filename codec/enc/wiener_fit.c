@@ -17,6 +17,7 @@
 #include "bitstream/container.h"
 #include "bitstream/wiener_stream.h"
 #include "common/context.h"
+#include "nn/dsp.h"
 #include "vq/wiener.h"
 
 #define BINS 16
@@ -35,10 +36,12 @@ static const uint16_t bin_edge[BINS - 1] = {4,   8,   16,  24,  32,  48,  64,  9
  * 1.4), and the levels must stay in order. */
 #define MAX_SHARE 0.03
 
+/* The sums of the products of the T taps and the target t = source -
+ * decoded, over a bin's pixels, upper triangle: M[i][k] for i <= k <= T
+ * (tap T is the target): A = M[<T][<T], b = M[<T][T], t't = M[T][T]. */
 typedef struct {
-    int64_t A[T_MAX][T_MAX]; /* sum of f f^T (upper triangle) */
-    int64_t b[T_MAX];        /* sum of f * (source - decoded) */
-    int64_t tt, n;           /* sum of (source - decoded)^2, pixels */
+    int64_t M[T_MAX + 1][T_MAX + 1];
+    int64_t n; /* pixels */
 } normal_eq;
 
 typedef struct {
@@ -61,6 +64,7 @@ typedef struct {
     size_t stride;
     int channels;
     int32_t *g;    /* (T + 1) x W: a bin's features and targets gathered */
+    const nn_dsp *dsp;
     uint32_t *idx; /* W: the row's pixels by bin */
     fit_stats *st;
 } fit_rows;
@@ -100,21 +104,11 @@ static void add_row(void *ctx, uint32_t y, const int32_t *f, const int32_t *act)
             for (uint32_t m = 0; m < n; m++)
                 tg[m] = (int32_t)src[(size_t)ix[m] * r->channels + c] -
                         (int32_t)dec[(size_t)(ix[m] - s->sx0) * s->channels + c];
-            for (int i = 0; i <= T; i++) {
-                const int32_t *gi = g + (size_t)i * W;
-                for (int k = i; k <= T; k++) {
-                    const int32_t *gk = g + (size_t)k * W;
-                    int64_t sum = 0;
-                    for (uint32_t m = 0; m < n; m++)
-                        sum += (int64_t)gi[m] * gk[m];
-                    if (k < T)
-                        e->A[i][k] += sum;
-                    else if (i < T)
-                        e->b[i] += sum;
-                    else
-                        e->tt += sum;
-                }
-            }
+            int64_t G[(T_MAX + 1) * (T_MAX + 1)] = {0};
+            r->dsp->gram(T + 1, g, W, n, G);
+            for (int i = 0; i <= T; i++)
+                for (int k = i; k <= T; k++)
+                    e->M[i][k] += G[i * (T + 1) + k];
             e->n += n;
         }
     }
@@ -127,7 +121,7 @@ static double solve(const normal_eq *e, int T, int16_t *wq)
     double L[T_MAX][T_MAX], y[T_MAX], w[T_MAX];
     for (int i = 0; i < T; i++)
         for (int k = 0; k <= i; k++) {
-            double a = (double)(k <= i ? e->A[k][i] : e->A[i][k]);
+            double a = (double)e->M[k][i]; /* k <= i */
             if (i == k)
                 a += 1e-6 * a + 1.0; /* ridge: flat or tiny classes stay finite */
             for (int j = 0; j < k; j++)
@@ -135,7 +129,7 @@ static double solve(const normal_eq *e, int T, int16_t *wq)
             L[i][k] = i == k ? sqrt(a > 1e-9 ? a : 1e-9) : a / L[k][k];
         }
     for (int i = 0; i < T; i++) {
-        double a = (double)e->b[i];
+        double a = (double)e->M[i][T];
         for (int j = 0; j < i; j++)
             a -= L[i][j] * y[j];
         y[i] = a / L[i][i];
@@ -146,7 +140,7 @@ static double solve(const normal_eq *e, int T, int16_t *wq)
             a -= L[j][i] * w[j];
         w[i] = a / L[i][i];
     }
-    double q[T_MAX], sse = (double)e->tt;
+    double q[T_MAX], sse = (double)e->M[T][T];
     for (int i = 0; i < T; i++) {
         double r = nearbyint(w[i] * (1 << AEM_WIENER_SHIFT));
         r = r > AEM_WIENER_MAX_WEIGHT ? AEM_WIENER_MAX_WEIGHT
@@ -154,21 +148,19 @@ static double solve(const normal_eq *e, int T, int16_t *wq)
         wq[i] = (int16_t)r, q[i] = r / (1 << AEM_WIENER_SHIFT);
     }
     for (int i = 0; i < T; i++) {
-        sse -= 2 * q[i] * (double)e->b[i];
+        sse -= 2 * q[i] * (double)e->M[i][T];
         for (int k = 0; k < T; k++)
-            sse += q[i] * q[k] * (double)(k >= i ? e->A[i][k] : e->A[k][i]);
+            sse += q[i] * q[k] * (double)(k >= i ? e->M[i][k] : e->M[k][i]);
     }
     return sse;
 }
 
 static void eq_add(normal_eq *to, const normal_eq *e, int T)
 {
-    for (int i = 0; i < T; i++) {
-        for (int k = i; k < T; k++)
-            to->A[i][k] += e->A[i][k];
-        to->b[i] += e->b[i];
-    }
-    to->tt += e->tt, to->n += e->n;
+    for (int i = 0; i <= T; i++)
+        for (int k = i; k <= T; k++)
+            to->M[i][k] += e->M[i][k];
+    to->n += e->n;
 }
 
 /* The error of bins [b0, b1) as one class, its coefficients into w. */
@@ -269,7 +261,7 @@ static aec_status gather(const aec_model *m, const uint8_t *file, size_t file_si
             me = omp_get_thread_num();
 #endif
             fit_rows r = {&s, W, pixels, stride, ch, malloc((size_t)(T + 1) * W * sizeof(int32_t)),
-                          malloc(W * sizeof(uint32_t)), &per[me]};
+                          nn_dsp_active(), malloc(W * sizeof(uint32_t)), &per[me]};
             if (!r.g || !r.idx)
                 failed = 1;
 #pragma omp for schedule(dynamic, 1)
@@ -355,7 +347,7 @@ aec_status aec_enc_add_filter(const aec_model *m, const uint8_t *pixels, size_t 
     double sse0 = 0;
     for (int b = 0; b < BINS; b++)
         for (int c = 0; c < C; c++)
-            sse0 += (double)stats->eq[b][c].tt;
+            sse0 += (double)stats->eq[b][c].M[aem_wiener_taps(C)][aem_wiener_taps(C)];
     /* the class count whose gain pays best for its bytes */
     double best_net = always ? -INFINITY : 0;
     group_costs cost;

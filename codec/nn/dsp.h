@@ -92,6 +92,13 @@ typedef void (*nn_wiener_sums_fn)(int K, int T, const int16_t *w, size_t wstride
                                   const int32_t *f, const int32_t *cls, size_t n, int32_t *acc,
                                   int32_t *sum);
 
+/* The restoration filter's normal equations (enc/wiener_fit.c): for m rows
+ * of n integers a[i * lda + x], |a| <= 2^11,
+ *   G[i * m + k] += sum over x < n of a[i * lda + x] * a[k * lda + x]
+ * for i <= k < m, exactly (int64): every path gives the same.  The vector
+ * paths sum in doubles, exact for these products over chunks of 256. */
+typedef void (*nn_gram_fn)(int m, const int32_t *a, size_t lda, size_t n, int64_t *G);
+
 typedef struct {
     const char *name; /* "c", "avx2", "avx512" */
     int mr, nr;       /* register block: rows of A, columns of the panel */
@@ -102,7 +109,8 @@ typedef struct {
     nn_pack_conv3_fn pack_conv3;
     nn_halves_fn halves;       /* with the path's conversion instruction */
     nn_transpose_fn transpose; /* in tiles of the path's vectors */
-    nn_wiener_sums_fn wiener_sums; /* the same C, compiled for the path */
+    nn_wiener_sums_fn wiener_sums;
+    nn_gram_fn gram;
 } nn_dsp;
 
 /* The path in use: the widest this CPU runs, or the one AEC_CPU asks for

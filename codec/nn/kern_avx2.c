@@ -375,7 +375,19 @@ T static void wiener_sums_avx2(int K, int Tn, const int16_t *w, size_t wstride,
     }
 }
 
+T static double hsum_avx2(__m256d v)
+{
+    __m128d s = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
+    return _mm_cvtsd_f64(_mm_add_sd(s, _mm_unpackhi_pd(s, s)));
+}
+
+T static void gram_avx2(int m, const int32_t *a, size_t lda, size_t n, int64_t *G)
+{
+    NN_GRAM_VECTOR_BODY(__m256d, 4, _mm256_setzero_pd(), _mm256_load_pd, _mm256_fmadd_pd,
+                        hsum_avx2);
+}
+
 const nn_dsp nn_dsp_avx2 = {"avx2",         MR, NR, kernel_avx2, pack_avx2, conv3_row_avx2,
                             pack_conv3_avx2,
-                            halves_avx2,    transpose_avx2, wiener_sums_avx2};
+                            halves_avx2,    transpose_avx2, wiener_sums_avx2, gram_avx2};
 #endif

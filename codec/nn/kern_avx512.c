@@ -417,8 +417,14 @@ T static void wiener_sums_avx512(int K, int Tn, const int16_t *w, size_t wstride
     }
 }
 
+T static void gram_avx512(int m, const int32_t *a, size_t lda, size_t n, int64_t *G)
+{
+    NN_GRAM_VECTOR_BODY(__m512d, 8, _mm512_setzero_pd(), _mm512_load_pd, _mm512_fmadd_pd,
+                        _mm512_reduce_add_pd);
+}
+
 const nn_dsp nn_dsp_avx512 = {"avx512",          MR,           NR,
                               kernel_avx512,     pack_avx512,  conv3_row_avx512,
                               pack_conv3_avx512, halves_avx512, transpose_avx512,
-                              wiener_sums_avx512};
+                              wiener_sums_avx512, gram_avx512};
 #endif

@@ -85,7 +85,12 @@ static void wiener_sums_c(int K, int T, const int16_t *w, size_t wstride, const 
     nn_wiener_sums_body(K, T, w, wstride, f, cls, n, acc, sum);
 }
 
+static void gram_c(int m, const int32_t *a, size_t lda, size_t n, int64_t *G)
+{
+    nn_gram_body(m, a, lda, n, G);
+}
+
 const nn_dsp nn_dsp_c = {"c",          MR,          NR,
                          kernel_c,     pack_c,      conv3_row_c,
                          pack_conv3_c, aec_halves_to_floats, nn_transpose_c,
-                         wiener_sums_c};
+                         wiener_sums_c, gram_c};
