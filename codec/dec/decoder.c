@@ -381,43 +381,64 @@ static int filter_rows(const decode_job *j, int threads, const uint8_t *src, siz
     return failed ? -1 : 0;
 }
 
-/* render_region for a file with the restoration filter: each band of a
- * tile's height rendered with the filter's radius of rows and columns
- * around it (and its residual), then filtered into the output. */
+/* The rows a band of filtered output lags the band rendered: the filter
+ * reads AEM_WIENER_RADIUS rows below, and a multiple of every scale keeps
+ * the output bands on the reduced rows' boxes. */
+#define FILTER_LAG 8
+
+/* render_region for a file with the restoration filter: bands of a tile's
+ * height rendered (with their residual) once each into a buffer of
+ * unfiltered rows, widened by the filter's radius at the region's edges;
+ * each band's rows but the last FILTER_LAG filtered into the output, the
+ * rows the next band's filter reads carried over. */
 static aec_status render_filtered(aec_decoder *d, decode_job *j, worker *ws, int threads,
                                   const uint8_t *plane, int alpha, const dec_output *o)
 {
     const aecb_header *h = j->h;
+    const uint32_t R = AEM_WIENER_RADIUS, T = h->tile_size, end = o->ry + o->rh;
     int direct = aec_dec_output_direct(o);
-    uint32_t T = h->tile_size, end = o->ry + o->rh, ex = o->rx, ew = o->rw;
+    uint32_t ex = o->rx, ew = o->rw, top = o->ry, rows = o->rh;
     widen(h->width, &ex, &ew);
+    widen(h->height, &top, &rows);
     size_t ext_stride = (size_t)ew * (size_t)o->coded, band_stride = (size_t)o->rw * (size_t)o->coded;
-    uint8_t *ext = malloc(ext_stride * (T + 2 * AEM_WIENER_RADIUS));
-    uint8_t *band = direct ? NULL : malloc(band_stride * T);
+    /* held: a band, the rows carried (FILTER_LAG + R) and R at either edge */
+    uint8_t *ext = malloc(ext_stride * (T + FILTER_LAG + 3 * R));
+    uint8_t *band = direct ? NULL : malloc(band_stride * (T + FILTER_LAG));
     aec_status st = AEC_OK;
     if (!ext || (!direct && !band))
         st = aec_fail(d->err, AEC_ERR_OUT_OF_MEMORY, "out of memory for a band of %u rows", T);
+    uint32_t held0 = top, held1 = top, out = o->ry; /* rows held [held0, held1), next output */
     for (uint32_t y = o->ry; y < end && st == AEC_OK;) {
         uint32_t next = o->ry % (uint32_t)o->scale == 0 ? (y / T + 1) * T : y + T;
         next = next < end ? next : end;
-        uint32_t ey = y, eh = next - y;
-        widen(h->height, &ey, &eh);
-        j->rx = ex, j->rw = ew, j->ry = ey, j->rh = eh, j->out = ext, j->out_stride = ext_stride;
-        tile_rect r = aec_dec_tiles_of(h, ex, ey, ew, eh);
+        uint32_t r1 = next == end ? top + rows : next; /* render [held1, r1) */
+        j->rx = ex, j->rw = ew, j->ry = held1, j->rh = r1 - held1;
+        j->out = ext + (size_t)(held1 - held0) * ext_stride, j->out_stride = ext_stride;
+        tile_rect r = aec_dec_tiles_of(h, ex, held1, ew, r1 - held1);
         st = aec_dec_render_tiles(j, ws, threads, &r, d->err);
         if (st == AEC_OK && j->residual)
             st = aec_dec_add_residual(j, ws, threads, &r, d->err);
-        uint8_t *dst = direct ? o->pixels + (size_t)(y - o->ry) * o->stride : band;
-        size_t dst_stride = direct ? o->stride : band_stride;
-        if (st == AEC_OK && filter_rows(j, threads, ext, ext_stride, ex, ey, ex + ew, ey + eh,
-                                        o->rx, y, o->rw, next - y, dst, dst_stride))
-            st = aec_fail(d->err, AEC_ERR_OUT_OF_MEMORY, "out of memory for the filter");
-        j->rx = o->rx, j->rw = o->rw, j->ry = y, j->rh = next - y;
-        j->out = dst, j->out_stride = dst_stride;
-        if (st == AEC_OK && alpha)
-            st = write_alpha(d, j, plane);
-        if (st == AEC_OK)
-            aec_dec_output_band(o, dst, dst_stride, y, next - y);
+        held1 = r1;
+        uint32_t o1 = next == end ? end : next - FILTER_LAG; /* filter [out, o1) */
+        if (st == AEC_OK && o1 > out) {
+            uint8_t *dst = direct ? o->pixels + (size_t)(out - o->ry) * o->stride : band;
+            size_t dst_stride = direct ? o->stride : band_stride;
+            if (filter_rows(j, threads, ext, ext_stride, ex, held0, ex + ew, held1, o->rx, out,
+                            o->rw, o1 - out, dst, dst_stride))
+                st = aec_fail(d->err, AEC_ERR_OUT_OF_MEMORY, "out of memory for the filter");
+            j->rx = o->rx, j->rw = o->rw, j->ry = out, j->rh = o1 - out;
+            j->out = dst, j->out_stride = dst_stride;
+            if (st == AEC_OK && alpha)
+                st = write_alpha(d, j, plane);
+            if (st == AEC_OK)
+                aec_dec_output_band(o, dst, dst_stride, out, o1 - out);
+            out = o1;
+            /* keep the rows the next output rows read */
+            uint32_t keep = out - held0 > R ? out - R : held0;
+            memmove(ext, ext + (size_t)(keep - held0) * ext_stride,
+                    (size_t)(held1 - keep) * ext_stride);
+            held0 = keep;
+        }
         y = next;
     }
     free(ext), free(band);

@@ -220,7 +220,8 @@ static double best_of(const fit_stats *st, int C, int K, group_costs cost, aem_w
 }
 
 /* The statistics of the decoded file against the source, a row of tiles
- * (and the filter's radius of rows around it) decoded at a time. */
+ * decoded at a time (each tile once): the rows whose neighbourhood is in
+ * are gathered, the rows the next ones read carried over. */
 static aec_status gather(const aec_model *m, const uint8_t *file, size_t file_size,
                          const aecb_header *h, const uint8_t *pixels, size_t stride, int threads,
                          fit_stats *st, char *err)
@@ -229,7 +230,8 @@ static aec_status gather(const aec_model *m, const uint8_t *file, size_t file_si
     const int T = aem_wiener_taps(C);
     const uint32_t W = h->width, B = h->tile_size * (h->flags & AECB_FLAG_HALF ? 2u : 1u);
     size_t band_stride = (size_t)W * ch;
-    uint8_t *band = malloc(band_stride * (B + 2 * AEM_WIENER_RADIUS));
+    const uint32_t R = AEM_WIENER_RADIUS;
+    uint8_t *band = malloc(band_stride * (B + 2 * R));
     fit_stats *per = calloc((size_t)threads, sizeof *per);
     aec_decoder *d = NULL;
     aec_status st_ = band && per ? aec_decoder_create(&d, m) : AEC_ERR_OUT_OF_MEMORY;
@@ -237,20 +239,23 @@ static aec_status gather(const aec_model *m, const uint8_t *file, size_t file_si
         aec_fail(err, st_, "cannot decode the file for its filter");
     else
         aec_decoder_set_threads(d, threads);
-    for (uint32_t y0 = 0; st_ == AEC_OK && y0 < h->height; y0 += B) {
-        uint32_t y1 = h->height - y0 < B ? h->height : y0 + B;
-        uint32_t ey0 = y0 > AEM_WIENER_RADIUS ? y0 - AEM_WIENER_RADIUS : 0;
-        uint32_t ey1 = h->height - y1 > AEM_WIENER_RADIUS ? y1 + AEM_WIENER_RADIUS : h->height;
+    /* rows held [held0, held1); rows gathered up to `done` */
+    uint32_t held0 = 0, held1 = 0, done = 0;
+    for (uint32_t b0 = 0; st_ == AEC_OK && b0 < h->height; b0 += B) {
+        uint32_t b1 = h->height - b0 < B ? h->height : b0 + B;
         aec_decode_params p;
         aec_decode_params_default(&p);
-        p.x = 0, p.y = ey0, p.w = W, p.h = ey1 - ey0;
-        st_ = aec_decode_into(d, file, file_size, &p, band, band_stride, band_stride * p.h);
+        p.x = 0, p.y = b0, p.w = W, p.h = b1 - b0;
+        st_ = aec_decode_into(d, file, file_size, &p, band + (size_t)(held1 - held0) * band_stride,
+                              band_stride, band_stride * p.h);
         if (st_ != AEC_OK) {
             aec_fail(err, st_, "cannot decode the file for its filter: %s",
                      aec_decoder_last_error(d));
             break;
         }
-        aem_wiener_source s = {band, band_stride, ch, C, 0, ey0, W, ey1};
+        held1 = b1;
+        uint32_t y0 = done, y1 = b1 == h->height ? b1 : b1 - R; /* gather [y0, y1) */
+        aem_wiener_source s = {band, band_stride, ch, C, 0, held0, W, held1};
         /* chunks of rows, one thread each, every chunk rolling its rows */
         enum { CHUNK = 32 };
         int chunks = (int)((y1 - y0 + CHUNK - 1) / CHUNK), failed = 0;
@@ -274,6 +279,11 @@ static aec_status gather(const aec_model *m, const uint8_t *file, size_t file_si
         }
         if (failed)
             st_ = aec_fail(err, AEC_ERR_OUT_OF_MEMORY, "out of memory for the filter's fit");
+        done = y1;
+        uint32_t keep = done - held0 > R ? done - R : held0; /* what the next rows read */
+        memmove(band, band + (size_t)(keep - held0) * band_stride,
+                (size_t)(held1 - keep) * band_stride);
+        held0 = keep;
     }
     /* integer sums: the same totals in any order */
     memset(st, 0, sizeof *st);
