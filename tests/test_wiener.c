@@ -123,8 +123,18 @@ static int check_rect(const picture *p, const aem_wiener *wf, int x0, int y0, in
                            (uint32_t)sy1};
     size_t ostride = (size_t)w * p->ch + 3;
     uint8_t *out = malloc(ostride * (size_t)(y1 - y0));
+    /* with its own memory, and with the caller's (made dirty first) */
+    size_t nb = aem_wiener_scratch_bytes((uint32_t)w, p->colours);
+    uint8_t *scratch = malloc(nb);
+    memset(scratch, 0x5a, nb);
+    uint8_t *out2 = malloc(ostride * (size_t)(y1 - y0));
     int bad = aem_wiener_filter(wf, &s, (uint32_t)x0, (uint32_t)y0, (uint32_t)w, (uint32_t)y1, out,
-                                ostride) != 0;
+                                ostride, NULL, 0) != 0 ||
+              aem_wiener_filter(wf, &s, (uint32_t)x0, (uint32_t)y0, (uint32_t)w, (uint32_t)y1,
+                                out2, ostride, scratch, nb) != 0;
+    for (int y = 0; y < y1 - y0 && !bad; y++)
+        bad = memcmp(out + (size_t)y * ostride, out2 + (size_t)y * ostride, (size_t)w * p->ch) != 0;
+    free(scratch), free(out2);
     for (int y = y0; y < y1 && !bad; y++)
         for (int x = x0; x < x0 + w && !bad; x++)
             for (int c = 0; c < p->ch && !bad; c++) {

@@ -362,8 +362,11 @@ static void coded_source(const aecb_header *h, const dec_output *o, int filter, 
 
 /* The restoration filter (vq/wiener.h) of rows y .. y + rows - 1, columns
  * x0 .. x0 + w - 1, from the unfiltered pixels of [sx0, sx1) x [sy0, sy1)
- * in src into dst, in chunks of rows, one thread each.  -1: out of memory. */
-static int filter_rows(const decode_job *j, int threads, const uint8_t *src, size_t src_stride,
+ * in src into dst, in chunks of rows, one thread each, each working in its
+ * worker's arena (idle between the bands' renders: no fresh memory).  -1:
+ * out of memory. */
+static int filter_rows(const decode_job *j, worker *ws, int threads, const uint8_t *src,
+                       size_t src_stride,
                        uint32_t sx0, uint32_t sy0, uint32_t sx1, uint32_t sy1, uint32_t x0,
                        uint32_t y, uint32_t w, uint32_t rows, uint8_t *dst, size_t dst_stride)
 {
@@ -375,8 +378,13 @@ static int filter_rows(const decode_job *j, int threads, const uint8_t *src, siz
     reduction(| : failed)
     for (int c = 0; c < chunks; c++) {
         uint32_t r0 = (uint32_t)c * CHUNK, nr = rows - r0 < CHUNK ? rows - r0 : CHUNK;
+        int me = 0;
+#ifdef _OPENMP
+        me = omp_get_thread_num();
+#endif
         failed |= aem_wiener_filter(j->filter, &s, x0, y + r0, w, y + r0 + nr,
-                                    dst + (size_t)r0 * dst_stride, dst_stride) != 0;
+                                    dst + (size_t)r0 * dst_stride, dst_stride, ws[me].buffers,
+                                    ws[me].buffers ? ws[me].buffer_bytes : 0) != 0;
     }
     return failed ? -1 : 0;
 }
@@ -423,7 +431,7 @@ static aec_status render_filtered(aec_decoder *d, decode_job *j, worker *ws, int
         if (st == AEC_OK && o1 > out) {
             uint8_t *dst = direct ? o->pixels + (size_t)(out - o->ry) * o->stride : band;
             size_t dst_stride = direct ? o->stride : band_stride;
-            if (filter_rows(j, threads, ext, ext_stride, ex, held0, ex + ew, held1, o->rx, out,
+            if (filter_rows(j, ws, threads, ext, ext_stride, ex, held0, ex + ew, held1, o->rx, out,
                             o->rw, o1 - out, dst, dst_stride))
                 st = aec_fail(d->err, AEC_ERR_OUT_OF_MEMORY, "out of memory for the filter");
             j->rx = o->rx, j->rw = o->rw, j->ry = out, j->rh = o1 - out;
@@ -495,7 +503,7 @@ static aec_status render_half(aec_decoder *d, decode_job *j, worker *ws, int thr
                                     up_stride) != 0;
         }
         if (!failed && filter)
-            failed = filter_rows(j, threads, ext, ext_stride, ex, uy, ex + ew, uy + uh, o->rx, y,
+            failed = filter_rows(j, ws, threads, ext, ext_stride, ex, uy, ex + ew, uy + uh, o->rx, y,
                                  o->rw, rows, dst, stride);
         if (failed)
             st = aec_fail(d->err, AEC_ERR_OUT_OF_MEMORY, "out of memory for the upsampling");

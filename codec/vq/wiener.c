@@ -163,24 +163,36 @@ static void row_features(const rolling *r, int64_t y, uint32_t n, int32_t *f, in
     }
 }
 
+/* Bytes of aem_wiener_rows' buffers: the features and activities of a
+ * row, then the rolling rows. */
+static size_t rows_bytes(uint32_t n, int colours)
+{
+    return ((size_t)colours * (size_t)aem_wiener_taps(colours) + 1) * n * sizeof(int32_t) +
+           rolling_bytes(n, colours);
+}
+
+static void rows_in(const aem_wiener_source *s, uint32_t x0, uint32_t n, uint32_t y0,
+                    uint32_t y1, aem_wiener_row_fn fn, void *ctx, void *buffers)
+{
+    const int C = s->colours, T = aem_wiener_taps(C);
+    int32_t *f = buffers, *act = f + (size_t)C * T * n;
+    rolling r;
+    rolling_init(&r, s, x0, n, act + n);
+    for (uint32_t y = y0; y < y1; y++) {
+        rolling_to(&r, y);
+        row_features(&r, y, n, f, act);
+        fn(ctx, y, f, act);
+    }
+}
+
 int aem_wiener_rows(const aem_wiener_source *s, uint32_t x0, uint32_t n, uint32_t y0,
                     uint32_t y1, aem_wiener_row_fn fn, void *ctx)
 {
-    const int C = s->colours, T = aem_wiener_taps(C);
-    int32_t *f = malloc(((size_t)C * T + 1) * n * sizeof(int32_t));
-    void *work = malloc(rolling_bytes(n, C));
-    if (!f || !work) {
-        free(f), free(work);
+    void *buffers = malloc(rows_bytes(n, s->colours));
+    if (!buffers)
         return -1;
-    }
-    rolling r;
-    rolling_init(&r, s, x0, n, work);
-    for (uint32_t y = y0; y < y1; y++) {
-        rolling_to(&r, y);
-        row_features(&r, y, n, f, f + (size_t)C * T * n);
-        fn(ctx, y, f, f + (size_t)C * T * n);
-    }
-    free(f), free(work);
+    rows_in(s, x0, n, y0, y1, fn, ctx, buffers);
+    free(buffers);
     return 0;
 }
 
@@ -230,14 +242,23 @@ static void filter_row(void *ctx, uint32_t y, const int32_t *f, const int32_t *a
     }
 }
 
-int aem_wiener_filter(const aem_wiener *wf, const aem_wiener_source *s, uint32_t x0,
-                      uint32_t y0, uint32_t n, uint32_t y1, uint8_t *out, size_t out_stride)
+size_t aem_wiener_scratch_bytes(uint32_t n, int colours)
 {
-    int32_t *buf = malloc(3 * (size_t)n * sizeof(int32_t));
-    if (!buf)
-        return -1;
+    return 3 * (size_t)n * sizeof(int32_t) + rows_bytes(n, colours);
+}
+
+int aem_wiener_filter(const aem_wiener *wf, const aem_wiener_source *s, uint32_t x0,
+                      uint32_t y0, uint32_t n, uint32_t y1, uint8_t *out, size_t out_stride,
+                      void *scratch, size_t scratch_bytes)
+{
+    void *own = NULL;
+    if (!scratch || scratch_bytes < aem_wiener_scratch_bytes(n, s->colours)) {
+        if (!(scratch = own = malloc(aem_wiener_scratch_bytes(n, s->colours))))
+            return -1;
+    }
+    int32_t *buf = scratch;
     filter_job j = {wf, s, nn_dsp_active(), x0, y0, n, out, out_stride, buf, buf + n, buf + 2 * n};
-    int rc = aem_wiener_rows(s, x0, n, y0, y1, filter_row, &j);
-    free(buf);
-    return rc;
+    rows_in(s, x0, n, y0, y1, filter_row, &j, buf + 3 * (size_t)n);
+    free(own);
+    return 0;
 }

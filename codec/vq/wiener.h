@@ -73,9 +73,13 @@ int aem_wiener_rows(const aem_wiener_source *s, uint32_t x0, uint32_t n, uint32_
 
 /* Filters the rows y0 .. y1 - 1, columns x0 .. x0 + n - 1, of the source
  * into out (the same layout: `channels` a pixel, alpha copied), whose first
- * row is y0 and first column x0, rows out_stride apart.  Returns -1 when
- * out of memory. */
+ * row is y0 and first column x0, rows out_stride apart.  scratch: memory
+ * of scratch_bytes to work in (the decoder lends its threads' arenas), or
+ * NULL (or too small: aem_wiener_scratch_bytes) to allocate.  Returns -1
+ * when out of memory. */
+size_t aem_wiener_scratch_bytes(uint32_t n, int colours);
 int aem_wiener_filter(const aem_wiener *wf, const aem_wiener_source *s, uint32_t x0,
-                      uint32_t y0, uint32_t n, uint32_t y1, uint8_t *out, size_t out_stride);
+                      uint32_t y0, uint32_t n, uint32_t y1, uint8_t *out, size_t out_stride,
+                      void *scratch, size_t scratch_bytes);
 
 #endif

@@ -271,7 +271,7 @@ static inline int aecfuzz_wiener_stream(const uint8_t *d, size_t n)
         for (size_t i = 0; i < (size_t)w * h * ch; i++)
             pix[i] = d[i % n] ^ (uint8_t)(i * 37);
         aem_wiener_source s = {pix, (size_t)w * ch, ch, colours, 0, 0, w, h};
-        if (aem_wiener_filter(&wf, &s, 0, 0, w, h, out, (size_t)w * ch) != 0)
+        if (aem_wiener_filter(&wf, &s, 0, 0, w, h, out, (size_t)w * ch, NULL, 0) != 0)
             rc = -1;
         for (size_t i = 0; rc == 0 && i < (size_t)w * h; i++) /* alpha untouched */
             if (out[i * ch + ch - 1] != pix[i * ch + ch - 1])
