@@ -684,6 +684,14 @@ static void check_filter(const uint8_t *pix, uint32_t w, uint32_t h, aec_layout 
         CHECK(c && memcmp(c, b, (size_t)w * h * ch) == 0);
         free(c);
     }
+    /* a preview of that prefix: everything but the filter, which comes
+     * next, at the whole file's end */
+    aec_progress pr;
+    size_t before = with.size - (size_t)info.filter_bytes;
+    CHECK(aec_probe_prefix(with.data, before, NULL, &pr) == AEC_OK && !pr.final &&
+          pr.bytes_used == before && pr.next_bytes == with.size);
+    CHECK(aec_probe_prefix(with.data, with.size, NULL, &pr) == AEC_OK && pr.final &&
+          pr.bytes_used == with.size && pr.next_bytes == 0);
     c = decode(&with, below + 1, 0, 0, 0, 0, 2, &ow, &oh, NULL, &st);
     CHECK(c && memcmp(c, a, (size_t)w * h * ch) == 0);
     free(c);

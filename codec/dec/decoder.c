@@ -366,8 +366,8 @@ static void coded_source(const aecb_header *h, const dec_output *o, int filter, 
  * worker's arena (idle between the bands' renders: no fresh memory).  -1:
  * out of memory. */
 static int filter_rows(const decode_job *j, worker *ws, int threads, const uint8_t *src,
-                       size_t src_stride,
-                       uint32_t sx0, uint32_t sy0, uint32_t sx1, uint32_t sy1, uint32_t x0,
+                       size_t src_stride, uint32_t sx0, uint32_t sy0, uint32_t sx1, uint32_t sy1,
+                       uint32_t x0,
                        uint32_t y, uint32_t w, uint32_t rows, uint8_t *dst, size_t dst_stride)
 {
     enum { CHUNK = 64 }; /* rows a call: each call pads its first rows anew */
@@ -378,13 +378,10 @@ static int filter_rows(const decode_job *j, worker *ws, int threads, const uint8
     reduction(| : failed)
     for (int c = 0; c < chunks; c++) {
         uint32_t r0 = (uint32_t)c * CHUNK, nr = rows - r0 < CHUNK ? rows - r0 : CHUNK;
-        int me = 0;
-#ifdef _OPENMP
-        me = omp_get_thread_num();
-#endif
+        const worker *me = &ws[aec_thread_num()];
         failed |= aem_wiener_filter(j->filter, &s, x0, y + r0, w, y + r0 + nr,
-                                    dst + (size_t)r0 * dst_stride, dst_stride, ws[me].buffers,
-                                    ws[me].buffers ? ws[me].buffer_bytes : 0) != 0;
+                                    dst + (size_t)r0 * dst_stride, dst_stride, me->buffers,
+                                    me->buffers ? me->buffer_bytes : 0) != 0;
     }
     return failed ? -1 : 0;
 }

@@ -26,9 +26,9 @@
  * these (the format takes any ascending ones). */
 static const uint16_t bin_edge[BINS - 1] = {4,   8,   16,  24,  32,  48,  64,  96,
                                             128, 192, 256, 384, 512, 768, 1024};
-/* PSNR a doubling of the rate buys at the levels' middle rates (1 dB for
- * about 22 % of rate, bench/results): the filter's bytes are priced with
- * it against its gain. */
+/* dB of PSNR per unit of ln(rate) along the levels at their middle rates
+ * (1 dB for about 22 % of rate, bench/results): the filter's bytes are
+ * priced with it against its gain. */
 #define DB_PER_LN_RATE 4.5
 /* Nor more than this share of the file: on small pictures the levels'
  * slope is far steeper than the photographs' (a 160x96 picture gained 3.3
