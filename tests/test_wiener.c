@@ -239,31 +239,40 @@ static void test_stream(void)
     CHECK(aecb_wiener_write(&wf, &s, &size, NULL, 0) == AEC_ERR_INVALID_ARGUMENT && !s);
 }
 
-/* Every kernel path's sums equal the C path's (integers: exactly). */
+/* Every kernel path's filter sums equal the C path's (integers: exactly),
+ * over a row with a ragged end, 0 and 2 other colours. */
 static void test_paths_agree(void)
 {
-    enum { N = 203, T = 19, K = 8 };
-    int16_t w[K][3][T];
-    int32_t *f = malloc(sizeof(int32_t) * T * N), cls[N], want[N], got[N], sum[N];
+    enum { N = 203, S = 12, K = 8, PAD = 4 };
+    int16_t w[K][19];
+    int32_t rows[S * 2 + 1 + 6][N + 2 * PAD], cls[N], want[N], got[N];
     for (int k = 0; k < K; k++)
-        for (int t = 0; t < T; t++)
-            w[k][1][t] = (int16_t)((int)(rnd() % 8191) - 4095);
-    for (int i = 0; i < T * N; i++)
-        f[i] = (int)(rnd() % 2041) - 1020;
+        for (int t = 0; t < 19; t++)
+            w[k][t] = (int16_t)((int)(rnd() % 8191) - 4095);
+    for (int r = 0; r < S * 2 + 1 + 6; r++)
+        for (int x = 0; x < N + 2 * PAD; x++)
+            rows[r][x] = (int32_t)(rnd() % 256);
     for (int x = 0; x < N; x++)
         cls[x] = (int32_t)(rnd() % K);
-    const nn_dsp *c = nn_dsp_of(NN_ISA_C);
-    c->wiener_sums(K, T, w[0][1], 3 * T, f, cls, N, want, sum);
-    for (int isa = 0; isa < NN_ISA_COUNT; isa++) {
-        const nn_dsp *d = nn_dsp_of((enum nn_isa)isa);
-        if (!d)
-            continue;
-        memset(got, 0, sizeof got);
-        d->wiener_sums(K, T, w[0][1], 3 * T, f, cls, N, got, sum);
-        CHECKF(memcmp(got, want, sizeof got) == 0, "path %s differs from c", d->name);
-        printf("  path %s: the same sums\n", d->name);
+    const int32_t *down[S], *up[S], *other[6];
+    for (int t = 0; t < S; t++)
+        down[t] = rows[t] + PAD, up[t] = rows[S + t] + PAD;
+    for (int e = 0; e < 6; e++)
+        other[e] = rows[2 * S + 1 + e] + PAD;
+    for (int others = 0; others <= 2; others += 2) {
+        nn_dsp_of(NN_ISA_C)->wiener_row(S, down, up, rows[2 * S] + PAD, others, other, cls, K,
+                                        w[0], 19, N, want);
+        for (int isa = 0; isa < NN_ISA_COUNT; isa++) {
+            const nn_dsp *d = nn_dsp_of((enum nn_isa)isa);
+            if (!d)
+                continue;
+            memset(got, 0, sizeof got);
+            d->wiener_row(S, down, up, rows[2 * S] + PAD, others, other, cls, K, w[0], 19, N, got);
+            CHECKF(memcmp(got, want, sizeof got) == 0, "path %s differs from c (%d others)",
+                   d->name, others);
+            printf("  path %s, %d other colours: the same sums\n", d->name, others);
+        }
     }
-    free(f);
 }
 
 /* Every path's exact sums of products (the encoder's normal equations)

@@ -81,23 +81,28 @@ typedef void (*nn_conv3_row_fn)(int cout, int cin, int W, const float *const *ro
 typedef void (*nn_pack_conv3_fn)(const float *in, int B, int H, int W, int k0, int kc, int j0,
                                  int ncols, float *Bp);
 
-/* The restoration filter's sums (vq/wiener.h) over a row of n pixels,
- * each with its class cls[x] < K:
- *   acc[x] = sum over t < T of w[cls[x] * wstride + t] * f[t * n + x]
- * in int32 (the filter keeps every sum within it): integers, so every
- * path gives the same.  The C path sums every class through sum[n] and
- * keeps the pixel's; the vector paths pick each pixel's weights with a
- * permute, so their work does not grow with K. */
-typedef void (*nn_wiener_sums_fn)(int K, int T, const int16_t *w, size_t wstride,
-                                  const int32_t *f, const int32_t *cls, size_t n, int32_t *acc,
-                                  int32_t *sum);
-
 /* The restoration filter's normal equations (enc/wiener_fit.c): for m rows
  * of n integers a[i * lda + x], |a| <= 2^11,
  *   G[i * m + k] += sum over x < n of a[i * lda + x] * a[k * lda + x]
  * for i <= k < m, exactly (int64): every path gives the same.  The vector
  * paths sum in doubles, exact for these products over chunks of 256. */
 typedef void (*nn_gram_fn)(int m, const int32_t *a, size_t lda, size_t n, int64_t *G);
+
+/* One output row of one colour of the restoration filter, its taps made
+ * on the fly from the padded rows (vq/wiener.h), for x < n:
+ *   acc[x] = w[k*wstride + T-1]
+ *          + sum over t < S of w[k*wstride + t] * (down[t][x] + up[t][x] - 2 centre[x])
+ *          + for each other colour e < others, rows o = other + 3e (the
+ *            row, the row above, the row below), at t = S + 3e:
+ *            w[..t] * (o[0][x] - centre[x])
+ *            + w[..t+1] * (o[0][x+1] + o[0][x-1] - 2 o[0][x])
+ *            + w[..t+2] * (o[2][x] + o[1][x] - 2 o[0][x])
+ * with k = cls[x], T = S + 3 others + 1, in int32: exact, so every path
+ * gives the same; no tap is stored. */
+typedef void (*nn_wiener_row_fn)(int S, const int32_t *const *down, const int32_t *const *up,
+                                 const int32_t *centre, int others, const int32_t *const *other,
+                                 const int32_t *cls, int K, const int16_t *w, size_t wstride,
+                                 size_t n, int32_t *acc);
 
 typedef struct {
     const char *name; /* "c", "avx2", "avx512" */
@@ -109,8 +114,8 @@ typedef struct {
     nn_pack_conv3_fn pack_conv3;
     nn_halves_fn halves;       /* with the path's conversion instruction */
     nn_transpose_fn transpose; /* in tiles of the path's vectors */
-    nn_wiener_sums_fn wiener_sums;
     nn_gram_fn gram;
+    nn_wiener_row_fn wiener_row;
 } nn_dsp;
 
 /* The path in use: the widest this CPU runs, or the one AEC_CPU asks for

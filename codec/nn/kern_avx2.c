@@ -340,41 +340,6 @@ T static void transpose_avx2(const float *X, int rows, int cols, size_t ld, floa
         nn_transpose_c(X + (size_t)r8 * ld, rows - r8, cols, ld, Tr + r8, ldt);
 }
 
-/* As the AVX-512 path: each tap's weights of the (up to 8) classes in one
- * vector, each pixel's picked by its class with one permute. */
-T static void wiener_sums_avx2(int K, int Tn, const int16_t *w, size_t wstride,
-                               const int32_t *f, const int32_t *cls, size_t n, int32_t *acc,
-                               int32_t *sum)
-{
-    enum { MAX_TAPS = 32 };
-    if (K > 8 || Tn > MAX_TAPS) {
-        nn_wiener_sums_body(K, Tn, w, wstride, f, cls, n, acc, sum);
-        return;
-    }
-    __m256i tab[MAX_TAPS];
-    for (int t = 0; t < Tn; t++) {
-        int32_t v[8] = {0};
-        for (int k = 0; k < K; k++)
-            v[k] = w[(size_t)k * wstride + (size_t)t];
-        tab[t] = _mm256_loadu_si256((const __m256i *)v);
-    }
-    size_t x = 0;
-    for (; x + 8 <= n; x += 8) {
-        __m256i c = _mm256_loadu_si256((const __m256i *)(cls + x)), a = _mm256_setzero_si256();
-        for (int t = 0; t < Tn; t++)
-            a = _mm256_add_epi32(
-                a, _mm256_mullo_epi32(_mm256_permutevar8x32_epi32(tab[t], c),
-                                      _mm256_loadu_si256((const __m256i *)(f + (size_t)t * n + x))));
-        _mm256_storeu_si256((__m256i *)(acc + x), a);
-    }
-    for (; x < n; x++) { /* the row's last pixels */
-        int32_t a = 0;
-        for (int t = 0; t < Tn; t++)
-            a += w[(size_t)cls[x] * wstride + (size_t)t] * f[(size_t)t * n + x];
-        acc[x] = a;
-    }
-}
-
 T static double hsum_avx2(__m256d v)
 {
     __m128d s = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
@@ -387,7 +352,15 @@ T static void gram_avx2(int m, const int32_t *a, size_t lda, size_t n, int64_t *
                         hsum_avx2);
 }
 
+T static void wiener_row_avx2(int S, const int32_t *const *down, const int32_t *const *up,
+                              const int32_t *centre, int others, const int32_t *const *other,
+                              const int32_t *cls, int K, const int16_t *w, size_t wstride,
+                              size_t n, int32_t *acc)
+{
+    nn_wiener_row_body(S, down, up, centre, others, other, cls, K, w, wstride, n, acc);
+}
+
 const nn_dsp nn_dsp_avx2 = {"avx2",         MR, NR, kernel_avx2, pack_avx2, conv3_row_avx2,
                             pack_conv3_avx2,
-                            halves_avx2,    transpose_avx2, wiener_sums_avx2, gram_avx2};
+                            halves_avx2,    transpose_avx2, gram_avx2, wiener_row_avx2};
 #endif

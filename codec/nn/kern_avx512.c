@@ -388,16 +388,24 @@ T static void transpose_avx512(const float *X, int rows, int cols, size_t ld, fl
         nn_transpose_c(X + (size_t)r16 * ld, rows - r16, cols, ld, Tr + r16, ldt);
 }
 
+T static void gram_avx512(int m, const int32_t *a, size_t lda, size_t n, int64_t *G)
+{
+    NN_GRAM_VECTOR_BODY(__m512d, 8, _mm512_setzero_pd(), _mm512_load_pd, _mm512_fmadd_pd,
+                        _mm512_reduce_add_pd);
+}
+
 /* Each tap's weights of the (up to 16) classes in one vector, and each
- * pixel's picked by its class with one permute: the work no longer grows
- * with the class count. */
-T static void wiener_sums_avx512(int K, int Tn, const int16_t *w, size_t wstride,
-                                 const int32_t *f, const int32_t *cls, size_t n, int32_t *acc,
-                                 int32_t *sum)
+ * pixel's picked by its class with one permute, so that the work does not
+ * grow with the class count; the taps made from the rows in registers. */
+T static void wiener_row_avx512(int S, const int32_t *const *down, const int32_t *const *up,
+                                const int32_t *centre, int others, const int32_t *const *other,
+                                const int32_t *cls, int K, const int16_t *w, size_t wstride,
+                                size_t n, int32_t *acc)
 {
     enum { MAX_TAPS = 32 };
+    const int Tn = S + 3 * others + 1;
     if (K > 16 || Tn > MAX_TAPS) {
-        nn_wiener_sums_body(K, Tn, w, wstride, f, cls, n, acc, sum);
+        nn_wiener_row_body(S, down, up, centre, others, other, cls, K, w, wstride, n, acc);
         return;
     }
     __m512i tab[MAX_TAPS];
@@ -407,24 +415,29 @@ T static void wiener_sums_avx512(int K, int Tn, const int16_t *w, size_t wstride
             v[k] = w[(size_t)k * wstride + (size_t)t];
         tab[t] = _mm512_loadu_si512(v);
     }
+#define LD(p) _mm512_maskz_loadu_epi32(m, (p) + x)
+#define MAC(t, v) a = _mm512_add_epi32(a, _mm512_mullo_epi32(_mm512_permutexvar_epi32(c, tab[t]), (v)))
     for (size_t x = 0; x < n; x += 16) {
         __mmask16 m = n - x >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - x)) - 1);
-        __m512i c = _mm512_maskz_loadu_epi32(m, cls + x), a = _mm512_setzero_si512();
-        for (int t = 0; t < Tn; t++)
-            a = _mm512_add_epi32(a, _mm512_mullo_epi32(_mm512_permutexvar_epi32(c, tab[t]),
-                                                       _mm512_maskz_loadu_epi32(m, f + (size_t)t * n + x)));
+        __m512i c = LD(cls), c2 = _mm512_slli_epi32(LD(centre), 1);
+        __m512i a = _mm512_permutexvar_epi32(c, tab[Tn - 1]);
+        for (int t = 0; t < S; t++)
+            MAC(t, _mm512_sub_epi32(_mm512_add_epi32(LD(down[t]), LD(up[t])), c2));
+        for (int e = 0; e < others; e++) {
+            const int32_t *o0 = other[3 * e], *o1 = other[3 * e + 1], *o2 = other[3 * e + 2];
+            __m512i p = LD(o0), p2 = _mm512_slli_epi32(p, 1);
+            MAC(S + 3 * e, _mm512_sub_epi32(p, LD(centre)));
+            MAC(S + 3 * e + 1, _mm512_sub_epi32(_mm512_add_epi32(LD(o0 + 1), LD(o0 - 1)), p2));
+            MAC(S + 3 * e + 2, _mm512_sub_epi32(_mm512_add_epi32(LD(o2), LD(o1)), p2));
+        }
         _mm512_mask_storeu_epi32(acc + x, m, a);
     }
-}
-
-T static void gram_avx512(int m, const int32_t *a, size_t lda, size_t n, int64_t *G)
-{
-    NN_GRAM_VECTOR_BODY(__m512d, 8, _mm512_setzero_pd(), _mm512_load_pd, _mm512_fmadd_pd,
-                        _mm512_reduce_add_pd);
+#undef LD
+#undef MAC
 }
 
 const nn_dsp nn_dsp_avx512 = {"avx512",          MR,           NR,
                               kernel_avx512,     pack_avx512,  conv3_row_avx512,
                               pack_conv3_avx512, halves_avx512, transpose_avx512,
-                              wiener_sums_avx512, gram_avx512};
+                              gram_avx512, wiener_row_avx512};
 #endif

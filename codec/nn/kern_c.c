@@ -79,18 +79,20 @@ void nn_transpose_c(const float *X, int rows, int cols, size_t ld, float *T, siz
             T[(size_t)c * ldt + r] = X[(size_t)r * ld + c];
 }
 
-static void wiener_sums_c(int K, int T, const int16_t *w, size_t wstride, const int32_t *f,
-                          const int32_t *cls, size_t n, int32_t *acc, int32_t *sum)
-{
-    nn_wiener_sums_body(K, T, w, wstride, f, cls, n, acc, sum);
-}
-
 static void gram_c(int m, const int32_t *a, size_t lda, size_t n, int64_t *G)
 {
     nn_gram_body(m, a, lda, n, G);
 }
 
+static void wiener_row_c(int S, const int32_t *const *down, const int32_t *const *up,
+                         const int32_t *centre, int others, const int32_t *const *other,
+                         const int32_t *cls, int K, const int16_t *w, size_t wstride, size_t n,
+                         int32_t *acc)
+{
+    nn_wiener_row_body(S, down, up, centre, others, other, cls, K, w, wstride, n, acc);
+}
+
 const nn_dsp nn_dsp_c = {"c",          MR,          NR,
                          kernel_c,     pack_c,      conv3_row_c,
                          pack_conv3_c, aec_halves_to_floats, nn_transpose_c,
-                         wiener_sums_c, gram_c};
+                         gram_c, wiener_row_c};

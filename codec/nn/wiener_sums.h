@@ -1,30 +1,38 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* wiener_sums.h - the portable body of nn_wiener_sums_fn (dsp.h): the C
- * path, and the vector paths' fallback for more classes than their
- * permutes pick from.  Plain loops over the row, which the compiler
- * vectorises. */
+/* wiener_sums.h - the restoration filter's sums (dsp.h: nn_wiener_row_fn
+ * and nn_gram_fn): the portable bodies, the C path and the fallbacks of
+ * the vector paths, and the vector paths' Gram body as a macro that each
+ * kernel file compiles for its own instruction set. */
 #ifndef AEC_NN_WIENER_SUMS_H
 #define AEC_NN_WIENER_SUMS_H
 #include <stddef.h>
 #include <stdint.h>
 
+/* nn_wiener_row_fn, the portable body (the C and AVX2 paths). */
 static inline __attribute__((always_inline)) void
-nn_wiener_sums_body(int K, int T, const int16_t *w, size_t wstride, const int32_t *f,
-                    const int32_t *cls, size_t n, int32_t *acc, int32_t *sum)
+nn_wiener_row_body(int S, const int32_t *const *down, const int32_t *const *up,
+                   const int32_t *centre, int others, const int32_t *const *other,
+                   const int32_t *cls, int K, const int16_t *w, size_t wstride, size_t n,
+                   int32_t *acc)
 {
-    for (int k = 0; k < K; k++) {
-        const int16_t *wk = w + (size_t)k * wstride;
-        for (size_t x = 0; x < n; x++)
-            sum[x] = 0;
-        for (int t = 0; t < T; t++) {
-            const int32_t *ft = f + (size_t)t * n, wt = wk[t];
-            for (size_t x = 0; x < n; x++)
-                sum[x] += wt * ft[x];
+    (void)K;
+    const int T = S + 3 * others + 1;
+    for (size_t x = 0; x < n; x++) {
+        const int16_t *wk = w + (size_t)cls[x] * wstride;
+        int32_t c2 = 2 * centre[x], a = wk[T - 1];
+        for (int t = 0; t < S; t++)
+            a += wk[t] * (down[t][x] + up[t][x] - c2);
+        for (int e = 0; e < others; e++) {
+            const int32_t *o0 = other[3 * e], *o1 = other[3 * e + 1], *o2 = other[3 * e + 2];
+            const int16_t *we = wk + S + 3 * e;
+            int32_t p = o0[x];
+            a += we[0] * (p - centre[x]) + we[1] * (o0[x + 1] + o0[x - 1] - 2 * p) +
+                 we[2] * (o2[x] + o1[x] - 2 * p);
         }
-        for (size_t x = 0; x < n; x++)
-            acc[x] = cls[x] == k ? sum[x] : acc[x];
+        acc[x] = a;
     }
 }
+
 /* nn_gram_fn in int64, the C path. */
 static inline __attribute__((always_inline)) void nn_gram_body(int m, const int32_t *a, size_t lda,
                                                                size_t n, int64_t *G)

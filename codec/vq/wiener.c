@@ -126,13 +126,21 @@ static void rolling_to(rolling *r, int64_t y)
 }
 
 /* Output row y's features f[colour][tap][n] and activities act[n]. */
-static void row_features(const rolling *r, int64_t y, uint32_t n, int32_t *f, int32_t *act)
+/* Output row y's activities act[n]: the 3x3 sums of lap. */
+static void row_activity(const rolling *r, int64_t y, uint32_t n, int32_t *act)
 {
-    const int C = r->s->colours, T = aem_wiener_taps(C);
     const int32_t *l0 = lap_row(r, y - 1) + R, *l1 = lap_row(r, y) + R, *l2 = lap_row(r, y + 1) + R;
     for (ptrdiff_t x = 0; x < (ptrdiff_t)n; x++)
         act[x] = l0[x - 1] + l0[x] + l0[x + 1] + l1[x - 1] + l1[x] + l1[x + 1] + l2[x - 1] +
                  l2[x] + l2[x + 1];
+}
+
+/* Output row y's features f[colour][tap][n] and activities act[n] (the
+ * encoder's fit; the filter makes the taps on the fly, nn_dsp.wiener_row). */
+static void row_features(const rolling *r, int64_t y, uint32_t n, int32_t *f, int32_t *act)
+{
+    const int C = r->s->colours, T = aem_wiener_taps(C);
+    row_activity(r, y, n, act);
     for (int c = 0; c < C; c++) {
         const int32_t *pc = pad_row(r, c, y) + R; /* row y, column x0 */
         int32_t *fc = f + (size_t)c * T * n;
@@ -202,41 +210,46 @@ static int32_t floor_shift(int32_t v)
     return v >= 0 ? v >> AEM_WIENER_SHIFT : -((-v + (1 << AEM_WIENER_SHIFT) - 1) >> AEM_WIENER_SHIFT);
 }
 
-/* The filter's output of one row (aem_wiener_rows' callback). */
-typedef struct {
-    const aem_wiener *wf;
-    const aem_wiener_source *s;
-    const nn_dsp *dsp;
-    uint32_t x0, y0, n;
-    uint8_t *out;
-    size_t out_stride;
-    int32_t *cls, *acc, *sum; /* n each */
-} filter_job;
-
-static void filter_row(void *ctx, uint32_t y, const int32_t *f, const int32_t *act)
+/* Output row y of the filter into dst (the source's layout), from the
+ * rolling rows: the classes, then each colour's sums by nn_dsp.wiener_row
+ * (cls and acc: n each), rounded and added. */
+static void filter_row(const aem_wiener *wf, const rolling *r, const nn_dsp *dsp, int64_t y,
+                       uint32_t n, int32_t *act, int32_t *cls, int32_t *acc, uint8_t *dst)
 {
-    const filter_job *j = ctx;
-    const aem_wiener_source *s = j->s;
-    const int C = s->colours, T = aem_wiener_taps(C), K = j->wf->classes;
-    const size_t ch = (size_t)s->channels, n = j->n;
+    const aem_wiener_source *s = r->s;
+    const int C = s->colours, K = wf->classes;
+    const size_t ch = (size_t)s->channels;
+    row_activity(r, y, n, act);
     for (size_t x = 0; x < n; x++) {
         int32_t k = 0;
         for (int t = 0; t + 1 < K; t++)
-            k += act[x] >= (int32_t)j->wf->threshold[t];
-        j->cls[x] = k;
+            k += act[x] >= (int32_t)wf->threshold[t];
+        cls[x] = k;
     }
-    const uint8_t *src = s->src + (size_t)(y - s->sy0) * s->stride + (size_t)(j->x0 - s->sx0) * ch;
-    uint8_t *dst = j->out + (size_t)(y - j->y0) * j->out_stride;
+    const uint8_t *src = s->src + (size_t)(y - s->sy0) * s->stride + (size_t)(r->x0 - s->sx0) * ch;
     for (size_t c = 0; c < ch; c++) {
         if (c >= (size_t)C) { /* alpha */
             for (size_t x = 0; x < n; x++)
                 dst[x * ch + c] = src[x * ch + c];
             continue;
         }
-        j->dsp->wiener_sums(K, T, j->wf->w[0][c], sizeof j->wf->w[0] / sizeof j->wf->w[0][0][0],
-                            f + c * (size_t)T * n, j->cls, n, j->acc, j->sum);
+        const int32_t *down[AEM_WIENER_SPATIAL], *up[AEM_WIENER_SPATIAL], *other[3 * 2];
+        for (int t = 0; t < AEM_WIENER_SPATIAL; t++) {
+            int dy = aem_wiener_offsets[t][0], dx = aem_wiener_offsets[t][1];
+            down[t] = pad_row(r, (int)c, y + dy) + R + dx, up[t] = pad_row(r, (int)c, y - dy) + R - dx;
+        }
+        int others = 0;
+        for (int e = 0; e < C; e++)
+            if (e != (int)c) {
+                other[3 * others] = pad_row(r, e, y) + R;
+                other[3 * others + 1] = pad_row(r, e, y - 1) + R;
+                other[3 * others + 2] = pad_row(r, e, y + 1) + R;
+                others++;
+            }
+        dsp->wiener_row(AEM_WIENER_SPATIAL, down, up, pad_row(r, (int)c, y) + R, others, other, cls,
+                        K, wf->w[0][c], sizeof wf->w[0] / sizeof wf->w[0][0][0], n, acc);
         for (size_t x = 0; x < n; x++) {
-            int32_t v = src[x * ch + c] + floor_shift(j->acc[x] + (1 << (AEM_WIENER_SHIFT - 1)));
+            int32_t v = src[x * ch + c] + floor_shift(acc[x] + (1 << (AEM_WIENER_SHIFT - 1)));
             dst[x * ch + c] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
         }
     }
@@ -244,7 +257,7 @@ static void filter_row(void *ctx, uint32_t y, const int32_t *f, const int32_t *a
 
 size_t aem_wiener_scratch_bytes(uint32_t n, int colours)
 {
-    return 3 * (size_t)n * sizeof(int32_t) + rows_bytes(n, colours);
+    return 3 * (size_t)n * sizeof(int32_t) + rolling_bytes(n, colours);
 }
 
 int aem_wiener_filter(const aem_wiener *wf, const aem_wiener_source *s, uint32_t x0,
@@ -256,9 +269,14 @@ int aem_wiener_filter(const aem_wiener *wf, const aem_wiener_source *s, uint32_t
         if (!(scratch = own = malloc(aem_wiener_scratch_bytes(n, s->colours))))
             return -1;
     }
-    int32_t *buf = scratch;
-    filter_job j = {wf, s, nn_dsp_active(), x0, y0, n, out, out_stride, buf, buf + n, buf + 2 * n};
-    rows_in(s, x0, n, y0, y1, filter_row, &j, buf + 3 * (size_t)n);
+    int32_t *act = scratch, *cls = act + n, *acc = cls + n;
+    const nn_dsp *dsp = nn_dsp_active();
+    rolling r;
+    rolling_init(&r, s, x0, n, acc + n);
+    for (uint32_t y = y0; y < y1; y++) {
+        rolling_to(&r, y);
+        filter_row(wf, &r, dsp, y, n, act, cls, acc, out + (size_t)(y - y0) * out_stride);
+    }
     free(own);
     return 0;
 }
