@@ -19,6 +19,8 @@
  *   DIR/residual/NAME.bin   pixel residual streams of one tile for
  *                           fuzz_residual: 3 bytes (1 for 3 colours, the
  *                           blocks - 1 as a u16), then the stream
+ *   DIR/decode/gen-filter-*.aec  version-2 files coded by the library at
+ *                           level 7 with the restoration filter
  *   DIR/wiener/NAME.bin     restoration filter streams for fuzz_wiener: a
  *                           byte (bit 0: 3 colours; the picture size), then
  *                           the stream
@@ -236,6 +238,27 @@ static int wiener_seed(const char *dir, const char *name, int colours, int class
     return rc;
 }
 
+/* A version-2 file (the restoration filter, spec 6.11) coded by the library
+ * at built-in level 7 from a generated picture, so that fuzz_decode, which
+ * keeps its model (a built-in one), reaches the filter. */
+static int filter_file(const char *dir, const char *name, uint32_t w, uint32_t h, int channels)
+{
+    uint8_t *pix = malloc((size_t)w * h * (size_t)channels), *file = NULL;
+    for (size_t i = 0; i < (size_t)w * h * (size_t)channels; i++)
+        pix[i] = (uint8_t)((i * 2654435761u >> 24) % 40 + (i / (size_t)(w * channels)) * 3);
+    aec_encoder *e = NULL;
+    aec_encode_params p;
+    aec_encode_params_default(&p);
+    p.quality = 7, p.threads = 1, p.filter = 1;
+    size_t n = 0;
+    int rc = aec_encoder_create(&e, NULL) != AEC_OK ||
+             aec_encode(e, pix, w, h, 0, (aec_layout)channels, &p, &file, &n) != AEC_OK ||
+             n < 5 || file[4] != 2 || save(dir, "decode", name, file, n);
+    aec_encoder_destroy(e);
+    aec_free(file), free(pix);
+    return rc ? -1 : 0;
+}
+
 /* A version-1 model file f (n bytes, binary32 weights) saved as
  * model/half.aem with its weights in binary16 (spec/model.md). */
 static int save_half(const char *dir, const uint8_t *f, size_t n)
@@ -302,7 +325,9 @@ int main(int argc, char **argv)
         residual_seed(dir, "c1-b40.bin", 1, 40, 2) || residual_seed(dir, "c3-b300.bin", 3, 300, 3))
         return 1;
     if (wiener_seed(dir, "c1-k1.bin", 1, 1, 5) || wiener_seed(dir, "c3-k2.bin", 3, 2, 22) ||
-        wiener_seed(dir, "c3-k8.bin", 3, 8, 67) || wiener_seed(dir, "c1-k5.bin", 1, 5, 90))
+        wiener_seed(dir, "c3-k8.bin", 3, 8, 67) || wiener_seed(dir, "c1-k5.bin", 1, 5, 90) ||
+        filter_file(dir, "gen-filter-rgb64x48.aec", 64, 48, 3) ||
+        filter_file(dir, "gen-filter-ga40x24.aec", 40, 24, 2))
         return 1;
     aec_model_free(m);
     return 0;
