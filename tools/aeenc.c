@@ -137,6 +137,21 @@ typedef struct {
 } enc_options;
 
 /* Fills *o from argv; -1 when the run goes on, else the exit status. */
+/* An option's auto, on or off into 0, 1 or -1 (*out); else a usage error
+ * (non-zero, message printed). */
+static int auto_on_off(const char *option, const char *v, int *out)
+{
+    if (strcmp(v, "auto") == 0)
+        *out = 0;
+    else if (strcmp(v, "on") == 0)
+        *out = 1;
+    else if (strcmp(v, "off") == 0)
+        *out = -1;
+    else
+        return cli_usage_error("%s takes auto, on or off, not '%s'", option, v) != 0;
+    return 0;
+}
+
 static int parse_options(int argc, char **argv, enc_options *o)
 {
     int only_files = 0;
@@ -164,27 +179,11 @@ static int parse_options(int argc, char **argv, enc_options *o)
         } else if (cli_flag(a, NULL, "--lattice-only")) {
             o->lattice_only = 1;
         } else if ((r = cli_option(argc, argv, &i, NULL, "--half-size", &v)) != 0) {
-            if (r < 0)
+            if (r < 0 || auto_on_off("--half-size", v, &o->half_size))
                 return CLI_EXIT_USAGE;
-            if (strcmp(v, "auto") == 0)
-                o->half_size = 0;
-            else if (strcmp(v, "on") == 0)
-                o->half_size = 1;
-            else if (strcmp(v, "off") == 0)
-                o->half_size = -1;
-            else
-                return cli_usage_error("--half-size takes auto, on or off, not '%s'", v);
         } else if ((r = cli_option(argc, argv, &i, NULL, "--filter", &v)) != 0) {
-            if (r < 0)
+            if (r < 0 || auto_on_off("--filter", v, &o->filter))
                 return CLI_EXIT_USAGE;
-            if (strcmp(v, "auto") == 0)
-                o->filter = 0;
-            else if (strcmp(v, "on") == 0)
-                o->filter = 1;
-            else if (strcmp(v, "off") == 0)
-                o->filter = -1;
-            else
-                return cli_usage_error("--filter takes auto, on or off, not '%s'", v);
         } else if ((r = cli_option(argc, argv, &i, NULL, "--residual", &v)) != 0) {
             if (r < 0)
                 return CLI_EXIT_USAGE;
