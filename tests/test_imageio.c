@@ -31,6 +31,7 @@
 
 #include <jpeglib.h>
 #include <png.h>
+#include <zlib.h>
 
 static char g_dir[256];
 
@@ -732,17 +733,18 @@ static int same_file(const char *a, const char *b)
     return same;
 }
 
-/* Writes img through the streaming writer in uneven chunks of rows. */
-static int write_in_chunks(const char *path, const aeio_image *img,
-                           const aeio_write_options *opt, char *err, size_t errlen)
+/* Writes img through the streaming writer in bands of rows of the heights
+ * bands[0..nbands), repeated as needed. */
+static int write_in_bands(const char *path, const aeio_image *img, const aeio_write_options *opt,
+                          const uint32_t *bands, size_t nbands, char *err, size_t errlen)
 {
-    static const uint32_t chunks[] = {1, 5, 2, 7};
     aeio_writer *wr;
     if (aeio_writer_open(&wr, path, img->width, img->height, img->channels, opt, err, errlen))
         return -1;
     size_t stride = (size_t)img->width * img->channels;
     for (uint32_t y = 0, k = 0; y < img->height; k++) {
-        uint32_t n = chunks[k % 4] < img->height - y ? chunks[k % 4] : img->height - y;
+        uint32_t band = bands[k % nbands];
+        uint32_t n = band < img->height - y ? band : img->height - y;
         if (aeio_writer_write_rows(wr, img->pixels + y * stride, n, err, errlen) != 0) {
             aeio_writer_abort(wr);
             return -1;
@@ -750,6 +752,14 @@ static int write_in_chunks(const char *path, const aeio_image *img,
         y += n;
     }
     return aeio_writer_finish(wr, err, errlen);
+}
+
+/* Writes img through the streaming writer in uneven chunks of rows. */
+static int write_in_chunks(const char *path, const aeio_image *img,
+                           const aeio_write_options *opt, char *err, size_t errlen)
+{
+    static const uint32_t chunks[] = {1, 5, 2, 7};
+    return write_in_bands(path, img, opt, chunks, 4, err, errlen);
 }
 
 static void test_writer_matches_write(void)
@@ -874,6 +884,213 @@ static void test_writer_failures(void)
     }
     aeio_free(&big);
     aeio_free(&img);
+    clean_dir(g_dir, 0);
+}
+
+/* ---- PNG: the default level's parallel compression ----------------------- */
+
+static uint32_t get_be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* The image data of the PNG file at path, inflated (zlib checks its
+ * Adler-32), after checking the layout: signature, IHDR first, IDATs one
+ * after another, IEND last at the end of the file, every CRC right.  A
+ * malloc'ed buffer of `expected` bytes (height * (1 + row bytes)), or NULL.
+ * *syncs: the sync-flush markers (00 00 ff ff) in the zlib stream, about
+ * one per chunk the parallel writer compressed. */
+static uint8_t *png_image_data(const char *path, size_t expected, int *syncs)
+{
+    static const uint8_t sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+    uint8_t *file = NULL, *z = NULL, *out = NULL;
+    size_t size = 0, zn = 0, pos = 8;
+    int ok = aeio_read_file(path, &file, &size, 0, NULL, 0) == 0 && size >= 8 &&
+             memcmp(file, sig, 8) == 0 && (z = malloc(size)) != NULL;
+    int chunks = 0, idats_ended = 0, iend = 0;
+    while (ok && pos < size) {
+        uint32_t len = size - pos >= 12 ? get_be32(file + pos) : 0;
+        const uint8_t *type = file + pos + 4, *data = file + pos + 8;
+        ok = !iend && size - pos >= 12 && len <= size - pos - 12 &&
+             crc32_bytes(0, type, 4 + (size_t)len) == get_be32(data + len) &&
+             (chunks > 0 || memcmp(type, "IHDR", 4) == 0);
+        if (!ok)
+            break;
+        if (memcmp(type, "IDAT", 4) == 0) {
+            ok = !idats_ended;
+            memcpy(z + zn, data, len);
+            zn += len;
+        } else if (zn > 0) {
+            idats_ended = 1;
+        }
+        iend = memcmp(type, "IEND", 4) == 0;
+        pos += 12 + (size_t)len;
+        chunks++;
+    }
+    uLongf n = (uLongf)expected;
+    if (ok && iend && (out = malloc(expected)) != NULL &&
+        (uncompress(out, &n, z, (uLong)zn) != Z_OK || n != expected)) {
+        free(out);
+        out = NULL;
+    }
+    *syncs = 0;
+    for (size_t i = 0; out && i + 4 <= zn; i++)
+        *syncs += memcmp(z + i, "\x00\x00\xff\xff", 4) == 0;
+    free(file);
+    free(z);
+    return out;
+}
+
+/* make_image with some noise, as a photograph has: the filters' choice
+ * then varies from row to row. */
+static aeio_image make_noisy_image(uint32_t w, uint32_t h, int channels)
+{
+    aeio_image img = make_image(w, h, channels);
+    uint32_t state = 12345;
+    for (size_t i = 0; i < (size_t)w * h * channels; i++) {
+        state = state * 1664525u + 1013904223u;
+        int v = img.pixels[i] + (int)(state >> 28) - 8;
+        img.pixels[i] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+    }
+    return img;
+}
+
+/* Bands of 16 rows that different PNG filters suit: flat rows (Sub),
+ * vertical stripes (Up), the noisy gradients of make_noisy_image (Paeth,
+ * Average) and plain noise.  A single row or column halves from pixel to
+ * pixel instead: Average would suit it, and libpng does not try Average on
+ * those. */
+static aeio_image make_filter_image(uint32_t w, uint32_t h, int channels)
+{
+    aeio_image img = make_noisy_image(w, h, channels);
+    size_t stride = (size_t)w * channels;
+    if (w == 1 || h == 1) {
+        for (size_t i = 0; i < (size_t)w * h * channels; i++)
+            img.pixels[i] = (uint8_t)(200u >> (i / channels));
+        return img;
+    }
+    uint32_t state = 777;
+    for (uint32_t y = 0; y < h; y++) {
+        uint8_t *row = img.pixels + y * stride;
+        for (size_t i = 0; i < stride; i++) {
+            state = state * 1664525u + 1013904223u;
+            switch ((y / 16) % 4) {
+            case 0: row[i] = (uint8_t)(y * 7 + (i % channels) * 50); break;
+            case 1: row[i] = (uint8_t)((i * 2654435761u) >> 24); break;
+            case 2: break; /* make_noisy_image's */
+            default: row[i] = (uint8_t)(state >> 24); break;
+            }
+        }
+    }
+    return img;
+}
+
+static size_t png_data_size(const aeio_image *img)
+{
+    return (size_t)img->height * (1 + (size_t)img->width * img->channels);
+}
+
+/* What the default level writes reads back as written, for every channel
+ * count, odd widths, a single row or column, and images of several chunks
+ * (several sync flushes). */
+static void test_png_parallel_roundtrip(void)
+{
+    static const struct {
+        uint32_t w, h;
+    } sizes[] = {{300, 700}, {301, 333}, {1, 1}, {1, 9}, {9, 1}, {3, 2}};
+    char err[512];
+    for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
+        for (int ch = 1; ch <= 4; ch++) {
+            aeio_image img = make_noisy_image(sizes[s].w, sizes[s].h, ch), back = {0};
+            CHECKF(aeio_write(tmp_path("par.png"), &img, err, sizeof(err)) == 0, "%s", err);
+            CHECKF(aeio_read(tmp_path("par.png"), &back, 0, err, sizeof(err)) == 0, "%s", err);
+            CHECKF(same_image(&img, &back), "%ux%u, %d channels", (unsigned)img.width,
+                   (unsigned)img.height, ch);
+            int syncs = 0;
+            uint8_t *data = png_image_data(tmp_path("par.png"), png_data_size(&img), &syncs);
+            CHECKF(data != NULL, "%ux%u, %d channels", (unsigned)img.width,
+                   (unsigned)img.height, ch);
+            if (img.width == 300)
+                CHECKF(syncs >= 2, "%d channels: %d sync flushes", ch, syncs);
+            free(data);
+            aeio_free(&back);
+            aeio_free(&img);
+        }
+    }
+    clean_dir(g_dir, 0);
+}
+
+/* The file is the same byte for byte whatever the thread count and however
+ * the rows come in bands (chunks straddle the bands here). */
+static void test_png_parallel_same_bytes(void)
+{
+    static const uint32_t tiny[] = {1, 5, 2, 7}, uneven[] = {256, 100, 3, 341};
+    char err[512];
+    for (int ch = 3; ch <= 4; ch++) {
+        aeio_image img = make_noisy_image(ch == 3 ? 300 : 301, 700, ch);
+        aeio_write_options opt;
+        aeio_write_options_default(&opt);
+        opt.threads = 1;
+        CHECKF(aeio_write_ex(tmp_path("t1.png"), &img, &opt, err, sizeof(err)) == 0, "%s", err);
+        opt.threads = 2;
+        CHECKF(aeio_write_ex(tmp_path("t2.png"), &img, &opt, err, sizeof(err)) == 0, "%s", err);
+        opt.threads = 3;
+        CHECKF(aeio_write_ex(tmp_path("t3.png"), &img, &opt, err, sizeof(err)) == 0, "%s", err);
+        CHECK(write_in_bands(tmp_path("b1.png"), &img, &opt, uneven, 4, err, sizeof(err)) == 0);
+        opt.threads = 2;
+        CHECK(write_in_bands(tmp_path("b2.png"), &img, &opt, tiny, 4, err, sizeof(err)) == 0);
+        CHECKF(same_file(tmp_path("t1.png"), tmp_path("t2.png")), "%d channels", ch);
+        CHECKF(same_file(tmp_path("t1.png"), tmp_path("t3.png")), "%d channels", ch);
+        CHECKF(same_file(tmp_path("t1.png"), tmp_path("b1.png")), "%d channels", ch);
+        CHECKF(same_file(tmp_path("t1.png"), tmp_path("b2.png")), "%d channels", ch);
+        int syncs = 0;
+        uint8_t *data = png_image_data(tmp_path("b2.png"), png_data_size(&img), &syncs);
+        CHECK(data != NULL && syncs >= 3);
+        free(data);
+        aeio_free(&img);
+    }
+    clean_dir(g_dir, 0);
+}
+
+/* The rows are filtered as libpng filters them (its adaptive choice per
+ * row): the inflated image data equals that of --png-level 6, libpng's
+ * own writer; and the choice is not trivial (several filter types). */
+static void test_png_filters_match_libpng(void)
+{
+    static const struct {
+        uint32_t w, h;
+    } sizes[] = {{300, 700}, {37, 5}, {1, 9}, {9, 1}, {1, 1}};
+    char err[512];
+    for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
+        for (int ch = 1; ch <= 4; ch++) {
+            aeio_image img = make_filter_image(sizes[s].w, sizes[s].h, ch);
+            aeio_write_options opt;
+            aeio_write_options_default(&opt);
+            CHECKF(aeio_write_ex(tmp_path("ours.png"), &img, &opt, err, sizeof(err)) == 0, "%s",
+                   err);
+            opt.png_level = 6;
+            CHECKF(aeio_write_ex(tmp_path("libpng.png"), &img, &opt, err, sizeof(err)) == 0,
+                   "%s", err);
+            size_t n = png_data_size(&img);
+            int syncs;
+            uint8_t *ours = png_image_data(tmp_path("ours.png"), n, &syncs);
+            uint8_t *theirs = png_image_data(tmp_path("libpng.png"), n, &syncs);
+            CHECKF(ours && theirs && memcmp(ours, theirs, n) == 0, "%ux%u, %d channels",
+                   (unsigned)img.width, (unsigned)img.height, ch);
+            if (ours && img.width == 300) {
+                int used[5] = {0}, kinds = 0;
+                for (size_t y = 0; y < img.height; y++)
+                    if (ours[y * (n / img.height)] < 5)
+                        used[ours[y * (n / img.height)]] = 1;
+                for (int f = 0; f < 5; f++)
+                    kinds += used[f];
+                CHECKF(kinds >= 3, "%d channels: %d filter types", ch, kinds);
+            }
+            free(ours);
+            free(theirs);
+            aeio_free(&img);
+        }
+    }
     clean_dir(g_dir, 0);
 }
 
@@ -1021,6 +1238,9 @@ int main(int argc, char **argv)
     RUN_TEST(test_format_from_path);
     RUN_TEST(test_writer_matches_write);
     RUN_TEST(test_writer_failures);
+    RUN_TEST(test_png_parallel_roundtrip);
+    RUN_TEST(test_png_parallel_same_bytes);
+    RUN_TEST(test_png_filters_match_libpng);
     clean_dir(g_dir, 1);
     TEST_EXIT();
 }

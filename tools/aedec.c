@@ -116,6 +116,7 @@ typedef struct {
     int drops_alpha;
     int strip;                /* --strip: no profile or EXIF in the output */
     int png_level;            /* --png-level, -1 = the writer's default    */
+    int threads;              /* -t: the PNG writer's too, 0 = all cores   */
     int drops_metadata;       /* the file has some, the output format has no place */
     double seconds;           /* spent decoding */
 } decode_run;
@@ -229,6 +230,7 @@ static int write_band(decode_run *r, const uint8_t *pixels, uint32_t w, uint32_t
         aeio_write_options_default(&wopt);
         wopt.format = r->format;
         wopt.png_level = r->png_level;
+        wopt.threads = r->threads;
         output_metadata(r, &wopt);
         r->width = w;
         r->height = r->band_rows ? r->params.h : h;
@@ -405,7 +407,8 @@ static int decode_one(aec_decoder *dec, const dec_options *o, const char *in, co
     }
 
     decode_run run = {.dec = dec, .data = data, .size = size, .in_name = in_name, .out = out,
-                      .format = format, .strip = o->strip, .png_level = o->png_level};
+                      .format = format, .strip = o->strip, .png_level = o->png_level,
+                      .threads = o->threads};
     aec_decode_params_default(&run.params);
     run.params.stages = o->stages;
     if (o->have_region) {

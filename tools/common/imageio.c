@@ -15,6 +15,7 @@
 #include "imageio.h"
 #include "cleanup.h"
 #include "orientation.h"
+#include "png_deflate.h"
 
 #include <errno.h>
 #include <setjmp.h>
@@ -993,11 +994,22 @@ int aeio_write_file_atomic(const char *path, const void *data, size_t size, char
 /* ---- image writing: PNG -------------------------------------------------- */
 
 /* libpng reports errors by longjmp, so each step that calls it (header,
- * rows, end) is a small function with its own setjmp. */
+ * rows, a chunk, end) is a small function with its own setjmp.
+ *
+ * At the default level libpng writes the header and the chunks, but the
+ * image data is filtered and compressed by png_deflate.c on several threads
+ * (libpng compresses on one); its zlib stream is written as IDAT chunks of
+ * IDAT_BYTES, so that the file does not depend on how it came in pieces.
+ * --png-level N keeps libpng's own compression (zlib's full matching). */
+#define IDAT_BYTES ((size_t)256 << 10)
+
 struct png_wjob {
     png_structp png;
     png_infop info;
     FILE *f;
+    png_deflate *deflate; /* default level only, else NULL */
+    uint8_t *idat;        /* IDAT data not written yet (IDAT_BYTES) */
+    size_t idat_used;
     char msg[MSG_LEN];
 };
 
@@ -1046,7 +1058,54 @@ static int png_wjob_header(struct png_wjob *job, uint32_t width, uint32_t height
     return 0;
 }
 
-static int png_wjob_rows(struct png_wjob *job, const uint8_t *rows, uint32_t count, size_t stride)
+static void png_wjob_message(const struct png_wjob *job, char *msg, size_t msglen)
+{
+    msgf(msg, msglen, "%s", job->msg[0] ? job->msg : "PNG error");
+}
+
+/* libpng adds the length and the CRC.  png_write_end is not called after
+ * IDAT chunks written so (it would find no image data written through
+ * libpng): IEND is written here too. */
+static int png_wjob_chunk(struct png_wjob *job, const char *type, const uint8_t *data,
+                          size_t size)
+{
+    if (setjmp(png_jmpbuf(job->png)))
+        return -1;
+    png_write_chunk(job->png, (png_const_bytep)type, data, size);
+    return 0;
+}
+
+static int png_wjob_write_idat(struct png_wjob *job, char *msg, size_t msglen)
+{
+    if (job->idat_used && png_wjob_chunk(job, "IDAT", job->idat, job->idat_used) != 0) {
+        png_wjob_message(job, msg, msglen);
+        return -1;
+    }
+    job->idat_used = 0;
+    return 0;
+}
+
+/* png_deflate's sink: collects its stream into IDAT chunks. */
+static int png_wjob_idat_sink(void *ctx, const uint8_t *data, size_t size, char *msg,
+                              size_t msglen)
+{
+    struct png_wjob *job = ctx;
+    while (size > 0) {
+        size_t n = IDAT_BYTES - job->idat_used;
+        if (n > size)
+            n = size;
+        memcpy(job->idat + job->idat_used, data, n);
+        job->idat_used += n;
+        data += n;
+        size -= n;
+        if (job->idat_used == IDAT_BYTES && png_wjob_write_idat(job, msg, msglen) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int png_wjob_rows_libpng(struct png_wjob *job, const uint8_t *rows, uint32_t count,
+                                size_t stride)
 {
     if (setjmp(png_jmpbuf(job->png)))
         return -1;
@@ -1055,7 +1114,18 @@ static int png_wjob_rows(struct png_wjob *job, const uint8_t *rows, uint32_t cou
     return 0;
 }
 
-static int png_wjob_end(struct png_wjob *job)
+static int png_wjob_rows(struct png_wjob *job, const uint8_t *rows, uint32_t count, size_t stride)
+{
+    if (!job->deflate)
+        return png_wjob_rows_libpng(job, rows, count, stride);
+    char msg[MSG_LEN];
+    if (png_deflate_rows(job->deflate, rows, count, msg, sizeof(msg)) == 0)
+        return 0;
+    msgf(job->msg, sizeof(job->msg), "%s", msg);
+    return -1;
+}
+
+static int png_wjob_end_libpng(struct png_wjob *job)
 {
     if (setjmp(png_jmpbuf(job->png)))
         return -1;
@@ -1063,9 +1133,17 @@ static int png_wjob_end(struct png_wjob *job)
     return 0;
 }
 
-static void png_wjob_message(const struct png_wjob *job, char *msg, size_t msglen)
+static int png_wjob_end(struct png_wjob *job)
 {
-    msgf(msg, msglen, "%s", job->msg[0] ? job->msg : "PNG error");
+    if (!job->deflate)
+        return png_wjob_end_libpng(job);
+    char msg[MSG_LEN];
+    if (png_deflate_finish(job->deflate, msg, sizeof(msg)) != 0 ||
+        png_wjob_write_idat(job, msg, sizeof(msg)) != 0) {
+        msgf(job->msg, sizeof(job->msg), "%s", msg);
+        return -1;
+    }
+    return png_wjob_chunk(job, "IEND", NULL, 0);
 }
 
 static void png_wjob_free(struct png_wjob *job)
@@ -1073,7 +1151,22 @@ static void png_wjob_free(struct png_wjob *job)
     if (!job)
         return;
     png_destroy_write_struct(&job->png, &job->info);
+    png_deflate_free(job->deflate);
+    free(job->idat);
     free(job);
+}
+
+/* The default level's parallel compressor, writing through job. */
+static int png_wjob_parallel(struct png_wjob *job, uint32_t width, uint32_t height, int channels,
+                             int threads, char *msg, size_t msglen)
+{
+    job->idat = malloc(IDAT_BYTES);
+    if (!job->idat) {
+        msgf(msg, msglen, "out of memory");
+        return -1;
+    }
+    return png_deflate_new(&job->deflate, width, height, channels, threads, png_wjob_idat_sink,
+                           job, msg, msglen);
 }
 
 /* A libpng writer on f that has written the PNG header; NULL on failure. */
@@ -1095,6 +1188,11 @@ static struct png_wjob *png_wjob_new(FILE *f, uint32_t width, uint32_t height, i
     }
     if (png_wjob_header(job, width, height, channels, opt) != 0) {
         png_wjob_message(job, msg, msglen);
+        png_wjob_free(job);
+        return NULL;
+    }
+    if (opt->png_level < 0 &&
+        png_wjob_parallel(job, width, height, channels, opt->threads, msg, msglen) != 0) {
         png_wjob_free(job);
         return NULL;
     }
@@ -1168,6 +1266,7 @@ void aeio_write_options_default(aeio_write_options *opt)
     memset(opt, 0, sizeof *opt);
     opt->format = AEIO_FORMAT_AUTO;
     opt->png_level = -1;
+    opt->threads = 0;
 }
 
 /* The format a write of `channels` to path uses, or AEIO_FORMAT_UNKNOWN

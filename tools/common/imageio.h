@@ -74,7 +74,12 @@ typedef struct {
                            matching; -1 = default: level 6 matching runs
                            only (Z_RLE), about 5 times faster on decoded
                            photographs for files from 3 % smaller to 7 %
-                           larger (bench/NOTES.md)                       */
+                           larger (bench/NOTES.md), filtered and
+                           compressed on `threads` threads in chunks of
+                           rows (png_deflate.h)                          */
+    int threads;        /* threads for the default PNG level: 0 = all
+                           cores (OpenMP's default), 1 = this thread only;
+                           the file is the same whatever the count       */
     /* PNG only (PNM has no place for them): an ICC profile written as iCCP
      * and EXIF (TIFF header on) as eXIf; NULL/0 = none (the default). */
     const uint8_t *icc;
