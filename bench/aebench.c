@@ -240,7 +240,9 @@ static void usage(FILE *f)
             "  --model FILE         model file instead of the built-in models\n"
             "  --tile N             tile size (default: the library's)\n"
             "  --lambda X           aecodec RD trade-off of the index choice (RD bench;\n"
-            "                       default: the library's, 0 = nearest codes)\n");
+            "                       default: the library's, 0 = nearest codes)\n"
+            "  --effort N           aecodec encoder effort 0..%d (RD bench; default 0)\n",
+            AEC_EFFORT_MAX);
 }
 
 int bench_parse_list(const char *s, double *out, int max)
@@ -494,6 +496,7 @@ static int rd_main(int argc, char **argv)
     double levels[64], jpeg_q[128];
     int n_levels = 0, n_jpeg = 0, max_images = 0, single_thread = 1, do_msssim = 1, tile = 0;
     double lambda = -1;
+    int effort = 0;
     int want[C_COUNT] = {1, 1, 1, 1, 1};
     strlist paths = {0};
 
@@ -537,6 +540,8 @@ static int rd_main(int argc, char **argv)
             tile = atoi(v);
         } else if ((v = opt_value(argc, argv, &i, "--lambda"))) {
             lambda = atof(v);
+        } else if ((v = opt_value(argc, argv, &i, "--effort"))) {
+            effort = atoi(v);
         } else if (!strcmp(argv[i], "--no-single-thread")) {
             single_thread = 0;
         } else if (!strcmp(argv[i], "--no-msssim")) {
@@ -689,7 +694,7 @@ static int rd_main(int argc, char **argv)
         return 1;
     }
     if (want[C_OURS])
-        ours.lambda = (float)lambda;
+        ours.lambda = (float)lambda, ours.effort = effort;
 
     bench_rows rows = {0};
     int failures = 0, total = (int)paths.n;

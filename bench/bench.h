@@ -58,6 +58,7 @@ typedef struct {
     const aec_model *model;
     int tile_size;
     float lambda; /* RD trade-off of the index choice; < 0 = library default */
+    int effort;   /* aec_encode_params.effort */
 } ours_ctx;
 int ours_open(ours_ctx *ctx, const aec_model *model, int tile_size, char *err, size_t errlen);
 void ours_close(ours_ctx *ctx);

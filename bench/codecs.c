@@ -61,6 +61,7 @@ int ours_run(ours_ctx *ctx, const bench_image *img, int quality, int threads, be
         p.tile_size = ctx->tile_size;
     if (ctx->lambda >= 0)
         p.lambda = ctx->lambda;
+    p.effort = ctx->effort;
     uint8_t *file = NULL;
     size_t size = 0;
     double t0 = now_ms();

@@ -197,12 +197,24 @@ typedef struct {
                       filter fitted to the noisy source would put noise
                       back).  Encoding with it decodes the file once more.
                       Added after 0.5.0                                   */
+    int effort;    /* encoder effort, 0..AEC_EFFORT_MAX (like cjxl -e or
+                      cwebp -m): 0 (default) = the encoder network's
+                      latents as they are; 1..3 = then refined through the
+                      decoder itself, 10, 20 or 40 steps that each cost
+                      about three decodes of the picture, for a few tenths
+                      of a dB more at the same size (bench/NOTES.md);
+                      higher values mean AEC_EFFORT_MAX.  Lattice levels
+                      only (not VQ stages), not with denoise; decoders
+                      need nothing.  Negative is an error.
+                      Added after 0.5.0                                   */
 } aec_encode_params;
 #define AEC_LAMBDA_AUTO (-1.0f)
 /* The steps aec_encode_params.residual_step may name (the format's,
  * spec/bitstream.md 6.10). */
 #define AEC_RESIDUAL_STEP_MIN 8
 #define AEC_RESIDUAL_STEP_MAX 255
+/* The highest aec_encode_params.effort that does more (higher is the same). */
+#define AEC_EFFORT_MAX 3
 #define AEC_LATTICE_AUTO (-1.0f)
 
 /* Description of a coded image, read from its header. */
@@ -316,7 +328,8 @@ AEC_API void aec_encoder_destroy(aec_encoder *enc);
  * 2 x grid_h x grid_w x dims floats in C order: [0] the encoder network's
  * output before quantisation, [1] the quantised latent the decoder rebuilds
  * from the file (VQ codes plus lattice refinement).  The model is the one
- * the level (or the encoder's model) codes with. */
+ * the level (or the encoder's model) codes with.  params->effort is not
+ * applied: the latents are those of an encode at effort 0. */
 AEC_API aec_status aec_encode_latents(aec_encoder *enc, const uint8_t *pixels, uint32_t width,
                                       uint32_t height, size_t stride, aec_layout layout,
                                       const aec_encode_params *params, float **out,

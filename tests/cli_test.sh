@@ -154,6 +154,20 @@ else
 fi
 expect_fail png_level_out_of_range 2 "$tmp/lvl10.png" "$DEC" --png-level 10 "$tmp/rgb.aec" "$tmp/lvl10.png"
 
+# --effort refines the latents through the decoder: a file any decoder
+# reads, at least as close to the picture; out of range is a usage error.
+run "$ENC" $TH --effort 1 "$tmp/rgb.ppm" "$tmp/eff.aec"
+run "$DEC" $TH "$tmp/eff.aec" "$tmp/eff.png"
+eff=$("$T" --psnr "$tmp/rgb.ppm" "$tmp/eff.png" 2>/dev/null)
+if [ $rc -eq 0 ] && awk "BEGIN { exit !($eff >= $psnr - 0.05) }"; then
+    pass effort_decodes
+else
+    fail effort_decodes "exit status $rc, $eff dB against $psnr at effort 0"
+fi
+expect_fail effort_out_of_range 2 "$tmp/eff4.aec" "$ENC" --effort 4 "$tmp/rgb.ppm" "$tmp/eff4.aec"
+expect_fail effort_not_with_latents 2 "$tmp/effl.aec" "$ENC" --effort 1 --latents "$tmp/effl.npy" \
+    "$tmp/rgb.ppm" "$tmp/effl.aec"
+
 # ---- pipes ----------------------------------------------------------------
 "$ENC" $TH - - <"$tmp/rgb.ppm" 2>"$tmp/err" | "$DEC" $TH - - >"$tmp/pipe.png" 2>>"$tmp/err"
 size_is stdin_stdout_pipes "$tmp/pipe.png" "67 45 3"

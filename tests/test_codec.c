@@ -66,6 +66,8 @@ static int g_residual = -1;
 /* its filter: none, so that the tests of the other layers see them alone
  * (test_restoration_filter sets the encoder's choice) */
 static int g_filter = -1;
+/* its effort (test_effort sets it) */
+static int g_effort = 0;
 /* The encoder's model: NULL = the built-in levels; the VQ tests set the
  * default model so that a quality level is a number of stages. */
 static const aec_model *g_model = NULL;
@@ -89,6 +91,7 @@ static blob encode(const uint8_t *pix, uint32_t w, uint32_t h, aec_layout layout
         p.half_size = g_half;
         p.residual_step = g_residual;
         p.filter = g_filter;
+        p.effort = g_effort;
         st = aec_encode(enc, pix, w, h, 0, layout, &p, &b.data, &b.size);
         if (st != AEC_OK)
             printf("  encode: %s\n", aec_encoder_last_error(enc));
@@ -379,6 +382,54 @@ static void test_threads_identical(void)
     free(b.data), free(pix);
 }
 
+/* aec_encode_params.effort (codec/enc/refine.c): the latents refined
+ * through the decoder decode closer to the picture for about the same
+ * bytes, in the same file on any thread count; nothing changes where
+ * there is no lattice to refine (level 1 codes a VQ stage) nor when
+ * de-noising; a negative effort is refused. */
+static void test_effort(void)
+{
+    uint32_t w = 192, h = 128, ow, oh;
+    uint8_t *pix = malloc((size_t)w * h * 3); /* smooth shading, edges, fine stripes */
+    for (uint32_t y = 0; y < h; y++)
+        for (uint32_t x = 0; x < w; x++)
+            for (int c = 0; c < 3; c++) {
+                double v = 110 + 70 * sin(x * 0.045 + c) * cos(y * 0.06) +
+                           (((x - 40) * (x - 40) + (y - 60) * (y - 60) < 900) ? 50 : 0) +
+                           (x > 120 ? 12 * sin(x * 0.9 + y * 0.3) : 0);
+                pix[((size_t)y * w + x) * 3 + c] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+            }
+    aec_status st;
+    blob plain = encode(pix, w, h, AEC_RGB, 7, 0, &st);
+    g_effort = 2;
+    blob refined = encode(pix, w, h, AEC_RGB, 7, 0, &st);
+    g_enc_threads = 1;
+    blob one = encode(pix, w, h, AEC_RGB, 7, 0, &st);
+    g_enc_threads = 0;
+    uint8_t *a = plain.data ? decode(&plain, 0, 0, 0, 0, 0, 0, &ow, &oh, NULL, &st) : NULL;
+    uint8_t *b = refined.data ? decode(&refined, 0, 0, 0, 0, 0, 0, &ow, &oh, NULL, &st) : NULL;
+    double pa = a ? psnr_channels(pix, a, (size_t)w * h, 3, 3) : 0;
+    double pb = b ? psnr_channels(pix, b, (size_t)w * h, 3, 3) : 0;
+    printf("  level 7: %zu bytes %.2f dB at effort 0, %zu bytes %.2f dB at effort 2\n",
+           plain.size, pa, refined.size, pb);
+    CHECKF(a && b && pb > pa + 0.05 && refined.size * 100 <= plain.size * 105,
+           "effort 2: %.2f dB for %zu bytes, effort 0: %.2f dB for %zu", pb, refined.size, pa,
+           plain.size);
+    CHECK(one.data && one.size == refined.size && memcmp(one.data, refined.data, one.size) == 0);
+    /* no lattice to refine (a caller's model: a level is its VQ stages) */
+    g_model = aec_model_default();
+    blob vq = encode(pix, w, h, AEC_RGB, 1, 0, &st);
+    g_effort = 0;
+    blob vq0 = encode(pix, w, h, AEC_RGB, 1, 0, &st);
+    g_model = NULL;
+    CHECK(vq.data && vq0.data && vq.size == vq0.size && memcmp(vq.data, vq0.data, vq.size) == 0);
+    g_effort = -1;
+    blob bad = encode(pix, w, h, AEC_RGB, 7, 0, &st);
+    CHECK(!bad.data && st == AEC_ERR_INVALID_ARGUMENT);
+    g_effort = 0;
+    free(a), free(b), free(plain.data), free(refined.data), free(one.data), free(vq.data);
+    free(vq0.data), free(pix);
+}
 
 /* One encoder and one decoder used picture after picture keep their
  * threads' contexts and arenas (codec/enc/encoder.c, codec/dec/tiles.c):
@@ -1688,6 +1739,7 @@ int main(void)
     RUN_TEST(test_region_equals_crop);
     RUN_TEST(test_tile_seams);
     RUN_TEST(test_threads_identical);
+    RUN_TEST(test_effort);
     RUN_TEST(test_contexts_reused);
     RUN_TEST(test_builtin_levels);
     RUN_TEST(test_lattice_layer);

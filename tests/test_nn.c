@@ -25,7 +25,7 @@
 #include "nn/layers.h"
 #include "nn/winograd.h"
 #include "testlib.h"
-#include "train/backward.h"
+#include "model/backward.h"
 #include "train/init.h"
 #include "train/rng.h"
 #include "vq/rvq.h"
@@ -917,9 +917,9 @@ static void check_decoder_backward(const aem_config *config, int B, int Hs, int 
     int X = 192, D = cfg->latent;
     size_t N = (size_t)B * Hs * Ws;
     aem_acts a;
-    aet_grad_ws ws;
+    aem_grad_ws ws;
     CHECK(aem_acts_alloc(&a, cfg, B, Hs, Ws, 1, 1) == 0);
-    CHECK(aet_grad_ws_alloc(&ws, cfg, B, Hs, Ws) == 0);
+    CHECK(aem_grad_ws_alloc(&ws, cfg, B, Hs, Ws) == 0);
     fill(a.q, (size_t)D * N, 1.0f);
     float *R = falloc((size_t)X * N), *grads = calloc(L->trainable, sizeof(float));
     float *dq = falloc((size_t)D * N), *grads2 = calloc(L->trainable, sizeof(float));
@@ -937,7 +937,7 @@ static void check_decoder_backward(const aem_config *config, int B, int Hs, int 
     CHECK(active > (int)nmask / 5 && active < (int)nmask * 4 / 5);
     for (size_t i = 0; i < (size_t)D * N; i++)
         dq[i] = NAN; /* must be overwritten */
-    aet_decoder_backward(m, &a, R, grads, dq, &ws);
+    aem_decoder_backward(m, &a, R, grads, dq, &ws);
     /* The encoder's gradients are not touched. */
     int touched = 0;
     for (size_t i = 0; i < L->dec_lin_w; i++)
@@ -945,7 +945,7 @@ static void check_decoder_backward(const aem_config *config, int B, int Hs, int 
     CHECK(touched == 0);
     /* Accumulation: a second call adds the same gradient again. */
     memcpy(grads2, grads, L->trainable * sizeof(float));
-    aet_decoder_backward(m, &a, R, grads2, dq2, &ws);
+    aem_decoder_backward(m, &a, R, grads2, dq2, &ws);
     double acc_err = 0, dq_diff = 0;
     for (size_t i = L->dec_lin_w; i < L->trainable; i++)
         acc_err = fmax(acc_err, fabs((double)grads2[i] - 2.0 * grads[i]));
@@ -953,6 +953,9 @@ static void check_decoder_backward(const aem_config *config, int B, int Hs, int 
         dq_diff = fmax(dq_diff, fabs((double)dq2[i] - dq[i]));
     CHECKF(acc_err < 1e-4, "second backward does not accumulate: %.3g", acc_err);
     CHECKF(dq_diff == 0, "dq differs between two calls: %.3g", dq_diff);
+    /* Without weight gradients (the encoder's refinement): the same dq. */
+    aem_decoder_backward(m, &a, R, NULL, dq2, &ws);
+    CHECK(memcmp(dq, dq2, sizeof(float) * D * N) == 0);
 
     float *P = m->params;
     check_net_tensor(&c, "dec_lin_w", P + L->dec_lin_w, (size_t)X * D, grads + L->dec_lin_w);
@@ -986,7 +989,7 @@ static void check_decoder_backward(const aem_config *config, int B, int Hs, int 
     check_net_tensor(&c, "dq", a.q, (size_t)D * N, dq);
     free(c.mask0), free(c.mask1), free(mk);
     free(R), free(grads), free(grads2), free(dq), free(dq2);
-    aet_grad_ws_free(&ws);
+    aem_grad_ws_free(&ws);
     aem_acts_free(&a);
     aec_model_free(m);
 }
@@ -1030,9 +1033,9 @@ static void check_encoder_backward(const aem_config *config, int B, int Hs, int 
     int X = 192, D = cfg->latent;
     size_t N = (size_t)B * Hs * Ws;
     aem_acts a;
-    aet_grad_ws ws;
+    aem_grad_ws ws;
     CHECK(aem_acts_alloc(&a, cfg, B, Hs, Ws, 1, 1) == 0);
-    CHECK(aet_grad_ws_alloc(&ws, cfg, B, Hs, Ws) == 0);
+    CHECK(aem_grad_ws_alloc(&ws, cfg, B, Hs, Ws) == 0);
     fill(a.x, (size_t)X * N, 1.0f);
     float *R = falloc((size_t)D * N), *grads = calloc(L->trainable, sizeof(float));
     fill(R, (size_t)D * N, 1.0f);
@@ -1046,7 +1049,7 @@ static void check_encoder_backward(const aem_config *config, int B, int Hs, int 
         active += mk[i];
     printf("  encoder: %d of %zu hidden units active\n", active, nmask);
     CHECK(active > (int)nmask / 5 && active < (int)nmask * 4 / 5);
-    aet_encoder_backward(m, &a, R, grads, &ws);
+    aem_encoder_backward(m, &a, R, grads, &ws);
     int touched = 0;
     for (size_t i = L->dec_lin_w; i < L->trainable; i++)
         touched += grads[i] != 0.0f;
@@ -1081,7 +1084,7 @@ static void check_encoder_backward(const aem_config *config, int B, int Hs, int 
                      grads + L->enc_out_w);
     check_net_tensor(&c, "enc_out_b", P + L->enc_out_b, D, grads + L->enc_out_b);
     free(c.mask0), free(c.mask1), free(mk), free(R), free(grads);
-    aet_grad_ws_free(&ws);
+    aem_grad_ws_free(&ws);
     aem_acts_free(&a);
     aec_model_free(m);
 }

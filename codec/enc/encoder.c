@@ -25,6 +25,7 @@
 #include "enc/downsample.h"
 #include "enc/levels.h"
 #include "enc/ratecontrol.h"
+#include "enc/refine.h"
 #include "enc/residual.h"
 #include "enc/wiener_fit.h"
 #include "model/network.h"
@@ -306,20 +307,108 @@ static aec_status code_tile(const aec_model *m, const aecb_header *h, uint32_t t
     return st;
 }
 
+/* Tile t's latents into z: the encoder network on its cells, as tasks of
+ * their own (the caller's task waits for them). */
+static aec_status tile_latents(const aec_model *m, const aecb_header *h, uint32_t t,
+                               const source_image *src, int min_cells, struct aec_enc_kept *kept,
+                               aec_cell_job *cj, float *z, tile_result *r)
+{
+    aecb_tile_window tw;
+    aecb_tile_window_of(h, t, 0, &tw);
+    aec_cell cells[AEC_MAX_CELLS];
+    int n = aec_bands_of(tw.lx0, tw.ly0, tw.lw, tw.lh, min_cells, cells);
+    for (int k = 0; k < n; k++) {
+        cj[k].cell = cells[k];
+#pragma omp task firstprivate(k)
+        cj[k].status = cell_latents(m, h, &tw, &cj[k].cell, src, z, &kept[aec_thread_num()].scratch);
+    }
+#pragma omp taskwait
+    aec_status cs = AEC_OK;
+    for (int k = 0; k < n; k++)
+        cs = cj[k].status != AEC_OK ? cj[k].status : cs;
+    if (cs != AEC_OK) {
+        r->status = cs;
+        snprintf(r->err, sizeof r->err, "out of memory encoding tile %u", t);
+    }
+    return cs;
+}
+
+/* Copies between the tiles' latents z[t] [D][lh][lw] and a window of
+ * the latent grid, win [D][w.h][w.w] (to_window: into win, else back into
+ * the tiles). */
+static void window_latents(const aecb_header *h, int D, const aec_cell *w, float **z,
+                           float *win, int to_window)
+{
+    for (uint32_t t = 0; t < h->n_tiles; t++) {
+        aecb_tile_window tw;
+        aecb_tile_window_of(h, t, 0, &tw);
+        int x0 = tw.lx0 > w->x0 ? tw.lx0 : w->x0, y0 = tw.ly0 > w->y0 ? tw.ly0 : w->y0;
+        int x1 = tw.lx0 + tw.lw < w->x0 + w->w ? tw.lx0 + tw.lw : w->x0 + w->w;
+        int y1 = tw.ly0 + tw.lh < w->y0 + w->h ? tw.ly0 + tw.lh : w->y0 + w->h;
+        for (int d = 0; d < D && x0 < x1; d++)
+            for (int y = y0; y < y1; y++) {
+                float *a = win + ((size_t)d * w->h + (y - w->y0)) * w->w + (x0 - w->x0);
+                float *b = z[t] + ((size_t)d * tw.lh + (y - tw.ly0)) * tw.lw + (x0 - tw.lx0);
+                memcpy(to_window ? a : b, to_window ? b : a, sizeof(float) * (x1 - x0));
+            }
+    }
+}
+
+/* Refines tile t's latents z[t] through the decoder (enc/refine.h), on
+ * the tile and as much of its neighbours' latents as the decoder reads
+ * (fixed), against the window's own pixels; outside a parallel region,
+ * so that its layers run on every thread. */
+static aec_status refine_tile(const aec_model *m, const aecb_header *h, uint32_t t,
+                              const source_image *src, float step, int iterations, float **z,
+                              tile_result *r)
+{
+    const aem_config *c = &m->cfg;
+    int P = c->block, D = c->latent, grid_w, grid_h;
+    aecb_latent_grid(h, &grid_w, &grid_h);
+    aecb_tile_window tw;
+    aecb_tile_window_of(h, t, 0, &tw);
+    aec_cell tile = {tw.lx0, tw.ly0, tw.lw, tw.lh};
+    aec_cell w = aec_cell_grow(&tile, aem_decoder_halo(c), grid_w, grid_h);
+    size_t pixels = (size_t)w.w * w.h * P * P;
+    float *planes = malloc(sizeof(float) * 3 * pixels), *x = malloc(sizeof(float) * 3 * pixels);
+    float *zw = malloc(sizeof(float) * D * w.w * w.h);
+    aec_status st = planes && x && zw ? AEC_OK : AEC_ERR_OUT_OF_MEMORY;
+    if (st == AEC_OK) {
+        load_planes(src, w.x0 * P, w.y0 * P, w.w * P, w.h * P, planes);
+        aem_pixels_to_blocks(c, 1, w.h, w.w, planes, x);
+        window_latents(h, D, &w, z, zw, 1);
+        aem_refine_rect own = {tile.x0 - w.x0, tile.y0 - w.y0, tile.x0 - w.x0 + tile.w,
+                               tile.y0 - w.y0 + tile.h};
+        st = aem_refine_latents(m, x, w.w, w.h, own, step, iterations, zw);
+    }
+    if (st == AEC_OK) /* back: the tile's own latents (its neighbours' did not change) */
+        window_latents(h, D, &w, z, zw, 0);
+    if (st != AEC_OK) {
+        r->status = st;
+        snprintf(r->err, sizeof r->err, "out of memory refining tile %u", t);
+    }
+    free(planes), free(x), free(zw);
+    return st;
+}
+
 /* Encodes every tile into res[], up to 2 x threads tiles in flight: each
  * tile is an OpenMP task that runs the encoder network on its cells as
  * tasks of their own, then quantises and codes the tile, so that one
  * tile's zstd overlaps the others' networks.  Working memory: the latents
  * of the tiles in flight, each thread's activations for one cell and its
  * zstd context.  (A cell task has no scheduling point, so the buffers of
- * the thread running it are its own until it ends.) */
+ * the thread running it are its own until it ends.)  With `refine`
+ * iterations, every tile's latents are made first, then refined one tile
+ * at a time on all threads, then coded. */
 static aec_status encode_tiles(aec_encoder *e, const aec_model *m, const aecb_header *h,
                                const source_image *src, int stages, float lambda, float step,
-                               int threads, tile_result *res, char *err)
+                               int refine, int threads, tile_result *res, char *err)
 {
     /* No more slots than tiles, each as large as tile 0 (a largest one),
-     * so a small image asks little memory whatever the thread count. */
+     * so a small image asks little memory whatever the thread count; a
+     * slot a tile when they are refined between two passes. */
     int slots = 2 * threads < (int64_t)h->n_tiles ? 2 * threads : (int)h->n_tiles;
+    slots = refine ? (int)h->n_tiles : slots;
     uint32_t lw0, lh0;
     aecb_tile_latents(h, 0, &lw0, &lh0);
     size_t zfloats = (size_t)m->cfg.latent * lw0 * lh0;
@@ -349,39 +438,41 @@ static aec_status encode_tiles(aec_encoder *e, const aec_model *m, const aecb_he
     int grid_w, grid_h;
     aecb_latent_grid(h, &grid_w, &grid_h);
     aem_wino_prepare(m, 0, grid_w, grid_h);
-    /* Tile t uses slot t % slots, once the tile before it in that slot is
-     * done (the task dependence on the slot): a thread that finishes early
-     * starts the next tile instead of waiting for a round's slowest one
-     * (an edge tile is smaller), so the threads stay busy to the end. */
+    int spare_threads = (int64_t)h->n_tiles < threads;
+    if (refine) {
 #pragma omp parallel num_threads(threads)
 #pragma omp single
-    for (uint32_t t = 0; t < h->n_tiles; t++) {
-        int b = (int)(t % (uint32_t)slots);
+        for (uint32_t t = 0; t < h->n_tiles; t++) {
+#pragma omp task firstprivate(t)
+            tile_latents(m, h, t, src, min_cells, kept, jobs + (size_t)t * AEC_MAX_CELLS, z[t],
+                         &res[t]);
+        }
+        for (uint32_t t = 0; t < h->n_tiles; t++)
+            if (res[t].status == AEC_OK)
+                refine_tile(m, h, t, src, step, refine, z, &res[t]);
+#pragma omp parallel num_threads(threads)
+#pragma omp single
+        for (uint32_t t = 0; t < h->n_tiles; t++) {
+#pragma omp task firstprivate(t)
+            if (res[t].status == AEC_OK) /* a tied task: this thread's context is its own */
+                res[t].status = code_tile(m, h, t, z[t], sym[t], stages, lambda, step,
+                                          spare_threads, kept[aec_thread_num()].zc, &res[t]);
+        }
+    } else {
+        /* Tile t uses slot t % slots, once the tile before it in that slot
+         * is done (the task dependence on the slot): a thread that finishes
+         * early starts the next tile instead of waiting for a round's
+         * slowest one (an edge tile is smaller), so the threads stay busy
+         * to the end. */
+#pragma omp parallel num_threads(threads)
+#pragma omp single
+        for (uint32_t t = 0; t < h->n_tiles; t++) {
+            int b = (int)(t % (uint32_t)slots);
 #pragma omp task firstprivate(t, b) depend(inout : z[b])
-        {
-            aec_cell_job *cj = jobs + (size_t)b * AEC_MAX_CELLS;
-            aecb_tile_window tw;
-            aecb_tile_window_of(h, t, 0, &tw);
-            aec_cell cells[AEC_MAX_CELLS];
-            int n = aec_bands_of(tw.lx0, tw.ly0, tw.lw, tw.lh, min_cells, cells);
-            for (int k = 0; k < n; k++) {
-                cj[k].cell = cells[k];
-#pragma omp task firstprivate(k)
-                cj[k].status = cell_latents(m, h, &tw, &cj[k].cell, src, z[b],
-                                            &kept[aec_thread_num()].scratch);
-            }
-#pragma omp taskwait
-            aec_status cs = AEC_OK;
-            for (int k = 0; k < n; k++)
-                cs = cj[k].status != AEC_OK ? cj[k].status : cs;
-            if (cs != AEC_OK) {
-                res[t].status = cs;
-                snprintf(res[t].err, sizeof res[t].err, "out of memory encoding tile %u", t);
-            } else { /* a tied task: this thread's context is not in use elsewhere */
+            if (tile_latents(m, h, t, src, min_cells, kept, jobs + (size_t)b * AEC_MAX_CELLS,
+                             z[b], &res[t]) == AEC_OK)
                 res[t].status = code_tile(m, h, t, z[b], sym[b], stages, lambda, step,
-                                          (int64_t)h->n_tiles < threads, kept[aec_thread_num()].zc,
-                                          &res[t]);
-            }
+                                          spare_threads, kept[aec_thread_num()].zc, &res[t]);
         }
     }
     for (uint32_t t = 0; t < h->n_tiles; t++)
@@ -505,6 +596,7 @@ typedef struct {
     float step;
     int half; /* code the picture at half size (flags bit 6) */
     int residual; /* step of the pixel residual layer (flags bit 7), 0 = none */
+    int refine;   /* iterations of the latents' refinement (effort), 0 = none */
 } encode_setup;
 
 static aec_status prepare_encode(aec_encoder *e, const aec_encode_params *params,
@@ -532,6 +624,14 @@ static aec_status prepare_encode(aec_encoder *e, const aec_encode_params *params
                             "half-size coding is for pictures without alpha");
         s->half = 0; /* the alpha plane is lossless, at full size */
     }
+    if (s->params.effort < 0)
+        return aec_fail(e->err, AEC_ERR_INVALID_ARGUMENT, "effort %d is negative",
+                        s->params.effort);
+    /* Lattice levels: the symbols are the latents' own.  Not when
+     * de-noising: refined towards the noisy source, the latents would put
+     * the noise back. */
+    int refinable = s->stages == 0 && s->step > 0 && !s->params.denoise;
+    s->refine = refinable ? aem_refine_iterations(s->params.effort) : 0;
     s->tile = s->params.tile_size ? s->params.tile_size : AEC_DEFAULT_TILE;
     if (s->tile < 64 || s->tile > 1024 || s->tile % 64)
         return aec_fail(e->err, AEC_ERR_INVALID_ARGUMENT,
@@ -664,7 +764,7 @@ aec_status aec_encode_once(aec_encoder *e, const uint8_t *pixels, uint32_t width
     int threads = 1;
 #endif
     threads = aec_useful_threads(threads, (double)width * height);
-    st = encode_tiles(e, m, &h, &src, stages, p.lambda, step, threads, res, e->err);
+    st = encode_tiles(e, m, &h, &src, stages, p.lambda, step, set.refine, threads, res, e->err);
     if (st != AEC_OK)
         goto done;
     for (int s = 0; s < stages; s++)

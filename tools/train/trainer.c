@@ -88,7 +88,7 @@ static int alloc_buffers(aet_trainer *t, char *err, size_t errlen)
     if (!t->grads || !t->adam_m || !t->adam_v || !t->ema_count || !t->ema_sum || !t->pix ||
         !t->dy || !t->dq || !t->dz || !t->res || !t->idx || !t->sample_stages || !t->sample_step ||
         !t->crop_sums || !t->batch_counts || aem_acts_alloc(&t->acts, c, B, g, g, 1, 1) ||
-        aet_grad_ws_alloc(&t->ws, c, B, g, g)) {
+        aem_grad_ws_alloc(&t->ws, c, B, g, g)) {
         snprintf(err, errlen, "out of memory for the training buffers");
         return -1;
     }
@@ -168,7 +168,7 @@ void aet_trainer_free(aet_trainer *t)
     free(t->clean);
     free(t->sample_stages), free(t->sample_step), free(t->batch_counts), free(t->crop_sums);
     aem_acts_free(&t->acts);
-    aet_grad_ws_free(&t->ws);
+    aem_grad_ws_free(&t->ws);
     memset(t, 0, sizeof *t);
 }
 
@@ -432,12 +432,12 @@ void aet_trainer_pass(aet_trainer *t, int B, int b0, uint64_t *rng, size_t N_all
     sums[0] = se, sums[1] = ce, sums[2] = rate_bits, sums[3] = (double)fine_pixels;
 
     memset(grads, 0, sizeof(float) * m->lay.trainable);
-    aet_decoder_backward(m, a, t->dy, grads, t->dq, &t->ws);
+    aem_decoder_backward(m, a, t->dy, grads, t->dq, &t->ws);
     /* Straight-through: the decoder's input gradient passes to z as is. */
 #pragma omp parallel for schedule(static) if (nn_may_fork_pass((size_t)D * N))
     for (size_t i = 0; i < (size_t)D * N; i++)
         t->dz[i] += t->dq[i];
-    aet_encoder_backward(m, a, t->dz, grads, &t->ws);
+    aem_encoder_backward(m, a, t->dz, grads, &t->ws);
 }
 
 void aet_trainer_finish(aet_trainer *t, const double sums[4])

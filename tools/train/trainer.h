@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #include "model/network.h"
-#include "train/backward.h"
+#include "model/backward.h"
 #include "train/dataset.h"
 
 typedef struct {
@@ -52,7 +52,7 @@ typedef struct {
     uint64_t rng;
     /* work buffers */
     aem_acts acts;
-    aet_grad_ws ws;
+    aem_grad_ws ws;
     float *pix, *dy, *dq, *dz, *res;
     float *clean; /* [C*P*P][N] clean blocks, the target when de-noising */
     uint8_t *idx;      /* [S][N] */

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* backward.h - backward passes of the encoder and decoder (model/network.c
  * holds the forward passes; the activations it stored are read here). */
-#ifndef AET_BACKWARD_H
-#define AET_BACKWARD_H
+#ifndef AEM_BACKWARD_H
+#define AEM_BACKWARD_H
 #include "model/network.h"
 
 typedef struct {
@@ -17,16 +17,17 @@ typedef struct {
     /* the analysis stages, when the model has them: */
     float *dx;      /* [X + A_2][N] of the first convolution's input  */
     float *dn[2];   /* ping-pong gradients of their layers            */
-} aet_grad_ws;
+} aem_grad_ws;
 
-int aet_grad_ws_alloc(aet_grad_ws *w, const aem_config *c, int B, int Hs, int Ws);
-void aet_grad_ws_free(aet_grad_ws *w);
+int aem_grad_ws_alloc(aem_grad_ws *w, const aem_config *c, int B, int Hs, int Ws);
+void aem_grad_ws_free(aem_grad_ws *w);
 
 /* dy [X][N] -> accumulates parameter gradients into grads (same layout as
- * model->params) and writes dq [D][N]. */
-void aet_decoder_backward(const aec_model *m, aem_acts *a, const float *dy, float *grads,
-                          float *dq, aet_grad_ws *w);
+ * model->params; NULL: none, dq alone, as the encoder's refinement of the
+ * latents wants) and writes dq [D][N]. */
+void aem_decoder_backward(const aec_model *m, aem_acts *a, const float *dy, float *grads,
+                          float *dq, aem_grad_ws *w);
 /* dz [D][N] -> accumulates encoder parameter gradients into grads. */
-void aet_encoder_backward(const aec_model *m, aem_acts *a, const float *dz, float *grads,
-                          aet_grad_ws *w);
+void aem_encoder_backward(const aec_model *m, aem_acts *a, const float *dz, float *grads,
+                          aem_grad_ws *w);
 #endif

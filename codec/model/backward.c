@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* backward.c - gradients of the networks, layer by layer in reverse. */
-#include "train/backward.h"
+#include "model/backward.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +25,7 @@ static size_t down_grad_floats(const aem_config *c, size_t N)
     return aem_stack_most_floats(d.conv, d.scale, AEM_DOWN_STAGES, N);
 }
 
-int aet_grad_ws_alloc(aet_grad_ws *w, const aem_config *c, int B, int Hs, int Ws)
+int aem_grad_ws_alloc(aem_grad_ws *w, const aem_config *c, int B, int Hs, int Ws)
 {
     memset(w, 0, sizeof *w);
     size_t N = (size_t)B * Hs * Ws;
@@ -58,11 +58,24 @@ int aet_grad_ws_alloc(aet_grad_ws *w, const aem_config *c, int B, int Hs, int Ws
     return 0;
 }
 
+/* grads + off, or NULL without grads (no weight gradient wanted). */
+static float *at(float *grads, size_t off) { return grads ? grads + off : NULL; }
+
+/* Back through a ReLU of C channels of n values; db (when not NULL) gets
+ * each channel's bias gradient. */
+static void relu_backward(const float *y, float *dy, int C, size_t n, float *db)
+{
+    if (db)
+        nn_relu_backward_bias(y, dy, C, n, db);
+    else
+        nn_relu_backward(y, dy, (size_t)C * n);
+}
+
 /* dy, the final image's blocks -> parameter gradients of the upsampling
  * synthesis, w->dyc (the block decoder output's gradient) and w->dh_up
  * (the last hidden layer's gradient through the synthesis). */
 static void upsampling_backward(const aec_model *m, aem_acts *a, const float *dy, float *grads,
-                                aet_grad_ws *w)
+                                aem_grad_ws *w)
 {
     const aem_config *c = &m->cfg;
     const aem_layout *L = &m->lay;
@@ -74,10 +87,10 @@ static void upsampling_backward(const aec_model *m, aem_acts *a, const float *dy
     /* image = block image + fin(relu(ref([u_2, block image]))) */
     aem_blocks_to_pixels(c, B, a->Hs, a->Ws, dy, w->dpix);
     nn_conv_backward(&u.conv[last + 2], B, H, W, a->ref_h, P + L->fin_w, w->dpix,
-                     grads + L->fin_w, grads + L->fin_b, w->up[0], a->scratch);
-    nn_relu_backward_bias(a->ref_h, w->up[0], c->refine_width, pixels, grads + L->ref_b);
+                     at(grads, L->fin_w), at(grads, L->fin_b), w->up[0], a->scratch);
+    relu_backward(a->ref_h, w->up[0], c->refine_width, pixels, at(grads, L->ref_b));
     nn_conv_backward(&u.conv[last + 1], B, H, W, a->up_u[last], P + L->ref_w, w->up[0],
-                     grads + L->ref_w, NULL, w->up[1], a->scratch);
+                     at(grads, L->ref_w), NULL, w->up[1], a->scratch);
     const float *dimage = w->up[1] + (size_t)c->up_width[last] * pixels;
     for (size_t i = 0; i < pixels * c->channels; i++)
         w->dpix[i] += dimage[i];
@@ -87,22 +100,22 @@ static void upsampling_backward(const aec_model *m, aem_acts *a, const float *dy
     for (int j = last; j >= 0; j--) {
         nn_space_to_depth(c->up_width[j], B, H, W, 2, w->up[1], w->up[0]);
         H /= 2, W /= 2;
-        nn_relu_backward_bias(a->up_t[j], w->up[0], u.conv[j].cout, (size_t)B * H * W,
-                              grads + L->up_b[j]);
+        relu_backward(a->up_t[j], w->up[0], u.conv[j].cout, (size_t)B * H * W,
+                              at(grads, L->up_b[j]));
         const float *in = j == 0 ? a->dec_h[c->dec_convs - 1] : a->up_u[j - 1];
-        nn_conv_backward(&u.conv[j], B, H, W, in, P + L->up_w[j], w->up[0], grads + L->up_w[j],
+        nn_conv_backward(&u.conv[j], B, H, W, in, P + L->up_w[j], w->up[0], at(grads, L->up_w[j]),
                          NULL, j == 0 ? w->dh_up : w->up[1], a->scratch);
     }
 }
 
-void aet_grad_ws_free(aet_grad_ws *w)
+void aem_grad_ws_free(aem_grad_ws *w)
 {
     free(w->arena);
     memset(w, 0, sizeof *w);
 }
 
-void aet_decoder_backward(const aec_model *m, aem_acts *a, const float *dy, float *grads,
-                          float *dq, aet_grad_ws *w)
+void aem_decoder_backward(const aec_model *m, aem_acts *a, const float *dy, float *grads,
+                          float *dq, aem_grad_ws *w)
 {
     const aem_config *c = &m->cfg;
     const aem_layout *L = &m->lay;
@@ -116,22 +129,22 @@ void aet_decoder_backward(const aec_model *m, aem_acts *a, const float *dy, floa
     /* y = lin(q) + out(h_last): both 1x1 convolutions see the same dy. */
     nn_conv_shape out = {c->dec_width, X, 1, 1, 0};
     nn_conv_backward(&out, a->B, a->Hs, a->Ws, a->dec_h[last], P + L->dec_out_w, dy,
-                     grads + L->dec_out_w, grads + L->dec_out_b, w->dh[0], NULL);
+                     at(grads, L->dec_out_w), at(grads, L->dec_out_b), w->dh[0], NULL);
     if (aem_has_upsampling(c)) /* h_last also feeds the upsampling synthesis */
 #pragma omp parallel for schedule(static) if (nn_may_fork_pass(N * c->dec_width))
         for (size_t i = 0; i < N * c->dec_width; i++)
             w->dh[0][i] += w->dh_up[i];
     nn_conv_shape lin = {c->latent, X, 1, 1, 0};
-    nn_conv_backward(&lin, a->B, a->Hs, a->Ws, a->q, P + L->dec_lin_w, dy, grads + L->dec_lin_w,
-                     grads + L->dec_lin_b, dq, NULL);
+    nn_conv_backward(&lin, a->B, a->Hs, a->Ws, a->q, P + L->dec_lin_w, dy, at(grads, L->dec_lin_w),
+                     at(grads, L->dec_lin_b), dq, NULL);
     int cur = 0;
     for (int i = last; i >= 0; i--) {
-        nn_relu_backward_bias(a->dec_h[i], w->dh[cur], c->dec_width, N, grads + L->dec_conv_b[i]);
+        relu_backward(a->dec_h[i], w->dh[cur], c->dec_width, N, at(grads, L->dec_conv_b[i]));
         nn_conv_shape s = aem_dec_conv_shape(c, i);
         const float *in = i == 0 ? a->q : a->dec_h[i - 1];
         float *din = i == 0 ? w->tmp : w->dh[1 - cur];
         nn_conv_backward(&s, a->B, a->Hs, a->Ws, in, P + L->dec_conv_w[i], w->dh[cur],
-                         grads + L->dec_conv_w[i], NULL, din, a->scratch);
+                         at(grads, L->dec_conv_w[i]), NULL, din, a->scratch);
         cur = 1 - cur;
     }
 #pragma omp parallel for schedule(static) if (nn_may_fork_pass(N * c->latent))
@@ -141,7 +154,7 @@ void aet_decoder_backward(const aec_model *m, aem_acts *a, const float *dy, floa
 
 /* w->dx's rows after the blocks (the gradient of the analysis stages'
  * output) -> their parameter gradients. */
-static void analysis_backward(const aec_model *m, aem_acts *a, float *grads, aet_grad_ws *w)
+static void analysis_backward(const aec_model *m, aem_acts *a, float *grads, aem_grad_ws *w)
 {
     const aem_config *c = &m->cfg;
     const aem_layout *L = &m->lay;
@@ -167,8 +180,8 @@ static void analysis_backward(const aec_model *m, aem_acts *a, float *grads, aet
     }
 }
 
-void aet_encoder_backward(const aec_model *m, aem_acts *a, const float *dz, float *grads,
-                          aet_grad_ws *w)
+void aem_encoder_backward(const aec_model *m, aem_acts *a, const float *dz, float *grads,
+                          aem_grad_ws *w)
 {
     const aem_config *c = &m->cfg;
     const aem_layout *L = &m->lay;
