@@ -98,6 +98,15 @@ ok = ok and g["filter_classes"] == 0 and g["filter_bytes"] == 0
 half = aecodec.read_info(aecodec.encode(rgb, quality=7, half_size=True))
 full = aecodec.read_info(aecodec.encode(rgb, quality=2, half_size=False))
 ok = ok and half["half_size"] and not full["half_size"] and not half["residual"]
+# effort= reaches the encoder: the latents refined, a file that decodes
+e0 = aecodec.encode(rgb, quality=7, filter=False)
+e1 = aecodec.encode(rgb, quality=7, filter=False, effort=1)
+ok = ok and e0 != e1 and aecodec.decode(e1).shape == rgb.shape
+try:
+    aecodec.encode(rgb, quality=7, effort=-1)
+    ok = False
+except aecodec.Error:
+    pass
 sys.exit(0 if ok else 1)
 PY
 result python_half_size_and_residual $?
