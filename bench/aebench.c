@@ -639,9 +639,9 @@ static int rd_main(int argc, char **argv)
     {
         size_t o = 0;
         o += (size_t)snprintf(meta.versions + o, sizeof meta.versions - o,
-                              "- aecodec: libcodec %s\n- jpeg: %s, 4:2:0, optimize_coding, "
-                              "islow DCT (as cjpeg -optimize)\n",
-                              aec_version_string(), jpeg_version());
+                              "- aecodec: libcodec %s, encoder effort %d\n- jpeg: %s, 4:2:0, "
+                              "optimize_coding, islow DCT (as cjpeg -optimize)\n",
+                              aec_version_string(), effort, jpeg_version());
         for (int p = 0; p < PEER_COUNT; p++) {
             int c = C_WEBP + p;
             if (!want[c])
