@@ -178,7 +178,7 @@ def encode_bytes(pixels, width, height, channels, quality=7, threads=0, icc_prof
     level's pixel residual layer: 8..14), False (none) or a step of 8..255;
     filter: None (the restoration filter where it pays), True (wherever it
     gains) or False (none); effort: 0 (default) .. 3, the latents refined
-    through the decoder (slower, a few tenths of a dB more)."""
+    through the decoder (slower, slightly better files)."""
     pixels = bytes(pixels)
     icc_profile = bytes(icc_profile) if icc_profile else None
     exif = bytes(exif) if exif else None
