@@ -416,6 +416,25 @@ static void test_effort(void)
            "effort 2: %.2f dB for %zu bytes, effort 0: %.2f dB for %zu", pb, refined.size, pa,
            plain.size);
     CHECK(one.data && one.size == refined.size && memcmp(one.data, refined.data, one.size) == 0);
+    /* six tiles, each refined with its neighbours' latents around it: the
+     * same file on 1 and 2 threads, closer to the picture than effort 0 */
+    g_effort = 1;
+    blob tiled = encode(pix, w, h, AEC_RGB, 7, 64, &st);
+    g_enc_threads = 1;
+    blob tiled1 = encode(pix, w, h, AEC_RGB, 7, 64, &st);
+    g_enc_threads = 0, g_effort = 0;
+    blob tiled0 = encode(pix, w, h, AEC_RGB, 7, 64, &st);
+    uint8_t *c = tiled.data ? decode(&tiled, 0, 0, 0, 0, 0, 0, &ow, &oh, NULL, &st) : NULL;
+    uint8_t *c0 = tiled0.data ? decode(&tiled0, 0, 0, 0, 0, 0, 0, &ow, &oh, NULL, &st) : NULL;
+    double pc = c ? psnr_channels(pix, c, (size_t)w * h, 3, 3) : 0;
+    double pc0 = c0 ? psnr_channels(pix, c0, (size_t)w * h, 3, 3) : 0;
+    printf("  64-pixel tiles: %zu bytes %.2f dB at effort 0, %zu bytes %.2f dB at effort 1\n",
+           tiled0.size, pc0, tiled.size, pc);
+    CHECKF(c && c0 && pc > pc0, "tiles: %.2f dB at effort 1, %.2f at 0", pc, pc0);
+    CHECK(tiled1.data && tiled1.size == tiled.size &&
+          memcmp(tiled1.data, tiled.data, tiled.size) == 0);
+    free(c), free(c0), free(tiled.data), free(tiled1.data), free(tiled0.data);
+    g_effort = 2;
     /* no lattice to refine (a caller's model: a level is its VQ stages) */
     g_model = aec_model_default();
     blob vq = encode(pix, w, h, AEC_RGB, 1, 0, &st);

@@ -405,32 +405,33 @@ static aec_status encode_tiles(aec_encoder *e, const aec_model *m, const aecb_he
                                int refine, int threads, tile_result *res, char *err)
 {
     /* No more slots than tiles, each as large as tile 0 (a largest one),
-     * so a small image asks little memory whatever the thread count; a
-     * slot a tile when they are refined between two passes. */
+     * so a small image asks little memory whatever the thread count; when
+     * the latents are refined between two passes, every tile's latents
+     * are kept (zslots), the symbols still a slot's. */
     int slots = 2 * threads < (int64_t)h->n_tiles ? 2 * threads : (int)h->n_tiles;
-    slots = refine ? (int)h->n_tiles : slots;
+    int zslots = refine ? (int)h->n_tiles : slots;
     uint32_t lw0, lh0;
     aecb_tile_latents(h, 0, &lw0, &lh0);
     size_t zfloats = (size_t)m->cfg.latent * lw0 * lh0;
     /* Cells enough to keep every thread busy however few tiles there are;
      * more would only add halos. */
     int min_cells = (threads + (int)h->n_tiles - 1) / (int)h->n_tiles;
-    float **z = calloc((size_t)slots, sizeof *z);
+    float **z = calloc((size_t)zslots, sizeof *z);
     int32_t **sym = calloc((size_t)slots, sizeof *sym);
-    aec_cell_job *jobs = malloc(sizeof *jobs * (size_t)slots * AEC_MAX_CELLS);
+    aec_cell_job *jobs = malloc(sizeof *jobs * (size_t)zslots * AEC_MAX_CELLS);
     aec_status st = z && sym && jobs ? AEC_OK : AEC_ERR_OUT_OF_MEMORY;
     if (st == AEC_OK)
         st = kept_ready(e, threads, (uint64_t)src->width * src->height);
     struct aec_enc_kept *kept = e->kept; /* thread i's context and cell buffers */
     /* the slots' latents and lattice symbols in one arena */
-    size_t slot_bytes = (sizeof(float) + sizeof(int32_t)) * zfloats;
-    float *z_all = st == AEC_OK ? aec_arena_alloc(slot_bytes * slots) : NULL;
+    size_t arena_bytes = (sizeof(float) * zslots + sizeof(int32_t) * slots) * zfloats;
+    float *z_all = st == AEC_OK ? aec_arena_alloc(arena_bytes) : NULL;
     if (!z_all)
         st = AEC_ERR_OUT_OF_MEMORY;
-    for (int i = 0; i < slots && st == AEC_OK; i++) {
+    for (int i = 0; i < zslots && st == AEC_OK; i++)
         z[i] = z_all + zfloats * i;
-        sym[i] = (int32_t *)(z_all + zfloats * slots) + zfloats * i;
-    }
+    for (int i = 0; i < slots && st == AEC_OK; i++)
+        sym[i] = (int32_t *)(z_all + zfloats * zslots) + zfloats * i;
     if (st != AEC_OK) {
         aec_fail(err, st, "out of memory for the tiles' latents");
         goto done;
@@ -453,9 +454,10 @@ static aec_status encode_tiles(aec_encoder *e, const aec_model *m, const aecb_he
 #pragma omp parallel num_threads(threads)
 #pragma omp single
         for (uint32_t t = 0; t < h->n_tiles; t++) {
-#pragma omp task firstprivate(t)
+            int b = (int)(t % (uint32_t)slots);
+#pragma omp task firstprivate(t, b) depend(inout : sym[b])
             if (res[t].status == AEC_OK) /* a tied task: this thread's context is its own */
-                res[t].status = code_tile(m, h, t, z[t], sym[t], stages, lambda, step,
+                res[t].status = code_tile(m, h, t, z[t], sym[b], stages, lambda, step,
                                           spare_threads, kept[aec_thread_num()].zc, &res[t]);
         }
     } else {
@@ -481,7 +483,7 @@ static aec_status encode_tiles(aec_encoder *e, const aec_model *m, const aecb_he
             break;
         }
 done:
-    aec_arena_free(z_all, slot_bytes * slots);
+    aec_arena_free(z_all, arena_bytes);
     free(z), free(sym), free(jobs);
     return st;
 }
