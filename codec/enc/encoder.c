@@ -333,13 +333,13 @@ static aec_status tile_latents(const aec_model *m, const aecb_header *h, uint32_
     return cs;
 }
 
-/* Copies between the tiles' latents z[t] [D][lh][lw] and a window of
- * the latent grid, win [D][w.h][w.w] (to_window: into win, else back into
- * the tiles). */
+/* Copies between the latents z[t] [D][lh][lw] of tiles first..end-1 and
+ * a window of the latent grid, win [D][w.h][w.w] (to_window: into win,
+ * else back into the tiles). */
 static void window_latents(const aecb_header *h, int D, const aec_cell *w, float **z,
-                           float *win, int to_window)
+                           float *win, uint32_t first, uint32_t end, int to_window)
 {
-    for (uint32_t t = 0; t < h->n_tiles; t++) {
+    for (uint32_t t = first; t < end; t++) {
         aecb_tile_window tw;
         aecb_tile_window_of(h, t, 0, &tw);
         int x0 = tw.lx0 > w->x0 ? tw.lx0 : w->x0, y0 = tw.ly0 > w->y0 ? tw.ly0 : w->y0;
@@ -376,13 +376,13 @@ static aec_status refine_tile(const aec_model *m, const aecb_header *h, uint32_t
     if (st == AEC_OK) {
         load_planes(src, w.x0 * P, w.y0 * P, w.w * P, w.h * P, planes);
         aem_pixels_to_blocks(c, 1, w.h, w.w, planes, x);
-        window_latents(h, D, &w, z, zw, 1);
+        window_latents(h, D, &w, z, zw, 0, h->n_tiles, 1);
         aem_refine_rect own = {tile.x0 - w.x0, tile.y0 - w.y0, tile.x0 - w.x0 + tile.w,
                                tile.y0 - w.y0 + tile.h};
         st = aem_refine_latents(m, x, w.w, w.h, own, step, iterations, zw);
     }
     if (st == AEC_OK) /* back: the tile's own latents (its neighbours' did not change) */
-        window_latents(h, D, &w, z, zw, 0);
+        window_latents(h, D, &w, z, zw, t, t + 1, 0);
     if (st != AEC_OK) {
         r->status = st;
         snprintf(r->err, sizeof r->err, "out of memory refining tile %u", t);
