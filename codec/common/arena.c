@@ -25,17 +25,13 @@ static int mapped(size_t bytes)
 #endif
 }
 
-/* What a mapped buffer of `bytes` spans: whole small pages.  It starts at
- * a huge-page boundary, so its whole huge pages can be huge; the tail past
- * the last one stays in small pages, and no more than the buffer is
- * zeroed when it is faulted in (fresh memory costs the most here:
- * bench/NOTES.md). */
-static size_t mapped_span(size_t bytes)
-{
-    long page = sysconf(_SC_PAGESIZE);
-    size_t p = page > 0 ? (size_t)page : 4096;
-    return (bytes + p - 1) / p * p;
-}
+/* What a mapped buffer of `bytes` spans: whole huge pages.  It starts at
+ * a huge-page boundary, so all of it can be huge pages: a tail of small
+ * pages would cost a fault (and, on a virtual machine that shadows the
+ * page tables, an exit) per 4 KiB on its first write even after it was
+ * populated, which here cost more than zeroing the rest of a huge page
+ * (bench/NOTES.md, "Huge pages to the end of each buffer"). */
+static size_t mapped_span(size_t bytes) { return (bytes + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE; }
 
 #ifdef ARENA_MAPS
 /* Maps `span` bytes at a huge-page boundary (so that the kernel can back
@@ -84,6 +80,20 @@ void *aec_arena_alloc(size_t bytes)
     }
 #endif
     return calloc(1, bytes);
+}
+
+void *aec_huge_malloc(size_t bytes)
+{
+    if (bytes < AEC_ARENA_MAP_MIN)
+        return malloc(bytes);
+    size_t span = mapped_span(bytes);
+    void *p = NULL;
+    if (span < bytes || posix_memalign(&p, HUGE_PAGE, span) != 0)
+        return NULL;
+#ifdef MADV_HUGEPAGE
+    madvise(p, span, MADV_HUGEPAGE); /* advice only */
+#endif
+    return p;
 }
 
 void aec_arena_free(void *p, size_t bytes)

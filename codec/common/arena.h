@@ -24,4 +24,9 @@
 void *aec_arena_alloc(size_t bytes);
 /* Frees p, from aec_arena_alloc with the same `bytes`. */
 void aec_arena_free(void *p, size_t bytes);
+/* An uninitialised buffer of `bytes` that free() releases (one the
+ * library hands to its caller, or a short-lived one): from AEC_ARENA_MAP_MIN
+ * bytes on, 2 MiB aligned, whole huge pages, with the huge-page advice,
+ * so that its first writes fault once per 2 MiB; NULL when out of memory. */
+void *aec_huge_malloc(size_t bytes);
 #endif

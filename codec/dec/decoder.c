@@ -15,6 +15,7 @@
 #include "bitstream/container.h"
 #include "bitstream/wiener_stream.h"
 #include "bitstream/zstream.h"
+#include "common/arena.h"
 #include "common/cells.h"
 #include "common/context.h"
 #include "dec/dec_internal.h"
@@ -309,7 +310,7 @@ static aec_status render_region(aec_decoder *d, decode_job *j, worker *ws, int t
     uint32_t T = j->h->tile_size, end = o->ry + o->rh;
     size_t band_stride = (size_t)o->rw * (size_t)o->coded;
     uint8_t *band = NULL;
-    if (!direct && !(band = malloc(band_stride * T)))
+    if (!direct && !(band = aec_huge_malloc(band_stride * T)))
         return aec_fail(d->err, AEC_ERR_OUT_OF_MEMORY, "out of memory for a band of %u rows", T);
     aec_status st = AEC_OK;
     for (uint32_t y = o->ry; y < end && st == AEC_OK;) {
@@ -407,8 +408,8 @@ static aec_status render_filtered(aec_decoder *d, decode_job *j, worker *ws, int
     widen(h->height, &top, &rows);
     size_t ext_stride = (size_t)ew * (size_t)o->coded, band_stride = (size_t)o->rw * (size_t)o->coded;
     /* held: a band, the rows carried (FILTER_LAG + R) and R at either edge */
-    uint8_t *ext = malloc(ext_stride * (T + FILTER_LAG + 3 * R));
-    uint8_t *band = direct ? NULL : malloc(band_stride * (T + FILTER_LAG));
+    uint8_t *ext = aec_huge_malloc(ext_stride * (T + FILTER_LAG + 3 * R));
+    uint8_t *band = direct ? NULL : aec_huge_malloc(band_stride * (T + FILTER_LAG));
     aec_status st = AEC_OK;
     if (!ext || (!direct && !band))
         st = aec_fail(d->err, AEC_ERR_OUT_OF_MEMORY, "out of memory for a band of %u rows", T);
@@ -465,12 +466,12 @@ static aec_status render_half(aec_decoder *d, decode_job *j, worker *ws, int thr
     /* a multiple of every scale */
     uint32_t band_rows = direct && !filter ? o->rh : h->tile_size;
     size_t band_stride = (size_t)o->rw * (size_t)ch;
-    uint8_t *band = direct ? NULL : malloc(band_stride * band_rows);
+    uint8_t *band = direct ? NULL : aec_huge_malloc(band_stride * band_rows);
     uint32_t ex = o->rx, ew = o->rw;
     widen(h->width, &ex, &ew);
     size_t ext_stride = (size_t)ew * (size_t)ch;
-    uint8_t *ext = filter ? malloc(ext_stride * (band_rows + 2 * AEM_WIENER_RADIUS)) : NULL;
-    if (!(j->out = malloc(j->out_stride * j->rh)) || (!direct && !band) || (filter && !ext)) {
+    uint8_t *ext = filter ? aec_huge_malloc(ext_stride * (band_rows + 2 * AEM_WIENER_RADIUS)) : NULL;
+    if (!(j->out = aec_huge_malloc(j->out_stride * j->rh)) || (!direct && !band) || (filter && !ext)) {
         free(j->out), free(band), free(ext);
         return aec_fail(d->err, AEC_ERR_OUT_OF_MEMORY, "out of memory for the %ux%u coded pixels",
                         j->rw, j->rh);
@@ -596,7 +597,7 @@ static aec_status decode_call(aec_decoder *d, const uint8_t *data, size_t size,
         st = load_alpha(d, &j, &plane);
     if (st == AEC_OK && dst->alloc) {
         dst->stride = (size_t)o->ow * (size_t)o->layout;
-        if (!(dst->pixels = own = malloc(dst->stride * o->oh)))
+        if (!(dst->pixels = own = aec_huge_malloc(dst->stride * o->oh)))
             st = aec_fail(d->err, AEC_ERR_OUT_OF_MEMORY, "out of memory for a %ux%u image",
                           o->ow, o->oh);
     }
