@@ -9,6 +9,7 @@
 #include "common/cleanup.h"
 #include "common/cli.h"
 #include "common/imageio.h"
+#include "common/threads.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -467,6 +468,7 @@ int main(int argc, char **argv)
     if (o.out_dir && (rc = cli_batch_plan(&batch, o.out_dir, o.files, o.nfiles, o.ext)) != 0)
         goto done;
     rc = CLI_EXIT_RUNTIME;
+    cli_threads_start(o.threads);
 
     if (o.model_path) {
         st = aec_model_load_file(&loaded, o.model_path);

@@ -5,6 +5,7 @@
 #include "common/cleanup.h"
 #include "common/cli.h"
 #include "common/imageio.h"
+#include "common/threads.h"
 #include "common/npy.h"
 
 #include <inttypes.h>
@@ -427,6 +428,7 @@ int main(int argc, char **argv)
     if (o.out_dir && (rc = cli_batch_plan(&batch, o.out_dir, o.files, o.nfiles, ".aec")) != 0)
         goto done;
     rc = CLI_EXIT_RUNTIME;
+    cli_threads_start(o.threads);
 
     const aec_model *model = NULL; /* the built-in models */
     if (o.model_path) {
