@@ -372,7 +372,12 @@ AEC_API aec_status aec_decoder_create(aec_decoder **out, const aec_model *model)
 AEC_API aec_status aec_decoder_add_model(aec_decoder *dec, const aec_model *model);
 /* Frees the decoder and the working memory it keeps. */
 AEC_API void aec_decoder_destroy(aec_decoder *dec);
+/* Threads of each decode call: 0 (the default) = OpenMP's default, else
+ * this many; no call starts more (OpenMP keeps the threads it started for
+ * later calls). */
 AEC_API void aec_decoder_set_threads(aec_decoder *dec, int threads);
+/* Limits on what a file may ask (a copy of *limits; NULL changes nothing;
+ * aec_limits_default until set). */
 AEC_API void aec_decoder_set_limits(aec_decoder *dec, const aec_limits *limits);
 
 typedef struct {

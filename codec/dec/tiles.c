@@ -494,7 +494,7 @@ aec_status aec_dec_render_tiles(const decode_job *j, worker *ws, int threads, co
     }
     int grid_w, grid_h;
     aecb_latent_grid(h, &grid_w, &grid_h);
-    aem_wino_prepare(j->m, 1, grid_w, grid_h);
+    aem_wino_prepare(j->m, 1, grid_w, grid_h, threads);
     for (int k0 = 0; k0 < n && st == AEC_OK; k0 += slots) {
         int nb = n - k0 < slots ? n - k0 : slots;
         /* Each tile is a task: its window latents (entropy decoding), then

@@ -29,6 +29,7 @@
 #include "enc/residual.h"
 #include "enc/wiener_fit.h"
 #include "model/network.h"
+#include "nn/parallel.h"
 #include "vq/lattice.h"
 #include "vq/residual.h"
 #include "vq/rvq.h"
@@ -357,7 +358,7 @@ static void window_latents(const aecb_header *h, int D, const aec_cell *w, float
 /* Refines tile t's latents z[t] through the decoder (enc/refine.h), on
  * the tile and as much of its neighbours' latents as the decoder reads
  * (fixed), against the window's own pixels; outside a parallel region,
- * so that its layers run on every thread. */
+ * so that its layers run on the encoder's threads. */
 static aec_status refine_tile(const aec_model *m, const aecb_header *h, uint32_t t,
                               const source_image *src, float step, int iterations, float **z,
                               tile_result *r)
@@ -438,7 +439,7 @@ static aec_status encode_tiles(aec_encoder *e, const aec_model *m, const aecb_he
     }
     int grid_w, grid_h;
     aecb_latent_grid(h, &grid_w, &grid_h);
-    aem_wino_prepare(m, 0, grid_w, grid_h);
+    aem_wino_prepare(m, 0, grid_w, grid_h, threads);
     int spare_threads = (int64_t)h->n_tiles < threads;
     if (refine) {
 #pragma omp parallel num_threads(threads)
@@ -448,9 +449,11 @@ static aec_status encode_tiles(aec_encoder *e, const aec_model *m, const aecb_he
             tile_latents(m, h, t, src, min_cells, kept, jobs + (size_t)t * AEC_MAX_CELLS, z[t],
                          &res[t]);
         }
+        int before = nn_fork_threads(threads); /* the refinement's layers */
         for (uint32_t t = 0; t < h->n_tiles; t++)
             if (res[t].status == AEC_OK)
                 refine_tile(m, h, t, src, step, refine, z, &res[t]);
+        nn_fork_threads(before);
 #pragma omp parallel num_threads(threads)
 #pragma omp single
         for (uint32_t t = 0; t < h->n_tiles; t++) {

@@ -9,6 +9,7 @@
 #include "common/arena.h"
 #include "nn/gemm.h"
 #include "nn/layers.h"
+#include "nn/parallel.h"
 #include "nn/winograd.h"
 
 static size_t block_dim(const aem_config *c) { return (size_t)c->channels * c->block * c->block; }
@@ -443,10 +444,13 @@ static const float *wino_part(const aec_model *m, int part)
     return U;
 }
 
-void aem_wino_prepare(const aec_model *m, int decoder, int grid_w, int grid_h)
+void aem_wino_prepare(const aec_model *m, int decoder, int grid_w, int grid_h, int threads)
 {
-    if (aem_winograd_for(grid_w, grid_h))
+    if (aem_winograd_for(grid_w, grid_h)) {
+        int before = nn_fork_threads(threads);
         (void)wino_part(m, decoder != 0);
+        nn_fork_threads(before);
+    }
 }
 
 /* Slot `slot`'s Winograd weights for a layer of an image's grid at column

@@ -126,12 +126,12 @@ static inline void aem_acts_in_image(aem_acts *a, int grid_w, int grid_h, int x0
  * by Winograd in an image. */
 size_t aem_wino_floats(const aem_config *c, const aem_layout *L, int decoder);
 /* Makes a frozen model's Winograd weights for its encoder (decoder = 0)
- * or decoder now, with all threads, unless they exist or an image of
+ * or decoder now, on `threads` threads, unless they exist or an image of
  * grid_w x grid_h latents does not use them: for a caller about to code
  * the image, outside its parallel region (the first cell would otherwise
  * make them on its own thread, and a second cell at the same time a copy
  * it then frees). */
-void aem_wino_prepare(const aec_model *m, int decoder, int grid_w, int grid_h);
+void aem_wino_prepare(const aec_model *m, int decoder, int grid_w, int grid_h, int threads);
 /* Allocates activations for a batch of B grids of Hs x Ws latents; returns 0
  * on success, -1 when out of memory. */
 int aem_acts_alloc(aem_acts *a, const aem_config *c, int B, int Hs, int Ws, int want_encoder,

@@ -17,8 +17,21 @@ static inline int nn_may_fork_pass(size_t floats)
 {
     return omp_get_level() == 0 && floats > (1u << 15);
 }
+/* Sets the size of the teams the kernels open (above) for the calling
+ * thread's next calls, threads > 0, and returns the size before, to be
+ * set back: a codec call that runs kernels outside its own parallel
+ * regions (the Winograd weights' transform, the encoder's refinement)
+ * keeps to the caller's thread count instead of every core. */
+static inline int nn_fork_threads(int threads)
+{
+    int before = omp_get_max_threads();
+    if (threads > 0)
+        omp_set_num_threads(threads);
+    return before;
+}
 #else
 static inline int nn_may_fork(double work) { (void)work; return 0; }
 static inline int nn_may_fork_pass(size_t floats) { (void)floats; return 0; }
+static inline int nn_fork_threads(int threads) { return threads; }
 #endif
 #endif
