@@ -97,6 +97,11 @@ typedef enum {
  * working limit with aec_limits; the default limits are below. */
 #define AEC_MAX_DIMENSION 65535u
 #define AEC_DEFAULT_MAX_PIXELS (1ull << 28) /* 268 Mpixel */
+/* Pixels of work a thread: an encode or decode of fewer than n times this
+ * many pixels runs on fewer than n threads, whatever was asked (an OpenMP
+ * team costs more to start and to wake than a small picture's share of
+ * the networks saves; an 8x8 picture runs on one). */
+#define AEC_PIXELS_PER_THREAD 65536
 
 typedef struct {
     uint64_t max_pixels;    /* width * height refused above this            */
@@ -121,7 +126,8 @@ typedef struct {
                       codes the latent of a built-in model on a lattice
                       (levels 1..5 at half size, see half_size); with a
                       model of the caller's, level = VQ stages             */
-    int threads;   /* 0 = all available (OpenMP default), else this many   */
+    int threads;   /* 0 = all available (OpenMP default), else this many
+                      (one per AEC_PIXELS_PER_THREAD pixels at most)     */
     int tile_size; /* tile side in pixels, multiple of 64 in 64..1024; 0 = default (1024) */
     float lambda;  /* rate-distortion trade-off of the index choice, 0..1: each
                       index minimises distortion + lambda * estimated bits;
@@ -373,8 +379,9 @@ AEC_API aec_status aec_decoder_add_model(aec_decoder *dec, const aec_model *mode
 /* Frees the decoder and the working memory it keeps. */
 AEC_API void aec_decoder_destroy(aec_decoder *dec);
 /* Threads of each decode call: 0 (the default) = OpenMP's default, else
- * this many; no call starts more (OpenMP keeps the threads it started for
- * later calls). */
+ * this many, one per AEC_PIXELS_PER_THREAD pixels of the region at most;
+ * no call starts more (OpenMP keeps the threads it started for later
+ * calls). */
 AEC_API void aec_decoder_set_threads(aec_decoder *dec, int threads);
 /* Limits on what a file may ask (a copy of *limits; NULL changes nothing;
  * aec_limits_default until set). */

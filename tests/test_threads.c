@@ -37,6 +37,8 @@ static int process_threads(void)
 static void test_one_thread_means_one(void)
 {
     CHECK(process_threads() == 1);
+    cli_threads_start(4, 8 * 8); /* the tools' start: nothing for a small picture */
+    CHECK(process_threads() == 1);
     enum { W = 320, H = 288 }; /* 40x36 latents: Winograd's layers */
     static uint8_t px[W * H * 3];
     uint32_t seed = 7;
@@ -95,7 +97,7 @@ static void test_threads_keep_their_cpus(void)
     CHECK(sched_getaffinity(0, sizeof before, &before) == 0);
     int counts[] = {0, 1, 2, 3};
     for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
-        cli_threads_start(counts[i]);
+        cli_threads_start(counts[i], 1e9);
         cpu_set_t after;
         CHECK(sched_getaffinity(0, sizeof after, &after) == 0);
         CHECKF(CPU_EQUAL(&before, &after), "threads %d: the caller's CPUs changed", counts[i]);
@@ -126,7 +128,7 @@ static void test_threads_restricted_process(void)
         if (round == 1)
             CPU_SET(second, &some);
         CHECK(sched_setaffinity(0, sizeof some, &some) == 0);
-        cli_threads_start(3);
+        cli_threads_start(3, 1e9);
         cpu_set_t after;
         CHECK(sched_getaffinity(0, sizeof after, &after) == 0);
         CHECKF(CPU_EQUAL(&some, &after), "%d CPU(s): the caller's set changed", round + 1);

@@ -419,6 +419,8 @@ static int decode_one(aec_decoder *dec, const dec_options *o, const char *in, co
         run.params.h = o->rh;
     }
     plan_bands(&run, have_info ? &info : NULL, o->threads);
+    if (have_info)
+        cli_threads_start(o->threads, (double)run.params.w * run.params.h);
     if (decode_and_write(&run) != 0) {
         aeio_writer_abort(run.writer);
         goto done;
@@ -468,7 +470,6 @@ int main(int argc, char **argv)
     if (o.out_dir && (rc = cli_batch_plan(&batch, o.out_dir, o.files, o.nfiles, o.ext)) != 0)
         goto done;
     rc = CLI_EXIT_RUNTIME;
-    cli_threads_start(o.threads);
 
     if (o.model_path) {
         st = aec_model_load_file(&loaded, o.model_path);

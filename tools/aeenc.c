@@ -334,6 +334,7 @@ static int encode_one(aec_encoder *enc, const enc_options *o, const char *in, co
         cli_error("%s", err);
         goto done;
     }
+    cli_threads_start(o->threads, (double)img.width * img.height);
     aec_encode_params params;
     aec_encode_params_default(&params);
     params.quality = o->quality;
@@ -428,7 +429,6 @@ int main(int argc, char **argv)
     if (o.out_dir && (rc = cli_batch_plan(&batch, o.out_dir, o.files, o.nfiles, ".aec")) != 0)
         goto done;
     rc = CLI_EXIT_RUNTIME;
-    cli_threads_start(o.threads);
 
     const aec_model *model = NULL; /* the built-in models */
     if (o.model_path) {

@@ -50,12 +50,10 @@ static inline int aec_thread_num(void)
 }
 
 /* Threads worth starting for `pixels` of work when `requested` were asked
- * for: one per 64 Kpixel at most, since below that an OpenMP team costs
- * more to start and to wake than its share of the networks saves (an 8x8
- * image decodes in one thread). */
+ * for: one per AEC_PIXELS_PER_THREAD at most (aecodec.h). */
 static inline int aec_useful_threads(int requested, double pixels)
 {
-    double most = pixels / 65536.0;
+    double most = pixels / AEC_PIXELS_PER_THREAD;
     return most < 1 ? 1 : (most < requested ? (int)most : requested);
 }
 

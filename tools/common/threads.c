@@ -6,6 +6,8 @@
 #endif
 #include "threads.h"
 
+#include "aecodec.h" /* AEC_PIXELS_PER_THREAD */
+
 #include <stdatomic.h>
 #ifdef _OPENMP
 #include <omp.h>
@@ -21,14 +23,15 @@ static int nth_cpu(const cpu_set_t *set, int k)
     return -1;
 }
 
-void cli_threads_start(int threads)
+void cli_threads_start(int threads, double pixels)
 {
+    int n = threads > 0 ? threads : omp_get_max_threads();
+    if (pixels / AEC_PIXELS_PER_THREAD < n)
+        n = (int)(pixels / AEC_PIXELS_PER_THREAD);
     cpu_set_t allowed;
-    if (sched_getaffinity(0, sizeof allowed, &allowed) != 0 || CPU_COUNT(&allowed) < 2)
+    if (n < 2 || sched_getaffinity(0, sizeof allowed, &allowed) != 0 || CPU_COUNT(&allowed) < 2)
         return;
-    int n = threads > 0 ? threads : omp_get_max_threads(), cpus = CPU_COUNT(&allowed);
-    if (n < 2)
-        return;
+    int cpus = CPU_COUNT(&allowed);
     atomic_int arrived;
     atomic_init(&arrived, 0);
 #pragma omp parallel num_threads(n)
@@ -49,5 +52,5 @@ void cli_threads_start(int threads)
     }
 }
 #else
-void cli_threads_start(int threads) { (void)threads; }
+void cli_threads_start(int threads, double pixels) { (void)threads, (void)pixels; }
 #endif

@@ -12,10 +12,12 @@
 #ifndef AE_THREADS_H
 #define AE_THREADS_H
 
-/* Starts the OpenMP team of `threads` threads (0 = OpenMP's default) and
- * moves each onto a CPU of its own, as far as the process may use enough
- * of them; each thread may then run anywhere again, as before.  Without
+/* Starts the OpenMP team that coding `pixels` pixels with `threads`
+ * threads (0 = OpenMP's default) will use (the library runs one thread
+ * per AEC_PIXELS_PER_THREAD at most: nothing for a small picture) and
+ * moves each thread onto a CPU of its own, as far as the process may use
+ * enough of them; each may then run anywhere again, as before.  Without
  * OpenMP or the Linux affinity calls it does nothing. */
-void cli_threads_start(int threads);
+void cli_threads_start(int threads, double pixels);
 
 #endif
