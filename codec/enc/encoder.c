@@ -441,7 +441,7 @@ static aec_status encode_tiles(aec_encoder *e, const aec_model *m, const aecb_he
     aecb_latent_grid(h, &grid_w, &grid_h);
     aem_wino_prepare(m, 0, grid_w, grid_h, threads);
     int spare_threads = (int64_t)h->n_tiles < threads;
-    if (refine) {
+    if (refine) { /* every tile's latents, then each refined on all threads */
 #pragma omp parallel num_threads(threads)
 #pragma omp single
         for (uint32_t t = 0; t < h->n_tiles; t++) {
@@ -454,31 +454,24 @@ static aec_status encode_tiles(aec_encoder *e, const aec_model *m, const aecb_he
             if (res[t].status == AEC_OK)
                 refine_tile(m, h, t, src, step, refine, z, &res[t]);
         nn_fork_threads(before);
+    }
+    /* Tile t uses slot t % slots (its symbols, and its latents unless they
+     * were made above), once the tile before it in that slot is done (the
+     * task dependence on the slot): a thread that finishes early starts
+     * the next tile instead of waiting for a round's slowest one (an edge
+     * tile is smaller), so the threads stay busy to the end.  A tied task:
+     * the context of the thread running it is its own. */
 #pragma omp parallel num_threads(threads)
 #pragma omp single
-        for (uint32_t t = 0; t < h->n_tiles; t++) {
-            int b = (int)(t % (uint32_t)slots);
-#pragma omp task firstprivate(t, b) depend(inout : sym[b])
-            if (res[t].status == AEC_OK) /* a tied task: this thread's context is its own */
-                res[t].status = code_tile(m, h, t, z[t], sym[b], stages, lambda, step,
-                                          spare_threads, kept[aec_thread_num()].zc, &res[t]);
-        }
-    } else {
-        /* Tile t uses slot t % slots, once the tile before it in that slot
-         * is done (the task dependence on the slot): a thread that finishes
-         * early starts the next tile instead of waiting for a round's
-         * slowest one (an edge tile is smaller), so the threads stay busy
-         * to the end. */
-#pragma omp parallel num_threads(threads)
-#pragma omp single
-        for (uint32_t t = 0; t < h->n_tiles; t++) {
-            int b = (int)(t % (uint32_t)slots);
-#pragma omp task firstprivate(t, b) depend(inout : z[b])
-            if (tile_latents(m, h, t, src, min_cells, kept, jobs + (size_t)b * AEC_MAX_CELLS,
-                             z[b], &res[t]) == AEC_OK)
-                res[t].status = code_tile(m, h, t, z[b], sym[b], stages, lambda, step,
-                                          spare_threads, kept[aec_thread_num()].zc, &res[t]);
-        }
+    for (uint32_t t = 0; t < h->n_tiles; t++) {
+        int b = (int)(t % (uint32_t)slots);
+        float *zt = refine ? z[t] : z[b];
+#pragma omp task firstprivate(t, b, zt) depend(inout : sym[b])
+        if (res[t].status == AEC_OK &&
+            (refine || tile_latents(m, h, t, src, min_cells, kept,
+                                    jobs + (size_t)b * AEC_MAX_CELLS, zt, &res[t]) == AEC_OK))
+            res[t].status = code_tile(m, h, t, zt, sym[b], stages, lambda, step, spare_threads,
+                                      kept[aec_thread_num()].zc, &res[t]);
     }
     for (uint32_t t = 0; t < h->n_tiles; t++)
         if (res[t].status != AEC_OK) {
